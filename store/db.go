@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Queryer is what every query needs; *sql.DB, *sql.Tx and *sql.Conn satisfy it,
+// so each store method works inside or outside a transaction.
+type Queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open frontdesk database: one writer connection (SQLite allows one
+// writer at a time; queueing writers in Go instead of in busy_timeout keeps
+// latency predictable) and a pool of readers that WAL lets run alongside it.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+
+	// Now is the clock; tests move it.
+	Now func() time.Time
+}
+
+// BusyTimeout is how long a connection waits for another process's write lock
+// (a second frontdesk process on the same file) before giving up.
+const BusyTimeout = 5 * time.Second
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		// BEGIN IMMEDIATE takes the write lock up front; a deferred transaction
+		// that upgrades later fails with SQLITE_BUSY without honouring busy_timeout.
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path and brings its schema up
+// to date.
+func Open(path string) (*DB, error) {
+	return open(path, len(migrations))
+}
+
+func open(path string, upTo int) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, Errorf(EINVALID, "cannot create data directory %s: %v", dir, err)
+		}
+	}
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	db := &DB{path: path, write: w, Now: time.Now}
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, Errorf(EINVALID, "cannot open database %s: %v", path, err)
+	}
+	if err := db.migrate(context.Background(), upTo); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
+	r.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
+	db.read = r
+	return db, nil
+}
+
+// Path is the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Read returns the reader pool.
+func (db *DB) Read() Queryer { return db.read }
+
+// Write returns the writer for single-statement writes outside a transaction.
+// Never call it inside Tx: the writer is one connection and Tx holds it.
+func (db *DB) Write() Queryer { return db.write }
+
+// Tx runs fn in a write transaction (BEGIN IMMEDIATE), committing if fn returns
+// nil and rolling back otherwise.
+func (db *DB) Tx(ctx context.Context, fn func(tx Queryer) error) (err error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapBusy(err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+			return
+		}
+		err = wrapBusy(tx.Commit())
+	}()
+	return fn(tx)
+}
+
+// wrapBusy turns a lock timeout into a sentence a user can act on.
+func wrapBusy(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED) {
+		return Errorf(ECONFLICT, "the database is busy (another frontdesk process is writing); try again in a moment")
+	}
+	return err
+}
+
+// isConstraint reports whether err is a UNIQUE or other constraint violation.
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
+// Backup writes a consistent copy of the live database to dst, which must not
+// exist. VACUUM INTO reads one snapshot, so it is safe while other processes
+// write.
+func (db *DB) Backup(ctx context.Context, dst string) error {
+	if _, err := os.Stat(dst); err == nil {
+		return Errorf(EINVALID, "%s already exists; choose a new file name", dst)
+	}
+	abs, err := filepath.Abs(dst)
+	if err != nil {
+		return err
+	}
+	// A connection of its own: the readers are query_only (which VACUUM INTO
+	// refuses) and the writer must stay free for the app while this runs.
+	c, err := sql.Open("sqlite", dsn(db.path, false))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `VACUUM INTO ?`, abs); err != nil {
+		os.Remove(abs)
+		return fmt.Errorf("backup to %s: %w", dst, wrapBusy(err))
+	}
+	return nil
+}

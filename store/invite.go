@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Purpose says what an invite token is for.
+type Purpose string
+
+const (
+	PurposeClaim Purpose = "claim" // set the first password of an unclaimed account
+	PurposeReset Purpose = "reset" // replace the password of a claimed account
+)
+
+// Why an invite stopped working before it was used.
+const (
+	RevokeSuperseded      = "superseded"
+	RevokeEmailChanged    = "email_changed"
+	RevokeClaimed         = "claimed"
+	RevokePasswordChanged = "password_changed"
+	RevokeArchived        = "archived"
+)
+
+// Invite is a token sent by email. Only the SHA-256 of the token is stored.
+type Invite struct {
+	ID            int64
+	OrgID         int64
+	CustomerID    int64
+	Purpose       Purpose
+	TokenHash     []byte
+	Email         string // the address the link was sent to
+	CreatedBy     int64  // staff id; 0 when the customer asked for it
+	CreatedByName string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	UsedAt        time.Time
+	RevokedAt     time.Time
+	RevokeReason  string
+	OutboxID      int64
+
+	// Delivery of the email that carried it.
+	DeliveryStatus string // queued | sent | failed
+	Attempts       int
+	LastError      string
+	SentAt         time.Time
+}
+
+// InviteStore reads and writes invites.
+type InviteStore interface {
+	CreateInvite(ctx context.Context, q Queryer, inv *Invite) error
+	RevokeInvites(ctx context.Context, q Queryer, customerID int64, purpose Purpose, reason string) (int, error)
+	InviteByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Invite, error)
+	UseInvite(ctx context.Context, q Queryer, id int64) (bool, error)
+	Invites(ctx context.Context, q Queryer, orgID, customerID int64) ([]Invite, error)
+}
+
+var _ InviteStore = (*DB)(nil)
+
+// CreateInvite inserts inv (and links its outbox message when OutboxID is set)
+// and refreshes the customer's status.
+func (db *DB) CreateInvite(ctx context.Context, q Queryer, inv *Invite) error {
+	if len(inv.TokenHash) != 32 {
+		return Errorf(EINTERNAL, "invite token hash must be 32 bytes")
+	}
+	if inv.CreatedAt.IsZero() {
+		inv.CreatedAt = db.Now().Truncate(time.Second)
+	}
+	var by, outbox any
+	if inv.CreatedBy != 0 {
+		by = inv.CreatedBy
+	}
+	if inv.OutboxID != 0 {
+		outbox = inv.OutboxID
+	}
+	res, err := q.ExecContext(ctx, `INSERT INTO invites (org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, outbox_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		inv.OrgID, inv.CustomerID, inv.Purpose, inv.TokenHash, inv.Email, by, inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), outbox)
+	if err != nil {
+		return err
+	}
+	if inv.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return db.refreshState(ctx, q, `id = ?`, inv.CustomerID)
+}
+
+// SetInviteOutbox links an invite to the message that carries it.
+func (db *DB) SetInviteOutbox(ctx context.Context, q Queryer, inviteID, outboxID int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE invites SET outbox_id = ? WHERE id = ?`, outboxID, inviteID)
+	return err
+}
+
+// RevokeInvites revokes the customer's unused, unrevoked invites of a purpose
+// and returns how many there were.
+func (db *DB) RevokeInvites(ctx context.Context, q Queryer, customerID int64, purpose Purpose, reason string) (int, error) {
+	res, err := q.ExecContext(ctx, `UPDATE invites SET revoked_at = ?, revoke_reason = ?
+		WHERE customer_id = ? AND purpose = ? AND used_at IS NULL AND revoked_at IS NULL`, db.Now().Unix(), reason, customerID, purpose)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		err = db.refreshState(ctx, q, `id = ?`, customerID)
+	}
+	return int(n), err
+}
+
+// UseInvite marks an invite used if it still was unused and unrevoked; false
+// means somebody else got there first.
+func (db *DB) UseInvite(ctx context.Context, q Queryer, id int64) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, db.Now().Unix(), id)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+const inviteSelect = `SELECT i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
+	i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0),
+	coalesce(o.status, ''), coalesce(o.attempts, 0), coalesce(o.last_error, ''), o.sent_at
+	FROM invites i LEFT JOIN staff s ON s.id = i.created_by LEFT JOIN outbox o ON o.id = i.outbox_id`
+
+func scanInvite(row interface{ Scan(...any) error }) (*Invite, error) {
+	var inv Invite
+	var created, expires int64
+	var used, revoked, sent sql.NullInt64
+	err := row.Scan(&inv.ID, &inv.OrgID, &inv.CustomerID, &inv.Purpose, &inv.TokenHash, &inv.Email, &inv.CreatedBy, &inv.CreatedByName,
+		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID,
+		&inv.DeliveryStatus, &inv.Attempts, &inv.LastError, &sent)
+	inv.CreatedAt, inv.ExpiresAt = time.Unix(created, 0), time.Unix(expires, 0)
+	inv.UsedAt, inv.RevokedAt, inv.SentAt = fromUnix(used), fromUnix(revoked), fromUnix(sent)
+	return &inv, err
+}
+
+// InviteByTokenHash finds an invite by the SHA-256 of its token. The look-up
+// is by an index on the hash, so its time does not depend on how much of a
+// guessed token matches.
+func (db *DB) InviteByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Invite, error) {
+	inv, err := scanInvite(q.QueryRowContext(ctx, inviteSelect+` WHERE i.token_hash = ?`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "this link is not valid")
+	}
+	return inv, err
+}
+
+// Invites lists a customer's invites, newest first, with their delivery.
+func (db *DB) Invites(ctx context.Context, q Queryer, orgID, customerID int64) ([]Invite, error) {
+	rows, err := q.QueryContext(ctx, inviteSelect+` WHERE i.org_id = ? AND i.customer_id = ? ORDER BY i.id DESC`, orgID, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Invite
+	for rows.Next() {
+		inv, err := scanInvite(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *inv)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// DefaultInviteTTL is how long an invite link works unless the organization or
+// --invite-ttl says otherwise.
+const DefaultInviteTTL = 7 * 24 * time.Hour
+
+// Org is an organization: a studio, gym, salon or clinic with its own staff,
+// customers and settings.
+type Org struct {
+	ID                int64
+	Name              string
+	Slug              string
+	InviteTTL         time.Duration
+	WalkthroughURL    string
+	PaymentsURL       string
+	ReplyTo           string
+	TimeZone          string
+	MinPasswordLength int
+	Notifications     bool
+	CreatedAt         time.Time
+}
+
+// Location is the organization's time zone, UTC if the stored name is unknown
+// to this machine.
+func (o *Org) Location() *time.Location {
+	if loc, err := time.LoadLocation(o.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// OrgStore reads and writes organizations.
+type OrgStore interface {
+	CreateOrg(ctx context.Context, q Queryer, o *Org) error
+	UpdateOrg(ctx context.Context, q Queryer, o *Org) error
+	Org(ctx context.Context, q Queryer, id int64) (*Org, error)
+	OrgBySlug(ctx context.Context, q Queryer, slug string) (*Org, error)
+	Orgs(ctx context.Context, q Queryer) ([]*Org, error)
+}
+
+var _ OrgStore = (*DB)(nil)
+
+var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// Slugify makes a URL- and flag-friendly slug from a name ("Café Zoë" → "cafe-zoe").
+func Slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFKD.String(strings.ToLower(name)) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		default:
+			dash = true
+		}
+	}
+	return b.String()
+}
+
+// Validate checks the settings a user can type and fills defaults.
+func (o *Org) Validate() error {
+	o.Name = strings.TrimSpace(o.Name)
+	if o.Name == "" {
+		return Errorf(EINVALID, "organization name is empty; give one with --name")
+	}
+	if o.Slug == "" {
+		o.Slug = Slugify(o.Name)
+	}
+	if !slugRE.MatchString(o.Slug) {
+		return Errorf(EINVALID, "slug %q must be lower-case letters, digits and single dashes (e.g. harbor-yoga)", o.Slug)
+	}
+	if o.InviteTTL == 0 {
+		o.InviteTTL = DefaultInviteTTL
+	}
+	if o.InviteTTL < time.Hour || o.InviteTTL > 90*24*time.Hour {
+		return Errorf(EINVALID, "invite lifetime %s is out of range; use between 1h and 2160h (90 days)", o.InviteTTL)
+	}
+	if o.TimeZone == "" {
+		o.TimeZone = "UTC"
+	}
+	if _, err := time.LoadLocation(o.TimeZone); err != nil {
+		return Errorf(EINVALID, "unknown time zone %q; use an IANA name such as Europe/London or America/New_York", o.TimeZone)
+	}
+	if o.MinPasswordLength == 0 {
+		o.MinPasswordLength = 15
+	}
+	if o.MinPasswordLength < 8 || o.MinPasswordLength > 64 {
+		return Errorf(EINVALID, "minimum password length %d is out of range; use 8 to 64 (15 is recommended)", o.MinPasswordLength)
+	}
+	for _, u := range []struct{ name, v string }{{"walk-through URL", o.WalkthroughURL}, {"payments URL", o.PaymentsURL}} {
+		if u.v != "" && !strings.HasPrefix(u.v, "https://") && !strings.HasPrefix(u.v, "http://") {
+			return Errorf(EINVALID, "%s %q must start with https://", u.name, u.v)
+		}
+	}
+	if o.ReplyTo != "" {
+		if err := ValidateEmail(o.ReplyTo); err != nil {
+			return Errorf(EINVALID, "reply-to: %s", ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
+// CreateOrg validates and inserts o, setting its ID.
+func (db *DB) CreateOrg(ctx context.Context, q Queryer, o *Org) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	o.CreatedAt = db.Now().Truncate(time.Second)
+	res, err := q.ExecContext(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, o.CreatedAt.Unix())
+	if isConstraint(err) {
+		return Errorf(ECONFLICT, "an organization with slug %q already exists; pick another with --slug", o.Slug)
+	} else if err != nil {
+		return err
+	}
+	o.ID, err = res.LastInsertId()
+	return err
+}
+
+// UpdateOrg validates and saves o's settings.
+func (db *DB) UpdateOrg(ctx context.Context, q Queryer, o *Org) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	_, err := q.ExecContext(ctx, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ? WHERE id = ?`,
+		o.Name, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, o.ID)
+	return err
+}
+
+const orgColumns = `id, name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, created_at`
+
+func scanOrg(row interface{ Scan(...any) error }) (*Org, error) {
+	var o Org
+	var ttl, created int64
+	err := row.Scan(&o.ID, &o.Name, &o.Slug, &ttl, &o.WalkthroughURL, &o.PaymentsURL, &o.ReplyTo, &o.TimeZone, &o.MinPasswordLength, &o.Notifications, &created)
+	o.InviteTTL = time.Duration(ttl) * time.Second
+	o.CreatedAt = time.Unix(created, 0)
+	return &o, err
+}
+
+// Org returns the organization with the given id.
+func (db *DB) Org(ctx context.Context, q Queryer, id int64) (*Org, error) {
+	o, err := scanOrg(q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "organization %d not found", id)
+	}
+	return o, err
+}
+
+// OrgBySlug returns the organization with the given slug.
+func (db *DB) OrgBySlug(ctx context.Context, q Queryer, slug string) (*Org, error) {
+	o, err := scanOrg(q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE slug = ?`, slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "no organization with slug %q; `frontdesk org list` shows them", slug)
+	}
+	return o, err
+}
+
+// Orgs lists every organization, oldest first.
+func (db *DB) Orgs(ctx context.Context, q Queryer) ([]*Org, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var orgs []*Org
+	for rows.Next() {
+		o, err := scanOrg(rows)
+		if err != nil {
+			return nil, err
+		}
+		orgs = append(orgs, o)
+	}
+	return orgs, rows.Err()
+}

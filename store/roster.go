@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// RosterRow is one line of the roster: what the table shows, nothing more.
+type RosterRow struct {
+	ID              int64
+	FirstName       string
+	LastName        string
+	Email           string
+	Phone           string
+	Status          Status
+	InviteSentAt    time.Time
+	InviteExpiresAt time.Time
+	ClaimedAt       time.Time
+
+	sortName string
+}
+
+// Name is the customer's full name.
+func (r *RosterRow) Name() string { return strings.TrimSpace(r.FirstName + " " + r.LastName) }
+
+// Cursor marks a row for keyset paging; take it from a row with RosterRow.Cursor.
+type Cursor struct {
+	SortName string
+	ID       int64
+}
+
+// Cursor is the keyset position of the row.
+func (r *RosterRow) Cursor() Cursor { return Cursor{SortName: r.sortName, ID: r.ID} }
+
+// RosterQuery selects one page of the roster.
+type RosterQuery struct {
+	Search string // free text over name, email and phone; "" for all
+	Status Status // "" for every status
+	// After pages forward from the cursor; Before pages backward (rows still
+	// come back in roster order). Neither: the first page; Before with a zero
+	// cursor and Backward: the last page.
+	After    *Cursor
+	Before   *Cursor
+	Backward bool
+	Limit    int
+}
+
+// RosterStore reads the roster a page at a time.
+type RosterStore interface {
+	RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQuery) ([]RosterRow, error)
+	RosterCounts(ctx context.Context, q Queryer, orgID int64) (map[Status]int, error)
+}
+
+var _ RosterStore = (*DB)(nil)
+
+// MatchQuery turns what someone typed into an FTS5 query: every word must
+// match as a prefix of some word in the name, email or phone. Punctuation
+// separates words (so "jane.d" is "jane* d*"); nothing the user types can reach
+// FTS5's own syntax. "" means no search.
+func MatchQuery(s string) string {
+	var b strings.Builder
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('"')
+		b.WriteString(w)
+		b.WriteString(`"*`)
+	}
+	return b.String()
+}
+
+const rosterColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.state, c.invite_sent_at, c.invite_expires_at, c.claimed_at, c.sort_name`
+
+// RosterPage returns up to rq.Limit rows of the organization's live
+// (unarchived) roster. Without a search the roster is ordered by name; with one
+// it is in the index's order (newest-first would need a sort of every match,
+// the trap that makes broad FTS queries slow), and the cursor's SortName is
+// ignored.
+func (db *DB) RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQuery) ([]RosterRow, error) {
+	now := db.Now()
+	limit := rq.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	match := MatchQuery(rq.Search)
+	var sb strings.Builder
+	args := []any{}
+	backward := rq.Before != nil || rq.Backward
+	if match != "" {
+		sb.WriteString(`SELECT ` + rosterColumns + ` FROM customers_fts f JOIN customers c ON c.id = f.rowid
+			WHERE customers_fts MATCH ? AND c.org_id = ? AND c.archived = 0`)
+		args = append(args, match, orgID)
+		if rq.After != nil {
+			sb.WriteString(` AND f.rowid > ?`)
+			args = append(args, rq.After.ID)
+		} else if rq.Before != nil {
+			sb.WriteString(` AND f.rowid < ?`)
+			args = append(args, rq.Before.ID)
+		}
+	} else {
+		sb.WriteString(`SELECT ` + rosterColumns + ` FROM customers c WHERE c.org_id = ? AND c.archived = 0`)
+		args = append(args, orgID)
+		if rq.After != nil {
+			sb.WriteString(` AND (c.sort_name, c.id) > (?, ?)`)
+			args = append(args, rq.After.SortName, rq.After.ID)
+		} else if rq.Before != nil {
+			sb.WriteString(` AND (c.sort_name, c.id) < (?, ?)`)
+			args = append(args, rq.Before.SortName, rq.Before.ID)
+		}
+	}
+	if rq.Status != "" {
+		cond, a := statusWhere(rq.Status, now)
+		sb.WriteString(` AND ` + cond)
+		args = append(args, a...)
+	}
+	dir := "ASC"
+	if backward {
+		dir = "DESC"
+	}
+	if match != "" {
+		sb.WriteString(` ORDER BY f.rowid ` + dir)
+	} else {
+		sb.WriteString(` ORDER BY c.sort_name ` + dir + `, c.id ` + dir)
+	}
+	sb.WriteString(` LIMIT ?`)
+	args = append(args, limit)
+
+	rows, err := q.QueryContext(ctx, sb.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]RosterRow, 0, limit)
+	for rows.Next() {
+		var r RosterRow
+		var state string
+		var sent, expires, claimed sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &state, &sent, &expires, &claimed, &r.sortName); err != nil {
+			return nil, err
+		}
+		r.Status = statusOf(state, expires, now)
+		r.InviteSentAt, r.InviteExpiresAt, r.ClaimedAt = fromUnix(sent), fromUnix(expires), fromUnix(claimed)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if backward {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, nil
+}
+
+// RosterCounts returns how many live customers the organization has in each
+// status.
+func (db *DB) RosterCounts(ctx context.Context, q Queryer, orgID int64) (map[Status]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT state, state = 'pending' AND coalesce(invite_expires_at, 0) <= ?, count(*)
+		FROM customers WHERE org_id = ? AND archived = 0 GROUP BY 1, 2`, db.Now().Unix(), orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := make(map[Status]int, len(Statuses))
+	for rows.Next() {
+		var state string
+		var expired bool
+		var n int
+		if err := rows.Scan(&state, &expired, &n); err != nil {
+			return nil, err
+		}
+		st := statusOf(state, sql.NullInt64{Int64: 1<<62, Valid: !expired}, time.Unix(0, 0))
+		counts[st] += n
+	}
+	return counts, rows.Err()
+}
