@@ -174,7 +174,7 @@ func (db *DB) RosterCounts(ctx context.Context, q Queryer, orgID int64) (map[Sta
 		if err := rows.Scan(&state, &expired, &n); err != nil {
 			return nil, err
 		}
-		st := statusOf(state, sql.NullInt64{Int64: 1<<62, Valid: !expired}, time.Unix(0, 0))
+		st := statusOf(state, sql.NullInt64{Int64: 1 << 62, Valid: !expired}, time.Unix(0, 0))
 		counts[st] += n
 	}
 	return counts, rows.Err()
