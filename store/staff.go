@@ -93,8 +93,19 @@ func (db *DB) CreateStaff(ctx context.Context, q Queryer, s *Staff) error {
 }
 
 // RemoveStaff marks a staff member removed and deletes their keys, so they can
-// no longer sign in; their past actions keep their name.
+// no longer sign in; their past actions keep their name. The last owner stays:
+// without one nobody could run the TUI by default or manage the team.
 func (db *DB) RemoveStaff(ctx context.Context, q Queryer, orgID, id int64) error {
+	var lastOwner bool
+	if err := q.QueryRowContext(ctx, `SELECT role = 'owner' AND (SELECT count(*) FROM staff WHERE org_id = ? AND role = 'owner' AND removed_at IS NULL) = 1
+		FROM staff WHERE id = ? AND org_id = ? AND removed_at IS NULL`, orgID, id, orgID).Scan(&lastOwner); errors.Is(err, sql.ErrNoRows) {
+		return Errorf(ENOTFOUND, "staff member not found")
+	} else if err != nil {
+		return err
+	}
+	if lastOwner {
+		return Errorf(EINVALID, "this is the organization's last owner; add another owner first")
+	}
 	res, err := q.ExecContext(ctx, `UPDATE staff SET removed_at = ? WHERE id = ? AND org_id = ? AND removed_at IS NULL`, db.Now().Unix(), id, orgID)
 	if err != nil {
 		return err

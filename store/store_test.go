@@ -1,0 +1,569 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// newStoreForTest opens a fresh database file with a movable clock.
+func newStoreForTest(t testing.TB) (*DB, *time.Time) {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	return db, &now
+}
+
+func mustOrg(t testing.TB, db *DB, name string) *Org {
+	t.Helper()
+	o := &Org{Name: name, Notifications: true}
+	if err := db.CreateOrg(context.Background(), db.Write(), o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func mustCustomer(t testing.TB, db *DB, org *Org, first, last, email string) *Customer {
+	t.Helper()
+	c := &Customer{OrgID: org.ID, FirstName: first, LastName: last, Email: email}
+	if err := db.Tx(context.Background(), func(tx Queryer) error { return db.CreateCustomer(context.Background(), tx, c) }); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func mustStaff(t testing.TB, db *DB, org *Org, email string, role Role) *Staff {
+	t.Helper()
+	s := &Staff{OrgID: org.ID, Email: email, Name: strings.Split(email, "@")[0], Role: role}
+	if err := db.CreateStaff(context.Background(), db.Write(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// mustInvite records a claim invite (with its outbox message) as the invite
+// service will.
+func mustInvite(t testing.TB, db *DB, c *Customer, by *Staff, ttl time.Duration) *Invite {
+	t.Helper()
+	ctx := context.Background()
+	inv := &Invite{OrgID: c.OrgID, CustomerID: c.ID, Purpose: PurposeClaim, Email: c.Email, CreatedBy: by.ID, ExpiresAt: db.Now().Add(ttl)}
+	h := sha256.Sum256([]byte(fmt.Sprintf("token-%d-%d", c.ID, time.Now().UnixNano())))
+	inv.TokenHash = h[:]
+	err := db.Tx(ctx, func(tx Queryer) error {
+		m := &OutboxMessage{OrgID: c.OrgID, Kind: "invite", To: c.Email, Subject: "Claim your account"}
+		if err := db.EnqueueMessage(ctx, tx, m); err != nil {
+			return err
+		}
+		inv.OutboxID = m.ID
+		return db.CreateInvite(ctx, tx, inv)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+func names(rows []RosterRow) []string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.Name())
+	}
+	return out
+}
+
+func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := open(path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Data written by a frontdesk that only knew schema version 1.
+	if _, err := old.Write().ExecContext(ctx, `INSERT INTO orgs (id, name, slug, created_at) VALUES (1, 'Old Studio', 'old-studio', 0);
+		INSERT INTO customers (org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at)
+		VALUES (1, 'Ingrid', 'Bergström', 'ingrid bergström', 'ingrid@example.com', '0142', '0142 0142', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := old.SchemaVersion(ctx); v != 1 {
+		t.Fatalf("old database at version %d, want 1", v)
+	}
+	old.Close()
+
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, _ := db.SchemaVersion(ctx); v != len(migrations) {
+		t.Fatalf("upgraded database at version %d, want %d", v, len(migrations))
+	}
+	rows, err := db.RosterPage(ctx, db.Read(), 1, RosterQuery{Search: "bergstrom"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Email != "ingrid@example.com" {
+		t.Fatalf("customer from version 1 not searchable after upgrade: %v", names(rows))
+	}
+	// Reopening applies nothing twice.
+	db.Close()
+	if db, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Write().ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`)
+	db.Close()
+	if _, err := Open(path); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "upgrade frontdesk") {
+		t.Fatalf("opening a database from a newer frontdesk: %v", err)
+	}
+}
+
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "race.db")
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := Open(path)
+			if err == nil {
+				db.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	for _, q := range []Queryer{db.Read(), db.Write()} {
+		var mode string
+		var fk, sync int
+		q.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
+		q.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk)
+		q.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync)
+		if mode != "wal" || fk != 1 || sync != 1 {
+			t.Errorf("journal_mode=%s foreign_keys=%d synchronous=%d, want wal 1 1 (NORMAL)", mode, fk, sync)
+		}
+	}
+	if _, err := db.Read().ExecContext(ctx, `DELETE FROM orgs`); err == nil {
+		t.Error("the read pool accepted a write")
+	}
+}
+
+// TestOrgIsolation: nothing of one organization is reachable through another's
+// id, on every read path.
+func TestOrgIsolation(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	a, b := mustOrg(t, db, "Harbor Yoga"), mustOrg(t, db, "Summit Gym")
+	ca := mustCustomer(t, db, a, "Priya", "Shah", "priya@example.com")
+	owner := mustStaff(t, db, a, "owner@harbor.example", RoleOwner)
+	mustInvite(t, db, ca, owner, 7*24*time.Hour)
+	// The same address may be a customer of both.
+	cb := mustCustomer(t, db, b, "Priya", "Shah", "priya@example.com")
+
+	if _, err := db.Customer(ctx, db.Read(), b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("Customer across orgs: %v", err)
+	}
+	if _, err := db.Profile(ctx, db.Read(), b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("Profile across orgs: %v", err)
+	}
+	if got, err := db.CustomerByEmail(ctx, db.Read(), b.ID, "priya@example.com"); err != nil || got.ID != cb.ID {
+		t.Errorf("CustomerByEmail in b = %v, %v; want b's own customer %d", got, err, cb.ID)
+	}
+	if invs, _ := db.Invites(ctx, db.Read(), b.ID, ca.ID); len(invs) != 0 {
+		t.Errorf("Invites across orgs returned %d", len(invs))
+	}
+	if err := db.SetCustomerEmail(ctx, db.Write(), b.ID, ca.ID, "x@example.com"); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("SetCustomerEmail across orgs: %v", err)
+	}
+	for _, rq := range []RosterQuery{{}, {Search: "priya"}, {Status: StatusInvited}, {Search: "shah", Status: StatusInvited}} {
+		rows, err := db.RosterPage(ctx, db.Read(), b.ID, rq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.ID == ca.ID {
+				t.Errorf("RosterPage(%+v) of b shows a's customer", rq)
+			}
+		}
+	}
+	counts, _ := db.RosterCounts(ctx, db.Read(), b.ID)
+	if counts[StatusInvited] != 0 || counts[StatusNotInvited] != 1 {
+		t.Errorf("b's counts include a's customers: %v", counts)
+	}
+}
+
+// TestKeysetPagingUnderConcurrentInserts: paging through the roster while
+// others add customers shows every existing customer exactly once, in order.
+func TestKeysetPagingUnderConcurrentInserts(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	o := mustOrg(t, db, "Harbor Yoga")
+	const n = 600
+	err := db.Tx(ctx, func(tx Queryer) error {
+		for i := range n {
+			// Duplicate sort names on purpose: the id breaks ties.
+			c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i/3), LastName: "Same", Email: fmt.Sprintf("c%d@example.com", i)}
+			if err := db.CreateCustomer(ctx, tx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		i := 0
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i%200), LastName: "New", Email: fmt.Sprintf("new%d@example.com", i)}
+			if err := db.Tx(ctx, func(tx Queryer) error { return db.CreateCustomer(ctx, tx, c) }); err != nil {
+				done <- err
+				return
+			}
+			i++
+		}
+	}()
+	seen := map[int64]bool{}
+	var last *RosterRow
+	q := RosterQuery{Limit: 37}
+	for {
+		rows, err := db.RosterPage(ctx, db.Read(), o.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rows {
+			r := rows[i]
+			if seen[r.ID] {
+				t.Fatalf("customer %d seen twice", r.ID)
+			}
+			seen[r.ID] = true
+			if last != nil && (r.sortName < last.sortName || (r.sortName == last.sortName && r.ID < last.ID)) {
+				t.Fatalf("out of order: %q/%d after %q/%d", r.sortName, r.ID, last.sortName, last.ID)
+			}
+			last = &r
+		}
+		if len(rows) < q.Limit {
+			break
+		}
+		c := rows[len(rows)-1].Cursor()
+		q.After = &c
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for id := int64(1); id <= n; id++ {
+		if !seen[id] {
+			t.Fatalf("customer %d, present before paging started, was never shown", id)
+		}
+	}
+}
+
+func TestPagingBackward(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	o := mustOrg(t, db, "Harbor Yoga")
+	for _, n := range []string{"Ana", "Ben", "Cy", "Dee", "Eve"} {
+		mustCustomer(t, db, o, n, "X", strings.ToLower(n)+"@example.com")
+	}
+	last, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Backward: true, Limit: 2})
+	if got := strings.Join(names(last), ","); got != "Dee X,Eve X" {
+		t.Fatalf("last page = %s", got)
+	}
+	c := last[0].Cursor()
+	prev, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Before: &c, Limit: 2})
+	if got := strings.Join(names(prev), ","); got != "Ben X,Cy X" {
+		t.Fatalf("page before Dee = %s", got)
+	}
+}
+
+func TestStatusDerivation(t *testing.T) {
+	db, now := newStoreForTest(t)
+	ctx := context.Background()
+	o := mustOrg(t, db, "Harbor Yoga")
+	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
+	status := func(c *Customer) Status {
+		t.Helper()
+		got, err := db.Customer(ctx, db.Read(), o.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status
+	}
+	c := mustCustomer(t, db, o, "Jane", "Doe", "jane@example.com")
+	if s := status(c); s != StatusNotInvited {
+		t.Fatalf("new customer: %s", s)
+	}
+	noEmail := mustCustomer(t, db, o, "Nora", "Nomail", "")
+	if s := status(noEmail); s != StatusNoEmail {
+		t.Fatalf("customer without email: %s", s)
+	}
+
+	inv := mustInvite(t, db, c, owner, 7*24*time.Hour)
+	if s := status(c); s != StatusInvited {
+		t.Fatalf("after invite: %s", s)
+	}
+	*now = now.Add(8 * 24 * time.Hour)
+	if s := status(c); s != StatusExpired {
+		t.Fatalf("8 days later: %s", s)
+	}
+	if rows, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: StatusExpired}); len(rows) != 1 || rows[0].ID != c.ID {
+		t.Fatalf("expired filter: %v", names(rows))
+	}
+
+	// A newer invite whose delivery failed.
+	inv2 := mustInvite(t, db, c, owner, 7*24*time.Hour)
+	if _, err := db.Write().ExecContext(ctx, `UPDATE outbox SET status = 'failed' WHERE id = ?`, inv2.OutboxID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.refreshState(ctx, db.Write(), `id = ?`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s := status(c); s != StatusFailed {
+		t.Fatalf("after failed delivery: %s", s)
+	}
+	_ = inv
+
+	// Changing the address kills the outstanding invite even before anyone
+	// revokes it.
+	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "jane.doe@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if s := status(c); s != StatusNotInvited {
+		t.Fatalf("after email change: %s", s)
+	}
+	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s := status(c); s != StatusNoEmail {
+		t.Fatalf("after clearing email: %s", s)
+	}
+
+	counts, err := db.RosterCounts(ctx, db.Read(), o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[StatusNoEmail] != 2 || len(counts) != 1 {
+		t.Fatalf("counts = %v", counts)
+	}
+}
+
+func TestDuplicateEmailNamesTheOtherCustomer(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	o := mustOrg(t, db, "Harbor Yoga")
+	mustCustomer(t, db, o, "Ann", "Lee", "ann@example.com")
+	c := mustCustomer(t, db, o, "Bo", "Chen", "bo@example.com")
+	err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "ANN@example.com")
+	if ErrorCode(err) != ECONFLICT || ErrorMessage(err) != "Another customer, Ann Lee, already uses this email" {
+		t.Fatalf("duplicate email: %v", err)
+	}
+	// Setting a customer's own address again (other case) is not a conflict.
+	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "Bo@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "bo@example"); ErrorCode(err) != EINVALID {
+		t.Fatalf("invalid email accepted: %v", err)
+	}
+}
+
+func TestSearch(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	o := mustOrg(t, db, "Harbor Yoga")
+	c := &Customer{OrgID: o.ID, FirstName: "José", LastName: "Müller-Ortiz", Email: "jose.mueller@example.com", Phone: "+44 (20) 7946-0142"}
+	if err := db.CreateCustomer(ctx, db.Write(), c); err != nil {
+		t.Fatal(err)
+	}
+	mustCustomer(t, db, o, "Jo", "Smith", "jsmith@example.org")
+	for q, want := range map[string]int{
+		"jose": 1, "JOSÉ": 1, "mul": 1, "ortiz": 1, "jose.mu": 1, "example": 2, "example.org": 1,
+		"0142": 1, "79460142": 1, "2079460142": 1, "+44 20": 1, "jo": 2, "jo smi": 1, "zzz": 0,
+		// FTS5 syntax typed by a user is just text.
+		`"`: 2, `jo*`: 2, `NEAR(jo smith)`: 0, `jo OR zzz`: 0, `-jo`: 2, `:`: 2,
+	} {
+		rows, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: q})
+		if err != nil {
+			t.Errorf("search %q: %v", q, err)
+			continue
+		}
+		if len(rows) != want {
+			t.Errorf("search %q found %v, want %d", q, names(rows), want)
+		}
+	}
+	// The index follows edits.
+	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "pepe@example.net"); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: "mueller"}); len(rows) != 0 {
+		t.Errorf("old email still found after change")
+	}
+	if rows, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: "pepe"}); len(rows) != 1 {
+		t.Errorf("new email not found after change")
+	}
+}
+
+func TestValidateEmail(t *testing.T) {
+	for _, ok := range []string{"jane@example.com", "jane.doe+yoga@mail.example.co.uk", "o'brien@example.ie", "zoë@exämple.de", "a@b.io"} {
+		if err := ValidateEmail(ok); err != nil {
+			t.Errorf("ValidateEmail(%q) = %v, want ok", ok, err)
+		}
+	}
+	for bad, why := range map[string]string{
+		"":                     "empty",
+		"maria@gmail":          "no dot",
+		"tom@@example.com":     "character that is not allowed",
+		"ann.lee@example..com": "empty part",
+		"jane doe@example.com": "space",
+		"jane@example.c0m":     "top-level",
+		".jane@example.com":    "misplaced dot",
+		"Jane <j@example.com>": "space",
+		"j@-example.com":       "not a valid host",
+		"j@example.com\x1b[2J": "control",
+		"noatsign.example.com": "no @",
+		"j@exa_mple.com":       "contains",
+	} {
+		err := ValidateEmail(bad)
+		if err == nil || ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), why) {
+			t.Errorf("ValidateEmail(%q) = %v, want an error mentioning %q", bad, err, why)
+		}
+	}
+}
+
+func TestStaffKeys(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	o := mustOrg(t, db, "Harbor Yoga")
+	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
+	desk := mustStaff(t, db, o, "desk@harbor.example", RoleStaff)
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ desk@laptop"
+	k, err := db.AddStaffKey(ctx, db.Write(), desk.ID, "  "+key+"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.PublicKey != key || !strings.HasPrefix(k.Fingerprint, "SHA256:") {
+		t.Fatalf("key stored as %q %q", k.PublicKey, k.Fingerprint)
+	}
+	if _, err := db.AddStaffKey(ctx, db.Write(), owner.ID, key); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("same key for a second person: %v", err)
+	}
+	for _, bad := range []string{"not a key", `command="rm -rf /" ` + key, key + "\n" + key} {
+		if _, err := db.AddStaffKey(ctx, db.Write(), owner.ID, bad); ErrorCode(err) != EINVALID {
+			t.Errorf("AddStaffKey(%q) = %v", bad, err)
+		}
+	}
+	if s, err := db.StaffByFingerprint(ctx, db.Read(), k.Fingerprint); err != nil || s.ID != desk.ID {
+		t.Fatalf("StaffByFingerprint = %v, %v", s, err)
+	}
+	if err := db.RemoveStaff(ctx, db.Write(), o.ID, owner.ID); ErrorCode(err) != EINVALID {
+		t.Fatalf("removing the last owner: %v", err)
+	}
+	if err := db.RemoveStaff(ctx, db.Write(), o.ID, desk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.StaffByFingerprint(ctx, db.Read(), k.Fingerprint); ErrorCode(err) != ENOTFOUND {
+		t.Fatalf("removed staff's key still signs in: %v", err)
+	}
+}
+
+func TestBackupWhileWriting(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	o := mustOrg(t, db, "Harbor Yoga")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c := &Customer{OrgID: o.ID, FirstName: "W", LastName: fmt.Sprint(i), Email: fmt.Sprintf("w%d@example.com", i)}
+			if err := db.Tx(ctx, func(tx Queryer) error { return db.CreateCustomer(ctx, tx, c) }); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	dst := filepath.Join(t.TempDir(), "copy.db")
+	err := db.Backup(ctx, dst)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Backup(ctx, dst); ErrorCode(err) != EINVALID {
+		t.Fatalf("backup over an existing file: %v", err)
+	}
+	cp, err := sql.Open("sqlite", "file:"+dst+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	var check string
+	var fts int
+	cp.QueryRow(`PRAGMA integrity_check`).Scan(&check)
+	if check != "ok" {
+		t.Fatalf("backup integrity_check: %s", check)
+	}
+	var n int
+	cp.QueryRow(`SELECT count(*) FROM customers`).Scan(&n)
+	cp.QueryRow(`SELECT count(*) FROM customers_fts WHERE customers_fts MATCH '"w"*'`).Scan(&fts)
+	if n != fts {
+		t.Fatalf("backup has %d customers but %d in the search index: not one snapshot", n, fts)
+	}
+}
+
+func TestPhoneKeys(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                "",
+		"0142":            "0142 0142",
+		"+1 555-0142":     "+1 555-0142 15550142 5550142",
+		"(020) 7946 0958": "(020) 7946 0958 02079460958 79460958",
+		"ext. none":       "ext. none",
+	} {
+		if got := PhoneKeys(in); got != want {
+			t.Errorf("PhoneKeys(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
