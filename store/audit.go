@@ -48,7 +48,7 @@ func (db *DB) Audit(ctx context.Context, q Queryer, orgID int64, actor Actor, ac
 	if actor.ID != 0 {
 		actorID = actor.ID
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO audit (org_id, actor_kind, actor_id, actor_name, action, customer_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.exec(ctx, q, `INSERT INTO audit (org_id, actor_kind, actor_id, actor_name, action, customer_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		orgID, actor.Kind, actorID, actor.Name, action, cust, detail, db.Now().Unix())
 	return err
 }
@@ -64,7 +64,7 @@ func (db *DB) AuditLog(ctx context.Context, q Queryer, orgID, customerID int64, 
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := q.QueryContext(ctx, query, args...)
+	rows, err := db.query(ctx, q, query, args...)
 	if err != nil {
 		return nil, err
 	}

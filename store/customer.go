@@ -160,7 +160,7 @@ func (db *DB) CreateCustomer(ctx context.Context, q Queryer, c *Customer) error 
 	if c.Email == "" {
 		state = "no_email"
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO customers (org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := db.exec(ctx, q, `INSERT INTO customers (org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), c.Email, c.Phone, PhoneKeys(c.Phone), c.CreatedAt.Unix(), c.UpdatedAt.Unix(), state)
 	if isConstraint(err) {
 		return db.duplicateEmail(ctx, q, c.OrgID, c.Email, 0)
@@ -193,16 +193,16 @@ func (db *DB) setFields(ctx context.Context, q Queryer, orgID, customerID int64,
 			return Errorf(EINVALID, "custom field without a name")
 		}
 		var fieldID int64
-		err := q.QueryRowContext(ctx, `INSERT INTO custom_fields (org_id, name, position)
+		err := db.queryRow(ctx, q, `INSERT INTO custom_fields (org_id, name, position)
 			VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM custom_fields WHERE org_id = ?))
 			ON CONFLICT (org_id, name) DO UPDATE SET name = excluded.name RETURNING id`, orgID, name, orgID).Scan(&fieldID)
 		if err != nil {
 			return err
 		}
 		if f.Value == "" {
-			_, err = q.ExecContext(ctx, `DELETE FROM custom_field_values WHERE customer_id = ? AND field_id = ?`, customerID, fieldID)
+			_, err = db.exec(ctx, q, `DELETE FROM custom_field_values WHERE customer_id = ? AND field_id = ?`, customerID, fieldID)
 		} else {
-			_, err = q.ExecContext(ctx, `INSERT INTO custom_field_values (customer_id, field_id, value) VALUES (?, ?, ?)
+			_, err = db.exec(ctx, q, `INSERT INTO custom_field_values (customer_id, field_id, value) VALUES (?, ?, ?)
 				ON CONFLICT (customer_id, field_id) DO UPDATE SET value = excluded.value`, customerID, fieldID, f.Value)
 		}
 		if err != nil {
@@ -214,7 +214,7 @@ func (db *DB) setFields(ctx context.Context, q Queryer, orgID, customerID int64,
 
 // CustomFieldNames lists an organization's custom fields in declaration order.
 func (db *DB) CustomFieldNames(ctx context.Context, q Queryer, orgID int64) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM custom_fields WHERE org_id = ? ORDER BY position, id`, orgID)
+	rows, err := db.query(ctx, q, `SELECT name FROM custom_fields WHERE org_id = ? ORDER BY position, id`, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func scanCustomer(row interface{ Scan(...any) error }, now time.Time) (*Customer
 // Customer returns one customer of the organization with its custom fields.
 // A customer of another organization is not found.
 func (db *DB) Customer(ctx context.Context, q Queryer, orgID, id int64) (*Customer, error) {
-	c, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers c WHERE c.org_id = ? AND c.id = ?`, orgID, id), db.Now())
+	c, err := scanCustomer(db.queryRow(ctx, q, `SELECT `+customerColumns+` FROM customers c WHERE c.org_id = ? AND c.id = ?`, orgID, id), db.Now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "customer %d not found", id)
 	} else if err != nil {
@@ -261,7 +261,7 @@ func (db *DB) Customer(ctx context.Context, q Queryer, orgID, id int64) (*Custom
 func (db *DB) CustomerByEmail(ctx context.Context, q Queryer, orgID int64, email string) (*Customer, error) {
 	email = NormalizeEmail(email)
 	var id int64
-	err := q.QueryRowContext(ctx, `SELECT id FROM customers WHERE org_id = ? AND lower(email) = lower(?) AND email <> ''`, orgID, email).Scan(&id)
+	err := db.queryRow(ctx, q, `SELECT id FROM customers WHERE org_id = ? AND lower(email) = lower(?) AND email <> ''`, orgID, email).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no customer with email %s", email)
 	} else if err != nil {
@@ -271,7 +271,7 @@ func (db *DB) CustomerByEmail(ctx context.Context, q Queryer, orgID int64, email
 }
 
 func (db *DB) customerFields(ctx context.Context, q Queryer, customerID int64) ([]Field, error) {
-	rows, err := q.QueryContext(ctx, `SELECT f.name, v.value FROM custom_field_values v JOIN custom_fields f ON f.id = v.field_id
+	rows, err := db.query(ctx, q, `SELECT f.name, v.value FROM custom_field_values v JOIN custom_fields f ON f.id = v.field_id
 		WHERE v.customer_id = ? ORDER BY f.position, f.id`, customerID)
 	if err != nil {
 		return nil, err
@@ -299,7 +299,7 @@ func (db *DB) SetCustomerEmail(ctx context.Context, q Queryer, orgID, id int64, 
 			return err
 		}
 	}
-	res, err := q.ExecContext(ctx, `UPDATE customers SET email = ?, updated_at = ? WHERE org_id = ? AND id = ?`, email, db.Now().Unix(), orgID, id)
+	res, err := db.exec(ctx, q, `UPDATE customers SET email = ?, updated_at = ? WHERE org_id = ? AND id = ?`, email, db.Now().Unix(), orgID, id)
 	if isConstraint(err) {
 		return db.duplicateEmail(ctx, q, orgID, email, id)
 	} else if err != nil {
@@ -316,7 +316,7 @@ func (db *DB) SetCustomerEmail(ctx context.Context, q Queryer, orgID, id int64, 
 // claim, invites, delivery) calls it in the same transaction. The latest live
 // claim invite counts only if it went to the current address.
 func (db *DB) refreshState(ctx context.Context, q Queryer, where string, args ...any) error {
-	_, err := q.ExecContext(ctx, `
+	_, err := db.exec(ctx, q, `
 		WITH live AS (
 			SELECT c.id AS cid,
 				(SELECT i.id FROM invites i

@@ -31,6 +31,8 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 
+	wstmts, rstmts stmtCache
+
 	// Now is the clock; tests move it.
 	Now func() time.Time
 }
@@ -74,12 +76,9 @@ func open(path string, upTo int) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	db := &DB{path: path, write: w, Now: time.Now}
-	if err := w.Ping(); err != nil {
-		w.Close()
-		return nil, Errorf(EINVALID, "cannot open database %s: %v", path, err)
-	}
-	if err := db.migrate(context.Background(), upTo); err != nil {
-		w.Close()
+	db.wstmts.pool = w
+	if err := db.start(upTo); err != nil {
+		db.write.Close()
 		return nil, err
 	}
 	r, err := sql.Open("sqlite", dsn(path, true))
@@ -90,7 +89,47 @@ func open(path string, upTo int) (*DB, error) {
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 	r.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
 	db.read = r
+	db.rstmts.pool = r
 	return db, nil
+}
+
+// start connects and migrates. Two processes creating the same new file race
+// for the exclusive lock that switching to WAL takes, and SQLite does not
+// apply busy_timeout to that switch, so the loser retries for as long as
+// busy_timeout would have waited.
+func (db *DB) start(upTo int) error {
+	deadline := time.Now().Add(BusyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.write.Ping()
+		if err == nil {
+			err = db.migrate(context.Background(), upTo)
+		}
+		if err == nil {
+			return nil
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			if isBusy(err) {
+				return wrapBusy(err)
+			}
+			if ErrorCode(err) != EINTERNAL {
+				return err
+			}
+			return Errorf(EINVALID, "cannot open database %s: %v", db.path, err)
+		}
+		db.write.Close()
+		time.Sleep(wait)
+		w, oerr := sql.Open("sqlite", dsn(db.path, false))
+		if oerr != nil {
+			return oerr
+		}
+		w.SetMaxOpenConns(1)
+		db.write, db.wstmts.pool = w, w
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
 }
 
 // Path is the database file's path.
@@ -99,6 +138,8 @@ func (db *DB) Path() string { return db.path }
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	db.rstmts.close()
+	db.wstmts.close()
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -122,6 +163,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx Queryer) error) (err error) {
 	if err != nil {
 		return wrapBusy(err)
 	}
+	defer db.wstmts.warm(ctx)
 	defer func() {
 		if p := recover(); p != nil {
 			tx.Rollback()
@@ -138,9 +180,8 @@ func (db *DB) Tx(ctx context.Context, fn func(tx Queryer) error) (err error) {
 
 // wrapBusy turns a lock timeout into a sentence a user can act on.
 func wrapBusy(err error) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED) {
-		return Errorf(ECONFLICT, "the database is busy (another frontdesk process is writing); try again in a moment")
+	if isBusy(err) {
+		return &Error{Code: ECONFLICT, Message: "the database is busy (another frontdesk process is writing); try again in a moment", cause: err}
 	}
 	return err
 }

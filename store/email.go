@@ -28,6 +28,11 @@ func ValidateEmail(s string) error {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			return Errorf(EINVALID, "email contains a space or control character")
 		}
+		if unicode.Is(unicode.Cf, r) {
+			// Zero-width spaces, bidi overrides: invisible on screen, so an
+			// address that looks right would not be.
+			return Errorf(EINVALID, "email contains an invisible character (%U)", r)
+		}
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {

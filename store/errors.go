@@ -21,9 +21,14 @@ const (
 type Error struct {
 	Code    string
 	Message string
+
+	cause error // the underlying error, for errors.Is/As and logs
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the underlying error, if any.
+func (e *Error) Unwrap() error { return e.cause }
 
 // Errorf returns an *Error with the given code and formatted message.
 func Errorf(code, format string, args ...any) *Error {

@@ -75,7 +75,7 @@ func (db *DB) CreateInvite(ctx context.Context, q Queryer, inv *Invite) error {
 	if inv.OutboxID != 0 {
 		outbox = inv.OutboxID
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO invites (org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, outbox_id)
+	res, err := db.exec(ctx, q, `INSERT INTO invites (org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, outbox_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.OrgID, inv.CustomerID, inv.Purpose, inv.TokenHash, inv.Email, by, inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), outbox)
 	if err != nil {
@@ -89,14 +89,14 @@ func (db *DB) CreateInvite(ctx context.Context, q Queryer, inv *Invite) error {
 
 // SetInviteOutbox links an invite to the message that carries it.
 func (db *DB) SetInviteOutbox(ctx context.Context, q Queryer, inviteID, outboxID int64) error {
-	_, err := q.ExecContext(ctx, `UPDATE invites SET outbox_id = ? WHERE id = ?`, outboxID, inviteID)
+	_, err := db.exec(ctx, q, `UPDATE invites SET outbox_id = ? WHERE id = ?`, outboxID, inviteID)
 	return err
 }
 
 // RevokeInvites revokes the customer's unused, unrevoked invites of a purpose
 // and returns how many there were.
 func (db *DB) RevokeInvites(ctx context.Context, q Queryer, customerID int64, purpose Purpose, reason string) (int, error) {
-	res, err := q.ExecContext(ctx, `UPDATE invites SET revoked_at = ?, revoke_reason = ?
+	res, err := db.exec(ctx, q, `UPDATE invites SET revoked_at = ?, revoke_reason = ?
 		WHERE customer_id = ? AND purpose = ? AND used_at IS NULL AND revoked_at IS NULL`, db.Now().Unix(), reason, customerID, purpose)
 	if err != nil {
 		return 0, err
@@ -111,7 +111,7 @@ func (db *DB) RevokeInvites(ctx context.Context, q Queryer, customerID int64, pu
 // UseInvite marks an invite used if it still was unused and unrevoked; false
 // means somebody else got there first.
 func (db *DB) UseInvite(ctx context.Context, q Queryer, id int64) (bool, error) {
-	res, err := q.ExecContext(ctx, `UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, db.Now().Unix(), id)
+	res, err := db.exec(ctx, q, `UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, db.Now().Unix(), id)
 	if err != nil {
 		return false, err
 	}
@@ -140,7 +140,7 @@ func scanInvite(row interface{ Scan(...any) error }) (*Invite, error) {
 // is by an index on the hash, so its time does not depend on how much of a
 // guessed token matches.
 func (db *DB) InviteByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Invite, error) {
-	inv, err := scanInvite(q.QueryRowContext(ctx, inviteSelect+` WHERE i.token_hash = ?`, hash))
+	inv, err := scanInvite(db.queryRow(ctx, q, inviteSelect+` WHERE i.token_hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "this link is not valid")
 	}
@@ -149,7 +149,7 @@ func (db *DB) InviteByTokenHash(ctx context.Context, q Queryer, hash []byte) (*I
 
 // Invites lists a customer's invites, newest first, with their delivery.
 func (db *DB) Invites(ctx context.Context, q Queryer, orgID, customerID int64) ([]Invite, error) {
-	rows, err := q.QueryContext(ctx, inviteSelect+` WHERE i.org_id = ? AND i.customer_id = ? ORDER BY i.id DESC`, orgID, customerID)
+	rows, err := db.query(ctx, q, inviteSelect+` WHERE i.org_id = ? AND i.customer_id = ? ORDER BY i.id DESC`, orgID, customerID)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -35,11 +36,20 @@ type Org struct {
 // Location is the organization's time zone, UTC if the stored name is unknown
 // to this machine.
 func (o *Org) Location() *time.Location {
-	if loc, err := time.LoadLocation(o.TimeZone); err == nil {
-		return loc
+	if loc, ok := locations.Load(o.TimeZone); ok {
+		return loc.(*time.Location)
 	}
-	return time.UTC
+	loc, err := time.LoadLocation(o.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	locations.Store(o.TimeZone, loc)
+	return loc
 }
+
+// locations caches time zones: time.LoadLocation reads the zoneinfo file on
+// every call, and every date a screen or an email shows needs one.
+var locations sync.Map
 
 // OrgStore reads and writes organizations.
 type OrgStore interface {
@@ -123,7 +133,7 @@ func (db *DB) CreateOrg(ctx context.Context, q Queryer, o *Org) error {
 		return err
 	}
 	o.CreatedAt = db.Now().Truncate(time.Second)
-	res, err := q.ExecContext(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, created_at)
+	res, err := db.exec(ctx, q, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, o.CreatedAt.Unix())
 	if isConstraint(err) {
@@ -140,7 +150,7 @@ func (db *DB) UpdateOrg(ctx context.Context, q Queryer, o *Org) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	_, err := q.ExecContext(ctx, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ? WHERE id = ?`,
+	_, err := db.exec(ctx, q, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ? WHERE id = ?`,
 		o.Name, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, o.ID)
 	return err
 }
@@ -158,7 +168,7 @@ func scanOrg(row interface{ Scan(...any) error }) (*Org, error) {
 
 // Org returns the organization with the given id.
 func (db *DB) Org(ctx context.Context, q Queryer, id int64) (*Org, error) {
-	o, err := scanOrg(q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
+	o, err := scanOrg(db.queryRow(ctx, q, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "organization %d not found", id)
 	}
@@ -167,7 +177,7 @@ func (db *DB) Org(ctx context.Context, q Queryer, id int64) (*Org, error) {
 
 // OrgBySlug returns the organization with the given slug.
 func (db *DB) OrgBySlug(ctx context.Context, q Queryer, slug string) (*Org, error) {
-	o, err := scanOrg(q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE slug = ?`, slug))
+	o, err := scanOrg(db.queryRow(ctx, q, `SELECT `+orgColumns+` FROM orgs WHERE slug = ?`, slug))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no organization with slug %q; `frontdesk org list` shows them", slug)
 	}
@@ -176,7 +186,7 @@ func (db *DB) OrgBySlug(ctx context.Context, q Queryer, slug string) (*Org, erro
 
 // Orgs lists every organization, oldest first.
 func (db *DB) Orgs(ctx context.Context, q Queryer) ([]*Org, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
+	rows, err := db.query(ctx, q, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
 	"time"
 )
 
@@ -30,6 +35,11 @@ type OutboxMessage struct {
 	MessageID     string
 	CreatedAt     time.Time
 	SentAt        time.Time
+
+	Reply      string    // the server's answer once sent ("250 2.0.0 OK: queued as …")
+	LeaseOwner string    // the worker (lease token) delivering it now, "" when free
+	LeaseUntil time.Time // zero when free; after this another worker may take it over
+	RetryFrom  time.Time // start of the current retry window: CreatedAt, or the last `outbox retry`
 }
 
 // EnqueueMessage inserts m as queued and due now. Call it in the transaction of
@@ -37,7 +47,7 @@ type OutboxMessage struct {
 func (db *DB) EnqueueMessage(ctx context.Context, q Queryer, m *OutboxMessage) error {
 	now := db.Now().Truncate(time.Second)
 	m.Status, m.CreatedAt, m.NextAttemptAt = OutboxQueued, now, now
-	res, err := q.ExecContext(ctx, `INSERT INTO outbox (org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
+	res, err := db.exec(ctx, q, `INSERT INTO outbox (org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
 		m.OrgID, m.Kind, m.To, m.FromName, m.ReplyTo, m.Subject, m.Text, m.HTML, now.Unix(), m.MessageID, now.Unix())
 	if err != nil {
@@ -45,4 +55,423 @@ func (db *DB) EnqueueMessage(ctx context.Context, q Queryer, m *OutboxMessage) e
 	}
 	m.ID, err = res.LastInsertId()
 	return err
+}
+
+// The worker's statements go through db.exec and db.query (stmt.go): run for
+// every message, their parsing would otherwise cost more than their work.
+
+// Leasing. A worker takes messages by writing its lease token and an expiry
+// into them in one statement, inside a BEGIN IMMEDIATE transaction (db.Tx), so
+// two processes on one database never hold the same message. Every later
+// write about the message (MarkSent, MarkRetry, MarkFailed) names the token
+// and applies only while the worker still holds the lease: a worker whose
+// lease ran out and was taken over cannot overwrite its successor's result.
+
+// outboxColumns are what scanOutbox reads, in its order; the bodies are
+// selected only by the lease calls (they carry live tokens) and as empty strings elsewhere.
+const outboxColumns = `id, org_id, kind, to_addr, from_name, reply_to, subject, %s, status, attempts, next_attempt_at,
+	lease_owner, lease_until, last_error, reply, message_id, created_at, sent_at, coalesce(retry_from, created_at)`
+
+var (
+	outboxWithBodies = fmt.Sprintf(outboxColumns, `body_text, body_html`)
+	outboxNoBodies   = fmt.Sprintf(outboxColumns, `'', ''`)
+)
+
+func scanOutbox(row interface{ Scan(...any) error }) (*OutboxMessage, error) {
+	var m OutboxMessage
+	var next, leaseUntil, created, retryFrom int64
+	var sent sql.NullInt64
+	err := row.Scan(&m.ID, &m.OrgID, &m.Kind, &m.To, &m.FromName, &m.ReplyTo, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts, &next,
+		&m.LeaseOwner, &leaseUntil, &m.LastError, &m.Reply, &m.MessageID, &created, &sent, &retryFrom)
+	m.NextAttemptAt, m.CreatedAt, m.RetryFrom, m.SentAt = time.Unix(next, 0), time.Unix(created, 0), time.Unix(retryFrom, 0), fromUnix(sent)
+	if leaseUntil > 0 {
+		m.LeaseUntil = time.Unix(leaseUntil, 0)
+	}
+	return &m, err
+}
+
+func scanOutboxRows(rows *sql.Rows, err error) ([]*OutboxMessage, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*OutboxMessage
+	for rows.Next() {
+		m, err := scanOutbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// leaseExpiry is the lease_until a lease taken now for d ends at; at least a
+// second, since times are stored in whole seconds.
+func (db *DB) leaseExpiry(d time.Duration) int64 {
+	return db.Now().Add(max(d, time.Second)).Unix()
+}
+
+// LeaseDue leases up to limit queued messages that are due and not leased by
+// anyone (or whose lease ran out), oldest due first, to owner until now+lease,
+// and returns them with their bodies. Run it through db.Tx so that it holds
+// the write lock (BEGIN IMMEDIATE): the UPDATE then sees and claims rows no
+// other process can claim at the same time.
+func (db *DB) LeaseDue(ctx context.Context, q Queryer, owner string, lease time.Duration, limit int) ([]*OutboxMessage, error) {
+	if owner == "" {
+		return nil, Errorf(EINTERNAL, "outbox lease without an owner")
+	}
+	now := db.Now().Unix()
+	msgs, err := scanOutboxRows(db.query(ctx, q, `UPDATE outbox SET lease_owner = ?, lease_until = ?
+		WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? AND lease_until <= ?
+			ORDER BY next_attempt_at, id LIMIT ?)
+		RETURNING `+outboxWithBodies, owner, db.leaseExpiry(lease), now, now, limit))
+	sortOutbox(msgs)
+	return msgs, err
+}
+
+// LeaseIDs leases exactly the given messages for an immediate delivery
+// ("send it now" after queueing), ignoring when they are due. Only messages
+// still queued and not leased by anyone are taken, so a message another worker
+// is sending, or that was sent meanwhile, is not in the result. Run it
+// through db.Tx, as LeaseDue.
+func (db *DB) LeaseIDs(ctx context.Context, q Queryer, owner string, lease time.Duration, ids []int64) ([]*OutboxMessage, error) {
+	if owner == "" {
+		return nil, Errorf(EINTERNAL, "outbox lease without an owner")
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := scanOutboxRows(db.query(ctx, q, `UPDATE outbox SET lease_owner = ?, lease_until = ?
+		WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND lease_until <= ?
+		RETURNING `+outboxWithBodies, owner, db.leaseExpiry(lease), string(list), db.Now().Unix()))
+	sortOutbox(msgs)
+	return msgs, err
+}
+
+func sortOutbox(msgs []*OutboxMessage) {
+	// RETURNING gives rows in no promised order; deliver in queue order.
+	sort.Slice(msgs, func(i, j int) bool {
+		if !msgs[i].NextAttemptAt.Equal(msgs[j].NextAttemptAt) {
+			return msgs[i].NextAttemptAt.Before(msgs[j].NextAttemptAt)
+		}
+		return msgs[i].ID < msgs[j].ID
+	})
+}
+
+// ExtendLeases pushes the lease of the owner's messages among ids to
+// now+lease and returns the ids it still holds (a message whose lease ran out
+// and was taken over is not among them). A worker calls it during a long batch
+// so its lease never runs out while it is still sending.
+func (db *DB) ExtendLeases(ctx context.Context, q Queryer, owner string, lease time.Duration, ids []int64) ([]int64, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, q, `UPDATE outbox SET lease_until = ?
+		WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'queued' RETURNING id`,
+		db.leaseExpiry(lease), string(list), owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var held []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		held = append(held, id)
+	}
+	sort.Slice(held, func(i, j int) bool { return held[i] < held[j] })
+	return held, rows.Err()
+}
+
+// ReleaseLeases gives back the owner's leases on ids without counting an
+// attempt: the messages become available again at their next_attempt_at. A
+// worker shutting down mid-batch releases what it has not tried yet.
+func (db *DB) ReleaseLeases(ctx context.Context, q Queryer, owner string, ids []int64) (int, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return 0, err
+	}
+	res, err := db.exec(ctx, q, `UPDATE outbox SET lease_owner = '', lease_until = 0
+		WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?`, string(list), owner)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// AssignMessageIDs gives each of ids that has no Message-ID yet one of the
+// form outbox-<id>.<random>@<domain>, in one statement, and returns the
+// Message-ID of every id. The worker calls it right after leasing, before the
+// first attempt: keeping the ID across attempts makes a duplicate (see
+// mailer.Worker) carry the same Message-ID, which mail clients use to fold it
+// into the original.
+func (db *DB) AssignMessageIDs(ctx context.Context, q Queryer, ids []int64, domain string) (map[int64]string, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, q, `UPDATE outbox SET message_id = CASE WHEN message_id = ''
+			THEN 'outbox-' || id || '.' || lower(hex(randomblob(10))) || '@' || ? ELSE message_id END
+		WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, message_id`, domain, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]string, len(ids))
+	for rows.Next() {
+		var id int64
+		var mid string
+		if err := rows.Scan(&id, &mid); err != nil {
+			return nil, err
+		}
+		out[id] = mid
+	}
+	return out, rows.Err()
+}
+
+// The Mark functions record the result of one delivery attempt. Each applies
+// only while owner holds the message's lease, counts the attempt, releases the
+// lease, and reports whether it applied: false means the lease was lost
+// (expired and taken over, or the message was retried or cancelled by staff
+// meanwhile) and the result was not recorded. Call them through db.Tx.
+
+// MarkSent records that the server accepted the message, with its reply. The
+// bodies are cleared: they carry the token, and a sent message is never sent
+// again. messageID, when not empty, records the Message-ID used.
+//
+// It does not refresh the customer's state: refreshState reads a queued and a
+// sent message alike (both leave an invite pending), so queued → sent cannot
+// change it, and the refresh is most of the cost of recording a delivery.
+// Should the states ever tell "sent" from "queued", refresh here too.
+func (db *DB) MarkSent(ctx context.Context, q Queryer, id int64, owner, reply, messageID string) (bool, error) {
+	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, reply = ?,
+			message_id = CASE WHEN ? <> '' THEN ? ELSE message_id END,
+			body_text = '', body_html = '', last_error = '', lease_owner = '', lease_until = 0
+		WHERE id = ? AND lease_owner = ? AND status = 'queued'`,
+		db.Now().Unix(), reply, messageID, messageID, id, owner)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// MarkRetry records a temporary failure: the message stays queued and is due
+// again at next.
+func (db *DB) MarkRetry(ctx context.Context, q Queryer, id int64, owner, errText string, next time.Time) (bool, error) {
+	res, err := db.exec(ctx, q, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = '', lease_until = 0
+		WHERE id = ? AND lease_owner = ? AND status = 'queued'`, errText, next.Unix(), id, owner)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// MarkFailed records a permanent failure (or the end of the retries) with the
+// server's words. The bodies stay so that `outbox retry` can send the message
+// again once the cause (a typo in the address, a full mailbox) is fixed.
+func (db *DB) MarkFailed(ctx context.Context, q Queryer, id int64, owner, errText string) (bool, error) {
+	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = '', lease_until = 0
+		WHERE id = ? AND lease_owner = ? AND status = 'queued'`, errText, id, owner)
+	return db.marked(ctx, q, id, res, err)
+}
+
+// marked finishes MarkFailed: a failed delivery is part of the customer's
+// roster status.
+func (db *DB) marked(ctx context.Context, q Queryer, id int64, res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return false, nil
+	}
+	return true, db.refreshOutboxCustomer(ctx, q, id)
+}
+
+func (db *DB) refreshOutboxCustomer(ctx context.Context, q Queryer, outboxID int64) error {
+	return db.refreshState(ctx, q, `id IN (SELECT customer_id FROM invites WHERE outbox_id = ?)`, outboxID)
+}
+
+// CancelDeadMessages fails those of owner's leased messages among ids whose
+// invite can no longer be used (used, revoked or expired): the customer would
+// get a link that only says it does not work. It returns the ids it
+// cancelled; the worker calls it right after leasing and does not send them.
+// Checking only what was just leased keeps the cost per batch independent of
+// the queue's length; a dead message further back is caught when it comes due.
+func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, ids []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	now := db.Now().Unix()
+	rows, err := db.query(ctx, q, `SELECT i.outbox_id, i.used_at IS NOT NULL, i.revoked_at IS NOT NULL, i.revoke_reason
+		FROM invites i
+		WHERE i.outbox_id IN (SELECT value FROM json_each(?))
+		  AND (i.used_at IS NOT NULL OR i.revoked_at IS NOT NULL OR i.expires_at <= ?)`, string(list), now)
+	if err != nil {
+		return nil, err
+	}
+	type dead struct {
+		id  int64
+		why string
+	}
+	var all []dead
+	for rows.Next() {
+		var d dead
+		var used, revoked bool
+		var reason string
+		if err := rows.Scan(&d.id, &used, &revoked, &reason); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		switch {
+		case used:
+			d.why = "not sent: the link was already used"
+		case revoked:
+			d.why = "not sent: " + revokeWords(reason)
+		default:
+			d.why = "not sent: the link expired before it could be delivered"
+		}
+		all = append(all, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var cancelled []int64
+	for _, d := range all {
+		res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = '', lease_until = 0
+			WHERE id = ? AND status = 'queued' AND lease_owner = ?`, d.why, d.id, owner)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			cancelled = append(cancelled, d.id)
+			if err := db.refreshOutboxCustomer(ctx, q, d.id); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return cancelled, nil
+}
+
+func revokeWords(reason string) string {
+	switch reason {
+	case RevokeSuperseded:
+		return "a newer invite replaced this one"
+	case RevokeEmailChanged:
+		return "the customer's email changed"
+	case RevokeClaimed:
+		return "the account was claimed"
+	case RevokePasswordChanged:
+		return "the password was changed"
+	case RevokeArchived:
+		return "the customer was archived"
+	}
+	return "the invite was cancelled"
+}
+
+// OutboxMessages lists an organization's messages, newest first, without
+// their bodies (`frontdesk outbox list`).
+func (db *DB) OutboxMessages(ctx context.Context, q Queryer, orgID int64, limit int) ([]*OutboxMessage, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return scanOutboxRows(db.query(ctx, q, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? ORDER BY id DESC LIMIT ?`, orgID, limit))
+}
+
+// OutboxMessage returns one of the organization's messages without its
+// bodies; another organization's message is not found.
+func (db *DB) OutboxMessage(ctx context.Context, q Queryer, orgID, id int64) (*OutboxMessage, error) {
+	m, err := scanOutbox(db.queryRow(ctx, q, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? AND id = ?`, orgID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "outbox message %d not found; `frontdesk outbox list` shows the messages", id)
+	}
+	return m, err
+}
+
+// RetryMessage queues a failed (or still queued) message again, due now, with
+// its attempts reset and a fresh day of retries (`frontdesk outbox retry`).
+// Refused with EINVALID: a message already sent, one whose body is gone, and
+// one whose invite can no longer be used (send a new invite instead); with
+// ECONFLICT: one a worker is delivering right now.
+func (db *DB) RetryMessage(ctx context.Context, q Queryer, orgID, id int64) error {
+	m, err := db.OutboxMessage(ctx, q, orgID, id)
+	if err != nil {
+		return err
+	}
+	now := db.Now()
+	if m.Status == OutboxSent {
+		var tz string
+		_ = db.queryRow(ctx, q, `SELECT time_zone FROM orgs WHERE id = ?`, orgID).Scan(&tz)
+		loc, lerr := time.LoadLocation(tz)
+		if lerr != nil {
+			loc = time.UTC
+		}
+		server := ""
+		if m.Reply != "" {
+			server = " (the server answered " + m.Reply + ")"
+		}
+		return Errorf(EINVALID, "message %d was already sent on %s%s; if it did not arrive, ask the customer to check their spam folder, or send a new invite",
+			id, m.SentAt.In(loc).Format("Mon 2 Jan 2006 at 15:04 MST"), server)
+	}
+	if m.Status == OutboxQueued && m.LeaseUntil.After(now) {
+		return Errorf(ECONFLICT, "message %d is being delivered right now; check again in a minute", id)
+	}
+	var hasBody bool
+	if err := db.queryRow(ctx, q, `SELECT body_text <> '' OR body_html <> '' FROM outbox WHERE id = ?`, id).Scan(&hasBody); err != nil {
+		return err
+	}
+	if !hasBody {
+		return Errorf(EINVALID, "message %d has no content left to send; send a new invite instead", id)
+	}
+	var used, revoked sql.NullInt64
+	var reason string
+	var expires int64
+	err = db.queryRow(ctx, q, `SELECT used_at, revoked_at, revoke_reason, expires_at FROM invites WHERE outbox_id = ? ORDER BY id DESC LIMIT 1`, id).
+		Scan(&used, &revoked, &reason, &expires)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	case used.Valid:
+		return Errorf(EINVALID, "message %d carries a link that was already used; nothing to resend", id)
+	case revoked.Valid:
+		return Errorf(EINVALID, "message %d carries a link that no longer works (%s); send a new invite instead", id, revokeWords(reason))
+	case expires <= now.Unix():
+		return Errorf(EINVALID, "message %d carries a link that has expired; send a new invite instead", id)
+	}
+	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, retry_from = ?, last_error = ''
+		WHERE id = ? AND org_id = ? AND status IN ('queued', 'failed') AND lease_until <= ?`, now.Unix(), now.Unix(), id, orgID, now.Unix())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return Errorf(ECONFLICT, "message %d changed while retrying it; look at `frontdesk outbox list` and try again", id)
+	}
+	return db.refreshOutboxCustomer(ctx, q, id)
+}
+
+// OutboxMessageByID returns a message of any organization, without its
+// bodies: the worker reporting on a message it was asked to send. Staff-facing
+// code uses OutboxMessage, which is scoped to the organization.
+func (db *DB) OutboxMessageByID(ctx context.Context, q Queryer, id int64) (*OutboxMessage, error) {
+	m, err := scanOutbox(db.queryRow(ctx, q, `SELECT `+outboxNoBodies+` FROM outbox WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "outbox message %d not found", id)
+	}
+	return m, err
 }

@@ -88,7 +88,7 @@ func (db *DB) Profile(ctx context.Context, q Queryer, orgID, customerID int64) (
 }
 
 func (db *DB) bookings(ctx context.Context, q Queryer, where string, args ...any) ([]Booking, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, kind, title, starts_at, ends_at, status FROM bookings WHERE `+where, args...)
+	rows, err := db.query(ctx, q, `SELECT id, kind, title, starts_at, ends_at, status FROM bookings WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (db *DB) bookings(ctx context.Context, q Queryer, where string, args ...any
 }
 
 func (db *DB) payments(ctx context.Context, q Queryer, customerID int64) ([]Payment, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, amount_cents, currency, description, paid_at, status FROM payments
+	rows, err := db.query(ctx, q, `SELECT id, amount_cents, currency, description, paid_at, status FROM payments
 		WHERE customer_id = ? ORDER BY paid_at DESC LIMIT ?`, customerID, ProfileLimit)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func (db *DB) payments(ctx context.Context, q Queryer, customerID int64) ([]Paym
 }
 
 func (db *DB) subscriptions(ctx context.Context, q Queryer, customerID int64) ([]Subscription, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at FROM subscriptions
+	rows, err := db.query(ctx, q, `SELECT id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at FROM subscriptions
 		WHERE customer_id = ? ORDER BY status = 'cancelled', started_at DESC LIMIT ?`, customerID, ProfileLimit)
 	if err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func (db *DB) subscriptions(ctx context.Context, q Queryer, customerID int64) ([
 // AddBooking, AddPayment and AddSubscription record a customer's activity
 // (demo data and imports; the booking system proper lives elsewhere).
 func (db *DB) AddBooking(ctx context.Context, q Queryer, customerID int64, b *Booking) error {
-	res, err := q.ExecContext(ctx, `INSERT INTO bookings (customer_id, kind, title, starts_at, ends_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
+	res, err := db.exec(ctx, q, `INSERT INTO bookings (customer_id, kind, title, starts_at, ends_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
 		customerID, b.Kind, b.Title, b.StartsAt.Unix(), b.EndsAt.Unix(), b.Status)
 	if err == nil {
 		b.ID, err = res.LastInsertId()
@@ -159,7 +159,7 @@ func (db *DB) AddBooking(ctx context.Context, q Queryer, customerID int64, b *Bo
 }
 
 func (db *DB) AddPayment(ctx context.Context, q Queryer, customerID int64, p *Payment) error {
-	res, err := q.ExecContext(ctx, `INSERT INTO payments (customer_id, amount_cents, currency, description, paid_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
+	res, err := db.exec(ctx, q, `INSERT INTO payments (customer_id, amount_cents, currency, description, paid_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
 		customerID, p.AmountCents, p.Currency, p.Description, p.PaidAt.Unix(), p.Status)
 	if err == nil {
 		p.ID, err = res.LastInsertId()
@@ -168,7 +168,7 @@ func (db *DB) AddPayment(ctx context.Context, q Queryer, customerID int64, p *Pa
 }
 
 func (db *DB) AddSubscription(ctx context.Context, q Queryer, customerID int64, s *Subscription) error {
-	res, err := q.ExecContext(ctx, `INSERT INTO subscriptions (customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := db.exec(ctx, q, `INSERT INTO subscriptions (customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		customerID, s.Plan, s.PriceCents, s.Currency, s.Interval, s.Status, s.StartedAt.Unix(), unix(s.RenewsAt), unix(s.EndedAt))
 	if err == nil {
 		s.ID, err = res.LastInsertId()

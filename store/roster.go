@@ -129,7 +129,7 @@ func (db *DB) RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQ
 	sb.WriteString(` LIMIT ?`)
 	args = append(args, limit)
 
-	rows, err := q.QueryContext(ctx, sb.String(), args...)
+	rows, err := db.query(ctx, q, sb.String(), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func (db *DB) RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQ
 // RosterCounts returns how many live customers the organization has in each
 // status.
 func (db *DB) RosterCounts(ctx context.Context, q Queryer, orgID int64) (map[Status]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT state, state = 'pending' AND coalesce(invite_expires_at, 0) <= ?, count(*)
+	rows, err := db.query(ctx, q, `SELECT state, state = 'pending' AND coalesce(invite_expires_at, 0) <= ?, count(*)
 		FROM customers WHERE org_id = ? AND archived = 0 GROUP BY 1, 2`, db.Now().Unix(), orgID)
 	if err != nil {
 		return nil, err

@@ -81,7 +81,7 @@ func (db *DB) CreateStaff(ctx context.Context, q Queryer, s *Staff) error {
 		return err
 	}
 	s.CreatedAt = db.Now().Truncate(time.Second)
-	res, err := q.ExecContext(ctx, `INSERT INTO staff (org_id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`,
+	res, err := db.exec(ctx, q, `INSERT INTO staff (org_id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`,
 		s.OrgID, s.Email, s.Name, s.Role, s.CreatedAt.Unix())
 	if isConstraint(err) {
 		return Errorf(ECONFLICT, "a staff member with email %s already exists", s.Email)
@@ -97,7 +97,7 @@ func (db *DB) CreateStaff(ctx context.Context, q Queryer, s *Staff) error {
 // without one nobody could run the TUI by default or manage the team.
 func (db *DB) RemoveStaff(ctx context.Context, q Queryer, orgID, id int64) error {
 	var lastOwner bool
-	if err := q.QueryRowContext(ctx, `SELECT role = 'owner' AND (SELECT count(*) FROM staff WHERE org_id = ? AND role = 'owner' AND removed_at IS NULL) = 1
+	if err := db.queryRow(ctx, q, `SELECT role = 'owner' AND (SELECT count(*) FROM staff WHERE org_id = ? AND role = 'owner' AND removed_at IS NULL) = 1
 		FROM staff WHERE id = ? AND org_id = ? AND removed_at IS NULL`, orgID, id, orgID).Scan(&lastOwner); errors.Is(err, sql.ErrNoRows) {
 		return Errorf(ENOTFOUND, "staff member not found")
 	} else if err != nil {
@@ -106,14 +106,14 @@ func (db *DB) RemoveStaff(ctx context.Context, q Queryer, orgID, id int64) error
 	if lastOwner {
 		return Errorf(EINVALID, "this is the organization's last owner; add another owner first")
 	}
-	res, err := q.ExecContext(ctx, `UPDATE staff SET removed_at = ? WHERE id = ? AND org_id = ? AND removed_at IS NULL`, db.Now().Unix(), id, orgID)
+	res, err := db.exec(ctx, q, `UPDATE staff SET removed_at = ? WHERE id = ? AND org_id = ? AND removed_at IS NULL`, db.Now().Unix(), id, orgID)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Errorf(ENOTFOUND, "staff member not found")
 	}
-	_, err = q.ExecContext(ctx, `DELETE FROM staff_keys WHERE staff_id = ?`, id)
+	_, err = db.exec(ctx, q, `DELETE FROM staff_keys WHERE staff_id = ?`, id)
 	return err
 }
 
@@ -128,7 +128,7 @@ func scanStaff(row interface{ Scan(...any) error }) (*Staff, error) {
 }
 
 func (db *DB) oneStaff(ctx context.Context, q Queryer, notFound string, where string, args ...any) (*Staff, error) {
-	s, err := scanStaff(q.QueryRowContext(ctx, `SELECT `+staffColumns+` FROM staff WHERE removed_at IS NULL AND `+where, args...))
+	s, err := scanStaff(db.queryRow(ctx, q, `SELECT `+staffColumns+` FROM staff WHERE removed_at IS NULL AND `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "%s", notFound)
 	}
@@ -158,7 +158,7 @@ func (db *DB) StaffByFingerprint(ctx context.Context, q Queryer, fingerprint str
 
 // StaffList lists an organization's active staff, owners first.
 func (db *DB) StaffList(ctx context.Context, q Queryer, orgID int64) ([]*Staff, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+staffColumns+` FROM staff WHERE org_id = ? AND removed_at IS NULL
+	rows, err := db.query(ctx, q, `SELECT `+staffColumns+` FROM staff WHERE org_id = ? AND removed_at IS NULL
 		ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, name, id`, orgID)
 	if err != nil {
 		return nil, err
@@ -199,7 +199,7 @@ func (db *DB) AddStaffKey(ctx context.Context, q Queryer, staffID int64, authori
 		return nil, err
 	}
 	k := &StaffKey{StaffID: staffID, PublicKey: norm, Fingerprint: fp, CreatedAt: db.Now().Truncate(time.Second)}
-	res, err := q.ExecContext(ctx, `INSERT INTO staff_keys (staff_id, public_key, fingerprint, created_at) VALUES (?, ?, ?, ?)`,
+	res, err := db.exec(ctx, q, `INSERT INTO staff_keys (staff_id, public_key, fingerprint, created_at) VALUES (?, ?, ?, ?)`,
 		staffID, norm, fp, k.CreatedAt.Unix())
 	if isConstraint(err) {
 		return nil, Errorf(ECONFLICT, "key %s is already registered", fp)
@@ -212,7 +212,7 @@ func (db *DB) AddStaffKey(ctx context.Context, q Queryer, staffID int64, authori
 
 // StaffKeys lists a staff member's keys.
 func (db *DB) StaffKeys(ctx context.Context, q Queryer, staffID int64) ([]StaffKey, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, staff_id, public_key, fingerprint, created_at FROM staff_keys WHERE staff_id = ? ORDER BY id`, staffID)
+	rows, err := db.query(ctx, q, `SELECT id, staff_id, public_key, fingerprint, created_at FROM staff_keys WHERE staff_id = ? ORDER BY id`, staffID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,189 @@
+package claim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"frontdesk/store"
+)
+
+// LinkState is what a token from a link turns out to be. Each has its own page
+// on the web, saying what to do.
+type LinkState string
+
+const (
+	LinkValid        LinkState = "valid"
+	LinkUnknown      LinkState = "unknown"       // never issued, mistyped or mangled
+	LinkExpired      LinkState = "expired"       // ask the organization for a new invite
+	LinkSuperseded   LinkState = "superseded"    // a newer invite was sent; use the latest email
+	LinkEmailChanged LinkState = "email_changed" // sent to an address the customer no longer has
+	LinkUsed         LinkState = "used"          // already used: sign in, or reset the password
+	LinkClaimed      LinkState = "claimed"       // the account was claimed through another link
+	LinkRevoked      LinkState = "revoked"       // withdrawn for another reason (archived)
+)
+
+// Link is a looked-up token: its state, and for any known token, the invite,
+// the customer and the organization (the pages name them).
+type Link struct {
+	State    LinkState
+	Invite   *store.Invite
+	Customer *store.Customer
+	Org      *store.Org
+}
+
+// LinkError is a token that cannot be used, with its state.
+type LinkError struct{ State LinkState }
+
+func (e *LinkError) Error() string {
+	switch e.State {
+	case LinkExpired:
+		return "This link has expired."
+	case LinkSuperseded:
+		return "A newer invite was sent; use the link in the most recent email."
+	case LinkEmailChanged:
+		return "This link was sent to an email address that is no longer on file."
+	case LinkUsed:
+		return "This link has already been used."
+	case LinkClaimed:
+		return "This account has already been claimed."
+	case LinkRevoked:
+		return "This link was withdrawn."
+	}
+	return "This link is not valid."
+}
+
+// Lookup reads the token's state without using it: opening a link (mail
+// scanners and previews do) changes nothing.
+func (s *Service) Lookup(ctx context.Context, purpose store.Purpose, token string) (*Link, error) {
+	return s.lookup(ctx, s.DB.Read(), purpose, token)
+}
+
+func (s *Service) lookup(ctx context.Context, q store.Queryer, purpose store.Purpose, token string) (*Link, error) {
+	hash, ok := TokenHash(token)
+	if !ok {
+		return &Link{State: LinkUnknown}, nil
+	}
+	inv, err := s.DB.InviteByTokenHash(ctx, q, hash)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return &Link{State: LinkUnknown}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if inv.Purpose != purpose {
+		// A reset token pasted into a claim URL is not a claim link.
+		return &Link{State: LinkUnknown}, nil
+	}
+	l := &Link{Invite: inv}
+	if l.Org, err = s.DB.Org(ctx, q, inv.OrgID); err != nil {
+		return nil, err
+	}
+	if l.Customer, err = s.DB.Customer(ctx, q, inv.OrgID, inv.CustomerID); err != nil {
+		return nil, err
+	}
+	l.State = linkState(inv, l.Customer, s.DB.Now().Unix())
+	return l, nil
+}
+
+func linkState(inv *store.Invite, c *store.Customer, now int64) LinkState {
+	switch {
+	case !inv.UsedAt.IsZero():
+		return LinkUsed
+	case !inv.RevokedAt.IsZero() && inv.RevokeReason == store.RevokeSuperseded:
+		return LinkSuperseded
+	case !inv.RevokedAt.IsZero() && inv.RevokeReason == store.RevokeEmailChanged:
+		return LinkEmailChanged
+	case !inv.RevokedAt.IsZero() && inv.RevokeReason == store.RevokeClaimed:
+		return LinkClaimed
+	case !inv.RevokedAt.IsZero():
+		return LinkRevoked
+	case inv.Purpose == store.PurposeClaim && !c.ClaimedAt.IsZero():
+		return LinkClaimed
+	case c.Archived:
+		return LinkRevoked
+	case !strings.EqualFold(inv.Email, c.Email):
+		// The address changed without the revocation (an older frontdesk, a
+		// manual edit): the link is dead all the same.
+		return LinkEmailChanged
+	case inv.ExpiresAt.Unix() <= now:
+		return LinkExpired
+	}
+	return LinkValid
+}
+
+// Redeem uses token to set the customer's password: the first one for a
+// claim, a new one for a reset. The password is checked and hashed before the
+// transaction (hashing is slow and must not hold the write lock); inside it,
+// the token must still be unused, unexpired and current and, for a claim, the
+// customer unclaimed. Of any number of concurrent redemptions of one token,
+// exactly one succeeds; the rest get LinkUsed.
+func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, password string) (*store.Customer, error) {
+	l, err := s.Lookup(ctx, purpose, token)
+	if err != nil {
+		return nil, err
+	}
+	if l.State != LinkValid {
+		return nil, &LinkError{l.State}
+	}
+	if err := CheckPassword(password, l.Org.MinPasswordLength, passwordContext(l.Org, l.Customer)...); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	var c *store.Customer
+	err = s.DB.Tx(ctx, func(tx store.Queryer) error {
+		// Everything again, now under the write lock.
+		l, err := s.lookup(ctx, tx, purpose, token)
+		if err != nil {
+			return err
+		}
+		if l.State != LinkValid {
+			return &LinkError{l.State}
+		}
+		used, err := s.DB.UseInvite(ctx, tx, l.Invite.ID)
+		if err != nil {
+			return err
+		}
+		if !used {
+			return &LinkError{LinkUsed}
+		}
+		actor := store.Actor{Kind: "customer", ID: l.Customer.ID, Name: l.Customer.Name()}
+		switch purpose {
+		case store.PurposeClaim:
+			ok, err := s.DB.ClaimAccount(ctx, tx, l.Org.ID, l.Customer.ID, hash)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &LinkError{LinkClaimed}
+			}
+			if _, err := s.DB.RevokeInvites(ctx, tx, l.Customer.ID, store.PurposeClaim, store.RevokeClaimed); err != nil {
+				return err
+			}
+			if err := s.DB.Audit(ctx, tx, l.Org.ID, actor, "account.claim", l.Customer.ID, fmt.Sprintf("claimed with the invite sent to %s", l.Invite.Email)); err != nil {
+				return err
+			}
+		case store.PurposeReset:
+			if err := s.DB.SetPassword(ctx, tx, l.Org.ID, l.Customer.ID, hash); err != nil {
+				return err
+			}
+			if _, err := s.DB.RevokeInvites(ctx, tx, l.Customer.ID, store.PurposeReset, store.RevokePasswordChanged); err != nil {
+				return err
+			}
+			if err := s.DB.Audit(ctx, tx, l.Org.ID, actor, "account.password_reset", l.Customer.ID, "password reset by emailed link"); err != nil {
+				return err
+			}
+		default:
+			return errors.New("claim: unknown purpose " + string(purpose))
+		}
+		c, err = s.DB.Customer(ctx, tx, l.Org.ID, l.Customer.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,259 @@
+// Package claim holds the rules of inviting customers to claim their online
+// account: who may invite whom, issuing and revoking links, redeeming them, and
+// the password policy. The TUI, the CLI and the customers' web all go through
+// it, so they refuse the same things with the same words.
+package claim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"frontdesk/mailer"
+	"frontdesk/store"
+)
+
+// Service applies the invite rules to the store.
+type Service struct {
+	DB *store.DB
+	// BaseURL is where the customers' web is reached ("https://desk.example").
+	BaseURL string
+	// InviteTTL, when set, overrides every organization's invite lifetime
+	// (--invite-ttl).
+	InviteTTL time.Duration
+}
+
+// Sent is the outcome of a successful invite.
+type Sent struct {
+	Invite     *store.Invite
+	Customer   *store.Customer
+	OutboxID   int64
+	Superseded int // earlier links that stopped working
+
+	token string // only for tests: the link's secret is otherwise only in the email
+}
+
+// ttl is the invite lifetime for org.
+func (s *Service) ttl(org *store.Org) time.Duration {
+	if s.InviteTTL > 0 {
+		return s.InviteTTL
+	}
+	if org.InviteTTL > 0 {
+		return org.InviteTTL
+	}
+	return store.DefaultInviteTTL
+}
+
+// ExpiryFor is when an invite sent now would expire: what the confirmation
+// shows before anything is sent.
+func (s *Service) ExpiryFor(org *store.Org) time.Time {
+	return s.DB.Now().Add(s.ttl(org)).Truncate(time.Second)
+}
+
+// ClaimURL is the link a token is sent as.
+func (s *Service) ClaimURL(token string) string {
+	return strings.TrimRight(s.BaseURL, "/") + "/claim/" + token
+}
+
+// ResetURL is the link a password-reset token is sent as.
+func (s *Service) ResetURL(token string) string {
+	return strings.TrimRight(s.BaseURL, "/") + "/reset/" + token
+}
+
+// Check is CanInvite for a customer id, reading fresh data.
+func (s *Service) Check(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error) {
+	org, c, err := s.load(ctx, s.DB.Read(), actor, customerID)
+	if err != nil {
+		return nil, err
+	}
+	if r := CanInvite(actor, org, c); r != nil {
+		return c, r
+	}
+	return c, nil
+}
+
+func (s *Service) load(ctx context.Context, q store.Queryer, actor *store.Staff, customerID int64) (*store.Org, *store.Customer, error) {
+	if actor == nil {
+		return nil, nil, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to send the invite."}
+	}
+	org, err := s.DB.Org(ctx, q, actor.OrgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Scoped to the actor's organization: another organization's customer
+	// is "not found", never "forbidden", so ids reveal nothing.
+	c, err := s.DB.Customer(ctx, q, actor.OrgID, customerID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return org, c, nil
+}
+
+// Invite sends customerID an invite to claim their account, on behalf of
+// actor. Everything is one write transaction: the earlier unused links are
+// revoked (superseded), the new invite, its email in the outbox and the audit
+// row are written together. Delivery is the outbox worker's job; the caller
+// may ask it to deliver Sent.OutboxID at once.
+func (s *Service) Invite(ctx context.Context, actor *store.Staff, customerID int64) (*Sent, error) {
+	var sent *Sent
+	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+		org, c, err := s.load(ctx, tx, actor, customerID)
+		if err != nil {
+			return err
+		}
+		sent, err = s.invite(ctx, tx, actor, org, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sent, nil
+}
+
+// invite does the writes of Invite inside tx, for an already loaded customer.
+func (s *Service) invite(ctx context.Context, tx store.Queryer, actor *store.Staff, org *store.Org, c *store.Customer) (*Sent, error) {
+	if r := CanInvite(actor, org, c); r != nil {
+		return nil, r
+	}
+	superseded, err := s.DB.RevokeInvites(ctx, tx, c.ID, store.PurposeClaim, store.RevokeSuperseded)
+	if err != nil {
+		return nil, err
+	}
+	token, hash := newToken()
+	inv := &store.Invite{
+		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, TokenHash: hash, Email: c.Email,
+		CreatedBy: actor.ID, CreatedByName: actor.Name, CreatedAt: s.DB.Now().Truncate(time.Second),
+	}
+	inv.ExpiresAt = inv.CreatedAt.Add(s.ttl(org))
+	subject, text, html, err := mailer.ComposeInvite(mailer.InviteData{
+		OrgName: org.Name, CustomerName: c.FirstName, Link: s.ClaimURL(token), WalkthroughURL: org.WalkthroughURL,
+		ReplyTo: org.ReplyTo, Expires: inv.ExpiresAt, Location: org.Location(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	msg := &store.OutboxMessage{OrgID: org.ID, Kind: "invite", To: c.Email, FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
+	if err := s.DB.EnqueueMessage(ctx, tx, msg); err != nil {
+		return nil, err
+	}
+	inv.OutboxID = msg.ID
+	if err := s.DB.CreateInvite(ctx, tx, inv); err != nil {
+		return nil, err
+	}
+	action, detail := "invite.send", fmt.Sprintf("invite to %s, expires %s", c.Email, inv.ExpiresAt.UTC().Format(time.RFC3339))
+	if superseded > 0 {
+		action, detail = "invite.resend", detail+fmt.Sprintf("; %d earlier link(s) revoked", superseded)
+	}
+	if err := s.DB.Audit(ctx, tx, org.ID, store.StaffActor(actor), action, c.ID, detail); err != nil {
+		return nil, err
+	}
+	return &Sent{Invite: inv, Customer: c, OutboxID: msg.ID, Superseded: superseded, token: token}, nil
+}
+
+// BulkResult is the outcome of InviteMany for one customer: Sent or Err.
+type BulkResult struct {
+	CustomerID int64
+	Sent       *Sent
+	Err        error
+}
+
+// bulkBatch is how many invites share one transaction in InviteMany: enough to
+// amortize the commit, few enough that other writers (a second TUI) wait only
+// milliseconds.
+const bulkBatch = 250
+
+// InviteMany invites each customer, reporting per customer. A refusal skips
+// that customer only; a database error stops the run (what was committed
+// stays committed and is reported). progress, if set, is called after each
+// batch.
+func (s *Service) InviteMany(ctx context.Context, actor *store.Staff, ids []int64, progress func(done, total int)) ([]BulkResult, error) {
+	if actor == nil || !actor.Role.CanManageCustomers() {
+		return nil, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to send the invites."}
+	}
+	results := make([]BulkResult, 0, len(ids))
+	for start := 0; start < len(ids); start += bulkBatch {
+		batch := ids[start:min(start+bulkBatch, len(ids))]
+		var out []BulkResult
+		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+			out = out[:0]
+			org, err := s.DB.Org(ctx, tx, actor.OrgID)
+			if err != nil {
+				return err
+			}
+			for _, id := range batch {
+				c, err := s.DB.Customer(ctx, tx, actor.OrgID, id)
+				if err == nil {
+					var sent *Sent
+					if sent, err = s.invite(ctx, tx, actor, org, c); err == nil {
+						out = append(out, BulkResult{CustomerID: id, Sent: sent})
+						continue
+					}
+				}
+				var refusal *Refusal
+				if !errors.As(err, &refusal) && store.ErrorCode(err) == store.EINTERNAL {
+					return err
+				}
+				out = append(out, BulkResult{CustomerID: id, Err: err})
+			}
+			return nil
+		})
+		if err != nil {
+			return results, err
+		}
+		results = append(results, out...)
+		if progress != nil {
+			progress(len(results), len(ids))
+		}
+	}
+	return results, nil
+}
+
+// ChangeEmail sets a customer's email on behalf of actor, revoking every
+// outstanding link (they went to the old address) and auditing the change,
+// in one transaction. It returns how many links were revoked.
+func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (int, error) {
+	if actor == nil || !actor.Role.CanManageCustomers() {
+		return 0, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to change the email."}
+	}
+	email = store.NormalizeEmail(email)
+	if email != "" {
+		if err := store.ValidateEmail(email); err != nil {
+			return 0, err
+		}
+	}
+	revoked := 0
+	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+		c, err := s.DB.Customer(ctx, tx, actor.OrgID, customerID)
+		if err != nil {
+			return err
+		}
+		if c.Email == email {
+			return nil
+		}
+		if err := s.DB.SetCustomerEmail(ctx, tx, actor.OrgID, customerID, email); err != nil {
+			return err
+		}
+		for _, p := range []store.Purpose{store.PurposeClaim, store.PurposeReset} {
+			n, err := s.DB.RevokeInvites(ctx, tx, customerID, p, store.RevokeEmailChanged)
+			if err != nil {
+				return err
+			}
+			revoked += n
+		}
+		old := c.Email
+		if old == "" {
+			old = "(none)"
+		}
+		return s.DB.Audit(ctx, tx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
+			fmt.Sprintf("email %s → %s; %d outstanding link(s) revoked", old, email, revoked))
+	})
+	return revoked, err
+}
+
+// PendingInvite reports whether the customer has a link that a new invite or
+// an email change would cancel, for the confirmations' warnings.
+func PendingInvite(c *store.Customer) bool {
+	return c.Status == store.StatusInvited || c.Status == store.StatusFailed
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+
+	"frontdesk/store"
+)
+
+// App is one run of the command: configuration, I/O and, once a command needs
+// it, the open database. Tests run it in-process through Run.
+type App struct {
+	Config
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+
+	DB *store.DB
+}
+
+// Open opens the database in the data directory, creating both if needed.
+func (a *App) Open() error {
+	if a.DB != nil {
+		return nil
+	}
+	if err := os.MkdirAll(a.DataDir, 0o700); err != nil {
+		return fmt.Errorf("--data-dir %s: %w", a.DataDir, err)
+	}
+	db, err := store.Open(a.DBPath())
+	if err != nil {
+		return err
+	}
+	a.DB = db
+	return nil
+}
+
+// Close releases what Open took.
+func (a *App) Close() error {
+	if a.DB == nil {
+		return nil
+	}
+	err := a.DB.Close()
+	a.DB = nil
+	return err
+}
+
+// Organization resolves --org, or the only organization when there is one.
+func (a *App) Organization(ctx context.Context) (*store.Org, error) {
+	if a.Org != "" {
+		return a.DB.OrgBySlug(ctx, a.DB.Read(), a.Org)
+	}
+	orgs, err := a.DB.Orgs(ctx, a.DB.Read())
+	if err != nil {
+		return nil, err
+	}
+	switch len(orgs) {
+	case 0:
+		return nil, store.Errorf(store.ENOTFOUND, "there is no organization yet; create one with `frontdesk org add --name NAME` or try `frontdesk demo`")
+	case 1:
+		return orgs[0], nil
+	}
+	slugs := make([]string, len(orgs))
+	for i, o := range orgs {
+		slugs[i] = o.Slug
+	}
+	return nil, store.Errorf(store.EINVALID, "there are %d organizations (%s); choose one with --org SLUG", len(orgs), strings.Join(slugs, ", "))
+}
+
+// Actor is who the audit log names for a command-line action: the operating
+// system user, since whoever can run the binary on the database can do
+// anything an owner can.
+func (a *App) Actor() store.Actor {
+	name := "cli"
+	if u, err := user.Current(); err == nil {
+		name = "cli:" + u.Username
+	}
+	return store.SystemActor(name)
+}

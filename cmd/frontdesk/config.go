@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Config is everything a frontdesk process can be told, from flags or
+// FRONTDESK_* environment variables. Every command parses all of it, so a
+// setting such as --invite-ttl means the same wherever it matters.
+type Config struct {
+	DataDir   string
+	Org       string
+	InviteTTL time.Duration
+	BaseURL   string
+
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPTLS      string
+	MailFrom     string
+}
+
+// DBPath is the database file inside the data directory.
+func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "frontdesk.db") }
+
+// bindConfig declares the configuration flags on the root command, inherited
+// by every subcommand.
+func bindConfig(fs *pflag.FlagSet, c *Config) {
+	fs.StringVar(&c.DataDir, "data-dir", "./frontdesk-data", "directory holding frontdesk.db, the SSH host key and outbox/")
+	fs.StringVar(&c.Org, "org", "", "organization slug (may be left out when there is only one)")
+	fs.DurationVar(&c.InviteTTL, "invite-ttl", 0, "invite link lifetime, overriding the organization's setting (e.g. 168h)")
+	fs.StringVar(&c.BaseURL, "base-url", "http://localhost:8080", "public address of the customers' web, used in emailed links")
+	fs.StringVar(&c.SMTPHost, "smtp-host", "", "SMTP server; empty writes mail as .eml files under <data-dir>/outbox/")
+	fs.IntVar(&c.SMTPPort, "smtp-port", 587, "SMTP port")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", "", "SMTP user name (no authentication when empty)")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password (prefer FRONTDESK_SMTP_PASSWORD: flags show in ps)")
+	fs.StringVar(&c.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: starttls (required), tls or none")
+	fs.StringVar(&c.MailFrom, "mail-from", "frontdesk@localhost", "envelope sender address of outgoing mail")
+}
+
+// validate checks values a flag parser cannot.
+func (c *Config) validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("--data-dir is empty")
+	}
+	if c.InviteTTL < 0 || (c.InviteTTL > 0 && c.InviteTTL < time.Minute) {
+		return fmt.Errorf("--invite-ttl %s is too short; give a duration such as 72h or 168h", c.InviteTTL)
+	}
+	switch c.SMTPTLS {
+	case "starttls", "tls", "none":
+	default:
+		return fmt.Errorf("--smtp-tls %q: use starttls, tls or none", c.SMTPTLS)
+	}
+	if c.SMTPPort <= 0 || c.SMTPPort > 65535 {
+		return fmt.Errorf("--smtp-port %d is not a port number", c.SMTPPort)
+	}
+	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		return fmt.Errorf("--base-url %q must start with http:// or https://", c.BaseURL)
+	}
+	if st, err := os.Stat(c.DataDir); err == nil && !st.IsDir() {
+		return fmt.Errorf("--data-dir %s is a file, not a directory", c.DataDir)
+	}
+	return nil
+}
+
+// envName is the environment variable of a flag: --smtp-host → FRONTDESK_SMTP_HOST.
+func envName(flag string) string {
+	return "FRONTDESK_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// noEnv marks a flag that states an edit rather than configuration (org set
+// --name, say): taking it from the environment would rewrite settings nobody
+// asked to change.
+const noEnv = "frontdesk_noenv"
+
+func markNoEnv(fs *pflag.FlagSet, names ...string) {
+	for _, n := range names {
+		if err := fs.SetAnnotation(n, noEnv, []string{"true"}); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// applyEnv sets every flag the user did not give from its FRONTDESK_*
+// variable. A bad value names the variable, as a bad flag names the flag.
+func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "help" || f.Annotations[noEnv] != nil {
+			return
+		}
+		v := getenv(envName(f.Name))
+		if v == "" {
+			return
+		}
+		if e := f.Value.Set(v); e != nil {
+			err = fmt.Errorf("%s=%q: %v (it sets --%s)", envName(f.Name), v, e, f.Name)
+		}
+	})
+	return err
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"frontdesk/store"
+)
+
+func newDemoCmd(app *App) *cobra.Command {
+	var n int
+	var seed int64
+	cmd := &cobra.Command{
+		Use:   "demo [--customers N] [--seed N]",
+		Short: "Create or refill the demo organization, Harbor Yoga",
+		Long: `Create the demo organization, Harbor Yoga, with realistic customers in every
+status (claimed, invited, invite expired, delivery failed, not invited, no
+email), their bookings, payments and subscriptions, and three staff members:
+owner@harbor-yoga.example (owner), admin@harbor-yoga.example (admin) and
+desk@harbor-yoga.example (staff). Run again to replace its customers; the same
+--seed gives the same people.`,
+		Args: cobra.NoArgs,
+		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+			if n < 1 || n > 10_000_000 {
+				return usageError{fmt.Errorf("--customers %d: give a number from 1 to 10000000", n)}
+			}
+			bar := newProgress(app.Stderr, "Generating customers")
+			o, err := app.DB.GenerateDemo(ctx, store.DemoOptions{Customers: n, Seed: seed, Progress: bar.Update})
+			bar.Done()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "Demo organization %s (--org %s) has %d customers in %s.\n", o.Name, o.Slug, n, app.DBPath())
+			return nil
+		}),
+	}
+	cmd.Flags().IntVar(&n, "customers", 500, "how many customers")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "random seed; the same seed gives the same data")
+	return cmd
+}

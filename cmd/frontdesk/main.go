@@ -1,0 +1,18 @@
+// Command frontdesk is the staff front desk: a terminal app (local or over
+// SSH) for finding customers, fixing their email and inviting them to claim
+// their online account, plus the commands that set it up.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // emails and screens show the organization's time zone even on a machine without zoneinfo
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+)
+
+type cli struct {
+	t   *testing.T
+	dir string
+	env map[string]string
+}
+
+func newCLI(t *testing.T) *cli {
+	return &cli{t: t, dir: t.TempDir(), env: map[string]string{}}
+}
+
+// run runs frontdesk in-process against the test's data directory.
+func (c *cli) run(args ...string) (code int, stdout, stderr string) {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	env := map[string]string{"FRONTDESK_DATA_DIR": c.dir}
+	for k, v := range c.env {
+		env[k] = v
+	}
+	code = Run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+	return code, out.String(), errb.String()
+}
+
+// ok runs and fails the test unless the command succeeds.
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	code, out, errs := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("frontdesk %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+func (c *cli) sqlite() *sql.DB {
+	c.t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.dir, "frontdesk.db")+"?mode=ro")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func (c *cli) count(table string) int {
+	c.t.Helper()
+	var n int
+	if err := c.sqlite().QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		c.t.Fatal(err)
+	}
+	return n
+}
+
+// TestDemoDatabaseIsHealthy is the README's first run: a demo on a fresh data
+// directory leaves a database the sqlite3 shell would call healthy.
+func TestDemoDatabaseIsHealthy(t *testing.T) {
+	c := newCLI(t)
+	out := c.ok("demo", "--customers", "300")
+	if !strings.Contains(out, "Harbor Yoga") || !strings.Contains(out, "300 customers") {
+		t.Fatalf("demo said %q", out)
+	}
+	db := c.sqlite()
+	var mode, check string
+	db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	db.QueryRow(`PRAGMA integrity_check`).Scan(&check)
+	if mode != "wal" || check != "ok" {
+		t.Fatalf("journal_mode=%s integrity_check=%s", mode, check)
+	}
+	rows, err := db.Query(`PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows.Next() {
+		t.Fatal("foreign_key_check reports violations")
+	}
+	rows.Close()
+
+	// Refill, not duplicate.
+	c.ok("demo", "--customers", "100")
+	if n := c.count(`customers`); n != 100 {
+		t.Fatalf("after refill with 100: %d customers", n)
+	}
+	if n := c.count(`staff`); n != 3 {
+		t.Fatalf("after refill: %d staff, want 3", n)
+	}
+}
+
+func TestCustomersListJSON(t *testing.T) {
+	c := newCLI(t)
+	c.ok("demo", "--customers", "200")
+	var all []map[string]any
+	if err := json.Unmarshal([]byte(c.ok("customers", "list", "--json")), &all); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 200 {
+		t.Fatalf("list --json gave %d customers, want 200", len(all))
+	}
+	statuses := map[string]int{}
+	for _, cu := range all {
+		for _, k := range []string{"id", "first_name", "last_name", "email", "status"} {
+			if _, ok := cu[k]; !ok {
+				t.Fatalf("customer %v lacks %q", cu, k)
+			}
+		}
+		statuses[cu["status"].(string)]++
+	}
+	for _, s := range []string{"claimed", "invited", "expired", "failed", "not_invited", "no_email"} {
+		if statuses[s] == 0 {
+			t.Errorf("no %s customer in the demo: %v", s, statuses)
+		}
+	}
+
+	var claimed []map[string]any
+	json.Unmarshal([]byte(c.ok("customers", "list", "--json", "--status", "claimed")), &claimed)
+	if len(claimed) != statuses["claimed"] {
+		t.Errorf("--status claimed gave %d, want %d", len(claimed), statuses["claimed"])
+	}
+	first := all[0]["first_name"].(string)
+	var found []map[string]any
+	json.Unmarshal([]byte(c.ok("customers", "list", "--json", "--search", first)), &found)
+	if len(found) == 0 {
+		t.Errorf("--search %q found nobody", first)
+	}
+	if out := c.ok("customers", "list", "--limit", "5"); strings.Count(out, "\n") != 6 {
+		t.Errorf("--limit 5 printed:\n%s", out)
+	}
+	if code, _, errs := c.run("customers", "list", "--status", "sleeping"); code != 2 || !strings.Contains(errs, "not-invited") {
+		t.Errorf("bad --status: exit %d, %s", code, errs)
+	}
+}
+
+func TestOrgCommands(t *testing.T) {
+	c := newCLI(t)
+	if code, _, errs := c.run("customers", "list"); code != 1 || !strings.Contains(errs, "org add") {
+		t.Fatalf("no org yet: exit %d, %q", code, errs)
+	}
+	out := c.ok("org", "add", "--name", "Café Zoë")
+	if !strings.Contains(out, "cafe-zoe") {
+		t.Fatalf("org add said %q", out)
+	}
+	out = c.ok("org", "set", "--invite-ttl", "72h", "--time-zone", "Europe/Paris", "--notifications", "off")
+	if !strings.Contains(out, "72h") || !strings.Contains(out, "Europe/Paris") || !strings.Contains(out, "off") {
+		t.Fatalf("org set printed %q", out)
+	}
+	for _, bad := range [][]string{
+		{"org", "set", "--time-zone", "Mars/Olympus"},
+		{"org", "set", "--min-password-length", "6"},
+		{"org", "set", "--invite-ttl", "10m"},
+		{"org", "add", "--name", "Other", "--slug", "Bad Slug"},
+	} {
+		if code, _, errs := c.run(bad...); code == 0 || errs == "" {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if code, _, errs := c.run("org", "set"); code != 2 || !strings.Contains(errs, "nothing to change") {
+		t.Errorf("org set without changes: %d %q", code, errs)
+	}
+	c.ok("org", "add", "--name", "Summit Gym")
+	if code, _, errs := c.run("staff", "list"); code != 1 || !strings.Contains(errs, "cafe-zoe, summit-gym") {
+		t.Errorf("two orgs without --org: %d %q", code, errs)
+	}
+	c.ok("staff", "list", "--org", "summit-gym")
+	c.env["FRONTDESK_ORG"] = "summit-gym"
+	if out := c.ok("staff", "list"); !strings.Contains(out, "Summit Gym") {
+		t.Errorf("FRONTDESK_ORG not applied: %q", out)
+	}
+	out = c.ok("org", "list")
+	if !strings.Contains(out, "cafe-zoe") || !strings.Contains(out, "summit-gym") {
+		t.Errorf("org list: %q", out)
+	}
+	// Every org change is audited.
+	if n := c.count(`audit WHERE action LIKE 'org.%'`); n != 3 {
+		t.Errorf("%d org audit rows, want 3", n)
+	}
+}
+
+func TestEnvironmentAndFlagErrors(t *testing.T) {
+	c := newCLI(t)
+	c.env["FRONTDESK_INVITE_TTL"] = "a week"
+	code, _, errs := c.run("org", "list")
+	if code != 2 || !strings.Contains(errs, "FRONTDESK_INVITE_TTL") {
+		t.Fatalf("bad env duration: exit %d, %q", code, errs)
+	}
+	delete(c.env, "FRONTDESK_INVITE_TTL")
+	if code, _, errs := c.run("org", "list", "--invite-ttl", "soon"); code != 2 || !strings.Contains(errs, "--invite-ttl") {
+		t.Fatalf("bad flag duration: exit %d, %q", code, errs)
+	}
+	if code, _, errs := c.run("org", "list", "--smtp-tls", "maybe"); code != 2 || !strings.Contains(errs, "starttls") {
+		t.Fatalf("bad --smtp-tls: exit %d, %q", code, errs)
+	}
+	file := filepath.Join(c.dir, "afile")
+	os.WriteFile(file, nil, 0o600)
+	if code, _, errs := c.run("org", "list", "--data-dir", file); code != 2 || !strings.Contains(errs, "--data-dir") {
+		t.Fatalf("--data-dir is a file: exit %d, %q", code, errs)
+	}
+	if code, _, _ := c.run("no-such-command"); code == 0 {
+		t.Fatal("unknown command succeeded")
+	}
+	if code, out, _ := c.run("--help"); code != 0 || !strings.Contains(out, "FRONTDESK_SMTP_HOST") || !strings.Contains(out, "customers") {
+		t.Fatalf("--help: %d %q", code, out)
+	}
+}
+
+func TestStaffCommands(t *testing.T) {
+	c := newCLI(t)
+	c.ok("org", "add", "--name", "Harbor Yoga")
+	keyFile := filepath.Join(c.dir, "desk.pub")
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ desk@laptop"
+	os.WriteFile(keyFile, []byte(key+"\n"), 0o600)
+	c.ok("staff", "add", "--email", "maya@harbor.example", "--name", "Maya", "--role", "owner")
+	out := c.ok("staff", "add", "--email", "jo@harbor.example", "--name", "Jo", "--role", "staff", "--key-file", keyFile)
+	if !strings.Contains(out, "SHA256:") {
+		t.Fatalf("staff add with key: %q", out)
+	}
+	if code, _, errs := c.run("staff", "add", "--email", "x@harbor.example", "--name", "X", "--role", "boss"); code != 2 || !strings.Contains(errs, "owner, admin or staff") {
+		t.Fatalf("bad role: %d %q", code, errs)
+	}
+	if code, _, errs := c.run("staff", "key", "add", "maya@harbor.example", key); code != 1 || !strings.Contains(errs, "already registered") {
+		t.Fatalf("same key twice: %d %q", code, errs)
+	}
+	if code, _, _ := c.run("staff", "key", "add", "maya@harbor.example", "ssh-rsa garbage"); code != 1 {
+		t.Fatal("garbage key accepted")
+	}
+	out = c.ok("staff", "list")
+	if !strings.Contains(out, "jo@harbor.example") || !strings.Contains(out, "SHA256:") {
+		t.Fatalf("staff list: %q", out)
+	}
+	if code, _, errs := c.run("staff", "remove", "maya@harbor.example"); code != 1 || !strings.Contains(errs, "last owner") {
+		t.Fatalf("removing the last owner: %d %q", code, errs)
+	}
+	c.ok("staff", "remove", "jo@harbor.example")
+	if n := c.count(`staff_keys`); n != 0 {
+		t.Fatalf("removed staff still has %d keys", n)
+	}
+	if n := c.count(`audit WHERE action LIKE 'staff.%'`); n != 3 {
+		t.Fatalf("%d staff audit rows, want 3", n)
+	}
+}
+
+func TestImportExportThroughCLI(t *testing.T) {
+	c := newCLI(t)
+	c.ok("org", "add", "--name", "Harbor Yoga")
+	good := filepath.Join(c.dir, "good.csv")
+	os.WriteFile(good, []byte("\ufefffirst_name,last_name,email,phone,Membership level\r\nAnn,Lee,ann@example.com,0142,Gold\r\nZoë,Ng,,,\r\n"), 0o600)
+	bad := filepath.Join(c.dir, "bad.csv")
+	os.WriteFile(bad, []byte("first_name,last_name,email\nBo,Chen,bo@example\nCy,Dee,ann@example.com\nEd,Fu,ed@example.com\n"), 0o600)
+
+	if out := c.ok("customers", "import", good, "--dry-run"); !strings.Contains(out, "nothing was imported") {
+		t.Fatalf("dry run: %q", out)
+	}
+	if n := c.count(`customers`); n != 0 {
+		t.Fatalf("dry run wrote %d customers", n)
+	}
+	c.ok("customers", "import", good)
+	code, _, errs := c.run("customers", "import", bad)
+	if code != 1 || !strings.Contains(errs, "bad.csv:2:") || !strings.Contains(errs, "bad.csv:3:") || !strings.Contains(errs, "Ann Lee") {
+		t.Fatalf("bad import: exit %d\n%s", code, errs)
+	}
+	if n := c.count(`customers`); n != 2 {
+		t.Fatalf("failed import left %d customers, want the 2 from before", n)
+	}
+	out := c.ok("customers", "import", bad, "--skip-invalid")
+	if !strings.Contains(out, "Imported 1") {
+		t.Fatalf("--skip-invalid: %q", out)
+	}
+
+	exported := filepath.Join(c.dir, "out.csv")
+	c.ok("customers", "export", exported)
+	if code, _, errs := c.run("customers", "export", exported); code != 1 || !strings.Contains(errs, "--force") {
+		t.Fatalf("export over an existing file: %d %q", code, errs)
+	}
+	b, _ := os.ReadFile(exported)
+	if got := string(b); !strings.HasPrefix(got, "first_name,last_name,email,phone,Membership level\n") || !strings.Contains(got, "Ann,Lee,ann@example.com,0142,Gold\n") {
+		t.Fatalf("export:\n%s", got)
+	}
+	if stdout := c.ok("customers", "export"); stdout != string(b) {
+		t.Fatalf("export to stdout differs from export to file")
+	}
+}
+
+func TestBackupCommand(t *testing.T) {
+	c := newCLI(t)
+	c.ok("demo", "--customers", "50")
+	dst := filepath.Join(t.TempDir(), "copy.db")
+	if out := c.ok("backup", dst); !strings.Contains(out, dst) {
+		t.Fatalf("backup said %q", out)
+	}
+	cp, err := sql.Open("sqlite", "file:"+dst+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	var n int
+	cp.QueryRow(`SELECT count(*) FROM customers`).Scan(&n)
+	if n != 50 {
+		t.Fatalf("backup has %d customers, want 50", n)
+	}
+	if code, _, _ := c.run("backup", dst); code != 1 {
+		t.Fatal("backup overwrote an existing file")
+	}
+}

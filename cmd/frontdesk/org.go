@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"frontdesk/store"
+)
+
+func newOrgCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{Use: "org", Short: "Create, change and list organizations"}
+	cmd.AddCommand(newOrgAddCmd(app), newOrgSetCmd(app), newOrgListCmd(app))
+	return cmd
+}
+
+func newOrgAddCmd(app *App) *cobra.Command {
+	var name, slug string
+	cmd := &cobra.Command{
+		Use:   "add --name NAME [--slug SLUG]",
+		Short: "Create an organization",
+		Args:  cobra.NoArgs,
+		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+			o := &store.Org{Name: name, Slug: slug, Notifications: true}
+			err := app.DB.Tx(ctx, func(tx store.Queryer) error {
+				if err := app.DB.CreateOrg(ctx, tx, o); err != nil {
+					return err
+				}
+				return app.DB.Audit(ctx, tx, o.ID, app.Actor(), "org.add", 0, fmt.Sprintf("created %q (%s)", o.Name, o.Slug))
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "Created organization %s (slug %s).\nNext: add an owner with `frontdesk staff add --org %s --role owner --email EMAIL --name NAME`.\n", o.Name, o.Slug, o.Slug)
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&name, "name", "", "the organization's name, as customers see it in emails (required)")
+	cmd.Flags().StringVar(&slug, "slug", "", "short identifier for --org (default: made from the name)")
+	cmd.MarkFlagRequired("name")
+	markNoEnv(cmd.Flags(), "name", "slug")
+	return cmd
+}
+
+func newOrgSetCmd(app *App) *cobra.Command {
+	var (
+		name, walkthrough, payments, tz, notifications, replyTo string
+		ttl                                                     time.Duration
+		minPw                                                   int
+	)
+	cmd := &cobra.Command{
+		Use:   "set [--org SLUG] [--name N] [--invite-ttl D] [--walkthrough-url U] [--payments-url U] [--reply-to E] [--time-zone Z] [--min-password-length N] [--notifications on|off]",
+		Short: "Change an organization's settings",
+		Long: `Change an organization's settings. Only the flags you give change; the
+environment does not supply these (FRONTDESK_INVITE_TTL configures a process's
+override, not the organization's stored lifetime).`,
+		Args: cobra.NoArgs,
+		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+			o, err := app.Organization(ctx)
+			if err != nil {
+				return err
+			}
+			f := cmd.Flags()
+			var changed []string
+			set := func(flag string, apply func()) {
+				if f.Changed(flag) {
+					apply()
+					changed = append(changed, flag)
+				}
+			}
+			set("name", func() { o.Name = name })
+			set("invite-ttl", func() { o.InviteTTL = ttl })
+			set("walkthrough-url", func() { o.WalkthroughURL = walkthrough })
+			set("payments-url", func() { o.PaymentsURL = payments })
+			set("reply-to", func() { o.ReplyTo = replyTo })
+			set("time-zone", func() { o.TimeZone = tz })
+			set("min-password-length", func() { o.MinPasswordLength = minPw })
+			if f.Changed("notifications") {
+				switch notifications {
+				case "on":
+					o.Notifications = true
+				case "off":
+					o.Notifications = false
+				default:
+					return usageError{fmt.Errorf("--notifications %q: use on or off", notifications)}
+				}
+				changed = append(changed, "notifications")
+			}
+			if len(changed) == 0 {
+				return usageError{fmt.Errorf("nothing to change; give at least one setting, e.g. --walkthrough-url URL")}
+			}
+			err = app.DB.Tx(ctx, func(tx store.Queryer) error {
+				if err := app.DB.UpdateOrg(ctx, tx, o); err != nil {
+					return err
+				}
+				return app.DB.Audit(ctx, tx, o.ID, app.Actor(), "org.set", 0, fmt.Sprintf("changed %v", changed))
+			})
+			if err != nil {
+				return err
+			}
+			printOrg(app, o)
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "new name")
+	f.DurationVar(&ttl, "invite-ttl", 0, "how long invite links work (e.g. 168h; 1h to 2160h)")
+	f.StringVar(&walkthrough, "walkthrough-url", "", "walk-through video link put in invite emails (empty removes it)")
+	f.StringVar(&payments, "payments-url", "", "where customers manage payment methods (empty removes it)")
+	f.StringVar(&replyTo, "reply-to", "", "address customers' replies to invite emails go to")
+	f.StringVar(&tz, "time-zone", "", "IANA time zone for dates in emails (e.g. Europe/London)")
+	f.IntVar(&minPw, "min-password-length", 0, "minimum customer password length (8 to 64; 15 recommended)")
+	f.StringVar(&notifications, "notifications", "", "email notifications on or off (off: no invites can be sent)")
+	markNoEnv(f, "name", "invite-ttl", "walkthrough-url", "payments-url", "reply-to", "time-zone", "min-password-length", "notifications")
+	return cmd
+}
+
+func printOrg(app *App, o *store.Org) {
+	onOff := map[bool]string{true: "on", false: "off"}
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "name\t%s\nslug\t%s\ninvite lifetime\t%s\nwalk-through URL\t%s\npayments URL\t%s\nreply-to\t%s\ntime zone\t%s\nmin password length\t%d\nnotifications\t%s\n",
+		o.Name, o.Slug, o.InviteTTL, o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, onOff[o.Notifications])
+	tw.Flush()
+}
+
+func newOrgListCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List organizations",
+		Args:  cobra.NoArgs,
+		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+			orgs, err := app.DB.Orgs(ctx, app.DB.Read())
+			if err != nil {
+				return err
+			}
+			if len(orgs) == 0 {
+				fmt.Fprintln(app.Stdout, "No organizations yet. Create one with `frontdesk org add --name NAME`, or `frontdesk demo`.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SLUG\tNAME\tCUSTOMERS\tINVITE TTL\tTIME ZONE\tNOTIFICATIONS")
+			for _, o := range orgs {
+				counts, err := app.DB.RosterCounts(ctx, app.DB.Read(), o.ID)
+				if err != nil {
+					return err
+				}
+				total := 0
+				for _, n := range counts {
+					total += n
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\n", o.Slug, o.Name, total, o.InviteTTL, o.TimeZone, map[bool]string{true: "on", false: "off"}[o.Notifications])
+			}
+			return tw.Flush()
+		}),
+	}
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+
+	"frontdesk/claim"
+	"frontdesk/mailer"
+	"frontdesk/store"
+)
+
+// Service is the invite service configured from the command line.
+func (a *App) Service() *claim.Service {
+	return &claim.Service{DB: a.DB, BaseURL: a.BaseURL, InviteTTL: a.InviteTTL}
+}
+
+// Logger writes structured log lines to stderr.
+func (a *App) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// Transport is SMTP when --smtp-host is set, and otherwise the file transport
+// under <data-dir>/outbox/: the embedded default.
+func (a *App) Transport(logger *slog.Logger) (mailer.Transport, error) {
+	if a.SMTPHost == "" {
+		t := mailer.NewFileTransport(filepath.Join(a.DataDir, "outbox"), logger)
+		t.From = a.MailFrom
+		return t, nil
+	}
+	return mailer.NewSMTP(mailer.Config{
+		Host: a.SMTPHost, Port: a.SMTPPort, Username: a.SMTPUsername, Password: a.SMTPPassword,
+		TLS: a.SMTPTLS, From: a.MailFrom,
+	})
+}
+
+// Worker is an outbox worker for this process.
+func (a *App) Worker(logger *slog.Logger) (*mailer.Worker, error) {
+	t, err := a.Transport(logger)
+	if err != nil {
+		return nil, err
+	}
+	return &mailer.Worker{DB: a.DB, Transport: t, Logger: logger}, nil
+}
+
+// Staff resolves --as, or the organization's first owner.
+func (a *App) Staff(ctx context.Context, org *store.Org, as string) (*store.Staff, error) {
+	if as == "" {
+		return a.DB.FirstOwner(ctx, a.DB.Read(), org.ID)
+	}
+	s, err := a.DB.StaffByEmail(ctx, a.DB.Read(), as)
+	if err != nil {
+		return nil, err
+	}
+	if s.OrgID != org.ID {
+		return nil, store.Errorf(store.EUNAUTHORIZED, "%s is not on the staff of %s", as, org.Name)
+	}
+	return s, nil
+}

@@ -1,0 +1,162 @@
+package mailer
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./mailer -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file; got:\n%s\n(run with -update if the change is intended)", path, got)
+	}
+}
+
+func mustLoad(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Skipf("time zone %s not available: %v", name, err)
+	}
+	return loc
+}
+
+const link = "http://localhost:8080/claim/q5T1bC3uPr4n2kW8dZ0yXaHfLmNvJ6sE9gRtYiUoKpA"
+
+func TestInviteGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data InviteData
+		subj string
+	}{
+		{"invite", InviteData{OrgName: "Harbor Yoga", CustomerName: "Jane", Link: link, WalkthroughURL: "https://videos.example/harbor-tour",
+			ReplyTo: "desk@harbor.example", Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Location: mustLoad(t, "Europe/London")},
+			"Claim your Harbor Yoga account"},
+		{"invite_minimal", InviteData{OrgName: "Northside Climbing", Link: link,
+			Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Location: mustLoad(t, "America/New_York")},
+			"Claim your Northside Climbing account"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			subj, text, html, err := ComposeInvite(tc.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subj != tc.subj {
+				t.Errorf("subject %q, want %q", subj, tc.subj)
+			}
+			golden(t, tc.name+".txt", text)
+			golden(t, tc.name+".html", html)
+			for _, part := range []string{text, html} {
+				if !strings.Contains(part, link) {
+					t.Error("a part lacks the raw claim link")
+				}
+			}
+		})
+	}
+}
+
+func TestResetGolden(t *testing.T) {
+	subj, text, html, err := ComposeReset(ResetData{OrgName: "Harbor Yoga", CustomerName: "Jane",
+		Link:    "http://localhost:8080/reset/q5T1bC3uPr4n2kW8dZ0yXaHfLmNvJ6sE9gRtYiUoKpA",
+		Expires: time.Date(2026, 11, 23, 15, 5, 0, 0, time.UTC), Location: mustLoad(t, "Europe/London")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subj != "Reset your Harbor Yoga password" {
+		t.Errorf("subject %q", subj)
+	}
+	golden(t, "reset.txt", text)
+	golden(t, "reset.html", html)
+}
+
+// TestInviteContent checks what the issue asks of the email, independent of
+// the golden files' exact wording.
+func TestInviteContent(t *testing.T) {
+	d := InviteData{OrgName: "Harbor Yoga", CustomerName: "Jane", Link: link, WalkthroughURL: "https://videos.example/tour",
+		Expires: time.Date(2026, 7, 1, 9, 30, 0, 0, time.UTC), Location: mustLoad(t, "Europe/Berlin")}
+	_, text, html, err := ComposeInvite(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{text, html} {
+		for _, want := range []string{
+			"Wed 1 Jul 2026 at 11:30 CEST", // the exact expiry, in the organization's zone
+			"bookings", "payments", "subscriptions", "profile",
+			"https://videos.example/tour",
+			"Didn't expect this email?",
+		} {
+			if !strings.Contains(part, want) {
+				t.Errorf("part lacks %q", want)
+			}
+		}
+	}
+	if strings.Contains(text, "<") {
+		t.Error("the text part contains markup")
+	}
+	// Self-contained: no images, no stylesheets or scripts from anywhere.
+	if regexp.MustCompile(`(?i)<img|<link|<script|src=|url\(`).MatchString(html) {
+		t.Error("the HTML part loads something")
+	}
+	if !strings.Contains(html, `style="`) {
+		t.Error("the HTML part has no inline styles")
+	}
+	_, _, noVideo, _ := ComposeInvite(InviteData{OrgName: "Harbor Yoga", Link: link, Expires: d.Expires})
+	if strings.Contains(noVideo, "walk-through") {
+		t.Error("walk-through paragraph without a walk-through URL")
+	}
+}
+
+func TestComposeEscapes(t *testing.T) {
+	subj, text, html, err := ComposeInvite(InviteData{
+		OrgName:        "Ben & Jerry's <b>Studio</b>\r\nBcc: x@evil.example",
+		CustomerName:   `<script>alert(1)</script>`,
+		Link:           link,
+		WalkthroughURL: "javascript:alert(1)",
+		Expires:        time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(subj, "\r\n") {
+		t.Errorf("subject spans lines: %q", subj)
+	}
+	if strings.Contains(html, "<script>") || strings.Contains(html, "<b>Studio") || strings.Contains(html, `href="javascript:`) {
+		t.Errorf("HTML part not escaped:\n%s", html)
+	}
+	if !strings.Contains(text, "Ben & Jerry's <b>Studio</b>") {
+		t.Error("text part should carry names as typed")
+	}
+	if !strings.Contains(html, "Mon 30 Nov 2026 at 14:05 UTC") {
+		t.Error("nil location should mean UTC")
+	}
+}
+
+func TestComposeNeedsTheEssentials(t *testing.T) {
+	ok := InviteData{OrgName: "Harbor Yoga", Link: link, Expires: time.Now()}
+	for _, d := range []InviteData{{Link: link, Expires: ok.Expires}, {OrgName: "x", Expires: ok.Expires}, {OrgName: "x", Link: link}} {
+		if _, _, _, err := ComposeInvite(d); err == nil {
+			t.Errorf("ComposeInvite(%+v) succeeded", d)
+		}
+	}
+	if _, _, _, err := ComposeReset(ResetData{OrgName: "x", Link: link}); err == nil {
+		t.Error("ComposeReset without an expiry succeeded")
+	}
+}

@@ -1,0 +1,52 @@
+package csvio
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"testing"
+)
+
+func BenchmarkImport100k(b *testing.B) {
+	const n = 100_000
+	data := genCSV(n)
+	ctx := context.Background()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		db, org := newDB(b)
+		b.StartTimer()
+		rep, err := Import(ctx, db, org, bytes.NewReader(data), ImportOptions{Source: "bench.csv"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Imported != n {
+			b.Fatalf("imported %d, want %d", rep.Imported, n)
+		}
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkExport100k(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	db, org := newDB(b)
+	if _, err := Import(ctx, db, org, bytes.NewReader(genCSV(n)), ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		got, err := Export(ctx, db, org, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got != n {
+			b.Fatalf("exported %d, want %d", got, n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

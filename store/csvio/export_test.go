@@ -1,0 +1,185 @@
+package csvio
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"frontdesk/store"
+)
+
+func export(t testing.TB, db *store.DB, org *store.Org) (string, int) {
+	t.Helper()
+	var b bytes.Buffer
+	n, err := Export(context.Background(), db, org, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), n
+}
+
+// Round trip: customers made through the store, with every awkward value a
+// roster can hold, exported, imported into a fresh organization and exported
+// again come out the same.
+func TestExportImportRoundTrip(t *testing.T) {
+	db, org := newDB(t)
+	ctx := context.Background()
+	other := newOrg(t, db, "Other Studio")
+	people := []store.Customer{
+		{FirstName: "Jane", LastName: "Doe", Email: "Jane.Doe@Example.com", Phone: "+1 (555) 014-2",
+			Fields: []store.Field{{Name: "Notes, private", Value: "likes mornings,\nhates \"Mondays\""}, {Name: "Level", Value: "Gold"}}},
+		{FirstName: "Zoë", LastName: "Ångström-Ørsted", Email: "zoe@bücher.example", Phone: "07700 900123",
+			Fields: []store.Field{{Name: "Level", Value: " padded "}, {Name: `Say "hi"`, Value: "\t tab first"}}},
+		{FirstName: `"Quoted"`, LastName: "Smith, Jr.", Phone: "=1+2",
+			Fields: []store.Field{{Name: "Notes, private", Value: "=HYPERLINK(\"http://evil.example\")"}, {Name: "Level", Value: `\.`}}},
+		{FirstName: "O'Neil", Email: "oneil@example.com", Fields: []store.Field{{Name: "Level", Value: "-5"}, {Name: "Empty everywhere", Value: ""}}},
+		{LastName: "@Only", Email: "only@example.com", Phone: "+44 20 7946 0958", Fields: []store.Field{{Name: "Level", Value: "a\rb"}}},
+		{FirstName: "🧘 Yogi", LastName: "Bear", Email: "yogi+class@example.co.uk"},
+	}
+	create := func(o *store.Org, c store.Customer) *store.Customer {
+		c.OrgID = o.ID
+		if err := db.Tx(ctx, func(tx store.Queryer) error { return db.CreateCustomer(ctx, tx, &c) }); err != nil {
+			t.Fatal(err)
+		}
+		return &c
+	}
+	create(other, store.Customer{FirstName: "Not", LastName: "Mine", Email: "jane.doe@example.com"})
+	for i, p := range people {
+		create(org, p)
+		if i == 2 {
+			gone := create(org, store.Customer{FirstName: "Archived", LastName: "Person", Email: "gone@example.com"})
+			if err := db.ArchiveCustomer(ctx, db.Write(), org.ID, gone.ID); err != nil {
+				t.Fatal(err)
+			}
+			create(other, store.Customer{FirstName: "Also", LastName: "Not mine"})
+		}
+	}
+
+	first, n := export(t, db, org)
+	if n != len(people) {
+		t.Errorf("exported %d customers, want %d", n, len(people))
+	}
+	header, _, _ := strings.Cut(first, "\n")
+	if want := `first_name,last_name,email,phone,"Notes, private",Level,"Say ""hi""",Empty everywhere`; header != want {
+		t.Errorf("header = %s\nwant     %s", header, want)
+	}
+	for _, s := range []string{"Archived", "Not mine", "Mine"} {
+		if strings.Contains(first, s) {
+			t.Errorf("export contains %q:\n%s", s, first)
+		}
+	}
+	// Exported as stored, formula-looking values included (see Export).
+	if !strings.Contains(first, `"=HYPERLINK(""http://evil.example"")"`) {
+		t.Errorf("formula value altered:\n%s", first)
+	}
+
+	fresh := newOrg(t, db, "Fresh Studio")
+	rep, err := Import(ctx, db, fresh, strings.NewReader(first), ImportOptions{})
+	if err != nil || rep.Imported != len(people) {
+		t.Fatalf("re-import: %+v, %v", rep, err)
+	}
+	second, _ := export(t, db, fresh)
+	if second != first {
+		t.Errorf("round trip changed the export:\n%s\n---\n%s", first, second)
+	}
+
+	// And customer by customer, through the store.
+	rows, err := db.RosterPage(ctx, db.Read(), fresh.ID, store.RosterQuery{Limit: 100})
+	if err != nil || len(rows) != len(people) {
+		t.Fatalf("roster: %d rows, %v", len(rows), err)
+	}
+	byName := map[string]*store.Customer{}
+	for _, r := range rows {
+		c, err := db.Customer(ctx, db.Read(), fresh.ID, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName[c.Name()] = c
+	}
+	for _, p := range people {
+		got := byName[p.Name()]
+		if got == nil {
+			t.Errorf("%s missing after the round trip", p.Name())
+			continue
+		}
+		if got.FirstName != p.FirstName || got.LastName != p.LastName || got.Email != p.Email || got.Phone != p.Phone {
+			t.Errorf("round trip: got %q %q %q %q, want %q %q %q %q", got.FirstName, got.LastName, got.Email, got.Phone, p.FirstName, p.LastName, p.Email, p.Phone)
+		}
+		want := map[string]string{}
+		for _, f := range p.Fields {
+			if f.Value != "" {
+				want[f.Name] = f.Value
+			}
+		}
+		if g := fieldMap(got); fmt.Sprint(g) != fmt.Sprint(want) {
+			t.Errorf("%s's fields: got %q, want %q", p.Name(), g, want)
+		}
+	}
+}
+
+// Paging: more than one page, other organizations' and archived customers
+// in between, and the output is exactly what genCSV writes (id order).
+func TestExportPagesInIDOrder(t *testing.T) {
+	db, org := newDB(t)
+	ctx := context.Background()
+	other := newOrg(t, db, "Other Studio")
+	split := store.ExportPageSize + 37
+	total := 2*store.ExportPageSize + 101
+	if _, err := Import(ctx, db, other, bytes.NewReader(genCSVRange(0, 300)), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(ctx, db, org, bytes.NewReader(genCSVRange(0, split)), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gone := &store.Customer{OrgID: org.ID, FirstName: "Archived", Email: "gone@example.com", Fields: []store.Field{{Name: "Membership", Value: "Gold"}}}
+	if err := db.Tx(ctx, func(tx store.Queryer) error { return db.CreateCustomer(ctx, tx, gone) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ArchiveCustomer(ctx, db.Write(), org.ID, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(ctx, db, other, bytes.NewReader(genCSVRange(300, 1500)), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(ctx, db, org, bytes.NewReader(genCSVRange(split, total)), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, n := export(t, db, org)
+	if n != total {
+		t.Errorf("exported %d, want %d", n, total)
+	}
+	if want := string(genCSV(total)); got != want {
+		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("line %d: got %q, want %q (lines %d vs %d)", i+1, gl[i], wl[i], len(gl), len(wl))
+			}
+		}
+		t.Fatalf("got %d lines, want %d", len(gl), len(wl))
+	}
+}
+
+func TestExportEmptyOrg(t *testing.T) {
+	db, org := newDB(t)
+	got, n := export(t, db, org)
+	if n != 0 || got != "first_name,last_name,email,phone\n" {
+		t.Errorf("empty export = %d, %q", n, got)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestExportWriteError(t *testing.T) {
+	db, org := newDB(t)
+	if _, err := Import(context.Background(), db, org, bytes.NewReader(genCSV(3000)), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Export(context.Background(), db, org, failingWriter{}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("err = %v", err)
+	}
+}

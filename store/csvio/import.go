@@ -1,0 +1,557 @@
+// Package csvio imports a customer roster from CSV and exports it back
+// (DESIGN §8). All SQL stays in package store; this package parses, checks
+// and reports.
+package csvio
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"frontdesk/store"
+)
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	// DryRun checks every row, against the roster too, and writes nothing.
+	// The report says what the import would have done.
+	DryRun bool
+	// SkipInvalid imports the good rows and reports the bad ones as skipped;
+	// without it one bad row stops the whole import.
+	SkipInvalid bool
+	// Actor is recorded in the one audit row the import writes; the zero
+	// Actor is recorded as the system.
+	Actor store.Actor
+	// Source names the file in the audit row ("customers.csv").
+	Source string
+	// Progress, if set, is called every ProgressEvery rows and once at the
+	// end with done == total. The file is streamed, so until the end total is
+	// an estimate from the file's size (0 when the size is unknown, as with a
+	// pipe); it is never below done.
+	Progress func(done, total int)
+}
+
+// Problem is a row that cannot be imported, or the reason the file could not be
+// read to the end.
+type Problem struct {
+	Line   int // 1-based physical line where the record starts
+	Reason string
+}
+
+// Report is the outcome of Import.
+type Report struct {
+	Rows     int // data rows read (blank rows are not counted)
+	Imported int // customers written; in a dry run, those that would be
+	Skipped  int // rows with problems (all of them, even past MaxProblems)
+	Problems []Problem
+}
+
+// MaxProblems bounds Report.Problems, so a file that is wrong throughout (the
+// wrong file, a different delimiter) costs a screenful, not a copy of itself.
+const MaxProblems = 1000
+
+// ProgressEvery is how many rows pass between Progress calls.
+const ProgressEvery = 1000
+
+func (r *Report) add(line int, reason string) {
+	if len(r.Problems) < MaxProblems {
+		r.Problems = append(r.Problems, Problem{Line: line, Reason: reason})
+	}
+}
+
+// Known column names, matched after trimming and lower-casing the header.
+const (
+	colFirst = "first_name"
+	colLast  = "last_name"
+	colEmail = "email"
+	colPhone = "phone"
+)
+
+// columns is the header, resolved.
+type columns struct {
+	names                     []string // header text per column, trimmed
+	first, last, email, phone int      // column index, -1 when absent
+	custom                    []int    // column indexes of custom fields
+	fieldNames                []string // field name per custom column
+}
+
+// errNothingToWrite rolls back a transaction in which no row was imported, so
+// an all-skipped import leaves no trace, not even an audit row.
+var errNothingToWrite = errors.New("nothing to import")
+
+// Import reads a CSV roster from r and adds its customers to org in one
+// transaction: either every good row is written (all rows, unless
+// opt.SkipInvalid) together with one "customers.import" audit row, or nothing
+// is.
+//
+// The header names the columns: first_name, last_name, email and phone (any
+// case, spaces around them ignored); every other column is a custom field of
+// that name. A row needs a first or a last name; the email may be empty, but if
+// given it must be valid and belong to nobody else, in the file or on the
+// roster. Custom values are stored exactly as written (an empty cell means no
+// value), as the store does, so that an export imports back unchanged.
+//
+// The report is never nil. The error is an EINVALID *store.Error when the file
+// as a whole is unusable (empty, no header, no name column, a bad column name,
+// a line over MaxLine) and when rows have problems and opt.SkipInvalid is not
+// set; the report then lists the problems and nothing has been written. Any
+// other error (the database, reading r, ctx) is returned as it is, also with
+// nothing written.
+func Import(ctx context.Context, db *store.DB, org *store.Org, r io.Reader, opt ImportOptions) (*Report, error) {
+	rep := &Report{}
+	size := remaining(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	bom, err := sniff(br)
+	if err != nil {
+		return rep, &store.Error{Code: store.EINVALID, Message: err.Error()}
+	}
+	lr := newLineReader(br)
+	cr := csv.NewReader(lr)
+	cr.FieldsPerRecord = -1 // counted here, with a better message
+	cr.ReuseRecord = true
+
+	existing, err := db.CustomFieldNames(ctx, db.Read(), org.ID)
+	if err != nil {
+		return rep, err
+	}
+	cols, err := readHeader(cr, lr, existing)
+	if err != nil {
+		return rep, err
+	}
+	im := &importer{
+		ctx: ctx, db: db, org: org, opt: opt, rep: rep,
+		cr: cr, lr: lr, cols: cols,
+		size: size, bom: int64(bom),
+		seen: map[string]int{},
+	}
+	// The header is checked before the transaction opens so that a wrong
+	// file never takes the write lock. A dry run reads through the reader
+	// pool and never takes it at all.
+	if opt.DryRun {
+		err = im.run(db.Read())
+	} else {
+		err = db.Tx(ctx, im.run)
+	}
+	if errors.Is(err, errNothingToWrite) {
+		err = nil
+	}
+	if err != nil {
+		rep.Imported = 0
+	}
+	return rep, err
+}
+
+// readHeader reads and resolves the header row.
+func readHeader(cr *csv.Reader, lr *lineReader, existing []string) (*columns, error) {
+	lr.startRecord()
+	rec, err := cr.Read()
+	var le *limitError
+	var pe *csv.ParseError
+	switch {
+	case errors.As(lr.err, &le):
+		line, reason := le.problem()
+		return nil, store.Errorf(store.EINVALID, "line %d: %s", line, reason)
+	case err == io.EOF:
+		return nil, store.Errorf(store.EINVALID, "the file is empty; its first line must name the columns, e.g. first_name,last_name,email,phone")
+	case errors.As(err, &pe):
+		return nil, store.Errorf(store.EINVALID, "line %d (the header): %s", pe.StartLine, parseReason(pe, ""))
+	case err != nil:
+		return nil, err
+	}
+	line, _ := cr.FieldPos(0)
+	c := &columns{first: -1, last: -1, email: -1, phone: -1}
+	seen := map[string]int{}
+	for i, h := range rec {
+		if i == 0 {
+			// A second BOM (a file saved twice by a BOM-adding editor).
+			h = strings.TrimPrefix(h, "\ufeff")
+		}
+		h = strings.TrimSpace(h)
+		col := i + 1
+		switch {
+		case !utf8.ValidString(h):
+			return nil, store.Errorf(store.EINVALID, "line %d (the header): column %d is not valid UTF-8 text; save the file as \"CSV UTF-8\"", line, col)
+		case strings.IndexByte(h, 0) >= 0:
+			return nil, store.Errorf(store.EINVALID, "line %d (the header) contains a NUL byte; the file may be UTF-16 or a spreadsheet rather than CSV text (save it as \"CSV UTF-8\")", line)
+		case hasControl(h):
+			return nil, store.Errorf(store.EINVALID, "line %d (the header): the name of column %d contains a control character", line, col)
+		case h == "":
+			return nil, store.Errorf(store.EINVALID, "line %d (the header): column %d has no name; every column needs one (delete the column if it is not needed)", line, col)
+		}
+		key := strings.ToLower(h)
+		if prev, dup := seen[key]; dup {
+			return nil, store.Errorf(store.EINVALID, "line %d (the header): column %d, %s, repeats column %d; each column may appear once", line, col, printable(h), prev)
+		}
+		seen[key] = col
+		c.names = append(c.names, h)
+		switch key {
+		case colFirst:
+			c.first = i
+		case colLast:
+			c.last = i
+		case colEmail:
+			c.email = i
+		case colPhone:
+			c.phone = i
+		default:
+			c.custom = append(c.custom, i)
+			c.fieldNames = append(c.fieldNames, fieldName(h, existing))
+		}
+	}
+	if c.first < 0 && c.last < 0 {
+		msg := fmt.Sprintf("line %d (the header) has no first_name or last_name column; the first line must name the columns, e.g. first_name,last_name,email,phone", line)
+		if len(rec) == 1 && strings.ContainsAny(rec[0], ";\t") {
+			msg += " (this file seems to separate columns with semicolons or tabs; save it as comma-separated \"CSV UTF-8\")"
+		}
+		return nil, &store.Error{Code: store.EINVALID, Message: msg}
+	}
+	return c, nil
+}
+
+// fieldName reuses the organization's spelling of a custom field the header
+// names in another case ("level" for "Level"), rather than declaring a second
+// field that differs only in case.
+func fieldName(h string, existing []string) string {
+	for _, e := range existing {
+		if e == h {
+			return e
+		}
+	}
+	for _, e := range existing {
+		if strings.EqualFold(e, h) {
+			return e
+		}
+	}
+	return h
+}
+
+type importer struct {
+	ctx  context.Context
+	db   *store.DB
+	org  *store.Org
+	opt  ImportOptions
+	rep  *Report
+	cr   *csv.Reader
+	lr   *lineReader
+	cols *columns
+	size int64 // bytes r had, BOM included; 0 if unknown
+	bom  int64
+
+	w    *store.CustomerWriter
+	seen map[string]int // foldEmail(email) → line of its first row
+	good int            // rows without problems
+}
+
+// run reads every row after the header. It writes through q when q is the
+// transaction, and only looks things up when q is the reader pool (dry run).
+func (im *importer) run(q store.Queryer) error {
+	w, err := im.db.NewCustomerWriter(im.ctx, q, im.org.ID)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	im.w = w
+	w.CheckOnly = im.opt.DryRun
+	cust := store.Customer{OrgID: im.org.ID}
+	fields := make([]store.Field, len(im.cols.custom))
+	for {
+		if im.rep.Rows%ProgressEvery == 0 {
+			if err := im.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		im.lr.startRecord()
+		rec, err := im.cr.Read()
+		var le *limitError
+		var pe *csv.ParseError
+		if errors.As(im.lr.err, &le) {
+			line, reason := le.problem()
+			im.rep.add(line, reason)
+			return store.Errorf(store.EINVALID, "line %d: %s; nothing was imported", line, reason)
+		} else if err == io.EOF {
+			break
+		} else if errors.As(err, &pe) {
+			im.rep.Rows++
+			im.bad(pe.StartLine, parseReason(pe, im.cols.namesAt(len(rec))))
+			im.progress()
+			continue
+		} else if err != nil {
+			return fmt.Errorf("reading the CSV file: %w", err)
+		}
+		if blank(rec) {
+			continue
+		}
+		im.rep.Rows++
+		line, _ := im.cr.FieldPos(0)
+		reasons, err := im.row(rec, line, &cust, fields)
+		if err != nil {
+			return err
+		}
+		if len(reasons) > 0 {
+			im.bad(line, strings.Join(reasons, "; "))
+		}
+		im.progress()
+	}
+	conflicts, err := w.Flush(im.ctx)
+	if err != nil {
+		return err
+	}
+	im.conflicts(conflicts)
+	// Conflicts are found a batch late; the report reads in file order.
+	sort.SliceStable(im.rep.Problems, func(i, j int) bool { return im.rep.Problems[i].Line < im.rep.Problems[j].Line })
+	if im.opt.Progress != nil {
+		im.opt.Progress(im.rep.Rows, im.rep.Rows)
+	}
+	if im.rep.Skipped > 0 && !im.opt.SkipInvalid {
+		return im.refusal()
+	}
+	im.rep.Imported = im.good
+	if im.opt.DryRun {
+		return nil
+	}
+	if im.good == 0 {
+		return errNothingToWrite
+	}
+	actor := im.opt.Actor
+	if actor.Kind == "" {
+		actor = store.SystemActor("csv import")
+	}
+	return im.db.Audit(im.ctx, q, im.org.ID, actor, "customers.import", 0, im.auditDetail())
+}
+
+// row checks one record and, while writing, adds it. It returns the row's
+// problems; err is for failures that end the import.
+func (im *importer) row(rec []string, line int, c *store.Customer, fields []store.Field) (reasons []string, err error) {
+	cols := im.cols
+	// These three make the other checks meaningless (the columns do not line
+	// up, or the text is not text), so they are reported alone.
+	for _, f := range rec {
+		if strings.IndexByte(f, 0) >= 0 {
+			return []string{"contains a NUL byte; the file may be UTF-16 or a spreadsheet rather than CSV text (save it as \"CSV UTF-8\")"}, nil
+		}
+	}
+	if len(rec) != len(cols.names) {
+		return []string{fmt.Sprintf("has %d %s but the header has %d; look for a missing or extra comma, or a value with a comma that is not in quotes",
+			len(rec), plural(len(rec), "value", "values"), len(cols.names))}, nil
+	}
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			return []string{fmt.Sprintf("the %s value is not valid UTF-8 text; save the file as \"CSV UTF-8\"", printable(cols.names[i]))}, nil
+		}
+	}
+
+	get := func(i int) string {
+		if i < 0 {
+			return ""
+		}
+		return strings.TrimSpace(rec[i])
+	}
+	*c = store.Customer{OrgID: im.org.ID, FirstName: get(cols.first), LastName: get(cols.last), Email: get(cols.email), Phone: get(cols.phone)}
+	if c.FirstName == "" && c.LastName == "" {
+		reasons = append(reasons, "has no first or last name")
+	}
+	// Customer text is printed in staff terminals; an escape sequence in a
+	// name could rewrite the screen. The TUI also prints it inert, but a
+	// name has no business holding one.
+	if hasControl(c.FirstName) || hasControl(c.LastName) {
+		reasons = append(reasons, "name contains a control character")
+	}
+	if hasControl(c.Phone) {
+		reasons = append(reasons, "phone contains a control character")
+	}
+	emailOK := false
+	if c.Email != "" {
+		if err := store.ValidateEmail(c.Email); err != nil {
+			reasons = append(reasons, fmt.Sprintf("%s: %s", store.ErrorMessage(err), strconv.Quote(c.Email)))
+		} else if first, dup := im.seen[foldEmail(c.Email)]; dup {
+			reasons = append(reasons, fmt.Sprintf("email %s is also on line %d", printable(c.Email), first))
+		} else {
+			// Recorded even when the row has other problems, so that fixing
+			// the file takes one round, not two.
+			im.seen[foldEmail(c.Email)] = line
+			emailOK = true
+		}
+	}
+	for k, i := range cols.custom {
+		fields[k] = store.Field{Name: cols.fieldNames[k], Value: rec[i]}
+	}
+	c.Fields = fields
+
+	if len(reasons) == 0 {
+		// Queued rows count as good until the roster says otherwise (see
+		// conflicts).
+		im.good++
+		conflicts, err := im.w.Add(im.ctx, c, line)
+		if err != nil {
+			return nil, err
+		}
+		im.conflicts(conflicts)
+		return nil, nil
+	}
+	if emailOK {
+		owner, err := im.w.EmailOwner(im.ctx, c.Email)
+		if err != nil {
+			return nil, err
+		}
+		if owner != nil {
+			reasons = append(reasons, ownerReason(c.Email, owner))
+		}
+	}
+	return reasons, nil
+}
+
+// conflicts turns queued rows whose email the roster already has into
+// problems.
+func (im *importer) conflicts(cs []store.Conflict) {
+	for _, c := range cs {
+		im.good--
+		im.bad(c.Ref, ownerReason(c.Email, c.Owner))
+	}
+}
+
+// ownerReason names the customer on the roster who already has email.
+func ownerReason(email string, owner *store.Customer) string {
+	name := printable(owner.Name())
+	if name == "" {
+		name = fmt.Sprintf("customer %d", owner.ID)
+	}
+	if owner.Archived {
+		name += " (archived)"
+	}
+	return fmt.Sprintf("email %s already belongs to %s", printable(email), name)
+}
+
+// bad records a row with problems. Without SkipInvalid the import is doomed
+// from here: later rows are still checked, so that one run reports every
+// problem, but no longer written.
+func (im *importer) bad(line int, reason string) {
+	im.rep.Skipped++
+	im.rep.add(line, reason)
+	if !im.opt.SkipInvalid {
+		// Rows already written roll back with the transaction; what is
+		// still queued needs checking, not writing.
+		im.w.CheckOnly = true
+	}
+}
+
+func (im *importer) progress() {
+	if im.opt.Progress == nil || im.rep.Rows%ProgressEvery != 0 {
+		return
+	}
+	total := 0
+	if read := im.lr.consumed + im.bom; im.size > 0 && read > 0 {
+		total = max(int(float64(im.rep.Rows)*float64(im.size)/float64(read)), im.rep.Rows)
+	}
+	im.opt.Progress(im.rep.Rows, total)
+}
+
+func (im *importer) refusal() error {
+	verb := "nothing was imported"
+	if im.opt.DryRun {
+		verb = "the import would be refused"
+	}
+	first := ""
+	if len(im.rep.Problems) > 0 {
+		p := im.rep.Problems[0]
+		first = fmt.Sprintf(" (first: line %d: %s)", p.Line, p.Reason)
+	}
+	return store.Errorf(store.EINVALID, "%d of %d %s %s%s, so %s; fix %s, or use --skip-invalid to import the good rows only",
+		im.rep.Skipped, im.rep.Rows, plural(im.rep.Rows, "row", "rows"), plural(im.rep.Skipped, "has a problem", "have problems"), first,
+		verb, plural(im.rep.Skipped, "it", "them"))
+}
+
+func (im *importer) auditDetail() string {
+	src := im.opt.Source
+	if src == "" {
+		src = "a CSV file"
+	}
+	d := fmt.Sprintf("imported %d %s from %s", im.good, plural(im.good, "customer", "customers"), printable(src))
+	if im.rep.Skipped > 0 {
+		d += fmt.Sprintf(" (%d %s skipped)", im.rep.Skipped, plural(im.rep.Skipped, "row", "rows"))
+	}
+	return d
+}
+
+// namesAt is the header name of column i, "" past the end; for saying where
+// a parse error is.
+func (c *columns) namesAt(i int) string {
+	if c == nil || i < 0 || i >= len(c.names) {
+		return ""
+	}
+	return c.names[i]
+}
+
+// parseReason puts an encoding/csv error into plain words. col is the column
+// the error is in, when known: csv.Reader returns the fields it finished
+// before the bad one.
+func parseReason(pe *csv.ParseError, col string) string {
+	in := ""
+	if col != "" {
+		in = " in the " + printable(col) + " column"
+	}
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return fmt.Sprintf("a quote (\") appears%s inside a value that does not start with one; put the whole value in quotes and double each quote inside it (\"\")", in)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		s := fmt.Sprintf("a quoted value%s is not closed properly: after the closing quote must come a comma or the end of the line, and a quote inside the value must be doubled (\"\")", in)
+		if pe.Line > pe.StartLine {
+			s += fmt.Sprintf("; the value runs on to line %d, so a closing quote is probably missing", pe.Line)
+		}
+		return s
+	}
+	return pe.Err.Error()
+}
+
+// blank reports a row with nothing in it, as spreadsheets leave below the
+// data (",,,"); such rows are not customers, nor problems.
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// hasControl reports C0 and C1 control characters and DEL, ESC among them.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+// printable returns s as is when every rune prints, and Go-quoted otherwise,
+// so that a message never carries an escape sequence to a terminal.
+func printable(s string) string {
+	for _, r := range s {
+		if !strconv.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// foldEmail is the key emails are compared by within a file. It lower-cases
+// ASCII only, as SQLite's lower() does in the roster's unique index: folding
+// more here would report duplicates the database accepts.
+func foldEmail(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

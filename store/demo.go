@@ -1,0 +1,1292 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	// The demo organization lives in Europe/London; embedding the zone data
+	// keeps `frontdesk demo` working on a machine without /usr/share/zoneinfo.
+	_ "time/tzdata"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// DemoOptions configures GenerateDemo.
+type DemoOptions struct {
+	Customers int                   // default 500
+	Seed      int64                 // default 1 (0 means 1)
+	Progress  func(done, total int) // may be nil; called every few thousand customers
+}
+
+const (
+	demoOrgName = "Harbor Yoga"
+	demoOrgSlug = "harbor-yoga"
+
+	// demoPasswordHash is not a PHC string, so no password verifies against
+	// it: demo customers look claimed but nobody can sign in as them.
+	demoPasswordHash = "!demo"
+
+	// Customers per transaction: large enough that commits (each rewrites the
+	// pages its random-order index inserts dirtied) are few, small enough
+	// that the WAL stays in the tens of megabytes.
+	demoTxCustomers = 50_000
+	// Rows per multi-row INSERT, for tables where that needs no statement
+	// journal. SQLite journals a multi-row INSERT (copies every page it is
+	// about to change, first) when a row can fail halfway: an explicit
+	// INTEGER PRIMARY KEY, or a function call in a CHECK or index expression
+	// (customers' lower(email) index, invites' length(token_hash) check).
+	// With random-order indexes that is a page per index per row; those
+	// tables get single-row INSERTs, which need no journal.
+	demoChunk = 400
+	// Up to this many customers everyone gets a long history; beyond it the
+	// history thins out so a million customers stay under a minute.
+	demoRichMax       = 5_000
+	demoProgressEvery = 5_000
+)
+
+var demoStaff = []Staff{
+	{Name: "Maya Harbor", Email: "owner@harbor-yoga.example", Role: RoleOwner},
+	{Name: "Sam Rivera", Email: "admin@harbor-yoga.example", Role: RoleAdmin},
+	{Name: "Jo Front", Email: "desk@harbor-yoga.example", Role: RoleStaff},
+}
+
+// GenerateDemo creates the demo organization (Harbor Yoga, slug harbor-yoga)
+// with its staff, or refills it if it exists: its customers and everything
+// hanging off them are deleted, then opt.Customers new ones are generated. The
+// same seed and count give the same customers. Customers come in every status,
+// with custom fields, bookings, payments, subscriptions and invite history;
+// no invite can be redeemed (nobody holds the tokens) and no claimed customer
+// can sign in.
+//
+// It holds the writer connection for the whole run, committing every
+// demoTxCustomers customers so other processes can write in between.
+func (db *DB) GenerateDemo(ctx context.Context, opt DemoOptions) (*Org, error) {
+	if opt.Customers <= 0 {
+		opt.Customers = 500
+	}
+	if opt.Seed == 0 {
+		opt.Seed = 1
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, wrapBusy(err)
+	}
+	defer conn.Close()
+	restore, err := demoTune(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
+
+	g := &demoGen{db: db, opt: opt}
+	if err := db.demoOrg(ctx, conn, g); err != nil {
+		return nil, err
+	}
+	if err := db.demoClear(ctx, conn, g.org.ID); err != nil {
+		return nil, fmt.Errorf("demo: removing the old demo customers: %w", err)
+	}
+	g.start()
+	if g.ftsTrigger, err = demoFTSTrigger(ctx, conn); err != nil {
+		return nil, err
+	} else if g.ftsTrigger != "" && os.Getenv("DEMO_FTSBULK") == "" {
+		g.fts = newDemoTable("customers_fts", "rowid, name, email, phone", 1)
+	}
+	total := opt.Customers
+	for done := 0; done < total; {
+		txn := demoTxCustomers
+		if v, _ := strconv.Atoi(os.Getenv("DEMO_TX")); v > 0 {
+			txn = v
+		}
+		n := min(txn, total-done)
+		err := demoTx(ctx, conn, func(tx *sql.Tx) error {
+			if err := g.batch(ctx, tx, done, n); err != nil {
+				return err
+			}
+			if done+n < total {
+				return nil
+			}
+			return db.Audit(ctx, tx, g.org.ID, SystemActor("frontdesk demo"), "demo.generate", 0,
+				fmt.Sprintf("generated %d demo customers (seed %d)", total, opt.Seed))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("demo: generating customers: %w", err)
+		}
+		done += n
+		if opt.Progress != nil {
+			opt.Progress(done, total)
+		}
+	}
+	// Fold the WAL back into the database so the file on disk is the whole
+	// demo and the next reader does not replay hundreds of megabytes. Busy
+	// readers only make it partial, which is harmless.
+	if _, err := conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return nil, err
+	}
+	return g.org, nil
+}
+
+// demoTune sets up the writer connection for a bulk load, and returns the
+// func that puts it back before it returns to the pool:
+//   - a cache big enough to hold the indexes a million customers insert into
+//     in random order (name, email, status, token hash); with SQLite's 2 MB
+//     default nearly every such insert misses;
+//   - foreign keys off. With them on, every multi-row INSERT into a child
+//     table needs a statement journal (copying each page it touches), and
+//     deleting an outbox row scans all of invites for a reference
+//     (invites.outbox_id has no index). The generator writes parents before
+//     children and deletes children explicitly, and the tests run
+//     foreign_key_check on the result;
+//   - statement journals, where still needed, in memory rather than spilled
+//     to temporary files.
+func demoTune(ctx context.Context, conn *sql.Conn) (func(), error) {
+	var cache, temp int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		return nil, err
+	}
+	if err := conn.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&temp); err != nil {
+		return nil, err
+	}
+	cs := "-262144"
+	if v := os.Getenv("DEMO_CACHE"); v != "" {
+		cs = v
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = `+cs+`; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF`); err != nil {
+		return nil, err
+	}
+	return func() {
+		_, err := conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d; PRAGMA temp_store = %d; PRAGMA foreign_keys = ON`, cache, temp))
+		if err != nil {
+			// A writer without foreign keys must never serve the app: drop it
+			// and let the pool open a fresh one.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}, nil
+}
+
+// demoTx runs fn in a write transaction on conn.
+func demoTx(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapBusy(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	t0 := time.Now()
+	defer func() { demoTimes["commit"] += time.Since(t0) }()
+	return wrapBusy(tx.Commit())
+}
+
+// demoOrg finds or creates the demo organization, its staff and custom
+// fields, and fills in g's organization, invite senders and field ids.
+func (db *DB) demoOrg(ctx context.Context, conn *sql.Conn, g *demoGen) error {
+	return demoTx(ctx, conn, func(tx *sql.Tx) error {
+		org, err := db.OrgBySlug(ctx, tx, demoOrgSlug)
+		if ErrorCode(err) == ENOTFOUND {
+			org = &Org{
+				Name:           demoOrgName,
+				Slug:           demoOrgSlug,
+				TimeZone:       "Europe/London",
+				WalkthroughURL: "https://harbor-yoga.example/getting-started",
+				PaymentsURL:    "https://harbor-yoga.example/account/payment-methods",
+				ReplyTo:        "hello@harbor-yoga.example",
+				Notifications:  true,
+			}
+			if err := db.CreateOrg(ctx, tx, org); err != nil {
+				return err
+			}
+			for _, s := range demoStaff {
+				s.OrgID = org.ID
+				if err := db.CreateStaff(ctx, tx, &s); err != nil {
+					return fmt.Errorf("demo staff %s: %w", s.Email, err)
+				}
+			}
+		} else if err != nil {
+			return err
+		}
+		g.org = org
+
+		// Invites are sent by whoever may send them now: on a refill the
+		// owner may have changed the team since the first run.
+		staff, err := db.StaffList(ctx, tx, org.ID)
+		if err != nil {
+			return err
+		}
+		for _, s := range staff {
+			if s.Role.CanManageCustomers() {
+				g.senders = append(g.senders, s.ID)
+			}
+		}
+		if len(g.senders) == 0 {
+			return Errorf(EINVALID, "the demo organization has no owner or admin to send its invites; add one with `frontdesk staff add --org %s`", demoOrgSlug)
+		}
+
+		for i, name := range []string{"Membership level", "Emergency contact", "Injuries / notes"} {
+			err := tx.QueryRowContext(ctx, `INSERT INTO custom_fields (org_id, name, position)
+				VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM custom_fields WHERE org_id = ?))
+				ON CONFLICT (org_id, name) DO UPDATE SET name = excluded.name RETURNING id`, org.ID, name, org.ID).Scan(&g.fields[i])
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// demoClear deletes an organization's customers and everything about them,
+// a window of ids per transaction. Foreign keys are off (see demoTune), so
+// nothing cascades: every dependent row is deleted explicitly.
+func (db *DB) demoClear(ctx context.Context, conn *sql.Conn, orgID int64) error {
+	var lo, hi sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT min(id), max(id) FROM customers WHERE org_id = ?`, orgID).Scan(&lo, &hi); err != nil {
+		return err
+	}
+	if !lo.Valid {
+		return nil
+	}
+	const ids = `(SELECT id FROM customers WHERE id BETWEEN ?1 AND ?2 AND org_id = ?3)`
+	stmts := []string{
+		`DELETE FROM outbox WHERE id IN (SELECT outbox_id FROM invites WHERE customer_id IN ` + ids + `)`,
+		`DELETE FROM invites WHERE customer_id IN ` + ids,
+		`DELETE FROM audit WHERE customer_id IN ` + ids,
+		`DELETE FROM custom_field_values WHERE customer_id IN ` + ids,
+		`DELETE FROM bookings WHERE customer_id IN ` + ids,
+		`DELETE FROM payments WHERE customer_id IN ` + ids,
+		`DELETE FROM subscriptions WHERE customer_id IN ` + ids,
+		`DELETE FROM customers WHERE id BETWEEN ?1 AND ?2 AND org_id = ?3`,
+	}
+	for from := lo.Int64; from <= hi.Int64; from += demoTxCustomers {
+		to := from + demoTxCustomers - 1
+		err := demoTx(ctx, conn, func(tx *sql.Tx) error {
+			for _, s := range stmts {
+				if _, err := tx.ExecContext(ctx, s, from, to, orgID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// Messages that no invite pointed at (none today, but the outbox is the
+	// organization's and the demo owns all of it).
+	return demoTx(ctx, conn, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE org_id = ?`, orgID)
+		return err
+	})
+}
+
+// demoTable buffers rows for one table and writes them chunk at a time with a
+// multi-row INSERT prepared once per transaction.
+type demoTable struct {
+	head  string // INSERT INTO t (columns) VALUES
+	ncol  int
+	chunk int // rows per full statement
+	// nextID, when set, is the rowid SQLite is expected to give the next
+	// row (see demoGen.message); flush fails if it does not.
+	nextID int64
+	rows   int
+	args   []any
+	tx     *sql.Tx
+	stmts  map[int]*sql.Stmt // by row count
+}
+
+func newDemoTable(table, columns string, chunk int) *demoTable {
+	return &demoTable{
+		head:  `INSERT OR FAIL INTO ` + table + ` (` + columns + `) VALUES `,
+		ncol:  strings.Count(columns, ",") + 1,
+		chunk: chunk,
+	}
+}
+
+// add appends one row; vals must have ncol values.
+func (t *demoTable) add(vals ...any) {
+	t.args = append(t.args, vals...)
+	t.rows++
+}
+
+func (t *demoTable) begin(tx *sql.Tx) {
+	t.tx, t.stmts = tx, map[int]*sql.Stmt{}
+}
+
+func (t *demoTable) end() {
+	for _, s := range t.stmts {
+		s.Close()
+	}
+	t.tx, t.stmts = nil, nil
+}
+
+func (t *demoTable) stmt(ctx context.Context, rows int) (*sql.Stmt, error) {
+	if s := t.stmts[rows]; s != nil {
+		return s, nil
+	}
+	var b strings.Builder
+	b.WriteString(t.head)
+	row := "(?" + strings.Repeat(", ?", t.ncol-1) + ")"
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	s, err := t.tx.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[rows] = s
+	return s, nil
+}
+
+// flush writes every full chunk, and the rest too when all is set.
+func (t *demoTable) flush(ctx context.Context, all bool) error {
+	t0 := time.Now()
+	defer func() { demoTimes[t.head] += time.Since(t0) }()
+	done := 0
+	for left := t.rows - done; left >= t.chunk || (all && left > 0); left = t.rows - done {
+		n := min(left, t.chunk)
+		s, err := t.stmt(ctx, n)
+		if err != nil {
+			return err
+		}
+		res, err := s.ExecContext(ctx, t.args[done*t.ncol:(done+n)*t.ncol]...)
+		if err != nil {
+			return fmt.Errorf("%s…: %w", t.head, err)
+		}
+		if t.nextID != 0 {
+			t.nextID += int64(n)
+			if last, err := res.LastInsertId(); err != nil || last != t.nextID-1 {
+				return fmt.Errorf("%s…: rowid %d, expected %d (%v)", t.head, last, t.nextID-1, err)
+			}
+		}
+		done += n
+	}
+	k := copy(t.args, t.args[done*t.ncol:])
+	clear(t.args[k:])
+	t.args = t.args[:k]
+	t.rows -= done
+	return nil
+}
+
+var demoTimes = map[string]time.Duration{}
+
+// Customer statuses as drawn, before they become state columns.
+const (
+	dsNoEmail = iota
+	dsBadEmail
+	dsClaimed
+	dsInvited
+	dsExpired
+	dsFailed
+	dsNone
+)
+
+// demoGen generates the demo customers. Everything random comes from r, in
+// customer order, so a seed and a count give one roster.
+type demoGen struct {
+	db      *DB
+	opt     DemoOptions
+	org     *Org
+	senders []int64  // staff who send invites
+	fields  [3]int64 // membership, emergency contact, notes
+
+	r       *rand.Rand
+	rich    bool
+	loc     *time.Location
+	now     int64 // Unix seconds
+	today   time.Time
+	ttl     int64
+	seq     int                 // customers generated so far
+	emails  map[string]struct{} // addresses used without a number
+	subject map[string]string   // outbox subject by kind
+
+	// ftsTrigger is the CREATE TRIGGER statement of customers_fts_insert when
+	// its body is the one the generator reproduces; "" when the schema has
+	// moved on, and the trigger then indexes the customers row by row.
+	ftsTrigger string
+
+	customers, fts, outbox, invites, values, bookings, payments, subs *demoTable
+	nextCustomer, nextOutbox                                          int64
+}
+
+func (g *demoGen) start() {
+	g.r = rand.New(rand.NewPCG(uint64(g.opt.Seed), 0x68617262_6f72796f)) // "harboryo"
+	g.rich = g.opt.Customers <= demoRichMax
+	g.loc = g.org.Location()
+	now := g.db.Now().In(g.loc)
+	g.now = now.Unix()
+	g.today = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, g.loc)
+	g.ttl = int64(g.org.InviteTTL / time.Second)
+	g.emails = map[string]struct{}{}
+	g.subject = map[string]string{
+		"invite": "Claim your " + g.org.Name + " account",
+		"reset":  "Reset your " + g.org.Name + " password",
+	}
+	g.customers = newDemoTable("customers", "id, org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, claimed_at, password_hash, archived, state, invite_sent_at, invite_expires_at", demoEnvChunk("DEMO_CUST", 1))
+	g.outbox = newDemoTable("outbox", "org_id, kind, to_addr, from_name, reply_to, subject, status, attempts, next_attempt_at, last_error, message_id, created_at, sent_at", demoChunk)
+	g.invites = newDemoTable("invites", "org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, used_at, revoked_at, revoke_reason, outbox_id", demoEnvChunk("DEMO_INV", demoChunk))
+	g.values = newDemoTable("custom_field_values", "customer_id, field_id, value", demoChunk)
+	g.bookings = newDemoTable("bookings", "customer_id, kind, title, starts_at, ends_at, status", demoChunk)
+	g.payments = newDemoTable("payments", "customer_id, amount_cents, currency, description, paid_at, status", demoChunk)
+	g.subs = newDemoTable("subscriptions", "customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at", demoChunk)
+}
+
+func (g *demoGen) tables() []*demoTable {
+	// Parents first: rows are flushed in this order so that no child row is
+	// ever written before the row it references.
+	ts := []*demoTable{g.customers, g.outbox, g.invites, g.values, g.bookings, g.payments, g.subs}
+	if g.fts != nil {
+		ts = append(ts, g.fts)
+	}
+	return ts
+}
+
+// The customers_fts_insert trigger indexes each new customer inside the
+// INSERT into customers, which makes that a multi-write statement with a
+// statement journal: FTS5 flushes its pending terms as a new segment at every
+// statement savepoint, and every page the flush and the merges that follow
+// touch is copied to the journal first. That was most of a million-customer
+// run. Instead, each generation transaction drops the trigger and writes the
+// index rows with single-row INSERTs (no statement journal, so FTS5 buffers a
+// megabyte of terms per segment), then recreates the trigger, so no other
+// connection ever sees it missing. demoFTSTriggerBody is the trigger body
+// this reproduces (whitespace collapsed); if a migration changes it, the
+// generator leaves the trigger alone.
+const demoFTSTriggerBody = `BEGIN INSERT INTO customers_fts (rowid, name, email, phone) VALUES ( new.id, new.first_name || ' ' || new.last_name, new.email, new.phone_keys); END`
+
+// demoFTSTrigger returns the trigger's CREATE statement if the generator can
+// stand in for it, "" if not.
+func demoFTSTrigger(ctx context.Context, conn *sql.Conn) (string, error) {
+	var ddl string
+	err := conn.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'customers_fts_insert' AND tbl_name = 'customers'`).Scan(&ddl)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	if !strings.HasSuffix(strings.Join(strings.Fields(ddl), " "), demoFTSTriggerBody) {
+		return "", nil
+	}
+	return ddl, nil
+}
+
+// batch generates n customers (done already exist) in tx.
+func (g *demoGen) batch(ctx context.Context, tx *sql.Tx, done, n int) error {
+	// The driver watches a cancellable context with a goroutine per
+	// statement, which at three million small statements is a good part of
+	// the run; cancellation is checked between customers instead (and the
+	// transaction itself is still bound to ctx).
+	cancel := ctx
+	ctx = context.WithoutCancel(ctx)
+	// Parent ids are known before the rows are written, so children can name
+	// them without a round trip per row: customers get explicit ids (single
+	// row INSERTs, where that costs nothing), outbox rows the ones SQLite
+	// will give them (max + 1, one after another; flush checks). The
+	// transaction holds the write lock, so nobody else can take them.
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM customers`).Scan(&g.nextCustomer); err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM outbox`).Scan(&g.nextOutbox); err != nil {
+		return err
+	}
+	g.outbox.nextID = g.nextOutbox
+	first := g.nextCustomer
+	if g.ftsTrigger != "" {
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER customers_fts_insert`); err != nil {
+			return err
+		}
+		if v := os.Getenv("DEMO_HASH"); v != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('hashsize', `+v+`)`); err != nil {
+				return err
+			}
+		}
+		if v := os.Getenv("DEMO_AUTOMERGE"); v != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', `+v+`)`); err != nil {
+				return err
+			}
+		}
+	}
+	for _, t := range g.tables() {
+		t.begin(tx)
+		defer t.end()
+	}
+	for i := range n {
+		if i%1000 == 0 {
+			if err := cancel.Err(); err != nil {
+				return err
+			}
+		}
+		g.customer()
+		if err := g.flush(ctx, false); err != nil {
+			return err
+		}
+		if k := done + i + 1; k%demoProgressEvery == 0 && i+1 < n && g.opt.Progress != nil {
+			g.opt.Progress(k, g.opt.Customers)
+		}
+	}
+	if err := g.flush(ctx, true); err != nil {
+		return err
+	}
+	if g.ftsTrigger == "" {
+		return nil
+	}
+	if os.Getenv("DEMO_FTSBULK") != "" {
+		t0 := time.Now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customers_fts (rowid, name, email, phone)
+	SELECT id, first_name || ' ' || last_name, email, phone_keys FROM customers WHERE id BETWEEN ? AND ?`, first, g.nextCustomer-1); err != nil {
+			return err
+		}
+		demoTimes["ftsbulk"] += time.Since(t0)
+	}
+	_, err := tx.ExecContext(ctx, g.ftsTrigger)
+	return err
+}
+
+// flush writes each table's full chunks, or everything when all is set.
+// Foreign keys are off, so the order between tables does not matter. The
+// search index is written only at the end of the transaction: customers'
+// single-row INSERTs need no statement journal, but anything else that opens
+// one would make FTS5 flush its buffer early.
+func (g *demoGen) flush(ctx context.Context, all bool) error {
+	for _, t := range g.tables() {
+		if t == g.fts && !all {
+			continue
+		}
+		if err := t.flush(ctx, all); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *demoGen) intn(n int) int { return g.r.IntN(n) }
+
+// richOr is a percentage for small rosters or for large ones.
+func (g *demoGen) richOr(small, large int) int {
+	if g.rich {
+		return small
+	}
+	return large
+}
+
+// chance is true p percent of the time.
+func (g *demoGen) chance(p int) bool { return g.r.IntN(100) < p }
+
+// between returns a number in [lo, hi].
+func (g *demoGen) between(lo, hi int64) int64 {
+	if hi <= lo {
+		return lo
+	}
+	return lo + g.r.Int64N(hi-lo+1)
+}
+
+func demoNull(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+const day = 86400
+
+// customer generates one customer and all its rows.
+func (g *demoGen) customer() {
+	g.seq++
+	id := g.nextCustomer
+	g.nextCustomer++
+
+	c := demoCultures.pick(g.r)
+	first, last := c.first[g.intn(len(c.first))], c.last[g.intn(len(c.last))]
+	firstName, lastName := first.text, last.text
+	if len(c.native) > 0 && g.chance(40) {
+		// Written the way the customer writes it: family name first, one field.
+		n := c.native[g.intn(len(c.native))]
+		firstName, lastName = n.text, ""
+		first, last = demoName{ascii: n.given}, demoName{ascii: n.ascii}
+	}
+
+	st := g.status()
+	email := ""
+	switch st {
+	case dsNoEmail:
+	case dsBadEmail:
+		email = g.badEmail(first.ascii, last.ascii)
+	default:
+		email = g.email(first.ascii, last.ascii)
+	}
+	phone := ""
+	if g.chance(90) {
+		phone = g.phone()
+	}
+
+	// Member since: up to six years ago, never today (so "past" bookings
+	// after joining exist for all but the newest).
+	ageDays := g.between(1, 6*365)
+	if st == dsClaimed {
+		ageDays = g.between(14, 6*365)
+	}
+	created := g.today.Unix() - ageDays*day + g.between(7*3600, 21*3600)
+	updated := created
+	var claimed, sent, expires int64
+	state := "none"
+	var hash any = ""
+	archived := 0
+
+	switch st {
+	case dsNoEmail:
+		state = "no_email"
+	case dsClaimed:
+		at := created + g.between(3600, (g.now-created)*3/4)
+		use := at + min(g.between(600, 3*day), g.ttl*9/10, (g.now-at)/2)
+		g.invite(id, "claim", email, at, use, 0, "", true)
+		claimed, updated, hash, state = use, use, demoPasswordHash, "claimed"
+		if g.chance(g.richOr(8, 1)) && g.now-use > 2*day {
+			// Forgot the password later; most used the reset link.
+			r := g.between(use+day, g.now-3600)
+			used := int64(0)
+			if g.chance(70) {
+				used = r + g.between(60, 1800)
+			}
+			g.reset(id, email, r, used)
+		}
+	case dsInvited, dsExpired, dsFailed:
+		var at int64
+		switch st {
+		case dsInvited:
+			at = g.now - g.between(600, g.ttl*9/10)
+		case dsExpired:
+			at = g.now - g.ttl - g.between(3600, 90*day)
+		default:
+			at = g.now - g.between(600, 30*day)
+		}
+		if created > at-3600 {
+			created = at - g.between(3600, 30*day)
+			updated = created
+		}
+		if g.chance(g.richOr(15, 3)) {
+			// Resent: the earlier link was superseded by the current one.
+			prev := at - g.between(g.ttl+day, 60*day)
+			if prev > created {
+				g.invite(id, "claim", email, prev, 0, at, RevokeSuperseded, true)
+			}
+		}
+		g.invite(id, "claim", email, at, 0, 0, "", st != dsFailed)
+		sent, expires = at, at+g.ttl
+		state = "pending"
+		if st == dsFailed {
+			state = "failed"
+		}
+	case dsNone:
+		if g.chance(g.richOr(5, 1)) && g.now-created > 30*day {
+			// Invited at an old address; changing the email cancelled it.
+			at := created + g.between(day, (g.now-created)/2)
+			old := g.email(first.ascii, last.ascii)
+			changed := at + g.between(3600, 10*day)
+			g.invite(id, "claim", old, at, 0, changed, RevokeEmailChanged, true)
+			updated = changed
+		}
+		if g.chance(1) {
+			archived = 1
+		}
+	}
+
+	keys := PhoneKeys(phone)
+	g.customers.add(id, g.org.ID, firstName, lastName, SortName(firstName, lastName), email, phone, keys,
+		created, updated, demoNull(claimed), hash, archived, state, demoNull(sent), demoNull(expires))
+	if g.fts != nil {
+		g.fts.add(id, firstName+" "+lastName, email, keys)
+	}
+
+	g.customFields(id, c, lastName, ageDays)
+	g.history(id, created, ageDays, st == dsClaimed)
+}
+
+func (g *demoGen) status() int {
+	switch x := g.intn(1000); {
+	case x < 50:
+		return dsNoEmail
+	case x < 55:
+		return dsBadEmail
+	case x < 305:
+		return dsClaimed
+	case x < 445:
+		return dsInvited
+	case x < 535:
+		return dsExpired
+	case x < 565:
+		return dsFailed
+	}
+	return dsNone
+}
+
+// invite records a claim invite and the message that carried it.
+func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoked int64, reason string, delivered bool) {
+	outbox := g.message(purpose, email, at, delivered)
+	g.invites.add(g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
+		at, at+g.ttl, demoNull(used), demoNull(revoked), reason, outbox)
+}
+
+// reset records a password-reset link the customer asked for (no sender).
+func (g *demoGen) reset(customer int64, email string, at, used int64) {
+	outbox := g.message("reset", email, at, true)
+	g.invites.add(g.org.ID, customer, "reset", g.tokenHash(), email, nil,
+		at, at+3600, demoNull(used), nil, "", outbox)
+}
+
+// tokenHash hashes a token that is thrown away: the link was "sent" and
+// nobody will ever hold it.
+func (g *demoGen) tokenHash() []byte {
+	var tok [32]byte
+	for i := 0; i < 32; i += 8 {
+		v := g.r.Uint64()
+		for j := range 8 {
+			tok[i+j] = byte(v >> (8 * j))
+		}
+	}
+	h := sha256.Sum256(tok[:])
+	return h[:]
+}
+
+// message records an already-delivered (or permanently failed) email. Its
+// bodies are empty, as the worker leaves them once a message is done with.
+func (g *demoGen) message(purpose, to string, at int64, delivered bool) int64 {
+	id := g.nextOutbox
+	g.nextOutbox++
+	kind := "invite"
+	if purpose == "reset" {
+		kind = "reset"
+	}
+	mid := "<" + strconv.FormatUint(g.r.Uint64(), 36) + "." + strconv.FormatInt(at, 36) + "@harbor-yoga.example>"
+	if delivered {
+		g.outbox.add(g.org.ID, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxSent, 1, at, "", mid, at, at+g.between(1, 20))
+		return id
+	}
+	f := demoFailures[g.intn(len(demoFailures))]
+	g.outbox.add(g.org.ID, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxFailed, f.attempts,
+		at+f.span, strings.ReplaceAll(f.reply, "{to}", to), "", at, nil)
+	return id
+}
+
+var demoFailures = []struct {
+	reply    string
+	attempts int
+	span     int64 // from first attempt to giving up
+}{
+	{"550 5.1.1 <{to}>: Recipient address rejected: User unknown in virtual mailbox table", 1, 0},
+	{"550 5.1.1 <{to}>: Recipient address rejected: User unknown", 1, 0},
+	{"550 5.1.1 The email account that you tried to reach does not exist.", 1, 0},
+	{"552 5.2.2 <{to}>: Mailbox full", 1, 0},
+	{"554 5.7.1 <{to}>: Relay access denied", 1, 0},
+	{"550 5.7.1 Message rejected as spam by Content Filtering.", 1, 0},
+	{"451 4.4.1 Host not reachable: connection timed out", 8, 36 * 3600},
+	{"421 4.7.0 Try again later, closing connection.", 8, 36 * 3600},
+}
+
+var demoDomains = demoWeighted[string]{
+	{30, "example.com"}, {10, "example.org"}, {8, "example.net"}, {14, "mail.example"},
+	{8, "gmail.example"}, {6, "outlook.example"}, {5, "icloud.example"}, {4, "yahoo.example"},
+	{4, "proton.example"}, {3, "btinternet.example"}, {3, "fastmail.example"}, {2, "uni.example"},
+}
+
+// email makes a plausible, unique address from the name. Only .example and
+// example.* domains (RFC 2606): demo mail can never reach a real person.
+// Addresses with a number end in this customer's sequence number and those
+// without are checked against the ones already used, so no two collide.
+func (g *demoGen) email(first, last string) string {
+	domain := demoDomains.pick(g.r)
+	num := strconv.Itoa(g.seq)
+	var local string
+	plain := false
+	switch g.intn(10) {
+	case 0, 1, 2:
+		local, plain = first+"."+last, true
+	case 3:
+		local, plain = first+last, true
+	case 4:
+		local, plain = first[:1]+last, true
+	case 5:
+		local = first + "_" + last + num
+	case 6:
+		local = first + num
+	case 7:
+		local = first + "." + last + num
+	case 8:
+		local, plain = last+"."+first, true
+	default:
+		local = first[:1] + "." + last + num
+	}
+	local = strings.Trim(local, ".-_")
+	if plain {
+		key := local + "@" + domain
+		if _, taken := g.emails[key]; taken {
+			local += num
+		} else {
+			g.emails[key] = struct{}{}
+		}
+	}
+	if g.chance(2) {
+		// Some people type their address capitalized.
+		local = strings.ToUpper(local[:1]) + local[1:]
+	}
+	return local + "@" + domain
+}
+
+// badEmail is an address as mistyped at the front desk: it fails
+// ValidateEmail, so the customer cannot be invited until staff fix it.
+func (g *demoGen) badEmail(first, last string) string {
+	num := strconv.Itoa(g.seq)
+	switch g.intn(6) {
+	case 0:
+		return first + num + "@gmail"
+	case 1:
+		return first + num + "@@example.com"
+	case 2:
+		return first + "." + last + num + "@example..com"
+	case 3:
+		return first + num + "@example,com"
+	case 4:
+		return first + " " + last + num + "@example.com"
+	}
+	return first + "." + last + num + ".@example.co"
+}
+
+func (g *demoGen) digits(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('0' + g.intn(10))
+	}
+	return string(b)
+}
+
+// phone writes a number the way people hand them over: UK mobiles and
+// landlines with and without the country code, and a few foreign ones.
+func (g *demoGen) phone() string {
+	switch x := g.intn(20); {
+	case x < 8:
+		return "07" + g.digits(3) + " " + g.digits(6)
+	case x < 11:
+		return "+44 7" + g.digits(3) + " " + g.digits(6)
+	case x < 12:
+		return "+447" + g.digits(9)
+	case x < 14:
+		return "020 7" + g.digits(3) + " " + g.digits(4)
+	case x < 15:
+		return "(0161) 496 " + g.digits(4)
+	case x < 16:
+		return "0117 496 " + g.digits(4)
+	case x < 17:
+		return "07" + g.digits(3) + "-" + g.digits(3) + "-" + g.digits(3)
+	case x < 18:
+		return "+353 87 " + g.digits(3) + " " + g.digits(4)
+	case x < 19:
+		return "+1 (555) " + g.digits(3) + "-" + g.digits(4)
+	}
+	return "+49 151 " + g.digits(8)
+}
+
+var demoLevels = demoWeighted[string]{{40, "Bronze"}, {30, "Silver"}, {22, "Gold"}, {8, "Founding"}}
+
+var demoRelations = []string{"partner", "partner", "husband", "wife", "mother", "father", "sister", "brother", "friend", "daughter", "son", "flatmate"}
+
+var demoNotes = []string{
+	"Lower back pain; avoid deep backbends",
+	"Pregnant, due in March. Cleared by midwife for gentle classes",
+	"Recovering from ACL surgery (left knee). No kneeling poses for now",
+	"Asthma; inhaler in bag",
+	"Prefers no hands-on adjustments",
+	"Shoulder impingement (right side)",
+	"Hypermobile: go gently at end range",
+	"High blood pressure: no hot yoga, no long inversions",
+	"Wrist sprain; use fists or forearms",
+	"Beginner, nervous about inversions",
+	"Vertigo: careful with quick transitions",
+	"Type 1 diabetic; keeps juice by the mat",
+	"Sciatica flares after long drives",
+	"Hard of hearing: face them when cueing",
+	"Plantar fasciitis, may skip standing balances",
+}
+
+func (g *demoGen) customFields(id int64, c *demoCulture, lastName string, ageDays int64) {
+	if g.chance(85) {
+		level := demoLevels.pick(g.r)
+		if level == "Founding" && ageDays < 4*365 {
+			level = "Gold" // founding members joined when the studio opened
+		}
+		g.values.add(id, g.fields[0], level)
+	}
+	if g.chance(75) {
+		rel := demoRelations[g.intn(len(demoRelations))]
+		name := c.first[g.intn(len(c.first))].text
+		if lastName != "" && rel != "friend" && rel != "flatmate" && g.chance(70) {
+			name += " " + lastName
+		} else {
+			name += " " + c.last[g.intn(len(c.last))].text
+		}
+		g.values.add(id, g.fields[1], name+" ("+rel+") "+g.phone())
+	}
+	if g.chance(g.richOr(8, 3)) {
+		g.values.add(id, g.fields[2], demoNotes[g.intn(len(demoNotes))])
+	}
+}
+
+type demoSlot struct{ hour, min, length int }
+
+var demoClassSlots = []demoSlot{{7, 0, 60}, {8, 15, 45}, {9, 30, 75}, {12, 30, 45}, {17, 30, 60}, {18, 45, 75}, {20, 0, 60}}
+var demoApptSlots = []demoSlot{{10, 0, 60}, {11, 30, 60}, {14, 0, 90}, {15, 30, 30}, {16, 0, 60}}
+var demoEventSlots = []demoSlot{{10, 0, 180}, {14, 0, 120}, {19, 0, 120}, {19, 30, 90}}
+
+var demoClasses = []string{"Vinyasa Flow", "Hot Yoga", "Pilates Reformer", "Yin Yoga", "Ashtanga Mysore", "Power Yoga",
+	"Restorative Yoga", "Mat Pilates", "Barre", "Meditation & Breathwork", "Beginners' Yoga", "Prenatal Yoga", "Hatha Yoga", "Slow Flow"}
+var demoAppointments = []string{"Private session with Maya", "Private session with Sam", "Private session with Priya",
+	"Reformer 1:1 with Léa", "Sports massage with Tom", "Physio assessment with Dr Ana Costa", "Posture review with Kenji"}
+var demoEvents = []string{"Full Moon Workshop", "Sound Bath", "Inversions Workshop", "Yoga Nidra Evening",
+	"Arm Balances Masterclass", "New Moon Yin & Journaling", "Weekend Retreat: Dartmoor", "Teacher Training Open Evening"}
+
+// at is a wall-clock time in the studio's zone, days from today.
+func (g *demoGen) at(days int64, s demoSlot) (int64, int64) {
+	t := time.Date(g.today.Year(), g.today.Month(), g.today.Day()+int(days), s.hour, s.min, 0, 0, g.loc)
+	return t.Unix(), t.Unix() + int64(s.length)*60
+}
+
+// history adds bookings, payments and subscriptions. Claimed customers are
+// the regulars: they always have some of each.
+func (g *demoGen) history(id, created, ageDays int64, regular bool) {
+	var past, upcoming int
+	switch {
+	case g.rich && regular:
+		past, upcoming = 4+g.intn(17), 1+g.intn(5)
+	case g.rich:
+		past, upcoming = g.intn(11), g.intn(4)
+	case regular:
+		past, upcoming = 1+g.intn(3), g.intn(2)
+	default:
+		past = g.intn(3)
+		if g.chance(20) {
+			upcoming = 1
+		}
+	}
+	if ageDays < 2 {
+		past = 0
+	}
+	for range past {
+		g.booking(id, -g.between(1, min(ageDays-1, 540)), true)
+	}
+	for range upcoming {
+		g.booking(id, g.between(1, 45), false)
+	}
+
+	var pays int
+	switch {
+	case g.rich && regular:
+		pays = 3 + g.intn(10)
+	case g.rich:
+		pays = g.intn(7)
+	case regular:
+		pays = 1 + g.intn(3)
+	default:
+		pays = g.intn(3)
+	}
+	for range pays {
+		g.payment(id, created)
+	}
+
+	subs := 0
+	switch {
+	case regular && g.chance(80):
+		subs = 1
+		if g.rich && g.chance(25) {
+			subs = 2
+		}
+	case !regular && g.chance(27):
+		subs = 1
+	}
+	for range subs {
+		g.subscription(id, created)
+	}
+}
+
+func (g *demoGen) booking(id, days int64, past bool) {
+	var kind, title string
+	var slot demoSlot
+	switch x := g.intn(10); {
+	case x < 7:
+		kind, title, slot = "class", demoClasses[g.intn(len(demoClasses))], demoClassSlots[g.intn(len(demoClassSlots))]
+	case x < 9:
+		kind, title, slot = "appointment", demoAppointments[g.intn(len(demoAppointments))], demoApptSlots[g.intn(len(demoApptSlots))]
+	default:
+		kind, title, slot = "event", demoEvents[g.intn(len(demoEvents))], demoEventSlots[g.intn(len(demoEventSlots))]
+	}
+	if title == "Weekend Retreat: Dartmoor" {
+		slot = demoSlot{16, 0, 2*24*60 + 2*60} // Friday tea to Sunday lunch, near enough
+	}
+	start, end := g.at(days, slot)
+	status := "booked"
+	if past {
+		switch x := g.intn(100); {
+		case x < 78:
+			status = "attended"
+		case x < 93:
+			status = "cancelled"
+		default:
+			status = "no_show"
+		}
+	} else if g.chance(8) {
+		status = "cancelled"
+	}
+	g.bookings.add(id, kind, title, start, end, status)
+}
+
+type demoProduct struct {
+	desc   string
+	amount int64
+}
+
+var demoProducts = demoWeighted[demoProduct]{
+	{20, demoProduct{"Drop-in class", 1500}},
+	{14, demoProduct{"10-class pass", 12000}},
+	{8, demoProduct{"5-class pass", 6500}},
+	{22, demoProduct{"Unlimited Monthly", 11500}},
+	{8, demoProduct{"Private session", 6500}},
+	{6, demoProduct{"Full Moon Workshop", 3500}},
+	{6, demoProduct{"Intro offer: 2 weeks unlimited", 3000}},
+	{5, demoProduct{"Mat hire", 300}},
+	{4, demoProduct{"Gift card", 5000}},
+	{3, demoProduct{"Founding Member Annual", 99000}},
+	{4, demoProduct{"Sound Bath", 2500}},
+}
+
+func (g *demoGen) payment(id, created int64) {
+	p := demoProducts.pick(g.r)
+	at := g.between(created, g.now-600)
+	desc := p.desc
+	if desc == "Unlimited Monthly" {
+		desc += " (" + time.Unix(at, 0).In(g.loc).Format("January 2006") + ")"
+	}
+	status := "paid"
+	switch x := g.intn(100); {
+	case x < 4:
+		status = "refunded"
+	case x < 8:
+		status = "failed"
+	case x < 10 && g.now-at < 3*day:
+		status = "pending"
+	}
+	g.payments.add(id, p.amount, "GBP", desc, at, status)
+}
+
+type demoPlan struct {
+	name     string
+	price    int64
+	interval string
+	period   int64 // the interval in seconds, near enough
+}
+
+var demoPlans = demoWeighted[demoPlan]{
+	{30, demoPlan{"Unlimited Monthly", 11500, "month", 30 * day}},
+	{20, demoPlan{"8 Classes a Month", 8900, "month", 30 * day}},
+	{12, demoPlan{"Off-Peak Monthly", 6900, "month", 30 * day}},
+	{10, demoPlan{"Student Unlimited", 7500, "month", 30 * day}},
+	{10, demoPlan{"Weekly Drop-in Bundle", 2800, "week", 7 * day}},
+	{8, demoPlan{"Reformer Monthly", 14900, "month", 30 * day}},
+	{5, demoPlan{"Founding Member Annual", 99000, "year", 365 * day}},
+}
+
+var demoSubStatus = demoWeighted[string]{{66, "active"}, {9, "paused"}, {7, "past_due"}, {18, "cancelled"}}
+
+func (g *demoGen) subscription(id, created int64) {
+	p := demoPlans.pick(g.r)
+	started := g.between(created, g.now-day)
+	status := demoSubStatus.pick(g.r)
+	var renews, ended int64
+	switch status {
+	case "active":
+		renews = g.now + g.between(3600, p.period)
+	case "past_due":
+		renews = g.now - g.between(day, 10*day)
+		if renews < started {
+			renews = started
+		}
+	case "cancelled":
+		ended = g.between(started, g.now-600)
+	}
+	g.subs.add(id, p.name, p.price, "GBP", p.interval, status, started, demoNull(renews), demoNull(ended))
+}
+
+// demoWeighted is a list to draw from with weights.
+type demoWeighted[T any] []struct {
+	w int
+	v T
+}
+
+func (ws demoWeighted[T]) pick(r *rand.Rand) T {
+	total := 0
+	for _, w := range ws {
+		total += w.w
+	}
+	x := r.IntN(total)
+	for _, w := range ws {
+		if x < w.w {
+			return w.v
+		}
+		x -= w.w
+	}
+	return ws[len(ws)-1].v
+}
+
+// demoName is a name as written and as it goes into an email address.
+type demoName struct {
+	text  string
+	ascii string
+	given string // native-order names only: the given name's romanization
+}
+
+type demoCulture struct {
+	first, last []demoName
+	// Full names written family name first in one field (王芳), for
+	// customers who type their name in their own script.
+	native []demoName
+}
+
+type demoCultureList []struct {
+	w int
+	c *demoCulture
+}
+
+func (cs demoCultureList) pick(r *rand.Rand) *demoCulture {
+	total := 0
+	for _, c := range cs {
+		total += c.w
+	}
+	x := r.IntN(total)
+	for _, c := range cs {
+		if x < c.w {
+			return c.c
+		}
+		x -= c.w
+	}
+	return cs[0].c
+}
+
+// demoNames parses "José|María|…"; an entry "王芳=wang.fang" gives the
+// romanization (family.given) instead of folding.
+func demoNames(s string) []demoName {
+	var out []demoName
+	for _, e := range strings.Split(s, "|") {
+		text, ascii, ok := strings.Cut(e, "=")
+		if !ok {
+			out = append(out, demoName{text: text, ascii: demoFold(text)})
+			continue
+		}
+		family, given, _ := strings.Cut(ascii, ".")
+		out = append(out, demoName{text: text, ascii: family, given: given})
+	}
+	return out
+}
+
+func demoCultureOf(first, last, native string) *demoCulture {
+	c := &demoCulture{first: demoNames(first), last: demoNames(last)}
+	if native != "" {
+		c.native = demoNames(native)
+	}
+	return c
+}
+
+var demoFoldExtra = map[rune]string{'ø': "o", 'ł': "l", 'đ': "d", 'ß': "ss", 'æ': "ae", 'œ': "oe", 'þ': "th", 'ð': "d", 'ı': "i"}
+
+// demoFold turns a name into the letters people use for it in an email
+// address: José → jose, Øyvind → oyvind, O'Brien → obrien, Smith-Jones stays
+// hyphenated.
+func demoFold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFKD.String(strings.ToLower(s)) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+			b.WriteRune(r)
+		default:
+			// Letters NFKD does not decompose; anything else (apostrophes,
+			// spaces, other scripts) is dropped.
+			b.WriteString(demoFoldExtra[r])
+		}
+	}
+	if b.Len() == 0 {
+		return "member"
+	}
+	return b.String()
+}
+
+var demoCultures = demoCultureList{
+	{38, demoCultureOf(
+		"Oliver|Amelia|George|Isla|Harry|Olivia|Jack|Emily|Charlotte|Thomas|Sophie|James|Lucy|William|Grace|Daniel|Hannah|Samuel|Chloe|Joseph|Ella|Benjamin|Megan|Lily|Alfie|Freya|Rhys|Niamh|Siobhán|Aoife|Ciarán|Seán|Eilidh|Callum|Bethan|Dylan|Zoë|Ann|Tom|Kate|Anne-Marie|Rosie|Poppy|Harriet|Imogen|Oscar|Arthur|Mary-Jane|Gráinne|Mairéad",
+		"Smith|Jones|Taylor|Brown|Williams|Wilson|Johnson|Davies|Robinson|Wright|Thompson|Evans|Walker|White|Roberts|Green|Hall|Wood|Jackson|Clarke|O'Brien|O'Connor|Murphy|McCarthy|MacDonald|Fitzgerald|Smith-Jones|Hughes|Campbell|Stewart|Llewellyn|Lee|Ó Súilleabháin|Fraser|Bennett|Cooper-Hale|Price|Ellis|Marshall|Doyle",
+		"")},
+	{8, demoCultureOf(
+		"José|María|Lucía|Javier|Sofía|Mateo|Carmen|Andrés|Inés|Álvaro|Camila|Martín|Ramón|Begoña|Íñigo",
+		"García|Rodríguez|Fernández|López|Martínez|Sánchez|Pérez|Gómez|de la Cruz|Muñoz|Núñez|Ortiz|Castillo|Ibáñez",
+		"")},
+	{5, demoCultureOf(
+		"Jürgen|Lena|Lukas|Anja|Matthias|Sophie|Jonas|Käthe|Felix|Annelie|Günther|Jörg",
+		"Müller|Schäfer|Schröder|Weiß|Köhler|Becker|Hoffmann|Groß|Meyer|Fuchs|Krüger|Schmidt-Rötter",
+		"")},
+	{4, demoCultureOf(
+		"Øyvind|Åsa|Sigrún|Bjørn|Ingrid|Lars|Maja|Søren|Freja|Linnéa|Sæunn|Ólafur",
+		"Hansen|Johansson|Nilsson|Ødegård|Sørensen|Lindqvist|Berg|Åberg|Jóhannsdóttir|Þórsson|Kristiansen",
+		"")},
+	{4, demoCultureOf(
+		"Łukasz|Małgorzata|Zofia|Wojciech|Agnieszka|Paweł|Katarzyna|Jiří|Tereza|Bożena|Michał",
+		"Nowak|Kowalski|Wiśniewska|Wójcik|Dvořák|Novák|Kamińska|Lewandowski|Szymańska|Zieliński|Čapek",
+		"")},
+	{4, demoCultureOf(
+		"Chloé|Théo|Élodie|Benoît|Camille|Léa|François|Hélène|Noël|Maëlle|Jérôme|Amélie",
+		"Dubois|Lefèvre|Moreau|Girard|Rousseau|Fontaine|Mercier|Bérenger|Lemaître|Chevalier",
+		"")},
+	{4, demoCultureOf(
+		"Giulia|Lorenzo|Francesca|Matteo|Chiara|João|Inês|Gonçalo|Niccolò|Beatriz",
+		"Rossi|Bianchi|Esposito|Ricci|Conti|D'Angelo|Silva|Gonçalves|Conceição|De Luca",
+		"")},
+	{3, demoCultureOf(
+		"Minh Anh|Thảo|Đức|Huy|Linh|Phương|Quang|Ngọc Lan",
+		"Nguyễn|Trần|Lê|Phạm|Hoàng|Võ|Đặng",
+		"")},
+	{4, demoCultureOf(
+		"Wei|Fang|Jing|Hao|Xiu Ying|Li Na|Yu|Mei|Zhi Hao",
+		"Wang|Li|Zhang|Liu|Chen|Yang|Huang|Zhou",
+		"王芳=wang.fang|李娜=li.na|张伟=zhang.wei|刘洋=liu.yang|陈静=chen.jing|杨帆=yang.fan|黄磊=huang.lei|周杰=zhou.jie|吴敏=wu.min")},
+	{3, demoCultureOf(
+		"Yuki|Haruto|Sakura|Ren|Aiko|Min-jun|Ji-woo|Seo-yeon|Hina|Sora",
+		"Tanaka|Suzuki|Sato|Watanabe|Kim|Park|Lee|Choi|Yamamoto|Nakamura",
+		"田中由紀=tanaka.yuki|佐藤健=sato.ken|김민준=kim.minjun|박서연=park.seoyeon")},
+	{7, demoCultureOf(
+		"Priya|Arjun|Aisha|Rohan|Ananya|Imran|Fatima|Sanjay|Deepika|Harpreet|Zara|Aarav|Nadia",
+		"Patel|Shah|Singh|Khan|Sharma|Gupta|Begum|Hussain|Chaudhry|Kaur|Iyer|D'Souza",
+		"")},
+	{5, demoCultureOf(
+		"Chiamaka|Oluwaseun|Kwame|Amara|Tunde|Ngozi|Kofi|Abena|Chidi|Adaeze|Yaw",
+		"Okafor|Adeyemi|Mensah|Boateng|Okonkwo|Eze|Asante|Campbell-Brown|Owusu|Adébáyọ̀",
+		"")},
+	{4, demoCultureOf(
+		"Omar|Layla|Yusuf|Mariam|Zeynep|Emre|Eleni|Dimitris|Selin|Nikos|Yasmin",
+		"Haddad|Al-Sayed|Nasser|Yılmaz|Öztürk|Çelik|Papadopoulos|Georgiou|Şahin|Karagiannis",
+		"")},
+	{3, demoCultureOf(
+		"Daan|Sanne|Pieter|Femke|Anouk|Jeroen",
+		"van der Berg|de Vries|Jansen|van Dijk|Bakker|Visser",
+		"")},
+}
+
+func demoEnvChunk(k string, d int) int {
+	if v, _ := strconv.Atoi(os.Getenv(k)); v > 0 {
+		return v
+	}
+	return d
+}

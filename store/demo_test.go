@@ -1,0 +1,436 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// demoForTest generates a demo organization into a fresh database.
+func demoForTest(t testing.TB, n int, seed int64) (*DB, *Org) {
+	t.Helper()
+	db, _ := newStoreForTest(t)
+	org, err := db.GenerateDemo(context.Background(), DemoOptions{Customers: n, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, org
+}
+
+// demoDigest hashes everything generated about the organization's customers,
+// in generation order.
+func demoDigest(t *testing.T, db *DB, orgID int64) string {
+	t.Helper()
+	h := sha256.New()
+	for _, q := range []string{
+		`SELECT first_name, last_name, email, phone, state, created_at, coalesce(claimed_at, 0), coalesce(invite_expires_at, 0), archived FROM customers WHERE org_id = ?1 ORDER BY id`,
+		`SELECT v.customer_id - (SELECT min(id) FROM customers WHERE org_id = ?1), f.name, v.value FROM custom_field_values v JOIN custom_fields f ON f.id = v.field_id WHERE f.org_id = ?1 ORDER BY v.customer_id, f.position`,
+		`SELECT b.kind, b.title, b.starts_at, b.status FROM bookings b JOIN customers c ON c.id = b.customer_id WHERE c.org_id = ?1 ORDER BY b.id`,
+		`SELECT p.amount_cents, p.description, p.paid_at, p.status FROM payments p JOIN customers c ON c.id = p.customer_id WHERE c.org_id = ?1 ORDER BY p.id`,
+		`SELECT s.plan, s.status, s.started_at FROM subscriptions s JOIN customers c ON c.id = s.customer_id WHERE c.org_id = ?1 ORDER BY s.id`,
+		`SELECT i.purpose, i.email, hex(i.token_hash), i.created_at, o.status, o.last_error FROM invites i JOIN outbox o ON o.id = i.outbox_id WHERE i.org_id = ?1 ORDER BY i.id`,
+	} {
+		rows, err := db.Read().QueryContext(context.Background(), q, orgID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(h, "%q\n", vals)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func TestDemoDeterministic(t *testing.T) {
+	db1, o1 := demoForTest(t, 300, 7)
+	db2, o2 := demoForTest(t, 300, 7)
+	db3, o3 := demoForTest(t, 300, 8)
+	d1, d2, d3 := demoDigest(t, db1, o1.ID), demoDigest(t, db2, o2.ID), demoDigest(t, db3, o3.ID)
+	if d1 != d2 {
+		t.Errorf("same seed gave different customers")
+	}
+	if d1 == d3 {
+		t.Errorf("different seeds gave the same customers")
+	}
+}
+
+// demoCheckHealthy fails unless SQLite finds the file sound and every foreign
+// key satisfied.
+func demoCheckHealthy(t testing.TB, db *DB) {
+	t.Helper()
+	ctx := context.Background()
+	var ok string
+	if err := db.Read().QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+		t.Errorf("integrity_check: %q %v", ok, err)
+	}
+	rows, err := db.Read().QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		rows.Scan(&table, &rowid, &parent, &fk)
+		t.Errorf("foreign key violation: %s row %v → %s", table, rowid, parent)
+	}
+}
+
+func TestDemoRoster(t *testing.T) {
+	db, org := demoForTest(t, 500, 1)
+	ctx := context.Background()
+	q := db.Read()
+
+	if org.Name != "Harbor Yoga" || org.Slug != "harbor-yoga" || org.TimeZone != "Europe/London" || org.WalkthroughURL == "" || org.PaymentsURL == "" {
+		t.Errorf("org = %+v", org)
+	}
+	staff, err := db.StaffList(ctx, q, org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range staff {
+		got = append(got, s.Name+" "+s.Email+" "+string(s.Role))
+	}
+	if want := "Maya Harbor owner@harbor-yoga.example owner|Sam Rivera admin@harbor-yoga.example admin|Jo Front desk@harbor-yoga.example staff"; strings.Join(got, "|") != want {
+		t.Errorf("staff = %q", got)
+	}
+
+	counts, err := db.RosterCounts(ctx, q, org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, s := range Statuses {
+		if counts[s] == 0 {
+			t.Errorf("no customer is %s (counts %v)", s.Label(), counts)
+		}
+		total += counts[s]
+	}
+	if total < 490 || total > 500 {
+		t.Errorf("%d live customers, want 500 less a few archived", total)
+	}
+	if n := counts[StatusNoEmail]; n < 15 || n > 40 {
+		t.Errorf("%d customers without email, want about 5%% of 500", n)
+	}
+	if n := counts[StatusClaimed]; n < 90 || n > 160 {
+		t.Errorf("%d claimed, want about 25%% of 500", n)
+	}
+
+	rows, err := q.QueryContext(ctx, `SELECT first_name || ' ' || last_name, email FROM customers WHERE org_id = ?`, org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nonASCII, wide, bad, mixedCase int
+	seen := map[string]bool{}
+	for rows.Next() {
+		var name, email string
+		if err := rows.Scan(&name, &email); err != nil {
+			t.Fatal(err)
+		}
+		if utf8.RuneCountInString(name) != len(name) {
+			nonASCII++
+		}
+		for _, r := range name {
+			if r >= 0x3000 {
+				wide++
+				break
+			}
+		}
+		if email == "" {
+			continue
+		}
+		if seen[strings.ToLower(email)] {
+			t.Errorf("email %s used twice", email)
+		}
+		seen[strings.ToLower(email)] = true
+		if !EmailValid(email) {
+			bad++
+		} else if !strings.HasSuffix(email, ".example") && !strings.Contains(email, "@example.") {
+			t.Errorf("%s is not at a reserved domain: demo mail could reach a real person", email)
+		}
+		if email != strings.ToLower(email) {
+			mixedCase++
+		}
+	}
+	rows.Close()
+	if nonASCII < 25 || wide == 0 {
+		t.Errorf("%d non-ASCII names, %d in a wide script; want a varied roster", nonASCII, wide)
+	}
+	if bad == 0 || bad > 10 {
+		t.Errorf("%d invalid emails, want a few", bad)
+	}
+
+	// The history covers what the profile and account pages show.
+	for _, c := range []struct {
+		q    string
+		want int
+	}{
+		{`SELECT count(DISTINCT kind || (starts_at > ?2)) FROM bookings WHERE customer_id IN (SELECT id FROM customers WHERE org_id = ?1)`, 6},
+		{`SELECT count(DISTINCT status) FROM bookings WHERE customer_id IN (SELECT id FROM customers WHERE org_id = ?1) AND ?2 > 0`, 4},
+		{`SELECT count(DISTINCT status) >= 3 FROM payments WHERE customer_id IN (SELECT id FROM customers WHERE org_id = ?1) AND currency = 'GBP' AND ?2 > 0`, 1},
+		{`SELECT count(DISTINCT status) FROM subscriptions WHERE customer_id IN (SELECT id FROM customers WHERE org_id = ?1) AND ?2 > 0`, 4},
+		{`SELECT count(DISTINCT interval) FROM subscriptions WHERE customer_id IN (SELECT id FROM customers WHERE org_id = ?1) AND ?2 > 0`, 3},
+		{`SELECT count(DISTINCT f.name) FROM custom_field_values v JOIN custom_fields f ON f.id = v.field_id WHERE f.org_id = ?1 AND ?2 > 0`, 3},
+		{`SELECT count(DISTINCT revoke_reason) FROM invites WHERE org_id = ?1 AND ?2 > 0`, 3},
+		{`SELECT count(*) FROM outbox WHERE org_id = ?1 AND (body_text <> '' OR body_html <> '') AND ?2 > 0`, 0},
+		{`SELECT count(*) > 0 FROM outbox WHERE org_id = ?1 AND status = 'failed' AND last_error LIKE '550 5.1.1 <%@%>: Recipient address rejected%' AND ?2 > 0`, 1},
+		{`SELECT count(*) FROM customers WHERE org_id = ?1 AND state = 'claimed' AND (password_hash <> '!demo' OR claimed_at IS NULL OR claimed_at > ?2)`, 0},
+		{`SELECT count(*) FROM invites i JOIN staff s ON s.id = i.created_by WHERE i.org_id = ?1 AND i.purpose = 'claim' AND s.role = 'staff' AND ?2 > 0`, 0},
+		{`SELECT count(*) FROM invites WHERE org_id = ?1 AND purpose = 'claim' AND created_by IS NULL AND ?2 > 0`, 0},
+		{`SELECT count(*) FROM customers WHERE org_id = ?1 AND (created_at > ?2 OR claimed_at < created_at OR invite_sent_at < created_at)`, 0},
+		{`SELECT count(*) FROM invites i JOIN customers c ON c.id = i.customer_id WHERE i.org_id = ?1 AND (i.created_at > ?2 OR i.created_at < c.created_at OR i.used_at > i.expires_at)`, 0},
+		{`SELECT count(*) FROM audit WHERE org_id = ?1 AND action = 'demo.generate' AND ?2 > 0`, 1},
+	} {
+		var n int
+		if err := q.QueryRowContext(ctx, c.q, org.ID, db.Now().Unix()).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", c.q, err)
+		}
+		if n != c.want {
+			t.Errorf("%s = %d, want %d", c.q, n, c.want)
+		}
+	}
+	demoCheckHealthy(t, db)
+}
+
+// The state columns are written directly for speed; they must be exactly what
+// refreshState derives from the invites.
+func TestDemoStateMatchesRefreshState(t *testing.T) {
+	db, org := demoForTest(t, 500, 3)
+	ctx := context.Background()
+	snapshot := func() string {
+		var s string
+		err := db.Read().QueryRowContext(ctx, `SELECT group_concat(id || ':' || state || ':' || coalesce(invite_sent_at, '-') || ':' || coalesce(invite_expires_at, '-'), ' ')
+			FROM (SELECT * FROM customers WHERE org_id = ? ORDER BY id)`, org.ID).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := snapshot()
+	if err := db.Tx(ctx, func(tx Queryer) error { return db.refreshState(ctx, tx, "org_id = ?", org.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(); after != before {
+		b, a := strings.Fields(before), strings.Fields(after)
+		for i := range b {
+			if i < len(a) && a[i] != b[i] {
+				t.Errorf("customer generated as %s, refreshState says %s", b[i], a[i])
+			}
+		}
+	}
+}
+
+func TestDemoSearchAndProfile(t *testing.T) {
+	db, org := demoForTest(t, 500, 1)
+	ctx := context.Background()
+	q := db.Read()
+
+	var id int64
+	var first, last, email, phone string
+	err := q.QueryRowContext(ctx, `SELECT id, first_name, last_name, email, phone FROM customers
+		WHERE org_id = ? AND state = 'claimed' AND archived = 0 AND phone LIKE '07%' AND last_name <> '' ORDER BY id LIMIT 1`, org.ID).Scan(&id, &first, &last, &email, &phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{first + " " + last, email, phone, strings.ReplaceAll(phone, " ", "")} {
+		rows, err := db.RosterPage(ctx, q, org.ID, RosterQuery{Search: s, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rows {
+			found = found || r.ID == id
+		}
+		if !found {
+			t.Errorf("search %q does not find %s %s", s, first, last)
+		}
+	}
+	// Wide characters are searchable too.
+	var wide string
+	if err := q.QueryRowContext(ctx, `SELECT first_name FROM customers WHERE org_id = ? AND last_name = '' AND archived = 0 LIMIT 1`, org.ID).Scan(&wide); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := db.RosterPage(ctx, q, org.ID, RosterQuery{Search: wide}); err != nil || len(rows) == 0 {
+		t.Errorf("search %q: %d rows, %v", wide, len(rows), err)
+	}
+
+	p, err := db.Profile(ctx, q, org.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Past)+len(p.Upcoming) == 0 || len(p.Payments) == 0 || p.Status != StatusClaimed || p.ClaimedAt.IsZero() {
+		t.Errorf("claimed customer's profile: %d past, %d upcoming bookings, %d payments, status %s", len(p.Past), len(p.Upcoming), len(p.Payments), p.Status)
+	}
+	if len(p.Invites) == 0 || p.Invites[len(p.Invites)-1].UsedAt.IsZero() || p.Invites[len(p.Invites)-1].CreatedByName == "" {
+		t.Errorf("claimed customer's invites: %+v", p.Invites)
+	}
+	for _, b := range p.Upcoming {
+		if !b.StartsAt.After(db.Now()) {
+			t.Errorf("upcoming booking %s starts %s, before now", b.Title, b.StartsAt)
+		}
+	}
+
+	// An invited customer's profile shows the live invite.
+	if err := q.QueryRowContext(ctx, `SELECT id FROM customers WHERE org_id = ? AND state = 'pending' AND invite_expires_at > ? LIMIT 1`, org.ID, db.Now().Unix()).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = db.Profile(ctx, q, org.ID, id); err != nil {
+		t.Fatal(err)
+	}
+	if inv := p.Invites[0]; p.Status != StatusInvited || inv.DeliveryStatus != OutboxSent || inv.SentAt.IsZero() || !inv.ExpiresAt.Equal(p.InviteExpiresAt) {
+		t.Errorf("invited customer: status %s, invite %+v", p.Status, inv)
+	}
+}
+
+func TestDemoRefill(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	q := db.Read()
+
+	// Another organization's people must survive the refill untouched.
+	other := mustOrg(t, db, "Other Studio")
+	owner := mustStaff(t, db, other, "boss@other.example", RoleOwner)
+	keep := mustCustomer(t, db, other, "Kim", "Keep", "kim@other.example")
+	mustInvite(t, db, keep, owner, DefaultInviteTTL)
+
+	first, err := db.GenerateDemo(ctx, DemoOptions{Customers: 300, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress []int
+	second, err := db.GenerateDemo(ctx, DemoOptions{Customers: 200, Seed: 2, Progress: func(done, total int) {
+		if total != 200 {
+			t.Errorf("progress total %d", total)
+		}
+		progress = append(progress, done)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ID != first.ID {
+		t.Errorf("refill made a new organization")
+	}
+	if len(progress) == 0 || progress[len(progress)-1] != 200 {
+		t.Errorf("progress calls %v", progress)
+	}
+	for _, c := range []struct {
+		q    string
+		want int
+	}{
+		{`SELECT count(*) FROM staff WHERE org_id = ?1`, 3},
+		{`SELECT count(*) FROM customers WHERE org_id = ?1`, 200},
+		{`SELECT count(*) FROM outbox WHERE org_id = ?1 AND id NOT IN (SELECT outbox_id FROM invites WHERE org_id = ?1)`, 0},
+		{`SELECT count(*) FROM audit WHERE org_id = ?1 AND action = 'demo.generate'`, 2},
+		{`SELECT count(*) FROM audit WHERE org_id = ?1 AND customer_id IS NULL AND action <> 'demo.generate'`, 0},
+		{`SELECT count(*) FROM custom_fields WHERE org_id = ?1`, 3},
+		{`SELECT count(*) FROM customers WHERE org_id = ?2 AND id = ?3 AND state = 'pending'`, 1},
+		{`SELECT count(*) FROM invites WHERE org_id = ?2`, 1},
+		{`SELECT count(*) FROM outbox WHERE org_id = ?2`, 1},
+	} {
+		var n int
+		if err := q.QueryRowContext(ctx, c.q, first.ID, other.ID, keep.ID).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", c.q, err)
+		}
+		if n != c.want {
+			t.Errorf("%s = %d, want %d", c.q, n, c.want)
+		}
+	}
+	// Nothing is left of the first roster: children are covered by the
+	// foreign key check, the search index by this.
+	var fts, customers int
+	q.QueryRowContext(ctx, `SELECT count(*) FROM customers_fts`).Scan(&fts)
+	q.QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(&customers)
+	if fts != customers {
+		t.Errorf("search index has %d rows for %d customers", fts, customers)
+	}
+	// Foreign keys are back on for the app.
+	var fk int
+	if err := db.Write().QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys = %d after GenerateDemo (%v)", fk, err)
+	}
+	demoCheckHealthy(t, db)
+}
+
+func TestDemoBadEmailsAreInvalid(t *testing.T) {
+	g := &demoGen{}
+	g.r = rand.New(rand.NewPCG(1, 2))
+	for range 100 {
+		g.seq++
+		if e := g.badEmail("ann", "lee"); EmailValid(e) {
+			t.Errorf("%s passes ValidateEmail", e)
+		}
+	}
+	for name, want := range map[string]string{"José": "jose", "Øyvind": "oyvind", "O'Brien": "obrien", "Smith-Jones": "smith-jones", "Łukasz": "lukasz", "de la Cruz": "delacruz", "Nguyễn": "nguyen", "Þórsson": "thorsson"} {
+		if got := demoFold(name); got != want {
+			t.Errorf("demoFold(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// BenchmarkGenerateDemo measures a fresh generation. The million-customer
+// case takes most of a minute and a gigabyte of disk, so it runs only with
+// FRONTDESK_BENCH_1M=1.
+func BenchmarkGenerateDemo(b *testing.B) {
+	sizes := []struct {
+		name string
+		n    int
+	}{{"10k", 10_000}}
+	if os.Getenv("FRONTDESK_BENCH_1M") == "1" {
+		sizes = append(sizes, struct {
+			name string
+			n    int
+		}{"1M", 1_000_000})
+	}
+	for _, s := range sizes {
+		b.Run(s.name, func(b *testing.B) {
+			var size int64
+			for range b.N {
+				b.StopTimer()
+				db, _ := newStoreForTest(b)
+				// Cancellable, like the CLI's (signal) context.
+				ctx, cancel := context.WithCancel(context.Background())
+				b.StartTimer()
+				if _, err := db.GenerateDemo(ctx, DemoOptions{Customers: s.n, Seed: 1}); err != nil {
+					b.Fatal(err)
+				}
+				cancel()
+				b.StopTimer()
+				if fi, err := os.Stat(db.Path()); err == nil {
+					size = fi.Size()
+				}
+				db.Close()
+				os.Remove(db.Path())
+				b.StartTimer()
+			}
+			if os.Getenv("DEMO_TIMES") != "" {
+				for k, v := range demoTimes {
+					b.Logf("%8.2fs %.60s", v.Seconds(), k)
+				}
+			}
+			b.ReportMetric(float64(s.n*b.N)/b.Elapsed().Seconds(), "customers/s")
+			b.ReportMetric(float64(size)/(1<<20), "MiB")
+		})
+	}
+}
