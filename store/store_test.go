@@ -567,3 +567,63 @@ func TestPhoneKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestRosterCountsMatchTheRoster: the trigger-kept counts agree with counting
+// the rows, through inserts, invites, expiry, claims, email changes and
+// archiving.
+func TestRosterCountsMatchTheRoster(t *testing.T) {
+	db, now := newStoreForTest(t)
+	ctx := context.Background()
+	o := mustOrg(t, db, "Harbor Yoga")
+	other := mustOrg(t, db, "Summit Gym")
+	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
+	var cs []*Customer
+	for i := range 12 {
+		email := fmt.Sprintf("c%d@example.com", i)
+		if i%5 == 0 {
+			email = ""
+		}
+		cs = append(cs, mustCustomer(t, db, o, "C", fmt.Sprint(i), email))
+	}
+	mustCustomer(t, db, other, "Other", "Org", "x@example.com")
+	check := func(when string) {
+		t.Helper()
+		got, err := db.RosterCounts(ctx, db.Read(), o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[Status]int{}
+		for _, s := range Statuses {
+			rows, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: s, Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) > 0 {
+				want[s] = len(rows)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: counts %v, roster has %v", when, got, want)
+		}
+	}
+	check("after insert")
+	for _, c := range cs[1:4] {
+		mustInvite(t, db, c, owner, 24*time.Hour)
+	}
+	check("after invites")
+	mustInvite(t, db, cs[6], owner, 72*time.Hour)
+	*now = now.Add(48 * time.Hour)
+	check("after some expired")
+	if ok, err := db.ClaimAccount(ctx, db.Write(), o.ID, cs[6].ID, "$argon2id$x"); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	check("after a claim")
+	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, cs[1].ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	check("after clearing an email")
+	if err := db.ArchiveCustomer(ctx, db.Write(), o.ID, cs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	check("after archiving")
+}

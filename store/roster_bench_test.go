@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// benchRoster returns a demo database of n customers. The 1,000,000 one takes
+// about a minute to build, so it is built once per machine (in the temp
+// directory, keyed by size and schema) and reused; only with
+// FRONTDESK_BENCH_1M=1.
+var benchDBs sync.Map
+
+func benchRoster(b *testing.B, n int) (*DB, *Org) {
+	b.Helper()
+	if v, ok := benchDBs.Load(n); ok {
+		p := v.([2]any)
+		return p[0].(*DB), p[1].(*Org)
+	}
+	path := filepath.Join(os.TempDir(), "frontdesk-bench-"+strconv.Itoa(n)+"-v"+strconv.Itoa(len(migrations))+".db")
+	ctx := context.Background()
+	db, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o, err := db.OrgBySlug(ctx, db.Read(), "harbor-yoga")
+	if err == nil {
+		counts, _ := db.RosterCounts(ctx, db.Read(), o.ID)
+		total := 0
+		for _, c := range counts {
+			total += c
+		}
+		if total != n {
+			err = os.ErrNotExist
+		}
+	}
+	if err != nil {
+		b.Logf("generating %d demo customers into %s", n, path)
+		if o, err = db.GenerateDemo(ctx, DemoOptions{Customers: n, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchDBs.Store(n, [2]any{db, o})
+	return db, o
+}
+
+func benchSizes(b *testing.B) []int {
+	sizes := []int{100, 10_000}
+	if os.Getenv("FRONTDESK_BENCH_1M") == "1" {
+		sizes = append(sizes, 1_000_000)
+	}
+	return sizes
+}
+
+// BenchmarkRosterFirstPage: what the TUI asks for when the roster opens
+// (DESIGN §9: under 5 ms at 1,000,000).
+func BenchmarkRosterFirstPage(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Limit: 50}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRosterNextPage pages from the middle of the roster.
+func BenchmarkRosterNextPage(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			mid := Cursor{SortName: "m", ID: 0}
+			for b.Loop() {
+				if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{After: &mid, Limit: 50}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRosterStatusFilter: one page of each status filter.
+func BenchmarkRosterStatusFilter(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			for b.Loop() {
+				for _, s := range Statuses {
+					if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: s, Limit: 50}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(Statuses))/1e6, "ms/filter")
+		})
+	}
+}
+
+// BenchmarkRosterCounts: the header's counts per status.
+func BenchmarkRosterCounts(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := db.RosterCounts(ctx, db.Read(), o.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// typing is what staff type into the search box, one keystroke at a time.
+var typing = []string{"maria", "jose", "o'brien", "smith", "zoë", "example.com", "gmail", "0142", "+44 20", "wang", "lee", "ch"}
+
+// BenchmarkSearchAsYouType runs the query of every keystroke of typing and
+// reports the 95th percentile (DESIGN §9: under 10 ms at 1,000,000).
+func BenchmarkSearchAsYouType(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			var lat []time.Duration
+			for b.Loop() {
+				for _, word := range typing {
+					for i := 1; i <= len(word); i++ {
+						start := time.Now()
+						if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: word[:i], Limit: 50}); err != nil {
+							b.Fatal(err)
+						}
+						lat = append(lat, time.Since(start))
+					}
+				}
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)*50/100].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+		})
+	}
+}
+
+// BenchmarkProfile: opening one customer's profile.
+func BenchmarkProfile(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			rows, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: StatusClaimed, Limit: 1})
+			if err != nil || len(rows) == 0 {
+				b.Fatal("no claimed customer", err)
+			}
+			for b.Loop() {
+				if _, err := db.Profile(ctx, db.Read(), o.ID, rows[0].ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
