@@ -102,7 +102,14 @@ func (db *DB) RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQ
 			args = append(args, rq.Before.ID)
 		}
 	} else {
-		sb.WriteString(`SELECT ` + rosterColumns + ` FROM customers c WHERE c.org_id = ? AND c.archived = 0`)
+		from := `customers c`
+		if rq.Status != "" {
+			// Without this the planner may take customers_expiry for the
+			// invited/expired filters and sort every pending customer by
+			// name: 0.7 s at a million instead of under a millisecond.
+			from = `customers c INDEXED BY customers_state`
+		}
+		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + from + ` WHERE c.org_id = ? AND c.archived = 0`)
 		args = append(args, orgID)
 		if rq.After != nil {
 			sb.WriteString(` AND (c.sort_name, c.id) > (?, ?)`)

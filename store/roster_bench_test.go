@@ -123,33 +123,42 @@ func BenchmarkRosterCounts(b *testing.B) {
 	}
 }
 
-// typing is what staff type into the search box, one keystroke at a time.
-var typing = []string{"maria", "jose", "o'brien", "smith", "zoë", "example.com", "gmail", "0142", "+44 20", "wang", "lee", "ch"}
+// typing is what staff type into the search box, one keystroke at a time:
+// names and phone numbers, and email addresses. They are measured apart
+// because a word most of the roster shares (the demo's "example" domain, a
+// real roster's "gmail") is the one slow case: FTS5 materializes every
+// match of a prefix longer than its prefix index before the LIMIT applies.
+var typing = map[string][]string{
+	"names":  {"maria", "jose", "o'brien", "smith", "zoë", "0142", "+44 20", "wang", "lee", "ch", "nguyen", "anna k"},
+	"emails": {"maria.garcia@", "example.com", "gmail", "j.smith@exa"},
+}
 
-// BenchmarkSearchAsYouType runs the query of every keystroke of typing and
-// reports the 95th percentile (DESIGN §9: under 10 ms at 1,000,000).
+// BenchmarkSearchAsYouType runs the query of every keystroke and reports
+// percentiles (DESIGN §9: p95 under 10 ms at 1,000,000).
 func BenchmarkSearchAsYouType(b *testing.B) {
 	for _, n := range benchSizes(b) {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			db, o := benchRoster(b, n)
-			ctx := context.Background()
-			var lat []time.Duration
-			for b.Loop() {
-				for _, word := range typing {
-					for i := 1; i <= len(word); i++ {
-						start := time.Now()
-						if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: word[:i], Limit: 50}); err != nil {
-							b.Fatal(err)
+		for _, kind := range []string{"names", "emails"} {
+			b.Run(strconv.Itoa(n)+"/"+kind, func(b *testing.B) {
+				db, o := benchRoster(b, n)
+				ctx := context.Background()
+				var lat []time.Duration
+				for b.Loop() {
+					for _, word := range typing[kind] {
+						for i := 1; i <= len(word); i++ {
+							start := time.Now()
+							if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: word[:i], Limit: 50}); err != nil {
+								b.Fatal(err)
+							}
+							lat = append(lat, time.Since(start))
 						}
-						lat = append(lat, time.Since(start))
 					}
 				}
-			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)*50/100].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
-			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
-		})
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)*50/100].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+				b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+			})
+		}
 	}
 }
 
