@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -35,23 +34,20 @@ const (
 	// it: demo customers look claimed but nobody can sign in as them.
 	demoPasswordHash = "!demo"
 
-	// Customers per transaction: large enough that commits (each rewrites the
-	// pages its random-order index inserts dirtied) are few, small enough
-	// that the WAL stays in the tens of megabytes.
-	demoTxCustomers = 50_000
-	// Rows per multi-row INSERT, for tables where that needs no statement
-	// journal. SQLite journals a multi-row INSERT (copies every page it is
-	// about to change, first) when a row can fail halfway: an explicit
-	// INTEGER PRIMARY KEY, or a function call in a CHECK or index expression
-	// (customers' lower(email) index, invites' length(token_hash) check).
-	// With random-order indexes that is a page per index per row; those
-	// tables get single-row INSERTs, which need no journal.
-	demoChunk = 400
 	// Up to this many customers everyone gets a long history; beyond it the
 	// history thins out so a million customers stay under a minute.
 	demoRichMax       = 5_000
 	demoProgressEvery = 5_000
+	// Customers per message from the generating goroutine to the writing one.
+	demoBlock = 500
 )
+
+// Customers per transaction. Each commit rewrites the pages that the
+// random-order index inserts (name, email, status, token hash) dirtied,
+// which is most of those indexes, so commits should be few; each also
+// bounds the WAL, which holds one transaction's pages (a few hundred
+// megabytes at this size) until the checkpoint that follows it.
+var demoTxCustomers = 100_000
 
 var demoStaff = []Staff{
 	{Name: "Maya Harbor", Email: "owner@harbor-yoga.example", Role: RoleOwner},
@@ -67,8 +63,9 @@ var demoStaff = []Staff{
 // no invite can be redeemed (nobody holds the tokens) and no claimed customer
 // can sign in.
 //
-// It holds the writer connection for the whole run, committing every
-// demoTxCustomers customers so other processes can write in between.
+// It holds the writer connection for the whole run (other goroutines of this
+// process wait for it), committing every demoTxCustomers customers so that
+// other processes can write in between.
 func (db *DB) GenerateDemo(ctx context.Context, opt DemoOptions) (*Org, error) {
 	if opt.Customers <= 0 {
 		opt.Customers = 500
@@ -95,20 +92,15 @@ func (db *DB) GenerateDemo(ctx context.Context, opt DemoOptions) (*Org, error) {
 		return nil, fmt.Errorf("demo: removing the old demo customers: %w", err)
 	}
 	g.start()
-	if g.ftsTrigger, err = demoFTSTrigger(ctx, conn); err != nil {
+	w := newDemoWriter()
+	if w.ftsTrigger, w.ftsAutomerge, err = demoFTSTrigger(ctx, conn); err != nil {
 		return nil, err
-	} else if g.ftsTrigger != "" && os.Getenv("DEMO_FTSBULK") == "" {
-		g.fts = newDemoTable("customers_fts", "rowid, name, email, phone", 1)
 	}
 	total := opt.Customers
 	for done := 0; done < total; {
-		txn := demoTxCustomers
-		if v, _ := strconv.Atoi(os.Getenv("DEMO_TX")); v > 0 {
-			txn = v
-		}
-		n := min(txn, total-done)
+		n := min(demoTxCustomers, total-done)
 		err := demoTx(ctx, conn, func(tx *sql.Tx) error {
-			if err := g.batch(ctx, tx, done, n); err != nil {
+			if err := w.batch(ctx, tx, g, done, n); err != nil {
 				return err
 			}
 			if done+n < total {
@@ -137,13 +129,13 @@ func (db *DB) GenerateDemo(ctx context.Context, opt DemoOptions) (*Org, error) {
 // demoTune sets up the writer connection for a bulk load, and returns the
 // func that puts it back before it returns to the pool:
 //   - a cache big enough to hold the indexes a million customers insert into
-//     in random order (name, email, status, token hash); with SQLite's 2 MB
-//     default nearly every such insert misses;
+//     in random order; with SQLite's 2 MB default nearly every such insert
+//     misses;
 //   - foreign keys off. With them on, every multi-row INSERT into a child
-//     table needs a statement journal (copying each page it touches), and
-//     deleting an outbox row scans all of invites for a reference
-//     (invites.outbox_id has no index). The generator writes parents before
-//     children and deletes children explicitly, and the tests run
+//     table needs a statement journal (see demoWriter), and deleting an
+//     outbox row scans all of invites for a reference (invites.outbox_id has
+//     no index). The generator only writes rows whose parents it writes in
+//     the same transaction and deletes children explicitly; the tests run
 //     foreign_key_check on the result;
 //   - statement journals, where still needed, in memory rather than spilled
 //     to temporary files.
@@ -155,11 +147,7 @@ func demoTune(ctx context.Context, conn *sql.Conn) (func(), error) {
 	if err := conn.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&temp); err != nil {
 		return nil, err
 	}
-	cs := "-262144"
-	if v := os.Getenv("DEMO_CACHE"); v != "" {
-		cs = v
-	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = `+cs+`; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF`); err != nil {
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF`); err != nil {
 		return nil, err
 	}
 	return func() {
@@ -265,8 +253,8 @@ func (db *DB) demoClear(ctx context.Context, conn *sql.Conn, orgID int64) error 
 		`DELETE FROM subscriptions WHERE customer_id IN ` + ids,
 		`DELETE FROM customers WHERE id BETWEEN ?1 AND ?2 AND org_id = ?3`,
 	}
-	for from := lo.Int64; from <= hi.Int64; from += demoTxCustomers {
-		to := from + demoTxCustomers - 1
+	for from := lo.Int64; from <= hi.Int64; from += int64(demoTxCustomers) {
+		to := from + int64(demoTxCustomers) - 1
 		err := demoTx(ctx, conn, func(tx *sql.Tx) error {
 			for _, s := range stmts {
 				if _, err := tx.ExecContext(ctx, s, from, to, orgID); err != nil {
@@ -287,95 +275,278 @@ func (db *DB) demoClear(ctx context.Context, conn *sql.Conn, orgID int64) error 
 	})
 }
 
-// demoTable buffers rows for one table and writes them chunk at a time with a
-// multi-row INSERT prepared once per transaction.
-type demoTable struct {
-	head  string // INSERT INTO t (columns) VALUES
-	ncol  int
-	chunk int // rows per full statement
-	// nextID, when set, is the rowid SQLite is expected to give the next
-	// row (see demoGen.message); flush fails if it does not.
-	nextID int64
-	rows   int
-	args   []any
-	tx     *sql.Tx
-	stmts  map[int]*sql.Stmt // by row count
+// The tables the generator writes, in the order of demoTables.
+const (
+	dtCustomers = iota
+	dtOutbox
+	dtInvites
+	dtValues
+	dtBookings
+	dtPayments
+	dtSubs
+	dtCount
+)
+
+// demoTables says how each table is written. SQLite gives a multi-row INSERT
+// a statement journal (a copy of every page it is about to change, made
+// first) when a row can fail halfway through with the statement's changes
+// to be undone: a NOT NULL or CHECK failing under the default ON CONFLICT
+// ABORT (hence INSERT OR FAIL: the whole transaction is rolled back on any
+// error anyway), an explicit INTEGER PRIMARY KEY, or a CHECK or index
+// expression calling a function (customers' lower(email) index, invites'
+// length(token_hash) check). For customers that is a page per random-order
+// index per row, slower than single-row INSERTs (which never need a
+// journal); for the rest, statements of a few hundred rows are what makes a
+// million customers fit in a minute.
+var demoTables = [dtCount]struct {
+	table, columns string
+	rows           int // per statement
+}{
+	dtCustomers: {"customers", "id, org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, claimed_at, password_hash, archived, state, invite_sent_at, invite_expires_at", 1},
+	dtOutbox:    {"outbox", "org_id, kind, to_addr, from_name, reply_to, subject, status, attempts, next_attempt_at, last_error, message_id, created_at, sent_at", 400},
+	dtInvites:   {"invites", "org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, used_at, revoked_at, revoke_reason, outbox_id", 400},
+	dtValues:    {"custom_field_values", "customer_id, field_id, value", 400},
+	dtBookings:  {"bookings", "customer_id, kind, title, starts_at, ends_at, status", 400},
+	dtPayments:  {"payments", "customer_id, amount_cents, currency, description, paid_at, status", 400},
+	dtSubs:      {"subscriptions", "customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at", 400},
 }
 
-func newDemoTable(table, columns string, chunk int) *demoTable {
-	return &demoTable{
-		head:  `INSERT OR FAIL INTO ` + table + ` (` + columns + `) VALUES `,
-		ncol:  strings.Count(columns, ",") + 1,
-		chunk: chunk,
+// demoChunk is demoBlock customers' rows, table by table, as the generator
+// hands them to the writer.
+type demoChunk struct {
+	customers int
+	args      [dtCount][]any
+}
+
+// demoWriter writes the generated rows in one transaction at a time.
+type demoWriter struct {
+	// ftsTrigger is the CREATE statement of the customers_fts_insert trigger
+	// when demoFTSTrigger found it replaceable, else "".
+	ftsTrigger   string
+	ftsAutomerge int // the index's own setting
+
+	tx      *sql.Tx
+	pending [dtCount][]any
+	stmts   [dtCount]map[int]*sql.Stmt // by row count
+	ncol    [dtCount]int
+	nextOut int64 // rowid SQLite is expected to give the next outbox row
+	free    chan *demoChunk
+}
+
+func newDemoWriter() *demoWriter {
+	w := &demoWriter{free: make(chan *demoChunk, 8)}
+	for i, t := range demoTables {
+		w.ncol[i] = strings.Count(t.columns, ",") + 1
 	}
+	return w
 }
 
-// add appends one row; vals must have ncol values.
-func (t *demoTable) add(vals ...any) {
-	t.args = append(t.args, vals...)
-	t.rows++
-}
+// The customers_fts_insert trigger indexes each new customer inside its
+// INSERT, which makes that a statement with a statement journal, at whose
+// start FTS5 flushes its buffered terms as a new segment. Row by row, that
+// was a segment per customer to write and merge, and every page of it copied
+// to the journal first: most of a million-customer run. Instead, each
+// generation transaction drops the trigger, indexes the transaction's
+// customers with one INSERT … SELECT at the end (FTS5 then flushes a
+// megabyte of terms at a time), and recreates the trigger, so no other
+// connection ever sees it missing. demoFTSInsert must do what the trigger
+// does; demoFTSTriggerBody is the trigger body it was written against
+// (whitespace collapsed), and if a migration changes the trigger the
+// generator leaves it alone.
+const demoFTSInsert = `INSERT INTO customers_fts (rowid, name, email, phone)
+	SELECT id, first_name || ' ' || last_name, email, phone_keys FROM customers WHERE id BETWEEN ? AND ?`
 
-func (t *demoTable) begin(tx *sql.Tx) {
-	t.tx, t.stmts = tx, map[int]*sql.Stmt{}
-}
+const demoFTSTriggerBody = `BEGIN INSERT INTO customers_fts (rowid, name, email, phone) VALUES ( new.id, new.first_name || ' ' || new.last_name, new.email, new.phone_keys); END`
 
-func (t *demoTable) end() {
-	for _, s := range t.stmts {
-		s.Close()
+// demoFTSAutomerge is FTS5's automerge setting while the generator writes:
+// FTS5 merges segments a level at a time once this many have piled up, and
+// at the default (4) a million customers' index is rewritten six or seven
+// times over, a third of its cost. At 16 it is rewritten half as often, and
+// searches are as fast (measured: a few more segments to look in, each
+// larger). Each transaction sets it and puts the organization's setting back
+// before it commits.
+const demoFTSAutomerge = 16
+
+// demoFTSTrigger returns the trigger's CREATE statement if demoFTSInsert can
+// stand in for it, "" if not, and the index's automerge setting.
+func demoFTSTrigger(ctx context.Context, conn *sql.Conn) (ddl string, automerge int, err error) {
+	err = conn.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'customers_fts_insert' AND tbl_name = 'customers'`).Scan(&ddl)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, nil
+	} else if err != nil {
+		return "", 0, err
 	}
-	t.tx, t.stmts = nil, nil
+	if !strings.HasSuffix(strings.Join(strings.Fields(ddl), " "), demoFTSTriggerBody) {
+		return "", 0, nil
+	}
+	automerge = 4 // FTS5's default, in force while the config table has no row
+	err = conn.QueryRowContext(ctx, `SELECT v FROM customers_fts_config WHERE k = 'automerge'`).Scan(&automerge)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", 0, err
+	}
+	return ddl, automerge, nil
 }
 
-func (t *demoTable) stmt(ctx context.Context, rows int) (*sql.Stmt, error) {
-	if s := t.stmts[rows]; s != nil {
+// batch generates n customers (done already exist) and writes them in tx.
+// The generator runs in its own goroutine, a block of customers ahead of the
+// writer: SQLite keeps one core busy, and generating is a tenth of the work.
+func (w *demoWriter) batch(ctx context.Context, tx *sql.Tx, g *demoGen, done, n int) error {
+	// The driver watches a cancellable context with a goroutine per
+	// statement, which at a million single-row INSERTs is a good part of the
+	// run; cancellation is checked between blocks instead (and the
+	// transaction itself stays bound to ctx).
+	cancel := ctx
+	ctx = context.WithoutCancel(ctx)
+
+	// Parent ids are fixed before the rows are generated so children can
+	// name them: customers get explicit ids (single-row INSERTs, where that
+	// costs nothing), outbox rows the ones SQLite will give them (max + 1,
+	// one after another; flush checks). The transaction holds the write
+	// lock, so nobody else can take them meanwhile.
+	var firstCustomer, firstOutbox int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM customers`).Scan(&firstCustomer); err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM outbox`).Scan(&firstOutbox); err != nil {
+		return err
+	}
+	if w.ftsTrigger != "" {
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER customers_fts_insert`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', ?)`, demoFTSAutomerge); err != nil {
+			return err
+		}
+	}
+	w.tx, w.nextOut = tx, firstOutbox
+	for i := range w.stmts {
+		w.stmts[i] = map[int]*sql.Stmt{}
+	}
+	defer func() {
+		for _, m := range w.stmts {
+			for _, s := range m {
+				s.Close()
+			}
+		}
+		w.tx = nil
+	}()
+
+	chunks := make(chan *demoChunk, 4)
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer close(chunks)
+		g.generate(firstCustomer, firstOutbox, n, w.free, chunks, stop)
+	}()
+	defer func() {
+		close(stop)
+		for range chunks {
+		}
+		<-finished
+	}()
+
+	written := 0
+	for c := range chunks {
+		if err := cancel.Err(); err != nil {
+			return err
+		}
+		if err := w.write(ctx, c, false); err != nil {
+			return err
+		}
+		before := written
+		written += c.customers
+		select {
+		case w.free <- c:
+		default:
+		}
+		if p := g.opt.Progress; p != nil && written < n && (done+written)/demoProgressEvery > (done+before)/demoProgressEvery {
+			p(done+written, g.opt.Customers)
+		}
+	}
+	if err := w.write(ctx, nil, true); err != nil {
+		return err
+	}
+	if w.ftsTrigger == "" {
+		return nil
+	}
+	t0 := time.Now()
+	if _, err := tx.ExecContext(ctx, demoFTSInsert, firstCustomer, firstCustomer+int64(n)-1); err != nil {
+		return err
+	}
+	demoTimes["fts"] += time.Since(t0)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', ?)`, w.ftsAutomerge); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, w.ftsTrigger)
+	return err
+}
+
+// write adds c's rows to what is pending and writes every full statement's
+// worth, or everything when all is set. Foreign keys are off, so the order
+// of tables does not matter.
+func (w *demoWriter) write(ctx context.Context, c *demoChunk, all bool) error {
+	for i := range dtCount {
+		if c != nil {
+			w.pending[i] = append(w.pending[i], c.args[i]...)
+		}
+		t0 := time.Now()
+		if err := w.flush(ctx, i, all); err != nil {
+			return err
+		}
+		demoTimes[demoTables[i].table] += time.Since(t0)
+	}
+	return nil
+}
+
+func (w *demoWriter) flush(ctx context.Context, table int, all bool) error {
+	t, ncol := demoTables[table], w.ncol[table]
+	args := w.pending[table]
+	done := 0
+	for left := len(args) - done; left >= t.rows*ncol || (all && left > 0); left = len(args) - done {
+		rows := min(left/ncol, t.rows)
+		s, err := w.stmt(ctx, table, rows)
+		if err != nil {
+			return err
+		}
+		res, err := s.ExecContext(ctx, args[done:done+rows*ncol]...)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", t.table, err)
+		}
+		if table == dtOutbox {
+			w.nextOut += int64(rows)
+			if last, err := res.LastInsertId(); err != nil || last != w.nextOut-1 {
+				return fmt.Errorf("writing outbox: got rowid %d, expected %d (%v)", last, w.nextOut-1, err)
+			}
+		}
+		done += rows * ncol
+	}
+	k := copy(args, args[done:])
+	clear(args[k:])
+	w.pending[table] = args[:k]
+	return nil
+}
+
+func (w *demoWriter) stmt(ctx context.Context, table, rows int) (*sql.Stmt, error) {
+	if s := w.stmts[table][rows]; s != nil {
 		return s, nil
 	}
+	t := demoTables[table]
 	var b strings.Builder
-	b.WriteString(t.head)
-	row := "(?" + strings.Repeat(", ?", t.ncol-1) + ")"
+	b.WriteString(`INSERT OR FAIL INTO ` + t.table + ` (` + t.columns + `) VALUES `)
+	row := "(?" + strings.Repeat(", ?", w.ncol[table]-1) + ")"
 	for i := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(row)
 	}
-	s, err := t.tx.PrepareContext(ctx, b.String())
+	s, err := w.tx.PrepareContext(ctx, b.String())
 	if err != nil {
 		return nil, err
 	}
-	t.stmts[rows] = s
+	w.stmts[table][rows] = s
 	return s, nil
-}
-
-// flush writes every full chunk, and the rest too when all is set.
-func (t *demoTable) flush(ctx context.Context, all bool) error {
-	t0 := time.Now()
-	defer func() { demoTimes[t.head] += time.Since(t0) }()
-	done := 0
-	for left := t.rows - done; left >= t.chunk || (all && left > 0); left = t.rows - done {
-		n := min(left, t.chunk)
-		s, err := t.stmt(ctx, n)
-		if err != nil {
-			return err
-		}
-		res, err := s.ExecContext(ctx, t.args[done*t.ncol:(done+n)*t.ncol]...)
-		if err != nil {
-			return fmt.Errorf("%s…: %w", t.head, err)
-		}
-		if t.nextID != 0 {
-			t.nextID += int64(n)
-			if last, err := res.LastInsertId(); err != nil || last != t.nextID-1 {
-				return fmt.Errorf("%s…: rowid %d, expected %d (%v)", t.head, last, t.nextID-1, err)
-			}
-		}
-		done += n
-	}
-	k := copy(t.args, t.args[done*t.ncol:])
-	clear(t.args[k:])
-	t.args = t.args[:k]
-	t.rows -= done
-	return nil
 }
 
 var demoTimes = map[string]time.Duration{}
@@ -410,13 +581,8 @@ type demoGen struct {
 	emails  map[string]struct{} // addresses used without a number
 	subject map[string]string   // outbox subject by kind
 
-	// ftsTrigger is the CREATE TRIGGER statement of customers_fts_insert when
-	// its body is the one the generator reproduces; "" when the schema has
-	// moved on, and the trigger then indexes the customers row by row.
-	ftsTrigger string
-
-	customers, fts, outbox, invites, values, bookings, payments, subs *demoTable
-	nextCustomer, nextOutbox                                          int64
+	cur                      *demoChunk
+	nextCustomer, nextOutbox int64
 }
 
 func (g *demoGen) start() {
@@ -432,141 +598,41 @@ func (g *demoGen) start() {
 		"invite": "Claim your " + g.org.Name + " account",
 		"reset":  "Reset your " + g.org.Name + " password",
 	}
-	g.customers = newDemoTable("customers", "id, org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, claimed_at, password_hash, archived, state, invite_sent_at, invite_expires_at", demoEnvChunk("DEMO_CUST", 1))
-	g.outbox = newDemoTable("outbox", "org_id, kind, to_addr, from_name, reply_to, subject, status, attempts, next_attempt_at, last_error, message_id, created_at, sent_at", demoChunk)
-	g.invites = newDemoTable("invites", "org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, used_at, revoked_at, revoke_reason, outbox_id", demoEnvChunk("DEMO_INV", demoChunk))
-	g.values = newDemoTable("custom_field_values", "customer_id, field_id, value", demoChunk)
-	g.bookings = newDemoTable("bookings", "customer_id, kind, title, starts_at, ends_at, status", demoChunk)
-	g.payments = newDemoTable("payments", "customer_id, amount_cents, currency, description, paid_at, status", demoChunk)
-	g.subs = newDemoTable("subscriptions", "customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at", demoChunk)
 }
 
-func (g *demoGen) tables() []*demoTable {
-	// Parents first: rows are flushed in this order so that no child row is
-	// ever written before the row it references.
-	ts := []*demoTable{g.customers, g.outbox, g.invites, g.values, g.bookings, g.payments, g.subs}
-	if g.fts != nil {
-		ts = append(ts, g.fts)
-	}
-	return ts
-}
-
-// The customers_fts_insert trigger indexes each new customer inside the
-// INSERT into customers, which makes that a multi-write statement with a
-// statement journal: FTS5 flushes its pending terms as a new segment at every
-// statement savepoint, and every page the flush and the merges that follow
-// touch is copied to the journal first. That was most of a million-customer
-// run. Instead, each generation transaction drops the trigger and writes the
-// index rows with single-row INSERTs (no statement journal, so FTS5 buffers a
-// megabyte of terms per segment), then recreates the trigger, so no other
-// connection ever sees it missing. demoFTSTriggerBody is the trigger body
-// this reproduces (whitespace collapsed); if a migration changes it, the
-// generator leaves the trigger alone.
-const demoFTSTriggerBody = `BEGIN INSERT INTO customers_fts (rowid, name, email, phone) VALUES ( new.id, new.first_name || ' ' || new.last_name, new.email, new.phone_keys); END`
-
-// demoFTSTrigger returns the trigger's CREATE statement if the generator can
-// stand in for it, "" if not.
-func demoFTSTrigger(ctx context.Context, conn *sql.Conn) (string, error) {
-	var ddl string
-	err := conn.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'customers_fts_insert' AND tbl_name = 'customers'`).Scan(&ddl)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	} else if err != nil {
-		return "", err
-	}
-	if !strings.HasSuffix(strings.Join(strings.Fields(ddl), " "), demoFTSTriggerBody) {
-		return "", nil
-	}
-	return ddl, nil
-}
-
-// batch generates n customers (done already exist) in tx.
-func (g *demoGen) batch(ctx context.Context, tx *sql.Tx, done, n int) error {
-	// The driver watches a cancellable context with a goroutine per
-	// statement, which at three million small statements is a good part of
-	// the run; cancellation is checked between customers instead (and the
-	// transaction itself is still bound to ctx).
-	cancel := ctx
-	ctx = context.WithoutCancel(ctx)
-	// Parent ids are known before the rows are written, so children can name
-	// them without a round trip per row: customers get explicit ids (single
-	// row INSERTs, where that costs nothing), outbox rows the ones SQLite
-	// will give them (max + 1, one after another; flush checks). The
-	// transaction holds the write lock, so nobody else can take them.
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM customers`).Scan(&g.nextCustomer); err != nil {
-		return err
-	}
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM outbox`).Scan(&g.nextOutbox); err != nil {
-		return err
-	}
-	g.outbox.nextID = g.nextOutbox
-	first := g.nextCustomer
-	if g.ftsTrigger != "" {
-		if _, err := tx.ExecContext(ctx, `DROP TRIGGER customers_fts_insert`); err != nil {
-			return err
-		}
-		if v := os.Getenv("DEMO_HASH"); v != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('hashsize', `+v+`)`); err != nil {
-				return err
+// generate makes n customers whose ids start at customer (and whose outbox
+// messages' ids start at outbox), sending them demoBlock at a time on out
+// until done or told to stop. Chunks come from free when the writer has
+// returned some.
+func (g *demoGen) generate(customer, outbox int64, n int, free <-chan *demoChunk, out chan<- *demoChunk, stop <-chan struct{}) {
+	g.nextCustomer, g.nextOutbox = customer, outbox
+	for n > 0 {
+		select {
+		case g.cur = <-free:
+			g.cur.customers = 0
+			for i := range g.cur.args {
+				g.cur.args[i] = g.cur.args[i][:0]
 			}
+		default:
+			g.cur = &demoChunk{}
 		}
-		if v := os.Getenv("DEMO_AUTOMERGE"); v != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', `+v+`)`); err != nil {
-				return err
-			}
+		k := min(n, demoBlock)
+		for range k {
+			g.customer()
 		}
-	}
-	for _, t := range g.tables() {
-		t.begin(tx)
-		defer t.end()
-	}
-	for i := range n {
-		if i%1000 == 0 {
-			if err := cancel.Err(); err != nil {
-				return err
-			}
-		}
-		g.customer()
-		if err := g.flush(ctx, false); err != nil {
-			return err
-		}
-		if k := done + i + 1; k%demoProgressEvery == 0 && i+1 < n && g.opt.Progress != nil {
-			g.opt.Progress(k, g.opt.Customers)
+		g.cur.customers = k
+		n -= k
+		select {
+		case out <- g.cur:
+		case <-stop:
+			return
 		}
 	}
-	if err := g.flush(ctx, true); err != nil {
-		return err
-	}
-	if g.ftsTrigger == "" {
-		return nil
-	}
-	if os.Getenv("DEMO_FTSBULK") != "" {
-		t0 := time.Now()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO customers_fts (rowid, name, email, phone)
-	SELECT id, first_name || ' ' || last_name, email, phone_keys FROM customers WHERE id BETWEEN ? AND ?`, first, g.nextCustomer-1); err != nil {
-			return err
-		}
-		demoTimes["ftsbulk"] += time.Since(t0)
-	}
-	_, err := tx.ExecContext(ctx, g.ftsTrigger)
-	return err
 }
 
-// flush writes each table's full chunks, or everything when all is set.
-// Foreign keys are off, so the order between tables does not matter. The
-// search index is written only at the end of the transaction: customers'
-// single-row INSERTs need no statement journal, but anything else that opens
-// one would make FTS5 flush its buffer early.
-func (g *demoGen) flush(ctx context.Context, all bool) error {
-	for _, t := range g.tables() {
-		if t == g.fts && !all {
-			continue
-		}
-		if err := t.flush(ctx, all); err != nil {
-			return err
-		}
-	}
-	return nil
+// add appends a row (its values in demoTables' column order) to the chunk.
+func (g *demoGen) add(table int, vals ...any) {
+	g.cur.args[table] = append(g.cur.args[table], vals...)
 }
 
 func (g *demoGen) intn(n int) int { return g.r.IntN(n) }
@@ -700,12 +766,8 @@ func (g *demoGen) customer() {
 		}
 	}
 
-	keys := PhoneKeys(phone)
-	g.customers.add(id, g.org.ID, firstName, lastName, SortName(firstName, lastName), email, phone, keys,
+	g.add(dtCustomers, id, g.org.ID, firstName, lastName, SortName(firstName, lastName), email, phone, PhoneKeys(phone),
 		created, updated, demoNull(claimed), hash, archived, state, demoNull(sent), demoNull(expires))
-	if g.fts != nil {
-		g.fts.add(id, firstName+" "+lastName, email, keys)
-	}
 
 	g.customFields(id, c, lastName, ageDays)
 	g.history(id, created, ageDays, st == dsClaimed)
@@ -732,14 +794,14 @@ func (g *demoGen) status() int {
 // invite records a claim invite and the message that carried it.
 func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoked int64, reason string, delivered bool) {
 	outbox := g.message(purpose, email, at, delivered)
-	g.invites.add(g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
+	g.add(dtInvites, g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
 		at, at+g.ttl, demoNull(used), demoNull(revoked), reason, outbox)
 }
 
 // reset records a password-reset link the customer asked for (no sender).
 func (g *demoGen) reset(customer int64, email string, at, used int64) {
 	outbox := g.message("reset", email, at, true)
-	g.invites.add(g.org.ID, customer, "reset", g.tokenHash(), email, nil,
+	g.add(dtInvites, g.org.ID, customer, "reset", g.tokenHash(), email, nil,
 		at, at+3600, demoNull(used), nil, "", outbox)
 }
 
@@ -768,11 +830,11 @@ func (g *demoGen) message(purpose, to string, at int64, delivered bool) int64 {
 	}
 	mid := "<" + strconv.FormatUint(g.r.Uint64(), 36) + "." + strconv.FormatInt(at, 36) + "@harbor-yoga.example>"
 	if delivered {
-		g.outbox.add(g.org.ID, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxSent, 1, at, "", mid, at, at+g.between(1, 20))
+		g.add(dtOutbox, g.org.ID, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxSent, 1, at, "", mid, at, at+g.between(1, 20))
 		return id
 	}
 	f := demoFailures[g.intn(len(demoFailures))]
-	g.outbox.add(g.org.ID, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxFailed, f.attempts,
+	g.add(dtOutbox, g.org.ID, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxFailed, f.attempts,
 		at+f.span, strings.ReplaceAll(f.reply, "{to}", to), "", at, nil)
 	return id
 }
@@ -922,7 +984,7 @@ func (g *demoGen) customFields(id int64, c *demoCulture, lastName string, ageDay
 		if level == "Founding" && ageDays < 4*365 {
 			level = "Gold" // founding members joined when the studio opened
 		}
-		g.values.add(id, g.fields[0], level)
+		g.add(dtValues, id, g.fields[0], level)
 	}
 	if g.chance(75) {
 		rel := demoRelations[g.intn(len(demoRelations))]
@@ -932,10 +994,10 @@ func (g *demoGen) customFields(id int64, c *demoCulture, lastName string, ageDay
 		} else {
 			name += " " + c.last[g.intn(len(c.last))].text
 		}
-		g.values.add(id, g.fields[1], name+" ("+rel+") "+g.phone())
+		g.add(dtValues, id, g.fields[1], name+" ("+rel+") "+g.phone())
 	}
 	if g.chance(g.richOr(8, 3)) {
-		g.values.add(id, g.fields[2], demoNotes[g.intn(len(demoNotes))])
+		g.add(dtValues, id, g.fields[2], demoNotes[g.intn(len(demoNotes))])
 	}
 }
 
@@ -1043,7 +1105,7 @@ func (g *demoGen) booking(id, days int64, past bool) {
 	} else if g.chance(8) {
 		status = "cancelled"
 	}
-	g.bookings.add(id, kind, title, start, end, status)
+	g.add(dtBookings, id, kind, title, start, end, status)
 }
 
 type demoProduct struct {
@@ -1081,7 +1143,7 @@ func (g *demoGen) payment(id, created int64) {
 	case x < 10 && g.now-at < 3*day:
 		status = "pending"
 	}
-	g.payments.add(id, p.amount, "GBP", desc, at, status)
+	g.add(dtPayments, id, p.amount, "GBP", desc, at, status)
 }
 
 type demoPlan struct {
@@ -1119,7 +1181,7 @@ func (g *demoGen) subscription(id, created int64) {
 	case "cancelled":
 		ended = g.between(started, g.now-600)
 	}
-	g.subs.add(id, p.name, p.price, "GBP", p.interval, status, started, demoNull(renews), demoNull(ended))
+	g.add(dtSubs, id, p.name, p.price, "GBP", p.interval, status, started, demoNull(renews), demoNull(ended))
 }
 
 // demoWeighted is a list to draw from with weights.
@@ -1282,11 +1344,4 @@ var demoCultures = demoCultureList{
 		"Daan|Sanne|Pieter|Femke|Anouk|Jeroen",
 		"van der Berg|de Vries|Jansen|van Dijk|Bakker|Visser",
 		"")},
-}
-
-func demoEnvChunk(k string, d int) int {
-	if v, _ := strconv.Atoi(os.Getenv(k)); v > 0 {
-		return v
-	}
-	return d
 }

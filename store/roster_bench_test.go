@@ -31,11 +31,9 @@ func benchRoster(b *testing.B, n int) (*DB, *Org) {
 	}
 	o, err := db.OrgBySlug(ctx, db.Read(), "harbor-yoga")
 	if err == nil {
-		counts, _ := db.RosterCounts(ctx, db.Read(), o.ID)
-		total := 0
-		for _, c := range counts {
-			total += c
-		}
+		// All customers, archived ones too: the demo archives a few.
+		var total int
+		db.Read().QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE org_id = ?`, o.ID).Scan(&total)
 		if total != n {
 			err = os.ErrNotExist
 		}

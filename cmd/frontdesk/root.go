@@ -83,6 +83,7 @@ the command line wins over the environment.`,
 		newBackupCmd(app),
 		newInviteCmd(app),
 		newOutboxCmd(app),
+		newTUICmd(app),
 	)
 	for _, c := range root.Commands() {
 		setArgsUsage(c)

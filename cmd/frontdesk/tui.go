@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"frontdesk/store"
+	"frontdesk/tui"
+)
+
+func newTUICmd(app *App) *cobra.Command {
+	var as string
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "tui [--as EMAIL] [--demo]",
+		Short: "The staff front desk in this terminal: roster, profiles, emails, invites",
+		Long: `Open the staff front desk in this terminal: browse and search the roster, open
+a customer's profile, fix their email, invite them to claim their online
+account, one at a time or in bulk. Press ? inside for the keys.
+
+--as picks the staff member (default: the organization's first owner).
+--demo creates the demo organization first when the database has none, so
+"frontdesk tui --demo" works on a fresh machine.
+
+The outbox worker runs alongside, so invites go out without "frontdesk serve";
+its log is <data-dir>/frontdesk.log (the terminal belongs to the TUI).`,
+		Args: cobra.NoArgs,
+		RunE: withDB(app, func(ctx context.Context, _ *cobra.Command, _ []string) error {
+			if demo {
+				if err := ensureDemo(ctx, app); err != nil {
+					return err
+				}
+			}
+			org, err := app.Organization(ctx)
+			if err != nil {
+				return err
+			}
+			staff, err := app.Staff(ctx, org, as)
+			if err != nil {
+				return err
+			}
+			out, ok := app.Stdout.(*os.File)
+			if !ok || !term.IsTerminal(out.Fd()) {
+				return errors.New("the TUI needs a terminal; in scripts use `frontdesk customers list` and `frontdesk invite`")
+			}
+			return runTUI(ctx, app, org, staff, out)
+		}),
+	}
+	cmd.Flags().StringVar(&as, "as", "", "staff member's email (default: the organization's first owner)")
+	cmd.Flags().BoolVar(&demo, "demo", false, "create the demo organization first if the database has none")
+	return cmd
+}
+
+// ensureDemo creates the demo organization when there is no organization at
+// all; an existing one (demo or real) is left alone.
+func ensureDemo(ctx context.Context, app *App) error {
+	orgs, err := app.DB.Orgs(ctx, app.DB.Read())
+	if err != nil || len(orgs) > 0 {
+		return err
+	}
+	bar := newProgress(app.Stderr, "Creating the demo organization")
+	_, err = app.DB.GenerateDemo(ctx, store.DemoOptions{Customers: 500, Seed: 1, Progress: bar.Update})
+	bar.Done()
+	return err
+}
+
+func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, out *os.File) error {
+	// The terminal is the TUI's: the worker logs to a file.
+	logf, err := os.OpenFile(filepath.Join(app.DataDir, "frontdesk.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the log: %w", err)
+	}
+	defer logf.Close()
+	logger := slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	w, err := app.Worker(logger)
+	if err != nil {
+		return err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w.Run(wctx)
+	}()
+	defer func() {
+		stop()
+		wg.Wait()
+	}()
+
+	r := lipgloss.NewRenderer(out)
+	// Ask the terminal for its background now: once the program runs, the
+	// answer would arrive as key presses.
+	r.HasDarkBackground()
+	m := tui.New(tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Org: org, Staff: staff},
+		tui.Deps{Roster: tui.DBRoster{DB: app.DB}, Invites: app.Service(), Deliverer: w, Now: app.DB.Now})
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(app.Stdin), tea.WithOutput(out))
+	if _, err := p.Run(); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}

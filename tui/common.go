@@ -1,0 +1,112 @@
+// Package tui is the staff front desk: Bubble Tea models for the roster,
+// profiles, the email editor, invite confirmations and bulk invites. It
+// knows nothing of how it is reached (local terminal or SSH): the caller
+// hands it a Common (context, styles from the session's renderer, who is at
+// the keyboard) and Deps (small interfaces over the store, the invite rules
+// and the mail worker).
+package tui
+
+import (
+	"context"
+	"time"
+
+	"frontdesk/claim"
+	"frontdesk/mailer"
+	"frontdesk/store"
+)
+
+// Common is what every screen of one session shares.
+type Common struct {
+	// Ctx bounds every query and send the session starts; cancel it when
+	// the session ends.
+	Ctx           context.Context
+	Styles        *Styles
+	Width, Height int
+	Org           *store.Org
+	Staff         *store.Staff
+	KeyMap        KeyMap
+
+	nav navigator // the session's Model
+}
+
+// CanManage is whether the person at the keyboard may edit emails and send
+// invites.
+func (c *Common) CanManage() bool { return c.Staff != nil && c.Staff.Role.CanManageCustomers() }
+
+// loc is the organization's time zone: dates are shown as the studio lives
+// them, whichever machine or SSH client shows them.
+func (c *Common) loc() *time.Location {
+	if c.Org == nil {
+		return time.UTC
+	}
+	return c.Org.Location()
+}
+
+// Roster reads the roster, scoped to one organization.
+type Roster interface {
+	RosterPage(ctx context.Context, orgID int64, rq store.RosterQuery) ([]store.RosterRow, error)
+	RosterCounts(ctx context.Context, orgID int64) (map[store.Status]int, error)
+	// RosterMatches counts what a search selects, up to limit.
+	RosterMatches(ctx context.Context, orgID int64, rq store.RosterQuery, limit int) (int, error)
+	Profile(ctx context.Context, orgID, customerID int64) (*store.Profile, error)
+	// Customers returns the customers with the given ids, in that order.
+	Customers(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error)
+}
+
+// Invites applies the invite rules; *claim.Service is one.
+type Invites interface {
+	Check(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error)
+	Invite(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Sent, error)
+	InviteMany(ctx context.Context, actor *store.Staff, ids []int64, progress func(done, total int)) ([]claim.BulkResult, error)
+	ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (int, error)
+	ExpiryFor(org *store.Org) time.Time
+}
+
+// Deliverer sends queued messages now; *mailer.Worker is one.
+type Deliverer interface {
+	Deliver(ctx context.Context, ids ...int64) ([]mailer.Outcome, error)
+}
+
+// Deps are the parts of the application the TUI talks to.
+type Deps struct {
+	Roster    Roster
+	Invites   Invites
+	Deliverer Deliverer
+	// Now is the clock that tells a live invite from an expired one in a
+	// profile's history; time.Now when nil (tests fix it with the store's).
+	Now func() time.Time
+}
+
+var (
+	_ Invites   = (*claim.Service)(nil)
+	_ Deliverer = (*mailer.Worker)(nil)
+	_ Roster    = DBRoster{}
+)
+
+// DBRoster is the Roster of a database, reading through its reader pool.
+type DBRoster struct{ DB *store.DB }
+
+func (r DBRoster) RosterPage(ctx context.Context, orgID int64, rq store.RosterQuery) ([]store.RosterRow, error) {
+	return r.DB.RosterPage(ctx, r.DB.Read(), orgID, rq)
+}
+
+func (r DBRoster) RosterCounts(ctx context.Context, orgID int64) (map[store.Status]int, error) {
+	return r.DB.RosterCounts(ctx, r.DB.Read(), orgID)
+}
+
+func (r DBRoster) RosterMatches(ctx context.Context, orgID int64, rq store.RosterQuery, limit int) (int, error) {
+	return r.DB.RosterMatches(ctx, r.DB.Read(), orgID, rq, limit)
+}
+
+func (r DBRoster) Profile(ctx context.Context, orgID, customerID int64) (*store.Profile, error) {
+	return r.DB.Profile(ctx, r.DB.Read(), orgID, customerID)
+}
+
+func (r DBRoster) Customers(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error) {
+	return r.DB.CustomersByID(ctx, r.DB.Read(), orgID, ids)
+}
+
+// deliverTimeout bounds the first delivery attempt a staff member waits
+// for; past it the outbox worker carries on in the background. A variable
+// so tests need not wait ten seconds.
+var deliverTimeout = 10 * time.Second

@@ -1,0 +1,114 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// helpScreen is the full key map (DESIGN §4), over whatever screen was open.
+type helpScreen struct {
+	c     *Common
+	under screen
+	pg    pager
+	w, h  int
+}
+
+func newHelp(c *Common, under screen) *helpScreen {
+	h := &helpScreen{c: c, under: under, w: c.Width, h: c.Height}
+	h.render()
+	return h
+}
+
+func (h *helpScreen) Note() note   { return note{} }
+func (h *helpScreen) Typing() bool { return false }
+
+func (h *helpScreen) ShortHelp() []key.Binding {
+	k := h.c.KeyMap
+	return []key.Binding{with(k.Back, "close"), with(k.Arrows, "scroll"), k.Quit}
+}
+
+func (h *helpScreen) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }
+
+func (h *helpScreen) SetSize(w, hh int) {
+	h.w, h.h = w, hh
+	h.render()
+}
+
+func (h *helpScreen) Update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(tea.KeyMsg); ok {
+		k := h.c.KeyMap
+		if key.Matches(msg, k.Back) || key.Matches(msg, k.Help) {
+			return h.c.nav.pop(nil, false)
+		}
+		h.pg.handle(msg, k)
+	}
+	return nil
+}
+
+type helpRow struct{ key, desc string }
+
+func (h *helpScreen) render() {
+	k := h.c.KeyMap
+	s := h.c.Styles
+	up, down := k.Up.Help().Key, k.Down.Help().Key
+	sections := []struct {
+		title string
+		rows  []helpRow
+	}{
+		{"Roster", []helpRow{
+			{"/", "search by name, email or phone; typing filters live"},
+			{"enter", "while searching: keep the filter, back to the list"},
+			{"esc", "while searching: clear the search"},
+			{"tab / shift+tab", "next / previous status filter"},
+			{"enter", "open the profile"},
+			{"space", "mark / unmark for bulk invite (and move down)"},
+			{"I", "invite all marked: who is skipped and why, then a progress bar"},
+			{"i", "invite the selected customer to claim their account (or resend)"},
+		}},
+		{"Lists", []helpRow{
+			{up + " " + down, "move"},
+			{"pgup pgdn", "page up / down"},
+			{"home/g end/G", "first / last"},
+		}},
+		{"Profile", []helpRow{
+			{"i", "invite to claim the account (or resend)"},
+			{"e", "edit the email"},
+		}},
+		{"Confirmation", []helpRow{
+			{"enter / y", "send / save (in the email editor: enter saves)"},
+			{"esc / n", "cancel"},
+		}},
+		{"Everywhere", []helpRow{
+			{"esc / n", "cancel, close, go back (never quits from the roster)"},
+			{"?", "this help"},
+			{"q", "quit (not while typing)"},
+			{"ctrl+c", "quit, always"},
+		}},
+	}
+	b := &block{w: h.w, s: s}
+	keyW := 17
+	for i, sec := range sections {
+		if i > 0 {
+			b.line("")
+		}
+		b.line(s.Section.Render(sec.title))
+		for _, r := range sec.rows {
+			b.wrapped("  "+s.Key.Render(pad(r.key, keyW))+" "+r.desc, keyW+3)
+		}
+	}
+	if !h.c.CanManage() {
+		b.line("")
+		b.wrapped(s.Warning.Render("Your role can browse and read profiles; i, I and e need an owner or admin."), 0)
+	}
+	h.pg.SetHeight(h.h - 1)
+	h.pg.SetLines(b.lines)
+}
+
+func (h *helpScreen) View() string {
+	s := h.c.Styles
+	more := ""
+	if h.pg.more() {
+		more = s.Subtle.Render("more below")
+	}
+	return fit(spread(s.Title.Render("Keys"), more, h.w)+"\n"+h.pg.View(), h.w, h.h)
+}

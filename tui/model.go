@@ -1,0 +1,287 @@
+package tui
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// screen is one layer of the stack: the roster at the bottom, then a
+// profile, an editor, a confirmation, help. Key presses go to the top one;
+// everything else (query results, ticks) to all, so a result that arrives
+// for a covered screen still lands.
+type screen interface {
+	Update(msg tea.Msg) tea.Cmd
+	// View draws the screen into the size last given to SetSize.
+	View() string
+	SetSize(w, h int)
+	// Note is the sentence for the footer ("Invite sent to …").
+	Note() note
+	// Typing is true while an input has the keyboard: q is then a letter.
+	Typing() bool
+	help.KeyMap
+}
+
+// navigator changes the stack of screens. Screens call it from Update, so
+// a key typed right after enter or esc already goes to the new top screen
+// (a navigation message would leave it to the old one).
+type navigator interface {
+	push(s screen)
+	// pop closes the top screen, leaving n (if any) on the one below;
+	// changed reloads what every screen shows (see changedMsg).
+	pop(n *note, changed bool) tea.Cmd
+	broadcast(msg tea.Msg) tea.Cmd
+}
+
+// changedMsg says customers changed (an invite, an email): screens reload
+// what they show and the roster its counts.
+type changedMsg struct{}
+
+// maxNoteLines bounds the footer's sentence; the rest of the screen keeps
+// its rows.
+const maxNoteLines = 3
+
+// Model is one session of the staff TUI.
+type Model struct {
+	c      *Common
+	deps   Deps
+	cancel context.CancelFunc
+	stack  []screen
+	roster *rosterScreen
+	help   help.Model
+
+	// pending are keys typed while the top screen was busy (a page, a
+	// profile or a check on its way): they apply, in order, once it is
+	// not, so "tab space" marks a row of the filtered list however fast
+	// it is typed.
+	pending []tea.KeyMsg
+
+	footer      string // note and short help, rendered when they change
+	footerLines int
+	footerKey   footerKey
+}
+
+type footerKey struct {
+	top    screen
+	note   note
+	typing bool
+	width  int
+	extra  string
+}
+
+// New builds the TUI for one session. The Model owns c from here on.
+func New(c Common, deps Deps) *Model {
+	if c.Ctx == nil {
+		c.Ctx = context.Background()
+	}
+	ctx, cancel := context.WithCancel(c.Ctx)
+	c.Ctx = ctx
+	if c.Styles == nil {
+		// Only right for a local terminal; over SSH the caller passes
+		// styles built from the session's renderer.
+		c.Styles = NewStyles(lipgloss.DefaultRenderer())
+	}
+	if c.KeyMap.Quit.Keys() == nil {
+		c.KeyMap = DefaultKeyMap(c.Styles.ASCII)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if c.Width == 0 {
+		c.Width, c.Height = 80, 24
+	}
+	m := &Model{c: &c, deps: deps, cancel: cancel, help: c.Styles.Help()}
+	m.c.nav = m
+	m.roster = newRoster(m.c, deps)
+	m.stack = []screen{m.roster}
+	m.layout()
+	return m
+}
+
+// Init loads the first page of the roster and its counts.
+func (m *Model) Init() tea.Cmd { return m.roster.Init() }
+
+func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
+
+func (m *Model) push(s screen) {
+	m.stack = append(m.stack, s)
+	m.footerKey = footerKey{}
+	m.layout()
+}
+
+func (m *Model) pop(n *note, changed bool) tea.Cmd {
+	if len(m.stack) > 1 {
+		if c, ok := m.top().(interface{ close() }); ok {
+			c.close()
+		}
+		m.stack = m.stack[:len(m.stack)-1]
+	}
+	if n != nil {
+		if s, ok := m.top().(interface{ setNote(note) }); ok {
+			s.setNote(*n)
+		}
+	}
+	m.footerKey = footerKey{}
+	m.layout()
+	if !changed {
+		return nil
+	}
+	return m.broadcast(changedMsg{})
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.cancel()
+	return tea.Quit
+}
+
+// Update routes a message and keeps the layout in step with the footer.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.layout()
+	if len(m.pending) > 0 {
+		cmd = tea.Batch(cmd, m.replay())
+	}
+	return m, cmd
+}
+
+// busy is whether keys should wait: the screen has asked for what they act
+// on and it is not there yet.
+func (m *Model) busy() bool {
+	b, ok := m.top().(interface{ busy() bool })
+	return ok && b.busy()
+}
+
+func (m *Model) replay() tea.Cmd {
+	var cmds []tea.Cmd
+	for len(m.pending) > 0 && !m.busy() {
+		k := m.pending[0]
+		m.pending = m.pending[1:]
+		cmds = append(cmds, m.key(k))
+		m.layout()
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	km := &m.c.KeyMap
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		m.footerKey = footerKey{} // force a re-layout of every screen
+		for _, s := range m.stack {
+			s.SetSize(m.c.Width, m.bodyHeight())
+		}
+		return m.roster.ensure()
+	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			// Keys that arrive in one read (a script, tmux send-keys, a
+			// fast typist over SSH) come as one message; each is a key of
+			// the key map.
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
+				if r == ' ' {
+					k.Type = tea.KeySpace
+				}
+				cmds = append(cmds, m.update(k))
+				m.layout()
+			}
+			return tea.Batch(cmds...)
+		}
+		if key.Matches(msg, km.ForceQuit) {
+			return m.quit()
+		}
+		if len(m.pending) > 0 || m.busy() {
+			m.pending = append(m.pending, msg)
+			return nil
+		}
+		return m.key(msg)
+	}
+	return m.broadcast(msg)
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	km := &m.c.KeyMap
+	top := m.top()
+	if !top.Typing() {
+		switch {
+		case key.Matches(msg, km.Quit):
+			return m.quit()
+		case key.Matches(msg, km.Help):
+			if _, ok := top.(*helpScreen); !ok {
+				m.push(newHelp(m.c, top))
+				return nil
+			}
+		}
+	}
+	return top.Update(msg)
+}
+
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, s := range slices.Clone(m.stack) {
+		if cmd := s.Update(msg); cmd != nil {
+			cmds = append(cmds, cmd)
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) bodyHeight() int { return max(1, m.c.Height-1-m.footerLines) }
+
+// layout renders the footer when what it shows changed, and resizes the top
+// screen when the footer's height did: View itself must stay a pure read.
+func (m *Model) layout() {
+	top := m.top()
+	n := top.Note()
+	k := footerKey{top: top, note: n, typing: top.Typing(), width: m.c.Width}
+	if h, ok := top.(interface{ helpKey() string }); ok {
+		k.extra = h.helpKey()
+	}
+	if k == m.footerKey {
+		return
+	}
+	m.footerKey = k
+	s := m.c.Styles
+	var lines []string
+	if n.text != "" {
+		for _, l := range wrap(n.text, m.c.Width) {
+			if len(lines) == maxNoteLines {
+				break
+			}
+			lines = append(lines, s.note(note{l, n.tone}))
+		}
+	}
+	if len(lines) == 0 {
+		lines = []string{""}
+	}
+	m.help.Width = m.c.Width
+	// The help bubble always shows its first item, even when that does not
+	// fit a very narrow terminal.
+	lines = append(lines, clip(m.help.ShortHelpView(top.ShortHelp()), m.c.Width))
+	m.footer = strings.Join(lines, "\n")
+	m.footerLines = len(lines) - 1
+	for _, s := range m.stack {
+		s.SetSize(m.c.Width, m.bodyHeight())
+	}
+}
+
+// View draws the top screen and the footer. It does no I/O and allocates
+// little: it runs after every message.
+func (m *Model) View() string {
+	body := m.top().View()
+	// Screens draw to their height; a short body is padded so the footer
+	// stays at the bottom.
+	if n := m.bodyHeight() - (strings.Count(body, "\n") + 1); n > 0 {
+		body += strings.Repeat("\n", n)
+	}
+	return body + "\n" + m.footer
+}
+
+var _ tea.Model = (*Model)(nil)

@@ -1,0 +1,419 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdesk/claim"
+	"frontdesk/store"
+	"frontdesk/tui/inert"
+)
+
+type profileMsg struct {
+	id  int64
+	seq int
+	p   *store.Profile
+	err error
+}
+
+// profileScreen shows one customer: contact details, custom fields, the
+// account and its invite history, bookings, payments and subscriptions.
+type profileScreen struct {
+	c    *Common
+	deps Deps
+	id   int64
+	seq  int // of the latest load; older answers are dropped
+
+	p        *store.Profile
+	err      string
+	loading  bool
+	checking bool
+	pg       pager
+	note     note
+	w, h     int
+}
+
+func newProfile(c *Common, deps Deps, id int64) *profileScreen {
+	return &profileScreen{c: c, deps: deps, id: id, w: c.Width, h: c.Height}
+}
+
+func (p *profileScreen) load() tea.Cmd {
+	p.seq++
+	p.loading = true
+	seq, id, ctx, org, roster := p.seq, p.id, p.c.Ctx, p.c.Org.ID, p.deps.Roster
+	return func() tea.Msg {
+		prof, err := roster.Profile(ctx, org, id)
+		return profileMsg{id: id, seq: seq, p: prof, err: err}
+	}
+}
+
+func (p *profileScreen) busy() bool     { return p.p == nil && p.loading || p.checking }
+func (p *profileScreen) Note() note     { return p.note }
+func (p *profileScreen) setNote(n note) { p.note = n; p.render() }
+func (p *profileScreen) Typing() bool   { return false }
+
+func (p *profileScreen) ShortHelp() []key.Binding {
+	k := p.c.KeyMap
+	inv, edit := with(k.Invite, "invite"), k.EditEmail
+	if !p.c.CanManage() {
+		inv, edit = with(inv, "invite (owner/admin)"), with(edit, "edit email (owner/admin)")
+	}
+	return []key.Binding{inv, edit, with(k.Arrows, "scroll"), with(k.Back, "back"), k.Help, k.Quit}
+}
+
+func (p *profileScreen) FullHelp() [][]key.Binding {
+	k := p.c.KeyMap
+	return [][]key.Binding{
+		{with(k.Invite, "invite to claim the account (or resend)"), with(k.EditEmail, "edit the email"), with(k.Back, "back to the roster")},
+		k.scrollKeys(),
+	}
+}
+
+func (p *profileScreen) SetSize(w, h int) {
+	if w == p.w && h == p.h && p.pg.lines != nil {
+		return
+	}
+	p.w, p.h = w, h
+	p.render()
+}
+
+func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
+	k := p.c.KeyMap
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, k.Back):
+			return p.c.nav.pop(nil, false)
+		case key.Matches(msg, k.EditEmail):
+			if !p.c.CanManage() {
+				p.note = note{forbiddenText("change emails", p.c.Styles.Glyphs), toneWarning}
+				return nil
+			}
+			if p.p == nil {
+				return nil
+			}
+			p.note = note{}
+			p.c.nav.push(newEmailEditor(p.c, p.deps, p))
+			return nil
+		case key.Matches(msg, k.Invite):
+			if p.p == nil {
+				return nil
+			}
+			p.note = note{"Checking" + p.c.Styles.Glyphs.Ellipsis, toneInfo}
+			p.checking = true
+			return checkInvite(p.c, p.deps, p.id, onProfile)
+		default:
+			p.pg.handle(msg, k)
+		}
+	case profileMsg:
+		if msg.id != p.id || msg.seq != p.seq {
+			return nil
+		}
+		p.loading = false
+		if msg.err != nil {
+			p.err = say(msg.err)
+		} else {
+			p.p, p.err = msg.p, ""
+		}
+		p.render()
+	case checkMsg:
+		if msg.at != onProfile {
+			return nil
+		}
+		p.checking = false
+		if n, ok := refusalNote(msg.err, onProfile, p.c.Styles.Glyphs); ok {
+			p.note = n
+			return nil
+		}
+		p.note = note{}
+		p.c.nav.push(newConfirm(p.c, p.deps, msg.customer, msg.expiry, onProfile))
+		return nil
+	case changedMsg:
+		return p.load()
+	}
+	return nil
+}
+
+// forbiddenText is the staff role's answer to e and i.
+func forbiddenText(what string, g Glyphs) string {
+	return "Your role cannot manage customers, so it cannot " + what + g.Dash + "ask an owner or admin."
+}
+
+func (p *profileScreen) View() string {
+	s := p.c.Styles
+	title := "Profile"
+	if p.p != nil {
+		title = inert.String(p.p.Name())
+	}
+	right := ""
+	if p.pg.canScroll() {
+		right = fmt.Sprintf("%d%%", min(100, (p.pg.off+p.pg.h)*100/max(len(p.pg.lines), 1)))
+		if p.pg.more() {
+			right = "more below " + right
+		}
+	}
+	return fit(spread(s.Title.Render(title), s.Subtle.Render(right), p.w)+"\n"+p.pg.View(), p.w, p.h)
+}
+
+// render lays the profile out for the current width; View then only picks
+// the visible lines.
+func (p *profileScreen) render() {
+	p.pg.SetHeight(p.h - 1)
+	s := p.c.Styles
+	switch {
+	case p.err != "":
+		p.pg.SetLines(wrap(s.Error.Render("Could not load the profile: "+p.err), p.w))
+		return
+	case p.p == nil:
+		p.pg.SetLines([]string{s.Subtle.Render("Loading" + s.Glyphs.Ellipsis)})
+		return
+	}
+	pr, loc := p.p, p.c.loc()
+	b := &block{w: p.w, s: s, label: labelW}
+	for _, f := range pr.Fields {
+		b.label = max(b.label, min(ansiWidth(inert.String(f.Name))+2, 24))
+	}
+
+	email := s.Subtle.Render("none")
+	if pr.Email != "" {
+		email = inert.String(pr.Email)
+		if err := store.ValidateEmail(pr.Email); err != nil {
+			email += "  " + s.Error.Render("invalid: "+say(err))
+		}
+	}
+	b.field("Email", email)
+	phone := s.Subtle.Render("none")
+	if pr.Phone != "" {
+		phone = inert.String(pr.Phone)
+	}
+	b.field("Phone", phone)
+	b.field("Member since", day(pr.CreatedAt, loc))
+	for _, f := range pr.Fields {
+		b.field(inert.String(f.Name), inert.String(f.Value))
+	}
+
+	b.section("Account")
+	b.field("Status", p.statusText())
+	b.field("Invite", p.inviteText())
+	if len(pr.Invites) == 0 {
+		b.line(s.Subtle.Render("  No invites sent yet."))
+	}
+	for i := range pr.Invites {
+		p.inviteLines(b, &pr.Invites[i])
+	}
+
+	b.section(fmt.Sprintf("Upcoming bookings (%s)", countText(len(pr.Upcoming))))
+	if len(pr.Upcoming) == 0 {
+		b.line(s.Subtle.Render("  None."))
+	}
+	for _, bk := range pr.Upcoming {
+		b.booking(bk, loc)
+	}
+	b.section(fmt.Sprintf("Past bookings (%s)", countText(len(pr.Past))))
+	if len(pr.Past) == 0 {
+		b.line(s.Subtle.Render("  None."))
+	}
+	for _, bk := range pr.Past {
+		b.booking(bk, loc)
+	}
+	b.section(fmt.Sprintf("Payments (%s)", countText(len(pr.Payments))))
+	if len(pr.Payments) == 0 {
+		b.line(s.Subtle.Render("  None."))
+	}
+	for _, pay := range pr.Payments {
+		b.wrapped("  "+pad(day(pay.PaidAt, loc), 16)+" "+padLeft(money(pay.AmountCents, pay.Currency), 14)+"  "+pad(words(pay.Status), 9)+" "+inert.String(pay.Description), 4)
+	}
+	b.section(fmt.Sprintf("Subscriptions (%s)", countText(len(pr.Subs))))
+	if len(pr.Subs) == 0 {
+		b.line(s.Subtle.Render("  None."))
+	}
+	for _, sub := range pr.Subs {
+		t := inert.String(sub.Plan) + s.Glyphs.Sep + money(sub.PriceCents, sub.Currency) + " / " + inert.String(sub.Interval) +
+			s.Glyphs.Sep + words(sub.Status) + s.Glyphs.Sep + "since " + day(sub.StartedAt, loc)
+		if !sub.EndedAt.IsZero() {
+			t += s.Glyphs.Sep + "ended " + day(sub.EndedAt, loc)
+		} else if !sub.RenewsAt.IsZero() {
+			t += s.Glyphs.Sep + "renews " + day(sub.RenewsAt, loc)
+		}
+		b.wrapped("  "+t, 4)
+	}
+	p.pg.SetLines(b.lines)
+}
+
+// countText says a capped list is capped: the store returns at most
+// ProfileLimit of each.
+func countText(n int) string {
+	if n >= store.ProfileLimit {
+		return fmt.Sprintf("latest %d", n)
+	}
+	return fmt.Sprint(n)
+}
+
+func (p *profileScreen) statusText() string {
+	s, pr, loc := p.c.Styles, p.p, p.c.loc()
+	switch pr.Status {
+	case store.StatusClaimed:
+		return s.Status[pr.Status].Render("Claimed") + " on " + day(pr.ClaimedAt, loc)
+	case store.StatusInvited:
+		return s.Status[pr.Status].Render("Invited") + s.Glyphs.Dash + "link expires " + claim.ExpiryText(pr.InviteExpiresAt, loc)
+	case store.StatusExpired:
+		return s.Status[pr.Status].Render("Invite expired") + " on " + claim.ExpiryText(pr.InviteExpiresAt, loc)
+	case store.StatusFailed:
+		t := s.Status[pr.Status].Render("Delivery failed")
+		if len(pr.Invites) > 0 && pr.Invites[0].LastError != "" {
+			t += ": " + inert.String(pr.Invites[0].LastError)
+		}
+		return t
+	}
+	return s.Status[pr.Status].Render(pr.Status.Label())
+}
+
+// inviteText says what i would do here, or why it will not.
+func (p *profileScreen) inviteText() string {
+	s, pr := p.c.Styles, p.p
+	if r := claim.CanInvite(p.c.Staff, p.c.Org, &pr.Customer); r != nil {
+		return s.Warning.Render(refusalText(r, onProfile, s.Glyphs))
+	}
+	if claim.PendingInvite(&pr.Customer) {
+		return "Press i to send a new invite; the current link stops working."
+	}
+	if !pr.InviteSentAt.IsZero() {
+		return "Press i to send a new invite."
+	}
+	return "Press i to invite them to claim their account."
+}
+
+var revokeWords = map[string]string{
+	store.RevokeSuperseded:      "a newer invite was sent",
+	store.RevokeEmailChanged:    "the email was changed",
+	store.RevokeClaimed:         "the account was claimed",
+	store.RevokePasswordChanged: "the password was changed",
+	store.RevokeArchived:        "the customer was archived",
+}
+
+// inviteLines is one entry of the invite history: when, by whom, to which
+// address; then what became of the mail and of the link.
+func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
+	s, loc, g := p.c.Styles, p.c.loc(), p.c.Styles.Glyphs
+	what := "Invite"
+	if inv.Purpose == store.PurposeReset {
+		what = "Password reset"
+	}
+	by := inert.String(inv.CreatedByName)
+	if inv.CreatedBy == 0 {
+		by = "the customer"
+		if inv.Purpose == store.PurposeClaim {
+			by = "frontdesk"
+		}
+	}
+	b.wrapped("  "+dayTime(inv.CreatedAt, loc)+"  "+s.Bold.Render(what)+" by "+by+" to "+inert.String(inv.Email), 6)
+
+	var mail string
+	switch inv.DeliveryStatus {
+	case store.OutboxSent:
+		mail = s.Success.Render("mail sent") + " " + dayTime(inv.SentAt, loc)
+	case store.OutboxFailed:
+		mail = s.Error.Render("mail failed")
+		if inv.LastError != "" {
+			mail += ": " + inert.String(inv.LastError)
+		}
+	case store.OutboxQueued:
+		mail = s.Warning.Render("mail queued")
+		if inv.Attempts > 0 {
+			mail += fmt.Sprintf(" after %d attempt(s)", inv.Attempts)
+			if inv.LastError != "" {
+				mail += ": " + inert.String(inv.LastError)
+			}
+		}
+	default:
+		mail = s.Subtle.Render("no mail record")
+	}
+	var link string
+	switch {
+	case !inv.UsedAt.IsZero():
+		link = "used " + dayTime(inv.UsedAt, loc)
+	case !inv.RevokedAt.IsZero():
+		why := revokeWords[inv.RevokeReason]
+		if why == "" {
+			why = inert.String(inv.RevokeReason)
+		}
+		link = "revoked " + dayTime(inv.RevokedAt, loc) + ": " + why
+	case !inv.ExpiresAt.After(p.deps.Now()):
+		link = "expired " + dayTime(inv.ExpiresAt, loc)
+	case inv.Purpose == store.PurposeClaim && !strings.EqualFold(inv.Email, p.p.Email):
+		link = "dead: sent to an earlier address"
+	default:
+		link = s.Success.Render("link live") + ", expires " + claim.ExpiryText(inv.ExpiresAt, loc)
+	}
+	b.wrapped("      "+mail+g.Sep+link, 6)
+}
+
+// block collects a screen's lines at one width.
+type block struct {
+	w     int
+	s     *Styles
+	lines []string
+	label int // width of field labels; labelW when 0
+}
+
+const labelW = 14
+
+func (b *block) line(l string) { b.lines = append(b.lines, clip(l, b.w)) }
+
+// field is "Label         value", the value wrapped under itself.
+func (b *block) field(label, value string) {
+	lw := labelW
+	if b.label > 0 {
+		lw = b.label
+	}
+	lw = min(lw, b.w/3)
+	label = cell(label, lw-1, b.s.Glyphs.Ellipsis) + " "
+	for i, l := range wrap(value, max(b.w-lw, 10)) {
+		if i == 0 {
+			b.lines = append(b.lines, clip(b.s.Label.Render(label)+l, b.w))
+		} else {
+			b.lines = append(b.lines, clip(spaces(lw)+l, b.w))
+		}
+	}
+}
+
+// wrapped adds text, continuation lines indented.
+func (b *block) wrapped(text string, indent int) {
+	first := wrap(text, b.w)
+	b.lines = append(b.lines, first[0])
+	if len(first) == 1 {
+		return
+	}
+	// The rest again, narrower, so the indent fits.
+	for _, r := range wrap(strings.Join(first[1:], " "), max(b.w-indent, 10)) {
+		b.lines = append(b.lines, clip(spaces(indent)+r, b.w))
+	}
+}
+
+func (b *block) section(title string) {
+	b.lines = append(b.lines, "")
+	g := b.s.Glyphs.Rule
+	head := g + g + " " + title + " "
+	b.lines = append(b.lines, b.s.Section.Render(head+strings.Repeat(g, max(b.w-ansiWidth(head), 0))))
+}
+
+func (b *block) booking(bk store.Booking, loc *time.Location) {
+	kind := inert.String(bk.Kind)
+	if r, size := utf8.DecodeRuneInString(kind); size > 0 {
+		kind = string(unicode.ToUpper(r)) + kind[size:]
+	}
+	b.wrapped("  "+pad(dayTime(bk.StartsAt, loc), 23)+pad(kind, 12)+pad(words(bk.Status), 10)+inert.String(bk.Title), 4)
+}
+
+func padLeft(s string, w int) string {
+	if n := w - ansiWidth(s); n > 0 {
+		return spaces(n) + s
+	}
+	return s
+}

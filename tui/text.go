@@ -1,0 +1,185 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"frontdesk/claim"
+	"frontdesk/store"
+	"frontdesk/tui/inert"
+)
+
+// cell fits customer text into exactly w columns: made inert, cut at a
+// grapheme boundary with an ellipsis, padded with spaces. Widths are terminal
+// cells, so wide (CJK) and combining characters line up.
+func cell(s string, w int, ellipsis string) string {
+	if w <= 0 {
+		return ""
+	}
+	s = inert.String(s)
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		s = ansi.Truncate(s, w, ellipsis)
+		sw = ansi.StringWidth(s)
+	}
+	if sw < w {
+		s += spaces(w - sw)
+	}
+	return s
+}
+
+func ansiWidth(s string) int { return ansi.StringWidth(s) }
+
+// pad fills already safe (possibly styled) text to w columns, or cuts it.
+func pad(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "")
+	}
+	return s + spaces(w-sw)
+}
+
+// clip cuts already safe (possibly styled) text to at most w columns.
+func clip(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, max(w, 0), "")
+}
+
+const blanks = "                                                                                                                                "
+
+func spaces(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if n <= len(blanks) {
+		return blanks[:n]
+	}
+	return strings.Repeat(" ", n)
+}
+
+func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// fit keeps a drawing within w columns and h lines, for screens whose parts
+// do not size themselves to tiny terminals.
+func fit(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:max(h, 0)]
+	}
+	for i, l := range lines {
+		lines[i] = clip(l, w)
+	}
+	return joinLines(lines)
+}
+
+// wrap breaks text into lines of at most w columns, at spaces where it can.
+func wrap(s string, w int) []string {
+	if w < 1 {
+		w = 1
+	}
+	return strings.Split(ansi.Wrap(s, w, ""), "\n")
+}
+
+// Dates the way a front desk says them, in the organization's time zone.
+func day(t time.Time, loc *time.Location) string { return t.In(loc).Format("Mon 2 Jan 2006") }
+
+func dayShort(t time.Time, loc *time.Location) string { return t.In(loc).Format("Mon 2 Jan") }
+
+func dayTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon 2 Jan 2006 15:04")
+}
+
+// words turns a stored code ("no_show", "past_due") into words.
+func words(code string) string { return strings.ReplaceAll(inert.String(code), "_", " ") }
+
+func money(cents int64, currency string) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d.%02d %s", sign, cents/100, cents%100, inert.String(currency))
+}
+
+// tone is how a note on the footer or a screen is coloured. The words carry
+// the meaning; colour only helps.
+type tone int
+
+const (
+	toneInfo tone = iota
+	toneSuccess
+	toneWarning
+	toneError
+)
+
+// note is a sentence for the person at the keyboard.
+type note struct {
+	text string
+	tone tone
+}
+
+func (s *Styles) note(n note) string {
+	switch n.tone {
+	case toneSuccess:
+		return s.Success.Render(n.text)
+	case toneWarning:
+		return s.Warning.Render(n.text)
+	case toneError:
+		return s.Error.Render(n.text)
+	}
+	return s.Info.Render(n.text)
+}
+
+// say words an error for the screen. Messages of the store and the invite
+// rules quote customer data (a name, an address), so they are made inert
+// like everything else from the database.
+func say(err error) string {
+	var r *claim.Refusal
+	switch {
+	case errors.As(err, &r):
+		return inert.String(r.Message)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "The database did not answer in time; try again."
+	case errors.Is(err, context.Canceled):
+		return "Cancelled."
+	}
+	return inert.String(store.ErrorMessage(err))
+}
+
+// where the person pressed i or e, which decides what the hint asks them to
+// do next.
+type where int
+
+const (
+	onRoster where = iota
+	onProfile
+)
+
+// refusalText is why an invite cannot go out and what to do about it, in
+// the words of the key map: "No valid email — press e".
+func refusalText(r *claim.Refusal, at where, g Glyphs) string {
+	msg := strings.TrimSuffix(inert.String(r.Message), ".")
+	var hint string
+	switch r.Reason {
+	case claim.ReasonForbidden:
+		msg = "Your role cannot manage customers"
+		hint = "ask an owner or admin"
+	case claim.ReasonNoEmail, claim.ReasonInvalidEmail:
+		hint = "press e to fix the email"
+		if at == onRoster {
+			hint = "open the profile (enter) and press e to fix the email"
+		}
+	default:
+		hint = r.Hint()
+	}
+	if hint == "" {
+		return msg + "."
+	}
+	return msg + g.Dash + hint + "."
+}
