@@ -327,11 +327,9 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 			return r.setQuery("")
 		}
 	case key.Matches(msg, k.NextFilter):
-		r.filter = (r.filter + 1) % (len(store.Statuses) + 1)
-		return r.refilter()
+		return r.cycleFilter(+1)
 	case key.Matches(msg, k.PrevFilter):
-		r.filter = (r.filter + len(store.Statuses)) % (len(store.Statuses) + 1)
-		return r.refilter()
+		return r.cycleFilter(-1)
 	case key.Matches(msg, k.Up):
 		return r.move(-1, false)
 	case key.Matches(msg, k.Down):
@@ -396,11 +394,9 @@ func (r *rosterScreen) updateSearch(msg tea.KeyMsg) tea.Cmd {
 		r.search.SetValue("")
 		return r.setQuery("")
 	case key.Matches(msg, k.NextFilter):
-		r.filter = (r.filter + 1) % (len(store.Statuses) + 1)
-		return r.refilter()
+		return r.cycleFilter(+1)
 	case key.Matches(msg, k.PrevFilter):
-		r.filter = (r.filter + len(store.Statuses)) % (len(store.Statuses) + 1)
-		return r.refilter()
+		return r.cycleFilter(-1)
 	case key.Matches(msg, arrowUp):
 		return r.move(-1, false)
 	case key.Matches(msg, arrowDown):
@@ -421,6 +417,14 @@ func (r *rosterScreen) updateSearch(msg tea.KeyMsg) tea.Cmd {
 func (r *rosterScreen) setQuery(q string) tea.Cmd {
 	r.query = q
 	return r.reset()
+}
+
+// cycleFilter moves to the next (+1) or previous (-1) status filter, "All"
+// included, wrapping around.
+func (r *rosterScreen) cycleFilter(delta int) tea.Cmd {
+	n := len(store.Statuses) + 1
+	r.filter = ((r.filter+delta)%n + n) % n
+	return r.refilter()
 }
 
 func (r *rosterScreen) refilter() tea.Cmd {
