@@ -170,8 +170,6 @@ func demoTx(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) erro
 		tx.Rollback()
 		return err
 	}
-	t0 := time.Now()
-	defer func() { demoTimes["commit"] += time.Since(t0) }()
 	return wrapBusy(tx.Commit())
 }
 
@@ -470,11 +468,9 @@ func (w *demoWriter) batch(ctx context.Context, tx *sql.Tx, g *demoGen, done, n 
 	if w.ftsTrigger == "" {
 		return nil
 	}
-	t0 := time.Now()
 	if _, err := tx.ExecContext(ctx, demoFTSInsert, firstCustomer, firstCustomer+int64(n)-1); err != nil {
 		return err
 	}
-	demoTimes["fts"] += time.Since(t0)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', ?)`, w.ftsAutomerge); err != nil {
 		return err
 	}
@@ -490,11 +486,9 @@ func (w *demoWriter) write(ctx context.Context, c *demoChunk, all bool) error {
 		if c != nil {
 			w.pending[i] = append(w.pending[i], c.args[i]...)
 		}
-		t0 := time.Now()
 		if err := w.flush(ctx, i, all); err != nil {
 			return err
 		}
-		demoTimes[demoTables[i].table] += time.Since(t0)
 	}
 	return nil
 }
@@ -548,8 +542,6 @@ func (w *demoWriter) stmt(ctx context.Context, table, rows int) (*sql.Stmt, erro
 	w.stmts[table][rows] = s
 	return s, nil
 }
-
-var demoTimes = map[string]time.Duration{}
 
 // Customer statuses as drawn, before they become state columns.
 const (

@@ -500,11 +500,6 @@ func BenchmarkGenerateDemo(b *testing.B) {
 				os.Remove(db.Path())
 				b.StartTimer()
 			}
-			if os.Getenv("DEMO_TIMES") != "" {
-				for k, v := range demoTimes {
-					b.Logf("%8.2fs %.60s", v.Seconds(), k)
-				}
-			}
 			b.ReportMetric(float64(s.n*b.N)/b.Elapsed().Seconds(), "customers/s")
 			b.ReportMetric(float64(size)/(1<<20), "MiB")
 		})
