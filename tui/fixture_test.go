@@ -364,3 +364,17 @@ func finalView(t *testing.T, s *session) string {
 	s.drain()
 	return m.View()
 }
+
+// live is how many customers the roster shows (the demo archives a few).
+func (f *fixture) live(t *testing.T) int {
+	t.Helper()
+	counts, err := f.db.RosterCounts(context.Background(), f.db.Read(), f.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
