@@ -50,10 +50,10 @@ func (db *DB) ArchiveCustomer(ctx context.Context, q Queryer, orgID, customerID 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Errorf(ENOTFOUND, "customer %d not found", customerID)
 	}
-	_, err = db.exec(ctx, q, `UPDATE invites SET revoked_at = ?, revoke_reason = ? WHERE customer_id = ? AND used_at IS NULL AND revoked_at IS NULL`,
-		db.Now().Unix(), RevokeArchived, customerID)
-	if err != nil {
-		return err
+	for _, p := range []Purpose{PurposeClaim, PurposeReset} {
+		if _, err := db.RevokeInvites(ctx, q, customerID, p, RevokeArchived); err != nil {
+			return err
+		}
 	}
 	return db.refreshState(ctx, q, `id = ?`, customerID)
 }

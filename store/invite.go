@@ -97,12 +97,6 @@ func (db *DB) CreateInvite(ctx context.Context, q Queryer, inv *Invite) error {
 	return err
 }
 
-// SetInviteOutbox links an invite to the message that carries it.
-func (db *DB) SetInviteOutbox(ctx context.Context, q Queryer, inviteID, outboxID int64) error {
-	_, err := db.exec(ctx, q, `UPDATE invites SET outbox_id = ? WHERE id = ?`, outboxID, inviteID)
-	return err
-}
-
 // RevokeInvites revokes the customer's unused, unrevoked invites of a purpose
 // and returns how many there were.
 func (db *DB) RevokeInvites(ctx context.Context, q Queryer, customerID int64, purpose Purpose, reason string) (int, error) {
