@@ -84,6 +84,7 @@ the command line wins over the environment.`,
 		newInviteCmd(app),
 		newOutboxCmd(app),
 		newTUICmd(app),
+		newServeCmd(app),
 	)
 	for _, c := range root.Commands() {
 		setArgsUsage(c)

@@ -1,0 +1,152 @@
+package claim
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"frontdesk/store"
+)
+
+// Account is what the customer's account page shows: their profile, their
+// organization and the custom fields it declares (so an empty one still gets
+// an input).
+type Account struct {
+	Org        *store.Org
+	Profile    *store.Profile
+	FieldNames []string
+}
+
+// Account reads the signed-in customer's account. The ids come from the
+// session row, never from the request.
+func (s *Service) Account(ctx context.Context, sess *CustomerSession) (*Account, error) {
+	q := s.DB.Read()
+	org, err := s.DB.Org(ctx, q, sess.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.DB.Profile(ctx, q, sess.OrgID, sess.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	names, err := s.DB.CustomFieldNames(ctx, q, sess.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	return &Account{Org: org, Profile: p, FieldNames: names}, nil
+}
+
+// Limits on what a customer may type into their profile: generous for real
+// names and numbers, small enough that a page of them stays a page.
+const (
+	MaxNameLen  = 100
+	MaxPhoneLen = 40
+	MaxFieldLen = 500
+)
+
+// FieldError is a refusal of one form field, worded for the customer; Field
+// is the form field's name so the page can put it next to the input.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// FieldErrors is every refusal of one form.
+type FieldErrors []FieldError
+
+func (e FieldErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, f := range e {
+		msgs[i] = f.Message
+	}
+	return strings.Join(msgs, " ")
+}
+
+// CheckText refuses text a customer-facing field must not hold: invalid
+// UTF-8, control characters (staff read these fields in a terminal),
+// invisible format characters and more than max characters.
+func CheckText(label, s string, max int) string {
+	switch {
+	case !utf8.ValidString(s):
+		return label + " contains characters that are not valid text."
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return label + " contains a control character."
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) >= 0:
+		return label + " contains an invisible character."
+	case utf8.RuneCountInString(s) > max:
+		return fmt.Sprintf("%s is too long: use at most %d characters.", label, max)
+	}
+	return ""
+}
+
+// UpdateProfile saves the signed-in customer's own changes (name, phone and
+// the values of declared custom fields) with an audit row, in one
+// transaction. Form mistakes come back as FieldErrors keyed by the form
+// names first_name, last_name, phone and field.<index>.
+func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u store.ProfileUpdate, fieldKeys []string) error {
+	var errs FieldErrors
+	check := func(field, label, v string, max int) {
+		if msg := CheckText(label, v, max); msg != "" {
+			errs = append(errs, FieldError{field, msg})
+		}
+	}
+	check("first_name", "First name", u.FirstName, MaxNameLen)
+	check("last_name", "Last name", u.LastName, MaxNameLen)
+	check("phone", "Phone", u.Phone, MaxPhoneLen)
+	if p := strings.TrimSpace(u.Phone); p != "" && utf8.ValidString(p) && strings.IndexFunc(p, unicode.IsDigit) < 0 {
+		errs = append(errs, FieldError{"phone", "Phone has no digits; enter a number or leave it empty."})
+	}
+	for i, f := range u.Fields {
+		key := ""
+		if i < len(fieldKeys) {
+			key = fieldKeys[i]
+		}
+		check(key, f.Name, f.Value, MaxFieldLen)
+	}
+	if len(errs) == 0 && strings.TrimSpace(u.FirstName) == "" && strings.TrimSpace(u.LastName) == "" {
+		errs = append(errs, FieldError{"first_name", "Enter a first or last name."})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	for i := range u.Fields {
+		u.Fields[i].Value = strings.TrimSpace(u.Fields[i].Value)
+	}
+	return s.DB.Tx(ctx, func(tx store.Queryer) error {
+		c, err := s.DB.Customer(ctx, tx, sess.OrgID, sess.CustomerID)
+		if err != nil {
+			return err
+		}
+		if err := s.DB.UpdateCustomerProfile(ctx, tx, sess.OrgID, sess.CustomerID, u); err != nil {
+			return err
+		}
+		actor := store.Actor{Kind: "customer", ID: c.ID, Name: c.Name()}
+		return s.DB.Audit(ctx, tx, sess.OrgID, actor, "account.profile", c.ID, profileChanges(c, u))
+	})
+}
+
+// profileChanges words what changed for the audit log.
+func profileChanges(c *store.Customer, u store.ProfileUpdate) string {
+	var parts []string
+	if name := strings.TrimSpace(strings.TrimSpace(u.FirstName) + " " + strings.TrimSpace(u.LastName)); name != c.Name() {
+		parts = append(parts, fmt.Sprintf("name %q → %q", c.Name(), name))
+	}
+	if p := strings.TrimSpace(u.Phone); p != c.Phone {
+		parts = append(parts, fmt.Sprintf("phone %q → %q", c.Phone, p))
+	}
+	old := map[string]string{}
+	for _, f := range c.Fields {
+		old[f.Name] = f.Value
+	}
+	for _, f := range u.Fields {
+		if old[f.Name] != f.Value {
+			parts = append(parts, fmt.Sprintf("%s %q → %q", f.Name, old[f.Name], f.Value))
+		}
+	}
+	if len(parts) == 0 {
+		return "profile saved without changes"
+	}
+	return "profile changed on the web: " + strings.Join(parts, "; ")
+}

@@ -1,0 +1,173 @@
+package claim
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"frontdesk/mailer"
+	"frontdesk/store"
+)
+
+// Password-reset links are short-lived and rationed. They are sent only on
+// the customer's own request, so an attacker who can type an email address
+// must neither learn whether it has an account (RequestReset answers the same
+// either way) nor use frontdesk to flood a mailbox (the limits below, kept in
+// the database so they hold across restarts and across the two processes
+// that may share one file).
+const (
+	// ResetTTL is how long a reset link works: long enough to switch to the
+	// mail app, short enough that an old email in a mailbox is harmless.
+	ResetTTL = time.Hour
+	// ResetWindow is the period the two limits count over.
+	ResetWindow = time.Hour
+	// ResetsPerAccount is how many reset emails one account gets per window.
+	ResetsPerAccount = 3
+	// ResetsPerMailbox is how many reset emails one address gets per window,
+	// whatever the organizations (an address may have an account in several).
+	ResetsPerMailbox = 5
+	// maxAccountsPerEmail bounds the work one request (reset or sign-in
+	// without an organization) can cause.
+	maxAccountsPerEmail = 5
+)
+
+// ResetRequest is a "forgot password" form.
+type ResetRequest struct {
+	// OrgSlug names the organization when the page knew it (the sign-in
+	// page carries it from the claim and reset pages). "" means every
+	// organization where the email has a claimed account.
+	OrgSlug string
+	Email   string
+	// Addr is the client's address, recorded in the audit detail.
+	Addr string
+}
+
+// ResetResult says what RequestReset did. Callers showing a page to the
+// requester must not let it change the answer (that would tell whether the
+// address has an account); it is for logs, tests and waking the outbox.
+type ResetResult struct {
+	OutboxIDs []int64 // reset emails queued
+	Throttled int     // accounts skipped because a limit was reached
+}
+
+// RequestReset sends a password-reset link to each claimed account with the
+// email (in OrgSlug's organization when given): one transaction per request
+// in which earlier unused reset links are revoked, the new invite (purpose
+// reset, ResetTTL), its email in the outbox and the audit row are written,
+// as Invite does for claims. Unknown addresses, unknown organizations,
+// unclaimed and archived accounts get nothing and no error. The only errors
+// are an email that is not an address at all (EINVALID, worded for the form)
+// and internal ones.
+func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetResult, error) {
+	email := store.NormalizeEmail(req.Email)
+	if email == "" {
+		return nil, store.Errorf(store.EINVALID, "Enter the email address your account uses.")
+	}
+	if err := store.ValidateEmail(email); err != nil {
+		return nil, store.Errorf(store.EINVALID, "Enter a valid email address (%s).", store.ErrorMessage(err))
+	}
+	res := &ResetResult{}
+	orgID, ok, err := s.orgFromSlug(ctx, s.DB.Read(), req.OrgSlug)
+	if err != nil || !ok {
+		return res, err
+	}
+	// A read first, so an unknown address costs no write lock.
+	cands, err := s.DB.SignInCandidates(ctx, s.DB.Read(), orgID, email, maxAccountsPerEmail)
+	if err != nil || len(cands) == 0 {
+		return res, err
+	}
+	err = s.DB.Tx(ctx, func(tx store.Queryer) error {
+		res = &ResetResult{}
+		cands, err := s.DB.SignInCandidates(ctx, tx, orgID, email, maxAccountsPerEmail)
+		if err != nil {
+			return err
+		}
+		since := s.DB.Now().Add(-ResetWindow)
+		for _, c := range cands {
+			org, err := s.DB.Org(ctx, tx, c.OrgID)
+			if err != nil {
+				return err
+			}
+			actor := store.Actor{Kind: "customer", ID: c.ID, Name: c.Name()}
+			perMailbox, err := s.DB.RecentResets(ctx, tx, 0, c.Email, since)
+			if err != nil {
+				return err
+			}
+			perAccount, err := s.DB.RecentResets(ctx, tx, c.ID, "", since)
+			if err != nil {
+				return err
+			}
+			if perMailbox >= ResetsPerMailbox || perAccount >= ResetsPerAccount {
+				res.Throttled++
+				detail := fmt.Sprintf("reset link not sent: %d sent to this account and %d to %s in the last hour (from %s)", perAccount, perMailbox, c.Email, req.Addr)
+				if err := s.DB.Audit(ctx, tx, org.ID, actor, "account.reset_throttled", c.ID, detail); err != nil {
+					return err
+				}
+				continue
+			}
+			id, err := s.issueReset(ctx, tx, org, c, req.Addr)
+			if err != nil {
+				return err
+			}
+			res.OutboxIDs = append(res.OutboxIDs, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// issueReset writes one reset link, its email and its audit row inside tx.
+func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.Org, c *store.Customer, addr string) (int64, error) {
+	revoked, err := s.DB.RevokeInvites(ctx, tx, c.ID, store.PurposeReset, store.RevokeSuperseded)
+	if err != nil {
+		return 0, err
+	}
+	token, hash := newToken()
+	inv := &store.Invite{
+		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeReset, TokenHash: hash, Email: c.Email,
+		CreatedAt: s.DB.Now().Truncate(time.Second),
+	}
+	inv.ExpiresAt = inv.CreatedAt.Add(ResetTTL)
+	subject, text, html, err := mailer.ComposeReset(mailer.ResetData{
+		OrgName: org.Name, CustomerName: c.FirstName, Link: s.ResetURL(token), Expires: inv.ExpiresAt, Location: org.Location(),
+	})
+	if err != nil {
+		return 0, err
+	}
+	msg := &store.OutboxMessage{OrgID: org.ID, Kind: "reset", To: c.Email, FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
+	if err := s.DB.EnqueueMessage(ctx, tx, msg); err != nil {
+		return 0, err
+	}
+	inv.OutboxID = msg.ID
+	if err := s.DB.CreateInvite(ctx, tx, inv); err != nil {
+		return 0, err
+	}
+	detail := fmt.Sprintf("reset link sent to %s, expires %s (requested from %s)", c.Email, inv.ExpiresAt.UTC().Format(time.RFC3339), addr)
+	if revoked > 0 {
+		detail += fmt.Sprintf("; %d earlier reset link(s) revoked", revoked)
+	}
+	actor := store.Actor{Kind: "customer", ID: c.ID, Name: c.Name()}
+	if err := s.DB.Audit(ctx, tx, org.ID, actor, "account.reset_request", c.ID, detail); err != nil {
+		return 0, err
+	}
+	return msg.ID, nil
+}
+
+// orgFromSlug resolves an optional organization slug: (0, true) for none,
+// (id, true) for a known one, (0, false) for an unknown one, which callers
+// treat like an unknown email.
+func (s *Service) orgFromSlug(ctx context.Context, q store.Queryer, slug string) (int64, bool, error) {
+	if slug == "" {
+		return 0, true, nil
+	}
+	org, err := s.DB.OrgBySlug(ctx, q, slug)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, err
+	}
+	return org.ID, true, nil
+}

@@ -1,0 +1,267 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestClaimValid(t *testing.T) {
+	f := newFixture(t)
+	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
+	token := f.invite(jane)
+	b := f.browser()
+
+	p := b.get("/claim/" + token)
+	wantStatus(t, p, http.StatusSeeOther)
+	if p.location() != "/claim" {
+		t.Fatalf("redirect to %q, want /claim (the token must leave the address bar)", p.location())
+	}
+	c := b.cookie(claimCookie)
+	if c == nil || c.Value != token {
+		t.Fatalf("token cookie = %+v", c)
+	}
+	set := p.header.Get("Set-Cookie")
+	for _, attr := range []string{"HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age="} {
+		if !strings.Contains(set, attr) {
+			t.Errorf("token cookie lacks %s: %s", attr, set)
+		}
+	}
+
+	p = b.get("/claim")
+	wantStatus(t, p, http.StatusOK)
+	mustContain(t, p, "Harbor Yoga", "jane@example.com", `autocomplete="username"`, `autocomplete="new-password"`,
+		`<label for="password">`, `<label for="confirm">`, `aria-describedby="password-hint"`)
+	if strings.Contains(p.body, token) {
+		t.Error("the form page shows the token")
+	}
+	if p.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control %q on the claim page", p.header.Get("Cache-Control"))
+	}
+
+	p = b.post("/claim", url.Values{"username": {"jane@example.com"}, "password": {goodPassword}, "confirm": {goodPassword}})
+	wantStatus(t, p, http.StatusOK)
+	mustContain(t, p, "Your account is ready", "Harbor Yoga", `href="/login?org=harbor-yoga"`)
+	if c := b.cookie(claimCookie); c != nil {
+		t.Errorf("token cookie kept after the claim: %+v", c)
+	}
+	got, _ := f.db.Customer(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	if got.ClaimedAt.IsZero() {
+		t.Fatal("customer not claimed")
+	}
+	// The same link again: already used.
+	p = b.follow(b.get("/claim/" + token))
+	wantStatus(t, p, http.StatusGone)
+	mustContain(t, p, "already set up", "Sign in", "Reset your password")
+}
+
+func TestClaimStates(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	b := f.browser()
+	open := func(token string) *page {
+		t.Helper()
+		return b.follow(b.get("/claim/" + token))
+	}
+
+	expired := f.customer(f.org, "Ed", "Expired", "ed@example.com")
+	expiredTok := f.invite(expired)
+
+	superseded := f.customer(f.org, "Sue", "Superseded", "sue@example.com")
+	oldTok := f.invite(superseded)
+	newTok := f.invite(superseded)
+
+	moved := f.customer(f.org, "Mo", "Moved", "mo@example.com")
+	movedTok := f.invite(moved)
+	if _, err := f.svc.ChangeEmail(ctx, f.owner, moved.ID, "mo@new.example"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Superseded: says a newer invite exists and to use the latest email.
+	p := open(oldTok)
+	wantStatus(t, p, http.StatusGone)
+	mustContain(t, p, "A newer invite was sent", "most recent email from Harbor Yoga")
+	// The newer link still works.
+	wantStatus(t, open(newTok), http.StatusOK)
+
+	p = open(movedTok)
+	wantStatus(t, p, http.StatusGone)
+	mustContain(t, p, "old email address", "Ask Harbor Yoga to send a new invite")
+
+	// Unknown: well-formed but never issued, and malformed.
+	p = open(strings.Repeat("A", 43))
+	wantStatus(t, p, http.StatusNotFound)
+	mustContain(t, p, "We don&#39;t recognise this link", "copy the whole link")
+	p = b.get("/claim/not-a-token")
+	wantStatus(t, p, http.StatusNotFound)
+	mustContain(t, p, "We don&#39;t recognise this link")
+
+	// Expired: names the organization to ask, with its contact.
+	f.advance(8 * 24 * time.Hour)
+	p = open(expiredTok)
+	wantStatus(t, p, http.StatusGone)
+	mustContain(t, p, "This invite link has expired", "Ask Harbor Yoga to send you a new invite", "mailto:hello@harbor-yoga.example")
+
+	// No token cookie at all.
+	p = f.browser().get("/claim")
+	wantStatus(t, p, http.StatusBadRequest)
+	mustContain(t, p, "Open the link from your invite email")
+	p = f.browser().post("/claim", url.Values{"password": {goodPassword}, "confirm": {goodPassword}})
+	wantStatus(t, p, http.StatusBadRequest)
+
+	// A state page never carries the token, and is not cached.
+	if strings.Contains(p.body, oldTok) || p.header.Get("Cache-Control") != "no-store" {
+		t.Error("state page leaks the token or is cacheable")
+	}
+}
+
+func TestClaimFormErrors(t *testing.T) {
+	f := newFixture(t)
+	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
+	b := f.browser()
+	b.get("/claim/" + f.invite(jane))
+
+	cases := []struct {
+		name, pw, confirm, field, want string
+	}{
+		{"wrong confirmation", goodPassword, goodPassword + "x", "confirm", "The two passwords don&#39;t match"},
+		{"common password", "password123456789", "password123456789", "password", "commonly used passwords"},
+		{"too short", "plum kettle", "plum kettle", "password", "Use at least 15 characters (you typed 11)"},
+		{"built from context", "Harbor Yoga Jane Doe", "Harbor Yoga Jane Doe", "password", "too close to your name"},
+		{"empty", "", "", "password", "Enter a new password"},
+		{"not text", "plum kettle orbit \xff\xfe sandal", "plum kettle orbit \xff\xfe sandal", "password", "not valid text"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := b.post("/claim", url.Values{"password": {c.pw}, "confirm": {c.confirm}})
+			wantStatus(t, p, http.StatusUnprocessableEntity)
+			mustContain(t, p, c.want,
+				`id="`+c.field+`-error" role="alert"`,
+				`aria-invalid="true"`,
+				`aria-describedby="`+map[string]string{"password": "password-hint password-error", "confirm": "confirm-error"}[c.field]+`"`)
+			if strings.Contains(p.body, `value="`+c.pw) && c.pw != "" {
+				t.Error("the page echoes the password")
+			}
+		})
+	}
+	got, _ := f.db.Customer(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	if !got.ClaimedAt.IsZero() {
+		t.Fatal("claimed despite the errors")
+	}
+	// The link still works after all those refusals.
+	p := b.post("/claim", url.Values{"password": {goodPassword}, "confirm": {goodPassword}})
+	wantStatus(t, p, http.StatusOK)
+}
+
+// Fifty browsers submit the same link at once: one account, one success.
+func TestClaimConcurrent(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Limits.Token = Limit{Burst: -1} })
+	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
+	token := f.invite(jane)
+	const n = 50
+	var wg sync.WaitGroup
+	statuses := make(chan int, n)
+	for i := 0; i < n; i++ {
+		b := f.browser()
+		u, _ := url.Parse(f.srv.URL)
+		b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "__Host-" + claimCookie, Value: token, Path: "/", Secure: true}})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", f.srv.URL+"/claim", strings.NewReader(url.Values{"password": {goodPassword}, "confirm": {goodPassword}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusOK] != 1 || count[http.StatusGone] != n-1 {
+		t.Fatalf("statuses %v, want one 200 and %d 410", count, n-1)
+	}
+	log, err := f.db.AuditLog(t.Context(), f.db.Read(), f.org.ID, jane.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := 0
+	for _, e := range log {
+		if e.Action == "account.claim" {
+			claims++
+		}
+	}
+	if claims != 1 {
+		t.Fatalf("%d claim audit rows, want 1", claims)
+	}
+}
+
+func TestCrossSitePost(t *testing.T) {
+	f := newFixture(t)
+	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
+	b := f.browser()
+	b.get("/claim/" + f.invite(jane))
+	for _, path := range []string{"/claim", "/login", "/logout", "/account", "/forgot", "/reset"} {
+		for _, hdr := range []map[string]string{
+			{"Sec-Fetch-Site": "cross-site"},
+			{"Origin": "https://evil.example"}, // older browsers: no Sec-Fetch-Site
+		} {
+			req, _ := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(url.Values{"password": {goodPassword}, "confirm": {goodPassword}, "email": {"jane@example.com"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range hdr {
+				req.Header.Set(k, v)
+			}
+			p := b.do(req)
+			if p.status != http.StatusForbidden {
+				t.Fatalf("POST %s with %v: status %d, want 403", path, hdr, p.status)
+			}
+			mustContain(t, p, "This form came from another website", "reload the page")
+			if p.header.Get("Content-Security-Policy") == "" {
+				t.Error("403 page without security headers")
+			}
+		}
+	}
+	got, _ := f.db.Customer(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	if !got.ClaimedAt.IsZero() {
+		t.Fatal("a cross-site POST claimed the account")
+	}
+}
+
+func TestOversizeBody(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser()
+	big := url.Values{"password": {strings.Repeat("a", maxFormBytes+1)}}
+	for _, path := range []string{"/claim", "/login", "/forgot", "/reset", "/account", "/logout"} {
+		p := b.post(path, big)
+		wantStatus(t, p, http.StatusRequestEntityTooLarge)
+		mustContain(t, p, "That form was too large")
+	}
+}
+
+func TestTokenRateLimit(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Limits.Token = Limit{Burst: 3, Every: time.Minute} })
+	b := f.browser()
+	for i := 0; i < 3; i++ {
+		wantStatus(t, b.get("/claim/"+strings.Repeat("A", 43)), http.StatusSeeOther)
+	}
+	p := b.get("/claim/" + strings.Repeat("A", 43))
+	wantStatus(t, p, http.StatusTooManyRequests)
+	mustContain(t, p, "Too many attempts", "Wait a few minutes")
+	if p.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	// The form pages and the POST count too: a token can't be guessed through the cookie.
+	wantStatus(t, b.get("/claim"), http.StatusTooManyRequests)
+	f.advance(time.Minute)
+	wantStatus(t, b.get("/claim/"+strings.Repeat("A", 43)), http.StatusSeeOther)
+}

@@ -1,0 +1,171 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+
+	"frontdesk/claim"
+	"frontdesk/store"
+)
+
+// flow is one of the two emailed-link flows. Claim and reset work the same
+// way (DESIGN §3: one token mechanism, two purposes): the link's GET only
+// checks the token and moves it into a cookie, the form page reads it from
+// there, and only the form's POST uses it.
+type flow struct {
+	purpose store.Purpose
+	cookie  string
+	path    string // the form page: /claim or /reset
+
+	// The words that differ.
+	heading, button string
+	intro           func(l *claim.Link) string
+	state           func(l *claim.Link) (int, *message) // a link that cannot be used
+	done            func(org *store.Org) *message       // after the password is set
+	noLink          *message                            // the form page without a token cookie
+}
+
+// openLink is GET /claim/{token} and GET /reset/{token}. It never uses the
+// token (mail scanners and link previews open links); it moves it into a
+// short-lived HttpOnly cookie and redirects, so the token leaves the address
+// bar, the history and any Referer before the customer types anything.
+func (h *handler) openLink(w http.ResponseWriter, r *http.Request, f *flow) {
+	if h.limited(w, r, h.tokens, "link") {
+		return
+	}
+	token := r.PathValue("token")
+	if _, ok := claim.TokenHash(token); !ok {
+		status, m := f.state(&claim.Link{State: claim.LinkUnknown})
+		h.say(w, r, status, "", "", m)
+		return
+	}
+	l, err := h.svc.Peek(r.Context(), f.purpose, token)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	ttl := tokenCookieTTL
+	if l.State == claim.LinkValid {
+		// No point keeping it past the link's own expiry.
+		ttl = min(ttl, max(l.Invite.ExpiresAt.Sub(h.svc.DB.Now()), 1))
+	}
+	h.setCookie(w, f.cookie, token, ttl)
+	http.Redirect(w, r, f.path, http.StatusSeeOther)
+}
+
+// currentLink reads the flow's token cookie and looks it up, answering
+// itself (and returning nil) when there is nothing to show a form for.
+func (h *handler) currentLink(w http.ResponseWriter, r *http.Request, f *flow) (*claim.Link, string) {
+	if h.limited(w, r, h.tokens, "link") {
+		return nil, ""
+	}
+	token := h.cookie(r, f.cookie)
+	if token == "" {
+		h.say(w, r, http.StatusBadRequest, "", "", f.noLink)
+		return nil, ""
+	}
+	l, err := h.svc.Peek(r.Context(), f.purpose, token)
+	if err != nil {
+		h.internal(w, r, err)
+		return nil, ""
+	}
+	if l.State != claim.LinkValid {
+		h.clearCookie(w, f.cookie)
+		h.linkState(w, r, f, l)
+		return nil, ""
+	}
+	return l, token
+}
+
+func (h *handler) linkState(w http.ResponseWriter, r *http.Request, f *flow, l *claim.Link) {
+	status, m := f.state(l)
+	org, slug := "", ""
+	if l.Org != nil {
+		org, slug = l.Org.Name, l.Org.Slug
+	}
+	h.say(w, r, status, org, slug, m)
+}
+
+// passwordForm is GET /claim and GET /reset.
+func (h *handler) passwordForm(w http.ResponseWriter, r *http.Request, f *flow) {
+	l, _ := h.currentLink(w, r, f)
+	if l == nil {
+		return
+	}
+	h.renderPassword(w, r, http.StatusOK, f, l, "", "", "")
+}
+
+func (h *handler) renderPassword(w http.ResponseWriter, r *http.Request, status int, f *flow, l *claim.Link, pwErr, confirmErr, formErr string) {
+	min := l.MinPassword()
+	fields := focusFirstError([]field{
+		{ID: "password", Name: "password", Label: "New password", Type: "password", Autocomplete: "new-password",
+			Hint:  "At least " + itoa(min) + " characters. Length is what matters: a few unrelated words with spaces between them work well. Pasting from a password manager is fine.",
+			Error: pwErr, Required: true, Spellcheck: true},
+		{ID: "confirm", Name: "confirm", Label: "Type the password again", Type: "password", Autocomplete: "new-password",
+			Error: confirmErr, Required: true, Spellcheck: true},
+	})
+	h.render(w, r, status, "password", &view{
+		Title: f.heading, Org: l.Org.Name, OrgSlug: l.Org.Slug, Fields: fields, FormError: formErr,
+		Password: &passwordPage{
+			Heading: f.heading, Intro: f.intro(l), Email: l.Customer.Email, Action: f.path, Button: f.button,
+		},
+	})
+}
+
+// passwordPage is the set-a-password form of both flows.
+type passwordPage struct {
+	Heading, Intro, Email, Action, Button string
+}
+
+// setPassword is POST /claim and POST /reset: the one request that uses the
+// token. claim.Service.Redeem does it in one transaction; of concurrent
+// submissions exactly one wins and the rest see "already used".
+func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, f *flow) {
+	if !h.parseForm(w, r) {
+		return
+	}
+	l, token := h.currentLink(w, r, f)
+	if l == nil {
+		return
+	}
+	pw, confirm := r.PostForm.Get("password"), r.PostForm.Get("confirm")
+	var pwErr, confirmErr string
+	if pw == "" {
+		pwErr = "Enter a new password."
+	} else if err := l.CheckPassword(pw); err != nil {
+		pwErr = err.Error()
+	}
+	if confirm == "" && pw != "" {
+		confirmErr = "Type the password a second time, to be sure it is the one you meant."
+	} else if subtle.ConstantTimeCompare([]byte(pw), []byte(confirm)) != 1 && pw != "" {
+		confirmErr = "The two passwords don't match. Type the same password in both boxes."
+	}
+	if pwErr != "" || confirmErr != "" {
+		h.renderPassword(w, r, http.StatusUnprocessableEntity, f, l, pwErr, confirmErr, "")
+		return
+	}
+	c, err := h.svc.Redeem(r.Context(), f.purpose, token, pw)
+	var pe *claim.PasswordError
+	var le *claim.LinkError
+	switch {
+	case errors.As(err, &pe):
+		h.renderPassword(w, r, http.StatusUnprocessableEntity, f, l, pe.Message, "", "")
+		return
+	case errors.As(err, &le):
+		h.clearCookie(w, f.cookie)
+		h.linkState(w, r, f, &claim.Link{State: le.State, Org: l.Org, Customer: l.Customer})
+		return
+	case err != nil:
+		h.internal(w, r, err)
+		return
+	}
+	h.clearCookie(w, f.cookie)
+	if f.purpose == store.PurposeReset {
+		// Every session of this customer is gone (the password trigger);
+		// this browser's cookie, if it had one, is now only noise.
+		h.clearCookie(w, sessionCookie)
+	}
+	h.log.Info("password set", "purpose", f.purpose, "org", l.Org.ID, "customer", c.ID)
+	h.say(w, r, http.StatusOK, l.Org.Name, l.Org.Slug, f.done(l.Org))
+}

@@ -1,0 +1,308 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"html"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/site.css
+var siteCSS []byte
+
+// cssPath carries a hash of the stylesheet so it can be cached for good:
+// a new build has a new path.
+var cssPath = func() string {
+	sum := sha256.Sum256(siteCSS)
+	return "/static/site." + hex.EncodeToString(sum[:6]) + ".css"
+}()
+
+func serveCSS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(siteCSS)
+}
+
+// pages are the templates, each the layout plus one page's "content".
+var pages = func() map[string]*template.Template {
+	layout, err := fs.ReadFile(templateFS, "templates/layout.html")
+	if err != nil {
+		panic(err)
+	}
+	// The stylesheet's path is fixed per build: baked in rather than
+	// passed, since every template action costs escaper calls at run time.
+	src := strings.ReplaceAll(string(layout), "{{.CSS}}", cssPath)
+	base := template.Must(template.New("").Parse(src))
+	m := map[string]*template.Template{}
+	for _, name := range []string{"message", "password", "login", "forgot", "account"} {
+		m[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+	}
+	return m
+}()
+
+// view is what a page template sees. Common parts first; each page fills
+// its own.
+type view struct {
+	Title     string
+	Org       string // the organization's name, "" when the page does not know it
+	OrgSlug   string
+	SignedIn  bool
+	Notice    string // a confirmation ("Your details were saved.")
+	FormError string // a refusal of the whole form
+	Fields    []field
+
+	Message   *message
+	Password  *passwordPage
+	Account   *accountView
+	ForgotURL string
+	LoginURL  string
+}
+
+// field is one form input with its label, hint and error.
+type field struct {
+	ID, Name, Label, Type, Value, Autocomplete, Hint, Error, InputMode string
+	Required, Autofocus, Spellcheck                                    bool
+	Also                                                               string // another element describing it (the form's error)
+}
+
+// DescribedBy ties the hint and the error to the input for screen readers.
+func (f field) DescribedBy() string {
+	s := ""
+	if f.Hint != "" {
+		s = f.ID + "-hint"
+	}
+	if f.Error != "" {
+		if s != "" {
+			s += " "
+		}
+		s += f.ID + "-error"
+	}
+	if f.Also != "" {
+		if s != "" {
+			s += " "
+		}
+		s += f.Also
+	}
+	return s
+}
+
+// HTML renders the field. This is Go rather than a template on purpose:
+// html/template calls its escapers through reflection for every attribute,
+// and the fields were a third of the claim page's rendering time (see
+// BenchmarkClaimPage). Every value goes through html.EscapeString; ids,
+// names and types are constants of this package.
+func (f field) HTML() template.HTML {
+	var b strings.Builder
+	b.Grow(512)
+	attr := func(name, v string) {
+		b.WriteString(" " + name + `="`)
+		b.WriteString(html.EscapeString(v))
+		b.WriteByte('"')
+	}
+	b.WriteString(`<div class="field`)
+	if f.Error != "" {
+		b.WriteString(" invalid")
+	}
+	b.WriteString(`">` + "\n<label")
+	attr("for", f.ID)
+	b.WriteString(">" + html.EscapeString(f.Label) + "</label>\n")
+	if f.Hint != "" {
+		b.WriteString(`<p class="hint"`)
+		attr("id", f.ID+"-hint")
+		b.WriteString(">" + html.EscapeString(f.Hint) + "</p>\n")
+	}
+	if f.Error != "" {
+		// role=alert: announced when the page with the error arrives.
+		b.WriteString(`<p class="error"`)
+		attr("id", f.ID+"-error")
+		b.WriteString(` role="alert">` + html.EscapeString(f.Error) + "</p>\n")
+	}
+	b.WriteString("<input")
+	attr("id", f.ID)
+	attr("name", f.Name)
+	attr("type", f.Type)
+	if f.Value != "" {
+		attr("value", f.Value)
+	}
+	if f.Autocomplete != "" {
+		attr("autocomplete", f.Autocomplete)
+	}
+	if d := f.DescribedBy(); d != "" {
+		// The hint and the error are read with the input.
+		attr("aria-describedby", d)
+	}
+	if f.Error != "" {
+		b.WriteString(` aria-invalid="true"`)
+	}
+	if f.Required {
+		b.WriteString(" required")
+	}
+	if f.Autofocus {
+		b.WriteString(" autofocus")
+	}
+	if f.InputMode != "" {
+		attr("inputmode", f.InputMode)
+	}
+	if f.Spellcheck {
+		b.WriteString(` spellcheck="false" autocapitalize="none"`)
+	}
+	b.WriteString(">\n</div>\n")
+	return template.HTML(b.String())
+}
+
+// focusFirstError puts autofocus on the first field with an error (no
+// script needed), so keyboard and screen-reader users land on it.
+func focusFirstError(fs []field) []field {
+	for i := range fs {
+		if fs[i].Error != "" {
+			fs[i].Autofocus = true
+			break
+		}
+	}
+	return fs
+}
+
+// message is a page that says something and offers what to do next: the
+// link states, successes and errors.
+type message struct {
+	Heading string
+	Paras   []string
+	Actions []action
+	Tone    string // "", "ok" or "error"
+}
+
+type action struct {
+	Href, Label string
+	Secondary   bool
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render writes a page. It renders into a buffer first, so a template error
+// becomes a clean 500 instead of half a page.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := pages[page].ExecuteTemplate(buf, "layout", v); err != nil {
+		h.log.Error("render", "page", page, "err", err)
+		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// say renders a message page.
+func (h *handler) say(w http.ResponseWriter, r *http.Request, status int, org, slug string, m *message) {
+	h.render(w, r, status, "message", &view{Title: m.Heading, Org: org, OrgSlug: slug, Message: m})
+}
+
+// withOrg adds ?org=slug to a path when the slug is known, so the next page
+// knows which organization the customer came from.
+func withOrg(path, slug string) string {
+	if slug == "" {
+		return path
+	}
+	return path + "?" + url.Values{"org": {slug}}.Encode()
+}
+
+// maxFormBytes bounds a form body. The largest form (the account page with
+// its custom fields) is far below it.
+const maxFormBytes = 64 << 10
+
+// parseForm reads a urlencoded POST body of at most maxFormBytes, answering
+// 413 or 400 itself; false means the caller must stop.
+func (h *handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	err := r.ParseForm()
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		h.say(w, r, http.StatusRequestEntityTooLarge, "", "", &message{
+			Heading: "That form was too large",
+			Paras:   []string{"What you sent was larger than any form on this site needs. Go back, shorten what you typed, and try again."},
+			Tone:    "error",
+		})
+		return false
+	}
+	h.say(w, r, http.StatusBadRequest, "", "", &message{
+		Heading: "We couldn't read that form",
+		Paras:   []string{"Go back and send it again. If it keeps happening, reload the page first."},
+		Tone:    "error",
+	})
+	return false
+}
+
+// Error pages shared by every handler.
+
+// notFound answers every path (and method) no route takes. A method other
+// than GET on a page is answered 405, the status the mux would give.
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.say(w, r, http.StatusMethodNotAllowed, "", "", &message{
+			Heading: "That doesn't work here",
+			Paras:   []string{"This address can't take that kind of request. Go back to the page you came from and use its buttons and links."},
+			Actions: []action{{Href: "/login", Label: "Go to sign in"}},
+			Tone:    "error",
+		})
+		return
+	}
+	h.say(w, r, http.StatusNotFound, "", "", &message{
+		Heading: "Page not found",
+		Paras:   []string{"There is no page at this address. If you followed a link from an email, open it again from the email, or copy the whole link into the address bar."},
+		Actions: []action{{Href: "/login", Label: "Go to sign in"}},
+	})
+}
+
+func (h *handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	h.log.Warn("cross-origin request refused", "client", h.client(r), "path", r.URL.Path,
+		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+	h.say(w, r, http.StatusForbidden, "", "", &message{
+		Heading: "This form came from another website",
+		Paras: []string{
+			"For your safety, we only accept forms sent from this site's own pages, and this one arrived from somewhere else.",
+			"If you were filling in a form here, go back to it, reload the page and send it again.",
+		},
+		Actions: []action{{Href: "/login", Label: "Go to sign in"}},
+		Tone:    "error",
+	})
+}
+
+func (h *handler) tooMany(w http.ResponseWriter, r *http.Request, extra string) {
+	paras := []string{"There have been too many attempts from your connection in a short time. Wait a few minutes, then try again."}
+	if extra != "" {
+		paras = []string{extra}
+	}
+	w.Header().Set("Retry-After", "120")
+	h.say(w, r, http.StatusTooManyRequests, "", "", &message{
+		Heading: "Too many attempts",
+		Paras:   paras,
+		Tone:    "error",
+	})
+}
+
+func (h *handler) internal(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("request failed", "path", r.URL.Path, "err", err)
+	h.say(w, r, http.StatusInternalServerError, "", "", &message{
+		Heading: "Something went wrong on our side",
+		Paras:   []string{"Nothing you did caused this. Please try again in a moment."},
+		Tone:    "error",
+	})
+}

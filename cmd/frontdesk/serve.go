@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"frontdesk/claim/web"
+	"frontdesk/mailer"
+)
+
+// ServeConfig is what `frontdesk serve` is told beyond Config.
+type ServeConfig struct {
+	SSHAddr         string
+	HTTPAddr        string
+	IdleTimeout     time.Duration // a session without a key press this long is closed; 0: never
+	MaxSession      time.Duration // no session lasts longer; 0: no limit
+	ShutdownTimeout time.Duration // how long open sessions and requests get to finish
+
+	// New SSH connections allowed per remote address: ConnBurst at once,
+	// then one per ConnEvery. Zero: sshConnBurst, sshConnEvery. Not flags;
+	// tests and benchmarks open hundreds of sessions from one address.
+	ConnBurst int
+	ConnEvery time.Duration
+}
+
+func newServeCmd(app *App) *cobra.Command {
+	var sc ServeConfig
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "serve [--demo]",
+		Short: "Run the staff TUI over SSH, the customers' web and the mail worker",
+		Long: `Run, in one process, the SSH server that serves the staff front desk, the
+customers' web (claim links, sign in, account pages, password reset) and the
+outbox worker that sends invites.
+
+Staff connect with "ssh -p 23234 HOST" using a key registered with
+"frontdesk staff add --key" or "frontdesk staff key add EMAIL KEY"; nobody
+else gets a session. The SSH host key is created on first start as
+<data-dir>/ssh_host_ed25519_key and reused after.
+
+SIGINT or SIGTERM shuts down gracefully: no new connections, open sessions are
+told and closed, the mail in flight is recorded; a second signal exits at once.
+Several serve and tui processes may share one data directory.`,
+		Args: cobra.NoArgs,
+		RunE: withDB(app, func(ctx context.Context, _ *cobra.Command, _ []string) error {
+			if err := sc.validate(); err != nil {
+				return usageError{err}
+			}
+			if demo {
+				if err := ensureDemo(ctx, app); err != nil {
+					return err
+				}
+			}
+			s, err := NewServer(app, sc, app.ServeLogger())
+			if err != nil {
+				return err
+			}
+			return s.Run(ctx)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&sc.SSHAddr, "ssh-addr", ":23234", "address the staff SSH server listens on")
+	f.StringVar(&sc.HTTPAddr, "http-addr", ":8080", "address the customers' web listens on (see --base-url for the public address)")
+	f.DurationVar(&sc.IdleTimeout, "idle-timeout", 30*time.Minute, "close an SSH session after this long without a key press (0: never)")
+	f.DurationVar(&sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
+	f.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
+	f.BoolVar(&demo, "demo", false, "create the demo organization first if the database has none")
+	return cmd
+}
+
+func (sc *ServeConfig) validate() error {
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"idle-timeout", sc.IdleTimeout}, {"max-session", sc.MaxSession}, {"shutdown-timeout", sc.ShutdownTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("--%s %s is negative; give a duration such as 30m, or 0", d.flag, d.v)
+		}
+	}
+	if sc.IdleTimeout > 0 && sc.IdleTimeout < time.Second {
+		return fmt.Errorf("--idle-timeout %s is too short; give a duration such as 30m, or 0 for none", sc.IdleTimeout)
+	}
+	if sc.MaxSession > 0 && sc.MaxSession < time.Second {
+		return fmt.Errorf("--max-session %s is too short; give a duration such as 12h, or 0 for none", sc.MaxSession)
+	}
+	return nil
+}
+
+// ServeLogger writes one structured line per event to stderr: the server's
+// log is its standard error, for systemd or a container runtime to keep.
+func (a *App) ServeLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// Server is one `frontdesk serve`: the SSH server, the HTTP server and the
+// outbox worker over one database. NewServer binds the ports (so a port in
+// use is an error before anything starts); Run serves until its context
+// ends and then shuts down in order.
+type Server struct {
+	app    *App
+	cfg    ServeConfig
+	log    *slog.Logger
+	worker *mailer.Worker
+
+	ssh     *sshServer
+	sshLn   net.Listener
+	http    *http.Server
+	httpLn  net.Listener
+	started time.Time
+}
+
+// NewServer prepares the servers and listens on their addresses.
+func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) {
+	w, err := app.Worker(logger.With("part", "outbox"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{app: app, cfg: cfg, log: logger, worker: w}
+	if s.ssh, err = newSSHServer(app, cfg, w, logger.With("part", "ssh")); err != nil {
+		return nil, err
+	}
+	s.http = newHTTPServer(app, w, logger.With("part", "http"))
+	if s.sshLn, err = listen("ssh-addr", cfg.SSHAddr); err != nil {
+		return nil, err
+	}
+	if s.httpLn, err = listen("http-addr", cfg.HTTPAddr); err != nil {
+		s.sshLn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// listen binds addr, naming the flag when it cannot.
+func listen(flag, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err
+		}
+		return nil, usageError{fmt.Errorf("--%s %s: %v", flag, addr, err)}
+	}
+	return ln, nil
+}
+
+// SSHAddr and HTTPAddr are the bound addresses (tests listen on port 0).
+func (s *Server) SSHAddr() string  { return s.sshLn.Addr().String() }
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// Run serves until ctx ends or a server fails, then shuts down: stop
+// accepting, close the TUI sessions with a word to each, let requests
+// finish, let the worker record what it sent and give back its lease. The
+// database is closed by the caller (App.Close) once Run returns.
+func (s *Server) Run(ctx context.Context) error {
+	s.started = time.Now()
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		s.worker.Run(wctx)
+	}()
+	go func() {
+		defer wg.Done()
+		if err := s.ssh.Serve(s.sshLn); err != nil {
+			errs <- fmt.Errorf("ssh server: %w", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	s.log.Info("serving", "ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir)
+
+	var failed error
+	select {
+	case <-ctx.Done():
+		s.log.Info("shutting down", "reason", "signal", "timeout", s.cfg.ShutdownTimeout)
+	case failed = <-errs:
+		s.log.Error("shutting down", "reason", "server failed", "err", failed)
+	}
+	s.shutdown()
+	stopWorker()
+	wg.Wait()
+	s.log.Info("stopped", "uptime", time.Since(s.started).Round(time.Second))
+	return failed
+}
+
+// shutdown stops both servers within the shutdown timeout, then forces
+// whatever is left.
+func (s *Server) shutdown() {
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		s.ssh.Shutdown(sctx)
+	}()
+	go func() {
+		defer wg.Done()
+		if err := s.http.Shutdown(sctx); err != nil {
+			s.log.Warn("http requests cut short", "err", err)
+			s.http.Close()
+		}
+	}()
+	wg.Wait()
+}
+
+// newHTTPServer is the customers' web with the server's timeouts: slow
+// clients cannot hold connections open.
+func newHTTPServer(app *App, w *mailer.Worker, logger *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
+		// Healthy means the database answers, not merely that we listen.
+		if _, err := app.DB.Orgs(r.Context(), app.DB.Read()); err != nil {
+			http.Error(rw, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		rw.Header().Set("Cache-Control", "no-store")
+		fmt.Fprintln(rw, "ok")
+	})
+	mux.Handle("/", customerWeb(app, w, logger))
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// customerWeb is the customers' site: claim links, sign-in, account pages
+// and password reset. A reset email wakes this process's worker so it goes
+// out at once.
+func customerWeb(app *App, w *mailer.Worker, logger *slog.Logger) http.Handler {
+	return web.New(web.Options{Service: app.Service(), Logger: logger, Wake: w.Wake})
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/ssh"
+	bm "github.com/charmbracelet/wish/bubbletea"
+	gossh "golang.org/x/crypto/ssh"
+
+	"frontdesk/store"
+	"frontdesk/tui"
+)
+
+// sessionFPS caps how often a session's screen is redrawn. The renderer
+// wakes at this rate even when nothing changed, so it is what an idle
+// session costs in CPU; 30 keeps typing smooth (a frame within 33 ms).
+const sessionFPS = 30
+
+// Why a session ended: a code for the log and, when the server ended it,
+// the sentence the person at the terminal reads as it closes.
+const (
+	endQuit         = "quit"
+	endDisconnected = "disconnected"
+	endShutdown     = "shutdown"
+	endIdle         = "idle"
+	endMaxSession   = "max-session"
+	endNoTerminal   = "no terminal"
+	endRevoked      = "access removed"
+)
+
+// accessCheckEvery is how often an open session checks that its key and
+// staff member are still registered: removing someone ends their sessions
+// within this, not at their next login. (A variable for tests.)
+var accessCheckEvery = 30 * time.Second
+
+const endReasonKey ctxKey = "end-reason"
+
+func setEndReason(sess ssh.Session, code string) { sess.Context().SetValue(endReasonKey, code) }
+
+func endReason(sess ssh.Session) string {
+	code, _ := sess.Context().Value(endReasonKey).(string)
+	return code
+}
+
+// session is one running TUI, as the server sees it: something to close.
+type session struct {
+	prog        *tea.Program
+	fingerprint string // of the key the session proved
+
+	mu         sync.Mutex
+	code, text string // set by the first end
+}
+
+// end closes the TUI for the reason given (the first reason wins).
+func (ss *session) end(code, text string) {
+	ss.mu.Lock()
+	if ss.code == "" {
+		ss.code, ss.text = code, text
+	}
+	ss.mu.Unlock()
+	ss.prog.Quit()
+}
+
+func (ss *session) ended() (code, text string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.code, ss.text
+}
+
+const shutdownText = "the server is shutting down (a restart or maintenance). Nothing was lost; connect again in a minute."
+
+// tui runs the staff TUI for the session's staff member: one tea.Program on
+// the session's input and output, styled by a renderer made for the client's
+// terminal, sized and resized by the client's window. Everything it starts
+// ends with the session.
+func (s *sshServer) tui(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		s.runTUI(sess)
+		next(sess)
+	}
+}
+
+func (s *sshServer) runTUI(sess ssh.Session) {
+	staff := sess.Context().Value(staffKey).(*store.Staff)
+	org := sess.Context().Value(orgKey).(*store.Org)
+	pty, winch, _ := sess.Pty()
+	ctx, cancel := context.WithCancel(sess.Context())
+	defer cancel()
+
+	// Per session, never lipgloss's default renderer: that one describes the
+	// server's terminal, not this client's.
+	r := bm.MakeRenderer(sess)
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	m := tui.New(
+		tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Width: pty.Window.Width, Height: pty.Window.Height, Org: org, Staff: staff},
+		tui.Deps{Roster: tui.DBRoster{DB: s.app.DB}, Invites: s.app.Service(), Deliverer: s.worker, Now: s.app.DB.Now},
+	)
+	p := tea.NewProgram(m,
+		tea.WithInput(activityReader{sess, &last}),
+		tea.WithOutput(sess),
+		tea.WithAltScreen(),
+		tea.WithFPS(sessionFPS),
+		// Signals are the server's: SIGINT shuts the server down in order,
+		// it is not a key press in every session.
+		tea.WithoutSignalHandler(),
+	)
+	ss := &session{prog: p, fingerprint: gossh.FingerprintSHA256(sess.PublicKey())}
+	if !s.register(ss) {
+		setEndReason(sess, endShutdown)
+		fatal(sess, "frontdesk: "+shutdownText)
+		return
+	}
+	defer s.unregister(ss)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.watch(ctx, ss, staff, winch, &last)
+	}()
+	_, err := p.Run()
+	cancel()
+	wg.Wait()
+
+	code, text := ss.ended()
+	switch {
+	case code != "":
+	case sess.Context().Err() != nil:
+		code = endDisconnected
+	case errors.Is(err, tea.ErrProgramPanic):
+		code = "panic"
+		text = "frontdesk hit an internal error and closed this session; it has been logged. Connect again to go on."
+		s.log.Error("tui panic", "staff", staff.Email)
+	case err != nil && !errors.Is(err, tea.ErrProgramKilled):
+		code = "error"
+		s.log.Error("tui failed", "staff", staff.Email, "err", err)
+	default:
+		code = endQuit
+	}
+	setEndReason(sess, code)
+	if text != "" {
+		// After the program has left the alternate screen, so it stays in
+		// the client's terminal once the connection closes.
+		fmt.Fprintf(sess, "frontdesk: %s\n", text)
+	}
+}
+
+// watch relays window resizes to the program and ends it on the idle and
+// maximum-session timeouts or when the client goes away. It returns when ctx
+// ends (the program has stopped, or the connection closed).
+func (s *sshServer) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64) {
+	check := time.NewTicker(accessCheckEvery)
+	defer check.Stop()
+	var idle, maxed <-chan time.Time
+	var idleTimer *time.Timer
+	if d := s.cfg.IdleTimeout; d > 0 {
+		idleTimer = time.NewTimer(d)
+		defer idleTimer.Stop()
+		idle = idleTimer.C
+	}
+	if d := s.cfg.MaxSession; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		maxed = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			ss.prog.Quit()
+			return
+		case w, ok := <-winch:
+			if !ok {
+				winch = nil
+				continue
+			}
+			ss.prog.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+		case <-idle:
+			quiet := time.Since(time.Unix(0, last.Load()))
+			if quiet < s.cfg.IdleTimeout {
+				idleTimer.Reset(s.cfg.IdleTimeout - quiet)
+				continue
+			}
+			ss.end(endIdle, fmt.Sprintf("closed after %s without a key press. Connect again to go on.", s.cfg.IdleTimeout))
+		case <-maxed:
+			ss.end(endMaxSession, fmt.Sprintf("sessions last at most %s. Connect again to go on.", s.cfg.MaxSession))
+		case <-check.C:
+			now, err := s.app.DB.StaffByFingerprint(ctx, s.app.DB.Read(), ss.fingerprint)
+			if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && (now.ID != staff.ID || now.Role != staff.Role)) {
+				ss.end(endRevoked, "your access changed (an owner removed your key or staff account, or changed your role). Connect again if you still have access.")
+			}
+		}
+	}
+}
+
+// activityReader notes when the client last sent anything: the idle timeout
+// counts from the last key press, not from the last screen update.
+type activityReader struct {
+	r    io.Reader
+	last *atomic.Int64
+}
+
+func (a activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}

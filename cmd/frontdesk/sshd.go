@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	gossh "golang.org/x/crypto/ssh"
+
+	"frontdesk/mailer"
+	"frontdesk/store"
+)
+
+// sshServer serves the staff TUI over SSH. Only keys registered to an active
+// staff member get a session, and the session belongs to the staff member
+// whose key the client proved it holds (see identify).
+type sshServer struct {
+	app    *App
+	cfg    ServeConfig
+	worker *mailer.Worker
+	log    *slog.Logger
+	srv    *ssh.Server
+	limit  *addrLimiter
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closing  bool
+	running  sync.WaitGroup // session handlers, so the database outlives them
+}
+
+// Per-address connection limits: an office behind one address opens a few
+// sessions a minute; a scanner or a loop opens hundreds.
+const (
+	sshConnBurst = 20
+	sshConnEvery = 3 * time.Second
+)
+
+func newSSHServer(app *App, cfg ServeConfig, w *mailer.Worker, logger *slog.Logger) (*sshServer, error) {
+	key, err := hostKey(app.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &sshServer{
+		app: app, cfg: cfg, worker: w, log: logger,
+		limit:    newAddrLimiter(cfg.connBurst(), cfg.connEvery()),
+		sessions: map[*session]struct{}{},
+	}
+	s.srv, err = wish.NewServer(
+		wish.WithHostKeyPEM(key),
+		wish.WithVersion("frontdesk"),
+		wish.WithPublicKeyAuth(s.knownKey),
+		// Never a way in: it is how the refusal reaches the person at the
+		// client (OpenSSH prints the instruction of a keyboard-interactive
+		// request), since a public-key failure carries no message.
+		wish.WithKeyboardInteractiveAuth(s.refuse),
+		// Outermost last: recovery wraps everything, identify runs before
+		// the session is logged as started, the TUI is innermost.
+		wish.WithMiddleware(s.tui, requireTerminal, s.logged, s.identify, s.recover),
+	)
+	if err != nil {
+		return nil, err
+	}
+	s.srv.ConnCallback = s.accept
+	// A connection that says nothing (a half-open handshake, a lost client)
+	// is dropped; the TUI's own idle timeout, counted in key presses, is
+	// the one staff meet.
+	s.srv.IdleTimeout = cfg.connIdle()
+	return s, nil
+}
+
+func (c ServeConfig) connBurst() int {
+	if c.ConnBurst != 0 {
+		return c.ConnBurst
+	}
+	return sshConnBurst
+}
+
+func (c ServeConfig) connEvery() time.Duration {
+	if c.ConnEvery != 0 {
+		return c.ConnEvery
+	}
+	return sshConnEvery
+}
+
+// connIdle is the transport-level timeout: longer than the session's idle
+// timeout (which tells the user why), and bounded so silent connections that
+// never authenticate do not pile up.
+func (c ServeConfig) connIdle() time.Duration {
+	if c.IdleTimeout > 0 {
+		return c.IdleTimeout + time.Minute
+	}
+	return 0
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *sshServer) Serve(ln net.Listener) error {
+	err := s.srv.Serve(ln)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// accept rate-limits new connections per remote address, before any
+// handshake work is spent on them.
+func (s *sshServer) accept(_ ssh.Context, conn net.Conn) net.Conn {
+	host := remoteHost(conn.RemoteAddr())
+	if !s.limit.Allow(host) {
+		s.log.Warn("connection refused", "remote", host, "reason", "rate limit")
+		return nil
+	}
+	return conn
+}
+
+func remoteHost(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP.String()
+	}
+	return a.String()
+}
+
+// ctxKey keys what the auth callbacks and middlewares keep in a
+// connection's context.
+type ctxKey string
+
+const (
+	refusedKey ctxKey = "refused-key" // the last unregistered key offered, for the refusal message only
+	staffKey   ctxKey = "staff"       // *store.Staff, set by identify from the proven key
+	orgKey     ctxKey = "org"
+)
+
+// knownKey answers whether key belongs to an active staff member. It is
+// asked about keys the client merely offers as well as the one it proves,
+// so it decides nothing about who the session is: identify does that from
+// s.PublicKey(), the key whose signature was verified.
+func (s *sshServer) knownKey(ctx ssh.Context, key ssh.PublicKey) bool {
+	fp := gossh.FingerprintSHA256(key)
+	_, err := s.app.DB.StaffByFingerprint(ctx, s.app.DB.Read(), fp)
+	switch {
+	case err == nil:
+		return true
+	case store.ErrorCode(err) == store.ENOTFOUND:
+		s.log.Warn("key refused", "fingerprint", fp, "user", ctx.User(), "remote", remoteHost(ctx.RemoteAddr()))
+		ctx.SetValue(refusedKey, key)
+	default:
+		s.log.Error("key lookup failed", "fingerprint", fp, "err", err)
+	}
+	return false
+}
+
+// refuse shows an unregistered client what to ask for, and never admits it.
+func (s *sshServer) refuse(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) bool {
+	_, _ = challenge("frontdesk", unknownKeyText(ctx.Value(refusedKey)), nil, nil)
+	return false
+}
+
+// unknownKeyText is what an unregistered client reads.
+func unknownKeyText(k any) string {
+	key, ok := k.(ssh.PublicKey)
+	if !ok {
+		return "frontdesk admits registered SSH keys only, and this client offered none.\n" +
+			"Make one with `ssh-keygen -t ed25519` and ask an owner to run:\n" +
+			"  frontdesk staff key add YOUR_EMAIL \"$(cat ~/.ssh/id_ed25519.pub)\"\n"
+	}
+	authorized := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(key)))
+	return fmt.Sprintf("frontdesk does not know this SSH key (%s).\n"+
+		"Ask an owner of your organization to run:\n"+
+		"  frontdesk staff key add YOUR_EMAIL %q\n", gossh.FingerprintSHA256(key), authorized)
+}
+
+// identify resolves the staff member from the key the session proved. A key
+// removed since the handshake, or a staff member removed since, ends the
+// session.
+func (s *sshServer) identify(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		key := sess.PublicKey()
+		if key == nil {
+			fatal(sess, "frontdesk admits registered SSH keys only.")
+			return
+		}
+		ctx := sess.Context()
+		fp := gossh.FingerprintSHA256(key)
+		staff, err := s.app.DB.StaffByFingerprint(ctx, s.app.DB.Read(), fp)
+		if err != nil {
+			s.log.Warn("session refused", "fingerprint", fp, "remote", remoteHost(sess.RemoteAddr()), "err", err)
+			fatal(sess, unknownKeyText(key))
+			return
+		}
+		org, err := s.app.DB.Org(ctx, s.app.DB.Read(), staff.OrgID)
+		if err != nil {
+			s.log.Error("session refused", "staff", staff.Email, "err", err)
+			fatal(sess, "frontdesk could not load your organization; try again, and tell an owner if it persists.")
+			return
+		}
+		ctx.SetValue(staffKey, staff)
+		ctx.SetValue(orgKey, org)
+		next(sess)
+	}
+}
+
+// logged writes one line when a session starts and one when it ends: who,
+// from where, how long, and why it ended.
+func (s *sshServer) logged(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		staff := sess.Context().Value(staffKey).(*store.Staff)
+		org := sess.Context().Value(orgKey).(*store.Org)
+		pty, _, _ := sess.Pty()
+		start := time.Now()
+		l := s.log.With("staff", staff.Email, "role", staff.Role, "org", org.Slug, "remote", remoteHost(sess.RemoteAddr()))
+		l.Info("session start", "term", pty.Term, "width", pty.Window.Width, "height", pty.Window.Height, "client", sess.Context().ClientVersion())
+		next(sess)
+		l.Info("session end", "duration", time.Since(start).Round(time.Millisecond), "reason", endReason(sess))
+	}
+}
+
+// requireTerminal turns away a session without a PTY (`ssh host cmd`, a
+// script) with one line that says what to do.
+func requireTerminal(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if _, _, ok := sess.Pty(); !ok {
+			setEndReason(sess, endNoTerminal)
+			fatal(sess, "frontdesk is a terminal app: connect with `ssh -t` from a terminal. For scripts, run the frontdesk command on the server.")
+			return
+		}
+		next(sess)
+	}
+}
+
+// recover keeps a panic in one session from taking the server down: it is
+// logged with its stack and the session is closed with a word.
+func (s *sshServer) recover(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("session panic", "remote", remoteHost(sess.RemoteAddr()), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				fatal(sess, "frontdesk hit an internal error and closed this session; it has been logged. Connect again to go on.")
+			}
+		}()
+		next(sess)
+	}
+}
+
+// fatal writes msg to the client's terminal and ends the session with
+// status 1.
+func fatal(sess ssh.Session, msg string) {
+	fmt.Fprintln(sess.Stderr(), msg)
+	_ = sess.Exit(1)
+}
+
+// Shutdown closes every TUI session with a notice and waits (until ctx
+// ends) for their handlers to finish, then closes the listener and every
+// connection. A connection is not waited for once its sessions are over: a
+// client may keep it open (multiplexing), and the server is going away.
+func (s *sshServer) Shutdown(ctx context.Context) {
+	s.mu.Lock()
+	s.closing = true
+	open := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		open = append(open, ss)
+	}
+	s.mu.Unlock()
+	if len(open) > 0 {
+		s.log.Info("closing sessions", "count", len(open))
+	}
+	for _, ss := range open {
+		go ss.end(endShutdown, shutdownText)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("sessions cut", "err", ctx.Err())
+	}
+	// Closing the connections ends any handler still running (its writes
+	// fail); wait for those too, so none outlives the database.
+	s.srv.Close()
+	<-done
+}
+
+// register adds a session, or refuses it when the server is going down.
+func (s *sshServer) register(ss *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.sessions[ss] = struct{}{}
+	s.running.Add(1)
+	return true
+}
+
+func (s *sshServer) unregister(ss *session) {
+	s.mu.Lock()
+	delete(s.sessions, ss)
+	s.mu.Unlock()
+	s.running.Done()
+}

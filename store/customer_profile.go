@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// ProfileUpdate is what a customer may change about themselves on the web:
+// name, phone and the values of the organization's custom fields. The email
+// is not here on purpose: it is where reset links go, so changing it is
+// staff work (claim.Service.ChangeEmail) or needs re-verification.
+type ProfileUpdate struct {
+	FirstName string
+	LastName  string
+	Phone     string
+	Fields    []Field // only fields the organization has declared; see UpdateCustomerProfile
+}
+
+// UpdateCustomerProfile saves a customer's own changes. Everything is scoped
+// by orgID, and Fields may only name custom fields the organization already
+// declared: a customer must not be able to invent columns for staff (that
+// would happen through setFields, which declares names it meets). Call it in
+// a transaction, with the audit row.
+func (db *DB) UpdateCustomerProfile(ctx context.Context, q Queryer, orgID, customerID int64, u ProfileUpdate) error {
+	u.FirstName, u.LastName, u.Phone = strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName), strings.TrimSpace(u.Phone)
+	if u.FirstName == "" && u.LastName == "" {
+		return Errorf(EINVALID, "Enter a first or last name.")
+	}
+	if len(u.Fields) > 0 {
+		declared, err := db.CustomFieldNames(ctx, q, orgID)
+		if err != nil {
+			return err
+		}
+		known := make(map[string]bool, len(declared))
+		for _, n := range declared {
+			known[n] = true
+		}
+		for _, f := range u.Fields {
+			if !known[f.Name] {
+				return Errorf(EINVALID, "unknown field %q", f.Name)
+			}
+		}
+	}
+	res, err := db.exec(ctx, q, `UPDATE customers SET first_name = ?, last_name = ?, sort_name = ?, phone = ?, phone_keys = ?, updated_at = ?
+		WHERE org_id = ? AND id = ? AND archived = 0`,
+		u.FirstName, u.LastName, SortName(u.FirstName, u.LastName), u.Phone, PhoneKeys(u.Phone), db.Now().Truncate(time.Second).Unix(), orgID, customerID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Errorf(ENOTFOUND, "customer %d not found", customerID)
+	}
+	return db.setFields(ctx, q, orgID, customerID, u.Fields)
+}
