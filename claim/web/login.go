@@ -76,7 +76,7 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusUnprocessableEntity, org, email, emailErr, pwErr, "", "")
 		return
 	}
-	if !h.accounts.allow("email:" + strings.ToLower(email)) {
+	if !h.accounts.Allow("email:" + strings.ToLower(email)) {
 		h.log.Warn("sign-in throttled for account", "client", h.client(r))
 		h.tooMany(w, r, "There have been too many sign-in attempts for this account. Wait a few minutes and try again, or reset your password.")
 		return

@@ -44,10 +44,10 @@ func (l Limit) or(def Limit) Limit {
 	return l
 }
 
-// limiter is a set of token buckets keyed by client address or account. No
+// Limiter is a set of token buckets keyed by client address or account. No
 // goroutine: buckets that have refilled completely carry no information, so
 // they are dropped lazily when the map grows, and a bucket is created full.
-type limiter struct {
+type Limiter struct {
 	limit Limit
 	now   func() time.Time
 	max   int // keys kept before pruning
@@ -65,12 +65,16 @@ type bucket struct {
 // addresses show up at once.
 const maxKeys = 50_000
 
-func newLimiter(l Limit, now func() time.Time) *limiter {
-	return &limiter{limit: l, now: now, max: maxKeys, buckets: map[string]*bucket{}}
+// NewLimiter returns a Limiter of l on the wall clock. frontdesk serve's SSH
+// server limits new connections per address with one too.
+func NewLimiter(l Limit) *Limiter { return newLimiter(l, time.Now) }
+
+func newLimiter(l Limit, now func() time.Time) *Limiter {
+	return &Limiter{limit: l, now: now, max: maxKeys, buckets: map[string]*bucket{}}
 }
 
-// allow takes one token from key's bucket and reports whether there was one.
-func (l *limiter) allow(key string) bool {
+// Allow takes one token from key's bucket and reports whether there was one.
+func (l *Limiter) Allow(key string) bool {
 	if l == nil || l.limit.Burst < 0 {
 		return true
 	}
@@ -103,7 +107,7 @@ func (b *bucket) refill(l Limit, now time.Time) {
 // prune drops full buckets; if every bucket is in use (a flood from many
 // addresses), it drops half of them at random (map order), which forgives
 // some clients early rather than letting the map grow without bound.
-func (l *limiter) prune(now time.Time) {
+func (l *Limiter) prune(now time.Time) {
 	for k, b := range l.buckets {
 		b.refill(l.limit, now)
 		if b.tokens >= float64(l.limit.Burst) {
@@ -123,10 +127,10 @@ func (l *limiter) prune(now time.Time) {
 	}
 }
 
-// clientKey is the rate-limit key of a request's client: its IP, or for
+// ClientKey is the rate-limit key of a request's client: its IP, or for
 // IPv6 its /64, since one subscriber usually holds a whole /64 and could
 // otherwise change address at every request.
-func clientKey(addr string) string {
+func ClientKey(addr string) string {
 	ip := net.ParseIP(addr)
 	if ip == nil {
 		return addr

@@ -48,7 +48,7 @@ type handler struct {
 	addr     func(*http.Request) string
 	secure   bool // BaseURL is https: cookies get Secure and the __Host- prefix
 
-	tokens, signIns, accounts, forgots *limiter
+	tokens, signIns, accounts, forgots *Limiter
 
 	// forgotFloor is the least time a "forgot password" answer takes, so
 	// that queueing an email (address known) and doing nothing (unknown)
@@ -141,9 +141,9 @@ func (h *handler) client(r *http.Request) string { return h.addr(r) }
 
 // limited applies l to the request's client, answering 429 when it is
 // spent; false means the caller must stop.
-func (h *handler) limited(w http.ResponseWriter, r *http.Request, l *limiter, what string) bool {
+func (h *handler) limited(w http.ResponseWriter, r *http.Request, l *Limiter, what string) bool {
 	addr := h.client(r)
-	if l.allow(clientKey(addr)) {
+	if l.Allow(ClientKey(addr)) {
 		return false
 	}
 	h.log.Warn("rate limited", "what", what, "client", addr, "path", r.URL.Path)

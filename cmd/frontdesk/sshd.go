@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
 
+	"frontdesk/claim/web"
 	"frontdesk/mailer"
 	"frontdesk/store"
 )
@@ -28,7 +29,7 @@ type sshServer struct {
 	worker *mailer.Worker
 	log    *slog.Logger
 	srv    *ssh.Server
-	limit  *addrLimiter
+	limit  *web.Limiter
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -50,7 +51,7 @@ func newSSHServer(app *App, cfg ServeConfig, w *mailer.Worker, logger *slog.Logg
 	}
 	s := &sshServer{
 		app: app, cfg: cfg, worker: w, log: logger,
-		limit:    newAddrLimiter(cfg.connBurst(), cfg.connEvery()),
+		limit:    web.NewLimiter(web.Limit{Burst: cfg.connBurst(), Every: cfg.connEvery()}),
 		sessions: map[*session]struct{}{},
 	}
 	s.srv, err = wish.NewServer(
@@ -113,7 +114,7 @@ func (s *sshServer) Serve(ln net.Listener) error {
 // handshake work is spent on them.
 func (s *sshServer) accept(_ ssh.Context, conn net.Conn) net.Conn {
 	host := remoteHost(conn.RemoteAddr())
-	if !s.limit.Allow(host) {
+	if !s.limit.Allow(web.ClientKey(host)) {
 		s.log.Warn("connection refused", "remote", host, "reason", "rate limit")
 		return nil
 	}
