@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -524,5 +525,29 @@ func TestServeCustomerClaimsThroughWeb(t *testing.T) {
 	}
 	if n := c.count("customers WHERE email = '" + email + "' AND claimed_at IS NOT NULL"); n != 1 {
 		t.Fatalf("the customer is not claimed (%d)", n)
+	}
+}
+
+func TestServeMaxSessionClosesBusySession(t *testing.T) {
+	c := newCLI(t)
+	c.ok("demo", "--customers", "5")
+	s := c.serve("--idle-timeout", "0", "--max-session", "1s")
+	tm := s.login(c.withKey(demoAdmin), 100, 30)
+	tm.wait("Sam Rivera")
+	// Typing keeps a session from being idle, not from its maximum.
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case err := <-tm.exited:
+			if !strings.Contains(ansi.Strip(tm.out.String()), "sessions last at most 1s") {
+				t.Fatalf("closed (%v) without the reason:\n%s", err, tm.screen())
+			}
+			return
+		case <-deadline:
+			t.Fatalf("a typing session outlived --max-session 1s:\n%s", tm.screen())
+		case <-time.After(100 * time.Millisecond):
+			tm.in.Write([]byte("j")) // may race the close; the close is what is checked
+
+		}
 	}
 }
