@@ -151,6 +151,9 @@ func (s *sshServer) runTUI(sess ssh.Session) {
 		// the client's terminal once the connection closes.
 		fmt.Fprintf(sess, "frontdesk: %s\n", text)
 	}
+	// The exit status goes out before the session counts as finished: a
+	// shutdown closes connections as soon as every session has finished.
+	_ = sess.Exit(0)
 }
 
 // watch relays window resizes to the program and ends it on the idle and
