@@ -222,8 +222,9 @@ func TestServeIdleTimeoutClosesSession(t *testing.T) {
 	if !strings.Contains(tm.screen(), "closed after 1s without a key press") {
 		t.Fatalf("the client was not told why:\n%s", tm.screen())
 	}
-	if !strings.Contains(s.stderr.String(), "reason=idle") {
-		t.Fatalf("the log lacks the reason:\n%s", s.stderr)
+	// The log line follows the client's notice.
+	if text, ok := s.stderr.waitFor(0, 5*time.Second, func(l string) bool { return strings.Contains(l, "reason=idle") }); !ok {
+		t.Fatalf("the log lacks the reason:\n%s", text)
 	}
 }
 

@@ -34,7 +34,7 @@ type sshServer struct {
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closing  bool
-	running  sync.WaitGroup // session handlers, so the database outlives them
+	running  sync.WaitGroup // session handlers (see track), so the database outlives them
 }
 
 // Per-address connection limits: an office behind one address opens a few
@@ -62,9 +62,10 @@ func newSSHServer(app *App, cfg ServeConfig, w *mailer.Worker, logger *slog.Logg
 		// client (OpenSSH prints the instruction of a keyboard-interactive
 		// request), since a public-key failure carries no message.
 		wish.WithKeyboardInteractiveAuth(s.refuse),
-		// Outermost last: recovery wraps everything, identify runs before
-		// the session is logged as started, the TUI is innermost.
-		wish.WithMiddleware(s.tui, requireTerminal, s.logged, s.identify, s.recover),
+		// Outermost last: track counts every handler for shutdown, recovery
+		// wraps the rest, identify runs before the session is logged as
+		// started, the TUI is innermost.
+		wish.WithMiddleware(s.tui, requireTerminal, s.logged, s.identify, s.recover, s.track),
 	)
 	if err != nil {
 		return nil, err
@@ -290,7 +291,31 @@ func (s *sshServer) Shutdown(ctx context.Context) {
 	<-done
 }
 
-// register adds a session, or refuses it when the server is going down.
+// track counts the session's whole handler (the TUI, then its log line) so
+// that Shutdown waits for it; when the server is already going down the
+// session is refused with the shutdown notice.
+func (s *sshServer) track(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		s.mu.Lock()
+		closing := s.closing
+		if !closing {
+			// Under mu, and never once closing is set: Shutdown's Wait
+			// starts after that, so no Add can race it.
+			s.running.Add(1)
+		}
+		s.mu.Unlock()
+		if closing {
+			setEndReason(sess, endShutdown)
+			fatal(sess, "frontdesk: "+shutdownText)
+			return
+		}
+		defer s.running.Done()
+		next(sess)
+	}
+}
+
+// register adds a running TUI, for Shutdown to close; false when the server
+// is going down.
 func (s *sshServer) register(ss *session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -298,7 +323,6 @@ func (s *sshServer) register(ss *session) bool {
 		return false
 	}
 	s.sessions[ss] = struct{}{}
-	s.running.Add(1)
 	return true
 }
 
@@ -306,5 +330,4 @@ func (s *sshServer) unregister(ss *session) {
 	s.mu.Lock()
 	delete(s.sessions, ss)
 	s.mu.Unlock()
-	s.running.Done()
 }
