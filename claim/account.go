@@ -38,12 +38,12 @@ func (s *Service) Account(ctx context.Context, sess *CustomerSession) (*Account,
 	return &Account{Org: org, Profile: p, FieldNames: names}, nil
 }
 
-// Limits on what a customer may type into their profile: generous for real
-// names and numbers, small enough that a page of them stays a page.
+// Limits on what a customer may type into their profile, in characters:
+// the store's, which refuses anything longer whoever the caller.
 const (
-	MaxNameLen  = 100
-	MaxPhoneLen = 40
-	MaxFieldLen = 500
+	MaxNameLen  = store.MaxNameLen
+	MaxPhoneLen = store.MaxPhoneLen
+	MaxFieldLen = store.MaxFieldLen
 )
 
 // FieldError is a refusal of one form field, worded for the customer; Field

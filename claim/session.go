@@ -42,7 +42,6 @@ var (
 // scoped by. Nothing a browser sends besides the session cookie chooses them.
 type CustomerSession struct {
 	*store.Session
-	Token string
 }
 
 // Session returns the live session for a cookie's token. Expired sessions
@@ -73,7 +72,7 @@ func (s *Service) Session(ctx context.Context, token string, life SessionLifetim
 		}
 		sess.LastSeenAt = now.Truncate(time.Second)
 	}
-	return &CustomerSession{Session: sess, Token: token}, nil
+	return &CustomerSession{Session: sess}, nil
 }
 
 // SignOut ends the session with that token, if there is one. Unknown tokens

@@ -132,13 +132,17 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		if out.Org, err = s.DB.Org(ctx, tx, match.OrgID); err != nil {
 			return err
 		}
-		if out.Session, err = s.DB.CreateSession(ctx, tx, hash, match.OrgID, match.ID, s.DB.Now().Add(life.Absolute)); err != nil {
+		// Only while the hash just verified is still the stored one: a
+		// reset or an archive that committed during the verification wins.
+		if out.Session, err = s.DB.CreateSession(ctx, tx, hash, match.OrgID, match.ID, match.PasswordHash, s.DB.Now().Add(life.Absolute)); err != nil {
 			return err
 		}
 		actor := store.Actor{Kind: "customer", ID: match.ID, Name: match.Name()}
 		return s.DB.Audit(ctx, tx, match.OrgID, actor, "account.signin", match.ID, "signed in (from "+req.Addr+")")
 	})
-	if err != nil {
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return nil, ErrSignIn
+	} else if err != nil {
 		return nil, err
 	}
 	return out, nil

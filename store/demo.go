@@ -271,6 +271,7 @@ func (db *DB) demoClear(ctx context.Context, conn *sql.Conn, orgID int64) error 
 		`DELETE FROM bookings WHERE customer_id IN ` + ids,
 		`DELETE FROM payments WHERE customer_id IN ` + ids,
 		`DELETE FROM subscriptions WHERE customer_id IN ` + ids,
+		`DELETE FROM sessions WHERE customer_id IN ` + ids, // ids are reused: a session left over would sign in as the next owner
 		`DELETE FROM customers WHERE id BETWEEN ?1 AND ?2 AND org_id = ?3`,
 	}
 	for from := lo.Int64; from <= hi.Int64; from += int64(demoTxCustomers) {
@@ -323,6 +324,7 @@ func demoClearAll(ctx context.Context, tx *sql.Tx, orgID int64, triggers []demoT
 		`DELETE FROM bookings`,
 		`DELETE FROM payments`,
 		`DELETE FROM subscriptions`,
+		`DELETE FROM sessions`,
 		`DELETE FROM customers`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, orgID); err != nil {

@@ -18,17 +18,22 @@ type Session struct {
 	ExpiresAt  time.Time // absolute end, whatever the activity
 }
 
-// CreateSession stores a new session for a customer of orgID. The customer
-// must exist in that organization: the insert selects it under the org
-// scope, so a wrong pair creates nothing.
-func (db *DB) CreateSession(ctx context.Context, q Queryer, idHash []byte, orgID, customerID int64, expires time.Time) (*Session, error) {
+// CreateSession stores a new session for a customer of orgID whose stored
+// password hash is still passwordHash, the one the sign-in verified. The
+// insert selects the customer under the org scope, and only while that hash
+// is current: a password change committed between the verification and this
+// insert has already run the revoking trigger (migration 0005), so a
+// session created after it from the old password would survive the change.
+// Any mismatch (pair, hash, archived) creates nothing and is ENOTFOUND.
+func (db *DB) CreateSession(ctx context.Context, q Queryer, idHash []byte, orgID, customerID int64, passwordHash string, expires time.Time) (*Session, error) {
 	if len(idHash) != 32 {
 		return nil, Errorf(EINTERNAL, "session id hash must be 32 bytes")
 	}
 	now := db.Now().Truncate(time.Second)
 	res, err := db.exec(ctx, q, `INSERT INTO sessions (id_hash, org_id, customer_id, created_at, last_seen_at, expires_at)
-		SELECT ?, org_id, id, ?, ?, ? FROM customers WHERE org_id = ? AND id = ? AND archived = 0`,
-		idHash, now.Unix(), now.Unix(), expires.Unix(), orgID, customerID)
+		SELECT ?, org_id, id, ?, ?, ? FROM customers
+		WHERE org_id = ? AND id = ? AND archived = 0 AND claimed_at IS NOT NULL AND password_hash = ? AND password_hash <> ''`,
+		idHash, now.Unix(), now.Unix(), expires.Unix(), orgID, customerID, passwordHash)
 	if err != nil {
 		return nil, err
 	}
@@ -67,19 +72,6 @@ func (db *DB) DeleteSession(ctx context.Context, q Queryer, idHash []byte) error
 	return err
 }
 
-// DeleteCustomerSessions ends every session of a customer and returns how
-// many there were. A password change does this by trigger as well (see
-// migration 0005); this is for callers that sign someone out for another
-// reason.
-func (db *DB) DeleteCustomerSessions(ctx context.Context, q Queryer, orgID, customerID int64) (int, error) {
-	res, err := db.exec(ctx, q, `DELETE FROM sessions WHERE org_id = ? AND customer_id = ?`, orgID, customerID)
-	if err != nil {
-		return 0, err
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
-}
-
 // DeleteStaleSessions removes sessions past their absolute end or idle since
 // before idleSince, so the table does not grow with abandoned browsers.
 func (db *DB) DeleteStaleSessions(ctx context.Context, q Queryer, idleSince time.Time) (int, error) {
@@ -91,8 +83,8 @@ func (db *DB) DeleteStaleSessions(ctx context.Context, q Queryer, idleSince time
 	return int(n), nil
 }
 
-// CountCustomerSessions is how many sessions a customer has (tests, and the
-// audit detail of a password reset).
+// CountCustomerSessions is how many sessions a customer has; the tests of
+// sign-out and revocation read it.
 func (db *DB) CountCustomerSessions(ctx context.Context, q Queryer, orgID, customerID int64) (int, error) {
 	var n int
 	err := db.queryRow(ctx, q, `SELECT count(*) FROM sessions WHERE org_id = ? AND customer_id = ?`, orgID, customerID).Scan(&n)

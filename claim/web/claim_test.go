@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -264,4 +266,71 @@ func TestTokenRateLimit(t *testing.T) {
 	wantStatus(t, b.get("/claim"), http.StatusTooManyRequests)
 	f.advance(time.Minute)
 	wantStatus(t, b.get("/claim/"+strings.Repeat("A", 43)), http.StatusSeeOther)
+}
+
+// A link's token is a password until it is used: it never reaches the log,
+// whichever refusal (rate limit, cross-origin, not found) logs the request.
+func TestTokensNotLogged(t *testing.T) {
+	var logs syncBuffer
+	f := newFixture(t, func(o *Options) {
+		o.Limits.Token = Limit{Burst: 1, Every: time.Hour}
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
+	token := f.invite(jane)
+	b := f.browser()
+	wantStatus(t, b.get("/claim/"+token), http.StatusSeeOther)
+	wantStatus(t, b.get("/claim/"+token), http.StatusTooManyRequests)
+	wantStatus(t, b.get("/reset/"+token), http.StatusTooManyRequests)
+	req, _ := http.NewRequest("POST", f.srv.URL+"/claim/"+token, strings.NewReader("password=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	wantStatus(t, b.do(req), http.StatusForbidden)
+	out := logs.String()
+	if !strings.Contains(out, "rate limited") || !strings.Contains(out, "cross-origin") {
+		t.Fatalf("the refusals were not logged:\n%s", out)
+	}
+	if strings.Contains(out, token) {
+		t.Fatalf("a token reached the log:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may log to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A link opened in its last second still leaves a cookie that expires: a
+// sub-second lifetime must not round down to no Max-Age at all, which
+// would keep the token for the whole browser session.
+func TestTokenCookieAlwaysExpires(t *testing.T) {
+	f := newFixture(t)
+	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
+	token := f.invite(jane)
+	invs, err := f.db.Invites(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	if err != nil || len(invs) != 1 {
+		t.Fatal(invs, err)
+	}
+	f.mu.Lock()
+	f.now = invs[0].ExpiresAt.Add(-500 * time.Millisecond)
+	f.mu.Unlock()
+	p := f.browser().get("/claim/" + token)
+	wantStatus(t, p, http.StatusSeeOther)
+	c := p.header.Get("Set-Cookie")
+	if !strings.Contains(c, "Max-Age=1") {
+		t.Fatalf("token cookie %q: want Max-Age=1", c)
+	}
 }

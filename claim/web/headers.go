@@ -62,7 +62,9 @@ func (h *handler) setCookie(w http.ResponseWriter, base, value string, maxAge ti
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
 	}
 	if maxAge > 0 {
-		c.MaxAge = int(maxAge / time.Second)
+		// Rounded up: a sub-second lifetime must not become MaxAge 0,
+		// which is no Max-Age at all.
+		c.MaxAge = int((maxAge + time.Second - 1) / time.Second)
 	}
 	http.SetCookie(w, c)
 }

@@ -101,9 +101,9 @@ func (h *handler) renderPassword(w http.ResponseWriter, r *http.Request, status 
 	fields := focusFirstError([]field{
 		{ID: "password", Name: "password", Label: "New password", Type: "password", Autocomplete: "new-password",
 			Hint:  "At least " + itoa(min) + " characters. Length is what matters: a few unrelated words with spaces between them work well. Pasting from a password manager is fine.",
-			Error: pwErr, Required: true, Spellcheck: true},
+			Error: pwErr, Required: true, NoSpellcheck: true},
 		{ID: "confirm", Name: "confirm", Label: "Type the password again", Type: "password", Autocomplete: "new-password",
-			Error: confirmErr, Required: true, Spellcheck: true},
+			Error: confirmErr, Required: true, NoSpellcheck: true},
 	})
 	h.render(w, r, status, "password", &view{
 		Title: f.heading, Org: l.Org.Name, OrgSlug: l.Org.Slug, Fields: fields, FormError: formErr,

@@ -33,9 +33,9 @@ func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
 func (h *handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, org *store.Org, email, emailErr, pwErr, formErr, notice string) {
 	fields := []field{
 		{ID: "email", Name: "email", Label: "Email address", Type: "email", Autocomplete: "username", InputMode: "email",
-			Value: email, Error: emailErr, Required: true, Spellcheck: true},
+			Value: email, Error: emailErr, Required: true, NoSpellcheck: true},
 		{ID: "password", Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password",
-			Error: pwErr, Required: true, Spellcheck: true},
+			Error: pwErr, Required: true, NoSpellcheck: true},
 	}
 	if formErr != "" {
 		// The refusal is about both fields together; tie it to both.

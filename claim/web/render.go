@@ -73,7 +73,7 @@ type view struct {
 // field is one form input with its label, hint and error.
 type field struct {
 	ID, Name, Label, Type, Value, Autocomplete, Hint, Error, InputMode string
-	Required, Autofocus, Spellcheck                                    bool
+	Required, Autofocus, NoSpellcheck                                  bool
 	Also                                                               string // another element describing it (the form's error)
 }
 
@@ -155,7 +155,7 @@ func (f field) HTML() template.HTML {
 	if f.InputMode != "" {
 		attr("inputmode", f.InputMode)
 	}
-	if f.Spellcheck {
+	if f.NoSpellcheck {
 		b.WriteString(` spellcheck="false" autocapitalize="none"`)
 	}
 	b.WriteString(">\n</div>\n")
@@ -272,7 +272,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
-	h.log.Warn("cross-origin request refused", "client", h.client(r), "path", r.URL.Path,
+	h.log.Warn("cross-origin request refused", "client", h.client(r), "path", logPath(r),
 		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 	h.say(w, r, http.StatusForbidden, "", "", &message{
 		Heading: "This form came from another website",
@@ -299,7 +299,7 @@ func (h *handler) tooMany(w http.ResponseWriter, r *http.Request, extra string) 
 }
 
 func (h *handler) internal(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("request failed", "path", r.URL.Path, "err", err)
+	h.log.Error("request failed", "path", logPath(r), "err", err)
 	h.say(w, r, http.StatusInternalServerError, "", "", &message{
 		Heading: "Something went wrong on our side",
 		Paras:   []string{"Nothing you did caused this. Please try again in a moment."},

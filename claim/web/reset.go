@@ -97,7 +97,7 @@ func (h *handler) forgotForm(w http.ResponseWriter, r *http.Request) {
 func (h *handler) renderForgot(w http.ResponseWriter, r *http.Request, status int, org *store.Org, email, emailErr string) {
 	v := &view{Title: "Reset your password", Fields: focusFirstError([]field{
 		{ID: "email", Name: "email", Label: "Email address", Type: "email", Autocomplete: "username", InputMode: "email",
-			Value: email, Error: emailErr, Required: true, Spellcheck: true},
+			Value: email, Error: emailErr, Required: true, NoSpellcheck: true},
 	})}
 	if org != nil {
 		v.Org, v.OrgSlug = org.Name, org.Slug

@@ -139,6 +139,18 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 // client is the request's client address as Options.ClientAddr sees it.
 func (h *handler) client(r *http.Request) string { return h.addr(r) }
 
+// logPath is the request's path as logs may show it: the token of a
+// /claim/{token} or /reset/{token} link opens an account until it is used,
+// and logs are read by more people, and kept longer, than the outbox.
+func logPath(r *http.Request) string {
+	for _, prefix := range []string{"/claim/", "/reset/"} {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			return prefix + "{token}"
+		}
+	}
+	return r.URL.Path
+}
+
 // limited applies l to the request's client, answering 429 when it is
 // spent; false means the caller must stop.
 func (h *handler) limited(w http.ResponseWriter, r *http.Request, l *Limiter, what string) bool {
@@ -146,7 +158,7 @@ func (h *handler) limited(w http.ResponseWriter, r *http.Request, l *Limiter, wh
 	if l.Allow(ClientKey(addr)) {
 		return false
 	}
-	h.log.Warn("rate limited", "what", what, "client", addr, "path", r.URL.Path)
+	h.log.Warn("rate limited", "what", what, "client", addr, "path", logPath(r))
 	h.tooMany(w, r, "")
 	return true
 }
