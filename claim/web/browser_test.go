@@ -106,6 +106,10 @@ func TestBrowserClaim(t *testing.T) {
 		t.Fatalf("claim page says:\n%s", body)
 	}
 	fitsPhone("the claim page")
+	// The email for password managers is in the form but not on the screen.
+	if shown := eval(`document.querySelector('input[autocomplete=username]').getClientRects().length`); shown != 0 {
+		t.Error("the hidden username field is drawn on the claim page")
+	}
 
 	// A mismatch first: the error shows next to the field.
 	run("mismatched passwords",
