@@ -60,12 +60,15 @@ func (s *Service) Lookup(ctx context.Context, purpose store.Purpose, token strin
 	return s.lookup(ctx, s.DB.Read(), purpose, token)
 }
 
+// lookup reads the link in one query (the claim page runs it on every view,
+// Redeem again under the write lock). The customer comes without custom
+// fields: nothing here needs them.
 func (s *Service) lookup(ctx context.Context, q store.Queryer, purpose store.Purpose, token string) (*Link, error) {
 	hash, ok := TokenHash(token)
 	if !ok {
 		return &Link{State: LinkUnknown}, nil
 	}
-	inv, err := s.DB.InviteByTokenHash(ctx, q, hash)
+	inv, org, c, err := s.DB.LinkByTokenHash(ctx, q, hash)
 	if store.ErrorCode(err) == store.ENOTFOUND {
 		return &Link{State: LinkUnknown}, nil
 	} else if err != nil {
@@ -75,15 +78,7 @@ func (s *Service) lookup(ctx context.Context, q store.Queryer, purpose store.Pur
 		// A reset token pasted into a claim URL is not a claim link.
 		return &Link{State: LinkUnknown}, nil
 	}
-	l := &Link{Invite: inv}
-	if l.Org, err = s.DB.Org(ctx, q, inv.OrgID); err != nil {
-		return nil, err
-	}
-	if l.Customer, err = s.DB.Customer(ctx, q, inv.OrgID, inv.CustomerID); err != nil {
-		return nil, err
-	}
-	l.State = linkState(inv, l.Customer, s.DB.Now().Unix())
-	return l, nil
+	return &Link{State: linkState(inv, c, s.DB.Now().Unix()), Invite: inv, Customer: c, Org: org}, nil
 }
 
 func linkState(inv *store.Invite, c *store.Customer, now int64) LinkState {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 )
 
@@ -52,7 +51,7 @@ type Invite struct {
 type InviteStore interface {
 	CreateInvite(ctx context.Context, q Queryer, inv *Invite) error
 	RevokeInvites(ctx context.Context, q Queryer, customerID int64, purpose Purpose, reason string) (int, error)
-	InviteByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Invite, error)
+	LinkByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Invite, *Org, *Customer, error)
 	UseInvite(ctx context.Context, q Queryer, id int64) (bool, error)
 	Invites(ctx context.Context, q Queryer, orgID, customerID int64) ([]Invite, error)
 }
@@ -138,17 +137,6 @@ func scanInvite(row interface{ Scan(...any) error }) (*Invite, error) {
 	inv.CreatedAt, inv.ExpiresAt = time.Unix(created, 0), time.Unix(expires, 0)
 	inv.UsedAt, inv.RevokedAt, inv.SentAt = fromUnix(used), fromUnix(revoked), fromUnix(sent)
 	return &inv, err
-}
-
-// InviteByTokenHash finds an invite by the SHA-256 of its token. The look-up
-// is by an index on the hash, so its time does not depend on how much of a
-// guessed token matches.
-func (db *DB) InviteByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Invite, error) {
-	inv, err := scanInvite(db.queryRow(ctx, q, inviteSelect+` WHERE i.token_hash = ?`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "this link is not valid")
-	}
-	return inv, err
 }
 
 // Invites lists a customer's invites, newest first, with their delivery.

@@ -7,13 +7,14 @@ import (
 	"time"
 )
 
-// LinkByTokenHash returns the invite with that token hash together with its
-// organization and its customer (without custom fields), in one query. It is
-// InviteByTokenHash + Org + Customer for the customers' web, which looks a
-// token up on every page view of a link: one statement instead of four was
-// a quarter of the claim page's cost (see claim/web's BenchmarkClaimPage).
-// The customer is joined under the invite's organization, so the pair can
-// never cross organizations.
+// LinkByTokenHash returns the invite with that token hash (the SHA-256 of
+// the link's secret) together with its organization and its customer
+// (without custom fields), in one query. The customers' web looks a token up
+// on every page view of a link: one statement instead of four was a quarter
+// of the claim page's cost (see claim/web's BenchmarkClaimPage). The look-up
+// is by an index on the hash, so its time does not depend on how much of a
+// guessed token matches. The customer is joined under the invite's
+// organization, so the pair can never cross organizations.
 func (db *DB) LinkByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Invite, *Org, *Customer, error) {
 	row := db.queryRow(ctx, q, `SELECT i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
 		i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0),

@@ -40,7 +40,7 @@ func (h *handler) openLink(w http.ResponseWriter, r *http.Request, f *flow) {
 		h.say(w, r, status, "", "", m)
 		return
 	}
-	l, err := h.svc.Peek(r.Context(), f.purpose, token)
+	l, err := h.svc.Lookup(r.Context(), f.purpose, token)
 	if err != nil {
 		h.internal(w, r, err)
 		return
@@ -65,7 +65,7 @@ func (h *handler) currentLink(w http.ResponseWriter, r *http.Request, f *flow) (
 		h.say(w, r, http.StatusBadRequest, "", "", f.noLink)
 		return nil, ""
 	}
-	l, err := h.svc.Peek(r.Context(), f.purpose, token)
+	l, err := h.svc.Lookup(r.Context(), f.purpose, token)
 	if err != nil {
 		h.internal(w, r, err)
 		return nil, ""
