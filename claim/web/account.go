@@ -50,15 +50,25 @@ func (h *handler) requireSession(w http.ResponseWriter, r *http.Request) *claim.
 	return sess
 }
 
-// account is GET /account.
-func (h *handler) account(w http.ResponseWriter, r *http.Request) {
+// sessionAccount is requireSession plus the signed-in customer's account;
+// nil when the response has been written.
+func (h *handler) sessionAccount(w http.ResponseWriter, r *http.Request) (*claim.CustomerSession, *claim.Account) {
 	sess := h.requireSession(w, r)
 	if sess == nil {
-		return
+		return nil, nil
 	}
 	acc, err := h.svc.Account(r.Context(), sess)
 	if err != nil {
 		h.internal(w, r, err)
+		return nil, nil
+	}
+	return sess, acc
+}
+
+// account is GET /account.
+func (h *handler) account(w http.ResponseWriter, r *http.Request) {
+	_, acc := h.sessionAccount(w, r)
+	if acc == nil {
 		return
 	}
 	h.renderAccount(w, r, http.StatusOK, acc, nil, nil, notices[r.URL.Query().Get("m")])
@@ -72,13 +82,8 @@ func (h *handler) accountSave(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
-	sess := h.requireSession(w, r)
-	if sess == nil {
-		return
-	}
-	acc, err := h.svc.Account(r.Context(), sess)
-	if err != nil {
-		h.internal(w, r, err)
+	sess, acc := h.sessionAccount(w, r)
+	if acc == nil {
 		return
 	}
 	f := r.PostForm
@@ -91,7 +96,7 @@ func (h *handler) accountSave(w http.ResponseWriter, r *http.Request) {
 			keys = append(keys, key)
 		}
 	}
-	err = h.svc.UpdateProfile(r.Context(), sess, u, keys)
+	err := h.svc.UpdateProfile(r.Context(), sess, u, keys)
 	var fe claim.FieldErrors
 	if errors.As(err, &fe) {
 		errs := map[string]string{}
