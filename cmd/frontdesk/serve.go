@@ -23,6 +23,7 @@ type ServeConfig struct {
 	IdleTimeout     time.Duration // a session without a key press this long is closed; 0: never
 	MaxSession      time.Duration // no session lasts longer; 0: no limit
 	ShutdownTimeout time.Duration // how long open sessions and requests get to finish
+	TrustedProxies  string        // reverse proxies whose X-Forwarded-For names the client
 
 	// New SSH connections allowed per remote address: ConnBurst at once,
 	// then one per ConnEvery. Zero: sshConnBurst, sshConnEvery. Not flags;
@@ -72,6 +73,7 @@ Several serve and tui processes may share one data directory.`,
 	f.DurationVar(&sc.IdleTimeout, "idle-timeout", 30*time.Minute, "close an SSH session after this long without a key press (0: never)")
 	f.DurationVar(&sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
 	f.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
+	f.StringVar(&sc.TrustedProxies, "trusted-proxies", "", "reverse proxies in front of the web (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client")
 	f.BoolVar(&demo, "demo", false, "create the demo organization first if the database has none")
 	return cmd
 }
@@ -87,6 +89,9 @@ func (sc *ServeConfig) validate() error {
 	}
 	if sc.IdleTimeout > 0 && sc.IdleTimeout < time.Second {
 		return fmt.Errorf("--idle-timeout %s is too short; give a duration such as 30m, or 0 for none", sc.IdleTimeout)
+	}
+	if _, err := parseTrustedProxies(sc.TrustedProxies); err != nil {
+		return err
 	}
 	if sc.MaxSession > 0 && sc.MaxSession < time.Second {
 		return fmt.Errorf("--max-session %s is too short; give a duration such as 12h, or 0 for none", sc.MaxSession)
@@ -127,7 +132,11 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 	if s.ssh, err = newSSHServer(app, cfg, w, logger.With("part", "ssh")); err != nil {
 		return nil, err
 	}
-	s.http = newHTTPServer(app, w, logger.With("part", "http"))
+	proxies, err := parseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	s.http = newHTTPServer(app, w, proxies, logger.With("part", "http"))
 	if s.sshLn, err = listen("ssh-addr", cfg.SSHAddr); err != nil {
 		return nil, err
 	}
@@ -218,9 +227,11 @@ func (s *Server) shutdown() {
 	wg.Wait()
 }
 
-// newHTTPServer is the customers' web with the server's timeouts: slow
-// clients cannot hold connections open.
-func newHTTPServer(app *App, w *mailer.Worker, logger *slog.Logger) *http.Server {
+// newHTTPServer is the customers' web (claim links, sign-in, account pages,
+// password reset; a reset email wakes this process's worker so it goes out at
+// once) with the server's timeouts: slow clients cannot hold connections
+// open.
+func newHTTPServer(app *App, w *mailer.Worker, proxies trustedProxies, logger *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
 		// Healthy means the database answers, not merely that we listen.
@@ -232,7 +243,7 @@ func newHTTPServer(app *App, w *mailer.Worker, logger *slog.Logger) *http.Server
 		rw.Header().Set("Cache-Control", "no-store")
 		fmt.Fprintln(rw, "ok")
 	})
-	mux.Handle("/", customerWeb(app, w, logger))
+	mux.Handle("/", web.New(web.Options{Service: app.Service(), Logger: logger, Wake: w.Wake, ClientAddr: proxies.clientAddr}))
 	return &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -242,11 +253,4 @@ func newHTTPServer(app *App, w *mailer.Worker, logger *slog.Logger) *http.Server
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-}
-
-// customerWeb is the customers' site: claim links, sign-in, account pages
-// and password reset. A reset email wakes this process's worker so it goes
-// out at once.
-func customerWeb(app *App, w *mailer.Worker, logger *slog.Logger) http.Handler {
-	return web.New(web.Options{Service: app.Service(), Logger: logger, Wake: w.Wake})
 }

@@ -349,6 +349,7 @@ func TestServeBadConfiguration(t *testing.T) {
 		{[]string{"--idle-timeout", "ten"}, nil, `invalid argument "ten" for "--idle-timeout"`},
 		{[]string{"--max-session", "-1h"}, nil, "--max-session -1h0m0s is negative"},
 		{nil, map[string]string{"FRONTDESK_SHUTDOWN_TIMEOUT": "soon"}, `FRONTDESK_SHUTDOWN_TIMEOUT="soon"`},
+		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.lan"}, nil, `--trusted-proxies: "proxy.lan" is neither an address nor a prefix`},
 	} {
 		for k, v := range tc.env {
 			c.env[k] = v
@@ -550,5 +551,38 @@ func TestServeMaxSessionClosesBusySession(t *testing.T) {
 			tm.in.Write([]byte("j")) // may race the close; the close is what is checked
 
 		}
+	}
+}
+
+// Behind a trusted proxy each customer has their own rate limit; without
+// --trusted-proxies everyone shares the proxy's.
+func TestServeRateLimitsTheClientBehindAProxy(t *testing.T) {
+	c := newCLI(t)
+	c.ok("demo", "--customers", "5")
+	signIns := func(s *served) (limited int) {
+		for i := range 15 {
+			req, _ := http.NewRequest("POST", "http://"+s.http+"/login", strings.NewReader(url.Values{
+				"email": {fmt.Sprintf("nobody%d@example.com", i)}, "password": {"wrong password"},
+			}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+		return limited
+	}
+	proxied := c.serve("--trusted-proxies", "127.0.0.1")
+	if n := signIns(proxied); n != 0 {
+		t.Fatalf("15 customers behind the proxy: %d sign-ins refused as too many", n)
+	}
+	proxied.stop(30 * time.Second)
+	if n := signIns(c.serve()); n == 0 {
+		t.Fatal("without --trusted-proxies, 15 sign-ins from one address were never limited (the test proves nothing)")
 	}
 }
