@@ -191,6 +191,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}()
 	s.log.Info("serving", "ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir)
+	s.hintKeys(ctx)
 
 	var failed error
 	select {
@@ -204,6 +205,34 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Wait()
 	s.log.Info("stopped", "uptime", time.Since(s.started).Round(time.Second))
 	return failed
+}
+
+// hintKeys says how to get in when no staff member has an SSH key yet (a
+// fresh `serve --demo`): otherwise the first ssh attempt is the first anyone
+// hears of keys.
+func (s *Server) hintKeys(ctx context.Context) {
+	db := s.app.DB
+	orgs, err := db.Orgs(ctx, db.Read())
+	if err != nil || len(orgs) == 0 {
+		return
+	}
+	for _, o := range orgs {
+		staff, err := db.StaffList(ctx, db.Read(), o.ID)
+		if err != nil {
+			return
+		}
+		for _, st := range staff {
+			if keys, err := db.StaffKeys(ctx, db.Read(), st.ID); err != nil || len(keys) > 0 {
+				return
+			}
+		}
+	}
+	email := "OWNER_EMAIL"
+	if owner, err := db.FirstOwner(ctx, db.Read(), orgs[0].ID); err == nil {
+		email = owner.Email
+	}
+	s.log.Warn("no staff member has an SSH key yet, so nobody can connect",
+		"fix", fmt.Sprintf(`frontdesk staff key add %s "$(cat ~/.ssh/id_ed25519.pub)"`, email))
 }
 
 // shutdown stops both servers within the shutdown timeout, then forces

@@ -302,6 +302,9 @@ func TestServeHostKeyAndHealth(t *testing.T) {
 		t.Fatalf("host key mode %v, want 0600", st.Mode().Perm())
 	}
 	first, _ := os.ReadFile(path)
+	if log := s.stderr.String(); !strings.Contains(log, `frontdesk staff key add owner@harbor-yoga.example`) {
+		t.Errorf("a server nobody can reach does not say how to add a key:\n%s", log)
+	}
 	res, err := http.Get("http://" + s.http + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -314,13 +317,17 @@ func TestServeHostKeyAndHealth(t *testing.T) {
 	s.stop(30 * time.Second)
 
 	// The second start reuses the key: known_hosts entries stay valid.
+	key := c.withKey(demoAdmin)
 	s = c.serve()
 	again, _ := os.ReadFile(path)
 	if string(again) != string(first) {
 		t.Fatal("the host key changed across a restart")
 	}
-	if _, err := dialSSH(t, s.ssh, c.dir, gossh.PublicKeys(c.withKey(demoAdmin))); err != nil {
+	if _, err := dialSSH(t, s.ssh, c.dir, gossh.PublicKeys(key)); err != nil {
 		t.Fatalf("the restarted server does not present the stored host key: %v", err)
+	}
+	if strings.Contains(s.stderr.String(), "no staff member has an SSH key") {
+		t.Errorf("the key hint shows although a key is registered")
 	}
 
 	// A key others can read is refused, as sshd refuses it.
