@@ -190,8 +190,8 @@ func (s *Server) Run(ctx context.Context) error {
 			errs <- fmt.Errorf("http server: %w", err)
 		}
 	}()
-	s.log.Info("serving", "ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir)
 	s.hintKeys(ctx)
+	s.log.Info("serving", "ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir)
 
 	var failed error
 	select {
