@@ -122,7 +122,7 @@ func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u st
 		if err := s.DB.UpdateCustomerProfile(ctx, tx, sess.OrgID, sess.CustomerID, u); err != nil {
 			return err
 		}
-		actor := store.Actor{Kind: "customer", ID: c.ID, Name: c.Name()}
+		actor := store.CustomerActor(c)
 		return s.DB.Audit(ctx, tx, sess.OrgID, actor, "account.profile", c.ID, profileChanges(c, u))
 	})
 }

@@ -145,7 +145,7 @@ func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, pass
 		if !used {
 			return &LinkError{LinkUsed}
 		}
-		actor := store.Actor{Kind: "customer", ID: l.Customer.ID, Name: l.Customer.Name()}
+		actor := store.CustomerActor(l.Customer)
 		switch purpose {
 		case store.PurposeClaim:
 			ok, err := s.DB.ClaimAccount(ctx, tx, l.Org.ID, l.Customer.ID, hash)

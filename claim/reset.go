@@ -88,7 +88,7 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 			if err != nil {
 				return err
 			}
-			actor := store.Actor{Kind: "customer", ID: c.ID, Name: c.Name()}
+			actor := store.CustomerActor(c)
 			perMailbox, err := s.DB.RecentResets(ctx, tx, 0, c.Email, since)
 			if err != nil {
 				return err
@@ -121,39 +121,25 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 
 // issueReset writes one reset link, its email and its audit row inside tx.
 func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.Org, c *store.Customer, addr string) (int64, error) {
-	revoked, err := s.DB.RevokeInvites(ctx, tx, c.ID, store.PurposeReset, store.RevokeSuperseded)
+	inv := &store.Invite{OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeReset, Email: c.Email}
+	_, outboxID, revoked, err := s.issue(ctx, tx, org, inv, ResetTTL, "reset", s.ResetURL,
+		func(link string, expires time.Time) (string, string, string, error) {
+			return mailer.ComposeReset(mailer.ResetData{
+				OrgName: org.Name, CustomerName: c.FirstName, Link: link, Expires: expires, Location: org.Location(),
+			})
+		})
 	if err != nil {
-		return 0, err
-	}
-	token, hash := newToken()
-	inv := &store.Invite{
-		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeReset, TokenHash: hash, Email: c.Email,
-		CreatedAt: s.DB.Now().Truncate(time.Second),
-	}
-	inv.ExpiresAt = inv.CreatedAt.Add(ResetTTL)
-	subject, text, html, err := mailer.ComposeReset(mailer.ResetData{
-		OrgName: org.Name, CustomerName: c.FirstName, Link: s.ResetURL(token), Expires: inv.ExpiresAt, Location: org.Location(),
-	})
-	if err != nil {
-		return 0, err
-	}
-	msg := &store.OutboxMessage{OrgID: org.ID, Kind: "reset", To: c.Email, FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
-	if err := s.DB.EnqueueMessage(ctx, tx, msg); err != nil {
-		return 0, err
-	}
-	inv.OutboxID = msg.ID
-	if err := s.DB.CreateInvite(ctx, tx, inv); err != nil {
 		return 0, err
 	}
 	detail := fmt.Sprintf("reset link sent to %s, expires %s (requested from %s)", c.Email, inv.ExpiresAt.UTC().Format(time.RFC3339), addr)
 	if revoked > 0 {
 		detail += fmt.Sprintf("; %d earlier reset link(s) revoked", revoked)
 	}
-	actor := store.Actor{Kind: "customer", ID: c.ID, Name: c.Name()}
+	actor := store.CustomerActor(c)
 	if err := s.DB.Audit(ctx, tx, org.ID, actor, "account.reset_request", c.ID, detail); err != nil {
 		return 0, err
 	}
-	return msg.ID, nil
+	return outboxID, nil
 }
 
 // orgFromSlug resolves an optional organization slug: (0, true) for none,

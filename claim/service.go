@@ -117,29 +117,18 @@ func (s *Service) invite(ctx context.Context, tx store.Queryer, actor *store.Sta
 	if r := CanInvite(actor, org, c); r != nil {
 		return nil, r
 	}
-	superseded, err := s.DB.RevokeInvites(ctx, tx, c.ID, store.PurposeClaim, store.RevokeSuperseded)
-	if err != nil {
-		return nil, err
-	}
-	token, hash := newToken()
 	inv := &store.Invite{
-		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, TokenHash: hash, Email: c.Email,
-		CreatedBy: actor.ID, CreatedByName: actor.Name, CreatedAt: s.DB.Now().Truncate(time.Second),
+		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, Email: c.Email,
+		CreatedBy: actor.ID, CreatedByName: actor.Name,
 	}
-	inv.ExpiresAt = inv.CreatedAt.Add(s.ttl(org))
-	subject, text, html, err := mailer.ComposeInvite(mailer.InviteData{
-		OrgName: org.Name, CustomerName: c.FirstName, Link: s.ClaimURL(token), WalkthroughURL: org.WalkthroughURL,
-		ReplyTo: org.ReplyTo, Expires: inv.ExpiresAt, Location: org.Location(),
-	})
+	token, outboxID, superseded, err := s.issue(ctx, tx, org, inv, s.ttl(org), "invite", s.ClaimURL,
+		func(link string, expires time.Time) (string, string, string, error) {
+			return mailer.ComposeInvite(mailer.InviteData{
+				OrgName: org.Name, CustomerName: c.FirstName, Link: link, WalkthroughURL: org.WalkthroughURL,
+				ReplyTo: org.ReplyTo, Expires: expires, Location: org.Location(),
+			})
+		})
 	if err != nil {
-		return nil, err
-	}
-	msg := &store.OutboxMessage{OrgID: org.ID, Kind: "invite", To: c.Email, FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
-	if err := s.DB.EnqueueMessage(ctx, tx, msg); err != nil {
-		return nil, err
-	}
-	inv.OutboxID = msg.ID
-	if err := s.DB.CreateInvite(ctx, tx, inv); err != nil {
 		return nil, err
 	}
 	action, detail := "invite.send", fmt.Sprintf("invite to %s, expires %s", c.Email, inv.ExpiresAt.UTC().Format(time.RFC3339))
@@ -149,7 +138,7 @@ func (s *Service) invite(ctx context.Context, tx store.Queryer, actor *store.Sta
 	if err := s.DB.Audit(ctx, tx, org.ID, store.StaffActor(actor), action, c.ID, detail); err != nil {
 		return nil, err
 	}
-	return &Sent{Invite: inv, Customer: c, OutboxID: msg.ID, Superseded: superseded, token: token}, nil
+	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: superseded, token: token}, nil
 }
 
 // BulkResult is the outcome of InviteMany for one customer: Sent or Err.

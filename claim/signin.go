@@ -113,7 +113,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 	if match == nil {
 		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
 			for _, c := range cands {
-				actor := store.Actor{Kind: "customer", ID: c.ID, Name: c.Name()}
+				actor := store.CustomerActor(c)
 				if err := s.DB.Audit(ctx, tx, c.OrgID, actor, "account.signin_failed", c.ID, "sign-in failed: wrong password (from "+req.Addr+")"); err != nil {
 					return err
 				}
@@ -137,7 +137,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		if out.Session, err = s.DB.CreateSession(ctx, tx, hash, match.OrgID, match.ID, match.PasswordHash, s.DB.Now().Add(life.Absolute)); err != nil {
 			return err
 		}
-		actor := store.Actor{Kind: "customer", ID: match.ID, Name: match.Name()}
+		actor := store.CustomerActor(match)
 		return s.DB.Audit(ctx, tx, match.OrgID, actor, "account.signin", match.ID, "signed in (from "+req.Addr+")")
 	})
 	if store.ErrorCode(err) == store.ENOTFOUND {

@@ -19,6 +19,10 @@ func SystemActor(name string) Actor { return Actor{Kind: "system", Name: name} }
 // StaffActor names an action taken by a staff member.
 func StaffActor(s *Staff) Actor { return Actor{Kind: "staff", ID: s.ID, Name: s.Name} }
 
+// CustomerActor names an action a customer took on the web (claim, sign-in,
+// reset, profile edit).
+func CustomerActor(c *Customer) Actor { return Actor{Kind: "customer", ID: c.ID, Name: c.Name()} }
+
 // AuditEntry is one row of the audit log.
 type AuditEntry struct {
 	ID         int64

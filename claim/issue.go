@@ -1,0 +1,43 @@
+package claim
+
+import (
+	"context"
+	"time"
+
+	"frontdesk/store"
+)
+
+// composer builds a link's email from the link and its expiry.
+type composer func(link string, expires time.Time) (subject, text, html string, err error)
+
+// issue writes a new link for inv.Customer inside tx, the one way invites and
+// reset links are made: earlier unused links of inv.Purpose are revoked
+// (superseded), a fresh token is drawn and only its hash kept, the email
+// carrying the link goes into the outbox, and the invite row points at it.
+// inv arrives with OrgID, CustomerID, Purpose, Email and the creator; issue
+// fills in the token hash, the times (expiring after ttl) and the outbox id.
+// The caller writes the audit row. It returns the token (only ever in the
+// email, and in Sent for tests), the outbox id and how many earlier links
+// stopped working.
+func (s *Service) issue(ctx context.Context, tx store.Queryer, org *store.Org, inv *store.Invite, ttl time.Duration, kind string, url func(token string) string, compose composer) (token string, outboxID int64, revoked int, err error) {
+	revoked, err = s.DB.RevokeInvites(ctx, tx, inv.CustomerID, inv.Purpose, store.RevokeSuperseded)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	token, inv.TokenHash = newToken()
+	inv.CreatedAt = s.DB.Now().Truncate(time.Second)
+	inv.ExpiresAt = inv.CreatedAt.Add(ttl)
+	subject, text, html, err := compose(url(token), inv.ExpiresAt)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	msg := &store.OutboxMessage{OrgID: org.ID, Kind: kind, To: inv.Email, FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
+	if err := s.DB.EnqueueMessage(ctx, tx, msg); err != nil {
+		return "", 0, 0, err
+	}
+	inv.OutboxID = msg.ID
+	if err := s.DB.CreateInvite(ctx, tx, inv); err != nil {
+		return "", 0, 0, err
+	}
+	return token, msg.ID, revoked, nil
+}
