@@ -26,15 +26,6 @@ func badEmailCustomer(t *testing.T, f *fixture) *store.Customer {
 	return c
 }
 
-func isASCII(s string) bool {
-	for _, r := range s {
-		if r > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
 // The newcomer's path: find a customer by part of the name, open the
 // profile, fix the invalid email (meeting the duplicate check on the way),
 // send an invite and read the outcome; roster and profile show the new

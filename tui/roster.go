@@ -30,16 +30,13 @@ const (
 // generation goes up with every new search, filter or jump, so a result for
 // an older one (a slow query for "ja" arriving after "jan") is dropped.
 type pageMsg struct {
-	gen int
-	// qctx bounds the queries of generation gen; qcancel ends them.
-	qctx    context.Context
-	qcancel context.CancelFunc
-	kind    fetchKind
-	anchor  int64 // next/prev: the edge row the page continues from
-	keep    int64 // reload: the row the cursor was on
-	limit   int
-	rows    []store.RosterRow
-	err     error
+	gen    int
+	kind   fetchKind
+	anchor int64 // next/prev: the edge row the page continues from
+	keep   int64 // reload: the row the cursor was on
+	limit  int
+	rows   []store.RosterRow
+	err    error
 }
 
 type countsMsg struct {

@@ -162,9 +162,8 @@ func (f *fixture) claimed(org *store.Org, first, last, email, password string) *
 // tests see each 303, and that sends what a browser sends on a same-origin
 // form post.
 type browser struct {
-	f      *fixture
-	c      *http.Client
-	remote string // X-Test-Client: lets one test be several clients
+	f *fixture
+	c *http.Client
 }
 
 func (f *fixture) browser() *browser {
