@@ -122,7 +122,7 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 // issueReset writes one reset link, its email and its audit row inside tx.
 func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.Org, c *store.Customer, addr string) (int64, error) {
 	inv := &store.Invite{OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeReset, Email: c.Email}
-	_, outboxID, revoked, err := s.issue(ctx, tx, org, inv, ResetTTL, "reset", s.ResetURL,
+	_, outboxID, revoked, err := s.issue(ctx, tx, org, inv, ResetTTL, store.MessageReset, s.ResetURL,
 		func(link string, expires time.Time) (string, string, string, error) {
 			return mailer.ComposeReset(mailer.ResetData{
 				OrgName: org.Name, CustomerName: c.FirstName, Link: link, Expires: expires, Location: org.Location(),

@@ -121,7 +121,7 @@ func (s *Service) invite(ctx context.Context, tx store.Queryer, actor *store.Sta
 		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, Email: c.Email,
 		CreatedBy: actor.ID, CreatedByName: actor.Name,
 	}
-	token, outboxID, superseded, err := s.issue(ctx, tx, org, inv, s.ttl(org), "invite", s.ClaimURL,
+	token, outboxID, superseded, err := s.issue(ctx, tx, org, inv, s.ttl(org), store.MessageInvite, s.ClaimURL,
 		func(link string, expires time.Time) (string, string, string, error) {
 			return mailer.ComposeInvite(mailer.InviteData{
 				OrgName: org.Name, CustomerName: c.FirstName, Link: link, WalkthroughURL: org.WalkthroughURL,
