@@ -146,8 +146,11 @@ func (e *emailScreen) save() tea.Cmd {
 	e.err = note{"Saving" + e.c.Styles.Glyphs.Ellipsis, toneInfo}
 	ctx, staff, id, inv := e.c.Ctx, e.c.Staff, e.cust.ID, e.deps.Invites
 	return func() tea.Msg {
-		n, err := inv.ChangeEmail(ctx, staff, id, v)
-		return emailSavedMsg{email: v, revoked: n, err: err}
+		ch, err := inv.ChangeEmail(ctx, staff, id, v)
+		if err != nil {
+			return emailSavedMsg{email: v, err: err}
+		}
+		return emailSavedMsg{email: v, revoked: ch.Revoked()}
 	}
 }
 
