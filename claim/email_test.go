@@ -285,3 +285,25 @@ func TestStaffWritesRereadTheActor(t *testing.T) {
 func asRefusal(err error, r **Refusal) bool { return errors.As(err, r) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The CLI appends Hint to the sentence; a changed-access sentence already
+// says whom to ask.
+func TestAccessChangedHasNoSecondHint(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin := &store.Staff{OrgID: f.org.ID, Email: "sam@harbor.example", Name: "Sam Rivera", Role: store.RoleAdmin}
+	if err := f.db.CreateStaff(ctx, f.db.Write(), admin); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.RemoveStaff(ctx, f.db.Write(), f.org.ID, admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.Invite(ctx, admin, f.customer("Jane", "Doe", "jane@example.com").ID)
+	var r *Refusal
+	if !errors.As(err, &r) || !r.AccessChanged() {
+		t.Fatalf("refusal %v", err)
+	}
+	if h := r.Hint(); h != "" {
+		t.Errorf("hint %q after %q", h, r.Message)
+	}
+}

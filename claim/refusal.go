@@ -44,6 +44,9 @@ func (r *Refusal) AccessChanged() bool {
 func (r *Refusal) Hint() string {
 	switch r.Reason {
 	case ReasonForbidden:
+		if r.AccessChanged() {
+			return "" // the sentence already says whom to ask
+		}
 		return "ask an owner or admin"
 	case ReasonArchived:
 		return "restore the customer first"
