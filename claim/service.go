@@ -218,7 +218,7 @@ type EmailChange struct {
 	Customer *store.Customer // as it was before the change
 	Email    string          // the new address; "" when it was removed
 	// Claimed: the customer has claimed their account, so the address is
-	// the one they sign in with; the notices went out.
+	// the one they sign in with, and the notices were queued.
 	Claimed bool
 	Invites int // claim links to the old address that stopped working
 	Resets  int // password-reset links that stopped working
@@ -239,7 +239,7 @@ func (e *EmailChange) Revoked() int { return e.Invites + e.Resets }
 // change, the new address masked, whom to contact) and one to the new (it
 // now signs in, where), each audited. A claimed customer's address cannot
 // be removed: they would be locked out with no address to reset from.
-// An unchanged address changes nothing and returns a zero EmailChange.
+// An unchanged address changes nothing: nothing revoked, no notices.
 func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (*EmailChange, error) {
 	const what = "change the email"
 	var ch *EmailChange
