@@ -225,9 +225,9 @@ func TestEmailChangeRevokesLinks(t *testing.T) {
 	if f.state(sent.token) != LinkValid {
 		t.Fatal("a refused change revoked the link")
 	}
-	n, err := f.svc.ChangeEmail(ctx, f.owner, jane.ID, " jane.doe@example.com ")
-	if err != nil || n != 1 {
-		t.Fatalf("ChangeEmail = %d, %v", n, err)
+	ch, err := f.svc.ChangeEmail(ctx, f.owner, jane.ID, " jane.doe@example.com ")
+	if err != nil || ch.Invites != 1 || ch.Resets != 0 || ch.Claimed {
+		t.Fatalf("ChangeEmail = %+v, %v; want 1 invite revoked, not claimed", ch, err)
 	}
 	if s := f.state(sent.token); s != LinkEmailChanged {
 		t.Errorf("link to the old address: %s", s)

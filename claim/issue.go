@@ -31,7 +31,7 @@ func (s *Service) issue(ctx context.Context, tx store.Queryer, org *store.Org, i
 	if err != nil {
 		return "", 0, 0, err
 	}
-	msg := &store.OutboxMessage{OrgID: org.ID, Kind: kind, To: inv.Email, FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
+	msg := &store.OutboxMessage{OrgID: org.ID, CustomerID: inv.CustomerID, Kind: kind, To: inv.Email, FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
 	if err := s.DB.EnqueueMessage(ctx, tx, msg); err != nil {
 		return "", 0, 0, err
 	}

@@ -82,34 +82,28 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 		if err != nil {
 			return err
 		}
-		since := s.DB.Now().Add(-ResetWindow)
 		for _, c := range cands {
 			org, err := s.DB.Org(ctx, tx, c.OrgID)
 			if err != nil {
 				return err
 			}
-			actor := store.CustomerActor(c)
-			perMailbox, err := s.DB.RecentResets(ctx, tx, 0, c.Email, since)
+			perAccount, perMailbox, ok, err := s.resetQuota(ctx, tx, c)
 			if err != nil {
 				return err
 			}
-			perAccount, err := s.DB.RecentResets(ctx, tx, c.ID, "", since)
-			if err != nil {
-				return err
-			}
-			if perMailbox >= ResetsPerMailbox || perAccount >= ResetsPerAccount {
+			if !ok {
 				res.Throttled++
 				detail := fmt.Sprintf("reset link not sent: %d sent to this account and %d to %s in the last hour (from %s)", perAccount, perMailbox, c.Email, req.Addr)
-				if err := s.DB.Audit(ctx, tx, org.ID, actor, "account.reset_throttled", c.ID, detail); err != nil {
+				if err := s.DB.Audit(ctx, tx, org.ID, store.CustomerActor(c), "account.reset_throttled", c.ID, detail); err != nil {
 					return err
 				}
 				continue
 			}
-			id, err := s.issueReset(ctx, tx, org, c, req.Addr)
+			sent, err := s.issueReset(ctx, tx, org, c, nil, req.Addr)
 			if err != nil {
 				return err
 			}
-			res.OutboxIDs = append(res.OutboxIDs, id)
+			res.OutboxIDs = append(res.OutboxIDs, sent.OutboxID)
 		}
 		return nil
 	})
@@ -119,27 +113,105 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 	return res, nil
 }
 
-// issueReset writes one reset link, its email and its audit row inside tx.
-func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.Org, c *store.Customer, addr string) (int64, error) {
+// resetQuota counts the reset links c and c's mailbox got in the last
+// ResetWindow; ok says another one is within both limits.
+func (s *Service) resetQuota(ctx context.Context, q store.Queryer, c *store.Customer) (perAccount, perMailbox int, ok bool, err error) {
+	since := s.DB.Now().Add(-ResetWindow)
+	if perMailbox, err = s.DB.RecentResets(ctx, q, 0, c.Email, since); err != nil {
+		return 0, 0, false, err
+	}
+	if perAccount, err = s.DB.RecentResets(ctx, q, c.ID, "", since); err != nil {
+		return 0, 0, false, err
+	}
+	return perAccount, perMailbox, perAccount < ResetsPerAccount && perMailbox < ResetsPerMailbox, nil
+}
+
+// ResetExpiry is when a reset link sent now would expire: what the
+// confirmation shows before anything is sent.
+func (s *Service) ResetExpiry() time.Time {
+	return s.DB.Now().Truncate(time.Second).Add(ResetTTL)
+}
+
+// CheckReset is CanReset for a customer id with the limits on reset
+// emails, reading fresh data: what the profile's r asks before it opens the
+// confirmation.
+func (s *Service) CheckReset(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error) {
+	_, _, c, err := s.loadReset(ctx, s.DB.Read(), actor, customerID)
+	return c, err
+}
+
+// SendReset sends a claimed customer a password-reset link on behalf of
+// actor (a customer on the phone who cannot find the email, say): in one
+// transaction, as RequestReset does for the customer, with the same link
+// lifetime and the same per-account and per-mailbox limits, so the front
+// desk cannot be used to flood a mailbox either. The email says the
+// organization sent it; the audit row and the link's history name the staff
+// member.
+func (s *Service) SendReset(ctx context.Context, actor *store.Staff, customerID int64) (*Sent, error) {
+	var sent *Sent
+	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+		actor, org, c, err := s.loadReset(ctx, tx, actor, customerID)
+		if err != nil {
+			return err
+		}
+		sent, err = s.issueReset(ctx, tx, org, c, actor, "")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sent, nil
+}
+
+// loadReset authorizes actor, loads the customer and applies CanReset and
+// the limits, through q.
+func (s *Service) loadReset(ctx context.Context, q store.Queryer, actor *store.Staff, customerID int64) (*store.Staff, *store.Org, *store.Customer, error) {
+	actor, org, c, err := s.load(ctx, q, actor, customerID, "send a password-reset link")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if r := CanReset(actor, org, c); r != nil {
+		return nil, nil, c, r
+	}
+	_, _, ok, err := s.resetQuota(ctx, q, c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !ok {
+		// No counts in the sentence: the per-mailbox count includes other
+		// organizations' reset emails, which are not this desk's business.
+		return nil, nil, c, &Refusal{ReasonRateLimited, fmt.Sprintf("%s has had as many password-reset emails as allowed in the last hour.", c.Name())}
+	}
+	return actor, org, c, nil
+}
+
+// issueReset writes one reset link, its email and its audit row inside tx:
+// asked for by the customer from addr when by is nil, sent by staff
+// member by otherwise.
+func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.Org, c *store.Customer, by *store.Staff, addr string) (*Sent, error) {
 	inv := &store.Invite{OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeReset, Email: c.Email}
-	_, outboxID, revoked, err := s.issue(ctx, tx, org, inv, ResetTTL, "reset", s.ResetURL,
+	actor, action, why := store.CustomerActor(c), "account.reset_request", "requested from "+addr
+	if by != nil {
+		inv.CreatedBy, inv.CreatedByName = by.ID, by.Name
+		actor, action, why = store.StaffActor(by), "account.reset_send", "sent by staff"
+	}
+	token, outboxID, revoked, err := s.issue(ctx, tx, org, inv, ResetTTL, store.MessageReset, s.ResetURL,
 		func(link string, expires time.Time) (string, string, string, error) {
 			return mailer.ComposeReset(mailer.ResetData{
-				OrgName: org.Name, CustomerName: c.FirstName, Link: link, Expires: expires, Location: org.Location(),
+				OrgName: org.Name, CustomerName: c.FirstName, Link: link, Expires: expires, Location: org.Location(), ByStaff: by != nil,
 			})
 		})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	detail := fmt.Sprintf("reset link sent to %s, expires %s (requested from %s)", c.Email, inv.ExpiresAt.UTC().Format(time.RFC3339), addr)
+	detail := fmt.Sprintf("reset link sent to %s, expires %s (%s)", c.Email, inv.ExpiresAt.UTC().Format(time.RFC3339), why)
 	if revoked > 0 {
 		detail += fmt.Sprintf("; %d earlier reset link(s) revoked", revoked)
 	}
-	actor := store.CustomerActor(c)
-	if err := s.DB.Audit(ctx, tx, org.ID, actor, "account.reset_request", c.ID, detail); err != nil {
-		return 0, err
+	if err := s.DB.Audit(ctx, tx, org.ID, actor, action, c.ID, detail); err != nil {
+		return nil, err
 	}
-	return outboxID, nil
+	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: revoked, token: token}, nil
 }
 
 // orgFromSlug resolves an optional organization slug: (0, true) for none,

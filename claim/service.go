@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -25,12 +26,13 @@ type Service struct {
 	InviteTTL time.Duration
 }
 
-// Sent is the outcome of a successful invite.
+// Sent is the outcome of a link sent: an invite, or a reset link staff
+// sent (SendReset).
 type Sent struct {
-	Invite     *store.Invite
+	Invite     *store.Invite // Purpose says which
 	Customer   *store.Customer
 	OutboxID   int64
-	Superseded int // earlier links that stopped working
+	Superseded int // earlier links of the same purpose that stopped working
 
 	token string // only for tests: the link's secret is otherwise only in the email
 }
@@ -62,9 +64,10 @@ func (s *Service) ResetURL(token string) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/reset/" + token
 }
 
-// Check is CanInvite for a customer id, reading fresh data.
+// Check is CanInvite for a customer id, reading fresh data (the actor's
+// row too, so a removed member hears it at i, before the confirmation).
 func (s *Service) Check(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error) {
-	org, c, err := s.load(ctx, s.DB.Read(), actor, customerID)
+	actor, org, c, err := s.load(ctx, s.DB.Read(), actor, customerID, "send the invite")
 	if err != nil {
 		return nil, err
 	}
@@ -74,21 +77,25 @@ func (s *Service) Check(ctx context.Context, actor *store.Staff, customerID int6
 	return c, nil
 }
 
-func (s *Service) load(ctx context.Context, q store.Queryer, actor *store.Staff, customerID int64) (*store.Org, *store.Customer, error) {
-	if actor == nil {
-		return nil, nil, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to send the invite."}
+// load authorizes actor for what (see authorize) and reads the
+// organization and the customer, all through q: inside a write's
+// transaction, the actor it returns is the one to act as.
+func (s *Service) load(ctx context.Context, q store.Queryer, actor *store.Staff, customerID int64, what string) (*store.Staff, *store.Org, *store.Customer, error) {
+	actor, err := s.authorize(ctx, q, actor, what)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	org, err := s.DB.Org(ctx, q, actor.OrgID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Scoped to the actor's organization: another organization's customer
 	// is "not found", never "forbidden", so ids reveal nothing.
 	c, err := s.DB.Customer(ctx, q, actor.OrgID, customerID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return org, c, nil
+	return actor, org, c, nil
 }
 
 // Invite sends customerID an invite to claim their account, on behalf of
@@ -99,7 +106,7 @@ func (s *Service) load(ctx context.Context, q store.Queryer, actor *store.Staff,
 func (s *Service) Invite(ctx context.Context, actor *store.Staff, customerID int64) (*Sent, error) {
 	var sent *Sent
 	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
-		org, c, err := s.load(ctx, tx, actor, customerID)
+		actor, org, c, err := s.load(ctx, tx, actor, customerID, "send the invite")
 		if err != nil {
 			return err
 		}
@@ -121,7 +128,7 @@ func (s *Service) invite(ctx context.Context, tx store.Queryer, actor *store.Sta
 		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, Email: c.Email,
 		CreatedBy: actor.ID, CreatedByName: actor.Name,
 	}
-	token, outboxID, superseded, err := s.issue(ctx, tx, org, inv, s.ttl(org), "invite", s.ClaimURL,
+	token, outboxID, superseded, err := s.issue(ctx, tx, org, inv, s.ttl(org), store.MessageInvite, s.ClaimURL,
 		func(link string, expires time.Time) (string, string, string, error) {
 			return mailer.ComposeInvite(mailer.InviteData{
 				OrgName: org.Name, CustomerName: c.FirstName, Link: link, WalkthroughURL: org.WalkthroughURL,
@@ -154,12 +161,15 @@ type BulkResult struct {
 const bulkBatch = 250
 
 // InviteMany invites each customer, reporting per customer. A refusal skips
-// that customer only; a database error stops the run (what was committed
-// stays committed and is reported). progress, if set, is called after each
-// batch.
+// that customer only; a database error, or the actor losing the right to
+// invite (checked in every batch's transaction), stops the run (what was
+// committed stays committed and is reported). progress, if set, is called
+// after each batch.
 func (s *Service) InviteMany(ctx context.Context, actor *store.Staff, ids []int64, progress func(done, total int)) ([]BulkResult, error) {
+	const what = "send the invites"
 	if actor == nil || !actor.Role.CanManageCustomers() {
-		return nil, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to send the invites."}
+		// Refused before the first batch takes the write lock.
+		return nil, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to " + what + "."}
 	}
 	results := make([]BulkResult, 0, len(ids))
 	for start := 0; start < len(ids); start += bulkBatch {
@@ -167,6 +177,10 @@ func (s *Service) InviteMany(ctx context.Context, actor *store.Staff, ids []int6
 		var out []BulkResult
 		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
 			out = out[:0]
+			actor, err := s.authorize(ctx, tx, actor, what)
+			if err != nil {
+				return err
+			}
 			org, err := s.DB.Org(ctx, tx, actor.OrgID)
 			if err != nil {
 				return err
@@ -199,46 +213,122 @@ func (s *Service) InviteMany(ctx context.Context, actor *store.Staff, ids []int6
 	return results, nil
 }
 
+// EmailChange is what ChangeEmail did.
+type EmailChange struct {
+	Customer *store.Customer // as it was before the change
+	Email    string          // the new address; "" when it was removed
+	// Claimed: the customer has claimed their account, so the address is
+	// the one they sign in with, and the notices were queued.
+	Claimed bool
+	Invites int // claim links to the old address that stopped working
+	Resets  int // password-reset links that stopped working
+	// Notices are the outbox ids of the notices to the old and the new
+	// address (claimed customers only), for delivering them at once.
+	Notices []int64
+}
+
+// Revoked is how many links of either kind stopped working.
+func (e *EmailChange) Revoked() int { return e.Invites + e.Resets }
+
 // ChangeEmail sets a customer's email on behalf of actor, revoking every
 // outstanding link (they went to the old address) and auditing the change,
-// in one transaction. It returns how many links were revoked.
-func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (int, error) {
-	if actor == nil || !actor.Role.CanManageCustomers() {
-		return 0, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to change the email."}
-	}
-	email = store.NormalizeEmail(email)
-	if email != "" {
-		if err := store.ValidateEmail(email); err != nil {
-			return 0, err
-		}
-	}
-	revoked := 0
+// in one transaction. For a customer who has claimed their account the
+// address is their sign-in, and changing it is how a front desk could be
+// used to take the account over (the new address then asks for a reset
+// link); so the same transaction queues a notice to the old address (the
+// change, the new address masked, whom to contact) and one to the new (it
+// now signs in, where), each audited. A claimed customer's address cannot
+// be removed: they would be locked out with no address to reset from.
+// An unchanged address changes nothing: nothing revoked, no notices.
+func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (*EmailChange, error) {
+	const what = "change the email"
+	var ch *EmailChange
 	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
-		c, err := s.DB.Customer(ctx, tx, actor.OrgID, customerID)
+		actor, org, c, err := s.load(ctx, tx, actor, customerID, what)
 		if err != nil {
 			return err
 		}
+		email = store.NormalizeEmail(email)
+		if email != "" {
+			if err := store.ValidateEmail(email); err != nil {
+				return err
+			}
+		}
+		ch = &EmailChange{Customer: c, Email: email, Claimed: !c.ClaimedAt.IsZero()}
 		if c.Email == email {
 			return nil
+		}
+		if ch.Claimed && email == "" {
+			return store.Errorf(store.EINVALID, "%s signs in with this address, so it cannot be removed; type their new address instead.", c.Name())
 		}
 		if err := s.DB.SetCustomerEmail(ctx, tx, actor.OrgID, customerID, email); err != nil {
 			return err
 		}
-		for _, p := range []store.Purpose{store.PurposeClaim, store.PurposeReset} {
-			n, err := s.DB.RevokeInvites(ctx, tx, customerID, p, store.RevokeEmailChanged)
-			if err != nil {
-				return err
-			}
-			revoked += n
+		if ch.Invites, err = s.DB.RevokeInvites(ctx, tx, customerID, store.PurposeClaim, store.RevokeEmailChanged); err != nil {
+			return err
+		}
+		if ch.Resets, err = s.DB.RevokeInvites(ctx, tx, customerID, store.PurposeReset, store.RevokeEmailChanged); err != nil {
+			return err
 		}
 		old := c.Email
 		if old == "" {
 			old = "(none)"
 		}
-		return s.DB.Audit(ctx, tx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
-			fmt.Sprintf("email %s → %s; %d outstanding link(s) revoked", old, email, revoked))
+		err = s.DB.Audit(ctx, tx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
+			fmt.Sprintf("email %s → %s; %d outstanding link(s) revoked", old, email, ch.Revoked()))
+		if err != nil || !ch.Claimed {
+			return err
+		}
+		ch.Notices, err = s.noticeEmailChange(ctx, tx, actor, org, c, email)
+		return err
 	})
-	return revoked, err
+	if err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// noticeEmailChange queues, inside the change's transaction, the notices
+// of a claimed customer's new sign-in address: to the old address (when
+// there was one) and to the new, each with its audit row. They go out
+// whatever the organization's notifications setting: that setting is about
+// invitations, and this is the customer's own account's security.
+func (s *Service) noticeEmailChange(ctx context.Context, tx store.Queryer, actor *store.Staff, org *store.Org, c *store.Customer, email string) ([]int64, error) {
+	d := mailer.EmailChangeData{
+		OrgName: org.Name, CustomerName: c.FirstName, NewEmail: email, ChangedAt: s.DB.Now(),
+		SignInURL: s.SignInURL(org.Slug), ReplyTo: org.ReplyTo, Location: org.Location(),
+	}
+	type notice struct {
+		to, which string
+		compose   func(mailer.EmailChangeData) (string, string, string, error)
+	}
+	notices := []notice{{email, "new", mailer.ComposeEmailChangeNew}}
+	if c.Email != "" {
+		notices = append([]notice{{c.Email, "old", mailer.ComposeEmailChangeOld}}, notices...)
+	}
+	var ids []int64
+	for _, n := range notices {
+		subject, text, html, err := n.compose(d)
+		if err != nil {
+			return nil, err
+		}
+		msg := &store.OutboxMessage{OrgID: org.ID, CustomerID: c.ID, Kind: store.MessageEmailChange, To: n.to,
+			FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
+		if err := s.DB.EnqueueMessage(ctx, tx, msg); err != nil {
+			return nil, err
+		}
+		if err := s.DB.Audit(ctx, tx, org.ID, store.StaffActor(actor), "customer.email_notice", c.ID,
+			fmt.Sprintf("notice of the changed sign-in address queued to the %s address %s (outbox %d)", n.which, n.to, msg.ID)); err != nil {
+			return nil, err
+		}
+		ids = append(ids, msg.ID)
+	}
+	return ids, nil
+}
+
+// SignInURL is the customers' sign-in page for an organization.
+func (s *Service) SignInURL(orgSlug string) string {
+	return strings.TrimRight(s.BaseURL, "/") + "/login?org=" + url.QueryEscape(orgSlug)
 }
 
 // PendingInvite reports whether the customer has a link that a new invite or

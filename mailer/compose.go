@@ -8,6 +8,7 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+	"unicode/utf8"
 )
 
 //go:embed templates/*.tmpl
@@ -38,6 +39,22 @@ type ResetData struct {
 	Link         string // <base-url>/reset/<token>
 	Expires      time.Time
 	Location     *time.Location
+	// ByStaff: the organization's staff sent the link from the front desk;
+	// otherwise someone asked for it on the sign-in page.
+	ByStaff bool
+}
+
+// EmailChangeData is what the two notices of a claimed customer's changed
+// sign-in address say: one to the old address, one to the new. Neither
+// carries a token; the new one links to the sign-in page.
+type EmailChangeData struct {
+	OrgName      string
+	CustomerName string
+	NewEmail     string    // the new sign-in address; the old address's notice shows it masked
+	ChangedAt    time.Time // when staff saved the change
+	SignInURL    string    // <base-url>/login?org=<slug>
+	ReplyTo      string    // where to write, "" when replies are not read
+	Location     *time.Location
 }
 
 // view is what the templates see: the caller's data plus the words computed
@@ -50,6 +67,10 @@ type view struct {
 	WalkthroughURL string
 	ReplyTo        string
 	Expires        string
+	ByStaff        bool
+	NewEmail       string // in the old address's notice: masked
+	ChangedAt      string
+	SignInURL      string
 }
 
 // FormatExpiry writes an expiry the way the emails do, in the organization's
@@ -104,8 +125,69 @@ func ComposeReset(d ResetData) (subject, text, html string, err error) {
 		Greeting: greeting(d.CustomerName),
 		Link:     d.Link,
 		Expires:  FormatExpiry(d.Expires, d.Location),
+		ByStaff:  d.ByStaff,
 	}
 	return render("reset", v)
+}
+
+// ComposeEmailChangeOld renders the notice to the address a claimed customer
+// signed in with until now: that it changed, to what (masked), by whom and
+// when, and whom to contact if they did not ask for it. It is the warning
+// an account takeover through the front desk cannot avoid sending.
+func ComposeEmailChangeOld(d EmailChangeData) (subject, text, html string, err error) {
+	v, err := emailChangeView(d)
+	if err != nil {
+		return "", "", "", err
+	}
+	v.Subject = "Your " + oneLine(d.OrgName) + " sign-in address was changed"
+	// Masked: whoever reads the old mailbox learns enough to recognise the
+	// address, not enough to write to it.
+	v.NewEmail = maskEmail(d.NewEmail)
+	return render("email_change_old", v)
+}
+
+// ComposeEmailChangeNew renders the notice to a claimed customer's new
+// sign-in address: that it now signs in to the account, where to sign in,
+// and whom to contact if they do not recognise the account.
+func ComposeEmailChangeNew(d EmailChangeData) (subject, text, html string, err error) {
+	v, err := emailChangeView(d)
+	if err != nil {
+		return "", "", "", err
+	}
+	v.Subject = "This is now your " + oneLine(d.OrgName) + " sign-in address"
+	return render("email_change_new", v)
+}
+
+func emailChangeView(d EmailChangeData) (view, error) {
+	if d.OrgName == "" || d.NewEmail == "" || d.ChangedAt.IsZero() || d.SignInURL == "" {
+		return view{}, fmt.Errorf("mailer: an email change notice needs an organization name, the new address, the time of the change and the sign-in URL")
+	}
+	return view{
+		OrgName:   d.OrgName,
+		Greeting:  greeting(d.CustomerName),
+		ReplyTo:   d.ReplyTo,
+		NewEmail:  d.NewEmail,
+		ChangedAt: FormatExpiry(d.ChangedAt, d.Location), // every time in the emails is written alike
+		SignInURL: d.SignInURL,
+	}, nil
+}
+
+// maskEmail shows an address the way a notice to another mailbox may: the
+// first character of the local part and the whole domain
+// ("j***@example.com").
+func maskEmail(addr string) string {
+	local, domain := addr, ""
+	if at := strings.LastIndex(addr, "@"); at >= 0 {
+		local, domain = addr[:at], addr[at+1:]
+	}
+	masked := "***"
+	if r, size := utf8.DecodeRuneInString(local); size > 0 && r != utf8.RuneError {
+		masked = string(r) + masked
+	}
+	if domain == "" {
+		return masked
+	}
+	return masked + "@" + domain
 }
 
 func render(name string, v view) (subject, text, html string, err error) {

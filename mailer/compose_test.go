@@ -160,3 +160,108 @@ func TestComposeNeedsTheEssentials(t *testing.T) {
 		t.Error("ComposeReset without an expiry succeeded")
 	}
 }
+
+func TestResetByStaffGolden(t *testing.T) {
+	_, text, html, err := ComposeReset(ResetData{OrgName: "Harbor Yoga", CustomerName: "Jane", ByStaff: true,
+		Link:    "http://localhost:8080/reset/q5T1bC3uPr4n2kW8dZ0yXaHfLmNvJ6sE9gRtYiUoKpA",
+		Expires: time.Date(2026, 11, 23, 15, 5, 0, 0, time.UTC), Location: mustLoad(t, "Europe/London")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "reset_staff.txt", text)
+	golden(t, "reset_staff.html", html)
+	for _, part := range []string{text, html} {
+		if strings.Contains(part, "Someone asked") || !strings.Contains(part, "Harbor Yoga sent you this email") {
+			t.Error("a reset sent from the front desk should say who sent it")
+		}
+	}
+}
+
+func emailChange(t *testing.T, replyTo string) EmailChangeData {
+	return EmailChangeData{OrgName: "Harbor Yoga", CustomerName: "Jane", NewEmail: "jane.doe@newmail.example",
+		ChangedAt: time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC), SignInURL: "http://localhost:8080/login?org=harbor-yoga",
+		ReplyTo: replyTo, Location: mustLoad(t, "Europe/London")}
+}
+
+func TestEmailChangeGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		compose func(EmailChangeData) (string, string, string, error)
+		replyTo string
+		subj    string
+	}{
+		{"email_change_old", ComposeEmailChangeOld, "desk@harbor.example", "Your Harbor Yoga sign-in address was changed"},
+		{"email_change_old_minimal", ComposeEmailChangeOld, "", "Your Harbor Yoga sign-in address was changed"},
+		{"email_change_new", ComposeEmailChangeNew, "desk@harbor.example", "This is now your Harbor Yoga sign-in address"},
+		{"email_change_new_minimal", ComposeEmailChangeNew, "", "This is now your Harbor Yoga sign-in address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			subj, text, html, err := tc.compose(emailChange(t, tc.replyTo))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subj != tc.subj {
+				t.Errorf("subject %q, want %q", subj, tc.subj)
+			}
+			golden(t, tc.name+".txt", text)
+			golden(t, tc.name+".html", html)
+		})
+	}
+}
+
+// TestEmailChangeContent checks what the issue asks of the two notices,
+// independent of the golden files' wording.
+func TestEmailChangeContent(t *testing.T) {
+	d := emailChange(t, "desk@harbor.example")
+	_, oldText, oldHTML, err := ComposeEmailChangeOld(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, newText, newHTML, err := ComposeEmailChangeNew(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{oldText, oldHTML} {
+		// The old mailbox may be the one that is no longer the customer's:
+		// it learns the new address only masked, and gets nothing to click.
+		for _, want := range []string{"j***@newmail.example", "Mon 23 Nov 2026 at 14:05 GMT", "did not ask for this", "contact Harbor Yoga", "desk@harbor.example"} {
+			if !strings.Contains(part, want) {
+				t.Errorf("old address's notice lacks %q", want)
+			}
+		}
+		if strings.Contains(part, d.NewEmail) || strings.Contains(part, "http") {
+			t.Errorf("old address's notice shows the new address or a link:\n%s", part)
+		}
+	}
+	for _, part := range []string{newText, newHTML} {
+		for _, want := range []string{"http://localhost:8080/login?org=harbor-yoga", "Mon 23 Nov 2026 at 14:05 GMT", "Don't recognise this?", "Harbor Yoga"} {
+			if !strings.Contains(part, want) {
+				t.Errorf("new address's notice lacks %q", want)
+			}
+		}
+		if strings.Contains(part, "/claim/") || strings.Contains(part, "/reset/") {
+			t.Error("new address's notice carries a token link")
+		}
+	}
+	if strings.Contains(oldText+newText, "<") {
+		t.Error("a text part contains markup")
+	}
+	if _, _, _, err := ComposeEmailChangeOld(EmailChangeData{OrgName: "x", NewEmail: "a@b.example", SignInURL: "u"}); err == nil {
+		t.Error("a notice without the time of the change was composed")
+	}
+}
+
+func TestMaskEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"jane.doe@example.com": "j***@example.com",
+		"n@example.com":        "n***@example.com",
+		"élise@exemple.fr":     "é***@exemple.fr",
+		"\"a@b\"@example.com":  "\"***@example.com",
+		"@example.com":         "***@example.com",
+		"nodomain":             "n***",
+	} {
+		if got := maskEmail(in); got != want {
+			t.Errorf("maskEmail(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -109,7 +109,7 @@ func (f *fixture) queue(t testing.TB, n int) []*store.OutboxMessage {
 			if err != nil {
 				return err
 			}
-			m := &store.OutboxMessage{OrgID: f.org.ID, Kind: "invite", To: c.Email, FromName: f.org.Name, ReplyTo: f.org.ReplyTo, Subject: subject, Text: text, HTML: html}
+			m := &store.OutboxMessage{OrgID: f.org.ID, CustomerID: c.ID, Kind: store.MessageInvite, To: c.Email, FromName: f.org.Name, ReplyTo: f.org.ReplyTo, Subject: subject, Text: text, HTML: html}
 			if err := f.db.EnqueueMessage(ctx, tx, m); err != nil {
 				return err
 			}

@@ -136,7 +136,11 @@ func TestHeaderInjection(t *testing.T) {
 	ctx := context.Background()
 	evilName := "Harbor Yoga\r\nBcc: victim@evil.example"
 	evilSubject := "Claim your account\r\nBcc: victim@evil.example\r\n\r\nforged body"
-	m := &store.OutboxMessage{OrgID: f.org.ID, Kind: "invite", To: "jane@example.com", FromName: evilName, Subject: evilSubject, Text: "hello", HTML: "<p>hello</p>"}
+	jane := &store.Customer{OrgID: f.org.ID, FirstName: "Jane", Email: "jane@example.com"}
+	if err := f.db.CreateCustomer(ctx, f.db.Write(), jane); err != nil {
+		t.Fatal(err)
+	}
+	m := &store.OutboxMessage{OrgID: f.org.ID, CustomerID: jane.ID, Kind: store.MessageInvite, To: jane.Email, FromName: evilName, Subject: evilSubject, Text: "hello", HTML: "<p>hello</p>"}
 	if err := f.db.EnqueueMessage(ctx, f.db.Write(), m); err != nil {
 		t.Fatal(err)
 	}

@@ -372,7 +372,7 @@ var demoTables = [dtCount]struct {
 	rows           int // per statement
 }{
 	dtCustomers: {"customers", "id, org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, claimed_at, password_hash, archived, state, invite_sent_at, invite_expires_at", 400},
-	dtOutbox:    {"outbox", "org_id, kind, to_addr, from_name, reply_to, subject, status, attempts, next_attempt_at, last_error, reply, message_id, created_at, sent_at", 400},
+	dtOutbox:    {"outbox", "org_id, customer_id, kind, to_addr, from_name, reply_to, subject, status, attempts, next_attempt_at, last_error, reply, message_id, created_at, sent_at", 400},
 	dtInvites:   {"invites", "org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, used_at, revoked_at, revoke_reason, outbox_id", 400},
 	dtValues:    {"custom_field_values", "customer_id, field_id, value", 400},
 	dtBookings:  {"bookings", "customer_id, kind, title, starts_at, ends_at, status", 400},
@@ -1010,14 +1010,14 @@ func (g *demoGen) status() int {
 
 // invite records a claim invite and the message that carried it.
 func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoked int64, reason string, delivered bool) {
-	outbox := g.message(purpose, email, at, delivered)
+	outbox := g.message(customer, purpose, email, at, delivered)
 	g.add(dtInvites, g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
 		at, at+g.ttl, demoNull(used), demoNull(revoked), reason, outbox)
 }
 
 // reset records a password-reset link the customer asked for (no sender).
 func (g *demoGen) reset(customer int64, email string, at, used int64) {
-	outbox := g.message("reset", email, at, true)
+	outbox := g.message(customer, "reset", email, at, true)
 	g.add(dtInvites, g.org.ID, customer, "reset", g.tokenHash(), email, nil,
 		at, at+3600, demoNull(used), nil, "", outbox)
 }
@@ -1038,7 +1038,7 @@ func (g *demoGen) tokenHash() []byte {
 
 // message records an already-delivered (or permanently failed) email. Its
 // bodies are empty, as the worker leaves them once a message is done with.
-func (g *demoGen) message(purpose, to string, at int64, delivered bool) int64 {
+func (g *demoGen) message(customer int64, purpose, to string, at int64, delivered bool) int64 {
 	id := g.nextOutbox
 	g.nextOutbox++
 	kind := "invite"
@@ -1052,11 +1052,11 @@ func (g *demoGen) message(purpose, to string, at int64, delivered bool) int64 {
 		if g.chance(40) {
 			reply = "250 2.0.0 OK  " + strconv.FormatInt(at, 10) + " " + g.hex(12) + " - gsmtp"
 		}
-		g.add(dtOutbox, g.org.ID, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxSent, 1, at, "", reply, mid, at, at+g.between(1, 20))
+		g.add(dtOutbox, g.org.ID, customer, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxSent, 1, at, "", reply, mid, at, at+g.between(1, 20))
 		return id
 	}
 	f := demoFailures[g.intn(len(demoFailures))]
-	g.add(dtOutbox, g.org.ID, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxFailed, f.attempts,
+	g.add(dtOutbox, g.org.ID, customer, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxFailed, f.attempts,
 		at+f.span, strings.ReplaceAll(f.err, "{to}", to), "", mid, at, nil)
 	return id
 }

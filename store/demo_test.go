@@ -103,6 +103,13 @@ func demoCheckHealthy(t testing.TB, db *DB) {
 		rows.Scan(&table, &rowid, &parent, &fk)
 		t.Errorf("foreign key violation: %s row %v → %s", table, rowid, parent)
 	}
+	// Every message names the customer its invite is for, as EnqueueMessage
+	// makes them.
+	var unlinked int
+	if err := db.Read().QueryRowContext(ctx, `SELECT count(*) FROM outbox o LEFT JOIN invites i ON i.outbox_id = o.id
+		WHERE o.customer_id IS NULL OR o.customer_id IS NOT i.customer_id`).Scan(&unlinked); err != nil || unlinked != 0 {
+		t.Errorf("%d outbox messages without their invite's customer (%v)", unlinked, err)
+	}
 }
 
 func TestDemoRoster(t *testing.T) {

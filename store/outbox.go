@@ -17,11 +17,19 @@ const (
 	OutboxFailed = "failed" // permanently refused or out of retries
 )
 
+// Outbox message kinds: what the email is.
+const (
+	MessageInvite      = "invite"       // a claim link
+	MessageReset       = "reset"        // a password-reset link
+	MessageEmailChange = "email_change" // a notice that a sign-in address changed (no link to act on)
+)
+
 // OutboxMessage is an email waiting for, or past, delivery.
 type OutboxMessage struct {
 	ID            int64
 	OrgID         int64
-	Kind          string // invite | reset
+	CustomerID    int64  // whom it is about; 0 once that customer was deleted
+	Kind          string // one of the Message* kinds
 	To            string
 	FromName      string
 	ReplyTo       string
@@ -43,13 +51,17 @@ type OutboxMessage struct {
 }
 
 // EnqueueMessage inserts m as queued and due now. Call it in the transaction of
-// the change that caused the email.
+// the change that caused the email. Every message is about a customer
+// (m.CustomerID), so an organization's outbox can be read per customer.
 func (db *DB) EnqueueMessage(ctx context.Context, q Queryer, m *OutboxMessage) error {
+	if m.CustomerID == 0 {
+		return Errorf(EINTERNAL, "outbox message without a customer")
+	}
 	now := db.Now().Truncate(time.Second)
 	m.Status, m.CreatedAt, m.NextAttemptAt = OutboxQueued, now, now
-	res, err := db.exec(ctx, q, `INSERT INTO outbox (org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
-		m.OrgID, m.Kind, m.To, m.FromName, m.ReplyTo, m.Subject, m.Text, m.HTML, now.Unix(), m.MessageID, now.Unix())
+	res, err := db.exec(ctx, q, `INSERT INTO outbox (org_id, customer_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+		m.OrgID, m.CustomerID, m.Kind, m.To, m.FromName, m.ReplyTo, m.Subject, m.Text, m.HTML, now.Unix(), m.MessageID, now.Unix())
 	if err != nil {
 		return err
 	}
@@ -69,7 +81,7 @@ func (db *DB) EnqueueMessage(ctx context.Context, q Queryer, m *OutboxMessage) e
 
 // outboxColumns are what scanOutbox reads, in its order; the bodies are
 // selected only by the lease calls (they carry live tokens) and as empty strings elsewhere.
-const outboxColumns = `id, org_id, kind, to_addr, from_name, reply_to, subject, %s, status, attempts, next_attempt_at,
+const outboxColumns = `id, org_id, coalesce(customer_id, 0), kind, to_addr, from_name, reply_to, subject, %s, status, attempts, next_attempt_at,
 	lease_owner, lease_until, last_error, reply, message_id, created_at, sent_at, coalesce(retry_from, created_at)`
 
 var (
@@ -81,7 +93,7 @@ func scanOutbox(row interface{ Scan(...any) error }) (*OutboxMessage, error) {
 	var m OutboxMessage
 	var next, leaseUntil, created, retryFrom int64
 	var sent sql.NullInt64
-	err := row.Scan(&m.ID, &m.OrgID, &m.Kind, &m.To, &m.FromName, &m.ReplyTo, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts, &next,
+	err := row.Scan(&m.ID, &m.OrgID, &m.CustomerID, &m.Kind, &m.To, &m.FromName, &m.ReplyTo, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts, &next,
 		&m.LeaseOwner, &leaseUntil, &m.LastError, &m.Reply, &m.MessageID, &created, &sent, &retryFrom)
 	m.NextAttemptAt, m.CreatedAt, m.RetryFrom, m.SentAt = time.Unix(next, 0), time.Unix(created, 0), time.Unix(retryFrom, 0), fromUnix(sent)
 	if leaseUntil > 0 {

@@ -53,12 +53,13 @@ func (e *obEnv) invite(t *testing.T, org *Org) (*OutboxMessage, *Customer) {
 	ctx := context.Background()
 	e.n++
 	c := &Customer{OrgID: org.ID, FirstName: "Cust", LastName: fmt.Sprint(e.n), Email: fmt.Sprintf("c%d@example.com", e.n)}
-	m := &OutboxMessage{OrgID: org.ID, Kind: "invite", To: c.Email, FromName: org.Name, Subject: "Claim your account",
+	m := &OutboxMessage{OrgID: org.ID, Kind: MessageInvite, To: c.Email, FromName: org.Name, Subject: "Claim your account",
 		Text: "link: http://x/claim/secret", HTML: "<a href=\"http://x/claim/secret\">claim</a>"}
 	err := e.db.Tx(ctx, func(tx Queryer) error {
 		if err := e.db.CreateCustomer(ctx, tx, c); err != nil {
 			return err
 		}
+		m.CustomerID = c.ID
 		if err := e.db.EnqueueMessage(ctx, tx, m); err != nil {
 			return err
 		}
@@ -438,5 +439,20 @@ func TestAssignMessageIDsKeepsTheFirst(t *testing.T) {
 	again, err := e.db.AssignMessageIDs(ctx, e.db.Write(), []int64{m1.ID, m2.ID}, "studio.example")
 	if err != nil || again[m1.ID] != first[m1.ID] || again[m2.ID] == "" || again[m2.ID] == again[m1.ID] {
 		t.Errorf("second call: %v, %v; want %s kept and a new one for %d", again, err, first[m1.ID], m2.ID)
+	}
+}
+
+// Every message names its customer: listed with it, refused without it.
+func TestEnqueueNamesTheCustomer(t *testing.T) {
+	e := newObEnv(t)
+	ctx := context.Background()
+	m, c := e.invite(t, e.org)
+	got, err := e.db.OutboxMessage(ctx, e.db.Read(), e.org.ID, m.ID)
+	if err != nil || got.CustomerID != c.ID {
+		t.Fatalf("message %d lists customer %v (%v), want %d", m.ID, got, err, c.ID)
+	}
+	orphan := &OutboxMessage{OrgID: e.org.ID, Kind: MessageEmailChange, To: "x@example.com", Subject: "s", Text: "t"}
+	if err := e.db.EnqueueMessage(ctx, e.db.Write(), orphan); ErrorCode(err) != EINTERNAL {
+		t.Fatalf("enqueue without a customer: %v", err)
 	}
 }

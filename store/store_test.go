@@ -61,7 +61,7 @@ func mustInvite(t testing.TB, db *DB, c *Customer, by *Staff, ttl time.Duration)
 	h := sha256.Sum256([]byte(fmt.Sprintf("token-%d-%d", c.ID, time.Now().UnixNano())))
 	inv.TokenHash = h[:]
 	err := db.Tx(ctx, func(tx Queryer) error {
-		m := &OutboxMessage{OrgID: c.OrgID, Kind: "invite", To: c.Email, Subject: "Claim your account"}
+		m := &OutboxMessage{OrgID: c.OrgID, CustomerID: c.ID, Kind: MessageInvite, To: c.Email, Subject: "Claim your account"}
 		if err := db.EnqueueMessage(ctx, tx, m); err != nil {
 			return err
 		}
@@ -89,12 +89,25 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Data written by a frontdesk that only knew schema version 1.
+	// Data written by a frontdesk that only knew schema version 1: a
+	// customer with a sent invite and a reset link whose emails are in the
+	// outbox (invites.outbox_id points at them), and a message no invite
+	// points at.
 	if _, err := old.Write().ExecContext(ctx, `INSERT INTO orgs (id, name, slug, created_at) VALUES (1, 'Old Studio', 'old-studio', 0);
+		INSERT INTO staff (id, org_id, email, name, role, created_at) VALUES (1, 1, 'owner@old.example', 'Olga Owner', 'owner', 0);
 		INSERT INTO customers (org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at)
-		VALUES (1, 'Ingrid', 'Bergström', 'ingrid bergström', 'ingrid@example.com', '0142', '0142 0142', 0, 0)`); err != nil {
+		VALUES (1, 'Ingrid', 'Bergström', 'ingrid bergström', 'ingrid@example.com', '0142', '0142 0142', 0, 0);
+		INSERT INTO outbox (id, org_id, kind, to_addr, from_name, subject, body_text, status, attempts, next_attempt_at, message_id, created_at, sent_at)
+		VALUES (7, 1, 'invite', 'ingrid@example.com', 'Old Studio', 'Claim your Old Studio account', '', 'sent', 1, 10, 'outbox-7.ab@old.example', 10, 12),
+		       (8, 1, 'reset', 'ingrid@example.com', 'Old Studio', 'Reset your Old Studio password', 'link', 'queued', 2, 30, '', 20, NULL),
+		       (9, 1, 'invite', 'gone@example.com', 'Old Studio', 'Claim your Old Studio account', '', 'failed', 3, 40, '', 25, NULL);
+		INSERT INTO invites (org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, outbox_id)
+		VALUES (1, 1, 'claim', zeroblob(32), 'ingrid@example.com', 1, 10, 1000, 7),
+		       (1, 1, 'reset', randomblob(32), 'ingrid@example.com', NULL, 20, 1000, 8)`); err != nil {
 		t.Fatal(err)
 	}
+	outboxBefore := dumpTable(t, old.Read(), `SELECT id, org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status,
+		attempts, next_attempt_at, lease_owner, lease_until, last_error, message_id, created_at, sent_at FROM outbox ORDER BY id`)
 	if v, _ := old.SchemaVersion(ctx); v != 1 {
 		t.Fatalf("old database at version %d, want 1", v)
 	}
@@ -115,12 +128,129 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	if len(rows) != 1 || rows[0].Email != "ingrid@example.com" {
 		t.Fatalf("customer from version 1 not searchable after upgrade: %v", names(rows))
 	}
+	// The outbox was rebuilt (migration 0006): every row and column kept,
+	// each message linked to its customer through its invite, the invites
+	// still pointing at their messages.
+	if after := dumpTable(t, db.Read(), `SELECT id, org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status,
+		attempts, next_attempt_at, lease_owner, lease_until, last_error, message_id, created_at, sent_at FROM outbox ORDER BY id`); after != outboxBefore {
+		t.Errorf("outbox rows changed by the upgrade:\nbefore %s\nafter  %s", outboxBefore, after)
+	}
+	if got := dumpTable(t, db.Read(), `SELECT id, customer_id FROM outbox ORDER BY id`); got != "[7 1] [8 1] [9 <nil>]" {
+		t.Errorf("outbox customer_id after upgrade: %s, want 7 and 8 linked to customer 1, 9 to nobody", got)
+	}
+	if got := dumpTable(t, db.Read(), `SELECT i.purpose, o.kind, o.id FROM invites i JOIN outbox o ON o.id = i.outbox_id ORDER BY i.id`); got != "[claim invite 7] [reset reset 8]" {
+		t.Errorf("invites joined to their messages after upgrade: %s", got)
+	}
+	if got := dumpTable(t, db.Read(), `PRAGMA foreign_key_check`); got != "" {
+		t.Errorf("foreign key violations after upgrade: %s", got)
+	}
+	if got := dumpTable(t, db.Read(), `SELECT name FROM sqlite_schema WHERE tbl_name = 'outbox' AND type = 'index' AND sql IS NOT NULL ORDER BY name`); got != "[outbox_customer] [outbox_due] [outbox_org]" {
+		t.Errorf("outbox indexes after upgrade: %s", got)
+	}
+	if got := dumpTable(t, db.Read(), `EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE org_id = 1 ORDER BY id DESC LIMIT 10`); !strings.Contains(got, "outbox_org") || strings.Contains(got, "TEMP B-TREE") {
+		t.Errorf("an organization's outbox, newest first, is not read through outbox_org: %s", got)
+	}
+	// The new kinds and statuses are accepted, anything else still refused.
+	for _, ok := range []string{`'email_change', 'queued'`, `'reminder', 'queued'`, `'invite', 'bounced'`} {
+		if _, err := db.Write().ExecContext(ctx, `INSERT INTO outbox (org_id, kind, status, to_addr, subject, next_attempt_at, created_at) VALUES (1, `+ok+`, 'a@example.com', 's', 0, 0)`); err != nil {
+			t.Errorf("kind, status %s refused after upgrade: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{`'newsletter', 'queued'`, `'invite', 'lost'`} {
+		if _, err := db.Write().ExecContext(ctx, `INSERT INTO outbox (org_id, kind, status, to_addr, subject, next_attempt_at, created_at) VALUES (1, `+bad+`, 'a@example.com', 's', 0, 0)`); err == nil {
+			t.Errorf("kind, status %s accepted after upgrade", bad)
+		}
+	}
 	// Reopening applies nothing twice.
 	db.Close()
 	if db, err = Open(path); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
+}
+
+// dumpTable renders a query's rows as "[a b] [c d]", NULL as <nil>, for
+// comparing a table before and after a migration.
+func dumpTable(t *testing.T, q Queryer, query string) string {
+	t.Helper()
+	rows, err := q.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok {
+				vals[i] = string(b)
+			}
+		}
+		out = append(out, fmt.Sprint(vals))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(out, " ")
+}
+
+// TestOutboxRebuildKeepsDeliveryState: migration 0006 rebuilds the outbox;
+// a database at version 5 with a message mid-delivery (leased, retried,
+// answered) comes out with every value as it was.
+func TestOutboxRebuildKeepsDeliveryState(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v5.db")
+	old, err := open(path, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Write().ExecContext(ctx, `INSERT INTO orgs (id, name, slug, created_at) VALUES (1, 'Old Studio', 'old-studio', 0);
+		INSERT INTO customers (id, org_id, first_name, email, created_at, updated_at) VALUES (5, 1, 'Ingrid', 'ingrid@example.com', 0, 0);
+		INSERT INTO outbox (id, org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, attempts, next_attempt_at,
+			lease_owner, lease_until, last_error, message_id, created_at, sent_at, reply, retry_from)
+		VALUES (3, 1, 'invite', 'ingrid@example.com', 'Old Studio', 'desk@old.example', 'Claim', 'text', '<p>html</p>', 'queued', 2, 500,
+			'worker-1', 600, '451 4.3.0 try later', 'outbox-3.cd@old.example', 100, NULL, '', 300),
+		       (4, 1, 'invite', 'ingrid@example.com', 'Old Studio', '', 'Claim', '', '', 'sent', 1, 100,
+			'', 0, '', 'outbox-4.ef@old.example', 100, 110, '250 2.0.0 OK: queued as 4F2A', NULL);
+		INSERT INTO invites (org_id, customer_id, purpose, token_hash, email, created_at, expires_at, outbox_id)
+		VALUES (1, 5, 'claim', zeroblob(32), 'ingrid@example.com', 100, 1000, 3)`); err != nil {
+		t.Fatal(err)
+	}
+	const cols = `id, org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, attempts, next_attempt_at,
+		lease_owner, lease_until, last_error, message_id, created_at, sent_at, reply, retry_from`
+	before := dumpTable(t, old.Read(), `SELECT `+cols+` FROM outbox ORDER BY id`)
+	old.Close()
+
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if after := dumpTable(t, db.Read(), `SELECT `+cols+` FROM outbox ORDER BY id`); after != before {
+		t.Errorf("outbox changed by the rebuild:\nbefore %s\nafter  %s", before, after)
+	}
+	if got := dumpTable(t, db.Read(), `SELECT id, customer_id FROM outbox ORDER BY id`); got != "[3 5] [4 <nil>]" {
+		t.Errorf("customer_id after the rebuild: %s", got)
+	}
+	// Deleting a customer leaves their messages (the record of what was
+	// sent) and forgets whose they were.
+	if _, err := db.Write().ExecContext(ctx, `DELETE FROM customers WHERE id = 5`); err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpTable(t, db.Read(), `SELECT id, customer_id FROM outbox ORDER BY id`); got != "[3 <nil>] [4 <nil>]" {
+		t.Errorf("after deleting the customer: %s", got)
+	}
 }
 
 func TestNewerSchemaRefused(t *testing.T) {

@@ -58,8 +58,12 @@ type Invites interface {
 	Check(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error)
 	Invite(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Sent, error)
 	InviteMany(ctx context.Context, actor *store.Staff, ids []int64, progress func(done, total int)) ([]claim.BulkResult, error)
-	ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (int, error)
+	ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (*claim.EmailChange, error)
 	ExpiryFor(org *store.Org) time.Time
+	// Password-reset links staff send a claimed customer (the profile's r).
+	CheckReset(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error)
+	SendReset(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Sent, error)
+	ResetExpiry() time.Time
 }
 
 // Deliverer sends queued messages now; *mailer.Worker is one.

@@ -26,23 +26,35 @@ type sentMsg struct {
 	timedOut bool  // the attempt outlasted deliverTimeout
 }
 
-// confirmScreen asks before an invite goes out, naming the address, the
-// expiry and, on a resend, the link that stops working; then sends it with a
-// spinner and goes back with the outcome in words.
+// confirmScreen asks before an invite (or, for purpose reset, a
+// password-reset link) goes out, naming the address, the expiry and, on a
+// resend, the link that stops working; then sends it with a spinner and
+// goes back with the outcome in words.
 type confirmScreen struct {
-	c      *Common
-	deps   Deps
-	from   where
-	cust   *store.Customer
-	expiry time.Time
+	c       *Common
+	deps    Deps
+	from    where
+	cust    *store.Customer
+	purpose store.Purpose
+	expiry  time.Time
 
 	sending bool
 	spin    spinner.Model
 	w, h    int
 }
 
-func newConfirm(c *Common, deps Deps, cust *store.Customer, expiry time.Time, from where) *confirmScreen {
-	return &confirmScreen{c: c, deps: deps, cust: cust, expiry: expiry, from: from, spin: c.Styles.Spinner(), w: c.Width, h: c.Height}
+func newConfirm(c *Common, deps Deps, cust *store.Customer, purpose store.Purpose, expiry time.Time, from where) *confirmScreen {
+	return &confirmScreen{c: c, deps: deps, cust: cust, purpose: purpose, expiry: expiry, from: from, spin: c.Styles.Spinner(), w: c.Width, h: c.Height}
+}
+
+func (m *confirmScreen) reset() bool { return m.purpose == store.PurposeReset }
+
+// what names the email in the outcome: "Invite sent to …".
+func (m *confirmScreen) what() string {
+	if m.reset() {
+		return "Password-reset link"
+	}
+	return "Invite"
 }
 
 func (m *confirmScreen) busy() bool { return m.sending }
@@ -67,12 +79,18 @@ func (m *confirmScreen) ShortHelp() []key.Binding {
 
 func (m *confirmScreen) FullHelp() [][]key.Binding {
 	k := m.c.KeyMap
+	if m.reset() {
+		return [][]key.Binding{{with(k.Confirm, "send the password-reset link"), with(k.Back, "cancel")}}
+	}
 	return [][]key.Binding{{with(k.Confirm, "send the invite"), with(k.Back, "cancel")}}
 }
 
 // resend: the customer had an invite before; live says its link still
-// works (and will stop).
+// works (and will stop). Reset links are not resends: see View.
 func (m *confirmScreen) resend() (resend, live bool) {
+	if m.reset() {
+		return false, false
+	}
 	return !m.cust.InviteSentAt.IsZero() && m.cust.Status != store.StatusNotInvited, claim.PendingInvite(m.cust)
 }
 
@@ -88,7 +106,7 @@ func (m *confirmScreen) Update(msg tea.Msg) tea.Cmd {
 			m.sending = true
 			return tea.Batch(m.spin.Tick, m.send())
 		case key.Matches(msg, k.Back):
-			return m.c.nav.pop(&note{"Invite not sent.", toneInfo}, false)
+			return m.c.nav.pop(&note{m.what() + " not sent.", toneInfo}, false)
 		}
 	case spinner.TickMsg:
 		if m.sending {
@@ -109,8 +127,12 @@ func (m *confirmScreen) Update(msg tea.Msg) tea.Cmd {
 // trying after.
 func (m *confirmScreen) send() tea.Cmd {
 	ctx, staff, id, inv, del := m.c.Ctx, m.c.Staff, m.cust.ID, m.deps.Invites, m.deps.Deliverer
+	send := inv.Invite
+	if m.reset() {
+		send = inv.SendReset
+	}
 	return func() tea.Msg {
-		sent, err := inv.Invite(ctx, staff, id)
+		sent, err := send(ctx, staff, id)
 		if err != nil {
 			return sentMsg{err: err}
 		}
@@ -129,7 +151,7 @@ func (m *confirmScreen) send() tea.Cmd {
 // expires Mon 30 Nov 14:05 GMT", or queued with the server's words, or
 // failed with them.
 func (m *confirmScreen) outcome(msg sentMsg) note {
-	g := m.c.Styles.Glyphs
+	g, what := m.c.Styles.Glyphs, m.what()
 	if msg.err != nil {
 		var r *claim.Refusal
 		if errors.As(msg.err, &r) {
@@ -142,23 +164,26 @@ func (m *confirmScreen) outcome(msg sentMsg) note {
 	o := msg.outcome
 	switch {
 	case msg.derr != nil:
-		return note{"Invite to " + to + " is queued, but delivery could not start: " + inert.String(msg.derr.Error()) + "; the outbox will retry. " + expires, toneWarning}
+		return note{what + " to " + to + " is queued, but delivery could not start: " + inert.String(msg.derr.Error()) + "; the outbox will retry. " + expires, toneWarning}
 	case o.Status == store.OutboxSent:
-		t := "Invite sent to " + to + g.Dash + "link expires " + claim.ExpiryText(msg.sent.Invite.ExpiresAt, m.c.loc())
-		if msg.sent.Superseded > 0 {
+		t := what + " sent to " + to + g.Dash + "link expires " + claim.ExpiryText(msg.sent.Invite.ExpiresAt, m.c.loc())
+		switch {
+		case msg.sent.Superseded > 0 && m.reset():
+			t += ". The earlier reset link no longer works."
+		case msg.sent.Superseded > 0:
 			t += ". The earlier link no longer works."
 		}
 		return note{t, toneSuccess}
 	case o.Status == store.OutboxFailed:
-		return note{"Invite to " + to + " failed: " + strings.TrimSuffix(inert.String(o.Err), ".") + g.Dash + "check the address (e on the profile) and send again.", toneError}
+		return note{what + " to " + to + " failed: " + strings.TrimSuffix(inert.String(o.Err), ".") + g.Dash + "check the address (e on the profile) and send again.", toneError}
 	case msg.timedOut:
-		return note{"Invite to " + to + " is queued: the mail server did not answer within " + deliverTimeout.String() + "; it will retry. " + expires, toneWarning}
+		return note{what + " to " + to + " is queued: the mail server did not answer within " + deliverTimeout.String() + "; it will retry. " + expires, toneWarning}
 	}
 	why := inert.String(o.Err)
 	if why == "" {
 		why = "not sent yet"
 	}
-	t := "Invite to " + to + " is queued: " + strings.TrimSuffix(why, ".") + "; it will retry"
+	t := what + " to " + to + " is queued: " + strings.TrimSuffix(why, ".") + "; it will retry"
 	if !o.NextAttempt.IsZero() {
 		t += " at " + o.NextAttempt.In(m.c.loc()).Format("15:04")
 	}
@@ -172,9 +197,12 @@ func (m *confirmScreen) View() string {
 	var lines []string
 	inner := max(min(m.w-4, 72), 10)
 	add := func(text string) { lines = append(lines, wrap(text, inner)...) }
-	if resend {
+	switch {
+	case m.reset():
+		add(s.Bold.Render("Send " + name + " a password-reset link?"))
+	case resend:
 		add(s.Bold.Render("Send " + name + " a new invite?"))
-	} else {
+	default:
 		add(s.Bold.Render("Invite " + name + " to claim their account?"))
 	}
 	add("")
@@ -182,6 +210,10 @@ func (m *confirmScreen) View() string {
 	b.field("To", inert.String(m.cust.Email))
 	b.field("Link expires", claim.ExpiryText(m.expiry, m.c.loc()))
 	switch {
+	case m.reset():
+		// Whether a reset link is live is not part of the customer's row;
+		// any one is, and stops working.
+		b.field("Earlier links", "Any reset link sent before stops working; the password stays until they choose a new one.")
 	case live:
 		b.field("Resend", s.Warning.Render("The link sent "+dayShort(m.cust.InviteSentAt, m.c.loc())+" stops working."))
 	case resend:

@@ -1,28 +1,43 @@
 package tui
 
 import (
+	"context"
+	"errors"
+	"strings"
+
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"frontdesk/claim"
+	"frontdesk/mailer"
 	"frontdesk/store"
 	"frontdesk/tui/inert"
 )
 
 type emailSavedMsg struct {
-	email   string
-	revoked int
-	err     error
+	email  string
+	change *claim.EmailChange
+	err    error
+
+	// The first delivery attempt of the notices (claimed customers).
+	notices  []mailer.Outcome
+	derr     error
+	timedOut bool
 }
 
 // emailScreen edits a customer's email: pre-filled, checked as it is typed,
-// saved through the invite service (which audits the change and revokes
-// links sent to the old address).
+// saved through the invite service (which audits the change, revokes links
+// sent to the old address and, for a claimed customer, notifies both
+// addresses).
 type emailScreen struct {
 	c    *Common
 	deps Deps
 	cust store.Customer // as the profile showed it
+	// claimed: the address is the one the customer signs in with.
+	claimed bool
+	// liveReset: the profile showed a password-reset link that still works.
+	liveReset bool
 
 	input  textinput.Model
 	check  note // live validation
@@ -32,7 +47,12 @@ type emailScreen struct {
 }
 
 func newEmailEditor(c *Common, deps Deps, p *profileScreen) *emailScreen {
-	e := &emailScreen{c: c, deps: deps, cust: p.p.Customer, w: c.Width, h: c.Height}
+	e := &emailScreen{c: c, deps: deps, cust: p.p.Customer, claimed: !p.p.ClaimedAt.IsZero(), w: c.Width, h: c.Height}
+	for _, inv := range p.p.Invites {
+		if inv.Purpose == store.PurposeReset && inv.UsedAt.IsZero() && inv.RevokedAt.IsZero() && inv.ExpiresAt.After(deps.Now()) {
+			e.liveReset = true
+		}
+	}
 	e.input = c.Styles.TextInput()
 	e.input.Prompt = "> "
 	e.input.CharLimit = 254
@@ -80,6 +100,8 @@ func (e *emailScreen) validate() {
 		if err := store.ValidateEmail(v); v != "" && err != nil {
 			e.check = note{"Not valid: " + say(err) + ".", toneError}
 		}
+	case v == "" && e.claimed:
+		e.check = note{e.signInOnly(), toneError}
 	case v == "":
 		e.check = note{"Saving an empty email removes it; they cannot be invited until one is added.", toneWarning}
 	default:
@@ -89,6 +111,12 @@ func (e *emailScreen) validate() {
 			e.check = note{"Looks valid.", toneSuccess}
 		}
 	}
+}
+
+// signInOnly is why a claimed customer's address cannot be emptied, as the
+// invite service says it.
+func (e *emailScreen) signInOnly() string {
+	return inert.String(e.cust.Name()) + " signs in with this address, so it cannot be removed; type their new address instead."
 }
 
 func (e *emailScreen) Update(msg tea.Msg) tea.Cmd {
@@ -115,13 +143,16 @@ func (e *emailScreen) Update(msg tea.Msg) tea.Cmd {
 			e.err = note{"Not saved: " + say(msg.err), toneError}
 			return nil
 		}
+		if msg.change.Claimed {
+			return e.c.nav.pop(e.claimedSaved(msg), true)
+		}
 		g := e.c.Styles.Glyphs
 		text := "Email changed to " + inert.String(msg.email) + "."
 		if msg.email == "" {
 			text = "Email removed."
 		}
 		switch {
-		case msg.revoked > 0:
+		case msg.change.Revoked() > 0:
 			text += " The outstanding invite was cancelled" + g.Dash + "press i to send one to the new address."
 		case msg.email != "":
 			text += " Press i to send an invite."
@@ -131,10 +162,64 @@ func (e *emailScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// claimedSaved words a claimed customer's changed sign-in address: who
+// signs in with what, what became of the notices (sent means the mail
+// server took them, as for invites), and a reset link that stopped working.
+func (e *emailScreen) claimedSaved(msg emailSavedMsg) *note {
+	g := e.c.Styles.Glyphs
+	ch := msg.change
+	text := "Email changed; " + inert.String(e.cust.Name()) + " signs in with the new address."
+	// The notices are in the order ChangeEmail queued them: the old
+	// address (when there was one), then the new.
+	to := []string{ch.Customer.Email, msg.email}[2-len(ch.Notices):]
+	byID := make(map[int64]mailer.Outcome, len(msg.notices))
+	for _, o := range msg.notices {
+		byID[o.ID] = o
+	}
+	var queued []string
+	tone := toneSuccess
+	failed := ""
+	for i, id := range ch.Notices {
+		switch o := byID[id]; o.Status {
+		case store.OutboxSent:
+		case store.OutboxFailed:
+			failed += " The notice to " + inert.String(to[i]) + " failed: " + strings.TrimSuffix(inert.String(o.Err), ".") + "."
+			tone = toneWarning
+		default:
+			queued = append(queued, inert.String(to[i]))
+		}
+	}
+	switch {
+	case len(ch.Notices) == 0: // someone else saved this address first
+	case failed == "" && len(queued) == 0 && len(ch.Notices) == 2:
+		text += " A notice went to both addresses."
+	case failed == "" && len(queued) == 0:
+		text += " A notice went to the new address."
+	case len(queued) > 0:
+		why := "the mail server has not taken it yet"
+		if msg.timedOut {
+			why = "the mail server did not answer within " + deliverTimeout.String()
+		} else if msg.derr != nil {
+			why = "delivery could not start: " + inert.String(msg.derr.Error())
+		}
+		text += " The notice to " + strings.Join(queued, " and ") + " is queued (" + why + "); the outbox keeps trying."
+		tone = toneWarning
+	}
+	text += failed
+	if ch.Resets > 0 {
+		text += " The outstanding password-reset link was cancelled" + g.Dash + "it went to the old address."
+	}
+	return &note{text, tone}
+}
+
 func (e *emailScreen) save() tea.Cmd {
 	v := e.value()
 	if !e.changed() {
 		return e.c.nav.pop(&note{"Email unchanged.", toneInfo}, false)
+	}
+	if v == "" && e.claimed {
+		e.err = note{"Not saved: " + e.signInOnly(), toneError}
+		return nil
 	}
 	if v != "" {
 		if err := store.ValidateEmail(v); err != nil {
@@ -144,10 +229,22 @@ func (e *emailScreen) save() tea.Cmd {
 	}
 	e.saving = true
 	e.err = note{"Saving" + e.c.Styles.Glyphs.Ellipsis, toneInfo}
-	ctx, staff, id, inv := e.c.Ctx, e.c.Staff, e.cust.ID, e.deps.Invites
+	ctx, staff, id, inv, del := e.c.Ctx, e.c.Staff, e.cust.ID, e.deps.Invites, e.deps.Deliverer
 	return func() tea.Msg {
-		n, err := inv.ChangeEmail(ctx, staff, id, v)
-		return emailSavedMsg{email: v, revoked: n, err: err}
+		ch, err := inv.ChangeEmail(ctx, staff, id, v)
+		if err != nil {
+			return emailSavedMsg{email: v, err: err}
+		}
+		msg := emailSavedMsg{email: v, change: ch}
+		if len(ch.Notices) > 0 {
+			// As for an invite: one attempt, time-boxed, so the words can
+			// say whether the notices went; the worker carries on after.
+			dctx, cancel := context.WithTimeout(ctx, deliverTimeout)
+			defer cancel()
+			msg.notices, msg.derr = del.Deliver(dctx, ch.Notices...)
+			msg.timedOut = errors.Is(dctx.Err(), context.DeadlineExceeded)
+		}
+		return msg
 	}
 }
 
@@ -163,7 +260,15 @@ func (e *emailScreen) View() string {
 	b.field("Current", cur)
 	b.field("New", inputView(&e.input, s))
 	b.field("", s.note(e.check))
-	if claim.PendingInvite(&e.cust) && e.changed() {
+	switch {
+	case e.claimed && e.changed() && e.value() != "":
+		b.line("")
+		warn := "Email will change; " + inert.String(e.cust.Name()) + " will sign in with the new address. A notice will go to both addresses."
+		if e.liveReset {
+			warn += " The outstanding password-reset link will be cancelled."
+		}
+		b.wrapped(s.Warning.Render(warn), 0)
+	case !e.claimed && claim.PendingInvite(&e.cust) && e.changed():
 		b.line("")
 		sent := ""
 		if !e.cust.InviteSentAt.IsZero() {

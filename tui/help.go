@@ -73,6 +73,7 @@ func (h *helpScreen) render() {
 		{"Profile", []helpRow{
 			{"i", "invite to claim the account (or resend)"},
 			{"e", "edit the email"},
+			{"r", "send a password-reset link (claimed accounts)"},
 		}},
 		{"Confirmation", []helpRow{
 			{"enter / y", "send / save (in the email editor: enter saves)"},
@@ -98,7 +99,7 @@ func (h *helpScreen) render() {
 	}
 	if !h.c.CanManage() {
 		b.line("")
-		b.wrapped(s.Warning.Render("Your role can browse and read profiles; i, I and e need an owner or admin."), 0)
+		b.wrapped(s.Warning.Render("Your role can browse and read profiles; i, I, e and r need an owner or admin."), 0)
 	}
 	h.pg.SetHeight(h.h - 1)
 	h.pg.SetLines(b.lines)

@@ -24,6 +24,7 @@ type KeyMap struct {
 	BulkInvite key.Binding // roster: invite the marked customers
 	Invite     key.Binding // roster row, profile: invite (or resend)
 	EditEmail  key.Binding // profile
+	Reset      key.Binding // profile: send a password-reset link (claimed customers)
 	Confirm    key.Binding // confirmation: send / save
 	Save       key.Binding // email editor: save (y is a letter there)
 	Back       key.Binding // cancel, close, go back; never quits the roster
@@ -62,6 +63,7 @@ func DefaultKeyMap(ascii bool) KeyMap {
 		BulkInvite: b([]string{"I"}, "I", "bulk invite"),
 		Invite:     b([]string{"i"}, "i", "invite"),
 		EditEmail:  b([]string{"e"}, "e", "edit email"),
+		Reset:      b([]string{"r"}, "r", "reset password"),
 		Confirm:    b([]string{"enter", "y"}, "enter/y", "send"),
 		Save:       b([]string{"enter"}, "enter", "save"),
 		Back:       b([]string{"esc", "n"}, "esc/n", "back"),

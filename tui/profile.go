@@ -60,17 +60,20 @@ func (p *profileScreen) Typing() bool   { return false }
 
 func (p *profileScreen) ShortHelp() []key.Binding {
 	k := p.c.KeyMap
-	inv, edit := with(k.Invite, "invite"), k.EditEmail
+	inv, edit, reset := with(k.Invite, "invite"), k.EditEmail, k.Reset
 	if !p.c.CanManage() {
-		inv, edit = with(inv, "invite (owner/admin)"), with(edit, "edit email (owner/admin)")
+		inv, edit, reset = with(inv, "invite (owner/admin)"), with(edit, "edit email (owner/admin)"), with(reset, "reset (owner/admin)")
 	}
-	return []key.Binding{inv, edit, with(k.Arrows, "scroll"), with(k.Back, "back"), k.Help, k.Quit}
+	// No scroll keys: with r they no longer fit 80 columns, and the title
+	// says "more below" when there is more; ? lists them.
+	return []key.Binding{inv, edit, reset, with(k.Back, "back"), k.Help, k.Quit}
 }
 
 func (p *profileScreen) FullHelp() [][]key.Binding {
 	k := p.c.KeyMap
 	return [][]key.Binding{
-		{with(k.Invite, "invite to claim the account (or resend)"), with(k.EditEmail, "edit the email"), with(k.Back, "back to the roster")},
+		{with(k.Invite, "invite to claim the account (or resend)"), with(k.EditEmail, "edit the email"),
+			with(k.Reset, "send a password-reset link (claimed accounts)"), with(k.Back, "back to the roster")},
 		k.scrollKeys(),
 	}
 }
@@ -108,6 +111,17 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 			p.note = note{"Checking" + p.c.Styles.Glyphs.Ellipsis, toneInfo}
 			p.checking = true
 			return checkInvite(p.c, p.deps, p.id, onProfile)
+		case key.Matches(msg, k.Reset):
+			if !p.c.CanManage() {
+				p.note = note{forbiddenText("send password-reset links", p.c.Styles.Glyphs), toneWarning}
+				return nil
+			}
+			if p.p == nil {
+				return nil
+			}
+			p.note = note{"Checking" + p.c.Styles.Glyphs.Ellipsis, toneInfo}
+			p.checking = true
+			return checkReset(p.c, p.deps, p.id)
 		default:
 			p.pg.handle(msg, k)
 		}
@@ -127,12 +141,12 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		p.checking = false
-		if n, ok := refusalNote(msg.err, onProfile, p.c.Styles.Glyphs); ok {
+		if n, ok := refusalNote(msg.err, onProfile, msg.purpose, p.c.Styles.Glyphs); ok {
 			p.note = n
 			return nil
 		}
 		p.note = note{}
-		p.c.nav.push(newConfirm(p.c, p.deps, msg.customer, msg.expiry, onProfile))
+		p.c.nav.push(newConfirm(p.c, p.deps, msg.customer, msg.purpose, msg.expiry, onProfile))
 		return nil
 	case changedMsg:
 		return p.load()
@@ -140,7 +154,7 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// forbiddenText is the staff role's answer to e and i.
+// forbiddenText is the staff role's answer to e, i and r.
 func forbiddenText(what string, g Glyphs) string {
 	return "Your role cannot manage customers, so it cannot " + what + g.Dash + "ask an owner or admin."
 }

@@ -50,9 +50,11 @@ type matchesMsg struct {
 	err error
 }
 
-// checkMsg answers "may I invite this customer?" for the screen that asked.
+// checkMsg answers "may I invite this customer?" (or, for purpose reset,
+// "may I send them a password-reset link?") for the screen that asked.
 type checkMsg struct {
 	at       where
+	purpose  store.Purpose
 	customer *store.Customer
 	expiry   time.Time
 	err      error
@@ -736,28 +738,42 @@ func checkInvite(c *Common, deps Deps, id int64, at where) tea.Cmd {
 	ctx, staff, org, inv := c.Ctx, c.Staff, c.Org, deps.Invites
 	return func() tea.Msg {
 		cust, err := inv.Check(ctx, staff, id)
-		return checkMsg{at: at, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+		return checkMsg{at: at, purpose: store.PurposeClaim, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+	}
+}
+
+// checkReset asks the reset rules, with fresh data, whether staff may send
+// the customer a password-reset link; the answer opens the confirmation or
+// says why not.
+func checkReset(c *Common, deps Deps, id int64) tea.Cmd {
+	ctx, staff, inv := c.Ctx, c.Staff, deps.Invites
+	return func() tea.Msg {
+		cust, err := inv.CheckReset(ctx, staff, id)
+		return checkMsg{at: onProfile, purpose: store.PurposeReset, customer: cust, expiry: inv.ResetExpiry(), err: err}
 	}
 }
 
 func (r *rosterScreen) checked(msg checkMsg) tea.Cmd {
 	r.checking = false
-	if n, ok := refusalNote(msg.err, onRoster, r.c.Styles.Glyphs); ok {
+	if n, ok := refusalNote(msg.err, onRoster, msg.purpose, r.c.Styles.Glyphs); ok {
 		r.note = n
 		return nil
 	}
 	r.note = note{}
-	r.c.nav.push(newConfirm(r.c, r.deps, msg.customer, msg.expiry, onRoster))
+	r.c.nav.push(newConfirm(r.c, r.deps, msg.customer, msg.purpose, msg.expiry, onRoster))
 	return nil
 }
 
 // refusalNote words a failed check; ok is false when there was no error.
-func refusalNote(err error, at where, g Glyphs) (note, bool) {
+func refusalNote(err error, at where, purpose store.Purpose, g Glyphs) (note, bool) {
 	if err == nil {
 		return note{}, false
 	}
 	if r, ok := err.(*claim.Refusal); ok {
 		return note{refusalText(r, at, g), toneWarning}, true
+	}
+	if purpose == store.PurposeReset {
+		return note{"Cannot send a password-reset link: " + say(err), toneError}, true
 	}
 	return note{"Cannot invite: " + say(err), toneError}, true
 }

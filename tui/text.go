@@ -168,6 +168,11 @@ func refusalText(r *claim.Refusal, at where, g Glyphs) string {
 	var hint string
 	switch r.Reason {
 	case claim.ReasonForbidden:
+		if r.AccessChanged() {
+			// Removed or demoted while this session was open: the
+			// sentence says what changed and what to do.
+			return inert.String(r.Message)
+		}
 		msg = "Your role cannot manage customers"
 		hint = "ask an owner or admin"
 	case claim.ReasonNoEmail, claim.ReasonInvalidEmail:
@@ -175,6 +180,13 @@ func refusalText(r *claim.Refusal, at where, g Glyphs) string {
 		if at == onRoster {
 			hint = "open the profile (enter) and press e to fix the email"
 		}
+	case claim.ReasonClaimed:
+		hint = r.Hint()
+		if at == onProfile {
+			hint = "they can sign in, or press r to send them a password-reset link"
+		}
+	case claim.ReasonNotClaimed:
+		hint = "press i to invite them to claim it"
 	default:
 		hint = r.Hint()
 	}
