@@ -96,7 +96,10 @@ var errNothingToWrite = errors.New("nothing to import")
 // that name. A row needs a first or a last name; the email may be empty, but if
 // given it must be valid and belong to nobody else, in the file or on the
 // roster. Custom values are stored exactly as written (an empty cell means no
-// value), as the store does, so that an export imports back unchanged.
+// value), as the store does, so that an export imports back unchanged. In
+// every cell, a leading single quote before = + - @ tab, CR or another quote
+// is taken off: it is how Export keeps spreadsheets from running a value as
+// a formula (see Export), and how a spreadsheet user marks one as text.
 //
 // The report is never nil. The error is an EINVALID *store.Error when the file
 // as a whole is unusable (empty, no header, no name column, a bad column name,
@@ -173,7 +176,7 @@ func readHeader(cr *csv.Reader, lr *lineReader, existing []string) (*columns, er
 			// A second BOM (a file saved twice by a BOM-adding editor).
 			h = strings.TrimPrefix(h, "\ufeff")
 		}
-		h = strings.TrimSpace(h)
+		h = unquoteFormula(strings.TrimSpace(h))
 		col := i + 1
 		switch {
 		case !utf8.ValidString(h):
@@ -353,7 +356,7 @@ func (im *importer) row(rec []string, line int, c *store.Customer, fields []stor
 		if i < 0 {
 			return ""
 		}
-		return strings.TrimSpace(rec[i])
+		return unquoteFormula(strings.TrimSpace(rec[i]))
 	}
 	*c = store.Customer{OrgID: im.org.ID, FirstName: get(cols.first), LastName: get(cols.last), Email: get(cols.email), Phone: get(cols.phone)}
 	if c.FirstName == "" && c.LastName == "" {
@@ -372,9 +375,11 @@ func (im *importer) row(rec []string, line int, c *store.Customer, fields []stor
 	check(cols.first, store.CheckText(cols.namesAt(cols.first), c.FirstName, store.MaxNameLen))
 	check(cols.last, store.CheckText(cols.namesAt(cols.last), c.LastName, store.MaxNameLen))
 	check(cols.phone, store.CheckText(cols.namesAt(cols.phone), c.Phone, store.MaxPhoneLen))
-	for _, i := range cols.custom {
-		check(i, store.CheckLines(cols.names[i], rec[i], store.MaxFieldLen))
+	for k, i := range cols.custom {
+		fields[k] = store.Field{Name: cols.fieldNames[k], Value: unquoteFormula(rec[i])}
+		check(i, store.CheckLines(cols.names[i], fields[k].Value, store.MaxFieldLen))
 	}
+	c.Fields = fields
 	emailOK := false
 	if c.Email != "" {
 		if err := store.ValidateEmail(c.Email); err != nil {
@@ -388,10 +393,6 @@ func (im *importer) row(rec []string, line int, c *store.Customer, fields []stor
 			emailOK = true
 		}
 	}
-	for k, i := range cols.custom {
-		fields[k] = store.Field{Name: cols.fieldNames[k], Value: rec[i]}
-	}
-	c.Fields = fields
 
 	if len(reasons) == 0 {
 		// Queued rows count as good until the roster says otherwise (see
