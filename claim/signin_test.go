@@ -40,7 +40,7 @@ func TestSignInLosesRaceWithPasswordChange(t *testing.T) {
 	now := *f.now
 	read := make(chan struct{})
 	var once sync.Once
-	f.db.Now = func() time.Time { once.Do(func() { close(read) }); return now } // first call: the candidate is being read
+	f.db.Now = func() time.Time { once.Do(func() { close(read) }); return now } // first call: SignIn has begun (the throttle check), the candidate read follows
 
 	type result struct {
 		in  *SignedIn
