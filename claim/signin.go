@@ -141,6 +141,15 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		}
 		return nil, ErrSignIn
 	}
+	// A hash from older argon2id parameters is replaced now, while the
+	// password is at hand; hashing is slow, so it happens before the
+	// transaction, and the write only lands over the hash just verified.
+	rehash := ""
+	if needsRehash(match.PasswordHash) {
+		if rehash, err = HashPassword(ctx, req.Password); err != nil {
+			return nil, err
+		}
+	}
 	token, hash := newToken()
 	out := &SignedIn{Token: token, Customer: match}
 	err = s.DB.Tx(ctx, func(tx store.Queryer) error {
@@ -157,6 +166,20 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 			return err
 		}
 		actor := store.CustomerActor(match)
+		if rehash != "" {
+			// The same password, so the customer's sessions stay (see
+			// store.RehashPassword).
+			ok, err := s.DB.RehashPassword(ctx, tx, match.OrgID, match.ID, match.PasswordHash, rehash)
+			if err != nil {
+				return err
+			}
+			if ok {
+				detail := fmt.Sprintf("password hash upgraded to argon2id m=%d,t=%d,p=%d at sign-in", argonMemory, argonTime, argonThreads)
+				if err := s.DB.Audit(ctx, tx, match.OrgID, actor, "account.password_rehash", match.ID, detail); err != nil {
+					return err
+				}
+			}
+		}
 		return s.DB.Audit(ctx, tx, match.OrgID, actor, "account.signin", match.ID, "signed in (from "+req.Addr+")")
 	})
 	if store.ErrorCode(err) == store.ENOTFOUND {
