@@ -95,7 +95,7 @@ never runs one as a formula (CSV injection), a cell starting with = + - @, a
 tab or a carriage return is written behind a single quote ('=SUM(A1)), and so
 is a cell that already starts with a quote; spreadsheets show it as text.
 Import takes that one quote off again.`,
-		Args:  cobra.MaximumNArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
