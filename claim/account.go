@@ -38,14 +38,6 @@ func (s *Service) Account(ctx context.Context, sess *CustomerSession) (*Account,
 	return &Account{Org: org, Profile: p, FieldNames: names}, nil
 }
 
-// Limits on what a customer may type into their profile, in characters:
-// the store's, which refuses anything longer whoever the caller.
-const (
-	MaxNameLen  = store.MaxNameLen
-	MaxPhoneLen = store.MaxPhoneLen
-	MaxFieldLen = store.MaxFieldLen
-)
-
 // FieldError is a refusal of one form field, worded for the customer; Field
 // is the form field's name so the page can put it next to the input.
 type FieldError struct {
@@ -64,37 +56,21 @@ func (e FieldErrors) Error() string {
 	return strings.Join(msgs, " ")
 }
 
-// CheckText refuses text a customer-facing field must not hold: invalid
-// UTF-8, control characters (staff read these fields in a terminal),
-// invisible format characters and more than max characters.
-func CheckText(label, s string, max int) string {
-	switch {
-	case !utf8.ValidString(s):
-		return label + " contains characters that are not valid text."
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return label + " contains a control character."
-	case strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) >= 0:
-		return label + " contains an invisible character."
-	case utf8.RuneCountInString(s) > max:
-		return fmt.Sprintf("%s is too long: use at most %d characters.", label, max)
-	}
-	return ""
-}
-
 // UpdateProfile saves the signed-in customer's own changes (name, phone and
 // the values of declared custom fields) with an audit row, in one
 // transaction. Form mistakes come back as FieldErrors keyed by the form
 // names first_name, last_name, phone and field.<index>.
 func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u store.ProfileUpdate, fieldKeys []string) error {
 	var errs FieldErrors
-	check := func(field, label, v string, max int) {
-		if msg := CheckText(label, v, max); msg != "" {
-			errs = append(errs, FieldError{field, msg})
+	// The store's one text rule, worded per field for the form.
+	check := func(field string, err error) {
+		if err != nil {
+			errs = append(errs, FieldError{field, store.ErrorMessage(err) + "."})
 		}
 	}
-	check("first_name", "First name", u.FirstName, MaxNameLen)
-	check("last_name", "Last name", u.LastName, MaxNameLen)
-	check("phone", "Phone", u.Phone, MaxPhoneLen)
+	check("first_name", store.CheckText("First name", u.FirstName, store.MaxNameLen))
+	check("last_name", store.CheckText("Last name", u.LastName, store.MaxNameLen))
+	check("phone", store.CheckText("Phone", u.Phone, store.MaxPhoneLen))
 	if p := strings.TrimSpace(u.Phone); p != "" && utf8.ValidString(p) && strings.IndexFunc(p, unicode.IsDigit) < 0 {
 		errs = append(errs, FieldError{"phone", "Phone has no digits; enter a number or leave it empty."})
 	}
@@ -103,7 +79,7 @@ func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u st
 		if i < len(fieldKeys) {
 			key = fieldKeys[i]
 		}
-		check(key, f.Name, f.Value, MaxFieldLen)
+		check(key, store.CheckLines(f.Name, f.Value, store.MaxFieldLen))
 	}
 	if len(errs) == 0 && strings.TrimSpace(u.FirstName) == "" && strings.TrimSpace(u.LastName) == "" {
 		errs = append(errs, FieldError{"first_name", "Enter a first or last name."})

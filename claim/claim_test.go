@@ -394,6 +394,20 @@ func TestPasswordPolicy(t *testing.T) {
 		strings.Repeat("🧘", 15):                  "repeated",
 		strings.Repeat("long words ", 9) + "end": "",
 		strings.Repeat("y", 257):                 "at most 256",
+		// Long enough, yet guessable: too few different characters, or a
+		// pattern the strength estimate (zxcvbn) knows.
+		"               !":            "uses only 2 different characters",
+		"0000000000000001":            "uses only 2 different characters",
+		"1234 5678 9012 3456":         "would be easy to guess",
+		"sunshine sunshine":           "would be easy to guess",
+		"2026-11-23 20261123":         "would be easy to guess",
+		"zxcvbnm asdfghjkl":           "would be easy to guess",
+		"парольпарольпароль":          "repeated",
+		"sunshine1sunshine1":          "repeated",
+		"violet anchor mango drum":    "",
+		"Trombone-Lantern-47 quietly": "",
+		"my cat eats tuna on fridays": "",
+		"ещё один длинный пароль для теста": "",
 	} {
 		err := CheckPassword(pw, 15, ctx...)
 		switch {
@@ -403,12 +417,37 @@ func TestPasswordPolicy(t *testing.T) {
 			t.Errorf("%q: %v, want a refusal mentioning %q", pw, err, want)
 		}
 	}
-	// An organization may lower the minimum, never below 8.
-	if err := CheckPassword("tangelo9", 8); err != nil {
-		t.Errorf("8 characters with minimum 8: %v", err)
+	// An organization may lower the minimum, never below 8; eight random
+	// characters are then enough, a word and a digit are not.
+	if err := CheckPassword("xq8wz3pk", 8); err != nil {
+		t.Errorf("8 random characters with minimum 8: %v", err)
 	}
-	if err := CheckPassword("tangelo9", 3); err == nil {
+	if err := CheckPassword("xq8wz3pk", 3); err == nil {
 		t.Error("minimum below 8 was honoured")
+	}
+	if err := CheckPassword("tangelo9", 8); err == nil || !strings.Contains(err.Error(), "would be easy to guess") {
+		t.Errorf("a word and a digit with minimum 8: %v", err)
+	}
+	// Every refusal says what to do instead.
+	for _, pw := range []string{"0000000000000001", "1234 5678 9012 3456", "harbor yoga harbor yoga"} {
+		err := CheckPassword(pw, 15, ctx...)
+		var pe *PasswordError
+		if !errors.As(err, &pe) || !strings.Contains(pe.Message, ". ") {
+			t.Errorf("%q: %v, want a PasswordError saying what is wrong and what to do", pw, err)
+		}
+	}
+}
+
+// The estimate takes the customer's name, email and organization as words
+// an attacker would try first.
+func TestPasswordStrengthUsesContext(t *testing.T) {
+	const pw = "quokka pilates tangerine"
+	if err := CheckPassword(pw, 15); err != nil {
+		t.Fatalf("without context: %v", err)
+	}
+	err := CheckPassword(pw, 15, "ingrid.bergstrom@example.com", "Ingrid", "Bergström", "Quokka Pilates", "quokka-pilates")
+	if err == nil || !strings.Contains(err.Error(), "would be easy to guess (it relies on your name, your email or the organization's name") {
+		t.Fatalf("with the customer's context: %v", err)
 	}
 }
 

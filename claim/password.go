@@ -8,11 +8,15 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/trustelem/zxcvbn"
+	"github.com/trustelem/zxcvbn/match"
 	"golang.org/x/crypto/argon2"
 
 	"frontdesk/store"
@@ -20,12 +24,37 @@ import (
 
 // Password rules follow NIST SP 800-63B rev. 4 for a single-factor secret:
 // length is what matters, checked on the whole password (never truncated), no
-// composition rules, and a blocklist of common and context-specific words.
+// composition rules, and a check against passwords attackers try first: a
+// blocklist, context words, and a strength estimate.
 const (
 	DefaultMinPassword = 15
 	// MaxPassword is far above the 64 NIST asks us to allow; the cap only
 	// stops someone posting megabytes into the hasher.
 	MaxPassword = 256
+
+	// minDistinct is the fewest different characters a password may use.
+	// Fifteen characters drawn from four symbols give at most 4^15 ≈ 10^9
+	// strings even when drawn at random, and people who type such strings
+	// ("0000000000000001", "               !") do not draw them at random.
+	minDistinct = 5
+	// minGuesses is the least number of guesses the zxcvbn estimate must
+	// put on a password: 10^8, the lower edge of zxcvbn's score 3 ("safely
+	// unguessable: moderate protection from an offline slow-hash attack").
+	// Online guessing is throttled to a few dozen tries a day per address
+	// (see FreeSignInFailures), so this bound is about a stolen database,
+	// where every guess costs an argon2id hash. NIST asks for no composition
+	// rules, so the estimate, not character classes, is what refuses
+	// guessable patterns (sequences, dates, keyboard walks, repeated or
+	// common words). zxcvbn gives every 8-character string at most about
+	// 10^8 guesses, so the bound is the edge itself rather than score 3's
+	// 10^8+5: a random 8-character password still passes where an
+	// organization has lowered the minimum to 8 (the least it may).
+	minGuesses = 1e8
+	// estimateRunes is how much of a password the estimate reads. zxcvbn's
+	// repeat matching grows with the cube of the length (about 30 ms at 100
+	// characters, half a second at 256), and a password whose first 100
+	// characters withstand 10^8 guesses withstands them whole.
+	estimateRunes = 100
 )
 
 //go:embed blocklist.txt
@@ -76,14 +105,139 @@ func CheckPassword(pw string, min int, context ...string) error {
 	if builtFrom(lower, context) {
 		return &PasswordError{"That password is too close to your name, your email or the organization's name. Choose something unrelated."}
 	}
-	return nil
+	if d := distinct(pw); d < minDistinct {
+		return &PasswordError{fmt.Sprintf("That password uses only %d different characters, so it would be easy to guess. Use more variety: a few unrelated words work well.", d)}
+	}
+	return guessable(pw, context)
 }
 
-// repetitive catches one short unit repeated ("aaaa…", "abcabc…", "1212…")
-// and keyboard or digit runs ("123456789…", "qwertyuiop…").
+// distinct counts the different characters of pw.
+func distinct(pw string) int {
+	seen := map[rune]bool{}
+	for _, r := range pw {
+		seen[r] = true
+	}
+	return len(seen)
+}
+
+// guessable runs the strength estimate on pw, and again without its spaces
+// and punctuation ("1234 5678 9012 3456" is 1234567890123456 to an
+// attacker, who tries the usual separators), with the context words as the
+// words guessed first, and refuses pw when the weaker estimate is under
+// minGuesses. The refusal names the patterns the estimate found.
+func guessable(pw string, context []string) error {
+	inputs := userInputs(context)
+	weakest := -1.0
+	var seq []*match.Match
+	for _, v := range []string{pw, strings.Map(dropSeparator, pw)} {
+		if v == "" {
+			continue
+		}
+		if g, s := estimate(v, inputs); weakest < 0 || g < weakest {
+			weakest, seq = g, s
+		}
+	}
+	if weakest < 0 || weakest >= minGuesses {
+		return nil
+	}
+	msg := "That password would be easy to guess"
+	if why := patterns(seq); why != "" {
+		msg += " (it relies on " + why + ")"
+	}
+	return &PasswordError{msg + ". Add a word or two that don't belong together, or choose something less predictable."}
+}
+
+// estimate is zxcvbn's guess count for pw. The Go port indexes strings by
+// byte in some matchers and by character in others, so on non-ASCII text it
+// answers nonsense (0 guesses for a long Cyrillic passphrase). It therefore
+// reads the ASCII characters only, at most estimateRunes of them, where its
+// dictionaries and patterns (English words, keyboards, digit sequences,
+// dates) apply anyway; every other character counts as zxcvbn counts a
+// character no pattern explains, ten guesses each. Repeats and low variety
+// in any script are refused earlier (repetitive, minDistinct).
+func estimate(pw string, inputs []string) (float64, []*match.Match) {
+	ascii := strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf {
+			return r
+		}
+		return -1
+	}, pw)
+	other := utf8.RuneCountInString(pw) - len(ascii)
+	guesses, seq := 1.0, []*match.Match(nil)
+	if ascii != "" {
+		res := zxcvbn.PasswordStrength(ascii[:min(len(ascii), estimateRunes)], inputs)
+		guesses, seq = res.Guesses, res.Sequence
+	}
+	return guesses * math.Pow(10, float64(other)), seq
+}
+
+func dropSeparator(r rune) rune {
+	if unicode.IsSpace(r) || unicode.IsPunct(r) {
+		return -1
+	}
+	return r
+}
+
+// userInputs are the context words as zxcvbn's first-guessed dictionary:
+// each whole and each word of it, in ASCII as estimate reads passwords
+// ("Bergström" as "bergstrom", which is how many type it anyway).
+func userInputs(context []string) []string {
+	var out []string
+	for _, c := range context {
+		c = strings.ToLower(c)
+		words := append([]string{c}, strings.FieldsFunc(c, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })...)
+		words = append(words, strings.Join(strings.Split(store.Slugify(c), "-"), ""))
+		words = append(words, strings.Split(store.Slugify(c), "-")...)
+		for _, w := range words {
+			if len(w) >= 3 && !strings.ContainsFunc(w, func(r rune) bool { return r >= utf8.RuneSelf }) && !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
+// patterns words what the estimate matched, in the order found.
+func patterns(seq []*match.Match) string {
+	var out []string
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, m := range seq {
+		switch m.Pattern {
+		case "dictionary":
+			if m.DictionaryName == "user_inputs" {
+				add("your name, your email or the organization's name")
+			} else {
+				add("common words, names or passwords")
+			}
+		case "spatial":
+			add("keyboard patterns like qwerty")
+		case "repeat":
+			add("repetition")
+		case "sequence":
+			add("sequences like 1234 or abcd")
+		case "date", "regex":
+			add("dates or years")
+		}
+	}
+	switch len(out) {
+	case 0:
+		return ""
+	case 1:
+		return out[0]
+	}
+	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
+}
+
+// repetitive catches one unit repeated, in any script ("aaaa…", "abcabc…",
+// "1212…", "парольпароль…"), and keyboard or digit runs ("123456789…",
+// "qwertyuiop…").
 func repetitive(pw string) bool {
 	r := []rune(pw)
-	for unit := 1; unit <= 4 && unit < len(r); unit++ {
+	for unit := 1; unit <= len(r)/2; unit++ {
 		same := true
 		for i := unit; i < len(r); i++ {
 			if r[i] != r[i%unit] {
@@ -132,6 +286,7 @@ const (
 	argonMemory  = 19 * 1024
 	argonThreads = 1
 	argonKeyLen  = 32
+	saltLen      = 16
 )
 
 var hashSlots = make(chan struct{}, max(2, runtime.NumCPU()))
@@ -154,41 +309,69 @@ func HashPassword(ctx context.Context, pw string) (string, error) {
 		return "", err
 	}
 	defer release()
-	salt := make([]byte, 16)
+	salt := make([]byte, saltLen)
 	rand.Read(salt)
 	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// VerifyPassword checks pw against an encoded hash in constant time. An
-// unusable hash (an unclaimed account, the demo's "!demo") never verifies.
-func VerifyPassword(ctx context.Context, encoded, pw string) (bool, error) {
+// argonHash is an encoded argon2id hash, parsed.
+type argonHash struct {
+	mem, time  uint32
+	threads    uint8
+	salt, hash []byte
+}
+
+// parseHash reads an encoded PHC string; false for anything unusable (an
+// unclaimed account, the demo's "!demo", parameters out of bounds).
+func parseHash(encoded string) (argonHash, bool) {
+	var h argonHash
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, nil
+		return h, false
 	}
 	var version int
-	var mem uint32
-	var t uint32
-	var p uint8
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, nil
+		return h, false
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &p); err != nil || mem == 0 || mem > 1<<20 || t == 0 || t > 10 || p == 0 {
-		return false, nil
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.mem, &h.time, &h.threads); err != nil || h.mem == 0 || h.mem > 1<<20 || h.time == 0 || h.time > 10 || h.threads == 0 {
+		return h, false
 	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
+	var err1, err2 error
+	h.salt, err1 = base64.RawStdEncoding.DecodeString(parts[4])
+	h.hash, err2 = base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(h.hash) == 0 {
+		return h, false
+	}
+	return h, true
+}
+
+// VerifyPassword checks pw against an encoded hash in constant time, with
+// the parameters the hash was made with. An unusable hash (an unclaimed
+// account, the demo's "!demo") never verifies.
+func VerifyPassword(ctx context.Context, encoded, pw string) (bool, error) {
+	h, ok := parseHash(encoded)
+	if !ok {
 		return false, nil
 	}
 	if err := acquire(ctx); err != nil {
 		return false, err
 	}
 	defer release()
-	got := argon2.IDKey([]byte(pw), salt, t, mem, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	got := argon2.IDKey([]byte(pw), h.salt, h.time, h.mem, h.threads, uint32(len(h.hash)))
+	return subtle.ConstantTimeCompare(got, h.hash) == 1, nil
+}
+
+// needsRehash reports whether a usable hash was made with other parameters
+// than HashPassword uses now, so that a sign-in which has just verified it
+// should store a new one (SignIn). Weaker or stronger alike: the constants
+// above are the policy, and one set of parameters keeps every sign-in's
+// cost the same.
+func needsRehash(encoded string) bool {
+	h, ok := parseHash(encoded)
+	return ok && (h.mem != argonMemory || h.time != argonTime || h.threads != argonThreads ||
+		len(h.hash) != argonKeyLen || len(h.salt) != saltLen)
 }
 
 // passwordContext lists the words a customer's password must not be built

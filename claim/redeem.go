@@ -165,6 +165,12 @@ func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, pass
 			if err := s.DB.SetPassword(ctx, tx, l.Org.ID, l.Customer.ID, hash); err != nil {
 				return err
 			}
+			// The customer proved they hold the mailbox and chose a new
+			// password: whatever was guessing the old one starts from
+			// nothing, and the customer's own addresses are not paused.
+			if err := s.DB.ClearSignInFailures(ctx, tx, l.Customer.Email); err != nil {
+				return err
+			}
 			if _, err := s.DB.RevokeInvites(ctx, tx, l.Customer.ID, store.PurposeReset, store.RevokePasswordChanged); err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ type SignInRequest struct {
 	OrgSlug  string // "" when the page did not know the organization
 	Email    string
 	Password string
-	Addr     string // client address, for the audit detail
+	Addr     string // client address: the throttle's key (ClientKey) and the audit detail
 }
 
 // SignedIn is a successful sign-in: Token goes into the session cookie and
@@ -64,8 +64,11 @@ var dummyHash = sync.OnceValue(func() string {
 // SignIn checks an email and password and, when they match a claimed
 // account, starts a new session (a fresh id: the browser's previous
 // session, if any, is for the caller to end, which rotates the id at every
-// sign-in). Every failure is audited on the accounts it concerned and
-// answered with ErrSignIn.
+// sign-in). An email that the throttle (see FreeSignInFailures) has paused
+// for this client is refused with a *SignInThrottled before the password is
+// looked at. Every failure is counted by the throttle, audited on the
+// accounts it concerned and answered with ErrSignIn; a success clears this
+// client's count for the email.
 func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLifetime) (*SignedIn, error) {
 	life = life.withDefaults()
 	email := store.NormalizeEmail(req.Email)
@@ -75,6 +78,10 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 	if len(req.Password) > 4*MaxPassword {
 		// Longer than any password we accept; hashing it would only cost us.
 		return nil, ErrSignIn
+	}
+	client := ClientKey(req.Addr)
+	if err := s.checkSignInThrottle(ctx, email, client); err != nil {
+		return nil, err
 	}
 	orgID, known, err := s.orgFromSlug(ctx, s.DB.Read(), req.OrgSlug)
 	if err != nil {
@@ -90,10 +97,16 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		if _, err := VerifyPassword(ctx, dummyHash(), req.Password); err != nil {
 			return nil, err
 		}
-		if orgID != 0 {
-			err = s.DB.Audit(ctx, s.DB.Write(), orgID, store.Actor{Kind: "system", Name: "web"}, "account.signin_failed", 0,
+		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+			if err := s.recordSignInFailure(ctx, tx, email, client); err != nil {
+				return err
+			}
+			if orgID == 0 {
+				return nil // no organization to file it under; the count is the record
+			}
+			return s.DB.Audit(ctx, tx, orgID, store.Actor{Kind: "system", Name: "web"}, "account.signin_failed", 0,
 				fmt.Sprintf("sign-in failed: no claimed account for %q (from %s)", email, req.Addr))
-		}
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -112,6 +125,9 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 	}
 	if match == nil {
 		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+			if err := s.recordSignInFailure(ctx, tx, email, client); err != nil {
+				return err
+			}
 			for _, c := range cands {
 				actor := store.CustomerActor(c)
 				if err := s.DB.Audit(ctx, tx, c.OrgID, actor, "account.signin_failed", c.ID, "sign-in failed: wrong password (from "+req.Addr+")"); err != nil {
@@ -125,6 +141,15 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		}
 		return nil, ErrSignIn
 	}
+	// A hash from older argon2id parameters is replaced now, while the
+	// password is at hand; hashing is slow, so it happens before the
+	// transaction, and the write only lands over the hash just verified.
+	rehash := ""
+	if needsRehash(match.PasswordHash) {
+		if rehash, err = HashPassword(ctx, req.Password); err != nil {
+			return nil, err
+		}
+	}
 	token, hash := newToken()
 	out := &SignedIn{Token: token, Customer: match}
 	err = s.DB.Tx(ctx, func(tx store.Queryer) error {
@@ -137,7 +162,24 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		if out.Session, err = s.DB.CreateSession(ctx, tx, hash, match.OrgID, match.ID, match.PasswordHash, s.DB.Now().Add(life.Absolute)); err != nil {
 			return err
 		}
+		if err := s.DB.ClearSignInFailuresFrom(ctx, tx, email, client); err != nil {
+			return err
+		}
 		actor := store.CustomerActor(match)
+		if rehash != "" {
+			// The same password, so the customer's sessions stay (see
+			// store.RehashPassword).
+			ok, err := s.DB.RehashPassword(ctx, tx, match.OrgID, match.ID, match.PasswordHash, rehash)
+			if err != nil {
+				return err
+			}
+			if ok {
+				detail := fmt.Sprintf("password hash upgraded to argon2id m=%d,t=%d,p=%d at sign-in", argonMemory, argonTime, argonThreads)
+				if err := s.DB.Audit(ctx, tx, match.OrgID, actor, "account.password_rehash", match.ID, detail); err != nil {
+					return err
+				}
+			}
+		}
 		return s.DB.Audit(ctx, tx, match.OrgID, actor, "account.signin", match.ID, "signed in (from "+req.Addr+")")
 	})
 	if store.ErrorCode(err) == store.ENOTFOUND {

@@ -8,6 +8,7 @@ import (
 type AccountStore interface {
 	ClaimAccount(ctx context.Context, q Queryer, orgID, customerID int64, passwordHash string) (bool, error)
 	SetPassword(ctx context.Context, q Queryer, orgID, customerID int64, passwordHash string) error
+	RehashPassword(ctx context.Context, q Queryer, orgID, customerID int64, oldHash, newHash string) (bool, error)
 }
 
 var _ AccountStore = (*DB)(nil)
@@ -39,6 +40,23 @@ func (db *DB) SetPassword(ctx context.Context, q Queryer, orgID, customerID int6
 		return Errorf(ENOTFOUND, "customer %d has no account to change", customerID)
 	}
 	return nil
+}
+
+// RehashPassword replaces a customer's password hash with newHash, the same
+// password encoded under current parameters, only while the stored hash is
+// still oldHash, the one the caller just verified: a password change
+// committed in between wins, and false says nothing was written. Counting
+// the rehash in password_rehashes keeps the customer's sessions (the
+// revoking trigger of migration 0007 ignores such an update).
+func (db *DB) RehashPassword(ctx context.Context, q Queryer, orgID, customerID int64, oldHash, newHash string) (bool, error) {
+	res, err := db.exec(ctx, q, `UPDATE customers SET password_hash = ?, password_rehashes = password_rehashes + 1
+		WHERE org_id = ? AND id = ? AND claimed_at IS NOT NULL AND password_hash = ? AND password_hash <> ''`,
+		newHash, orgID, customerID, oldHash)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // ArchiveCustomer hides a customer from the roster and kills their links.

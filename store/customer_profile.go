@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // ProfileUpdate is what a customer may change about themselves on the web:
@@ -19,15 +17,6 @@ type ProfileUpdate struct {
 	Fields    []Field // only fields the organization has declared; see UpdateCustomerProfile
 }
 
-// Limits of what a customer may store about themselves, in characters:
-// generous for real names and numbers, small enough that a page of them
-// stays a page. claim words its refusals with the same numbers.
-const (
-	MaxNameLen  = 100
-	MaxPhoneLen = 40
-	MaxFieldLen = 500
-)
-
 // UpdateCustomerProfile saves a customer's own changes. Everything is scoped
 // by orgID, and Fields may only name custom fields the organization already
 // declared: a customer must not be able to invent columns for staff (that
@@ -38,17 +27,17 @@ func (db *DB) UpdateCustomerProfile(ctx context.Context, q Queryer, orgID, custo
 	if u.FirstName == "" && u.LastName == "" {
 		return Errorf(EINVALID, "Enter a first or last name.")
 	}
-	if err := profileText("first name", u.FirstName, MaxNameLen); err != nil {
+	if err := CheckText("First name", u.FirstName, MaxNameLen); err != nil {
 		return err
 	}
-	if err := profileText("last name", u.LastName, MaxNameLen); err != nil {
+	if err := CheckText("Last name", u.LastName, MaxNameLen); err != nil {
 		return err
 	}
-	if err := profileText("phone", u.Phone, MaxPhoneLen); err != nil {
+	if err := CheckText("Phone", u.Phone, MaxPhoneLen); err != nil {
 		return err
 	}
 	for _, f := range u.Fields {
-		if err := profileText(f.Name, f.Value, MaxFieldLen); err != nil {
+		if err := CheckLines(f.Name, f.Value, MaxFieldLen); err != nil {
 			return err
 		}
 	}
@@ -77,19 +66,4 @@ func (db *DB) UpdateCustomerProfile(ctx context.Context, q Queryer, orgID, custo
 		return Errorf(ENOTFOUND, "customer %d not found", customerID)
 	}
 	return db.setFields(ctx, q, orgID, customerID, u.Fields)
-}
-
-// profileText refuses a value the staff terminal must never receive raw
-// (invalid UTF-8, NUL and other control characters, escape sequences
-// included) or longer than max characters.
-func profileText(label, v string, max int) error {
-	switch {
-	case !utf8.ValidString(v):
-		return Errorf(EINVALID, "%s is not valid UTF-8", label)
-	case strings.IndexFunc(v, unicode.IsControl) >= 0:
-		return Errorf(EINVALID, "%s contains a control character", label)
-	case utf8.RuneCountInString(v) > max:
-		return Errorf(EINVALID, "%s is longer than %d characters", label, max)
-	}
-	return nil
 }

@@ -60,7 +60,7 @@ func dsn(path string, readOnly bool) string {
 // Open opens (creating if needed) the database at path and brings its schema up
 // to date.
 func Open(path string) (*DB, error) {
-	return open(path, len(migrations))
+	return open(path, latestVersion())
 }
 
 func open(path string, upTo int) (*DB, error) {

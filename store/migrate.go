@@ -20,7 +20,11 @@ type migration struct {
 }
 
 // migrations are the numbered files in migrations/, in order. A released file is
-// never edited: a change to the schema is a new file.
+// never edited: a change to the schema is a new file. Numbers are unique and
+// ascending but may have gaps: parallel changes each own a number, and a
+// branch lacks the numbers of those not merged into it yet. migrate applies
+// every file a database has not recorded, so the order they arrive in does
+// not matter.
 var migrations = loadMigrations()
 
 func loadMigrations() []migration {
@@ -43,16 +47,19 @@ func loadMigrations() []migration {
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {
-		if m.version != i+1 {
-			panic(fmt.Sprintf("store: migrations must be numbered 1..n without gaps, found %s at position %d", m.name, i+1))
+		if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
+			panic(fmt.Sprintf("store: migration numbers must be unique and from 1: %s", m.name))
 		}
 	}
 	return ms
 }
 
-// migrate applies every migration newer than the database's version, up to
-// upTo, each in its own write transaction so a failure leaves the database at
-// the last good version.
+// latestVersion is the number of the newest migration this frontdesk knows.
+func latestVersion() int { return migrations[len(migrations)-1].version }
+
+// migrate applies every migration numbered up to upTo that the database has
+// not recorded, in order, each in its own write transaction so a failure
+// leaves the database at the last good version.
 func (db *DB) migrate(ctx context.Context, upTo int) error {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
@@ -61,14 +68,34 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 	)`); err != nil {
 		return wrapBusy(fmt.Errorf("create schema_migrations: %w", err))
 	}
-	var current int
-	if err := db.write.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	applied := map[int]bool{}
+	rows, err := db.write.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
 		return err
 	}
-	if current > len(migrations) {
-		return Errorf(EINVALID, "database %s has schema version %d, newer than this frontdesk (%d); upgrade frontdesk", db.path, current, len(migrations))
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+		if v > latestVersion() {
+			rows.Close()
+			return Errorf(EINVALID, "database %s has schema version %d, newer than this frontdesk (%d); upgrade frontdesk", db.path, v, latestVersion())
+		}
 	}
-	for _, m := range migrations[current:upTo] {
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, m := range migrations {
+		if m.version > upTo {
+			break
+		}
+		if applied[m.version] {
+			continue
+		}
 		err := db.Tx(ctx, func(tx Queryer) error {
 			// Another process may have migrated while we waited for the lock.
 			var done bool

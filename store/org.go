@@ -90,6 +90,9 @@ func (o *Org) Validate() error {
 	if o.Name == "" {
 		return Errorf(EINVALID, "organization name is empty; give one with --name")
 	}
+	if err := CheckText("organization name", o.Name, MaxOrgNameLen); err != nil {
+		return err
+	}
 	if o.Slug == "" {
 		o.Slug = Slugify(o.Name)
 	}

@@ -73,3 +73,93 @@ func TestDemoRefillEndsSessions(t *testing.T) {
 		demoCheckHealthy(t, db)
 	}
 }
+
+// A rehash (the same password under new argon2id parameters) keeps every
+// session; any other change of the hash still ends them all (migration
+// 0007's trigger). The rehash happens only over the hash that was verified.
+func TestRehashKeepsSessions(t *testing.T) {
+	db, now := newStoreForTest(t)
+	ctx := context.Background()
+	org := mustOrg(t, db, "Harbor Yoga")
+	jane := mustCustomer(t, db, org, "Jane", "Doe", "jane@example.com")
+	if ok, err := db.ClaimAccount(ctx, db.Write(), org.ID, jane.ID, "$argon2id$old"); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	for i := byte(1); i <= 2; i++ { // two devices
+		if _, err := db.CreateSession(ctx, db.Write(), bytes.Repeat([]byte{i}, 32), org.ID, jane.ID, "$argon2id$old", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := db.RehashPassword(ctx, db.Write(), org.ID, jane.ID, "$argon2id$stale", "$argon2id$new"); err != nil || ok {
+		t.Fatalf("rehash over a hash that is no longer stored: %v, %v", ok, err)
+	}
+	if ok, err := db.RehashPassword(ctx, db.Write(), org.ID, jane.ID, "$argon2id$old", "$argon2id$new"); err != nil || !ok {
+		t.Fatalf("rehash: %v, %v", ok, err)
+	}
+	if got, _ := db.Customer(ctx, db.Read(), org.ID, jane.ID); got.PasswordHash != "$argon2id$new" {
+		t.Fatalf("stored hash %q", got.PasswordHash)
+	}
+	if n, _ := db.CountCustomerSessions(ctx, db.Read(), org.ID, jane.ID); n != 2 {
+		t.Fatalf("%d sessions after a rehash, want both", n)
+	}
+	if err := db.SetPassword(ctx, db.Write(), org.ID, jane.ID, "$argon2id$changed"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.CountCustomerSessions(ctx, db.Read(), org.ID, jane.ID); n != 0 {
+		t.Fatalf("%d sessions after a password change, want 0", n)
+	}
+}
+
+// The throttle's storage: one row per (email, client), counting failures
+// in a row, forgetting a count gone quiet, and the number of clients that
+// failed recently.
+func TestSignInFailures(t *testing.T) {
+	db, now := newStoreForTest(t)
+	ctx := context.Background()
+	since := func() time.Time { return now.Add(-time.Hour) }
+	forget := func() time.Time { return now.Add(-24 * time.Hour) }
+	for range 3 {
+		if err := db.RecordSignInFailure(ctx, db.Write(), "Jane@Example.com ", "192.0.2.1", forget()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.RecordSignInFailure(ctx, db.Write(), "jane@example.com", "192.0.2.2", forget()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := db.SignInFailures(ctx, db.Read(), "JANE@example.com", "192.0.2.1", since())
+	if err != nil || f.Failures != 3 || !f.LastAt.Equal(now.Truncate(time.Second)) || f.Clients != 2 {
+		t.Fatalf("state = %+v, %v", f, err)
+	}
+	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.9", since()); f.Failures != 0 || !f.LastAt.IsZero() || f.Clients != 2 {
+		t.Fatalf("a clean client sees %+v", f)
+	}
+	*now = now.Add(2 * time.Hour)
+	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.1", since()); f.Failures != 3 || f.Clients != 0 {
+		t.Fatalf("two hours later: %+v", f)
+	}
+	*now = now.Add(24 * time.Hour)
+	db.RecordSignInFailure(ctx, db.Write(), "jane@example.com", "192.0.2.1", forget())
+	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.1", since()); f.Failures != 1 {
+		t.Fatalf("a count quiet for a day did not start again: %+v", f)
+	}
+	if n, err := db.DeleteStaleSignInFailures(ctx, db.Write(), forget()); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the quiet 192.0.2.2", n, err)
+	}
+	db.RecordSignInFailure(ctx, db.Write(), "jane@example.com", "192.0.2.2", forget())
+	db.RecordSignInFailure(ctx, db.Write(), "bob@example.com", "192.0.2.2", forget())
+	if err := db.ClearSignInFailuresFrom(ctx, db.Write(), "JANE@example.com", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.1", since()); f.Failures != 0 || f.Clients != 1 {
+		t.Fatalf("after clearing one client: %+v", f)
+	}
+	if err := db.ClearSignInFailures(ctx, db.Write(), "Jane@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.2", since()); f.Failures != 0 || f.Clients != 0 {
+		t.Fatalf("after clearing the email: %+v", f)
+	}
+	if f, _ := db.SignInFailures(ctx, db.Read(), "bob@example.com", "192.0.2.2", since()); f.Failures != 1 {
+		t.Fatalf("another email was cleared too: %+v", f)
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -64,4 +65,72 @@ func (db *DB) RecentResets(ctx context.Context, q Queryer, customerID int64, ema
 			NormalizeEmail(email), since.Unix()).Scan(&n)
 	}
 	return n, err
+}
+
+// SignInFailures is the sign-in throttle's state for one email typed at
+// sign-in, as seen from one client address (see migration 0007; the rules
+// are claim's).
+type SignInFailures struct {
+	Failures int       // failures in a row from the client for the email; 0 if none
+	LastAt   time.Time // the latest of them
+	Clients  int       // client addresses with a failure for the email after the since given
+}
+
+// signInKey is how the throttle spells an email: as typed, trimmed and
+// lower-cased, so "JANE@example.com " and a customer's stored
+// "Jane@Example.com" are one key.
+func signInKey(email string) string { return strings.ToLower(NormalizeEmail(email)) }
+
+// SignInFailures reads the throttle state of email from client, counting
+// the clients whose latest failure for email is after since. One indexed
+// read; nothing is written.
+func (db *DB) SignInFailures(ctx context.Context, q Queryer, email, client string, since time.Time) (SignInFailures, error) {
+	var f SignInFailures
+	var last int64
+	err := db.queryRow(ctx, q, `SELECT coalesce(max(CASE WHEN client = ? THEN failures END), 0),
+			coalesce(max(CASE WHEN client = ? THEN last_at END), 0),
+			count(CASE WHEN last_at > ? THEN 1 END)
+		FROM signin_failures WHERE email = ?`, client, client, since.Unix(), signInKey(email)).Scan(&f.Failures, &last, &f.Clients)
+	if last != 0 {
+		f.LastAt = time.Unix(last, 0)
+	}
+	return f, err
+}
+
+// RecordSignInFailure counts one failure of email from client, now: one
+// upsert. A count whose latest failure is before forgetBefore starts again
+// at 1.
+func (db *DB) RecordSignInFailure(ctx context.Context, q Queryer, email, client string, forgetBefore time.Time) error {
+	_, err := db.exec(ctx, q, `INSERT INTO signin_failures (email, client, failures, last_at) VALUES (?, ?, 1, ?)
+		ON CONFLICT (email, client) DO UPDATE SET
+			failures = CASE WHEN signin_failures.last_at < ? THEN 1 ELSE signin_failures.failures + 1 END,
+			last_at = excluded.last_at`,
+		signInKey(email), client, db.Now().Unix(), forgetBefore.Unix())
+	return err
+}
+
+// ClearSignInFailuresFrom forgets the failures of email from client (a
+// successful sign-in from there).
+func (db *DB) ClearSignInFailuresFrom(ctx context.Context, q Queryer, email, client string) error {
+	_, err := db.exec(ctx, q, `DELETE FROM signin_failures WHERE email = ? AND client = ?`, signInKey(email), client)
+	return err
+}
+
+// ClearSignInFailures forgets every failure of email, from every client (a
+// completed password reset).
+func (db *DB) ClearSignInFailures(ctx context.Context, q Queryer, email string) error {
+	_, err := db.exec(ctx, q, `DELETE FROM signin_failures WHERE email = ?`, signInKey(email))
+	return err
+}
+
+// DeleteStaleSignInFailures deletes the counts whose latest failure is
+// before before: they no longer slow anyone down, and the table would
+// otherwise keep every address that ever mistyped.
+func (db *DB) DeleteStaleSignInFailures(ctx context.Context, q Queryer, before time.Time) (int, error) {
+	res, err := db.exec(ctx, q, `DELETE FROM signin_failures WHERE last_at < ?`, before.Unix())
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

@@ -77,6 +77,9 @@ func (db *DB) CreateStaff(ctx context.Context, q Queryer, s *Staff) error {
 	if s.Name == "" {
 		return Errorf(EINVALID, "staff name is empty; give one with --name")
 	}
+	if err := CheckText("staff name", s.Name, MaxNameLen); err != nil {
+		return err
+	}
 	if _, err := ParseRole(string(s.Role)); err != nil {
 		return err
 	}

@@ -116,6 +116,10 @@ func TestAccountUpdate(t *testing.T) {
 		{"no name", url.Values{"first_name": {" "}, "last_name": {""}}, "first_name", "Enter a first or last name."},
 		{"escape sequence", url.Values{"first_name": {"Jane\x1b[2J"}, "last_name": {"Doe"}}, "first_name", "control character"},
 		{"not text", url.Values{"first_name": {"Jane"}, "last_name": {"\xff\xfe"}}, "last_name", "not valid text"},
+		{"zero-width space", url.Values{"first_name": {"Jane"}, "last_name": {"Do\u200be"}}, "last_name", "Last name contains an invisible character (U+200B); remove it."},
+		{"bidi override in a field", url.Values{"first_name": {"Jane"}, "field.0": {"\u202eevil"}}, "field.0", "contains an invisible character (U+202E); remove it."},
+		{"ZWJ between Latin letters", url.Values{"first_name": {"Ja\u200dne"}}, "first_name", "First name contains an invisible character (U+200D)"},
+		{"long name", url.Values{"first_name": {strings.Repeat("é", 101)}}, "first_name", "First name is too long (101 characters); use at most 100 characters."},
 		{"long field", url.Values{"first_name": {"Jane"}, "field.1": {strings.Repeat("x", 501)}}, "field.1", "at most 500 characters"},
 		{"phone without digits", url.Values{"first_name": {"Jane"}, "phone": {"call me"}}, "phone", "Phone has no digits"},
 	}

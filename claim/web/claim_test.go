@@ -135,6 +135,8 @@ func TestClaimFormErrors(t *testing.T) {
 		{"built from context", "Harbor Yoga Jane Doe", "Harbor Yoga Jane Doe", "password", "too close to your name"},
 		{"empty", "", "", "password", "Enter a new password"},
 		{"not text", "plum kettle orbit \xff\xfe sandal", "plum kettle orbit \xff\xfe sandal", "password", "not valid text"},
+		{"few different characters", "0000000000000001", "0000000000000001", "password", "uses only 2 different characters"},
+		{"guessable", "1234 5678 9012 3456", "1234 5678 9012 3456", "password", "would be easy to guess"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -78,7 +78,7 @@ func TestTemplatesNeedNoInlineCode(t *testing.T) {
 // Hostile and broken input never panics and never gets a 500.
 func TestHostileInput(t *testing.T) {
 	f := newFixture(t, func(o *Options) {
-		o.Limits = Limits{Token: Limit{Burst: -1}, SignIn: Limit{Burst: -1}, Account: Limit{Burst: -1}, Forgot: Limit{Burst: -1}}
+		o.Limits = Limits{Token: Limit{Burst: -1}, SignIn: Limit{Burst: -1}, Forgot: Limit{Burst: -1}}
 	})
 	f.claimed(f.org, "Jane", "Doe", "jane@example.com", goodPassword)
 	h := f.h.chain()

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -54,10 +55,11 @@ func (h *handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	h.render(w, r, status, "login", v)
 }
 
-// loginSubmit is POST /login. Limits: per client address, and per email
-// typed (whether or not it has an account, so the limit itself tells
-// nothing). A success rotates the session: the browser's old session, if
-// any, is deleted and a new id is issued.
+// loginSubmit is POST /login. Limits: per client address here, and the
+// sign-in throttle per email typed and address (claim.SignInThrottled,
+// whether or not the email has an account, so it tells nothing). A success
+// rotates the session: the browser's old session, if any, is deleted and a
+// new id is issued.
 func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || h.limited(w, r, h.signIns, "sign-in") {
 		return
@@ -76,17 +78,17 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusUnprocessableEntity, org, email, emailErr, pwErr, "", "")
 		return
 	}
-	if !h.accounts.Allow("email:" + strings.ToLower(email)) {
-		h.log.Warn("sign-in throttled for account", "client", h.client(r))
-		h.tooMany(w, r, "There have been too many sign-in attempts for this account. Wait a few minutes and try again, or reset your password.")
-		return
-	}
 	slug := ""
 	if org != nil {
 		slug = org.Slug
 	}
 	in, err := h.svc.SignIn(r.Context(), claim.SignInRequest{OrgSlug: slug, Email: email, Password: pw, Addr: h.client(r)}, h.sessions)
-	if claim.IsSignInFailure(err) {
+	var throttled *claim.SignInThrottled
+	if errors.As(err, &throttled) {
+		h.log.Warn("sign-in throttled", "client", h.client(r), "org", slug, "everywhere", throttled.Everywhere)
+		h.tooManyFor(w, r, throttled.Error(), throttled.Wait)
+		return
+	} else if claim.IsSignInFailure(err) {
 		h.log.Info("sign-in failed", "client", h.client(r), "org", slug)
 		h.renderLogin(w, r, http.StatusUnauthorized, org, email, "", "", store.ErrorMessage(err), "")
 		return

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"frontdesk/claim"
 )
 
 // Limit is a token bucket: Burst requests at once, then one more every
@@ -15,23 +17,22 @@ type Limit struct {
 	Every time.Duration
 }
 
-// Limits are the per-client and per-account limits of the customers' web.
-// Zero fields take the defaults below.
+// Limits are the per-client limits of the customers' web, kept in this
+// process's memory. Zero fields take the defaults below. Sign-in attempts
+// per email are throttled by claim.Service.SignIn, in the database.
 type Limits struct {
-	Token   Limit // per client address: opening and using claim and reset links
-	SignIn  Limit // per client address: sign-in attempts
-	Account Limit // per email typed: sign-in attempts (exists or not, so it tells nothing)
-	Forgot  Limit // per client address: "forgot password" requests
+	Token  Limit // per client address: opening and using claim and reset links
+	SignIn Limit // per client address: sign-in attempts, whatever the email
+	Forgot Limit // per client address: "forgot password" requests
 }
 
 // The defaults let a person mistype a few times and a script get nowhere:
 // guessing a 256-bit token is hopeless anyway, so the token limit is about
-// load; the sign-in ones are about passwords.
+// load; the sign-in one is about passwords.
 var defaultLimits = Limits{
-	Token:   Limit{Burst: 30, Every: 6 * time.Second},
-	SignIn:  Limit{Burst: 10, Every: 20 * time.Second},
-	Account: Limit{Burst: 5, Every: 3 * time.Minute},
-	Forgot:  Limit{Burst: 5, Every: 2 * time.Minute},
+	Token:  Limit{Burst: 30, Every: 6 * time.Second},
+	SignIn: Limit{Burst: 10, Every: 20 * time.Second},
+	Forgot: Limit{Burst: 5, Every: 2 * time.Minute},
 }
 
 func (l Limit) or(def Limit) Limit {
@@ -127,19 +128,9 @@ func (l *Limiter) prune(now time.Time) {
 	}
 }
 
-// ClientKey is the rate-limit key of a request's client: its IP, or for
-// IPv6 its /64, since one subscriber usually holds a whole /64 and could
-// otherwise change address at every request.
-func ClientKey(addr string) string {
-	ip := net.ParseIP(addr)
-	if ip == nil {
-		return addr
-	}
-	if ip.To4() == nil {
-		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-	}
-	return ip.String()
-}
+// ClientKey is the rate-limit key of a request's client: claim.ClientKey,
+// which the sign-in throttle keys on too.
+func ClientKey(addr string) string { return claim.ClientKey(addr) }
 
 // remoteAddr is the client's IP as the connection shows it. Behind a
 // reverse proxy every request comes from the proxy; Options.ClientAddr lets

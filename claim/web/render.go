@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 //go:embed templates/*.html
@@ -286,11 +287,16 @@ func (h *handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) tooMany(w http.ResponseWriter, r *http.Request, extra string) {
+	h.tooManyFor(w, r, extra, 2*time.Minute)
+}
+
+// tooManyFor is tooMany with the wait known: Retry-After says it.
+func (h *handler) tooManyFor(w http.ResponseWriter, r *http.Request, extra string, wait time.Duration) {
 	paras := []string{"There have been too many attempts from your connection in a short time. Wait a few minutes, then try again."}
 	if extra != "" {
 		paras = []string{extra}
 	}
-	w.Header().Set("Retry-After", "120")
+	w.Header().Set("Retry-After", strconv.Itoa(int(max(wait, time.Second)/time.Second)))
 	h.say(w, r, http.StatusTooManyRequests, "", "", &message{
 		Heading: "Too many attempts",
 		Paras:   paras,

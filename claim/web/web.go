@@ -48,7 +48,7 @@ type handler struct {
 	addr     func(*http.Request) string
 	secure   bool // BaseURL is https: cookies get Secure and the __Host- prefix
 
-	tokens, signIns, accounts, forgots *Limiter
+	tokens, signIns, forgots *Limiter
 
 	// forgotFloor is the least time a "forgot password" answer takes, so
 	// that queueing an email (address known) and doing nothing (unknown)
@@ -86,7 +86,6 @@ func newHandler(o Options) *handler {
 	now := func() time.Time { return h.svc.DB.Now() }
 	h.tokens = newLimiter(o.Limits.Token.or(defaultLimits.Token), now)
 	h.signIns = newLimiter(o.Limits.SignIn.or(defaultLimits.SignIn), now)
-	h.accounts = newLimiter(o.Limits.Account.or(defaultLimits.Account), now)
 	h.forgots = newLimiter(o.Limits.Forgot.or(defaultLimits.Forgot), now)
 	h.routes()
 	return h

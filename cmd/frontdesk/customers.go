@@ -87,7 +87,15 @@ func newExportCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export [FILE.csv]",
 		Short: "Export customers as CSV (to standard output without FILE), in the format import reads",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `Export the organization's customers as CSV (to standard output without FILE),
+in the format import reads, so an export imports back unchanged.
+
+Customers type their own names, phone and custom fields. So that a spreadsheet
+never runs one as a formula (CSV injection), a cell starting with = + - @, a
+tab or a carriage return is written behind a single quote ('=SUM(A1)), and so
+is a cell that already starts with a quote; spreadsheets show it as text.
+Import takes that one quote off again.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {

@@ -188,6 +188,70 @@ func TestOrgCommands(t *testing.T) {
 	}
 }
 
+// Organization and staff names follow the one text rule: a control or
+// invisible character is refused with exit 1 and a message saying what to
+// do, and names already stored with one (an older frontdesk, a manual edit)
+// are printed inert by org set, org list and staff list.
+func TestNamesRefuseControlCharacters(t *testing.T) {
+	c := newCLI(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"org", "add", "--name", "Bell\x07Studio"}, "organization name contains a control character (U+0007); remove it"},
+		{[]string{"org", "add", "--name", "Harbor\u202eYoga"}, "organization name contains an invisible character (U+202E); remove it"},
+	} {
+		code, out, errs := c.run(tc.args...)
+		if code != 1 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 1 and %q", tc.args, code, out, errs, tc.want)
+		}
+		if strings.ContainsAny(errs, "\x07\u202e") {
+			t.Errorf("%q: the refusal echoes the character raw: %q", tc.args, errs)
+		}
+	}
+	if n := c.count("orgs"); n != 0 {
+		t.Fatalf("%d organizations created from refused names", n)
+	}
+	c.ok("org", "add", "--name", "Harbor Yoga")
+	if code, _, errs := c.run("org", "set", "--name", "Zero\u200bWidth"); code != 1 || !strings.Contains(errs, "invisible character (U+200B)") {
+		t.Errorf("org set --name with U+200B: exit %d, %q", code, errs)
+	}
+	if code, _, errs := c.run("staff", "add", "--email", "jo@harbor.example", "--name", "Jo\x1b[2J", "--role", "staff"); code != 1 || !strings.Contains(errs, "staff name contains a control character (U+001B)") {
+		t.Errorf("staff add --name with ESC: exit %d, %q", code, errs)
+	}
+	c.ok("staff", "add", "--email", "jo@harbor.example", "--name", "Jo Front", "--role", "owner")
+
+	// Stored before the rule existed.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.dir, "frontdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE orgs SET name = 'Harbor' || char(27) || '[2J' || char(8238) || 'Yoga'; UPDATE staff SET name = 'Jo' || char(27) || ']52;c;ZXZpbA==' || char(7) || 'Front'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, args := range [][]string{{"org", "list"}, {"staff", "list"}} {
+		out := c.ok(args...)
+		if strings.ContainsAny(out, "\x1b\x07\u202e") {
+			t.Errorf("%q printed a stored control character raw: %q", args, out)
+		}
+		if args[0] == "org" && !strings.Contains(out, `Harbor\x1b[2J\u202eYoga`) {
+			t.Errorf("%q does not show the stored name inert: %q", args, out)
+		}
+		if args[0] == "staff" && !strings.Contains(out, `Jo\x1b]52;c;ZXZpbA==\x07Front`) {
+			t.Errorf("%q does not show the stored name inert: %q", args, out)
+		}
+	}
+	// Any other change first needs the name fixed, and says so.
+	if code, _, errs := c.run("org", "set", "--time-zone", "Europe/London"); code != 1 || !strings.Contains(errs, "organization name contains a control character (U+001B)") {
+		t.Errorf("org set with a stored control character in the name: exit %d, %q", code, errs)
+	}
+	out := c.ok("org", "set", "--name", "Harbor Yoga", "--walkthrough-url", "https://video.example/\x1b[2Jintro")
+	if strings.ContainsRune(out, '\x1b') || !strings.Contains(out, `https://video.example/\x1b[2Jintro`) {
+		t.Errorf("org set printed %q", out)
+	}
+}
+
 func TestEnvironmentAndFlagErrors(t *testing.T) {
 	c := newCLI(t)
 	c.env["FRONTDESK_INVITE_TTL"] = "a week"

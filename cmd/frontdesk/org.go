@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"frontdesk/store"
+	"frontdesk/tui/inert"
 )
 
 func newOrgCmd(app *App) *cobra.Command {
@@ -121,8 +122,11 @@ override, not the organization's stored lifetime).`,
 func printOrg(app *App, o *store.Org) {
 	onOff := map[bool]string{true: "on", false: "off"}
 	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	// Stored text goes to the operator's terminal inert: a name or URL saved
+	// before the text rule (or by hand) may hold an escape sequence.
 	fmt.Fprintf(tw, "name\t%s\nslug\t%s\ninvite lifetime\t%s\nwalk-through URL\t%s\npayments URL\t%s\nreply-to\t%s\ntime zone\t%s\nmin password length\t%d\nnotifications\t%s\n",
-		o.Name, o.Slug, o.InviteTTL, o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, onOff[o.Notifications])
+		inert.String(o.Name), inert.String(o.Slug), o.InviteTTL, inert.String(o.WalkthroughURL), inert.String(o.PaymentsURL),
+		inert.String(o.ReplyTo), inert.String(o.TimeZone), o.MinPasswordLength, onOff[o.Notifications])
 	tw.Flush()
 }
 
@@ -151,7 +155,7 @@ func newOrgListCmd(app *App) *cobra.Command {
 				for _, n := range counts {
 					total += n
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\n", o.Slug, o.Name, total, o.InviteTTL, o.TimeZone, map[bool]string{true: "on", false: "off"}[o.Notifications])
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\n", inert.String(o.Slug), inert.String(o.Name), total, o.InviteTTL, inert.String(o.TimeZone), map[bool]string{true: "on", false: "off"}[o.Notifications])
 			}
 			return tw.Flush()
 		}),

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"frontdesk/store"
+	"frontdesk/tui/inert"
 )
 
 func newStaffCmd(app *App) *cobra.Command {
@@ -133,7 +134,7 @@ func newStaffListCmd(app *App) *cobra.Command {
 				if len(fps) == 0 {
 					fps = []string{"-"}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Email, s.Name, s.Role, strings.Join(fps, " "))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", inert.String(s.Email), inert.String(s.Name), s.Role, strings.Join(fps, " "))
 			}
 			return tw.Flush()
 		}),
@@ -159,7 +160,7 @@ func newStaffRemoveCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "Removed %s <%s>; their SSH keys no longer work.\n", s.Name, s.Email)
+			fmt.Fprintf(app.Stdout, "Removed %s <%s>; their SSH keys no longer work.\n", inert.String(s.Name), inert.String(s.Email))
 			return nil
 		}),
 	}

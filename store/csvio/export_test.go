@@ -3,6 +3,7 @@ package csvio
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"strings"
@@ -71,9 +72,12 @@ func TestExportImportRoundTrip(t *testing.T) {
 			t.Errorf("export contains %q:\n%s", s, first)
 		}
 	}
-	// Exported as stored, formula-looking values included (see Export).
-	if !strings.Contains(first, `"=HYPERLINK(""http://evil.example"")"`) {
-		t.Errorf("formula value altered:\n%s", first)
+	// Formula-looking values are neutralized with a leading quote (see
+	// Export), and the import below takes it off again.
+	for _, cell := range []string{`"'=HYPERLINK(""http://evil.example"")"`, `'=1+2`, `'-5`, `'@Only`, `'+44 20 7946 0958`, "'\t tab first"} {
+		if !strings.Contains(first, cell) {
+			t.Errorf("export lacks the neutralized cell %s:\n%s", cell, first)
+		}
 	}
 
 	fresh := newOrg(t, db, "Fresh Studio")
@@ -117,6 +121,104 @@ func TestExportImportRoundTrip(t *testing.T) {
 		if g := fieldMap(got); fmt.Sprint(g) != fmt.Sprint(want) {
 			t.Errorf("%s's fields: got %q, want %q", p.Name(), g, want)
 		}
+	}
+}
+
+// CSV injection (OWASP): a cell a spreadsheet would run as a formula, one
+// starting with = + - @ tab or CR, is exported behind a single quote, and so
+// is one that starts with a quote, so that import can take exactly one
+// quote off and every value comes back as it was.
+func TestExportNeutralizesFormulas(t *testing.T) {
+	db, org := newDB(t)
+	ctx := context.Background()
+	values := []string{
+		`=HYPERLINK("http://x","y")`, "+1 555 0100", "-2+3", "@SUM(A1:A9)", "\tcmd", "\rcmd",
+		"'hello", "'", "''", "'=already quoted", "plain", "a=b", "",
+	}
+	fields := make([]store.Field, len(values))
+	for i, v := range values {
+		fields[i] = store.Field{Name: fmt.Sprintf("f%02d", i), Value: v}
+	}
+	people := []*store.Customer{
+		{OrgID: org.ID, FirstName: `=HYPERLINK("http://x","y")`, LastName: "'hello", Phone: "+44 20 7946 0958", Fields: fields},
+		{OrgID: org.ID, FirstName: "-Dash", LastName: "@At", Email: "-dash@example.com", Phone: "'0142"},
+	}
+	if err := db.Tx(ctx, func(tx store.Queryer) error {
+		for _, c := range people {
+			if err := db.CreateCustomer(ctx, tx, c); err != nil {
+				return err
+			}
+		}
+		// A custom field's name is a header cell like any other.
+		return db.CreateCustomer(ctx, tx, &store.Customer{OrgID: org.ID, FirstName: "Fields", Fields: []store.Field{{Name: "=cmd|' /C calc'!A0", Value: "x"}}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := export(t, db, org)
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rec := range recs {
+		for j, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("row %d column %d starts a formula: %q", i+1, j+1, cell)
+			}
+		}
+	}
+	if !strings.Contains(out, `"'=HYPERLINK(""http://x"",""y"")"`) || !strings.Contains(out, ",'-dash@example.com,") || !strings.Contains(out, `'=cmd|' /C calc'!A0`) {
+		t.Errorf("export:\n%s", out)
+	}
+
+	fresh := newOrg(t, db, "Fresh Studio")
+	if rep, err := Import(ctx, db, fresh, strings.NewReader(out), ImportOptions{}); err != nil || rep.Imported != 3 {
+		t.Fatalf("re-import: %+v, %v", rep, err)
+	}
+	if again, _ := export(t, db, fresh); again != out {
+		t.Errorf("round trip changed the export:\n%s\n---\n%s", out, again)
+	}
+	got := customerByEmail(t, db, fresh, "-dash@example.com")
+	if got.FirstName != "-Dash" || got.LastName != "@At" || got.Phone != "'0142" {
+		t.Errorf("imported back as %q %q %q", got.FirstName, got.LastName, got.Phone)
+	}
+	rows, _ := db.RosterPage(ctx, db.Read(), fresh.ID, store.RosterQuery{Search: "hello", Limit: 5})
+	if len(rows) != 1 {
+		t.Fatalf("search 'hello: %d rows", len(rows))
+	}
+	first, _ := db.Customer(ctx, db.Read(), fresh.ID, rows[0].ID)
+	if first.FirstName != `=HYPERLINK("http://x","y")` || first.LastName != "'hello" || first.Phone != "+44 20 7946 0958" {
+		t.Errorf("imported back as %q %q %q", first.FirstName, first.LastName, first.Phone)
+	}
+	m := fieldMap(first)
+	for i, v := range values {
+		if m[fmt.Sprintf("f%02d", i)] != v {
+			t.Errorf("field %d: imported back as %q, want %q", i, m[fmt.Sprintf("f%02d", i)], v)
+		}
+	}
+}
+
+// A hand-written file may quote a formula the same way: the import takes
+// one quote off only before a formula character or another quote, so an
+// apostrophe that begins a value is kept.
+func TestImportUndoesOneFormulaQuote(t *testing.T) {
+	db, org := newDB(t)
+	rep, err := importString(t, db, org, "first_name,last_name,phone,Notes\n"+
+		"'=Ann,'hello,'+44 20 7946 0958,''quoted\n"+
+		"'Bob,O'Neil,0142,'\n", ImportOptions{})
+	if err != nil || rep.Imported != 2 {
+		t.Fatalf("import: %+v, %v", rep, err)
+	}
+	rows, _ := db.RosterPage(context.Background(), db.Read(), org.ID, store.RosterQuery{Limit: 5})
+	got := map[string]*store.Customer{}
+	for _, r := range rows {
+		c, _ := db.Customer(context.Background(), db.Read(), org.ID, r.ID)
+		got[c.FirstName] = c
+	}
+	if c := got["=Ann"]; c == nil || c.LastName != "'hello" || c.Phone != "+44 20 7946 0958" || fieldMap(c)["Notes"] != "'quoted" {
+		t.Errorf("first row: %+v", c)
+	}
+	if c := got["'Bob"]; c == nil || c.LastName != "O'Neil" || fieldMap(c)["Notes"] != "'" {
+		t.Errorf("second row: %+v", c)
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"frontdesk/store"
@@ -97,7 +96,10 @@ var errNothingToWrite = errors.New("nothing to import")
 // that name. A row needs a first or a last name; the email may be empty, but if
 // given it must be valid and belong to nobody else, in the file or on the
 // roster. Custom values are stored exactly as written (an empty cell means no
-// value), as the store does, so that an export imports back unchanged.
+// value), as the store does, so that an export imports back unchanged. In
+// every cell, a leading single quote before = + - @ tab, CR or another quote
+// is taken off: it is how Export keeps spreadsheets from running a value as
+// a formula (see Export), and how a spreadsheet user marks one as text.
 //
 // The report is never nil. The error is an EINVALID *store.Error when the file
 // as a whole is unusable (empty, no header, no name column, a bad column name,
@@ -174,17 +176,19 @@ func readHeader(cr *csv.Reader, lr *lineReader, existing []string) (*columns, er
 			// A second BOM (a file saved twice by a BOM-adding editor).
 			h = strings.TrimPrefix(h, "\ufeff")
 		}
-		h = strings.TrimSpace(h)
+		h = unquoteFormula(strings.TrimSpace(h))
 		col := i + 1
 		switch {
 		case !utf8.ValidString(h):
 			return nil, store.Errorf(store.EINVALID, "line %d (the header): column %d is not valid UTF-8 text; save the file as \"CSV UTF-8\"", line, col)
 		case strings.IndexByte(h, 0) >= 0:
 			return nil, store.Errorf(store.EINVALID, "line %d (the header) contains a NUL byte; the file may be UTF-16 or a spreadsheet rather than CSV text (save it as \"CSV UTF-8\")", line)
-		case hasControl(h):
-			return nil, store.Errorf(store.EINVALID, "line %d (the header): the name of column %d contains a control character", line, col)
 		case h == "":
 			return nil, store.Errorf(store.EINVALID, "line %d (the header): column %d has no name; every column needs one (delete the column if it is not needed)", line, col)
+		}
+		// A column's name becomes a custom field's name, which staff read.
+		if err := store.CheckText(fmt.Sprintf("the name of column %d", col), h, store.MaxFieldNameLen); err != nil {
+			return nil, store.Errorf(store.EINVALID, "line %d (the header): %s", line, store.ErrorMessage(err))
 		}
 		key := strings.ToLower(h)
 		if prev, dup := seen[key]; dup {
@@ -352,21 +356,30 @@ func (im *importer) row(rec []string, line int, c *store.Customer, fields []stor
 		if i < 0 {
 			return ""
 		}
-		return strings.TrimSpace(rec[i])
+		return unquoteFormula(strings.TrimSpace(rec[i]))
 	}
 	*c = store.Customer{OrgID: im.org.ID, FirstName: get(cols.first), LastName: get(cols.last), Email: get(cols.email), Phone: get(cols.phone)}
 	if c.FirstName == "" && c.LastName == "" {
 		reasons = append(reasons, "has no first or last name")
 	}
-	// Customer text is printed in staff terminals; an escape sequence in a
-	// name could rewrite the screen. The TUI also prints it inert, but a
-	// name has no business holding one.
-	if hasControl(c.FirstName) || hasControl(c.LastName) {
-		reasons = append(reasons, "name contains a control character")
+	// The one text rule, cell by cell, labelled with the column's name as
+	// the file spells it. Customer text is printed in staff terminals: an
+	// escape sequence could rewrite the screen, an invisible character makes
+	// a lookalike. The TUI also prints it inert, but a name has no business
+	// holding either.
+	check := func(i int, err error) {
+		if i >= 0 && err != nil {
+			reasons = append(reasons, store.ErrorMessage(err))
+		}
 	}
-	if hasControl(c.Phone) {
-		reasons = append(reasons, "phone contains a control character")
+	check(cols.first, store.CheckText(cols.namesAt(cols.first), c.FirstName, store.MaxNameLen))
+	check(cols.last, store.CheckText(cols.namesAt(cols.last), c.LastName, store.MaxNameLen))
+	check(cols.phone, store.CheckText(cols.namesAt(cols.phone), c.Phone, store.MaxPhoneLen))
+	for k, i := range cols.custom {
+		fields[k] = store.Field{Name: cols.fieldNames[k], Value: unquoteFormula(rec[i])}
+		check(i, store.CheckLines(cols.names[i], fields[k].Value, store.MaxFieldLen))
 	}
+	c.Fields = fields
 	emailOK := false
 	if c.Email != "" {
 		if err := store.ValidateEmail(c.Email); err != nil {
@@ -380,10 +393,6 @@ func (im *importer) row(rec []string, line int, c *store.Customer, fields []stor
 			emailOK = true
 		}
 	}
-	for k, i := range cols.custom {
-		fields[k] = store.Field{Name: cols.fieldNames[k], Value: rec[i]}
-	}
-	c.Fields = fields
 
 	if len(reasons) == 0 {
 		// Queued rows count as good until the roster says otherwise (see
@@ -519,11 +528,6 @@ func blank(rec []string) bool {
 		}
 	}
 	return true
-}
-
-// hasControl reports C0 and C1 control characters and DEL, ESC among them.
-func hasControl(s string) bool {
-	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
 // printable returns s as is when every rune prints, and Go-quoted otherwise,

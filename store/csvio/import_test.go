@@ -137,6 +137,27 @@ func TestImportHappyPath(t *testing.T) {
 	}
 }
 
+// Joiners stay where a script or an emoji needs them, and a notes column
+// keeps its lines and tabs: the text rule refuses lookalikes, not languages.
+func TestImportAcceptsJoinersWhereNeeded(t *testing.T) {
+	db, org := newDB(t)
+	const file = "first_name,last_name,email,Notes\n" +
+		"می‌خواهم,کتاب‌ها,persian@example.com,\"line one\n\tline two\"\n" +
+		"क्‍षितिज,Rao,devanagari@example.com,\n" +
+		"👨‍👩‍👧,Family,family@example.com,\n"
+	rep, err := importString(t, db, org, file, ImportOptions{})
+	if err != nil || rep.Imported != 3 {
+		t.Fatalf("import: %+v, %v", rep, err)
+	}
+	p := customerByEmail(t, db, org, "persian@example.com")
+	if p.FirstName != "می‌خواهم" || fieldMap(p)["Notes"] != "line one\n\tline two" {
+		t.Errorf("stored %q, %q", p.FirstName, fieldMap(p)["Notes"])
+	}
+	if d := customerByEmail(t, db, org, "devanagari@example.com"); d.FirstName != "क्‍षितिज" {
+		t.Errorf("stored %q", d.FirstName)
+	}
+}
+
 func TestImportBOMAndCRLF(t *testing.T) {
 	db, org := newDB(t)
 	file := "\ufeff\"first_name\",last_name,email,Notes\r\nJane,Doe,jane@example.com,\r\n\r\n\"Ann\",\"Lee\",ann@example.com,\"two\r\nlines\"\r\n"
@@ -183,6 +204,16 @@ func TestImportRefusesBadFiles(t *testing.T) {
 		{"no name", "first_name,last_name,email\n , ,ann@example.com\n", 2, "has no first or last name"},
 		{"escape in name", "first_name,last_name\nAnn,\x1b[2JLee\n", 2, "name contains a control character"},
 		{"C1 in phone", "first_name,phone\nAnn,555\u009b1\n", 2, "phone contains a control character"},
+		// The one text rule (store.CheckText), cell by cell, with its caps.
+		{"zero-width space in name", "first_name,last_name\nAnn,Lee\nBob,Ch\u200ben\n", 3, "last_name contains an invisible character (U+200B); remove it"},
+		{"bidi override in name", "first_name,last_name\nAnn,\u202eeeL\n", 2, "last_name contains an invisible character (U+202E)"},
+		{"ZWJ between Latin letters", "first_name\nJa\u200dne\n", 2, "first_name contains an invisible character (U+200D)"},
+		{"line break in name", "first_name,last_name\nAnn,\"Lee\nJr\"\n", 2, "last_name contains a line break"},
+		{"name too long", "first_name\n" + strings.Repeat("é", store.MaxNameLen+1) + "\n", 2, "first_name is too long (101 characters); use at most 100"},
+		{"phone too long", "first_name,phone\nAnn," + strings.Repeat("1", store.MaxPhoneLen+1) + "\n", 2, "phone is too long"},
+		{"escape in custom value", "first_name,Notes\nAnn,\"hi\x1b[2J\"\n", 2, "Notes contains a control character (U+001B)"},
+		{"zero-width in custom value", "first_name,Level\nAnn,Go\u200bld\n", 2, "Level contains an invisible character (U+200B)"},
+		{"custom value too long", "first_name,Notes\nAnn," + strings.Repeat("n", store.MaxFieldLen+1) + "\n", 2, "Notes is too long (501 characters); use at most 500"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,11 +312,13 @@ func TestImportLongLines(t *testing.T) {
 		})
 	}
 
-	// Just under the limit is fine.
+	// Just under the limit, the line is read whole; what refuses the row is
+	// then the cap on a name, and the rows after it are still read.
 	db, org := newDB(t)
 	long := strings.Repeat("n", MaxLine-len("Ann,"))
-	rep, err := importString(t, db, org, "first_name,last_name\r\nAnn,"+long+"\r\n", ImportOptions{})
-	if err != nil || rep.Imported != 1 {
+	rep, err := importString(t, db, org, "first_name,last_name\r\nAnn,"+long+"\r\nBob,Lee\r\n", ImportOptions{SkipInvalid: true})
+	if err != nil || rep.Imported != 1 || len(rep.Problems) != 1 || rep.Problems[0].Line != 2 ||
+		!strings.Contains(rep.Problems[0].Reason, fmt.Sprintf("last_name is too long (%d characters)", len(long))) {
 		t.Fatalf("a line of exactly MaxLine: %+v, %v", rep, err)
 	}
 }
@@ -303,6 +336,9 @@ func TestImportFileLevelErrors(t *testing.T) {
 		{"UTF-16", "\xff\xfef\x00i\x00", "UTF-16"},
 		{"xlsx", "PK\x03\x04rest", "spreadsheet workbook"},
 		{"header not UTF-8", "first_name,Ni\xf1o\n", "not valid UTF-8"},
+		{"invisible in a field name", "first_name,Le\u200bvel\n", "line 1 (the header): the name of column 2 contains an invisible character (U+200B)"},
+		{"bidi override in a field name", "first_name,\u202elevel\n", "column 2 contains an invisible character (U+202E)"},
+		{"field name too long", "first_name," + strings.Repeat("f", store.MaxFieldNameLen+1) + "\n", "the name of column 2 is too long (101 characters); use at most 100"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
