@@ -24,12 +24,12 @@ import (
 // staff member get a session, and the session belongs to the staff member
 // whose key the client proved it holds (see identify).
 type sshServer struct {
-	app    *App
-	cfg    ServeConfig
-	worker *mailer.Worker
-	log    *slog.Logger
-	srv    *ssh.Server
-	limit  *web.Limiter
+	app   *App
+	cfg   ServeConfig
+	desk  *gatedDeliverer // the sessions' "send now"
+	log   *slog.Logger
+	srv   *ssh.Server
+	limit *web.Limiter
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -50,7 +50,7 @@ func newSSHServer(app *App, cfg ServeConfig, w *mailer.Worker, logger *slog.Logg
 		return nil, err
 	}
 	s := &sshServer{
-		app: app, cfg: cfg, worker: w, log: logger,
+		app: app, cfg: cfg, desk: &gatedDeliverer{w: w}, log: logger,
 		limit:    web.NewLimiter(web.Limit{Burst: cfg.connBurst(), Every: cfg.connEvery()}),
 		sessions: map[*session]struct{}{},
 	}
