@@ -30,6 +30,14 @@ type ServeConfig struct {
 	// tests and benchmarks open hundreds of sessions from one address.
 	ConnBurst int
 	ConnEvery time.Duration
+
+	// A connection that has not authenticated within AuthTimeout is
+	// closed; at most PreAuthPerAddr connections per remote address may be
+	// waiting to authenticate at once. Zero: sshAuthTimeout,
+	// sshPreAuthPerAddr. Not flags: the defaults are what a person at an
+	// SSH client needs, and tests use short ones.
+	AuthTimeout    time.Duration
+	PreAuthPerAddr int
 }
 
 func newServeCmd(app *App) *cobra.Command {
