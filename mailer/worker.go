@@ -491,9 +491,9 @@ func interrupted(ctx context.Context) bool { return errors.Is(ctx.Err(), context
 // untried is why messages given back were not tried.
 func untried(ctx context.Context) string {
 	if interrupted(ctx) {
-		return "delivery interrupted before it was sent; it stays queued"
+		return "delivery interrupted before it was sent"
 	}
-	return "not tried yet: the time for this attempt ran out; it stays queued"
+	return "not tried: the time for this attempt ran out"
 }
 
 // release gives back leases of messages not tried.
