@@ -168,10 +168,10 @@ func loopback(host string) bool {
 // dialed carries, through the dial context, the connection Open made and
 // the context of the Open call: go-mail consults the context for dialling
 // only, while the greeting, EHLO, STARTTLS and AUTH that follow must end
-// with it too (see guardedConn). Open also closes the
-// connection when a later step fails: go-mail returns without closing it
-// when EHLO, STARTTLS or AUTH goes wrong, and a misconfigured server would
-// otherwise leave a socket behind on every retry.
+// with it too (see guardedConn). Open also closes the connection when a
+// later step fails: go-mail returns without closing it when EHLO, STARTTLS
+// or AUTH goes wrong, and a misconfigured server would otherwise leave a
+// socket behind on every retry.
 type dialed struct {
 	ctx  context.Context
 	conn *guardedConn
