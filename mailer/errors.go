@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -25,7 +26,9 @@ func Temporary(err error) bool {
 		return false
 	}
 	var te0 *temporaryError
-	if errors.As(err, &te0) {
+	var to *timeoutError
+	var ie *interruptedError
+	if errors.As(err, &te0) || errors.As(err, &to) || errors.As(err, &ie) {
 		return true
 	}
 	var pe *permanentError
@@ -62,6 +65,41 @@ type temporaryError struct{ err error }
 func (e *temporaryError) Error() string { return e.err.Error() }
 func (e *temporaryError) Unwrap() error { return e.err }
 
+// timeoutError: the mail server did not answer within the time it was given
+// (Config.Timeout, or what was left of the caller's deadline). Temporary:
+// the message was not taken and stays queued.
+type timeoutError struct {
+	server string // host:port, when the error names it
+	after  time.Duration
+	detail string // what the silence suggests, after a semicolon; or ""
+}
+
+func (e *timeoutError) Error() string {
+	server := "the mail server "
+	if e.server != "" {
+		server += e.server + " "
+	}
+	return server + "did not answer within " + roughly(e.after) + e.detail
+}
+
+// interruptedError: the caller's context ended (a shutdown, a session that
+// ended) while the server was being talked to; the message stays queued.
+type interruptedError struct{ cause error }
+
+func (e *interruptedError) Error() string {
+	return "interrupted before the mail server accepted the message"
+}
+func (e *interruptedError) Unwrap() error { return e.cause }
+
+// roughly writes a wait as staff would say it: whole seconds from a second
+// up, else milliseconds to the ten.
+func roughly(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(time.Second).String()
+	}
+	return max(d.Round(10*time.Millisecond), time.Millisecond).String()
+}
+
 // connectionLost reports whether err means the connection is unusable, so the
 // worker must open a new one for the next message: any failure that is not an
 // SMTP reply (after which the session is still in step).
@@ -69,7 +107,9 @@ func connectionLost(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, errStaleConn) {
+	var to *timeoutError
+	var ie *interruptedError
+	if errors.Is(err, errStaleConn) || errors.As(err, &to) || errors.As(err, &ie) {
 		return true
 	}
 	var pe *permanentError

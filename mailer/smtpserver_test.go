@@ -42,6 +42,10 @@ type serverConfig struct {
 	DataDrops int
 	// Discard: count messages without keeping them (benchmarks).
 	Discard bool
+	// DataStall: every message stops in the middle of DATA: the server
+	// reads a little of it and then neither reads on nor answers, until the
+	// client goes away (a relay that hangs with the message half in).
+	DataStall bool
 }
 
 type received struct {
@@ -67,7 +71,9 @@ type testServer struct {
 	cfg  serverConfig
 	pool *x509.CertPool
 
-	got chan struct{} // one token per accepted message
+	got     chan struct{} // one token per accepted message
+	stalled chan struct{} // one token per message stalled in DATA
+	gone    chan struct{} // closed when the test ends: stalled sessions let go
 
 	mu       sync.Mutex
 	msgs     []received
@@ -123,7 +129,8 @@ func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 
 func startServer(t testing.TB, cfg serverConfig) *testServer {
 	t.Helper()
-	s := &testServer{cfg: cfg, got: make(chan struct{}, 10000), closed: make(chan struct{}, 10000)}
+	s := &testServer{cfg: cfg, got: make(chan struct{}, 10000), closed: make(chan struct{}, 10000),
+		stalled: make(chan struct{}, 100), gone: make(chan struct{})}
 	srv := smtp.NewServer(s)
 	srv.Domain = "localhost"
 	srv.ReadTimeout = 10 * time.Second
@@ -149,6 +156,7 @@ func startServer(t testing.TB, cfg serverConfig) *testServer {
 	s.Host, s.Port = "127.0.0.1", addr.Port
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() { close(s.gone) }) // runs first: a stalled Data returns, then Close
 	return s
 }
 
@@ -353,6 +361,23 @@ func (ss *session) Data(r io.Reader) error {
 		ss.s.drops++
 	}
 	ss.s.mu.Unlock()
+	if ss.s.cfg.DataStall {
+		io.ReadFull(r, make([]byte, 64))
+		ss.s.stalled <- struct{}{}
+		// go-smtp reads nothing more while Data runs: the client's final
+		// dot, if it comes, stays unread and unanswered. The client going
+		// away (or the test ending) lets go.
+		gone := make(chan struct{})
+		go func() {
+			io.Copy(io.Discard, ss.c.Conn())
+			close(gone)
+		}()
+		select {
+		case <-gone:
+		case <-ss.s.gone:
+		}
+		return errors.New("stalled by test")
+	}
 	if drop {
 		// Take part of the message, then vanish, as a server that crashes
 		// or a network that breaks mid-transfer does.

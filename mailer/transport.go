@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -26,10 +27,13 @@ type Transport interface {
 }
 
 // Conn is one open session of a Transport. Send returns the server's reply
-// when the message was accepted; a send under way is not interrupted by ctx
-// (it is bounded by the transport's timeout instead), so that an accepted
-// message is always known as such. Close ends the session. A Conn is used by
-// one goroutine at a time.
+// when the message was accepted. The end of ctx (a shutdown, a session that
+// ends, the caller's deadline) interrupts a send under way at once: a message
+// cut before the server's final reply is one the server never took whole (it
+// never saw the final dot), so it stays queued and goes again. The one
+// uncertain moment, a message the server accepted whose reply is cut off, is
+// the duplicate window described at Worker. Close ends the session. A Conn is
+// used by one goroutine at a time.
 type Conn interface {
 	Send(ctx context.Context, m *store.OutboxMessage) (reply string, err error)
 	Close() error
@@ -46,8 +50,13 @@ const (
 	TLSNone     = "none"     // no encryption at all; no AUTH either
 )
 
-// DefaultTimeout bounds dialling and each message's whole SMTP exchange.
+// DefaultTimeout bounds each step of talking to the mail server (see
+// Config.Timeout).
 const DefaultTimeout = 30 * time.Second
+
+// quitTimeout bounds the QUIT that ends a healthy session: a courtesy to the
+// server, not worth holding up a shutdown for.
+const quitTimeout = 5 * time.Second
 
 // Config is how to reach the SMTP server.
 type Config struct {
@@ -57,10 +66,15 @@ type Config struct {
 	Password string
 	TLS      string // starttls (default) | tls | none
 	From     string // envelope sender and From address ("frontdesk@studio.example")
-	// Timeout bounds the dial and, separately, each message's whole exchange
-	// with the server (go-mail sets it as the connection's deadline before
-	// each message). 0 means DefaultTimeout. Keep the worker's lease well
-	// above twice this.
+	// Timeout bounds, each on its own: connecting (the TCP connection and,
+	// for tls, the handshake), waiting for the server's greeting, the
+	// opening exchange (EHLO, STARTTLS and its handshake, AUTH), and each
+	// message's whole exchange (MAIL, RCPT, DATA and the final reply).
+	// go-mail sets these deadlines on the connection; a step that runs
+	// past one fails with a temporary error that says how long the server
+	// was given. The caller's context bounds every step as well. 0 means
+	// DefaultTimeout. The worker's default lease follows it (see
+	// Worker.Lease).
 	Timeout time.Duration
 	// TLSConfig replaces the default TLS settings, for a private CA (and the
 	// tests' self-signed server). ServerName defaults to Host.
@@ -73,6 +87,7 @@ type SMTP struct {
 	from     *mail.Address
 	tls      *tls.Config
 	implicit bool // TLS from the first byte, done by dial
+	timeout  time.Duration
 }
 
 // NewSMTP checks cfg and returns its transport; it does not connect.
@@ -89,8 +104,12 @@ func NewSMTP(cfg Config) (*SMTP, error) {
 		mode = TLSStartTLS
 	}
 	port := cfg.Port
+	timeout := orDefault(cfg.Timeout, DefaultTimeout)
+	if timeout < 0 {
+		return nil, store.Errorf(store.EINVALID, "SMTP timeout %s is negative; give a duration such as 30s", timeout)
+	}
 	opts := []gomail.Option{
-		gomail.WithTimeout(orDefault(cfg.Timeout, DefaultTimeout)),
+		gomail.WithTimeout(timeout),
 		// go-mail sends a NOOP before every Send call to check the
 		// connection: a round trip per message when a batch sends one message
 		// per call. A dead connection shows at MAIL FROM just as well, before
@@ -132,7 +151,7 @@ func NewSMTP(cfg Config) (*SMTP, error) {
 	if cfg.Username != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
 	}
-	s := &SMTP{from: from, tls: tc, implicit: mode == TLSImplicit}
+	s := &SMTP{from: from, tls: tc, implicit: mode == TLSImplicit, timeout: timeout}
 	opts = append(opts, gomail.WithDialContextFunc(s.dial))
 	c, err := gomail.NewClient(cfg.Host, opts...)
 	if err != nil {
@@ -146,32 +165,48 @@ func loopback(host string) bool {
 	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 
-// dialed carries, through the dial context, the connection Open made, so
-// that Open can close it when a later step fails: go-mail returns without
-// closing it when EHLO, STARTTLS or AUTH goes wrong, and a misconfigured
-// server would otherwise leave a socket behind on every retry.
-type dialed struct{ conn net.Conn }
+// dialed carries, through the dial context, the connection Open made and
+// the context of the Open call: go-mail consults the context for dialling
+// only, while the greeting, EHLO, STARTTLS and AUTH that follow must end
+// with it too (see guardedConn). Open also closes the connection when a
+// later step fails: go-mail returns without closing it when EHLO, STARTTLS
+// or AUTH goes wrong, and a misconfigured server would otherwise leave a
+// socket behind on every retry.
+type dialed struct {
+	ctx  context.Context
+	conn *guardedConn
+	stop func() bool // ends the watch on ctx
+}
 
 type dialedKey struct{}
 
 func (s *SMTP) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+	raw, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	if s.implicit {
-		tc := tls.Client(conn, s.tls)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		conn = tc
+	g := &guardedConn{Conn: raw}
+	h, _ := ctx.Value(dialedKey{}).(*dialed)
+	if h != nil {
+		h.conn, h.stop = g, g.watch(h.ctx)
 	}
-	if h, ok := ctx.Value(dialedKey{}).(*dialed); ok {
-		h.conn = conn
+	if !s.implicit {
+		return g, nil
 	}
-	return conn, nil
+	// The handshake runs on the guarded connection, under a deadline
+	// rather than ctx, so that a server that never answers it is told
+	// apart (a timeout) from a caller who gave up (the context).
+	if err := g.SetDeadline(time.Now().Add(s.timeout)); err != nil {
+		g.Close()
+		return nil, err
+	}
+	tc := tls.Client(g, s.tls)
+	if err := tc.Handshake(); err != nil {
+		g.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -184,24 +219,169 @@ func orDefault[T comparable](v, def T) T {
 
 func (s *SMTP) sender() string { return s.from.Address }
 
+func (s *SMTP) stepTimeout() time.Duration { return s.timeout }
+
 // Open connects, says EHLO, starts TLS and authenticates. Each Conn has its
 // own connection, so several may be open at once (the worker's batch and a
 // staff member's "send now").
 func (s *SMTP) Open(ctx context.Context) (Conn, error) {
-	h := &dialed{}
+	h := &dialed{ctx: ctx}
+	start := time.Now()
 	c, err := s.client.DialToSMTPClientWithContext(context.WithValue(ctx, dialedKey{}, h))
+	cut := h.stop != nil && !h.stop()
+	if err == nil && cut {
+		// The context ended just as the session opened: it is cut.
+		err = ctx.Err()
+	}
 	if err != nil {
 		if h.conn != nil {
 			h.conn.Close()
 		}
+		err = s.explain(ctx, h.conn, start, cut, err)
+		if te, ok := err.(*timeoutError); ok {
+			te.server = s.client.ServerAddr()
+			return nil, te
+		}
 		return nil, fmt.Errorf("connecting to the mail server %s: %w", s.client.ServerAddr(), err)
 	}
-	return &smtpConn{t: s, c: c}, nil
+	return &smtpConn{t: s, c: c, g: h.conn}, nil
+}
+
+// explain turns a failure caused by time into words: the caller's context
+// ended (interrupted, or its deadline passed), or the server let a deadline
+// of Timeout pass. Other failures are returned as they are.
+func (s *SMTP) explain(ctx context.Context, g *guardedConn, start time.Time, cut bool, err error) error {
+	if cut || (g == nil && ctx.Err() != nil) {
+		if dl, ok := ctx.Deadline(); ok && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &timeoutError{after: dl.Sub(start), detail: s.silence(g)}
+		}
+		return &interruptedError{cause: ctx.Err()}
+	}
+	if (g != nil && g.timedOut()) || (g == nil && isTimeout(err)) {
+		return &timeoutError{after: s.timeout, detail: s.silence(g)}
+	}
+	return err
+}
+
+// silence says what a server that never said a word is likely to be: the
+// usual cause is a port that expects the other TLS mode.
+func (s *SMTP) silence(g *guardedConn) string {
+	switch {
+	case g == nil:
+		return "; no connection could be made"
+	case g.heardAny():
+		return ""
+	case s.implicit:
+		return "; it accepted the connection but did not answer the TLS handshake (check --smtp-port: with --smtp-tls tls it is usually 465)"
+	}
+	return "; it accepted the connection but sent no greeting (check --smtp-port and --smtp-tls: port 465 needs --smtp-tls tls)"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// guardedConn is the connection under go-mail's SMTP client. go-mail puts a
+// deadline of Config.Timeout on each phase (greeting; EHLO, STARTTLS and
+// AUTH; each message); guardedConn adds the caller's context, which go-mail
+// does not consult once connected: while a call is watched, the context's
+// end moves the deadline into the past, so the read or write under way
+// fails at once. A connection cut that way, or one that ran into a deadline,
+// is out of step with the server for good: every later deadline is in the
+// past too, and Close drops it without a QUIT.
+type guardedConn struct {
+	net.Conn
+
+	mu      sync.Mutex
+	dead    bool // cut by a context, or ran into a deadline
+	expired bool // a read or write ran into a deadline
+	heard   bool // the server has sent something
+}
+
+// past is a deadline that has passed.
+var past = time.Unix(1, 0)
+
+// watch cuts the connection when ctx ends, until the returned stop is
+// called; stop reports false when the cut happened.
+func (g *guardedConn) watch(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		g.dead = true
+		g.Conn.SetDeadline(past)
+	})
+}
+
+func (g *guardedConn) setDeadline(t time.Time, set func(time.Time) error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.dead {
+		t = past
+	}
+	return set(t)
+}
+
+func (g *guardedConn) SetDeadline(t time.Time) error {
+	return g.setDeadline(t, g.Conn.SetDeadline)
+}
+
+func (g *guardedConn) SetReadDeadline(t time.Time) error {
+	return g.setDeadline(t, g.Conn.SetReadDeadline)
+}
+
+func (g *guardedConn) SetWriteDeadline(t time.Time) error {
+	return g.setDeadline(t, g.Conn.SetWriteDeadline)
+}
+
+func (g *guardedConn) Read(b []byte) (int, error) {
+	n, err := g.Conn.Read(b)
+	g.note(n, err)
+	return n, err
+}
+
+func (g *guardedConn) Write(b []byte) (int, error) {
+	n, err := g.Conn.Write(b)
+	g.note(0, err)
+	return n, err
+}
+
+func (g *guardedConn) note(read int, err error) {
+	if read == 0 && err == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if read > 0 {
+		g.heard = true
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		g.expired, g.dead = true, true
+	}
+}
+
+func (g *guardedConn) timedOut() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.expired
+}
+
+func (g *guardedConn) heardAny() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.heard
+}
+
+func (g *guardedConn) isDead() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.dead
 }
 
 type smtpConn struct {
 	t *SMTP
 	c *gosmtp.Client
+	g *guardedConn
 }
 
 // errStaleConn: the connection was found dead before the message started
@@ -210,25 +390,34 @@ type smtpConn struct {
 var errStaleConn = errors.New("the connection to the mail server was closed")
 
 func (c *smtpConn) Send(ctx context.Context, m *store.OutboxMessage) (string, error) {
-	// ctx is not consulted: go-mail cannot abandon a message half-way, and a
-	// message already started should finish (within Config.Timeout) and be
-	// recorded rather than be cut off.
-	if c.c == nil {
+	if c.c == nil || c.g.isDead() {
 		return "", errStaleConn
 	}
 	msg, err := buildMsg(m, c.t.from, time.Now())
 	if err != nil {
 		return "", err
 	}
+	start := time.Now()
+	stop := c.g.watch(ctx)
 	err = c.t.client.SendWithSMTPClient(c.c, msg)
+	cut := !stop()
 	if msg.IsDelivered() {
 		// The server accepted the message; a failure after that (the RSET
-		// that readies the connection for the next one) is the connection's
-		// problem, not the message's.
-		if err != nil {
+		// that readies the connection for the next one, or a cut) is the
+		// connection's problem, not the message's.
+		if err != nil || cut {
 			c.Close()
 		}
 		return reply(msg.ServerResponse()), nil
+	}
+	if err == nil {
+		// Not delivered and no error: go-mail skipped it. Never expected;
+		// said rather than taken for a success.
+		err = errors.New("the message was not sent")
+	}
+	if terr := c.t.explain(ctx, c.g, start, cut, err); terr != err {
+		c.Close()
+		return "", terr
 	}
 	var se *gomail.SendError
 	if errors.As(err, &se) && se.ErrorCode() == 0 && (se.Reason == gomail.ErrConnCheck || se.Reason == gomail.ErrSMTPMailFrom) {
@@ -249,16 +438,25 @@ func reply(resp string) string {
 	return "250 " + resp
 }
 
+// Close ends the session: QUIT on a healthy connection (bounded by
+// quitTimeout), and straight to closing the socket on one that was cut or
+// timed out, which has nothing more to say.
 func (c *smtpConn) Close() error {
 	if c.c == nil {
 		return nil
+	}
+	defer func() { c.c = nil }()
+	if c.g.isDead() {
+		return c.c.Close()
+	}
+	if err := c.c.UpdateDeadline(min(c.t.timeout, quitTimeout)); err != nil {
+		return c.c.Close()
 	}
 	err := c.t.client.CloseWithSMTPClient(c.c)
 	if err != nil {
 		// QUIT failed (the server had gone): drop the socket regardless.
 		c.c.Close()
 	}
-	c.c = nil
 	return err
 }
 

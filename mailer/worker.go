@@ -54,12 +54,25 @@ func Backoff(attempts int) time.Duration {
 // process died between that reply and MarkSent's commit (results are
 // committed while the next message is on the wire, so at most two messages
 // are ever in this state), or the database refused the write after retries,
-// or the connection broke after the server took the message but before its
-// 250 reached us. The message is then still queued and goes again once its
-// lease expires: delivered twice rather than lost. SMTP cannot close this
-// window (RFC 1047). The message keeps its Message-ID across attempts
-// (assigned before the first), so the copies are identical and mail clients
-// that fold duplicates by Message-ID show one.
+// or the connection broke (or was cut, see below) after the server took the
+// message but before its 250 reached us. The message is then still queued
+// and goes again once its lease expires: delivered twice rather than lost.
+// SMTP cannot close this window (RFC 1047). The message keeps its Message-ID
+// across attempts (assigned before the first), so the copies are identical
+// and mail clients that fold duplicates by Message-ID show one.
+//
+// Time. Every step of talking to the server is bounded by the transport's
+// timeout and by the context (see Conn): a server that never answers costs
+// an attempt that long, recorded as a temporary failure that says so ("the
+// mail server did not answer within 30s"), with the next attempt by the
+// usual backoff. A context whose deadline passes mid-attempt (the desk's
+// first-attempt window) is recorded the same way, with the time it gave. A
+// context cancelled mid-attempt (shutdown, Ctrl-C, a session that ends) cuts
+// the message where it is, before the server's final reply, so the server
+// never takes it whole; the message, and every other message of the batch
+// not yet sent, is given back untried: still queued, due at once, no attempt
+// counted. No attempt outlives its lease either: it is cut before the lease
+// runs out, so another worker never takes over a message still on the wire.
 //
 // No write transaction is held while talking to the server: leasing,
 // extending and each result are short transactions of their own.
@@ -70,8 +83,11 @@ type Worker struct {
 	// host name, the process id and a random suffix. Each batch leases under
 	// Owner plus a sequence number, so two batches of one worker (Run and a
 	// Deliver) are told apart too.
-	Owner  string
-	Lease  time.Duration // how long a batch may take before others take over; default DefaultLease
+	Owner string
+	// Lease: how long a batch may go unextended before others take over.
+	// Default: DefaultLease, or four times the transport's timeout when
+	// that is longer, so a slow server is given its whole timeout.
+	Lease  time.Duration
 	Batch  int           // messages per batch (per connection); default DefaultBatch
 	Poll   time.Duration // Run's wait between looks at the queue; default DefaultPoll
 	Logger *slog.Logger
@@ -117,7 +133,15 @@ func (w *Worker) init() {
 	})
 }
 
-func (w *Worker) lease() time.Duration { return orDefault(w.Lease, DefaultLease) }
+func (w *Worker) lease() time.Duration {
+	if w.Lease != 0 {
+		return w.Lease
+	}
+	if t, ok := w.Transport.(interface{ stepTimeout() time.Duration }); ok {
+		return max(DefaultLease, 4*t.stepTimeout())
+	}
+	return DefaultLease
+}
 
 func (w *Worker) token() string { return fmt.Sprintf("%s/%d", w.Owner, w.seq.Add(1)) }
 
@@ -132,8 +156,10 @@ func (w *Worker) Wake() {
 }
 
 // Run delivers due messages until ctx is done: a batch, then a wait for the
-// poll interval or Wake. A batch under way when ctx ends finishes the message
-// in flight, records it, and gives the rest back.
+// poll interval or Wake. A batch under way when ctx ends stops at once: the
+// message in flight is cut before the server takes it and, with the rest of
+// the batch, given back (a message the server had already accepted is
+// recorded as sent).
 func (w *Worker) Run(ctx context.Context) {
 	w.init()
 	poll := orDefault(w.Poll, DefaultPoll)
@@ -371,7 +397,7 @@ func (w *Worker) sendAll(ctx, rctx context.Context, tok string, msgs []*store.Ou
 	for i, m := range msgs {
 		rest := msgs[i:]
 		if ctx.Err() != nil {
-			put(w.release(rctx, tok, rest, "shutting down")...)
+			put(w.release(rctx, tok, rest, untried(ctx))...)
 			return
 		}
 		// Keep at least half the lease ahead of every message, so it cannot
@@ -402,42 +428,72 @@ func (w *Worker) sendAll(ctx, rctx context.Context, tok string, msgs []*store.Ou
 			put(Outcome{ID: m.ID, Status: store.OutboxQueued, Err: "lease lost to another worker"})
 			continue
 		}
-		if conn == nil {
-			c, err := w.Transport.Open(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					put(w.release(rctx, tok, rest, "shutting down")...)
-					return
-				}
-				// The server is unreachable or refuses us (a wrong password
-				// included: once the operator fixes it the messages should
-				// go): every message of the batch waits for the next attempt.
-				err = &temporaryError{err}
-				for _, r := range rest {
-					attempts <- attempt{m: r, err: err}
-				}
-				return
-			}
-			conn, used = c, 0
+		// The attempt ends before the lease does (on the real clock; the
+		// database's may be a test's), with a tenth of it to spare for
+		// recording the result.
+		left := leaseEnd.Sub(w.DB.Now()) - w.lease()/10
+		actx, cancel := context.WithDeadline(ctx, time.Now().Add(left))
+		reply, opened, err := w.attempt(actx, &conn, &used, m)
+		cancel()
+		if err != nil && interrupted(ctx) {
+			// Cut by a shutdown: the server did not take the message
+			// (err), so it goes back with the rest, untried.
+			put(w.release(rctx, tok, rest, untried(ctx))...)
+			return
 		}
-		reply, err := conn.Send(ctx, m)
-		if err != nil && errors.Is(err, errStaleConn) && used > 0 {
-			// The connection went stale between messages; nothing of this
-			// one was sent, so try it once more on a fresh connection.
-			conn.Close()
-			conn = nil
-			if c, oerr := w.Transport.Open(ctx); oerr == nil {
-				conn, used = c, 0
-				reply, err = conn.Send(ctx, m)
+		if !opened {
+			// The server is unreachable or refuses us (a wrong password
+			// included: once the operator fixes it the messages should
+			// go): every message of the batch waits for the next attempt.
+			err = &temporaryError{err}
+			for _, r := range rest {
+				attempts <- attempt{m: r, err: err}
 			}
-		}
-		used++
-		if err != nil && connectionLost(err) && conn != nil {
-			conn.Close()
-			conn = nil
+			return
 		}
 		attempts <- attempt{m: m, reply: reply, err: err}
 	}
+}
+
+// attempt sends m over *conn, opening one first if needed; opened is false
+// when no connection could be had.
+func (w *Worker) attempt(ctx context.Context, conn *Conn, used *int, m *store.OutboxMessage) (reply string, opened bool, err error) {
+	if *conn == nil {
+		c, err := w.Transport.Open(ctx)
+		if err != nil {
+			return "", false, err
+		}
+		*conn, *used = c, 0
+	}
+	reply, err = (*conn).Send(ctx, m)
+	if err != nil && errors.Is(err, errStaleConn) && *used > 0 {
+		// The connection went stale between messages; nothing of this
+		// one was sent, so try it once more on a fresh connection.
+		(*conn).Close()
+		*conn = nil
+		if c, oerr := w.Transport.Open(ctx); oerr == nil {
+			*conn, *used = c, 0
+			reply, err = c.Send(ctx, m)
+		}
+	}
+	*used++
+	if err != nil && connectionLost(err) && *conn != nil {
+		(*conn).Close()
+		*conn = nil
+	}
+	return reply, true, err
+}
+
+// interrupted: ctx was cancelled (a shutdown, Ctrl-C, a session that
+// ended), as opposed to its deadline passing.
+func interrupted(ctx context.Context) bool { return errors.Is(ctx.Err(), context.Canceled) }
+
+// untried is why messages given back were not tried.
+func untried(ctx context.Context) string {
+	if interrupted(ctx) {
+		return "delivery interrupted before it was sent"
+	}
+	return "not tried: the time for this attempt ran out"
 }
 
 // release gives back leases of messages not tried.

@@ -176,9 +176,11 @@ func (m *confirmScreen) outcome(msg sentMsg) note {
 		return note{t, toneSuccess}
 	case o.Status == store.OutboxFailed:
 		return note{what + " to " + to + " failed: " + strings.TrimSuffix(inert.String(o.Err), ".") + g.Dash + "check the address (e on the profile) and send again.", toneError}
-	case msg.timedOut:
+	case msg.timedOut && o.Err == "":
 		return note{what + " to " + to + " is queued: the mail server did not answer within " + deliverTimeout.String() + "; it will retry. " + expires, toneWarning}
 	}
+	// A timed-out attempt lands here too: the transport's words say how
+	// long the server was given and what its silence suggests.
 	why := inert.String(o.Err)
 	if why == "" {
 		why = "not sent yet"

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"frontdesk/mailer"
 )
 
 // Config is everything a frontdesk process can be told, from flags or
@@ -25,6 +27,7 @@ type Config struct {
 	SMTPUsername string
 	SMTPPassword string
 	SMTPTLS      string
+	SMTPTimeout  time.Duration
 	MailFrom     string
 }
 
@@ -43,8 +46,14 @@ func bindConfig(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.SMTPUsername, "smtp-username", "", "SMTP user name (no authentication when empty)")
 	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password (prefer FRONTDESK_SMTP_PASSWORD: flags show in ps)")
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: starttls (required), tls or none")
+	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", mailer.DefaultTimeout, "how long the mail server gets for each step (connecting, greeting, EHLO/TLS/AUTH, each message) before the message waits for a retry")
 	fs.StringVar(&c.MailFrom, "mail-from", "frontdesk@localhost", "envelope sender address of outgoing mail")
 }
+
+// maxSMTPTimeout caps --smtp-timeout: a server silent for longer is not
+// coming back within the attempt, and a mistyped unit (30m for 30s) would
+// otherwise hold every "send now" and every shutdown that long.
+const maxSMTPTimeout = 5 * time.Minute
 
 // validate checks values a flag parser cannot.
 func (c *Config) validate() error {
@@ -58,6 +67,9 @@ func (c *Config) validate() error {
 	case "starttls", "tls", "none":
 	default:
 		return fmt.Errorf("--smtp-tls %q: use starttls, tls or none", c.SMTPTLS)
+	}
+	if c.SMTPTimeout <= 0 || c.SMTPTimeout > maxSMTPTimeout {
+		return fmt.Errorf("--smtp-timeout %s: give a positive duration up to %s, such as 30s", c.SMTPTimeout, maxSMTPTimeout)
 	}
 	if c.SMTPPort <= 0 || c.SMTPPort > 65535 {
 		return fmt.Errorf("--smtp-port %d is not a port number", c.SMTPPort)

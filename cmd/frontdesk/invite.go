@@ -123,7 +123,7 @@ func inviteSome(ctx context.Context, app *App, o *store.Org, actor *store.Staff,
 		outcomes, err := w.Deliver(ctx, ids...)
 		if err != nil {
 			// Queued and committed: the invites exist and will go out.
-			return fmt.Errorf("%d invite(s) queued but not delivered yet: %w", len(ids), err)
+			return fmt.Errorf("%d invite(s) queued but not delivered yet: %w", len(ids), stoppedText(err))
 		}
 		for i, out := range outcomes {
 			p := pending[i]
@@ -143,10 +143,32 @@ func inviteSome(ctx context.Context, app *App, o *store.Org, actor *store.Staff,
 			}
 		}
 	}
+	if ctx.Err() != nil {
+		return errors.New("interrupted: invites not sent stay queued; frontdesk serve, or the next invite or tui, sends them")
+	}
 	if failed > 0 {
 		return store.Errorf(store.EINVALID, "%d of %d customer(s) not invited", failed, len(args))
 	}
 	return nil
+}
+
+func countSent(outs []mailer.Outcome) int {
+	n := 0
+	for _, o := range outs {
+		if o.Status == store.OutboxSent {
+			n++
+		}
+	}
+	return n
+}
+
+// stoppedText words why delivery stopped; a signal (the cancelled context)
+// is named as such.
+func stoppedText(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted")
+	}
+	return err
 }
 
 func orText(s, def string) string {
@@ -216,9 +238,12 @@ func inviteAll(ctx context.Context, app *App, o *store.Org, actor *store.Staff, 
 	for start := 0; start < len(outbox); start += mailer.DefaultBatch {
 		chunk := outbox[start:min(start+mailer.DefaultBatch, len(outbox))]
 		outcomes, err := w.Deliver(ctx, chunk...)
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
 		if err != nil {
 			bar.Done()
-			return fmt.Errorf("queued %d invites; delivery stopped after %d (the rest stay queued and go out with the next worker): %w", len(outbox), sent+queuedN+failed, err)
+			return fmt.Errorf("queued %d invites; delivery stopped after %d sent (the rest stay queued and go out with the next worker): %w", len(outbox), sent+countSent(outcomes), stoppedText(err))
 		}
 		for _, out := range outcomes {
 			switch out.Status {

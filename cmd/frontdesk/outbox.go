@@ -88,15 +88,22 @@ func newOutboxRetryCmd(app *App) *cobra.Command {
 				return err
 			}
 			outs, err := w.Deliver(ctx, id)
+			if err == nil && ctx.Err() != nil && outs[0].Status != store.OutboxSent {
+				err = ctx.Err()
+			}
 			if err != nil {
-				return fmt.Errorf("message %d is queued again but not delivered yet: %w", id, err)
+				return fmt.Errorf("message %d is queued again but not delivered yet: %w", id, stoppedText(err))
 			}
 			out := outs[0]
 			switch out.Status {
 			case store.OutboxSent:
 				fmt.Fprintf(app.Stdout, "Message %d sent: %s\n", id, inert.String(out.Reply))
 			case store.OutboxQueued:
-				fmt.Fprintf(app.Stdout, "Message %d queued: %s; next attempt %s\n", id, inert.String(out.Err), out.NextAttempt.In(o.Location()).Format(time.Kitchen))
+				next := "with the next worker run"
+				if !out.NextAttempt.IsZero() {
+					next = out.NextAttempt.In(o.Location()).Format(time.Kitchen)
+				}
+				fmt.Fprintf(app.Stdout, "Message %d queued: %s; next attempt %s\n", id, inert.String(out.Err), next)
 			default:
 				return store.Errorf(store.EINVALID, "message %d failed again: %s", id, out.Err)
 			}

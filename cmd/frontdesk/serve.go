@@ -30,6 +30,14 @@ type ServeConfig struct {
 	// tests and benchmarks open hundreds of sessions from one address.
 	ConnBurst int
 	ConnEvery time.Duration
+
+	// A connection that has not authenticated within AuthTimeout is
+	// closed; at most PreAuthPerAddr connections per remote address may be
+	// waiting to authenticate at once. Zero: sshAuthTimeout,
+	// sshPreAuthPerAddr. Not flags: the defaults are what a person at an
+	// SSH client needs, and tests use short ones.
+	AuthTimeout    time.Duration
+	PreAuthPerAddr int
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -48,7 +56,9 @@ else gets a session. The SSH host key is created on first start as
 <data-dir>/ssh_host_ed25519_key and reused after.
 
 SIGINT or SIGTERM shuts down gracefully: no new connections, open sessions are
-told and closed, the mail in flight is recorded; a second signal exits at once.
+told and closed, mail the server accepted is recorded and the rest stays
+queued (a message on the wire is cut before its end, never half-sent); a
+second signal exits at once.
 Several serve and tui processes may share one data directory.`,
 		Args: cobra.NoArgs,
 		RunE: withDB(app, func(ctx context.Context, _ *cobra.Command, _ []string) error {
@@ -201,6 +211,9 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Error("shutting down", "reason", "server failed", "err", failed)
 	}
 	s.shutdown()
+	// The sessions are over, so are their contexts: a "send now" still
+	// under way is cut, and waited for before the database closes.
+	s.ssh.desk.Close()
 	stopWorker()
 	wg.Wait()
 	s.log.Info("stopped", "uptime", time.Since(s.started).Round(time.Second))

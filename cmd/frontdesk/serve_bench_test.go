@@ -64,7 +64,8 @@ func benchServer(b *testing.B) (s *Server, keyFile, dataDir string, stop func())
 	keyFile = filepath.Join(b.TempDir(), "id_ed25519")
 	os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600)
 
-	cfg := ServeConfig{SSHAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", ShutdownTimeout: 30 * time.Second, ConnBurst: 100000, ConnEvery: time.Millisecond}
+	cfg := ServeConfig{SSHAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", ShutdownTimeout: 30 * time.Second, ConnBurst: 100000, ConnEvery: time.Millisecond,
+		PreAuthPerAddr: 100000}
 	s, err = NewServer(app, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)

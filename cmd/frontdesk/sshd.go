@@ -26,10 +26,11 @@ import (
 type sshServer struct {
 	app    *App
 	cfg    ServeConfig
-	worker *mailer.Worker
+	desk   *gatedDeliverer // the sessions' "send now"
 	log    *slog.Logger
 	srv    *ssh.Server
 	limit  *web.Limiter
+	unauth preAuthCount // connections per remote address not yet authenticated
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -44,14 +45,25 @@ const (
 	sshConnEvery = 3 * time.Second
 )
 
+// Before authentication: a person with a registered key is through in a
+// second or two, OpenSSH's own server allows 120 s (LoginGraceTime) for
+// passwords typed by hand, which frontdesk never asks for. Ten waiting
+// connections from one address cover an office behind one NAT logging in
+// at once; a scanner or a slow-loris client holds no more than that.
+const (
+	sshAuthTimeout    = 30 * time.Second
+	sshPreAuthPerAddr = 10
+)
+
 func newSSHServer(app *App, cfg ServeConfig, w *mailer.Worker, logger *slog.Logger) (*sshServer, error) {
 	key, err := hostKey(app.DataDir)
 	if err != nil {
 		return nil, err
 	}
 	s := &sshServer{
-		app: app, cfg: cfg, worker: w, log: logger,
+		app: app, cfg: cfg, desk: &gatedDeliverer{w: w}, log: logger,
 		limit:    web.NewLimiter(web.Limit{Burst: cfg.connBurst(), Every: cfg.connEvery()}),
+		unauth:   preAuthCount{n: map[string]int{}},
 		sessions: map[*session]struct{}{},
 	}
 	s.srv, err = wish.NewServer(
@@ -71,11 +83,27 @@ func newSSHServer(app *App, cfg ServeConfig, w *mailer.Worker, logger *slog.Logg
 		return nil, err
 	}
 	s.srv.ConnCallback = s.accept
-	// A connection that says nothing (a half-open handshake, a lost client)
-	// is dropped; the TUI's own idle timeout, counted in key presses, is
-	// the one staff meet.
+	s.srv.ServerConfigCallback = s.serverConfig
+	// An authenticated connection that says nothing (a lost client) is
+	// dropped; the TUI's own idle timeout, counted in key presses, is the
+	// one staff meet. Before authentication the shorter AuthTimeout holds
+	// (see accept).
 	s.srv.IdleTimeout = cfg.connIdle()
 	return s, nil
+}
+
+func (c ServeConfig) authTimeout() time.Duration {
+	if c.AuthTimeout > 0 {
+		return c.AuthTimeout
+	}
+	return sshAuthTimeout
+}
+
+func (c ServeConfig) preAuthPerAddr() int {
+	if c.PreAuthPerAddr > 0 {
+		return c.PreAuthPerAddr
+	}
+	return sshPreAuthPerAddr
 }
 
 func (c ServeConfig) connBurst() int {
@@ -92,9 +120,9 @@ func (c ServeConfig) connEvery() time.Duration {
 	return sshConnEvery
 }
 
-// connIdle is the transport-level timeout: longer than the session's idle
-// timeout (which tells the user why), and bounded so silent connections that
-// never authenticate do not pile up.
+// connIdle is the transport-level timeout of an authenticated connection:
+// longer than the session's idle timeout (which tells the user why).
+// Connections that never authenticate are closed sooner (AuthTimeout).
 func (c ServeConfig) connIdle() time.Duration {
 	if c.IdleTimeout > 0 {
 		return c.IdleTimeout + time.Minute
@@ -112,14 +140,120 @@ func (s *sshServer) Serve(ln net.Listener) error {
 }
 
 // accept rate-limits new connections per remote address, before any
-// handshake work is spent on them.
-func (s *sshServer) accept(_ ssh.Context, conn net.Conn) net.Conn {
+// handshake work is spent on them, caps how many from one address may be
+// waiting to authenticate, and closes a connection that has not
+// authenticated within the auth timeout. Without that, a connection that
+// never completes the handshake (a scanner, a slow-loris client) would be
+// held for the idle timeout plus a minute, and enough of them would exhaust
+// the server's sockets.
+func (s *sshServer) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	host := remoteHost(conn.RemoteAddr())
-	if !s.limit.Allow(web.ClientKey(host)) {
+	// One key for both limits: the address, or an IPv6 client's whole /64.
+	key := web.ClientKey(host)
+	if !s.limit.Allow(key) {
 		s.log.Warn("connection refused", "remote", host, "reason", "rate limit")
 		return nil
 	}
-	return conn
+	limit := s.cfg.preAuthPerAddr()
+	if !s.unauth.take(key, limit) {
+		s.log.Warn("connection refused", "remote", host, "reason", "too many unauthenticated connections", "limit", limit)
+		return nil
+	}
+	g := &authGate{Conn: conn, release: func() { s.unauth.give(key) }}
+	ctx.SetValue(authGateKey, g)
+	timeout := s.cfg.authTimeout()
+	g.mu.Lock()
+	g.timer = time.AfterFunc(timeout, func() {
+		if g.settle(gateExpired) {
+			s.log.Warn("connection closed", "remote", host, "reason", "not authenticated within "+timeout.String())
+			conn.Close()
+		}
+	})
+	g.mu.Unlock()
+	return g
+}
+
+// serverConfig is the per-connection SSH configuration: it tells the
+// connection's authGate when authentication has succeeded. x/crypto/ssh
+// reports every completed attempt to AuthLogCallback, a nil error only for
+// the one that authenticates the connection (a key merely offered is not
+// reported), so this is the moment the auth timeout stops applying.
+func (s *sshServer) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
+	return &gossh.ServerConfig{
+		AuthLogCallback: func(_ gossh.ConnMetadata, _ string, err error) {
+			if g, ok := ctx.Value(authGateKey).(*authGate); ok && err == nil {
+				g.settle(gateAuthenticated)
+			}
+		},
+	}
+}
+
+// preAuthCount counts, per remote address (web.ClientKey), the connections
+// waiting to authenticate.
+type preAuthCount struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more for host, unless host has limit already.
+func (p *preAuthCount) take(host string, limit int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n[host] >= limit {
+		return false
+	}
+	p.n[host]++
+	return true
+}
+
+func (p *preAuthCount) give(host string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n[host]--; p.n[host] <= 0 {
+		delete(p.n, host)
+	}
+}
+
+// authGate is a connection until it authenticates: it holds one of its
+// address's pre-auth places, which it gives back exactly once, when it
+// authenticates, when its time runs out or when it closes.
+type authGate struct {
+	net.Conn
+	release func()
+
+	mu    sync.Mutex
+	state gateState
+	timer *time.Timer
+}
+
+type gateState int
+
+const (
+	gateWaiting gateState = iota
+	gateAuthenticated
+	gateExpired
+	gateClosed
+)
+
+// settle moves a waiting gate to state and gives its place back; false when
+// it had settled already.
+func (g *authGate) settle(state gateState) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.state != gateWaiting {
+		return false
+	}
+	g.state = state
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.release()
+	return true
+}
+
+func (g *authGate) Close() error {
+	g.settle(gateClosed)
+	return g.Conn.Close()
 }
 
 func remoteHost(a net.Addr) string {
@@ -134,9 +268,10 @@ func remoteHost(a net.Addr) string {
 type ctxKey string
 
 const (
-	refusedKey ctxKey = "refused-key" // the last unregistered key offered, for the refusal message only
-	staffKey   ctxKey = "staff"       // *store.Staff, set by identify from the proven key
-	orgKey     ctxKey = "org"
+	authGateKey ctxKey = "auth-gate"   // *authGate, set by accept
+	refusedKey  ctxKey = "refused-key" // the last unregistered key offered, for the refusal message only
+	staffKey    ctxKey = "staff"       // *store.Staff, set by identify from the proven key
+	orgKey      ctxKey = "org"
 )
 
 // knownKey answers whether key belongs to an active staff member. It is

@@ -86,15 +86,20 @@ func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, o
 	if err != nil {
 		return err
 	}
-	wctx, stop := context.WithCancel(ctx)
+	// The worker and whatever the desk started end with the program
+	// (Ctrl-C, q) as well as with a signal: a send under way is cut and its
+	// message stays queued for the next run or frontdesk serve.
+	ctx, stop := context.WithCancel(ctx)
+	desk := &gatedDeliverer{w: w}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w.Run(wctx)
+		w.Run(ctx)
 	}()
 	defer func() {
 		stop()
+		desk.Close()
 		wg.Wait()
 	}()
 
@@ -103,7 +108,7 @@ func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, o
 	// answer would arrive as key presses.
 	r.HasDarkBackground()
 	m := tui.New(tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Org: org, Staff: staff},
-		tui.Deps{Roster: tui.DBRoster{DB: app.DB}, Invites: app.Service(), Deliverer: w, Now: app.DB.Now})
+		tui.Deps{Roster: tui.DBRoster{DB: app.DB}, Invites: app.Service(), Deliverer: desk, Now: app.DB.Now})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(app.Stdin), tea.WithOutput(out))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return err

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
+	"sync"
 
 	"frontdesk/claim"
 	"frontdesk/mailer"
@@ -30,7 +32,7 @@ func (a *App) Transport(logger *slog.Logger) (mailer.Transport, error) {
 	}
 	return mailer.NewSMTP(mailer.Config{
 		Host: a.SMTPHost, Port: a.SMTPPort, Username: a.SMTPUsername, Password: a.SMTPPassword,
-		TLS: a.SMTPTLS, From: a.MailFrom,
+		TLS: a.SMTPTLS, From: a.MailFrom, Timeout: a.SMTPTimeout,
 	})
 }
 
@@ -41,6 +43,34 @@ func (a *App) Worker(logger *slog.Logger) (*mailer.Worker, error) {
 		return nil, err
 	}
 	return &mailer.Worker{DB: a.DB, Transport: t, Logger: logger}, nil
+}
+
+// gatedDeliverer is the desk's "send now" (tui.Deliverer) over a worker,
+// with a gate that Close shuts once the desk is gone. Deliveries run in TUI
+// commands that nothing else waits for; Close waits for those under way
+// (they end promptly once the desk's context is cancelled: the message is
+// given back or its result recorded), so the database is never closed under
+// one and no lease is left behind.
+type gatedDeliverer struct {
+	w      *mailer.Worker
+	mu     sync.RWMutex
+	closed bool
+}
+
+func (g *gatedDeliverer) Deliver(ctx context.Context, ids ...int64) ([]mailer.Outcome, error) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
+		return nil, errors.New("frontdesk is closing; the invite stays queued")
+	}
+	return g.w.Deliver(ctx, ids...)
+}
+
+// Close shuts the gate and waits for deliveries under way.
+func (g *gatedDeliverer) Close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 // Staff resolves --as, or the organization's first owner.
