@@ -121,13 +121,7 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 
 // issueReset writes one reset link, its email and its audit row inside tx.
 func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.Org, c *store.Customer, addr string) (int64, error) {
-	inv := &store.Invite{OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeReset, Email: c.Email}
-	_, outboxID, revoked, err := s.issue(ctx, tx, org, inv, ResetTTL, "reset", s.ResetURL,
-		func(link string, expires time.Time) (string, string, string, error) {
-			return mailer.ComposeReset(mailer.ResetData{
-				OrgName: org.Name, CustomerName: c.FirstName, Link: link, Expires: expires, Location: org.Location(),
-			})
-		})
+	inv, outboxID, revoked, err := s.resetLink(ctx, tx, org, c, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -140,6 +134,19 @@ func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.O
 		return 0, err
 	}
 	return outboxID, nil
+}
+
+// resetLink issues a reset link for c (by staff member createdBy, 0 when the
+// customer asked) without the audit row, which the caller writes.
+func (s *Service) resetLink(ctx context.Context, tx store.Queryer, org *store.Org, c *store.Customer, createdBy int64) (*store.Invite, int64, int, error) {
+	inv := &store.Invite{OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeReset, Email: c.Email, CreatedBy: createdBy}
+	_, outboxID, revoked, err := s.issue(ctx, tx, org, inv, ResetTTL, "reset", s.ResetURL,
+		func(link string, expires time.Time) (string, string, string, error) {
+			return mailer.ComposeReset(mailer.ResetData{
+				OrgName: org.Name, CustomerName: c.FirstName, Link: link, Expires: expires, Location: org.Location(),
+			})
+		})
+	return inv, outboxID, revoked, err
 }
 
 // orgFromSlug resolves an optional organization slug: (0, true) for none,
