@@ -26,6 +26,8 @@ type Config struct {
 	SMTPPassword string
 	SMTPTLS      string
 	MailFrom     string
+
+	OutboxKey string // "": outbox.key in the data directory
 }
 
 // DBPath is the database file inside the data directory.
@@ -34,7 +36,7 @@ func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "frontdesk.db
 // bindConfig declares the configuration flags on the root command, inherited
 // by every subcommand.
 func bindConfig(fs *pflag.FlagSet, c *Config) {
-	fs.StringVar(&c.DataDir, "data-dir", "./frontdesk-data", "directory holding frontdesk.db, the SSH host key and outbox/")
+	fs.StringVar(&c.DataDir, "data-dir", "./frontdesk-data", "directory holding frontdesk.db, outbox.key, the SSH host key and outbox/")
 	fs.StringVar(&c.Org, "org", "", "organization slug (may be left out when there is only one)")
 	fs.DurationVar(&c.InviteTTL, "invite-ttl", 0, "invite link lifetime, overriding the organization's setting (e.g. 168h)")
 	fs.StringVar(&c.BaseURL, "base-url", "http://localhost:8080", "public address of the customers' web, used in emailed links")
@@ -44,6 +46,7 @@ func bindConfig(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password (prefer FRONTDESK_SMTP_PASSWORD: flags show in ps)")
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: starttls (required), tls or none")
 	fs.StringVar(&c.MailFrom, "mail-from", "frontdesk@localhost", "envelope sender address of outgoing mail")
+	fs.StringVar(&c.OutboxKey, "outbox-key", "", "key file that encrypts email waiting in the outbox (default <data-dir>/outbox.key, made on first use; a file named here must exist: outbox rotate-key makes one); keep it out of database backups")
 }
 
 // validate checks values a flag parser cannot.
