@@ -66,6 +66,29 @@ func (f *fixture) invite(c *store.Customer) *Sent {
 	return s
 }
 
+// message is the outbox message id as the worker gets it, bodies opened
+// (leased, then given back).
+func (f *fixture) message(id int64) *store.OutboxMessage {
+	f.t.Helper()
+	ctx := context.Background()
+	var got []*store.OutboxMessage
+	err := f.db.Tx(ctx, func(tx store.Queryer) error {
+		var err error
+		if got, err = f.db.LeaseIDs(ctx, tx, "test", time.Minute, []int64{id}); err != nil {
+			return err
+		}
+		_, err = f.db.ReleaseLeases(ctx, tx, "test", []int64{id})
+		return err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].BodyErr != nil {
+		f.t.Fatalf("message %d: %+v", id, got)
+	}
+	return got[0]
+}
+
 func (f *fixture) state(token string) LinkState {
 	f.t.Helper()
 	l, err := f.svc.Lookup(context.Background(), store.PurposeClaim, token)
@@ -162,7 +185,14 @@ func TestInviteWritesInviteOutboxAndAudit(t *testing.T) {
 	var hash []byte
 	var text, to string
 	f.db.Read().QueryRowContext(ctx, `SELECT token_hash FROM invites WHERE id = ?`, sent.Invite.ID).Scan(&hash)
-	f.db.Read().QueryRowContext(ctx, `SELECT body_text, to_addr FROM outbox WHERE id = ?`, sent.OutboxID).Scan(&text, &to)
+	var stored string
+	f.db.Read().QueryRowContext(ctx, `SELECT body_text || body_html FROM outbox WHERE id = ?`, sent.OutboxID).Scan(&stored)
+	if stored == "" || strings.Contains(stored, sent.token) {
+		t.Errorf("the outbox stores the link in the clear (or no body): %q", stored)
+	}
+	if m := f.message(sent.OutboxID); m != nil {
+		text, to = m.Text, m.To
+	}
 	if len(hash) != 32 || strings.Contains(string(hash), sent.token) {
 		t.Errorf("stored token hash %x", hash)
 	}

@@ -428,6 +428,14 @@ func (w *Worker) sendAll(ctx, rctx context.Context, tok string, msgs []*store.Ou
 			put(Outcome{ID: m.ID, Status: store.OutboxQueued, Err: "lease lost to another worker"})
 			continue
 		}
+		if m.BodyErr != nil {
+			// Its body did not open (this process has the wrong key file, or
+			// the row was altered): nothing to send. Retried like a server
+			// that is down, since the operator can fix it (start with the
+			// right --outbox-key); after the retry window it fails.
+			attempts <- attempt{m: m, err: &temporaryError{errors.New(store.ErrorMessage(m.BodyErr))}}
+			continue
+		}
 		// The attempt ends before the lease does (on the real clock; the
 		// database's may be a test's), with a tenth of it to spare for
 		// recording the result.

@@ -298,21 +298,50 @@ func TestPermanentFailureKeepsTheServersWords(t *testing.T) {
 	if st := f.status(t, m.ID); st != store.StatusFailed {
 		t.Errorf("customer status %s, want failed", st)
 	}
-	if !f.hasBody(t, m.ID) {
-		t.Error("a failed message lost its body; it cannot be retried")
+	// The link was never delivered: the body carrying it is gone, and the
+	// link no longer works (claim.Service.RetryMessage issues a fresh one).
+	if f.hasBody(t, m.ID) {
+		t.Error("a failed invite kept its body, a live link nobody will send")
 	}
-	// Staff fix the cause and retry: it goes out.
-	if err := f.db.RetryMessage(ctx, f.db.Write(), f.org.ID, m.ID); err != nil {
+	if invs, _ := f.db.Invites(ctx, f.db.Read(), f.org.ID, f.customer[m.ID]); len(invs) != 1 || invs[0].ExpiresAt.After(f.Now()) {
+		t.Errorf("the undelivered link still works: %+v", invs)
+	}
+	if err := f.db.RetryMessage(ctx, f.db.Write(), f.org.ID, m.ID); store.ErrorCode(err) != store.EINVALID {
+		t.Errorf("retrying the failed invite as it was: %v", err)
+	}
+}
+
+// TestWrongKeyCannotSend: a worker whose key file lacks the key a message
+// was sealed with sends nothing, says why, and leaves the message queued for
+// a worker that has it.
+func TestWrongKeyCannotSend(t *testing.T) {
+	srv := startServer(t, serverConfig{})
+	f := newFixture(t)
+	m := f.queue(t, 1)[0]
+	wrong, err := store.OpenWith(f.path, store.Options{OutboxKey: filepath.Join(t.TempDir(), "other.key")})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if st := f.status(t, m.ID); st != store.StatusInvited {
-		t.Errorf("customer status after retry %s, want invited", st)
+	defer wrong.Close()
+	wrong.Now = f.Now
+	w := &Worker{DB: wrong, Transport: srv.transport(t), Logger: quietLogger()}
+	ctx := context.Background()
+	if res, err := w.RunOnce(ctx); err != nil || res != (Result{Leased: 1, Retry: 1}) {
+		t.Fatalf("RunOnce with the wrong key = %+v, %v; want the message retried later", res, err)
 	}
-	if res, err := w.RunOnce(ctx); err != nil || res.Sent != 1 {
-		t.Fatalf("after retry: %+v, %v", res, err)
+	if n := len(srv.Received()); n != 0 {
+		t.Fatalf("the server received %d messages", n)
 	}
-	if err := f.db.RetryMessage(ctx, f.db.Write(), f.org.ID, m.ID); store.ErrorCode(err) != store.EINVALID || !strings.Contains(err.Error(), "already sent on Mon 23 Nov 2026 at 14:05 GMT") {
-		t.Errorf("retrying a sent message: %v", err)
+	got := f.msg(t, m.ID)
+	if got.Status != store.OutboxQueued || !strings.Contains(got.LastError, "sealed with outbox key") || !strings.Contains(got.LastError, "--outbox-key") {
+		t.Fatalf("after the wrong key: %s %q", got.Status, got.LastError)
+	}
+	if !f.hasBody(t, m.ID) {
+		t.Fatal("the wrong key cost the message its body")
+	}
+	f.advance(10 * time.Second)
+	if res, err := f.worker(srv.transport(t)).RunOnce(ctx); err != nil || res.Sent != 1 {
+		t.Fatalf("the right key: %+v, %v", res, err)
 	}
 }
 

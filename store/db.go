@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -30,6 +32,10 @@ type DB struct {
 	path  string
 	write *sql.DB
 	read  *sql.DB
+	keys  *keyring // seals outbox bodies (seal.go)
+	scrub bool     // compact the file once migrated (sealPlainBodies)
+
+	lastOutbox txID // see EnqueueMessage
 
 	wstmts, rstmts stmtCache
 
@@ -46,6 +52,9 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Deleted and overwritten content (an outbox body cleared once sent) is
+	// zeroed rather than left in free space for a copy of the file to show.
+	q.Add("_pragma", "secure_delete(1)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
@@ -57,17 +66,48 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the database at path and brings its schema up
-// to date.
-func Open(path string) (*DB, error) {
-	return open(path, latestVersion())
+// Options are Open's settings beyond the database path.
+type Options struct {
+	// OutboxKey is the key file that seals outbox bodies (see seal.go);
+	// "" means OutboxKeyFile beside the database, which is created on first
+	// use. A file named here must exist before anything is sealed
+	// (RotateOutboxKey makes it).
+	OutboxKey string
 }
 
-func open(path string, upTo int) (*DB, error) {
+// Open opens (creating if needed) the database at path and brings its schema up
+// to date. Outbox bodies are sealed with the key file beside it.
+func Open(path string) (*DB, error) {
+	return OpenWith(path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*DB, error) {
+	return open(path, o, latestVersion())
+}
+
+func open(path string, o Options, upTo int) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, Errorf(EINVALID, "cannot create data directory %s: %v", dir, err)
 		}
+	}
+	// SQLite creates the file with the process umask (0644 as a rule) and
+	// gives the -wal and -shm files the database's mode: made here first,
+	// all three are private whatever the umask.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, Errorf(EINVALID, "cannot create database %s: %v", path, err)
+	}
+	keys := &keyring{path: o.OutboxKey}
+	if keys.path == "" {
+		keys.path, keys.mayCreate = filepath.Join(filepath.Dir(path), OutboxKeyFile), true
+	}
+	// A key file that is unsafe or damaged is refused now, not at the
+	// first invite.
+	if _, err := keys.load(); err != nil && !errors.Is(err, errNoKeyFile) {
+		return nil, err
 	}
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
@@ -75,7 +115,7 @@ func open(path string, upTo int) (*DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{path: path, write: w, Now: time.Now}
+	db := &DB{path: path, write: w, keys: keys, Now: time.Now}
 	db.wstmts.pool = w
 	if err := db.start(upTo); err != nil {
 		db.write.Close()
@@ -194,19 +234,28 @@ func isConstraint(err error) bool {
 
 // Backup writes a consistent copy of the live database to dst, which must not
 // exist. VACUUM INTO reads one snapshot, so it is safe while other processes
-// write.
+// write. The copy is created private (0600), like the database; it holds
+// outbox bodies only sealed, and the outbox key file is not part of it.
 func (db *DB) Backup(ctx context.Context, dst string) error {
-	if _, err := os.Stat(dst); err == nil {
-		return Errorf(EINVALID, "%s already exists; choose a new file name", dst)
-	}
 	abs, err := filepath.Abs(dst)
 	if err != nil {
 		return err
 	}
+	// Made here, exclusively, so that the copy never exists with a wider
+	// mode and an existing file is never overwritten; VACUUM INTO accepts
+	// an empty file.
+	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return Errorf(EINVALID, "%s already exists; choose a new file name", dst)
+	} else if err != nil {
+		return Errorf(EINVALID, "cannot create %s: %v", dst, err)
+	}
+	f.Close()
 	// A connection of its own: the readers are query_only (which VACUUM INTO
 	// refuses) and the writer must stay free for the app while this runs.
 	c, err := sql.Open("sqlite", dsn(db.path, false))
 	if err != nil {
+		os.Remove(abs)
 		return err
 	}
 	defer c.Close()
@@ -215,4 +264,27 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 		return fmt.Errorf("backup to %s: %w", dst, wrapBusy(err))
 	}
 	return nil
+}
+
+// CheckPrivate refuses database files (the database, its -wal and -shm)
+// that anyone but their owner can read or write, naming the command that
+// fixes them. A server refuses to start on them (they hold password hashes,
+// customers' data and, sealed, the outbox): like sshd and its host key.
+func (db *DB) CheckPrivate() error {
+	var open []string
+	var modes []string
+	for _, p := range []string{db.path, db.path + "-wal", db.path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			open = append(open, p)
+			modes = append(modes, fmt.Sprintf("%s is %v", filepath.Base(p), st.Mode().Perm()))
+		}
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	return Errorf(EINVALID, "the database files can be read by others (%s); run `chmod 600 %s`", strings.Join(modes, ", "), strings.Join(open, " "))
 }

@@ -963,8 +963,7 @@ func (g *demoGen) customer(p demoPerson) {
 				g.invite(id, "claim", email, prev, 0, at, RevokeSuperseded, true)
 			}
 		}
-		g.invite(id, "claim", email, at, 0, 0, "", st != dsFailed)
-		sent, expires = at, at+g.ttl
+		sent, expires = at, g.invite(id, "claim", email, at, 0, 0, "", st != dsFailed)
 		state = "pending"
 		if st == dsFailed {
 			state = "failed"
@@ -1008,16 +1007,23 @@ func (g *demoGen) status() int {
 	return dsNone
 }
 
-// invite records a claim invite and the message that carried it.
-func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoked int64, reason string, delivered bool) {
-	outbox := g.message(customer, purpose, email, at, delivered)
+// invite records a claim invite and the message that carried it, and
+// returns when the link expires: when the mail failed for an undelivered one,
+// as MarkFailed ends it.
+func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoked int64, reason string, delivered bool) int64 {
+	outbox, failed := g.message(customer, purpose, email, at, delivered)
+	expires := at + g.ttl
+	if !delivered {
+		expires = min(expires, failed)
+	}
 	g.add(dtInvites, g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
-		at, at+g.ttl, demoNull(used), demoNull(revoked), reason, outbox)
+		at, expires, demoNull(used), demoNull(revoked), reason, outbox)
+	return expires
 }
 
 // reset records a password-reset link the customer asked for (no sender).
 func (g *demoGen) reset(customer int64, email string, at, used int64) {
-	outbox := g.message(customer, "reset", email, at, true)
+	outbox, _ := g.message(customer, "reset", email, at, true)
 	g.add(dtInvites, g.org.ID, customer, "reset", g.tokenHash(), email, nil,
 		at, at+3600, demoNull(used), nil, "", outbox)
 }
@@ -1036,10 +1042,11 @@ func (g *demoGen) tokenHash() []byte {
 	return h[:]
 }
 
-// message records an already-delivered (or permanently failed) email. Its
-// bodies are empty, as the worker leaves them once a message is done with.
-func (g *demoGen) message(customer int64, purpose, to string, at int64, delivered bool) int64 {
-	id := g.nextOutbox
+// message records an already-delivered (or permanently failed) email, and
+// when it failed. Its bodies are empty, as the worker leaves them once a
+// message is done with.
+func (g *demoGen) message(customer int64, purpose, to string, at int64, delivered bool) (id, failed int64) {
+	id = g.nextOutbox
 	g.nextOutbox++
 	kind := "invite"
 	if purpose == "reset" {
@@ -1053,12 +1060,12 @@ func (g *demoGen) message(customer int64, purpose, to string, at int64, delivere
 			reply = "250 2.0.0 OK  " + strconv.FormatInt(at, 10) + " " + g.hex(12) + " - gsmtp"
 		}
 		g.add(dtOutbox, g.org.ID, customer, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxSent, 1, at, "", reply, mid, at, at+g.between(1, 20))
-		return id
+		return id, 0
 	}
 	f := demoFailures[g.intn(len(demoFailures))]
 	g.add(dtOutbox, g.org.ID, customer, kind, to, g.org.Name, g.org.ReplyTo, g.subject[kind], OutboxFailed, f.attempts,
 		at+f.span, strings.ReplaceAll(f.err, "{to}", to), "", mid, at, nil)
-	return id
+	return id, at + f.span
 }
 
 const demoHexDigits = "0123456789abcdef"

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -155,4 +156,14 @@ func (db *DB) Invites(ctx context.Context, q Queryer, orgID, customerID int64) (
 		out = append(out, *inv)
 	}
 	return out, rows.Err()
+}
+
+// OutboxInvite returns the invite (claim or reset link) that the
+// organization's outbox message id carried; ENOTFOUND when it carried none.
+func (db *DB) OutboxInvite(ctx context.Context, q Queryer, orgID, outboxID int64) (*Invite, error) {
+	inv, err := scanInvite(db.queryRow(ctx, q, inviteSelect+` WHERE i.org_id = ? AND i.outbox_id = ? ORDER BY i.id DESC LIMIT 1`, orgID, outboxID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "message %d carried no link", outboxID)
+	}
+	return inv, err
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -24,7 +25,10 @@ const (
 	MessageEmailChange = "email_change" // a notice that a sign-in address changed (no link to act on)
 )
 
-// OutboxMessage is an email waiting for, or past, delivery.
+// OutboxMessage is an email waiting for, or past, delivery. Text and HTML
+// are the bodies in the clear; they are stored sealed (seal.go):
+// EnqueueMessage seals them, only the lease calls open them, and every other
+// read leaves them empty.
 type OutboxMessage struct {
 	ID            int64
 	OrgID         int64
@@ -48,25 +52,85 @@ type OutboxMessage struct {
 	LeaseOwner string    // the worker (lease token) delivering it now, "" when free
 	LeaseUntil time.Time // zero when free; after this another worker may take it over
 	RetryFrom  time.Time // start of the current retry window: CreatedAt, or the last `outbox retry`
+
+	// BodyErr, set by a lease, says why the bodies could not be opened (the
+	// key that sealed them is not in the key file, or they were altered);
+	// Text and HTML are then empty and the message must not be sent.
+	BodyErr error
 }
 
-// EnqueueMessage inserts m as queued and due now. Call it in the transaction of
-// the change that caused the email. Every message is about a customer
-// (m.CustomerID), so an organization's outbox can be read per customer.
+// EnqueueMessage inserts m as queued and due now, its bodies sealed with the
+// outbox key (created on first use). Call it in the transaction of the
+// change that caused the email; outside one it makes its own. Every message
+// is about a customer (m.CustomerID), so an organization's outbox can be
+// read per customer.
 func (db *DB) EnqueueMessage(ctx context.Context, q Queryer, m *OutboxMessage) error {
 	if m.CustomerID == 0 {
 		return Errorf(EINTERNAL, "outbox message without a customer")
 	}
-	now := db.Now().Truncate(time.Second)
-	m.Status, m.CreatedAt, m.NextAttemptAt = OutboxQueued, now, now
-	res, err := db.exec(ctx, q, `INSERT INTO outbox (org_id, customer_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
-		m.OrgID, m.CustomerID, m.Kind, m.To, m.FromName, m.ReplyTo, m.Subject, m.Text, m.HTML, now.Unix(), m.MessageID, now.Unix())
+	tx, ok := q.(*sql.Tx)
+	if !ok {
+		return db.Tx(ctx, func(tx Queryer) error { return db.EnqueueMessage(ctx, tx, m) })
+	}
+	// The key file is read inside the transaction, which holds the write
+	// lock, and a rotation changes the file only while it holds that lock:
+	// nothing is sealed with a key a rotation is retiring.
+	key, err := db.keys.sealKey()
 	if err != nil {
 		return err
 	}
-	m.ID, err = res.LastInsertId()
-	return err
+	// The seal names the row, so the id is chosen first: the one SQLite
+	// would give (no AUTOINCREMENT), safe under the transaction's lock.
+	// Within one transaction the next is the last plus one, which spares a
+	// bulk invite a query per message.
+	cached := true
+	if m.ID = db.lastOutbox.next(tx); m.ID == 0 {
+		cached = false
+		if err := db.queryRow(ctx, q, `SELECT coalesce(max(id), 0) + 1 FROM outbox`).Scan(&m.ID); err != nil {
+			return err
+		}
+	}
+	now := db.Now().Truncate(time.Second)
+	m.Status, m.CreatedAt, m.NextAttemptAt = OutboxQueued, now, now
+	_, err = db.exec(ctx, q, `INSERT INTO outbox (id, org_id, customer_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+		m.ID, m.OrgID, m.CustomerID, m.Kind, m.To, m.FromName, m.ReplyTo, m.Subject, key.seal(m, "text", m.Text), key.seal(m, "html", m.HTML), now.Unix(), m.MessageID, now.Unix())
+	if err != nil {
+		db.lastOutbox.set(nil, 0)
+		if cached && isConstraint(err) {
+			// Something else wrote to the outbox in this transaction.
+			return db.EnqueueMessage(ctx, q, m)
+		}
+		return err
+	}
+	db.lastOutbox.set(tx, m.ID)
+	return nil
+}
+
+// txID is the last outbox id EnqueueMessage wrote and the transaction it
+// wrote it in.
+type txID struct {
+	mu sync.Mutex
+	tx *sql.Tx
+	id int64
+}
+
+// next is the id after the last one written in tx, or 0 when the last write
+// was in another transaction. (Holding tx keeps it from being freed, so a
+// later transaction cannot have its address.)
+func (c *txID) next(tx *sql.Tx) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tx != tx {
+		return 0
+	}
+	return c.id + 1
+}
+
+func (c *txID) set(tx *sql.Tx, id int64) {
+	c.mu.Lock()
+	c.tx, c.id = tx, id
+	c.mu.Unlock()
 }
 
 // The worker's statements go through db.exec and db.query (stmt.go): run for
@@ -80,7 +144,8 @@ func (db *DB) EnqueueMessage(ctx context.Context, q Queryer, m *OutboxMessage) e
 // lease ran out and was taken over cannot overwrite its successor's result.
 
 // outboxColumns are what scanOutbox reads, in its order; the bodies are
-// selected only by the lease calls (they carry live tokens) and as empty strings elsewhere.
+// selected only by the lease calls, which open them (they carry live
+// tokens), and as empty strings elsewhere.
 const outboxColumns = `id, org_id, coalesce(customer_id, 0), kind, to_addr, from_name, reply_to, subject, %s, status, attempts, next_attempt_at,
 	lease_owner, lease_until, last_error, reply, message_id, created_at, sent_at, coalesce(retry_from, created_at)`
 
@@ -126,7 +191,8 @@ func (db *DB) leaseExpiry(d time.Duration) int64 {
 
 // LeaseDue leases up to limit queued messages that are due and not leased by
 // anyone (or whose lease ran out), oldest due first, to owner until now+lease,
-// and returns them with their bodies. Run it through db.Tx so that it holds
+// and returns them with their bodies opened (a message whose bodies do not
+// open comes with BodyErr instead). Run it through db.Tx so that it holds
 // the write lock (BEGIN IMMEDIATE): the UPDATE then sees and claims rows no
 // other process can claim at the same time.
 func (db *DB) LeaseDue(ctx context.Context, q Queryer, owner string, lease time.Duration, limit int) ([]*OutboxMessage, error) {
@@ -139,6 +205,7 @@ func (db *DB) LeaseDue(ctx context.Context, q Queryer, owner string, lease time.
 			ORDER BY next_attempt_at, id LIMIT ?)
 		RETURNING `+outboxWithBodies, owner, db.leaseExpiry(lease), now, now, limit))
 	sortOutbox(msgs)
+	db.openBodies(msgs)
 	return msgs, err
 }
 
@@ -162,6 +229,7 @@ func (db *DB) LeaseIDs(ctx context.Context, q Queryer, owner string, lease time.
 		WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND lease_until <= ?
 		RETURNING `+outboxWithBodies, owner, db.leaseExpiry(lease), string(list), db.Now().Unix()))
 	sortOutbox(msgs)
+	db.openBodies(msgs)
 	return msgs, err
 }
 
@@ -290,16 +358,20 @@ func (db *DB) MarkRetry(ctx context.Context, q Queryer, id int64, owner, errText
 }
 
 // MarkFailed records a permanent failure (or the end of the retries) with the
-// server's words. The bodies stay so that `outbox retry` can send the message
-// again once the cause (a typo in the address, a full mailbox) is fixed.
+// server's words. A message that carried a link loses its body and the link
+// stops working (withdrawLink): it was never delivered, and leaving a live
+// link in a message nobody will send only gives a copy of the database
+// something to steal. `outbox retry` then issues a fresh link
+// (claim.Service.RetryMessage). A message without a link keeps its body, so
+// that a retry sends it as it was.
 func (db *DB) MarkFailed(ctx context.Context, q Queryer, id int64, owner, errText string) (bool, error) {
 	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = '', lease_until = 0
 		WHERE id = ? AND lease_owner = ? AND status = 'queued'`, errText, id, owner)
 	return db.marked(ctx, q, id, res, err)
 }
 
-// marked finishes MarkFailed: a failed delivery is part of the customer's
-// roster status.
+// marked finishes MarkFailed and CancelDeadMessages: the link goes, and a
+// failed delivery is part of the customer's roster status.
 func (db *DB) marked(ctx context.Context, q Queryer, id int64, res sql.Result, err error) (bool, error) {
 	if err != nil {
 		return false, err
@@ -307,7 +379,26 @@ func (db *DB) marked(ctx context.Context, q Queryer, id int64, res sql.Result, e
 	if n, _ := res.RowsAffected(); n != 1 {
 		return false, nil
 	}
+	if err := db.withdrawLink(ctx, q, id); err != nil {
+		return false, err
+	}
 	return true, db.refreshOutboxCustomer(ctx, q, id)
+}
+
+// withdrawLink clears the bodies of a failed message that carried a link and
+// ends the link now. Ended by its expiry rather than by revoked_at: a
+// revocation would drop the invite from the customer's status, which must
+// keep saying "Delivery failed" so staff see it, and the revoke reasons are
+// fixed by a CHECK constraint. An expired link is refused everywhere a
+// revoked one is.
+func (db *DB) withdrawLink(ctx context.Context, q Queryer, id int64) error {
+	now := db.Now().Unix()
+	if _, err := db.exec(ctx, q, `UPDATE invites SET expires_at = ? WHERE outbox_id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, now, id, now); err != nil {
+		return err
+	}
+	_, err := db.exec(ctx, q, `UPDATE outbox SET body_text = '', body_html = ''
+		WHERE id = ? AND EXISTS (SELECT 1 FROM invites WHERE outbox_id = ?)`, id, id)
+	return err
 }
 
 func (db *DB) refreshOutboxCustomer(ctx context.Context, q Queryer, outboxID int64) error {
@@ -367,14 +458,12 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 	for _, d := range all {
 		res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = '', lease_until = 0
 			WHERE id = ? AND status = 'queued' AND lease_owner = ?`, d.why, d.id, owner)
+		applied, err := db.marked(ctx, q, d.id, res, err)
 		if err != nil {
 			return nil, err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
+		if applied {
 			cancelled = append(cancelled, d.id)
-			if err := db.refreshOutboxCustomer(ctx, q, d.id); err != nil {
-				return nil, err
-			}
 		}
 	}
 	return cancelled, nil
@@ -415,8 +504,11 @@ func (db *DB) OutboxMessage(ctx context.Context, q Queryer, orgID, id int64) (*O
 	return m, err
 }
 
-// RetryMessage queues a failed (or still queued) message again, due now, with
-// its attempts reset and a fresh day of retries (`frontdesk outbox retry`).
+// RetryMessage queues a message again as it is, due now, with its attempts
+// reset and a fresh day of retries: a queued one (`frontdesk outbox retry`
+// of a message still waiting), or a failed one that still has its body (one
+// without a link; see MarkFailed). A failed message that carried a link has
+// none: claim.Service.RetryMessage issues a fresh link instead.
 // Refused with EINVALID: a message already sent, one whose body is gone, and
 // one whose invite can no longer be used (send a new invite instead); with
 // ECONFLICT: one a worker is delivering right now.

@@ -253,6 +253,7 @@ func TestMarkNeedsTheLease(t *testing.T) {
 
 func TestFailureAndRetryRefreshTheCustomer(t *testing.T) {
 	e := newObEnv(t)
+	ctx := context.Background()
 	m, c := e.invite(t, e.org)
 	e.lease(t, "a/1", 1)
 	e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
@@ -262,16 +263,8 @@ func TestFailureAndRetryRefreshTheCustomer(t *testing.T) {
 	if got.Status != OutboxQueued || got.Attempts != 1 || got.LastError != "451 4.3.0 later" || !got.NextAttemptAt.Equal(e.db.Now().Add(10*time.Second)) || got.LeaseOwner != "" {
 		t.Fatalf("after MarkRetry: %+v", got)
 	}
-	*e.now = e.now.Add(10 * time.Second)
-	e.lease(t, "a/2", 1)
-	e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
-		return e.db.MarkFailed(ctx, tx, m.ID, "a/2", "550 5.1.1 User unknown")
-	})
-	if st := e.statusOf(t, c); st != StatusFailed {
-		t.Fatalf("customer status after a failed delivery: %s", st)
-	}
-	*e.now = e.now.Add(48 * time.Hour)
-	ctx := context.Background()
+	// Staff retry the waiting message: it is due now, as it was.
+	*e.now = e.now.Add(5 * time.Second)
 	if err := e.db.RetryMessage(ctx, e.db.Write(), e.org.ID, m.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -281,6 +274,26 @@ func TestFailureAndRetryRefreshTheCustomer(t *testing.T) {
 	}
 	if st := e.statusOf(t, c); st != StatusInvited {
 		t.Errorf("customer status after retry: %s", st)
+	}
+	if leased := e.lease(t, "a/2", 1); len(leased) != 1 || leased[0].Text != "link: http://x/claim/secret" {
+		t.Fatalf("leased after retry: %+v", leased)
+	}
+	e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
+		return e.db.MarkFailed(ctx, tx, m.ID, "a/2", "550 5.1.1 User unknown")
+	})
+	if st := e.statusOf(t, c); st != StatusFailed {
+		t.Fatalf("customer status after a failed delivery: %s", st)
+	}
+	// The link was never delivered: its body is gone and it no longer works.
+	var bodies string
+	var expires int64
+	e.db.Read().QueryRowContext(ctx, `SELECT body_text || body_html FROM outbox WHERE id = ?`, m.ID).Scan(&bodies)
+	e.db.Read().QueryRowContext(ctx, `SELECT expires_at FROM invites WHERE outbox_id = ?`, m.ID).Scan(&expires)
+	if bodies != "" || expires != e.db.Now().Unix() {
+		t.Errorf("after a permanent failure: body %q, link expires %s; want no body and the link ended now", bodies, time.Unix(expires, 0))
+	}
+	if err := e.db.RetryMessage(ctx, e.db.Write(), e.org.ID, m.ID); ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "send a new invite") {
+		t.Errorf("retrying the failed invite as it was: %v; want a refusal (claim issues a fresh link)", err)
 	}
 }
 

@@ -85,7 +85,7 @@ func names(rows []RosterRow) []string {
 func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := open(path, 1)
+	old, err := open(path, Options{}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func dumpTable(t *testing.T, q Queryer, query string) string {
 func TestOutboxRebuildKeepsDeliveryState(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v5.db")
-	old, err := open(path, 5)
+	old, err := open(path, Options{}, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,13 +107,24 @@ func (f *fixture) customer(org *store.Org, first, last, email string) *store.Cus
 var linkRE = regexp.MustCompile(`/(claim|reset)/([A-Za-z0-9_-]{43})\b`)
 
 // outboxToken reads the token from a queued message's text body, the way a
-// customer would: from the email.
+// customer would: from the email, as the outbox worker gets it (leased, its
+// body opened, then given back).
 func (f *fixture) outboxToken(outboxID int64) string {
 	f.t.Helper()
-	var body string
-	if err := f.db.Read().QueryRowContext(context.Background(), `SELECT body_text FROM outbox WHERE id = ?`, outboxID).Scan(&body); err != nil {
-		f.t.Fatal(err)
+	ctx := context.Background()
+	var msgs []*store.OutboxMessage
+	err := f.db.Tx(ctx, func(tx store.Queryer) error {
+		var err error
+		if msgs, err = f.db.LeaseIDs(ctx, tx, "test", time.Minute, []int64{outboxID}); err != nil {
+			return err
+		}
+		_, err = f.db.ReleaseLeases(ctx, tx, "test", []int64{outboxID})
+		return err
+	})
+	if err != nil || len(msgs) != 1 || msgs[0].BodyErr != nil {
+		f.t.Fatalf("message %d: %v %+v", outboxID, err, msgs)
 	}
+	body := msgs[0].Text
 	m := linkRE.FindStringSubmatch(body)
 	if m == nil {
 		f.t.Fatalf("no link in message %d:\n%s", outboxID, body)

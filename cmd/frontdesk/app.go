@@ -30,7 +30,7 @@ func (a *App) Open() error {
 	if err := os.MkdirAll(a.DataDir, 0o700); err != nil {
 		return fmt.Errorf("--data-dir %s: %w", a.DataDir, err)
 	}
-	db, err := store.Open(a.DBPath())
+	db, err := store.OpenWith(a.DBPath(), store.Options{OutboxKey: a.OutboxKey})
 	if err != nil {
 		return err
 	}

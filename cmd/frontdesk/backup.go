@@ -12,7 +12,13 @@ func newBackupCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "backup FILE",
 		Short: "Write a consistent copy of the database to FILE (safe while frontdesk serve runs)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Write a consistent copy of the database to FILE, a new file readable by you
+alone (0600). It is safe while frontdesk serve runs.
+
+Email waiting in the outbox is in the copy only encrypted; the key that opens
+it is the outbox key file (--outbox-key), which is not part of the copy. Keep
+that file safe and apart from these backups.`,
+		Args: cobra.ExactArgs(1),
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			if err := app.DB.Backup(ctx, args[0]); err != nil {
 				return err

@@ -29,6 +29,8 @@ type Config struct {
 	SMTPTLS      string
 	SMTPTimeout  time.Duration
 	MailFrom     string
+
+	OutboxKey string // "": outbox.key in the data directory
 }
 
 // DBPath is the database file inside the data directory.
@@ -37,7 +39,7 @@ func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "frontdesk.db
 // bindConfig declares the configuration flags on the root command, inherited
 // by every subcommand.
 func bindConfig(fs *pflag.FlagSet, c *Config) {
-	fs.StringVar(&c.DataDir, "data-dir", "./frontdesk-data", "directory holding frontdesk.db, the SSH host key and outbox/")
+	fs.StringVar(&c.DataDir, "data-dir", "./frontdesk-data", "directory holding frontdesk.db, outbox.key, the SSH host key and outbox/")
 	fs.StringVar(&c.Org, "org", "", "organization slug (may be left out when there is only one)")
 	fs.DurationVar(&c.InviteTTL, "invite-ttl", 0, "invite link lifetime, overriding the organization's setting (e.g. 168h)")
 	fs.StringVar(&c.BaseURL, "base-url", "http://localhost:8080", "public address of the customers' web, used in emailed links")
@@ -48,6 +50,7 @@ func bindConfig(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: starttls (required), tls or none")
 	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", mailer.DefaultTimeout, "how long the mail server gets for each step (connecting, greeting, EHLO/TLS/AUTH, each message) before the message waits for a retry")
 	fs.StringVar(&c.MailFrom, "mail-from", "frontdesk@localhost", "envelope sender address of outgoing mail")
+	fs.StringVar(&c.OutboxKey, "outbox-key", "", "key file that encrypts email waiting in the outbox (default <data-dir>/outbox.key, made on first use; a file named here must exist: outbox rotate-key makes one); keep it out of database backups")
 }
 
 // maxSMTPTimeout caps --smtp-timeout: a server silent for longer is not

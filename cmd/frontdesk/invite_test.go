@@ -24,7 +24,10 @@ type mailServer struct {
 	msgs   []string
 	rcpts  []string
 	reject *smtp.SMTPError
-	addr   string
+	// rejectData, when set, is answered to the end of DATA: the server has
+	// the whole message (kept in msgs) and still refuses it.
+	rejectData *smtp.SMTPError
+	addr       string
 }
 
 func (m *mailServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{srv: m}, nil }
@@ -57,6 +60,9 @@ func (s *mailSession) Data(r io.Reader) error {
 	defer s.srv.mu.Unlock()
 	s.srv.msgs = append(s.srv.msgs, string(b))
 	s.srv.rcpts = append(s.srv.rcpts, s.to)
+	if s.srv.rejectData != nil {
+		return s.srv.rejectData
+	}
 	return nil
 }
 

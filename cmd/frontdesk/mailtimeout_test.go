@@ -100,7 +100,7 @@ func await(t *testing.T, done <-chan cliResult, limit time.Duration, what string
 }
 
 // outboxRow is the stored state of the message sent to addr.
-func (c *cli) outboxRow(addr string) (status string, attempts int, lease, lastError string) {
+func (c *cli) outboxRowTo(addr string) (status string, attempts int, lease, lastError string) {
 	c.t.Helper()
 	err := c.sqlite().QueryRow(`SELECT status, attempts, lease_owner, last_error FROM outbox WHERE to_addr = ?`, addr).Scan(&status, &attempts, &lease, &lastError)
 	if err != nil {
@@ -129,7 +129,7 @@ func TestInviteSilentMailServerTimesOut(t *testing.T) {
 		t.Errorf("invite took %s with a 300ms SMTP timeout", took)
 	}
 	t.Logf("invite took %s:\n%s", took.Round(time.Millisecond), r.out)
-	if status, attempts, lease, lastErr := c.outboxRow(email); status != store.OutboxQueued || attempts != 1 || lease != "" || !noAnswerRE.MatchString(lastErr) {
+	if status, attempts, lease, lastErr := c.outboxRowTo(email); status != store.OutboxQueued || attempts != 1 || lease != "" || !noAnswerRE.MatchString(lastErr) {
 		t.Fatalf("outbox row: %s, %d attempts, lease %q, last error %q", status, attempts, lease, lastErr)
 	}
 	if list := c.ok("outbox", "list"); !noAnswerRE.MatchString(list) {
@@ -160,7 +160,7 @@ func TestInviteEndsPromptlyOnSignal(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.out, "queued") || !strings.Contains(r.stderr, "interrupted") {
 		t.Fatalf("invite after SIGTERM: exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.stderr)
 	}
-	if status, attempts, lease, _ := c.outboxRow(email); status != store.OutboxQueued || attempts != 0 || lease != "" {
+	if status, attempts, lease, _ := c.outboxRowTo(email); status != store.OutboxQueued || attempts != 0 || lease != "" {
 		t.Fatalf("outbox row after SIGTERM: %s, %d attempts, lease %q; want queued, untried, free", status, attempts, lease)
 	}
 
@@ -176,14 +176,14 @@ func TestInviteEndsPromptlyOnSignal(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "interrupted") {
 		t.Fatalf("outbox retry after SIGTERM: exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.stderr)
 	}
-	if status, attempts, lease, _ := c.outboxRow(email); status != store.OutboxQueued || attempts != 0 || lease != "" {
+	if status, attempts, lease, _ := c.outboxRowTo(email); status != store.OutboxQueued || attempts != 0 || lease != "" {
 		t.Fatalf("outbox row after SIGTERM: %s, %d attempts, lease %q; want queued, untried, free", status, attempts, lease)
 	}
 }
 
-// queueInvite queues an invite to a not-invited customer without
+// queueUntried queues an invite to a not-invited customer without
 // delivering it, as a TUI that was closed before the mail went would.
-func (c *cli) queueInvite() (email string) {
+func (c *cli) queueUntried() (email string) {
 	c.t.Helper()
 	id, email := c.firstWith("not-invited")
 	app := &App{Config: Config{DataDir: c.dir, BaseURL: "https://desk.example"}}
@@ -213,14 +213,14 @@ func TestServeShutdownWhileMailServerSilent(t *testing.T) {
 	c := newCLI(t)
 	c.ok("demo", "--customers", "30")
 	c.useSMTP(silent.addr)
-	email := c.queueInvite()
+	email := c.queueUntried()
 	s := c.serve("--shutdown-timeout", "10s")
 	silent.waitAccepted(t, 15*time.Second)
 	code, took := s.stop(30 * time.Second)
 	if code != 0 || took > 5*time.Second {
 		t.Fatalf("serve: exit %d, shutdown took %s with the worker waiting on a silent server", code, took)
 	}
-	if status, attempts, lease, _ := c.outboxRow(email); status != store.OutboxQueued || attempts != 0 || lease != "" {
+	if status, attempts, lease, _ := c.outboxRowTo(email); status != store.OutboxQueued || attempts != 0 || lease != "" {
 		t.Fatalf("outbox row after shutdown: %s, %d attempts, lease %q; want queued, untried, free", status, attempts, lease)
 	}
 }
@@ -233,7 +233,7 @@ func TestTUIQuitsPromptlyWhileMailServerSilent(t *testing.T) {
 	c := newCLI(t)
 	c.ok("demo", "--customers", "30")
 	c.useSMTP(silent.addr)
-	email := c.queueInvite()
+	email := c.queueUntried()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
@@ -291,7 +291,7 @@ func TestTUIQuitsPromptlyWhileMailServerSilent(t *testing.T) {
 		t.Fatal("Ctrl-C did not end the TUI within 5s while the mail server was silent")
 	}
 	t.Logf("exited %s after Ctrl-C", time.Since(start).Round(time.Millisecond))
-	if status, attempts, _, _ := c.outboxRow(email); status != store.OutboxQueued || attempts != 0 {
+	if status, attempts, _, _ := c.outboxRowTo(email); status != store.OutboxQueued || attempts != 0 {
 		t.Fatalf("outbox row after Ctrl-C: %s, %d attempts; want queued, untried", status, attempts)
 	}
 	if log, err := os.ReadFile(c.dir + "/frontdesk.log"); err == nil && strings.Contains(string(log), "mail sent") {

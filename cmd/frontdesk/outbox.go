@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,8 +16,8 @@ import (
 )
 
 func newOutboxCmd(app *App) *cobra.Command {
-	cmd := &cobra.Command{Use: "outbox", Short: "See and retry outgoing email"}
-	cmd.AddCommand(newOutboxListCmd(app), newOutboxRetryCmd(app))
+	cmd := &cobra.Command{Use: "outbox", Short: "See and retry outgoing email; rotate the key that encrypts it"}
+	cmd.AddCommand(newOutboxListCmd(app), newOutboxRetryCmd(app), newOutboxRotateKeyCmd(app))
 	return cmd
 }
 
@@ -61,10 +63,18 @@ func newOutboxListCmd(app *App) *cobra.Command {
 }
 
 func newOutboxRetryCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:   "retry ID",
+	var as string
+	cmd := &cobra.Command{
+		Use:   "retry ID [--as EMAIL]",
 		Short: "Send a failed or waiting message again now",
-		Args:  cobra.ExactArgs(1),
+		Long: `Send an outbox message again now (see outbox list for the ids).
+
+A message still waiting is sent as it is. An invite or password-reset email
+that failed for good no longer holds its link (the link stopped working when
+it failed): retrying it sends a fresh link, as a resend does, to the
+customer's address as it is now, so fix a mistyped email first. Any other
+failed message is sent as it was.`,
+		Args: cobra.ExactArgs(1),
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil {
@@ -74,38 +84,86 @@ func newOutboxRetryCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			err = app.DB.Tx(ctx, func(tx store.Queryer) error {
-				if err := app.DB.RetryMessage(ctx, tx, o.ID, id); err != nil {
-					return err
-				}
-				return app.DB.Audit(ctx, tx, o.ID, app.Actor(), "outbox.retry", 0, fmt.Sprintf("message %d queued again", id))
-			})
+			actor, err := app.Staff(ctx, o, as)
 			if err != nil {
 				return err
+			}
+			r, err := app.Service().RetryMessage(ctx, actor, id)
+			if err != nil {
+				return errors.New(refusalText(err))
+			}
+			what := fmt.Sprintf("Message %d", id)
+			if r.Reissued {
+				kind := "invite"
+				if r.Purpose == store.PurposeReset {
+					kind = "password-reset link"
+				}
+				fmt.Fprintf(app.Stdout, "Message %d had failed and its link no longer works; a fresh %s for %s is message %d.\n",
+					id, kind, inert.String(r.Customer.Email), r.OutboxID)
+				what = fmt.Sprintf("Message %d", r.OutboxID)
 			}
 			w, err := app.Worker(app.Logger())
 			if err != nil {
 				return err
 			}
-			outs, err := w.Deliver(ctx, id)
+			outs, err := w.Deliver(ctx, r.OutboxID)
 			if err == nil && ctx.Err() != nil && outs[0].Status != store.OutboxSent {
 				err = ctx.Err()
 			}
 			if err != nil {
-				return fmt.Errorf("message %d is queued again but not delivered yet: %w", id, stoppedText(err))
+				return fmt.Errorf("message %d is queued but not delivered yet: %w", r.OutboxID, stoppedText(err))
 			}
 			out := outs[0]
 			switch out.Status {
 			case store.OutboxSent:
-				fmt.Fprintf(app.Stdout, "Message %d sent: %s\n", id, inert.String(out.Reply))
+				fmt.Fprintf(app.Stdout, "%s sent: %s\n", what, inert.String(out.Reply))
 			case store.OutboxQueued:
 				next := "with the next worker run"
 				if !out.NextAttempt.IsZero() {
-					next = out.NextAttempt.In(o.Location()).Format(time.Kitchen)
+					next = "next attempt " + out.NextAttempt.In(o.Location()).Format(time.Kitchen)
 				}
-				fmt.Fprintf(app.Stdout, "Message %d queued: %s; next attempt %s\n", id, inert.String(out.Err), next)
+				fmt.Fprintf(app.Stdout, "%s queued: %s; %s\n", what, inert.String(out.Err), next)
 			default:
-				return store.Errorf(store.EINVALID, "message %d failed again: %s", id, out.Err)
+				return store.Errorf(store.EINVALID, "message %d failed again: %s", r.OutboxID, out.Err)
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&as, "as", "", "staff member acting (default: the organization's first owner)")
+	return cmd
+}
+
+func newOutboxRotateKeyCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rotate-key",
+		Short: "Encrypt waiting email under a new outbox key and retire the old key",
+		Long: `Email waiting in the outbox carries live claim and reset links, so its text is
+stored encrypted with the key in the outbox key file (--outbox-key, by default
+<data-dir>/outbox.key). The database alone, or a backup of it, opens nothing.
+
+Rotate the key when the key file may have leaked: a copy ended up in a
+backup or on a lost disk, or someone who had it should no longer. rotate-key
+makes a new key, re-encrypts every stored message under it in one
+transaction (audited in every organization), then removes the old key from
+the key file, so a leaked copy opens nothing stored from then on.
+
+It is safe while frontdesk serve runs: other processes using the same key
+file follow the new key by themselves. Machines that share one key file must
+all read that same file; where each has its own copy, copy the new file to
+every one of them right away.`,
+		Args: cobra.NoArgs,
+		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+			r, err := app.DB.RotateOutboxKey(ctx, app.Actor())
+			if err != nil {
+				return err
+			}
+			retired := "there was no earlier key"
+			if len(r.Retired) > 0 {
+				retired = "retired key " + strings.Join(r.Retired, ", ")
+			}
+			fmt.Fprintf(app.Stdout, "Outbox key rotated: %d message(s) re-encrypted under key %s in %s; %s.\n", r.Resealed, r.Key, r.KeyFile, retired)
+			if r.Unreadable > 0 {
+				fmt.Fprintf(app.Stdout, "%d message(s) were sealed with a key the key file did not hold and were left as they were; they cannot be sent (send new invites).\n", r.Unreadable)
 			}
 			return nil
 		}),

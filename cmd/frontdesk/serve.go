@@ -53,7 +53,8 @@ outbox worker that sends invites.
 Staff connect with "ssh -p 23234 HOST" using a key registered with
 "frontdesk staff add --key" or "frontdesk staff key add EMAIL KEY"; nobody
 else gets a session. The SSH host key is created on first start as
-<data-dir>/ssh_host_ed25519_key and reused after.
+<data-dir>/ssh_host_ed25519_key and reused after. serve refuses to start on
+database files that others can read (it names the chmod that fixes them).
 
 SIGINT or SIGTERM shuts down gracefully: no new connections, open sessions are
 told and closed, mail the server accepted is recorded and the rest stays
@@ -64,6 +65,11 @@ Several serve and tui processes may share one data directory.`,
 		RunE: withDB(app, func(ctx context.Context, _ *cobra.Command, _ []string) error {
 			if err := sc.validate(); err != nil {
 				return usageError{err}
+			}
+			// A server holds the database open for everyone it serves:
+			// files others can read give all of it away, like a host key.
+			if err := app.DB.CheckPrivate(); err != nil {
+				return err
 			}
 			if demo {
 				if err := ensureDemo(ctx, app); err != nil {
