@@ -18,13 +18,8 @@ type outboxRow struct {
 
 func (f *fixture) outbox(id int64) outboxRow {
 	f.t.Helper()
-	var r outboxRow
-	err := f.db.Read().QueryRowContext(context.Background(), `SELECT kind, to_addr, subject, body_text, body_html, coalesce(customer_id, 0) FROM outbox WHERE id = ?`, id).
-		Scan(&r.kind, &r.to, &r.subject, &r.text, &r.html, &r.customer)
-	if err != nil {
-		f.t.Fatalf("outbox %d: %v", id, err)
-	}
-	return r
+	m := f.message(id) // opened as the worker opens it
+	return outboxRow{kind: m.Kind, to: m.To, subject: m.Subject, text: m.Text, html: m.HTML, customer: m.CustomerID}
 }
 
 // counts are the rows a staff write leaves behind.
@@ -62,10 +57,7 @@ func TestEmailChangeOfClaimedCustomerNotifiesBothAddresses(t *testing.T) {
 	if err != nil || len(res.OutboxIDs) != 1 {
 		t.Fatalf("reset request: %+v, %v", res, err)
 	}
-	var resetToken string
-	if err := f.db.Read().QueryRowContext(ctx, `SELECT body_text FROM outbox WHERE id = ?`, res.OutboxIDs[0]).Scan(&resetToken); err != nil {
-		t.Fatal(err)
-	}
+	resetToken := f.message(res.OutboxIDs[0]).Text
 	resetToken = resetToken[strings.Index(resetToken, "/reset/")+len("/reset/"):]
 	resetToken = resetToken[:strings.IndexAny(resetToken, "\r\n")]
 

@@ -152,8 +152,8 @@ func TestRetryFailedResetIssuesAFreshResetLink(t *testing.T) {
 	if l, _ := f.svc.Lookup(ctx, store.PurposeReset, fresh); l.State != LinkValid || fresh == old {
 		t.Errorf("fresh reset link: %v", l.State)
 	}
-	if !f.audited(jane, "account.reset_resend", "message ") {
-		t.Error("the fresh reset link is not audited")
+	if !f.audited(jane, "account.reset_send", "sent by staff") || !f.audited(jane, "outbox.retry", "message ") {
+		t.Error("the fresh reset link is not audited as a staff send and a retry")
 	}
 }
 

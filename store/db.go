@@ -83,7 +83,7 @@ func Open(path string) (*DB, error) {
 
 // OpenWith is Open with options.
 func OpenWith(path string, o Options) (*DB, error) {
-	return open(path, o, latestVersion())
+	return open(path, o, latestVersion)
 }
 
 func open(path string, o Options, upTo int) (*DB, error) {

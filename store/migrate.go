@@ -17,15 +17,22 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	// step, when set, runs in the migration's transaction after the SQL:
+	// for changes SQL cannot make (sealing with a key outside the database).
+	step func(ctx context.Context, db *DB, tx Queryer) error
 }
 
 // migrations are the numbered files in migrations/, in order. A released file is
-// never edited: a change to the schema is a new file. Numbers are unique and
-// ascending but may have gaps: parallel changes each own a number, and a
-// branch lacks the numbers of those not merged into it yet. migrate applies
-// every file a database has not recorded, so the order they arrive in does
-// not matter.
+// never edited: a change to the schema is a new file.
 var migrations = loadMigrations()
+
+// latestVersion is the newest migration's number.
+var latestVersion = migrations[len(migrations)-1].version
+
+// migrationSteps are the Go parts of migrations, by number.
+var migrationSteps = map[int]func(ctx context.Context, db *DB, tx Queryer) error{
+	8: sealPlainBodies,
+}
 
 func loadMigrations() []migration {
 	entries, err := fs.ReadDir(migrationFS, "migrations")
@@ -47,19 +54,21 @@ func loadMigrations() []migration {
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {
+		// Numbers are handed out to changes made side by side, so one may
+		// land before a lower one: gaps are allowed, and each database
+		// records every version it applied (see migrate).
 		if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
-			panic(fmt.Sprintf("store: migration numbers must be unique and from 1: %s", m.name))
+			panic(fmt.Sprintf("store: migration numbers must be positive and unique, found %s", m.name))
 		}
+		ms[i].step = migrationSteps[m.version]
 	}
 	return ms
 }
 
-// latestVersion is the number of the newest migration this frontdesk knows.
-func latestVersion() int { return migrations[len(migrations)-1].version }
-
-// migrate applies every migration numbered up to upTo that the database has
-// not recorded, in order, each in its own write transaction so a failure
-// leaves the database at the last good version.
+// migrate applies every migration up to version upTo that the database has
+// not applied yet (a number that was skipped and arrives later is applied
+// then), each in its own write transaction so a failure leaves the database
+// at the last good version.
 func (db *DB) migrate(ctx context.Context, upTo int) error {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
@@ -67,6 +76,13 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 		applied_at INTEGER NOT NULL
 	)`); err != nil {
 		return wrapBusy(fmt.Errorf("create schema_migrations: %w", err))
+	}
+	var current int
+	if err := db.write.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	if current > latestVersion {
+		return Errorf(EINVALID, "database %s has schema version %d, newer than this frontdesk (%d); upgrade frontdesk", db.path, current, latestVersion)
 	}
 	applied := map[int]bool{}
 	rows, err := db.write.QueryContext(ctx, `SELECT version FROM schema_migrations`)
@@ -80,20 +96,13 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 			return err
 		}
 		applied[v] = true
-		if v > latestVersion() {
-			rows.Close()
-			return Errorf(EINVALID, "database %s has schema version %d, newer than this frontdesk (%d); upgrade frontdesk", db.path, v, latestVersion())
-		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, m := range migrations {
-		if m.version > upTo {
-			break
-		}
-		if applied[m.version] {
+		if m.version > upTo || applied[m.version] {
 			continue
 		}
 		err := db.Tx(ctx, func(tx Queryer) error {
@@ -105,12 +114,30 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
+			if m.step != nil {
+				if err := m.step(ctx, db, tx); err != nil {
+					return err
+				}
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, db.Now().Unix())
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
+	}
+	if db.scrub {
+		// Outside any transaction, as VACUUM must be: the rebuilt file has
+		// no free space left holding what an older frontdesk cleared, and
+		// the truncated WAL no page images of it.
+		if _, err := db.write.ExecContext(ctx, `VACUUM`); err != nil {
+			if isBusy(err) {
+				return err
+			}
+			return Errorf(EINVALID, "the database %s was upgraded but could not be compacted (%v); links sent by earlier versions may linger in its free space until you run `sqlite3 %s VACUUM`", db.path, err, db.path)
+		}
+		db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+		db.scrub = false
 	}
 	return nil
 }

@@ -73,6 +73,17 @@ func (e *obEnv) invite(t *testing.T, org *Org) (*OutboxMessage, *Customer) {
 	return m, c
 }
 
+// customer adds a customer of the organization with nothing sent to them.
+func (e *obEnv) customer(t *testing.T) *Customer {
+	t.Helper()
+	e.n++
+	c := &Customer{OrgID: e.org.ID, FirstName: "Cust", LastName: fmt.Sprint(e.n), Email: fmt.Sprintf("c%d@example.com", e.n)}
+	if err := e.db.CreateCustomer(context.Background(), e.db.Write(), c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func (e *obEnv) lease(t *testing.T, owner string, limit int) []*OutboxMessage {
 	t.Helper()
 	var got []*OutboxMessage

@@ -204,7 +204,7 @@ func TestRotateOutboxKey(t *testing.T) {
 		}
 	}
 	// What the other process seals now uses the new key.
-	m := &OutboxMessage{OrgID: e.org.ID, Kind: "invite", To: "new@example.com", Subject: "s", Text: "t"}
+	m := &OutboxMessage{OrgID: e.org.ID, CustomerID: a.CustomerID, Kind: "invite", To: "new@example.com", Subject: "s", Text: "t"}
 	if err := second.EnqueueMessage(ctx, second.Write(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestFailedMessageWithoutLinkKeepsItsBody(t *testing.T) {
 	e := newObEnv(t)
 	ctx := context.Background()
 	// No invite points at it: a notice, not a link.
-	m := &OutboxMessage{OrgID: e.org.ID, Kind: "invite", To: "n@example.com", Subject: "Notice", Text: "Your email was changed."}
+	m := &OutboxMessage{OrgID: e.org.ID, CustomerID: e.customer(t).ID, Kind: "invite", To: "n@example.com", Subject: "Notice", Text: "Your email was changed."}
 	if err := e.db.EnqueueMessage(ctx, e.db.Write(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestUpgradeSealsPlainBodies(t *testing.T) {
 	}
 	defer db.Close()
 	if got := leaseIDs(t, db, 1); len(got) != 1 || got[0].Text != "queued TOKEN-QUEUED" || got[0].HTML != "<p>TOKEN-QUEUED</p>" {
-		t.Fatalf("queued message after the upgrade: %+v", got)
+		t.Fatalf("queued message after the upgrade: %+v", *got[0])
 	}
 	var failedBody string
 	var failedExpires int64
@@ -391,7 +391,7 @@ func TestNamedKeyFileIsNeverMadeBySealing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	m := &OutboxMessage{OrgID: e.org.ID, Kind: "invite", To: "a@example.com", Subject: "s", Text: "t"}
+	m := &OutboxMessage{OrgID: e.org.ID, CustomerID: e.customer(t).ID, Kind: "invite", To: "a@example.com", Subject: "s", Text: "t"}
 	err = db.EnqueueMessage(ctx, db.Write(), m)
 	if err == nil || !strings.Contains(ErrorMessage(err), "rotate-key --outbox-key "+named) {
 		t.Fatalf("sealing with a missing named key file: %v", err)
