@@ -67,40 +67,40 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 		return nil, store.Errorf(store.EINVALID, "Enter a valid email address (%s).", store.ErrorMessage(err))
 	}
 	res := &ResetResult{}
-	orgID, ok, err := s.orgFromSlug(ctx, s.DB.Read(), req.OrgSlug)
+	orgID, ok, err := s.orgFromSlug(ctx, s.DB, req.OrgSlug)
 	if err != nil || !ok {
 		return res, err
 	}
 	// A read first, so an unknown address costs no write lock.
-	cands, err := s.DB.SignInCandidates(ctx, s.DB.Read(), orgID, email, maxAccountsPerEmail)
+	cands, err := s.DB.SignInCandidates(ctx, orgID, email, maxAccountsPerEmail)
 	if err != nil || len(cands) == 0 {
 		return res, err
 	}
-	err = s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err = s.DB.Tx(ctx, func(tx *store.Tx) error {
 		res = &ResetResult{}
-		cands, err := s.DB.SignInCandidates(ctx, tx, orgID, email, maxAccountsPerEmail)
+		cands, err := tx.SignInCandidates(ctx, orgID, email, maxAccountsPerEmail)
 		if err != nil {
 			return err
 		}
 		since := s.DB.Now().Add(-ResetWindow)
 		for _, c := range cands {
-			org, err := s.DB.Org(ctx, tx, c.OrgID)
+			org, err := tx.Org(ctx, c.OrgID)
 			if err != nil {
 				return err
 			}
 			actor := store.CustomerActor(c)
-			perMailbox, err := s.DB.RecentResets(ctx, tx, 0, c.Email, since)
+			perMailbox, err := tx.RecentResets(ctx, 0, c.Email, since)
 			if err != nil {
 				return err
 			}
-			perAccount, err := s.DB.RecentResets(ctx, tx, c.ID, "", since)
+			perAccount, err := tx.RecentResets(ctx, c.ID, "", since)
 			if err != nil {
 				return err
 			}
 			if perMailbox >= ResetsPerMailbox || perAccount >= ResetsPerAccount {
 				res.Throttled++
 				detail := fmt.Sprintf("reset link not sent: %d sent to this account and %d to %s in the last hour (from %s)", perAccount, perMailbox, c.Email, req.Addr)
-				if err := s.DB.Audit(ctx, tx, org.ID, actor, "account.reset_throttled", c.ID, detail); err != nil {
+				if err := tx.Audit(ctx, org.ID, actor, "account.reset_throttled", c.ID, detail); err != nil {
 					return err
 				}
 				continue
@@ -120,7 +120,7 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 }
 
 // issueReset writes one reset link, its email and its audit row inside tx.
-func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.Org, c *store.Customer, addr string) (int64, error) {
+func (s *Service) issueReset(ctx context.Context, tx *store.Tx, org *store.Org, c *store.Customer, addr string) (int64, error) {
 	inv := &store.Invite{OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeReset, Email: c.Email}
 	_, outboxID, revoked, err := s.issue(ctx, tx, org, inv, ResetTTL, "reset", s.ResetURL,
 		func(link string, expires time.Time) (string, string, string, error) {
@@ -136,7 +136,7 @@ func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.O
 		detail += fmt.Sprintf("; %d earlier reset link(s) revoked", revoked)
 	}
 	actor := store.CustomerActor(c)
-	if err := s.DB.Audit(ctx, tx, org.ID, actor, "account.reset_request", c.ID, detail); err != nil {
+	if err := tx.Audit(ctx, org.ID, actor, "account.reset_request", c.ID, detail); err != nil {
 		return 0, err
 	}
 	return outboxID, nil
@@ -145,11 +145,11 @@ func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.O
 // orgFromSlug resolves an optional organization slug: (0, true) for none,
 // (id, true) for a known one, (0, false) for an unknown one, which callers
 // treat like an unknown email.
-func (s *Service) orgFromSlug(ctx context.Context, q store.Queryer, slug string) (int64, bool, error) {
+func (s *Service) orgFromSlug(ctx context.Context, q reader, slug string) (int64, bool, error) {
 	if slug == "" {
 		return 0, true, nil
 	}
-	org, err := s.DB.OrgBySlug(ctx, q, slug)
+	org, err := q.OrgBySlug(ctx, slug)
 	if store.ErrorCode(err) == store.ENOTFOUND {
 		return 0, false, nil
 	} else if err != nil {

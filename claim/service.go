@@ -62,9 +62,21 @@ func (s *Service) ResetURL(token string) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/reset/" + token
 }
 
+// reader is what the rules read: the database's reader pool (*store.DB), or
+// inside a write the transaction (*store.Tx), so the checks made under the
+// write lock see what the write will change.
+type reader interface {
+	Org(ctx context.Context, id int64) (*store.Org, error)
+	OrgBySlug(ctx context.Context, slug string) (*store.Org, error)
+	Customer(ctx context.Context, orgID, id int64) (*store.Customer, error)
+	LinkByTokenHash(ctx context.Context, hash []byte) (*store.Invite, *store.Org, *store.Customer, error)
+}
+
+var _, _ reader = (*store.DB)(nil), (*store.Tx)(nil)
+
 // Check is CanInvite for a customer id, reading fresh data.
 func (s *Service) Check(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error) {
-	org, c, err := s.load(ctx, s.DB.Read(), actor, customerID)
+	org, c, err := s.load(ctx, s.DB, actor, customerID)
 	if err != nil {
 		return nil, err
 	}
@@ -74,17 +86,17 @@ func (s *Service) Check(ctx context.Context, actor *store.Staff, customerID int6
 	return c, nil
 }
 
-func (s *Service) load(ctx context.Context, q store.Queryer, actor *store.Staff, customerID int64) (*store.Org, *store.Customer, error) {
+func (s *Service) load(ctx context.Context, q reader, actor *store.Staff, customerID int64) (*store.Org, *store.Customer, error) {
 	if actor == nil {
 		return nil, nil, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to send the invite."}
 	}
-	org, err := s.DB.Org(ctx, q, actor.OrgID)
+	org, err := q.Org(ctx, actor.OrgID)
 	if err != nil {
 		return nil, nil, err
 	}
 	// Scoped to the actor's organization: another organization's customer
 	// is "not found", never "forbidden", so ids reveal nothing.
-	c, err := s.DB.Customer(ctx, q, actor.OrgID, customerID)
+	c, err := q.Customer(ctx, actor.OrgID, customerID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,7 +110,7 @@ func (s *Service) load(ctx context.Context, q store.Queryer, actor *store.Staff,
 // may ask it to deliver Sent.OutboxID at once.
 func (s *Service) Invite(ctx context.Context, actor *store.Staff, customerID int64) (*Sent, error) {
 	var sent *Sent
-	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 		org, c, err := s.load(ctx, tx, actor, customerID)
 		if err != nil {
 			return err
@@ -113,7 +125,7 @@ func (s *Service) Invite(ctx context.Context, actor *store.Staff, customerID int
 }
 
 // invite does the writes of Invite inside tx, for an already loaded customer.
-func (s *Service) invite(ctx context.Context, tx store.Queryer, actor *store.Staff, org *store.Org, c *store.Customer) (*Sent, error) {
+func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer) (*Sent, error) {
 	if r := CanInvite(actor, org, c); r != nil {
 		return nil, r
 	}
@@ -135,7 +147,7 @@ func (s *Service) invite(ctx context.Context, tx store.Queryer, actor *store.Sta
 	if superseded > 0 {
 		action, detail = "invite.resend", detail+fmt.Sprintf("; %d earlier link(s) revoked", superseded)
 	}
-	if err := s.DB.Audit(ctx, tx, org.ID, store.StaffActor(actor), action, c.ID, detail); err != nil {
+	if err := tx.Audit(ctx, org.ID, store.StaffActor(actor), action, c.ID, detail); err != nil {
 		return nil, err
 	}
 	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: superseded, token: token}, nil
@@ -165,14 +177,14 @@ func (s *Service) InviteMany(ctx context.Context, actor *store.Staff, ids []int6
 	for start := 0; start < len(ids); start += bulkBatch {
 		batch := ids[start:min(start+bulkBatch, len(ids))]
 		var out []BulkResult
-		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+		err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 			out = out[:0]
-			org, err := s.DB.Org(ctx, tx, actor.OrgID)
+			org, err := tx.Org(ctx, actor.OrgID)
 			if err != nil {
 				return err
 			}
 			for _, id := range batch {
-				c, err := s.DB.Customer(ctx, tx, actor.OrgID, id)
+				c, err := tx.Customer(ctx, actor.OrgID, id)
 				if err == nil {
 					var sent *Sent
 					if sent, err = s.invite(ctx, tx, actor, org, c); err == nil {
@@ -213,19 +225,19 @@ func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerI
 		}
 	}
 	revoked := 0
-	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
-		c, err := s.DB.Customer(ctx, tx, actor.OrgID, customerID)
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
+		c, err := tx.Customer(ctx, actor.OrgID, customerID)
 		if err != nil {
 			return err
 		}
 		if c.Email == email {
 			return nil
 		}
-		if err := s.DB.SetCustomerEmail(ctx, tx, actor.OrgID, customerID, email); err != nil {
+		if err := tx.SetCustomerEmail(ctx, actor.OrgID, customerID, email); err != nil {
 			return err
 		}
 		for _, p := range []store.Purpose{store.PurposeClaim, store.PurposeReset} {
-			n, err := s.DB.RevokeInvites(ctx, tx, customerID, p, store.RevokeEmailChanged)
+			n, err := tx.RevokeInvites(ctx, customerID, p, store.RevokeEmailChanged)
 			if err != nil {
 				return err
 			}
@@ -235,14 +247,8 @@ func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerI
 		if old == "" {
 			old = "(none)"
 		}
-		return s.DB.Audit(ctx, tx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
+		return tx.Audit(ctx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
 			fmt.Sprintf("email %s → %s; %d outstanding link(s) revoked", old, email, revoked))
 	})
 	return revoked, err
-}
-
-// PendingInvite reports whether the customer has a link that a new invite or
-// an email change would cancel, for the confirmations' warnings.
-func PendingInvite(c *store.Customer) bool {
-	return c.Status == store.StatusInvited || c.Status == store.StatusFailed
 }

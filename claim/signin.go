@@ -76,13 +76,13 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		// Longer than any password we accept; hashing it would only cost us.
 		return nil, ErrSignIn
 	}
-	orgID, known, err := s.orgFromSlug(ctx, s.DB.Read(), req.OrgSlug)
+	orgID, known, err := s.orgFromSlug(ctx, s.DB, req.OrgSlug)
 	if err != nil {
 		return nil, err
 	}
 	var cands []*store.Customer
 	if known {
-		if cands, err = s.DB.SignInCandidates(ctx, s.DB.Read(), orgID, email, maxAccountsPerEmail); err != nil {
+		if cands, err = s.DB.SignInCandidates(ctx, orgID, email, maxAccountsPerEmail); err != nil {
 			return nil, err
 		}
 	}
@@ -91,8 +91,10 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 			return nil, err
 		}
 		if orgID != 0 {
-			err = s.DB.Audit(ctx, s.DB.Write(), orgID, store.Actor{Kind: "system", Name: "web"}, "account.signin_failed", 0,
-				fmt.Sprintf("sign-in failed: no claimed account for %q (from %s)", email, req.Addr))
+			err = s.DB.Tx(ctx, func(tx *store.Tx) error {
+				return tx.Audit(ctx, orgID, store.SystemActor("web"), "account.signin_failed", 0,
+					fmt.Sprintf("sign-in failed: no claimed account for %q (from %s)", email, req.Addr))
+			})
 		}
 		if err != nil {
 			return nil, err
@@ -111,10 +113,10 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		}
 	}
 	if match == nil {
-		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+		err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 			for _, c := range cands {
 				actor := store.CustomerActor(c)
-				if err := s.DB.Audit(ctx, tx, c.OrgID, actor, "account.signin_failed", c.ID, "sign-in failed: wrong password (from "+req.Addr+")"); err != nil {
+				if err := tx.Audit(ctx, c.OrgID, actor, "account.signin_failed", c.ID, "sign-in failed: wrong password (from "+req.Addr+")"); err != nil {
 					return err
 				}
 			}
@@ -127,18 +129,18 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 	}
 	token, hash := newToken()
 	out := &SignedIn{Token: token, Customer: match}
-	err = s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err = s.DB.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		if out.Org, err = s.DB.Org(ctx, tx, match.OrgID); err != nil {
+		if out.Org, err = tx.Org(ctx, match.OrgID); err != nil {
 			return err
 		}
 		// Only while the hash just verified is still the stored one: a
 		// reset or an archive that committed during the verification wins.
-		if out.Session, err = s.DB.CreateSession(ctx, tx, hash, match.OrgID, match.ID, match.PasswordHash, s.DB.Now().Add(life.Absolute)); err != nil {
+		if out.Session, err = tx.CreateSession(ctx, hash, match.OrgID, match.ID, match.PasswordHash, s.DB.Now().Add(life.Absolute)); err != nil {
 			return err
 		}
 		actor := store.CustomerActor(match)
-		return s.DB.Audit(ctx, tx, match.OrgID, actor, "account.signin", match.ID, "signed in (from "+req.Addr+")")
+		return tx.Audit(ctx, match.OrgID, actor, "account.signin", match.ID, "signed in (from "+req.Addr+")")
 	})
 	if store.ErrorCode(err) == store.ENOTFOUND {
 		return nil, ErrSignIn

@@ -2,6 +2,7 @@ package claim
 
 import (
 	"context"
+	"frontdesk/store"
 	"sync"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func TestSignInLosesRaceWithPasswordChange(t *testing.T) {
 	}()
 	<-read
 	time.Sleep(100 * time.Millisecond) // let the candidate read finish; SignIn then blocks on a hashing slot
-	if err := f.db.SetPassword(ctx, f.db.Write(), f.org.ID, c.ID, newHash); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.SetPassword(ctx, f.org.ID, c.ID, newHash) }); err != nil {
 		t.Fatal(err)
 	}
 	release()
@@ -61,7 +62,7 @@ func TestSignInLosesRaceWithPasswordChange(t *testing.T) {
 	if !IsSignInFailure(res.err) {
 		t.Fatalf("sign-in with the password replaced under it: %v, %+v", res.err, res.in)
 	}
-	if n, _ := f.db.CountCustomerSessions(ctx, f.db.Read(), f.org.ID, c.ID); n != 0 {
+	if n, _ := f.db.CountCustomerSessions(ctx, f.org.ID, c.ID); n != 0 {
 		t.Fatalf("%d sessions survive the password change", n)
 	}
 }

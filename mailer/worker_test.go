@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"frontdesk/store"
+	"frontdesk/store/storetest"
 )
 
 func TestDeliveryModes(t *testing.T) {
@@ -137,7 +138,7 @@ func TestHeaderInjection(t *testing.T) {
 	evilName := "Harbor Yoga\r\nBcc: victim@evil.example"
 	evilSubject := "Claim your account\r\nBcc: victim@evil.example\r\n\r\nforged body"
 	m := &store.OutboxMessage{OrgID: f.org.ID, Kind: "invite", To: "jane@example.com", FromName: evilName, Subject: evilSubject, Text: "hello", HTML: "<p>hello</p>"}
-	if err := f.db.EnqueueMessage(ctx, f.db.Write(), m); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := f.worker(srv.transport(t)).RunOnce(ctx); err != nil || res.Sent != 1 {
@@ -298,7 +299,7 @@ func TestPermanentFailureKeepsTheServersWords(t *testing.T) {
 		t.Error("a failed message lost its body; it cannot be retried")
 	}
 	// Staff fix the cause and retry: it goes out.
-	if err := f.db.RetryMessage(ctx, f.db.Write(), f.org.ID, m.ID); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.RetryMessage(ctx, f.org.ID, m.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if st := f.status(t, m.ID); st != store.StatusInvited {
@@ -307,7 +308,7 @@ func TestPermanentFailureKeepsTheServersWords(t *testing.T) {
 	if res, err := w.RunOnce(ctx); err != nil || res.Sent != 1 {
 		t.Fatalf("after retry: %+v, %v", res, err)
 	}
-	if err := f.db.RetryMessage(ctx, f.db.Write(), f.org.ID, m.ID); store.ErrorCode(err) != store.EINVALID || !strings.Contains(err.Error(), "already sent on Mon 23 Nov 2026 at 14:05 GMT") {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.RetryMessage(ctx, f.org.ID, m.ID) }); store.ErrorCode(err) != store.EINVALID || !strings.Contains(err.Error(), "already sent on Mon 23 Nov 2026 at 14:05 GMT") {
 		t.Errorf("retrying a sent message: %v", err)
 	}
 }
@@ -400,9 +401,9 @@ func TestKilledWorkerIsRecoveredAfterItsLease(t *testing.T) {
 	ctx := context.Background()
 	// Worker A leases and dies before sending anything.
 	var leased []*store.OutboxMessage
-	if err := f.db.Tx(ctx, func(tx store.Queryer) error {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		leased, err = f.db.LeaseDue(ctx, tx, "process-a/1", DefaultLease, 10)
+		leased, err = tx.LeaseDue(ctx, "process-a/1", DefaultLease, 10)
 		return err
 	}); err != nil || len(leased) != 2 {
 		t.Fatalf("lease as A: %d, %v", len(leased), err)
@@ -421,8 +422,8 @@ func TestKilledWorkerIsRecoveredAfterItsLease(t *testing.T) {
 	}
 	// A comes back to life (a process paused, not dead): its late result
 	// must not overwrite B's.
-	if err := f.db.Tx(ctx, func(tx store.Queryer) error {
-		ok, err := f.db.MarkFailed(ctx, tx, msgs[0].ID, "process-a/1", "stale")
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		ok, err := tx.MarkFailed(ctx, msgs[0].ID, "process-a/1", "stale")
 		if ok {
 			return errors.New("a lease holder that lost its lease recorded a result")
 		}
@@ -534,7 +535,7 @@ func TestDeliverReportsEachMessage(t *testing.T) {
 	w := f.worker(srv.transport(t))
 	ctx := context.Background()
 	// The third is not due yet (retrying): Deliver sends it anyway.
-	if _, err := f.db.Write().ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, f.Now().Add(time.Hour).Unix(), msgs[2].ID); err != nil {
+	if _, err := storetest.Raw(t, f.db).ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, f.Now().Add(time.Hour).Unix(), msgs[2].ID); err != nil {
 		t.Fatal(err)
 	}
 	out, err := w.Deliver(ctx, msgs[0].ID, msgs[1].ID, msgs[2].ID, 999)
@@ -565,8 +566,8 @@ func TestDeliverReportsEachMessage(t *testing.T) {
 	}
 	// A message another worker holds is left alone.
 	more := f.queue(t, 1)
-	if err := f.db.Tx(ctx, func(tx store.Queryer) error {
-		_, err := f.db.LeaseIDs(ctx, tx, "other", time.Minute, ids(more))
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.LeaseIDs(ctx, "other", time.Minute, ids(more))
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -667,7 +668,10 @@ func TestDeadInviteIsNotSent(t *testing.T) {
 	ctx := context.Background()
 	// Staff resend to the first customer before the first email went out:
 	// the old invite is revoked, its email must not go.
-	if _, err := f.db.RevokeInvites(ctx, f.db.Write(), f.customer[msgs[0].ID], store.PurposeClaim, store.RevokeSuperseded); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.RevokeInvites(ctx, f.customer[msgs[0].ID], store.PurposeClaim, store.RevokeSuperseded)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := f.worker(srv.transport(t)).RunOnce(ctx)
@@ -681,7 +685,7 @@ func TestDeadInviteIsNotSent(t *testing.T) {
 	if srv.CountTo()[msgs[0].To] != 0 {
 		t.Error("the superseded link was emailed")
 	}
-	if err := f.db.RetryMessage(ctx, f.db.Write(), f.org.ID, msgs[0].ID); store.ErrorCode(err) != store.EINVALID {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.RetryMessage(ctx, f.org.ID, msgs[0].ID) }); store.ErrorCode(err) != store.EINVALID {
 		t.Errorf("retrying a superseded invite's email: %v", err)
 	}
 }

@@ -44,10 +44,10 @@ type OutboxMessage struct {
 
 // EnqueueMessage inserts m as queued and due now. Call it in the transaction of
 // the change that caused the email.
-func (db *DB) EnqueueMessage(ctx context.Context, q Queryer, m *OutboxMessage) error {
-	now := db.Now().Truncate(time.Second)
+func (tx *Tx) EnqueueMessage(ctx context.Context, m *OutboxMessage) error {
+	now := tx.now().Truncate(time.Second)
 	m.Status, m.CreatedAt, m.NextAttemptAt = OutboxQueued, now, now
-	res, err := db.exec(ctx, q, `INSERT INTO outbox (org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
+	res, err := tx.exec(ctx, `INSERT INTO outbox (org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
 		m.OrgID, m.Kind, m.To, m.FromName, m.ReplyTo, m.Subject, m.Text, m.HTML, now.Unix(), m.MessageID, now.Unix())
 	if err != nil {
@@ -108,8 +108,8 @@ func scanOutboxRows(rows *sql.Rows, err error) ([]*OutboxMessage, error) {
 
 // leaseExpiry is the lease_until a lease taken now for d ends at; at least a
 // second, since times are stored in whole seconds.
-func (db *DB) leaseExpiry(d time.Duration) int64 {
-	return db.Now().Add(max(d, time.Second)).Unix()
+func (tx *Tx) leaseExpiry(d time.Duration) int64 {
+	return tx.now().Add(max(d, time.Second)).Unix()
 }
 
 // LeaseDue leases up to limit queued messages that are due and not leased by
@@ -117,15 +117,15 @@ func (db *DB) leaseExpiry(d time.Duration) int64 {
 // and returns them with their bodies. Run it through db.Tx so that it holds
 // the write lock (BEGIN IMMEDIATE): the UPDATE then sees and claims rows no
 // other process can claim at the same time.
-func (db *DB) LeaseDue(ctx context.Context, q Queryer, owner string, lease time.Duration, limit int) ([]*OutboxMessage, error) {
+func (tx *Tx) LeaseDue(ctx context.Context, owner string, lease time.Duration, limit int) ([]*OutboxMessage, error) {
 	if owner == "" {
 		return nil, Errorf(EINTERNAL, "outbox lease without an owner")
 	}
-	now := db.Now().Unix()
-	msgs, err := scanOutboxRows(db.query(ctx, q, `UPDATE outbox SET lease_owner = ?, lease_until = ?
+	now := tx.now().Unix()
+	msgs, err := scanOutboxRows(tx.query(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?
 		WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? AND lease_until <= ?
 			ORDER BY next_attempt_at, id LIMIT ?)
-		RETURNING `+outboxWithBodies, owner, db.leaseExpiry(lease), now, now, limit))
+		RETURNING `+outboxWithBodies, owner, tx.leaseExpiry(lease), now, now, limit))
 	sortOutbox(msgs)
 	return msgs, err
 }
@@ -135,7 +135,7 @@ func (db *DB) LeaseDue(ctx context.Context, q Queryer, owner string, lease time.
 // still queued and not leased by anyone are taken, so a message another worker
 // is sending, or that was sent meanwhile, is not in the result. Run it
 // through db.Tx, as LeaseDue.
-func (db *DB) LeaseIDs(ctx context.Context, q Queryer, owner string, lease time.Duration, ids []int64) ([]*OutboxMessage, error) {
+func (tx *Tx) LeaseIDs(ctx context.Context, owner string, lease time.Duration, ids []int64) ([]*OutboxMessage, error) {
 	if owner == "" {
 		return nil, Errorf(EINTERNAL, "outbox lease without an owner")
 	}
@@ -146,9 +146,9 @@ func (db *DB) LeaseIDs(ctx context.Context, q Queryer, owner string, lease time.
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := scanOutboxRows(db.query(ctx, q, `UPDATE outbox SET lease_owner = ?, lease_until = ?
+	msgs, err := scanOutboxRows(tx.query(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?
 		WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND lease_until <= ?
-		RETURNING `+outboxWithBodies, owner, db.leaseExpiry(lease), string(list), db.Now().Unix()))
+		RETURNING `+outboxWithBodies, owner, tx.leaseExpiry(lease), string(list), tx.now().Unix()))
 	sortOutbox(msgs)
 	return msgs, err
 }
@@ -167,14 +167,14 @@ func sortOutbox(msgs []*OutboxMessage) {
 // now+lease and returns the ids it still holds (a message whose lease ran out
 // and was taken over is not among them). A worker calls it during a long batch
 // so its lease never runs out while it is still sending.
-func (db *DB) ExtendLeases(ctx context.Context, q Queryer, owner string, lease time.Duration, ids []int64) ([]int64, error) {
+func (tx *Tx) ExtendLeases(ctx context.Context, owner string, lease time.Duration, ids []int64) ([]int64, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, q, `UPDATE outbox SET lease_until = ?
+	rows, err := tx.query(ctx, `UPDATE outbox SET lease_until = ?
 		WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'queued' RETURNING id`,
-		db.leaseExpiry(lease), string(list), owner)
+		tx.leaseExpiry(lease), string(list), owner)
 	if err != nil {
 		return nil, err
 	}
@@ -194,12 +194,12 @@ func (db *DB) ExtendLeases(ctx context.Context, q Queryer, owner string, lease t
 // ReleaseLeases gives back the owner's leases on ids without counting an
 // attempt: the messages become available again at their next_attempt_at. A
 // worker shutting down mid-batch releases what it has not tried yet.
-func (db *DB) ReleaseLeases(ctx context.Context, q Queryer, owner string, ids []int64) (int, error) {
+func (tx *Tx) ReleaseLeases(ctx context.Context, owner string, ids []int64) (int, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return 0, err
 	}
-	res, err := db.exec(ctx, q, `UPDATE outbox SET lease_owner = '', lease_until = 0
+	res, err := tx.exec(ctx, `UPDATE outbox SET lease_owner = '', lease_until = 0
 		WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?`, string(list), owner)
 	if err != nil {
 		return 0, err
@@ -214,12 +214,12 @@ func (db *DB) ReleaseLeases(ctx context.Context, q Queryer, owner string, ids []
 // first attempt: keeping the ID across attempts makes a duplicate (see
 // mailer.Worker) carry the same Message-ID, which mail clients use to fold it
 // into the original.
-func (db *DB) AssignMessageIDs(ctx context.Context, q Queryer, ids []int64, domain string) (map[int64]string, error) {
+func (tx *Tx) AssignMessageIDs(ctx context.Context, ids []int64, domain string) (map[int64]string, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, q, `UPDATE outbox SET message_id = CASE WHEN message_id = ''
+	rows, err := tx.query(ctx, `UPDATE outbox SET message_id = CASE WHEN message_id = ''
 			THEN 'outbox-' || id || '.' || lower(hex(randomblob(10))) || '@' || ? ELSE message_id END
 		WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, message_id`, domain, string(list))
 	if err != nil {
@@ -252,12 +252,12 @@ func (db *DB) AssignMessageIDs(ctx context.Context, q Queryer, ids []int64, doma
 // sent message alike (both leave an invite pending), so queued → sent cannot
 // change it, and the refresh is most of the cost of recording a delivery.
 // Should the states ever tell "sent" from "queued", refresh here too.
-func (db *DB) MarkSent(ctx context.Context, q Queryer, id int64, owner, reply, messageID string) (bool, error) {
-	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, reply = ?,
+func (tx *Tx) MarkSent(ctx context.Context, id int64, owner, reply, messageID string) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, reply = ?,
 			message_id = CASE WHEN ? <> '' THEN ? ELSE message_id END,
 			body_text = '', body_html = '', last_error = '', lease_owner = '', lease_until = 0
 		WHERE id = ? AND lease_owner = ? AND status = 'queued'`,
-		db.Now().Unix(), reply, messageID, messageID, id, owner)
+		tx.now().Unix(), reply, messageID, messageID, id, owner)
 	if err != nil {
 		return false, err
 	}
@@ -267,8 +267,8 @@ func (db *DB) MarkSent(ctx context.Context, q Queryer, id int64, owner, reply, m
 
 // MarkRetry records a temporary failure: the message stays queued and is due
 // again at next.
-func (db *DB) MarkRetry(ctx context.Context, q Queryer, id int64, owner, errText string, next time.Time) (bool, error) {
-	res, err := db.exec(ctx, q, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = '', lease_until = 0
+func (tx *Tx) MarkRetry(ctx context.Context, id int64, owner, errText string, next time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = '', lease_until = 0
 		WHERE id = ? AND lease_owner = ? AND status = 'queued'`, errText, next.Unix(), id, owner)
 	if err != nil {
 		return false, err
@@ -280,26 +280,26 @@ func (db *DB) MarkRetry(ctx context.Context, q Queryer, id int64, owner, errText
 // MarkFailed records a permanent failure (or the end of the retries) with the
 // server's words. The bodies stay so that `outbox retry` can send the message
 // again once the cause (a typo in the address, a full mailbox) is fixed.
-func (db *DB) MarkFailed(ctx context.Context, q Queryer, id int64, owner, errText string) (bool, error) {
-	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = '', lease_until = 0
+func (tx *Tx) MarkFailed(ctx context.Context, id int64, owner, errText string) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = '', lease_until = 0
 		WHERE id = ? AND lease_owner = ? AND status = 'queued'`, errText, id, owner)
-	return db.marked(ctx, q, id, res, err)
+	return tx.marked(ctx, id, res, err)
 }
 
 // marked finishes MarkFailed: a failed delivery is part of the customer's
 // roster status.
-func (db *DB) marked(ctx context.Context, q Queryer, id int64, res sql.Result, err error) (bool, error) {
+func (tx *Tx) marked(ctx context.Context, id int64, res sql.Result, err error) (bool, error) {
 	if err != nil {
 		return false, err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return false, nil
 	}
-	return true, db.refreshOutboxCustomer(ctx, q, id)
+	return true, tx.refreshOutboxCustomer(ctx, id)
 }
 
-func (db *DB) refreshOutboxCustomer(ctx context.Context, q Queryer, outboxID int64) error {
-	return db.refreshState(ctx, q, `id IN (SELECT customer_id FROM invites WHERE outbox_id = ?)`, outboxID)
+func (tx *Tx) refreshOutboxCustomer(ctx context.Context, outboxID int64) error {
+	return tx.refreshState(ctx, `id IN (SELECT customer_id FROM invites WHERE outbox_id = ?)`, outboxID)
 }
 
 // CancelDeadMessages fails those of owner's leased messages among ids whose
@@ -308,7 +308,7 @@ func (db *DB) refreshOutboxCustomer(ctx context.Context, q Queryer, outboxID int
 // cancelled; the worker calls it right after leasing and does not send them.
 // Checking only what was just leased keeps the cost per batch independent of
 // the queue's length; a dead message further back is caught when it comes due.
-func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, ids []int64) ([]int64, error) {
+func (tx *Tx) CancelDeadMessages(ctx context.Context, owner string, ids []int64) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -316,8 +316,8 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 	if err != nil {
 		return nil, err
 	}
-	now := db.Now().Unix()
-	rows, err := db.query(ctx, q, `SELECT i.outbox_id, i.used_at IS NOT NULL, i.revoked_at IS NOT NULL, i.revoke_reason
+	now := tx.now().Unix()
+	rows, err := tx.query(ctx, `SELECT i.outbox_id, i.used_at IS NOT NULL, i.revoked_at IS NOT NULL, i.revoke_reason
 		FROM invites i
 		WHERE i.outbox_id IN (SELECT value FROM json_each(?))
 		  AND (i.used_at IS NOT NULL OR i.revoked_at IS NOT NULL OR i.expires_at <= ?)`, string(list), now)
@@ -332,7 +332,7 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 	for rows.Next() {
 		var d dead
 		var used, revoked bool
-		var reason string
+		var reason RevokeReason
 		if err := rows.Scan(&d.id, &used, &revoked, &reason); err != nil {
 			rows.Close()
 			return nil, err
@@ -341,7 +341,7 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 		case used:
 			d.why = "not sent: the link was already used"
 		case revoked:
-			d.why = "not sent: " + revokeWords(reason)
+			d.why = "not sent: " + reason.Words()
 		default:
 			d.why = "not sent: the link expired before it could be delivered"
 		}
@@ -353,14 +353,14 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 	}
 	var cancelled []int64
 	for _, d := range all {
-		res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = '', lease_until = 0
+		res, err := tx.exec(ctx, `UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = '', lease_until = 0
 			WHERE id = ? AND status = 'queued' AND lease_owner = ?`, d.why, d.id, owner)
 		if err != nil {
 			return nil, err
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
 			cancelled = append(cancelled, d.id)
-			if err := db.refreshOutboxCustomer(ctx, q, d.id); err != nil {
+			if err := tx.refreshOutboxCustomer(ctx, d.id); err != nil {
 				return nil, err
 			}
 		}
@@ -368,35 +368,19 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 	return cancelled, nil
 }
 
-func revokeWords(reason string) string {
-	switch reason {
-	case RevokeSuperseded:
-		return "a newer invite replaced this one"
-	case RevokeEmailChanged:
-		return "the customer's email changed"
-	case RevokeClaimed:
-		return "the account was claimed"
-	case RevokePasswordChanged:
-		return "the password was changed"
-	case RevokeArchived:
-		return "the customer was archived"
-	}
-	return "the invite was cancelled"
-}
-
 // OutboxMessages lists an organization's messages, newest first, without
 // their bodies (`frontdesk outbox list`).
-func (db *DB) OutboxMessages(ctx context.Context, q Queryer, orgID int64, limit int) ([]*OutboxMessage, error) {
+func (q conn) OutboxMessages(ctx context.Context, orgID int64, limit int) ([]*OutboxMessage, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return scanOutboxRows(db.query(ctx, q, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? ORDER BY id DESC LIMIT ?`, orgID, limit))
+	return scanOutboxRows(q.query(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? ORDER BY id DESC LIMIT ?`, orgID, limit))
 }
 
 // OutboxMessage returns one of the organization's messages without its
 // bodies; another organization's message is not found.
-func (db *DB) OutboxMessage(ctx context.Context, q Queryer, orgID, id int64) (*OutboxMessage, error) {
-	m, err := scanOutbox(db.queryRow(ctx, q, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? AND id = ?`, orgID, id))
+func (q conn) OutboxMessage(ctx context.Context, orgID, id int64) (*OutboxMessage, error) {
+	m, err := scanOutbox(q.queryRow(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? AND id = ?`, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "outbox message %d not found; `frontdesk outbox list` shows the messages", id)
 	}
@@ -408,15 +392,15 @@ func (db *DB) OutboxMessage(ctx context.Context, q Queryer, orgID, id int64) (*O
 // Refused with EINVALID: a message already sent, one whose body is gone, and
 // one whose invite can no longer be used (send a new invite instead); with
 // ECONFLICT: one a worker is delivering right now.
-func (db *DB) RetryMessage(ctx context.Context, q Queryer, orgID, id int64) error {
-	m, err := db.OutboxMessage(ctx, q, orgID, id)
+func (tx *Tx) RetryMessage(ctx context.Context, orgID, id int64) error {
+	m, err := tx.OutboxMessage(ctx, orgID, id)
 	if err != nil {
 		return err
 	}
-	now := db.Now()
+	now := tx.now()
 	if m.Status == OutboxSent {
 		var tz string
-		_ = db.queryRow(ctx, q, `SELECT time_zone FROM orgs WHERE id = ?`, orgID).Scan(&tz)
+		_ = tx.queryRow(ctx, `SELECT time_zone FROM orgs WHERE id = ?`, orgID).Scan(&tz)
 		loc, lerr := time.LoadLocation(tz)
 		if lerr != nil {
 			loc = time.UTC
@@ -432,16 +416,16 @@ func (db *DB) RetryMessage(ctx context.Context, q Queryer, orgID, id int64) erro
 		return Errorf(ECONFLICT, "message %d is being delivered right now; check again in a minute", id)
 	}
 	var hasBody bool
-	if err := db.queryRow(ctx, q, `SELECT body_text <> '' OR body_html <> '' FROM outbox WHERE id = ?`, id).Scan(&hasBody); err != nil {
+	if err := tx.queryRow(ctx, `SELECT body_text <> '' OR body_html <> '' FROM outbox WHERE id = ?`, id).Scan(&hasBody); err != nil {
 		return err
 	}
 	if !hasBody {
 		return Errorf(EINVALID, "message %d has no content left to send; send a new invite instead", id)
 	}
 	var used, revoked sql.NullInt64
-	var reason string
+	var reason RevokeReason
 	var expires int64
-	err = db.queryRow(ctx, q, `SELECT used_at, revoked_at, revoke_reason, expires_at FROM invites WHERE outbox_id = ? ORDER BY id DESC LIMIT 1`, id).
+	err = tx.queryRow(ctx, `SELECT used_at, revoked_at, revoke_reason, expires_at FROM invites WHERE outbox_id = ? ORDER BY id DESC LIMIT 1`, id).
 		Scan(&used, &revoked, &reason, &expires)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -450,11 +434,11 @@ func (db *DB) RetryMessage(ctx context.Context, q Queryer, orgID, id int64) erro
 	case used.Valid:
 		return Errorf(EINVALID, "message %d carries a link that was already used; nothing to resend", id)
 	case revoked.Valid:
-		return Errorf(EINVALID, "message %d carries a link that no longer works (%s); send a new invite instead", id, revokeWords(reason))
+		return Errorf(EINVALID, "message %d carries a link that no longer works (%s); send a new invite instead", id, reason.Words())
 	case expires <= now.Unix():
 		return Errorf(EINVALID, "message %d carries a link that has expired; send a new invite instead", id)
 	}
-	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, retry_from = ?, last_error = ''
+	res, err := tx.exec(ctx, `UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, retry_from = ?, last_error = ''
 		WHERE id = ? AND org_id = ? AND status IN ('queued', 'failed') AND lease_until <= ?`, now.Unix(), now.Unix(), id, orgID, now.Unix())
 	if err != nil {
 		return err
@@ -462,14 +446,14 @@ func (db *DB) RetryMessage(ctx context.Context, q Queryer, orgID, id int64) erro
 	if n, _ := res.RowsAffected(); n != 1 {
 		return Errorf(ECONFLICT, "message %d changed while retrying it; look at `frontdesk outbox list` and try again", id)
 	}
-	return db.refreshOutboxCustomer(ctx, q, id)
+	return tx.refreshOutboxCustomer(ctx, id)
 }
 
 // OutboxMessageByID returns a message of any organization, without its
 // bodies: the worker reporting on a message it was asked to send. Staff-facing
 // code uses OutboxMessage, which is scoped to the organization.
-func (db *DB) OutboxMessageByID(ctx context.Context, q Queryer, id int64) (*OutboxMessage, error) {
-	m, err := scanOutbox(db.queryRow(ctx, q, `SELECT `+outboxNoBodies+` FROM outbox WHERE id = ?`, id))
+func (q conn) OutboxMessageByID(ctx context.Context, id int64) (*OutboxMessage, error) {
+	m, err := scanOutbox(q.queryRow(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "outbox message %d not found", id)
 	}

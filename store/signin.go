@@ -10,7 +10,7 @@ import (
 // is 0 (an email is unique only per organization, and the sign-in page may
 // not know which one the customer belongs to). At most limit, oldest account
 // first so the order is stable.
-func (db *DB) SignInCandidates(ctx context.Context, q Queryer, orgID int64, email string, limit int) ([]*Customer, error) {
+func (q conn) SignInCandidates(ctx context.Context, orgID int64, email string, limit int) ([]*Customer, error) {
 	email = NormalizeEmail(email)
 	query := `SELECT c.org_id, c.id FROM customers c
 		WHERE lower(c.email) = lower(?) AND c.email <> '' AND c.claimed_at IS NOT NULL AND c.archived = 0`
@@ -21,7 +21,7 @@ func (db *DB) SignInCandidates(ctx context.Context, q Queryer, orgID int64, emai
 	}
 	query += ` ORDER BY c.id LIMIT ?`
 	args = append(args, limit)
-	rows, err := db.query(ctx, q, query, args...)
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (db *DB) SignInCandidates(ctx context.Context, q Queryer, orgID int64, emai
 	}
 	out := make([]*Customer, 0, len(keys))
 	for _, k := range keys {
-		c, err := db.Customer(ctx, q, k.org, k.id)
+		c, err := q.Customer(ctx, k.org, k.id)
 		if err != nil {
 			return nil, err
 		}
@@ -53,14 +53,14 @@ func (db *DB) SignInCandidates(ctx context.Context, q Queryer, orgID int64, emai
 // RecentResets counts the reset links issued since since to one customer
 // (customerID ≠ 0) or to one mailbox across every organization (email ≠ ""):
 // the two limits on password-reset emails.
-func (db *DB) RecentResets(ctx context.Context, q Queryer, customerID int64, email string, since time.Time) (int, error) {
+func (q conn) RecentResets(ctx context.Context, customerID int64, email string, since time.Time) (int, error) {
 	var n int
 	var err error
 	if customerID != 0 {
-		err = db.queryRow(ctx, q, `SELECT count(*) FROM invites WHERE customer_id = ? AND purpose = 'reset' AND created_at > ?`,
+		err = q.queryRow(ctx, `SELECT count(*) FROM invites WHERE customer_id = ? AND purpose = 'reset' AND created_at > ?`,
 			customerID, since.Unix()).Scan(&n)
 	} else {
-		err = db.queryRow(ctx, q, `SELECT count(*) FROM invites WHERE lower(email) = lower(?) AND purpose = 'reset' AND created_at > ?`,
+		err = q.queryRow(ctx, `SELECT count(*) FROM invites WHERE lower(email) = lower(?) AND purpose = 'reset' AND created_at > ?`,
 			NormalizeEmail(email), since.Unix()).Scan(&n)
 	}
 	return n, err

@@ -25,10 +25,21 @@ func newStoreForTest(t testing.TB) (*DB, *time.Time) {
 	return db, &now
 }
 
+// inTx runs one write that returns a value in a transaction of its own.
+func inTx[T any](db *DB, fn func(tx *Tx) (T, error)) (T, error) {
+	var v T
+	err := db.Tx(context.Background(), func(tx *Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
 func mustOrg(t testing.TB, db *DB, name string) *Org {
 	t.Helper()
 	o := &Org{Name: name, Notifications: true}
-	if err := db.CreateOrg(context.Background(), db.Write(), o); err != nil {
+	if err := db.Tx(context.Background(), func(tx *Tx) error { return tx.CreateOrg(context.Background(), o) }); err != nil {
 		t.Fatal(err)
 	}
 	return o
@@ -37,7 +48,7 @@ func mustOrg(t testing.TB, db *DB, name string) *Org {
 func mustCustomer(t testing.TB, db *DB, org *Org, first, last, email string) *Customer {
 	t.Helper()
 	c := &Customer{OrgID: org.ID, FirstName: first, LastName: last, Email: email}
-	if err := db.Tx(context.Background(), func(tx Queryer) error { return db.CreateCustomer(context.Background(), tx, c) }); err != nil {
+	if err := db.Tx(context.Background(), func(tx *Tx) error { return tx.CreateCustomer(context.Background(), c) }); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -46,7 +57,7 @@ func mustCustomer(t testing.TB, db *DB, org *Org, first, last, email string) *Cu
 func mustStaff(t testing.TB, db *DB, org *Org, email string, role Role) *Staff {
 	t.Helper()
 	s := &Staff{OrgID: org.ID, Email: email, Name: strings.Split(email, "@")[0], Role: role}
-	if err := db.CreateStaff(context.Background(), db.Write(), s); err != nil {
+	if err := db.Tx(context.Background(), func(tx *Tx) error { return tx.CreateStaff(context.Background(), s) }); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -60,13 +71,13 @@ func mustInvite(t testing.TB, db *DB, c *Customer, by *Staff, ttl time.Duration)
 	inv := &Invite{OrgID: c.OrgID, CustomerID: c.ID, Purpose: PurposeClaim, Email: c.Email, CreatedBy: by.ID, ExpiresAt: db.Now().Add(ttl)}
 	h := sha256.Sum256([]byte(fmt.Sprintf("token-%d-%d", c.ID, time.Now().UnixNano())))
 	inv.TokenHash = h[:]
-	err := db.Tx(ctx, func(tx Queryer) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		m := &OutboxMessage{OrgID: c.OrgID, Kind: "invite", To: c.Email, Subject: "Claim your account"}
-		if err := db.EnqueueMessage(ctx, tx, m); err != nil {
+		if err := tx.EnqueueMessage(ctx, m); err != nil {
 			return err
 		}
 		inv.OutboxID = m.ID
-		return db.CreateInvite(ctx, tx, inv)
+		return tx.CreateInvite(ctx, inv)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +101,7 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Data written by a frontdesk that only knew schema version 1.
-	if _, err := old.Write().ExecContext(ctx, `INSERT INTO orgs (id, name, slug, created_at) VALUES (1, 'Old Studio', 'old-studio', 0);
+	if _, err := old.write.ExecContext(ctx, `INSERT INTO orgs (id, name, slug, created_at) VALUES (1, 'Old Studio', 'old-studio', 0);
 		INSERT INTO customers (org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at)
 		VALUES (1, 'Ingrid', 'Bergström', 'ingrid bergström', 'ingrid@example.com', '0142', '0142 0142', 0, 0)`); err != nil {
 		t.Fatal(err)
@@ -108,7 +119,7 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	if v, _ := db.SchemaVersion(ctx); v != len(migrations) {
 		t.Fatalf("upgraded database at version %d, want %d", v, len(migrations))
 	}
-	rows, err := db.RosterPage(ctx, db.Read(), 1, RosterQuery{Search: "bergstrom"})
+	rows, err := db.RosterPage(ctx, 1, RosterQuery{Search: "bergstrom"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +140,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Write().ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`)
+	db.write.ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`)
 	db.Close()
 	if _, err := Open(path); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "upgrade frontdesk") {
 		t.Fatalf("opening a database from a newer frontdesk: %v", err)
@@ -162,7 +173,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 func TestPragmas(t *testing.T) {
 	db, _ := newStoreForTest(t)
 	ctx := context.Background()
-	for _, q := range []Queryer{db.Read(), db.Write()} {
+	for _, q := range []*sql.DB{db.read, db.write} {
 		var mode string
 		var fk, sync int
 		q.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
@@ -172,7 +183,7 @@ func TestPragmas(t *testing.T) {
 			t.Errorf("journal_mode=%s foreign_keys=%d synchronous=%d, want wal 1 1 (NORMAL)", mode, fk, sync)
 		}
 	}
-	if _, err := db.Read().ExecContext(ctx, `DELETE FROM orgs`); err == nil {
+	if _, err := db.read.ExecContext(ctx, `DELETE FROM orgs`); err == nil {
 		t.Error("the read pool accepted a write")
 	}
 }
@@ -189,23 +200,23 @@ func TestOrgIsolation(t *testing.T) {
 	// The same address may be a customer of both.
 	cb := mustCustomer(t, db, b, "Priya", "Shah", "priya@example.com")
 
-	if _, err := db.Customer(ctx, db.Read(), b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
+	if _, err := db.Customer(ctx, b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
 		t.Errorf("Customer across orgs: %v", err)
 	}
-	if _, err := db.Profile(ctx, db.Read(), b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
+	if _, err := db.Profile(ctx, b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
 		t.Errorf("Profile across orgs: %v", err)
 	}
-	if got, err := db.CustomerByEmail(ctx, db.Read(), b.ID, "priya@example.com"); err != nil || got.ID != cb.ID {
+	if got, err := db.CustomerByEmail(ctx, b.ID, "priya@example.com"); err != nil || got.ID != cb.ID {
 		t.Errorf("CustomerByEmail in b = %v, %v; want b's own customer %d", got, err, cb.ID)
 	}
-	if invs, _ := db.Invites(ctx, db.Read(), b.ID, ca.ID); len(invs) != 0 {
+	if invs, _ := db.Invites(ctx, b.ID, ca.ID); len(invs) != 0 {
 		t.Errorf("Invites across orgs returned %d", len(invs))
 	}
-	if err := db.SetCustomerEmail(ctx, db.Write(), b.ID, ca.ID, "x@example.com"); ErrorCode(err) != ENOTFOUND {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, b.ID, ca.ID, "x@example.com") }); ErrorCode(err) != ENOTFOUND {
 		t.Errorf("SetCustomerEmail across orgs: %v", err)
 	}
 	for _, rq := range []RosterQuery{{}, {Search: "priya"}, {Status: StatusInvited}, {Search: "shah", Status: StatusInvited}} {
-		rows, err := db.RosterPage(ctx, db.Read(), b.ID, rq)
+		rows, err := db.RosterPage(ctx, b.ID, rq)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +226,7 @@ func TestOrgIsolation(t *testing.T) {
 			}
 		}
 	}
-	counts, _ := db.RosterCounts(ctx, db.Read(), b.ID)
+	counts, _ := db.RosterCounts(ctx, b.ID)
 	if counts[StatusInvited] != 0 || counts[StatusNotInvited] != 1 {
 		t.Errorf("b's counts include a's customers: %v", counts)
 	}
@@ -228,11 +239,11 @@ func TestKeysetPagingUnderConcurrentInserts(t *testing.T) {
 	ctx := context.Background()
 	o := mustOrg(t, db, "Harbor Yoga")
 	const n = 600
-	err := db.Tx(ctx, func(tx Queryer) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		for i := range n {
 			// Duplicate sort names on purpose: the id breaks ties.
 			c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i/3), LastName: "Same", Email: fmt.Sprintf("c%d@example.com", i)}
-			if err := db.CreateCustomer(ctx, tx, c); err != nil {
+			if err := tx.CreateCustomer(ctx, c); err != nil {
 				return err
 			}
 		}
@@ -253,7 +264,7 @@ func TestKeysetPagingUnderConcurrentInserts(t *testing.T) {
 			default:
 			}
 			c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i%200), LastName: "New", Email: fmt.Sprintf("new%d@example.com", i)}
-			if err := db.Tx(ctx, func(tx Queryer) error { return db.CreateCustomer(ctx, tx, c) }); err != nil {
+			if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 				done <- err
 				return
 			}
@@ -264,7 +275,7 @@ func TestKeysetPagingUnderConcurrentInserts(t *testing.T) {
 	var last *RosterRow
 	q := RosterQuery{Limit: 37}
 	for {
-		rows, err := db.RosterPage(ctx, db.Read(), o.ID, q)
+		rows, err := db.RosterPage(ctx, o.ID, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,12 +314,12 @@ func TestPagingBackward(t *testing.T) {
 	for _, n := range []string{"Ana", "Ben", "Cy", "Dee", "Eve"} {
 		mustCustomer(t, db, o, n, "X", strings.ToLower(n)+"@example.com")
 	}
-	last, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Backward: true, Limit: 2})
+	last, _ := db.RosterPage(ctx, o.ID, RosterQuery{Backward: true, Limit: 2})
 	if got := strings.Join(names(last), ","); got != "Dee X,Eve X" {
 		t.Fatalf("last page = %s", got)
 	}
 	c := last[0].Cursor()
-	prev, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Before: &c, Limit: 2})
+	prev, _ := db.RosterPage(ctx, o.ID, RosterQuery{Before: &c, Limit: 2})
 	if got := strings.Join(names(prev), ","); got != "Ben X,Cy X" {
 		t.Fatalf("page before Dee = %s", got)
 	}
@@ -321,7 +332,7 @@ func TestStatusDerivation(t *testing.T) {
 	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
 	status := func(c *Customer) Status {
 		t.Helper()
-		got, err := db.Customer(ctx, db.Read(), o.ID, c.ID)
+		got, err := db.Customer(ctx, o.ID, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -344,16 +355,16 @@ func TestStatusDerivation(t *testing.T) {
 	if s := status(c); s != StatusExpired {
 		t.Fatalf("8 days later: %s", s)
 	}
-	if rows, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: StatusExpired}); len(rows) != 1 || rows[0].ID != c.ID {
+	if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Status: StatusExpired}); len(rows) != 1 || rows[0].ID != c.ID {
 		t.Fatalf("expired filter: %v", names(rows))
 	}
 
 	// A newer invite whose delivery failed.
 	inv2 := mustInvite(t, db, c, owner, 7*24*time.Hour)
-	if _, err := db.Write().ExecContext(ctx, `UPDATE outbox SET status = 'failed' WHERE id = ?`, inv2.OutboxID); err != nil {
+	if _, err := db.write.ExecContext(ctx, `UPDATE outbox SET status = 'failed' WHERE id = ?`, inv2.OutboxID); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.refreshState(ctx, db.Write(), `id = ?`, c.ID); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.refreshState(ctx, `id = ?`, c.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if s := status(c); s != StatusFailed {
@@ -363,20 +374,20 @@ func TestStatusDerivation(t *testing.T) {
 
 	// Changing the address kills the outstanding invite even before anyone
 	// revokes it.
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "jane.doe@example.com"); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "jane.doe@example.com") }); err != nil {
 		t.Fatal(err)
 	}
 	if s := status(c); s != StatusNotInvited {
 		t.Fatalf("after email change: %s", s)
 	}
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, ""); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "") }); err != nil {
 		t.Fatal(err)
 	}
 	if s := status(c); s != StatusNoEmail {
 		t.Fatalf("after clearing email: %s", s)
 	}
 
-	counts, err := db.RosterCounts(ctx, db.Read(), o.ID)
+	counts, err := db.RosterCounts(ctx, o.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,15 +402,15 @@ func TestDuplicateEmailNamesTheOtherCustomer(t *testing.T) {
 	o := mustOrg(t, db, "Harbor Yoga")
 	mustCustomer(t, db, o, "Ann", "Lee", "ann@example.com")
 	c := mustCustomer(t, db, o, "Bo", "Chen", "bo@example.com")
-	err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "ANN@example.com")
+	err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "ANN@example.com") })
 	if ErrorCode(err) != ECONFLICT || ErrorMessage(err) != "Another customer, Ann Lee, already uses this email" {
 		t.Fatalf("duplicate email: %v", err)
 	}
 	// Setting a customer's own address again (other case) is not a conflict.
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "Bo@example.com"); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "Bo@example.com") }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "bo@example"); ErrorCode(err) != EINVALID {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "bo@example") }); ErrorCode(err) != EINVALID {
 		t.Fatalf("invalid email accepted: %v", err)
 	}
 }
@@ -409,7 +420,7 @@ func TestSearch(t *testing.T) {
 	ctx := context.Background()
 	o := mustOrg(t, db, "Harbor Yoga")
 	c := &Customer{OrgID: o.ID, FirstName: "José", LastName: "Müller-Ortiz", Email: "jose.mueller@example.com", Phone: "+44 (20) 7946-0142"}
-	if err := db.CreateCustomer(ctx, db.Write(), c); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 		t.Fatal(err)
 	}
 	mustCustomer(t, db, o, "Jo", "Smith", "jsmith@example.org")
@@ -419,7 +430,7 @@ func TestSearch(t *testing.T) {
 		// FTS5 syntax typed by a user is just text.
 		`"`: 2, `jo*`: 2, `NEAR(jo smith)`: 0, `jo OR zzz`: 0, `-jo`: 2, `:`: 2,
 	} {
-		rows, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: q})
+		rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Search: q})
 		if err != nil {
 			t.Errorf("search %q: %v", q, err)
 			continue
@@ -429,13 +440,13 @@ func TestSearch(t *testing.T) {
 		}
 	}
 	// The index follows edits.
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "pepe@example.net"); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "pepe@example.net") }); err != nil {
 		t.Fatal(err)
 	}
-	if rows, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: "mueller"}); len(rows) != 0 {
+	if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Search: "mueller"}); len(rows) != 0 {
 		t.Errorf("old email still found after change")
 	}
-	if rows, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: "pepe"}); len(rows) != 1 {
+	if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Search: "pepe"}); len(rows) != 1 {
 		t.Errorf("new email not found after change")
 	}
 }
@@ -474,31 +485,31 @@ func TestStaffKeys(t *testing.T) {
 	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
 	desk := mustStaff(t, db, o, "desk@harbor.example", RoleStaff)
 	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ desk@laptop"
-	k, err := db.AddStaffKey(ctx, db.Write(), desk.ID, "  "+key+"\n")
+	k, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, desk.ID, "  "+key+"\n") })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k.PublicKey != key || !strings.HasPrefix(k.Fingerprint, "SHA256:") {
 		t.Fatalf("key stored as %q %q", k.PublicKey, k.Fingerprint)
 	}
-	if _, err := db.AddStaffKey(ctx, db.Write(), owner.ID, key); ErrorCode(err) != ECONFLICT {
+	if _, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, owner.ID, key) }); ErrorCode(err) != ECONFLICT {
 		t.Fatalf("same key for a second person: %v", err)
 	}
 	for _, bad := range []string{"not a key", `command="rm -rf /" ` + key, key + "\n" + key} {
-		if _, err := db.AddStaffKey(ctx, db.Write(), owner.ID, bad); ErrorCode(err) != EINVALID {
+		if _, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, owner.ID, bad) }); ErrorCode(err) != EINVALID {
 			t.Errorf("AddStaffKey(%q) = %v", bad, err)
 		}
 	}
-	if s, err := db.StaffByFingerprint(ctx, db.Read(), k.Fingerprint); err != nil || s.ID != desk.ID {
+	if s, err := db.StaffByFingerprint(ctx, k.Fingerprint); err != nil || s.ID != desk.ID {
 		t.Fatalf("StaffByFingerprint = %v, %v", s, err)
 	}
-	if err := db.RemoveStaff(ctx, db.Write(), o.ID, owner.ID); ErrorCode(err) != EINVALID {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.RemoveStaff(ctx, o.ID, owner.ID) }); ErrorCode(err) != EINVALID {
 		t.Fatalf("removing the last owner: %v", err)
 	}
-	if err := db.RemoveStaff(ctx, db.Write(), o.ID, desk.ID); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.RemoveStaff(ctx, o.ID, desk.ID) }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.StaffByFingerprint(ctx, db.Read(), k.Fingerprint); ErrorCode(err) != ENOTFOUND {
+	if _, err := db.StaffByFingerprint(ctx, k.Fingerprint); ErrorCode(err) != ENOTFOUND {
 		t.Fatalf("removed staff's key still signs in: %v", err)
 	}
 }
@@ -519,7 +530,7 @@ func TestBackupWhileWriting(t *testing.T) {
 			default:
 			}
 			c := &Customer{OrgID: o.ID, FirstName: "W", LastName: fmt.Sprint(i), Email: fmt.Sprintf("w%d@example.com", i)}
-			if err := db.Tx(ctx, func(tx Queryer) error { return db.CreateCustomer(ctx, tx, c) }); err != nil {
+			if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 				t.Error(err)
 				return
 			}
@@ -588,13 +599,13 @@ func TestRosterCountsMatchTheRoster(t *testing.T) {
 	mustCustomer(t, db, other, "Other", "Org", "x@example.com")
 	check := func(when string) {
 		t.Helper()
-		got, err := db.RosterCounts(ctx, db.Read(), o.ID)
+		got, err := db.RosterCounts(ctx, o.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[Status]int{}
 		for _, s := range Statuses {
-			rows, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: s, Limit: 1000})
+			rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Status: s, Limit: 1000})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -614,15 +625,15 @@ func TestRosterCountsMatchTheRoster(t *testing.T) {
 	mustInvite(t, db, cs[6], owner, 72*time.Hour)
 	*now = now.Add(48 * time.Hour)
 	check("after some expired")
-	if ok, err := db.ClaimAccount(ctx, db.Write(), o.ID, cs[6].ID, "$argon2id$x"); !ok || err != nil {
+	if ok, err := inTx(db, func(tx *Tx) (bool, error) { return tx.ClaimAccount(ctx, o.ID, cs[6].ID, "$argon2id$x") }); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	check("after a claim")
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, cs[1].ID, ""); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, cs[1].ID, "") }); err != nil {
 		t.Fatal(err)
 	}
 	check("after clearing an email")
-	if err := db.ArchiveCustomer(ctx, db.Write(), o.ID, cs[2].ID); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.ArchiveCustomer(ctx, o.ID, cs[2].ID) }); err != nil {
 		t.Fatal(err)
 	}
 	check("after archiving")

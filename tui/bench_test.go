@@ -42,7 +42,7 @@ func benchFixture(b *testing.B, n int) *fixture {
 	}
 	b.Cleanup(func() { db.Close() })
 	ctx := context.Background()
-	org, err := db.OrgBySlug(ctx, db.Read(), "harbor-yoga")
+	org, err := db.OrgBySlug(ctx, "harbor-yoga")
 	if err != nil {
 		b.Logf("generating %d demo customers into %s", n, path)
 		generating.Lock()
@@ -53,7 +53,7 @@ func benchFixture(b *testing.B, n int) *fixture {
 		}
 	}
 	f := &fixture{db: db, org: org}
-	if f.owner, err = db.FirstOwner(ctx, db.Read(), org.ID); err != nil {
+	if f.owner, err = db.FirstOwner(ctx, org.ID); err != nil {
 		b.Fatal(err)
 	}
 	f.roster = &countingRoster{Roster: DBRoster{DB: db}}

@@ -87,23 +87,23 @@ var (
 type DBRoster struct{ DB *store.DB }
 
 func (r DBRoster) RosterPage(ctx context.Context, orgID int64, rq store.RosterQuery) ([]store.RosterRow, error) {
-	return r.DB.RosterPage(ctx, r.DB.Read(), orgID, rq)
+	return r.DB.RosterPage(ctx, orgID, rq)
 }
 
 func (r DBRoster) RosterCounts(ctx context.Context, orgID int64) (map[store.Status]int, error) {
-	return r.DB.RosterCounts(ctx, r.DB.Read(), orgID)
+	return r.DB.RosterCounts(ctx, orgID)
 }
 
 func (r DBRoster) RosterMatches(ctx context.Context, orgID int64, rq store.RosterQuery, limit int) (int, error) {
-	return r.DB.RosterMatches(ctx, r.DB.Read(), orgID, rq, limit)
+	return r.DB.RosterMatches(ctx, orgID, rq, limit)
 }
 
 func (r DBRoster) Profile(ctx context.Context, orgID, customerID int64) (*store.Profile, error) {
-	return r.DB.Profile(ctx, r.DB.Read(), orgID, customerID)
+	return r.DB.Profile(ctx, orgID, customerID)
 }
 
 func (r DBRoster) Customers(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error) {
-	return r.DB.CustomersByID(ctx, r.DB.Read(), orgID, ids)
+	return r.DB.CustomersByID(ctx, orgID, ids)
 }
 
 // deliverTimeout bounds the first delivery attempt a staff member waits

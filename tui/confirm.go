@@ -73,7 +73,7 @@ func (m *confirmScreen) FullHelp() [][]key.Binding {
 // resend: the customer had an invite before; live says its link still
 // works (and will stop).
 func (m *confirmScreen) resend() (resend, live bool) {
-	return !m.cust.InviteSentAt.IsZero() && m.cust.Status != store.StatusNotInvited, claim.PendingInvite(m.cust)
+	return !m.cust.InviteSentAt.IsZero() && m.cust.Status != store.StatusNotInvited, m.cust.HasLiveInvite()
 }
 
 func (m *confirmScreen) Update(msg tea.Msg) tea.Cmd {

@@ -65,7 +65,7 @@ func TestInviteOutcomes(t *testing.T) {
 			if !strings.HasPrefix(got, want[:len(want)-1]) {
 				t.Fatalf("outcome\n got: %s\nwant: %s", got, want)
 			}
-			cust, err := f.db.Customer(context.Background(), f.db.Read(), f.org.ID, c.ID)
+			cust, err := f.db.Customer(context.Background(), f.org.ID, c.ID)
 			if err != nil || cust.Status != tc.status {
 				t.Fatalf("status %v (%v), want %s", cust.Status, err, tc.status)
 			}

@@ -5,7 +5,6 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"frontdesk/claim"
 	"frontdesk/store"
 	"frontdesk/tui/inert"
 )
@@ -163,7 +162,7 @@ func (e *emailScreen) View() string {
 	b.field("Current", cur)
 	b.field("New", inputView(&e.input, s))
 	b.field("", s.note(e.check))
-	if claim.PendingInvite(&e.cust) && e.changed() {
+	if e.cust.HasLiveInvite() && e.changed() {
 		b.line("")
 		sent := ""
 		if !e.cust.InviteSentAt.IsZero() {

@@ -280,21 +280,13 @@ func (p *profileScreen) inviteText() string {
 	if r := claim.CanInvite(p.c.Staff, p.c.Org, &pr.Customer); r != nil {
 		return s.Warning.Render(refusalText(r, onProfile, s.Glyphs))
 	}
-	if claim.PendingInvite(&pr.Customer) {
+	if pr.HasLiveInvite() {
 		return "Press i to send a new invite; the current link stops working."
 	}
 	if !pr.InviteSentAt.IsZero() {
 		return "Press i to send a new invite."
 	}
 	return "Press i to invite them to claim their account."
-}
-
-var revokeWords = map[string]string{
-	store.RevokeSuperseded:      "a newer invite was sent",
-	store.RevokeEmailChanged:    "the email was changed",
-	store.RevokeClaimed:         "the account was claimed",
-	store.RevokePasswordChanged: "the password was changed",
-	store.RevokeArchived:        "the customer was archived",
 }
 
 // inviteLines is one entry of the invite history: when, by whom, to which
@@ -335,18 +327,20 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 		mail = s.Subtle.Render("no mail record")
 	}
 	var link string
-	switch {
-	case !inv.UsedAt.IsZero():
+	state, why := inv.State(&p.p.Customer, p.deps.Now())
+	switch state {
+	case store.InviteUsed:
 		link = "used " + dayTime(inv.UsedAt, loc)
-	case !inv.RevokedAt.IsZero():
-		why := revokeWords[inv.RevokeReason]
-		if why == "" {
-			why = inert.String(inv.RevokeReason)
+	case store.InviteFailed:
+		link = "link never reached them"
+	case store.InviteRevoked:
+		link = "revoked: " + why.Words()
+		if !inv.RevokedAt.IsZero() {
+			link = "revoked " + dayTime(inv.RevokedAt, loc) + ": " + why.Words()
 		}
-		link = "revoked " + dayTime(inv.RevokedAt, loc) + ": " + why
-	case !inv.ExpiresAt.After(p.deps.Now()):
+	case store.InviteExpired:
 		link = "expired " + dayTime(inv.ExpiresAt, loc)
-	case inv.Purpose == store.PurposeClaim && !strings.EqualFold(inv.Email, p.p.Email):
+	case store.InviteOldEmail:
 		link = "dead: sent to an earlier address"
 	default:
 		link = s.Success.Render("link live") + ", expires " + claim.ExpiryText(inv.ExpiresAt, loc)

@@ -30,7 +30,7 @@ func newOutboxListCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			msgs, err := app.DB.OutboxMessages(ctx, app.DB.Read(), o.ID, limit)
+			msgs, err := app.DB.OutboxMessages(ctx, o.ID, limit)
 			if err != nil {
 				return err
 			}
@@ -74,11 +74,11 @@ func newOutboxRetryCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			err = app.DB.Tx(ctx, func(tx store.Queryer) error {
-				if err := app.DB.RetryMessage(ctx, tx, o.ID, id); err != nil {
+			err = app.DB.Tx(ctx, func(tx *store.Tx) error {
+				if err := tx.RetryMessage(ctx, o.ID, id); err != nil {
 					return err
 				}
-				return app.DB.Audit(ctx, tx, o.ID, app.Actor(), "outbox.retry", 0, fmt.Sprintf("message %d queued again", id))
+				return tx.Audit(ctx, o.ID, app.Actor(), "outbox.retry", 0, fmt.Sprintf("message %d queued again", id))
 			})
 			if err != nil {
 				return err

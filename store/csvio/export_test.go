@@ -41,7 +41,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 	create := func(o *store.Org, c store.Customer) *store.Customer {
 		c.OrgID = o.ID
-		if err := db.Tx(ctx, func(tx store.Queryer) error { return db.CreateCustomer(ctx, tx, &c) }); err != nil {
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, &c) }); err != nil {
 			t.Fatal(err)
 		}
 		return &c
@@ -51,7 +51,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		create(org, p)
 		if i == 2 {
 			gone := create(org, store.Customer{FirstName: "Archived", LastName: "Person", Email: "gone@example.com"})
-			if err := db.ArchiveCustomer(ctx, db.Write(), org.ID, gone.ID); err != nil {
+			if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.ArchiveCustomer(ctx, org.ID, gone.ID) }); err != nil {
 				t.Fatal(err)
 			}
 			create(other, store.Customer{FirstName: "Also", LastName: "Not mine"})
@@ -87,13 +87,13 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 
 	// And customer by customer, through the store.
-	rows, err := db.RosterPage(ctx, db.Read(), fresh.ID, store.RosterQuery{Limit: 100})
+	rows, err := db.RosterPage(ctx, fresh.ID, store.RosterQuery{Limit: 100})
 	if err != nil || len(rows) != len(people) {
 		t.Fatalf("roster: %d rows, %v", len(rows), err)
 	}
 	byName := map[string]*store.Customer{}
 	for _, r := range rows {
-		c, err := db.Customer(ctx, db.Read(), fresh.ID, r.ID)
+		c, err := db.Customer(ctx, fresh.ID, r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,10 +135,10 @@ func TestExportPagesInIDOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone := &store.Customer{OrgID: org.ID, FirstName: "Archived", Email: "gone@example.com", Fields: []store.Field{{Name: "Membership", Value: "Gold"}}}
-	if err := db.Tx(ctx, func(tx store.Queryer) error { return db.CreateCustomer(ctx, tx, gone) }); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, gone) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.ArchiveCustomer(ctx, db.Write(), org.ID, gone.ID); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.ArchiveCustomer(ctx, org.ID, gone.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Import(ctx, db, other, bytes.NewReader(genCSVRange(300, 1500)), ImportOptions{}); err != nil {
