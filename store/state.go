@@ -158,11 +158,11 @@ func (r RevokeReason) Words() string {
 type InviteState string
 
 const (
-	InviteLive     InviteState = "live"     // usable now, until ExpiresAt
-	InviteExpired  InviteState = "expired"  // ran out unused
-	InviteFailed   InviteState = "failed"   // its email could not be delivered, so nobody holds the link
-	InviteUsed     InviteState = "used"     // the password was set with it
-	InviteRevoked  InviteState = "revoked"  // withdrawn; RevokeReason says why
+	InviteLive     InviteState = "live"      // usable now, until ExpiresAt
+	InviteExpired  InviteState = "expired"   // ran out unused
+	InviteFailed   InviteState = "failed"    // its email could not be delivered, so nobody holds the link
+	InviteUsed     InviteState = "used"      // the password was set with it
+	InviteRevoked  InviteState = "revoked"   // withdrawn; RevokeReason says why
 	InviteOldEmail InviteState = "old_email" // sent to an address the customer no longer has
 )
 

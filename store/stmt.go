@@ -89,7 +89,7 @@ func (c *stmtCache) close() {
 // prepared statements of the pool the query runs on.
 type conn struct {
 	db    *DB
-	tx    *sql.Tx     // nil: the reader pool
+	tx    *sql.Tx    // nil: the reader pool
 	stmts *stmtCache // of the pool tx belongs to, or the reader pool's; nil: none
 }
 
