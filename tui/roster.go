@@ -128,8 +128,7 @@ type rosterScreen struct {
 	matches      int
 	matchesKnown bool
 
-	marks     map[int64]bool
-	markOrder []int64
+	marks marks
 
 	note note
 
@@ -142,7 +141,7 @@ type rosterScreen struct {
 }
 
 func newRoster(c *Common, deps Deps) *rosterScreen {
-	r := &rosterScreen{c: c, deps: deps, marks: map[int64]bool{}}
+	r := &rosterScreen{c: c, deps: deps}
 	r.search = c.Styles.TextInput()
 	r.search.Prompt = "/ "
 	r.search.Placeholder = "name, email or phone"
@@ -303,7 +302,7 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 	case changedMsg:
 		return tea.Batch(r.reload(), r.loadCounts())
 	case marksDoneMsg:
-		r.clearMarks(msg.ids)
+		r.marks.Remove(msg.ids...)
 	}
 	return nil
 }
@@ -348,15 +347,15 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Mark):
 		if row := r.current(); row != nil {
-			r.toggleMark(row.ID)
+			r.marks.Toggle(row.ID)
 			return r.move(1, false)
 		}
 	case key.Matches(msg, k.BulkInvite):
-		if len(r.markOrder) == 0 {
+		if r.marks.Len() == 0 {
 			r.note = note{"Nobody is marked: mark customers with space, then press I.", toneInfo}
 			return nil
 		}
-		b := newBulk(r.c, r.deps, append([]int64(nil), r.markOrder...))
+		b := newBulk(r.c, r.deps, r.marks.IDs())
 		r.c.nav.push(b)
 		return b.Init()
 	case key.Matches(msg, k.Invite):
@@ -428,30 +427,6 @@ func (r *rosterScreen) refilter() tea.Cmd {
 	r.layoutTabs()
 	r.note = note{}
 	return r.reset()
-}
-
-func (r *rosterScreen) toggleMark(id int64) {
-	if r.marks[id] {
-		delete(r.marks, id)
-		for i, m := range r.markOrder {
-			if m == id {
-				r.markOrder = append(r.markOrder[:i], r.markOrder[i+1:]...)
-				break
-			}
-		}
-		return
-	}
-	r.marks[id] = true
-	r.markOrder = append(r.markOrder, id)
-}
-
-// clearMarks unmarks the given customers (those a bulk invite handled).
-func (r *rosterScreen) clearMarks(ids []int64) {
-	for _, id := range ids {
-		if r.marks[id] {
-			r.toggleMark(id)
-		}
-	}
 }
 
 // total is how many rows the current query has, and whether that is exact.
@@ -773,7 +748,7 @@ func (r *rosterScreen) View() string {
 	who := inert.String(r.c.Staff.Name) + " (" + string(r.c.Staff.Role) + ")"
 	left := s.Title.Render(inert.String(r.c.Org.Name)) + s.Subtle.Render(s.Glyphs.Sep+who)
 	right := ""
-	if n := len(r.markOrder); n > 0 {
+	if n := r.marks.Len(); n > 0 {
 		right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them")
 	}
 	b.WriteString(spread(left, right, r.w))
@@ -870,7 +845,7 @@ func (r *rosterScreen) rowLine(i int) string {
 	} else {
 		b.WriteByte(' ')
 	}
-	mark := r.marks[row.ID]
+	mark := r.marks.Has(row.ID)
 	switch {
 	case mark && sel:
 		b.WriteByte('*')
