@@ -1,0 +1,39 @@
+package tui
+
+import (
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdesk/claim"
+	"frontdesk/store"
+)
+
+// checkMsg answers "may I invite this customer?" for the screen that asked.
+type checkMsg struct {
+	at       where
+	customer *store.Customer
+	expiry   time.Time
+	err      error
+}
+
+// checkInvite asks the invite rules, with fresh data, whether the customer
+// can be invited; the answer opens the confirmation or says why not.
+func checkInvite(c *Common, deps Deps, id int64, at where) tea.Cmd {
+	ctx, staff, org, inv := c.Ctx, c.Staff, c.Org, deps.Invites
+	return func() tea.Msg {
+		cust, err := inv.Check(ctx, staff, id)
+		return checkMsg{at: at, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+	}
+}
+
+// refusalNote words a failed check; ok is false when there was no error.
+func refusalNote(err error, at where, g Glyphs) (note, bool) {
+	if err == nil {
+		return note{}, false
+	}
+	if r, ok := err.(*claim.Refusal); ok {
+		return note{refusalText(r, at, g), toneWarning}, true
+	}
+	return note{"Cannot invite: " + say(err), toneError}, true
+}
