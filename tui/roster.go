@@ -226,6 +226,9 @@ func (r *rosterScreen) headerLine() string {
 func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
+		if mv := r.c.KeyMap.movement(msg, r.typing); mv != noMove {
+			return r.apply(mv)
+		}
 		if r.typing {
 			return r.updateSearch(msg)
 		}
@@ -282,18 +285,6 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return r.cycleFilter(+1)
 	case key.Matches(msg, k.PrevFilter):
 		return r.cycleFilter(-1)
-	case key.Matches(msg, k.Up):
-		return r.move(-1, false)
-	case key.Matches(msg, k.Down):
-		return r.move(1, false)
-	case key.Matches(msg, k.PageUp):
-		return r.move(-r.visible, true)
-	case key.Matches(msg, k.PageDown):
-		return r.move(r.visible, true)
-	case key.Matches(msg, k.Home):
-		return r.home()
-	case key.Matches(msg, k.End):
-		return r.end()
 	case key.Matches(msg, k.Open):
 		if row := r.current(); row != nil {
 			r.note = note{}
@@ -324,15 +315,6 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// Arrow keys still move the list while typing a search; j and k are letters
-// then.
-var (
-	arrowUp   = key.NewBinding(key.WithKeys("up"))
-	arrowDown = key.NewBinding(key.WithKeys("down"))
-	pageUp    = key.NewBinding(key.WithKeys("pgup"))
-	pageDown  = key.NewBinding(key.WithKeys("pgdown"))
-)
-
 func (r *rosterScreen) updateSearch(msg tea.KeyMsg) tea.Cmd {
 	k := r.c.KeyMap
 	switch {
@@ -349,14 +331,6 @@ func (r *rosterScreen) updateSearch(msg tea.KeyMsg) tea.Cmd {
 		return r.cycleFilter(+1)
 	case key.Matches(msg, k.PrevFilter):
 		return r.cycleFilter(-1)
-	case key.Matches(msg, arrowUp):
-		return r.move(-1, false)
-	case key.Matches(msg, arrowDown):
-		return r.move(1, false)
-	case key.Matches(msg, pageUp):
-		return r.move(-r.visible, true)
-	case key.Matches(msg, pageDown):
-		return r.move(r.visible, true)
 	}
 	var cmd tea.Cmd
 	r.search, cmd = r.search.Update(msg)

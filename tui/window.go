@@ -79,6 +79,25 @@ func (w *window) current() *store.RosterRow {
 	return &w.rows[w.cursor]
 }
 
+// apply makes a movement the keys asked for.
+func (w *window) apply(mv movement) tea.Cmd {
+	switch mv {
+	case moveUp:
+		return w.move(-1, false)
+	case moveDown:
+		return w.move(1, false)
+	case movePageUp:
+		return w.move(-w.visible, true)
+	case movePageDown:
+		return w.move(w.visible, true)
+	case moveFirst:
+		return w.home()
+	case moveLast:
+		return w.end()
+	}
+	return nil
+}
+
 // --- moving -----------------------------------------------------------
 
 // move moves the cursor delta rows; paging keeps it on the same screen row.
