@@ -9,9 +9,9 @@ import (
 	"frontdesk/store"
 )
 
-// checkMsg answers "may I invite this customer?" for the screen that asked.
+// checkMsg answers "may I invite this customer?" to the screen that asked
+// (the roster or a profile: the answer is routed to it).
 type checkMsg struct {
-	at       where
 	customer *store.Customer
 	expiry   time.Time
 	err      error
@@ -19,11 +19,11 @@ type checkMsg struct {
 
 // checkInvite asks the invite rules, with fresh data, whether the customer
 // can be invited; the answer opens the confirmation or says why not.
-func checkInvite(c *Common, deps Deps, id int64, at where) tea.Cmd {
+func checkInvite(c *Common, deps Deps, id int64) tea.Cmd {
 	ctx, staff, org, inv := c.Ctx, c.Staff, c.Org, deps.Invites
 	return func() tea.Msg {
 		cust, err := inv.Check(ctx, staff, id)
-		return checkMsg{at: at, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+		return checkMsg{customer: cust, expiry: inv.ExpiryFor(org), err: err}
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 )
 
 type profileMsg struct {
-	id  int64
 	seq int
 	p   *store.Profile
 	err error
@@ -49,7 +48,7 @@ func (p *profileScreen) load() tea.Cmd {
 	seq, id, ctx, org, roster := p.seq, p.id, p.c.Ctx, p.c.Org.ID, p.deps.Roster
 	return func() tea.Msg {
 		prof, err := roster.Profile(ctx, org, id)
-		return profileMsg{id: id, seq: seq, p: prof, err: err}
+		return profileMsg{seq: seq, p: prof, err: err}
 	}
 }
 
@@ -107,12 +106,12 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 			p.note = note{"Checking" + p.c.Styles.Glyphs.Ellipsis, toneInfo}
 			p.checking = true
-			return checkInvite(p.c, p.deps, p.id, onProfile)
+			return checkInvite(p.c, p.deps, p.id)
 		default:
 			p.pg.handle(msg, k)
 		}
 	case profileMsg:
-		if msg.id != p.id || msg.seq != p.seq {
+		if msg.seq != p.seq {
 			return nil
 		}
 		p.loading = false
@@ -123,9 +122,6 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		p.render()
 	case checkMsg:
-		if msg.at != onProfile {
-			return nil
-		}
 		p.checking = false
 		if n, ok := refusalNote(msg.err, onProfile, p.c.Styles.Glyphs); ok {
 			p.note = n

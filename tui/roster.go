@@ -252,9 +252,7 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 			r.matches, r.matchesGen = msg.n, msg.gen
 		}
 	case checkMsg:
-		if msg.at == onRoster {
-			return r.checked(msg)
-		}
+		return r.checked(msg)
 	case changedMsg:
 		return tea.Batch(r.reload(), r.loadCounts())
 	case marksDoneMsg:
@@ -289,8 +287,7 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 		if row := r.current(); row != nil {
 			r.note = note{}
 			p := newProfile(r.c, r.deps, row.ID)
-			r.c.nav.push(p)
-			return p.load()
+			return r.c.nav.push(p, p.load())
 		}
 	case key.Matches(msg, k.Mark):
 		if row := r.current(); row != nil {
@@ -303,13 +300,12 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		b := newBulk(r.c, r.deps, r.marks.IDs())
-		r.c.nav.push(b)
-		return b.Init()
+		return r.c.nav.push(b, b.Init())
 	case key.Matches(msg, k.Invite):
 		if row := r.current(); row != nil {
 			r.note = note{"Checking " + inert.String(row.Name()) + r.c.Styles.Glyphs.Ellipsis, toneInfo}
 			r.checking = true
-			return checkInvite(r.c, r.deps, row.ID, onRoster)
+			return checkInvite(r.c, r.deps, row.ID)
 		}
 	}
 	return nil
