@@ -4,6 +4,29 @@
 // hands it a Common (context, styles from the session's renderer, who is at
 // the keyboard) and Deps (small interfaces over the store, the invite rules
 // and the mail worker).
+//
+// The parts:
+//   - Model (model.go) is one session: a stack of screens with the footer
+//     under the top one. Keys go to the top screen, and wait while it is
+//     busy; what a screen's commands return is routed back to that screen
+//     while it is on the stack; only what concerns every screen (the window
+//     size, changedMsg, marksDoneMsg) is broadcast. The optional screen
+//     methods Model asks for are named interfaces there.
+//   - Screens: the roster (roster.go), a profile (profile.go), the email
+//     editor (email.go), the invite confirmation (confirm.go), a bulk invite
+//     (bulk.go) and the help (help.go); check.go is the invite check the
+//     roster and a profile both start.
+//   - window (window.go) is the roster's paged view of the database: the
+//     rows around the cursor, their place in the whole result, and the
+//     fetching of first, last, next and previous pages. It draws nothing.
+//   - marks (marks.go) are the customers marked for a bulk invite, in the
+//     order they were marked.
+//   - pager (pager.go) scrolls the pre-rendered lines of the profile, help
+//     and bulk screens.
+//   - KeyMap (keys.go) is DESIGN §4's key map; KeyMap.movement is the one
+//     reading of the movement keys, for the window and every pager.
+//   - Styles (styles.go) and the text helpers (text.go) draw; customer text
+//     is made inert (package inert) before it reaches the terminal.
 package tui
 
 import (
