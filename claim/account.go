@@ -22,16 +22,15 @@ type Account struct {
 // Account reads the signed-in customer's account. The ids come from the
 // session row, never from the request.
 func (s *Service) Account(ctx context.Context, sess *CustomerSession) (*Account, error) {
-	q := s.DB.Read()
-	org, err := s.DB.Org(ctx, q, sess.OrgID)
+	org, err := s.DB.Org(ctx, sess.OrgID)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.DB.Profile(ctx, q, sess.OrgID, sess.CustomerID)
+	p, err := s.DB.Profile(ctx, sess.OrgID, sess.CustomerID)
 	if err != nil {
 		return nil, err
 	}
-	names, err := s.DB.CustomFieldNames(ctx, q, sess.OrgID)
+	names, err := s.DB.CustomFieldNames(ctx, sess.OrgID)
 	if err != nil {
 		return nil, err
 	}
@@ -90,16 +89,16 @@ func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u st
 	for i := range u.Fields {
 		u.Fields[i].Value = strings.TrimSpace(u.Fields[i].Value)
 	}
-	return s.DB.Tx(ctx, func(tx store.Queryer) error {
-		c, err := s.DB.Customer(ctx, tx, sess.OrgID, sess.CustomerID)
+	return s.DB.Tx(ctx, func(tx *store.Tx) error {
+		c, err := tx.Customer(ctx, sess.OrgID, sess.CustomerID)
 		if err != nil {
 			return err
 		}
-		if err := s.DB.UpdateCustomerProfile(ctx, tx, sess.OrgID, sess.CustomerID, u); err != nil {
+		if err := tx.UpdateCustomerProfile(ctx, sess.OrgID, sess.CustomerID, u); err != nil {
 			return err
 		}
 		actor := store.CustomerActor(c)
-		return s.DB.Audit(ctx, tx, sess.OrgID, actor, "account.profile", c.ID, profileChanges(c, u))
+		return tx.Audit(ctx, sess.OrgID, actor, "account.profile", c.ID, profileChanges(c, u))
 	})
 }
 

@@ -18,11 +18,11 @@ import (
 // allowed the action the sentence is the usual one; when the row changed
 // under an open session it says so ("Your access changed: …"), so the
 // person at the keyboard is not left thinking the screen is wrong.
-func (s *Service) authorize(ctx context.Context, q store.Queryer, actor *store.Staff, what string) (*store.Staff, error) {
+func (s *Service) authorize(ctx context.Context, q reader, actor *store.Staff, what string) (*store.Staff, error) {
 	if actor == nil || !actor.Role.CanManageCustomers() {
 		return nil, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to " + what + "."}
 	}
-	now, err := s.DB.StaffByID(ctx, q, actor.ID)
+	now, err := q.StaffByID(ctx, actor.ID)
 	switch {
 	case store.ErrorCode(err) == store.ENOTFOUND:
 		return nil, &Refusal{ReasonForbidden, accessChanged + "you are no longer on this organization's staff, so you cannot " + what +

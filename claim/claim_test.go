@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"frontdesk/store"
+	"frontdesk/store/storetest"
 )
 
 type fixture struct {
@@ -35,13 +36,13 @@ func newFixture(t testing.TB) *fixture {
 	ctx := context.Background()
 	f := &fixture{t: t, db: db, now: &now, svc: &Service{DB: db, BaseURL: "https://desk.example/"}}
 	f.org = &store.Org{Name: "Harbor Yoga", TimeZone: "Europe/London", Notifications: true}
-	if err := db.CreateOrg(ctx, db.Write(), f.org); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateOrg(ctx, f.org) }); err != nil {
 		t.Fatal(err)
 	}
 	f.owner = &store.Staff{OrgID: f.org.ID, Email: "maya@harbor.example", Name: "Maya Harbor", Role: store.RoleOwner}
 	f.desk = &store.Staff{OrgID: f.org.ID, Email: "jo@harbor.example", Name: "Jo Front", Role: store.RoleStaff}
 	for _, s := range []*store.Staff{f.owner, f.desk} {
-		if err := db.CreateStaff(ctx, db.Write(), s); err != nil {
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateStaff(ctx, s) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,7 +52,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) customer(first, last, email string) *store.Customer {
 	f.t.Helper()
 	c := &store.Customer{OrgID: f.org.ID, FirstName: first, LastName: last, Email: email}
-	if err := f.db.CreateCustomer(context.Background(), f.db.Write(), c); err != nil {
+	if err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.CreateCustomer(context.Background(), c) }); err != nil {
 		f.t.Fatal(err)
 	}
 	return c
@@ -72,12 +73,12 @@ func (f *fixture) message(id int64) *store.OutboxMessage {
 	f.t.Helper()
 	ctx := context.Background()
 	var got []*store.OutboxMessage
-	err := f.db.Tx(ctx, func(tx store.Queryer) error {
+	err := f.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		if got, err = f.db.LeaseIDs(ctx, tx, "test", time.Minute, []int64{id}); err != nil {
+		if got, err = tx.LeaseIDs(ctx, "test", time.Minute, []int64{id}); err != nil {
 			return err
 		}
-		_, err = f.db.ReleaseLeases(ctx, tx, "test", []int64{id})
+		_, err = tx.ReleaseLeases(ctx, "test", []int64{id})
 		return err
 	})
 	if err != nil {
@@ -100,7 +101,7 @@ func (f *fixture) state(token string) LinkState {
 
 func (f *fixture) status(c *store.Customer) store.Status {
 	f.t.Helper()
-	got, err := f.db.Customer(context.Background(), f.db.Read(), f.org.ID, c.ID)
+	got, err := f.db.Customer(context.Background(), f.org.ID, c.ID)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -139,21 +140,21 @@ func TestInviteRefusals(t *testing.T) {
 	}
 	// Invalid addresses arrive through old imports; the store refuses new ones.
 	bad := f.customer("Bea", "Bad", "bea@example.com")
-	if _, err := f.db.Write().ExecContext(ctx, `UPDATE customers SET email = 'bea@gmail' WHERE id = ?`, bad.ID); err != nil {
+	if _, err := storetest.Raw(t, f.db).ExecContext(ctx, `UPDATE customers SET email = 'bea@gmail' WHERE id = ?`, bad.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Invite(ctx, f.owner, bad.ID); reason(err) != ReasonInvalidEmail || !strings.Contains(err.Error(), "has no dot") {
 		t.Errorf("invalid email: %v", err)
 	}
 	archived := f.customer("Arlo", "Archived", "arlo@example.com")
-	if err := f.db.ArchiveCustomer(ctx, f.db.Write(), f.org.ID, archived.ID); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.ArchiveCustomer(ctx, f.org.ID, archived.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Invite(ctx, f.owner, archived.ID); reason(err) != ReasonArchived {
 		t.Errorf("archived: %v", err)
 	}
 	f.org.Notifications = false
-	if err := f.db.UpdateOrg(ctx, f.db.Write(), f.org); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateOrg(ctx, f.org) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Invite(ctx, f.owner, jane.ID); reason(err) != ReasonNotificationsOff {
@@ -161,7 +162,7 @@ func TestInviteRefusals(t *testing.T) {
 	}
 	// No refusal wrote anything.
 	var invites, outbox int
-	f.db.Read().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM invites), (SELECT count(*) FROM outbox)`).Scan(&invites, &outbox)
+	storetest.Raw(t, f.db).QueryRowContext(ctx, `SELECT (SELECT count(*) FROM invites), (SELECT count(*) FROM outbox)`).Scan(&invites, &outbox)
 	if invites != 1 || outbox != 1 {
 		t.Errorf("after refusals: %d invites, %d outbox rows; want only the claimed customer's 1 and 1", invites, outbox)
 	}
@@ -184,9 +185,9 @@ func TestInviteWritesInviteOutboxAndAudit(t *testing.T) {
 	}
 	var hash []byte
 	var text, to string
-	f.db.Read().QueryRowContext(ctx, `SELECT token_hash FROM invites WHERE id = ?`, sent.Invite.ID).Scan(&hash)
+	storetest.Raw(t, f.db).QueryRowContext(ctx, `SELECT token_hash FROM invites WHERE id = ?`, sent.Invite.ID).Scan(&hash)
 	var stored string
-	f.db.Read().QueryRowContext(ctx, `SELECT body_text || body_html FROM outbox WHERE id = ?`, sent.OutboxID).Scan(&stored)
+	storetest.Raw(t, f.db).QueryRowContext(ctx, `SELECT body_text || body_html FROM outbox WHERE id = ?`, sent.OutboxID).Scan(&stored)
 	if stored == "" || strings.Contains(stored, sent.token) {
 		t.Errorf("the outbox stores the link in the clear (or no body): %q", stored)
 	}
@@ -199,7 +200,7 @@ func TestInviteWritesInviteOutboxAndAudit(t *testing.T) {
 	if to != "jane@example.com" || !strings.Contains(text, "https://desk.example/claim/"+sent.token) {
 		t.Errorf("outbox to %s, body lacks the claim link:\n%s", to, text)
 	}
-	log, _ := f.db.AuditLog(ctx, f.db.Read(), f.org.ID, jane.ID, 10)
+	log, _ := f.db.AuditLog(ctx, f.org.ID, jane.ID, 10)
 	if len(log) != 1 || log[0].Action != "invite.send" || log[0].Actor.Name != "Maya Harbor" {
 		t.Errorf("audit: %+v", log)
 	}
@@ -231,7 +232,7 @@ func TestResendRevokesEarlierLink(t *testing.T) {
 	if s := f.state(second.token); s != LinkValid {
 		t.Errorf("new link: %s", s)
 	}
-	log, _ := f.db.AuditLog(context.Background(), f.db.Read(), f.org.ID, jane.ID, 10)
+	log, _ := f.db.AuditLog(context.Background(), f.org.ID, jane.ID, 10)
 	if log[0].Action != "invite.resend" {
 		t.Errorf("audit of the resend: %s", log[0].Action)
 	}
@@ -265,7 +266,7 @@ func TestEmailChangeRevokesLinks(t *testing.T) {
 	if f.status(jane) != store.StatusNotInvited {
 		t.Errorf("status after email change: %s", f.status(jane))
 	}
-	log, _ := f.db.AuditLog(ctx, f.db.Read(), f.org.ID, jane.ID, 1)
+	log, _ := f.db.AuditLog(ctx, f.org.ID, jane.ID, 1)
 	if log[0].Action != "customer.email" || !strings.Contains(log[0].Detail, "jane@example.com → jane.doe@example.com") {
 		t.Errorf("audit: %+v", log[0])
 	}
@@ -313,7 +314,7 @@ func TestRedeem(t *testing.T) {
 	if _, err := f.svc.Redeem(ctx, store.PurposeClaim, sent.token, goodPassword); !isLink(err, LinkUsed) {
 		t.Errorf("second use: %v", err)
 	}
-	log, _ := f.db.AuditLog(ctx, f.db.Read(), f.org.ID, jane.ID, 1)
+	log, _ := f.db.AuditLog(ctx, f.org.ID, jane.ID, 1)
 	if log[0].Action != "account.claim" || log[0].Actor.Kind != "customer" {
 		t.Errorf("audit: %+v", log[0])
 	}
@@ -380,7 +381,7 @@ func TestConcurrentRedemptions(t *testing.T) {
 		t.Fatalf("%d successes and %d 'used', want 1 and 49", wins, used)
 	}
 	var claims int
-	f.db.Read().QueryRowContext(context.Background(), `SELECT count(*) FROM audit WHERE action = 'account.claim'`).Scan(&claims)
+	storetest.Raw(t, f.db).QueryRowContext(context.Background(), `SELECT count(*) FROM audit WHERE action = 'account.claim'`).Scan(&claims)
 	if claims != 1 {
 		t.Fatalf("%d claim audit rows", claims)
 	}
@@ -522,10 +523,10 @@ func BenchmarkBulkInvite10k(b *testing.B) {
 		b.StopTimer()
 		f := newFixture(b)
 		ids := make([]int64, 10_000)
-		err := f.db.Tx(context.Background(), func(tx store.Queryer) error {
+		err := f.db.Tx(context.Background(), func(tx *store.Tx) error {
 			for i := range ids {
 				c := &store.Customer{OrgID: f.org.ID, FirstName: "Bulk", LastName: fmt.Sprint(i), Email: fmt.Sprintf("bulk%d@example.com", i)}
-				if err := f.db.CreateCustomer(context.Background(), tx, c); err != nil {
+				if err := tx.CreateCustomer(context.Background(), c); err != nil {
 					return err
 				}
 				ids[i] = c.ID

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"frontdesk/store"
+	"frontdesk/store/storetest"
 )
 
 // outboxRow is a message as the worker will find it.
@@ -25,7 +26,7 @@ func (f *fixture) outbox(id int64) outboxRow {
 // counts are the rows a staff write leaves behind.
 func (f *fixture) counts() (invites, outbox, audit int) {
 	f.t.Helper()
-	err := f.db.Read().QueryRowContext(context.Background(), `SELECT (SELECT count(*) FROM invites), (SELECT count(*) FROM outbox), (SELECT count(*) FROM audit)`).
+	err := storetest.Raw(f.t, f.db).QueryRowContext(context.Background(), `SELECT (SELECT count(*) FROM invites), (SELECT count(*) FROM outbox), (SELECT count(*) FROM audit)`).
 		Scan(&invites, &outbox, &audit)
 	if err != nil {
 		f.t.Fatal(err)
@@ -50,7 +51,7 @@ func TestEmailChangeOfClaimedCustomerNotifiesBothAddresses(t *testing.T) {
 	// Notices are about the account's security, not invitations: they go
 	// out with the organization's notifications off.
 	f.org.Notifications, f.org.ReplyTo = false, "desk@harbor.example"
-	if err := f.db.UpdateOrg(ctx, f.db.Write(), f.org); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateOrg(ctx, f.org) }); err != nil {
 		t.Fatal(err)
 	}
 	res, err := f.svc.RequestReset(ctx, ResetRequest{Email: "jane@example.com", Addr: "192.0.2.1"})
@@ -101,7 +102,7 @@ func TestEmailChangeOfClaimedCustomerNotifiesBothAddresses(t *testing.T) {
 	if l, err := f.svc.Lookup(ctx, store.PurposeReset, resetToken); err != nil || l.State != LinkEmailChanged {
 		t.Errorf("reset link to the old address: %+v, %v; want email_changed", l, err)
 	}
-	log, _ := f.db.AuditLog(ctx, f.db.Read(), f.org.ID, jane.ID, 3)
+	log, _ := f.db.AuditLog(ctx, f.org.ID, jane.ID, 3)
 	var got []string
 	for _, e := range log {
 		got = append(got, e.Action+" by "+e.Actor.Name+": "+e.Detail)
@@ -161,7 +162,7 @@ func TestSendReset(t *testing.T) {
 		!strings.Contains(m.text, "Harbor Yoga sent you this email") || !strings.Contains(m.text, "https://desk.example/reset/"+sent.token) {
 		t.Errorf("reset email: %+v", m)
 	}
-	log, _ := f.db.AuditLog(ctx, f.db.Read(), f.org.ID, jane.ID, 1)
+	log, _ := f.db.AuditLog(ctx, f.org.ID, jane.ID, 1)
 	if log[0].Action != "account.reset_send" || log[0].Actor.Kind != "staff" || log[0].Actor.Name != "Maya Harbor" || !strings.Contains(log[0].Detail, "reset link sent to jane@example.com") {
 		t.Errorf("audit: %+v", log[0])
 	}
@@ -219,12 +220,12 @@ func TestStaffWritesRereadTheActor(t *testing.T) {
 		apply      func(f *fixture, s *store.Staff)
 	}{
 		{"removed", "Your access changed: you are no longer on this organization's staff", func(f *fixture, s *store.Staff) {
-			if err := f.db.RemoveStaff(context.Background(), f.db.Write(), f.org.ID, s.ID); err != nil {
+			if err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.RemoveStaff(context.Background(), f.org.ID, s.ID) }); err != nil {
 				f.t.Fatal(err)
 			}
 		}},
 		{"demoted", "Your access changed: your role is now staff, which cannot manage customers", func(f *fixture, s *store.Staff) {
-			if _, err := f.db.Write().ExecContext(context.Background(), `UPDATE staff SET role = 'staff' WHERE id = ?`, s.ID); err != nil {
+			if _, err := storetest.Raw(f.t, f.db).ExecContext(context.Background(), `UPDATE staff SET role = 'staff' WHERE id = ?`, s.ID); err != nil {
 				f.t.Fatal(err)
 			}
 		}},
@@ -233,7 +234,7 @@ func TestStaffWritesRereadTheActor(t *testing.T) {
 			f := newFixture(t)
 			ctx := context.Background()
 			admin := &store.Staff{OrgID: f.org.ID, Email: "sam@harbor.example", Name: "Sam Rivera", Role: store.RoleAdmin}
-			if err := f.db.CreateStaff(ctx, f.db.Write(), admin); err != nil {
+			if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateStaff(ctx, admin) }); err != nil {
 				t.Fatal(err)
 			}
 			jane := f.customer("Jane", "Doe", "jane@example.com")
@@ -260,7 +261,7 @@ func TestStaffWritesRereadTheActor(t *testing.T) {
 			if i, o, a := f.counts(); i != inv || o != out || a != aud {
 				t.Errorf("refused writes wrote: invites %d→%d, outbox %d→%d, audit %d→%d", inv, i, out, o, aud, a)
 			}
-			if got, _ := f.db.Customer(ctx, f.db.Read(), f.org.ID, cleo.ID); got.Email != "cleo@example.com" {
+			if got, _ := f.db.Customer(ctx, f.org.ID, cleo.ID); got.Email != "cleo@example.com" {
 				t.Errorf("email changed to %s", got.Email)
 			}
 		})
@@ -284,10 +285,10 @@ func TestAccessChangedHasNoSecondHint(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	admin := &store.Staff{OrgID: f.org.ID, Email: "sam@harbor.example", Name: "Sam Rivera", Role: store.RoleAdmin}
-	if err := f.db.CreateStaff(ctx, f.db.Write(), admin); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateStaff(ctx, admin) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.RemoveStaff(ctx, f.db.Write(), f.org.ID, admin.ID); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.RemoveStaff(ctx, f.org.ID, admin.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.svc.Invite(ctx, admin, f.customer("Jane", "Doe", "jane@example.com").ID)

@@ -19,8 +19,8 @@ type composer func(link string, expires time.Time) (subject, text, html string, 
 // The caller writes the audit row. It returns the token (only ever in the
 // email, and in Sent for tests), the outbox id and how many earlier links
 // stopped working.
-func (s *Service) issue(ctx context.Context, tx store.Queryer, org *store.Org, inv *store.Invite, ttl time.Duration, kind string, url func(token string) string, compose composer) (token string, outboxID int64, revoked int, err error) {
-	revoked, err = s.DB.RevokeInvites(ctx, tx, inv.CustomerID, inv.Purpose, store.RevokeSuperseded)
+func (s *Service) issue(ctx context.Context, tx *store.Tx, org *store.Org, inv *store.Invite, ttl time.Duration, kind string, url func(token string) string, compose composer) (token string, outboxID int64, revoked int, err error) {
+	revoked, err = tx.RevokeInvites(ctx, inv.CustomerID, inv.Purpose, store.RevokeSuperseded)
 	if err != nil {
 		return "", 0, 0, err
 	}
@@ -32,11 +32,11 @@ func (s *Service) issue(ctx context.Context, tx store.Queryer, org *store.Org, i
 		return "", 0, 0, err
 	}
 	msg := &store.OutboxMessage{OrgID: org.ID, CustomerID: inv.CustomerID, Kind: kind, To: inv.Email, FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
-	if err := s.DB.EnqueueMessage(ctx, tx, msg); err != nil {
+	if err := tx.EnqueueMessage(ctx, msg); err != nil {
 		return "", 0, 0, err
 	}
 	inv.OutboxID = msg.ID
-	if err := s.DB.CreateInvite(ctx, tx, inv); err != nil {
+	if err := tx.CreateInvite(ctx, inv); err != nil {
 		return "", 0, 0, err
 	}
 	return token, msg.ID, revoked, nil

@@ -31,7 +31,7 @@ func TestLookupStates(t *testing.T) {
 	}
 	arch := f.customer("Archie", "Ved", "archie@example.com")
 	tokens["revoked"] = f.invite(arch).token
-	if err := f.db.ArchiveCustomer(ctx, f.db.Write(), f.org.ID, arch.ID); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.ArchiveCustomer(ctx, f.org.ID, arch.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	tokens["unknown"] = strings.Repeat("A", 43)
@@ -80,7 +80,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 		}
 	}
 	count := func() int {
-		n, err := f.db.CountCustomerSessions(ctx, f.db.Read(), f.org.ID, c.ID)
+		n, err := f.db.CountCustomerSessions(ctx, f.org.ID, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 		t.Fatalf("%d sessions, want 2", count())
 	}
 	hash, _ := HashPassword(ctx, "another long passphrase here")
-	if err := f.db.SetPassword(ctx, f.db.Write(), f.org.ID, c.ID, hash); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.SetPassword(ctx, f.org.ID, c.ID, hash) }); err != nil {
 		t.Fatal(err)
 	}
 	if count() != 0 {
@@ -100,7 +100,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.ArchiveCustomer(ctx, f.db.Write(), f.org.ID, c.ID); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.ArchiveCustomer(ctx, f.org.ID, c.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Session(ctx, in.Token, SessionLifetime{}); !IsSessionError(err) {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"frontdesk/store"
 )
@@ -57,18 +57,18 @@ func (e *LinkError) Error() string {
 // Lookup reads the token's state without using it: opening a link (mail
 // scanners and previews do) changes nothing.
 func (s *Service) Lookup(ctx context.Context, purpose store.Purpose, token string) (*Link, error) {
-	return s.lookup(ctx, s.DB.Read(), purpose, token)
+	return s.lookup(ctx, s.DB, purpose, token)
 }
 
 // lookup reads the link in one query (the claim page runs it on every view,
 // Redeem again under the write lock). The customer comes without custom
 // fields: nothing here needs them.
-func (s *Service) lookup(ctx context.Context, q store.Queryer, purpose store.Purpose, token string) (*Link, error) {
+func (s *Service) lookup(ctx context.Context, q reader, purpose store.Purpose, token string) (*Link, error) {
 	hash, ok := TokenHash(token)
 	if !ok {
 		return &Link{State: LinkUnknown}, nil
 	}
-	inv, org, c, err := s.DB.LinkByTokenHash(ctx, q, hash)
+	inv, org, c, err := q.LinkByTokenHash(ctx, hash)
 	if store.ErrorCode(err) == store.ENOTFOUND {
 		return &Link{State: LinkUnknown}, nil
 	} else if err != nil {
@@ -78,33 +78,36 @@ func (s *Service) lookup(ctx context.Context, q store.Queryer, purpose store.Pur
 		// A reset token pasted into a claim URL is not a claim link.
 		return &Link{State: LinkUnknown}, nil
 	}
-	return &Link{State: linkState(inv, c, s.DB.Now().Unix()), Invite: inv, Customer: c, Org: org}, nil
+	return &Link{State: linkState(inv, c, s.DB.Now()), Invite: inv, Customer: c, Org: org}, nil
 }
 
-func linkState(inv *store.Invite, c *store.Customer, now int64) LinkState {
-	switch {
-	case !inv.UsedAt.IsZero():
+// linkState is what the customer's page says of a link: the store's
+// invite state (decided once, for staff and customers alike), in the
+// customer's terms.
+func linkState(inv *store.Invite, c *store.Customer, now time.Time) LinkState {
+	state, why := inv.State(c, now)
+	switch state {
+	case store.InviteLive:
+		return LinkValid
+	case store.InviteUsed:
 		return LinkUsed
-	case !inv.RevokedAt.IsZero() && inv.RevokeReason == store.RevokeSuperseded:
-		return LinkSuperseded
-	case !inv.RevokedAt.IsZero() && inv.RevokeReason == store.RevokeEmailChanged:
-		return LinkEmailChanged
-	case !inv.RevokedAt.IsZero() && inv.RevokeReason == store.RevokeClaimed:
-		return LinkClaimed
-	case !inv.RevokedAt.IsZero():
-		return LinkRevoked
-	case inv.Purpose == store.PurposeClaim && !c.ClaimedAt.IsZero():
-		return LinkClaimed
-	case c.Archived:
-		return LinkRevoked
-	case !strings.EqualFold(inv.Email, c.Email):
-		// The address changed without the revocation (an older frontdesk, a
-		// manual edit): the link is dead all the same.
-		return LinkEmailChanged
-	case inv.ExpiresAt.Unix() <= now:
+	case store.InviteExpired:
 		return LinkExpired
+	case store.InviteOldEmail:
+		return LinkEmailChanged
+	case store.InviteRevoked:
+		switch why {
+		case store.RevokeSuperseded:
+			return LinkSuperseded
+		case store.RevokeEmailChanged:
+			return LinkEmailChanged
+		case store.RevokeClaimed:
+			return LinkClaimed
+		}
 	}
-	return LinkValid
+	// Withdrawn for another reason, or never delivered (nobody should hold
+	// it; if someone does, it is not theirs to use).
+	return LinkRevoked
 }
 
 // Redeem uses token to set the customer's password: the first one for a
@@ -129,7 +132,7 @@ func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, pass
 		return nil, err
 	}
 	var c *store.Customer
-	err = s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err = s.DB.Tx(ctx, func(tx *store.Tx) error {
 		// Everything again, now under the write lock.
 		l, err := s.lookup(ctx, tx, purpose, token)
 		if err != nil {
@@ -138,7 +141,7 @@ func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, pass
 		if l.State != LinkValid {
 			return &LinkError{l.State}
 		}
-		used, err := s.DB.UseInvite(ctx, tx, l.Invite.ID)
+		used, err := tx.UseInvite(ctx, l.Invite.ID)
 		if err != nil {
 			return err
 		}
@@ -148,39 +151,39 @@ func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, pass
 		actor := store.CustomerActor(l.Customer)
 		switch purpose {
 		case store.PurposeClaim:
-			ok, err := s.DB.ClaimAccount(ctx, tx, l.Org.ID, l.Customer.ID, hash)
+			ok, err := tx.ClaimAccount(ctx, l.Org.ID, l.Customer.ID, hash)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				return &LinkError{LinkClaimed}
 			}
-			if _, err := s.DB.RevokeInvites(ctx, tx, l.Customer.ID, store.PurposeClaim, store.RevokeClaimed); err != nil {
+			if _, err := tx.RevokeInvites(ctx, l.Customer.ID, store.PurposeClaim, store.RevokeClaimed); err != nil {
 				return err
 			}
-			if err := s.DB.Audit(ctx, tx, l.Org.ID, actor, "account.claim", l.Customer.ID, fmt.Sprintf("claimed with the invite sent to %s", l.Invite.Email)); err != nil {
+			if err := tx.Audit(ctx, l.Org.ID, actor, "account.claim", l.Customer.ID, fmt.Sprintf("claimed with the invite sent to %s", l.Invite.Email)); err != nil {
 				return err
 			}
 		case store.PurposeReset:
-			if err := s.DB.SetPassword(ctx, tx, l.Org.ID, l.Customer.ID, hash); err != nil {
+			if err := tx.SetPassword(ctx, l.Org.ID, l.Customer.ID, hash); err != nil {
 				return err
 			}
 			// The customer proved they hold the mailbox and chose a new
 			// password: whatever was guessing the old one starts from
 			// nothing, and the customer's own addresses are not paused.
-			if err := s.DB.ClearSignInFailures(ctx, tx, l.Customer.Email); err != nil {
+			if err := tx.ClearSignInFailures(ctx, l.Customer.Email); err != nil {
 				return err
 			}
-			if _, err := s.DB.RevokeInvites(ctx, tx, l.Customer.ID, store.PurposeReset, store.RevokePasswordChanged); err != nil {
+			if _, err := tx.RevokeInvites(ctx, l.Customer.ID, store.PurposeReset, store.RevokePasswordChanged); err != nil {
 				return err
 			}
-			if err := s.DB.Audit(ctx, tx, l.Org.ID, actor, "account.password_reset", l.Customer.ID, "password reset by emailed link"); err != nil {
+			if err := tx.Audit(ctx, l.Org.ID, actor, "account.password_reset", l.Customer.ID, "password reset by emailed link"); err != nil {
 				return err
 			}
 		default:
 			return errors.New("claim: unknown purpose " + string(purpose))
 		}
-		c, err = s.DB.Customer(ctx, tx, l.Org.ID, l.Customer.ID)
+		c, err = tx.Customer(ctx, l.Org.ID, l.Customer.ID)
 		return err
 	})
 	if err != nil {

@@ -67,23 +67,23 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 		return nil, store.Errorf(store.EINVALID, "Enter a valid email address (%s).", store.ErrorMessage(err))
 	}
 	res := &ResetResult{}
-	orgID, ok, err := s.orgFromSlug(ctx, s.DB.Read(), req.OrgSlug)
+	orgID, ok, err := s.orgFromSlug(ctx, s.DB, req.OrgSlug)
 	if err != nil || !ok {
 		return res, err
 	}
 	// A read first, so an unknown address costs no write lock.
-	cands, err := s.DB.SignInCandidates(ctx, s.DB.Read(), orgID, email, maxAccountsPerEmail)
+	cands, err := s.DB.SignInCandidates(ctx, orgID, email, maxAccountsPerEmail)
 	if err != nil || len(cands) == 0 {
 		return res, err
 	}
-	err = s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err = s.DB.Tx(ctx, func(tx *store.Tx) error {
 		res = &ResetResult{}
-		cands, err := s.DB.SignInCandidates(ctx, tx, orgID, email, maxAccountsPerEmail)
+		cands, err := tx.SignInCandidates(ctx, orgID, email, maxAccountsPerEmail)
 		if err != nil {
 			return err
 		}
 		for _, c := range cands {
-			org, err := s.DB.Org(ctx, tx, c.OrgID)
+			org, err := tx.Org(ctx, c.OrgID)
 			if err != nil {
 				return err
 			}
@@ -94,7 +94,7 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 			if !ok {
 				res.Throttled++
 				detail := fmt.Sprintf("reset link not sent: %d sent to this account and %d to %s in the last hour (from %s)", perAccount, perMailbox, c.Email, req.Addr)
-				if err := s.DB.Audit(ctx, tx, org.ID, store.CustomerActor(c), "account.reset_throttled", c.ID, detail); err != nil {
+				if err := tx.Audit(ctx, org.ID, store.CustomerActor(c), "account.reset_throttled", c.ID, detail); err != nil {
 					return err
 				}
 				continue
@@ -115,12 +115,12 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 
 // resetQuota counts the reset links c and c's mailbox got in the last
 // ResetWindow; ok says another one is within both limits.
-func (s *Service) resetQuota(ctx context.Context, q store.Queryer, c *store.Customer) (perAccount, perMailbox int, ok bool, err error) {
+func (s *Service) resetQuota(ctx context.Context, q reader, c *store.Customer) (perAccount, perMailbox int, ok bool, err error) {
 	since := s.DB.Now().Add(-ResetWindow)
-	if perMailbox, err = s.DB.RecentResets(ctx, q, 0, c.Email, since); err != nil {
+	if perMailbox, err = q.RecentResets(ctx, 0, c.Email, since); err != nil {
 		return 0, 0, false, err
 	}
-	if perAccount, err = s.DB.RecentResets(ctx, q, c.ID, "", since); err != nil {
+	if perAccount, err = q.RecentResets(ctx, c.ID, "", since); err != nil {
 		return 0, 0, false, err
 	}
 	return perAccount, perMailbox, perAccount < ResetsPerAccount && perMailbox < ResetsPerMailbox, nil
@@ -136,7 +136,7 @@ func (s *Service) ResetExpiry() time.Time {
 // emails, reading fresh data: what the profile's r asks before it opens the
 // confirmation.
 func (s *Service) CheckReset(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error) {
-	_, _, c, err := s.loadReset(ctx, s.DB.Read(), actor, customerID)
+	_, _, c, err := s.loadReset(ctx, s.DB, actor, customerID)
 	return c, err
 }
 
@@ -149,7 +149,7 @@ func (s *Service) CheckReset(ctx context.Context, actor *store.Staff, customerID
 // member.
 func (s *Service) SendReset(ctx context.Context, actor *store.Staff, customerID int64) (*Sent, error) {
 	var sent *Sent
-	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 		actor, org, c, err := s.loadReset(ctx, tx, actor, customerID)
 		if err != nil {
 			return err
@@ -165,7 +165,7 @@ func (s *Service) SendReset(ctx context.Context, actor *store.Staff, customerID 
 
 // loadReset authorizes actor, loads the customer and applies CanReset and
 // the limits, through q.
-func (s *Service) loadReset(ctx context.Context, q store.Queryer, actor *store.Staff, customerID int64) (*store.Staff, *store.Org, *store.Customer, error) {
+func (s *Service) loadReset(ctx context.Context, q reader, actor *store.Staff, customerID int64) (*store.Staff, *store.Org, *store.Customer, error) {
 	actor, org, c, err := s.load(ctx, q, actor, customerID, "send a password-reset link")
 	if err != nil {
 		return nil, nil, nil, err
@@ -188,7 +188,7 @@ func (s *Service) loadReset(ctx context.Context, q store.Queryer, actor *store.S
 // issueReset writes one reset link, its email and its audit row inside tx:
 // asked for by the customer from addr when by is nil, sent by staff
 // member by otherwise.
-func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.Org, c *store.Customer, by *store.Staff, addr string) (*Sent, error) {
+func (s *Service) issueReset(ctx context.Context, tx *store.Tx, org *store.Org, c *store.Customer, by *store.Staff, addr string) (*Sent, error) {
 	inv := &store.Invite{OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeReset, Email: c.Email}
 	actor, action, why := store.CustomerActor(c), "account.reset_request", "requested from "+addr
 	if by != nil {
@@ -208,7 +208,7 @@ func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.O
 	if revoked > 0 {
 		detail += fmt.Sprintf("; %d earlier reset link(s) revoked", revoked)
 	}
-	if err := s.DB.Audit(ctx, tx, org.ID, actor, action, c.ID, detail); err != nil {
+	if err := tx.Audit(ctx, org.ID, actor, action, c.ID, detail); err != nil {
 		return nil, err
 	}
 	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: revoked, token: token}, nil
@@ -217,11 +217,11 @@ func (s *Service) issueReset(ctx context.Context, tx store.Queryer, org *store.O
 // orgFromSlug resolves an optional organization slug: (0, true) for none,
 // (id, true) for a known one, (0, false) for an unknown one, which callers
 // treat like an unknown email.
-func (s *Service) orgFromSlug(ctx context.Context, q store.Queryer, slug string) (int64, bool, error) {
+func (s *Service) orgFromSlug(ctx context.Context, q reader, slug string) (int64, bool, error) {
 	if slug == "" {
 		return 0, true, nil
 	}
-	org, err := s.DB.OrgBySlug(ctx, q, slug)
+	org, err := q.OrgBySlug(ctx, slug)
 	if store.ErrorCode(err) == store.ENOTFOUND {
 		return 0, false, nil
 	} else if err != nil {

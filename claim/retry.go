@@ -35,17 +35,17 @@ type Retried struct {
 // Retried.OutboxID at once.
 func (s *Service) RetryMessage(ctx context.Context, actor *store.Staff, id int64) (*Retried, error) {
 	var r *Retried
-	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 		actor, err := s.authorize(ctx, tx, actor, "retry the message")
 		if err != nil {
 			return err
 		}
-		m, err := s.DB.OutboxMessage(ctx, tx, actor.OrgID, id)
+		m, err := tx.OutboxMessage(ctx, actor.OrgID, id)
 		if err != nil {
 			return err
 		}
 		if m.Status == store.OutboxFailed {
-			inv, err := s.DB.OutboxInvite(ctx, tx, actor.OrgID, id)
+			inv, err := tx.OutboxInvite(ctx, actor.OrgID, id)
 			if err == nil {
 				r, err = s.reissue(ctx, tx, actor, m, inv)
 				return err
@@ -54,11 +54,11 @@ func (s *Service) RetryMessage(ctx context.Context, actor *store.Staff, id int64
 				return err
 			}
 		}
-		if err := s.DB.RetryMessage(ctx, tx, actor.OrgID, id); err != nil {
+		if err := tx.RetryMessage(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		r = &Retried{OutboxID: id}
-		return s.DB.Audit(ctx, tx, actor.OrgID, store.StaffActor(actor), "outbox.retry", 0, fmt.Sprintf("message %d queued again", id))
+		return tx.Audit(ctx, actor.OrgID, store.StaffActor(actor), "outbox.retry", 0, fmt.Sprintf("message %d queued again", id))
 	})
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func (s *Service) RetryMessage(ctx context.Context, actor *store.Staff, id int64
 }
 
 // reissue replaces failed message m, which carried inv, by a fresh link.
-func (s *Service) reissue(ctx context.Context, tx store.Queryer, actor *store.Staff, m *store.OutboxMessage, inv *store.Invite) (*Retried, error) {
+func (s *Service) reissue(ctx context.Context, tx *store.Tx, actor *store.Staff, m *store.OutboxMessage, inv *store.Invite) (*Retried, error) {
 	switch {
 	case !inv.UsedAt.IsZero():
 		return nil, store.Errorf(store.EINVALID, "message %d carried a link that was already used; nothing to resend", m.ID)
@@ -80,7 +80,7 @@ func (s *Service) reissue(ctx context.Context, tx store.Queryer, actor *store.St
 	}
 	// Retrying an old failure must not cancel a link sent since (a resend,
 	// or this same retry run twice).
-	all, err := s.DB.Invites(ctx, tx, org.ID, c.ID)
+	all, err := tx.Invites(ctx, org.ID, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (s *Service) reissue(ctx context.Context, tx store.Queryer, actor *store.St
 		r.OutboxID, r.Invite = sent.OutboxID, sent.Invite
 	}
 	detail := fmt.Sprintf("message %d had failed (%s); its link was withdrawn and a fresh one went to %s in message %d", m.ID, m.LastError, c.Email, r.OutboxID)
-	if err := s.DB.Audit(ctx, tx, org.ID, store.StaffActor(actor), "outbox.retry", c.ID, detail); err != nil {
+	if err := tx.Audit(ctx, org.ID, store.StaffActor(actor), "outbox.retry", c.ID, detail); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -15,11 +15,11 @@ import (
 func (f *fixture) fail(id int64, reply string) {
 	f.t.Helper()
 	ctx := context.Background()
-	err := f.db.Tx(ctx, func(tx store.Queryer) error {
-		if _, err := f.db.LeaseIDs(ctx, tx, "worker", time.Minute, []int64{id}); err != nil {
+	err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.LeaseIDs(ctx, "worker", time.Minute, []int64{id}); err != nil {
 			return err
 		}
-		ok, err := f.db.MarkFailed(ctx, tx, id, "worker", reply)
+		ok, err := tx.MarkFailed(ctx, id, "worker", reply)
 		if err == nil && !ok {
 			f.t.Fatalf("message %d was not failed", id)
 		}
@@ -44,7 +44,7 @@ func (f *fixture) emailedToken(id int64) string {
 
 func (f *fixture) audited(c *store.Customer, action, detail string) bool {
 	f.t.Helper()
-	log, err := f.db.AuditLog(context.Background(), f.db.Read(), f.org.ID, c.ID, 20)
+	log, err := f.db.AuditLog(context.Background(), f.org.ID, c.ID, 20)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestRetryFailedInviteIssuesAFreshLink(t *testing.T) {
 	jane := f.customer("Jane", "Doe", "jane@exmaple.com")
 	sent := f.invite(jane)
 	f.fail(sent.OutboxID, "550 5.1.1 User unknown")
-	if s := f.state(sent.token); s != LinkExpired {
+	if s := f.state(sent.token); s != LinkRevoked {
 		t.Errorf("the undelivered link is %s; want it withdrawn", s)
 	}
 	if st := f.status(jane); st != store.StatusFailed {

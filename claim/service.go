@@ -64,10 +64,24 @@ func (s *Service) ResetURL(token string) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/reset/" + token
 }
 
+// reader is what the rules read: the database's reader pool (*store.DB), or
+// inside a write the transaction (*store.Tx), so the checks made under the
+// write lock see what the write will change.
+type reader interface {
+	Org(ctx context.Context, id int64) (*store.Org, error)
+	OrgBySlug(ctx context.Context, slug string) (*store.Org, error)
+	Customer(ctx context.Context, orgID, id int64) (*store.Customer, error)
+	StaffByID(ctx context.Context, id int64) (*store.Staff, error)
+	RecentResets(ctx context.Context, customerID int64, email string, since time.Time) (int, error)
+	LinkByTokenHash(ctx context.Context, hash []byte) (*store.Invite, *store.Org, *store.Customer, error)
+}
+
+var _, _ reader = (*store.DB)(nil), (*store.Tx)(nil)
+
 // Check is CanInvite for a customer id, reading fresh data (the actor's
 // row too, so a removed member hears it at i, before the confirmation).
 func (s *Service) Check(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error) {
-	actor, org, c, err := s.load(ctx, s.DB.Read(), actor, customerID, "send the invite")
+	actor, org, c, err := s.load(ctx, s.DB, actor, customerID, "send the invite")
 	if err != nil {
 		return nil, err
 	}
@@ -80,18 +94,18 @@ func (s *Service) Check(ctx context.Context, actor *store.Staff, customerID int6
 // load authorizes actor for what (see authorize) and reads the
 // organization and the customer, all through q: inside a write's
 // transaction, the actor it returns is the one to act as.
-func (s *Service) load(ctx context.Context, q store.Queryer, actor *store.Staff, customerID int64, what string) (*store.Staff, *store.Org, *store.Customer, error) {
+func (s *Service) load(ctx context.Context, q reader, actor *store.Staff, customerID int64, what string) (*store.Staff, *store.Org, *store.Customer, error) {
 	actor, err := s.authorize(ctx, q, actor, what)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	org, err := s.DB.Org(ctx, q, actor.OrgID)
+	org, err := q.Org(ctx, actor.OrgID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	// Scoped to the actor's organization: another organization's customer
 	// is "not found", never "forbidden", so ids reveal nothing.
-	c, err := s.DB.Customer(ctx, q, actor.OrgID, customerID)
+	c, err := q.Customer(ctx, actor.OrgID, customerID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -105,7 +119,7 @@ func (s *Service) load(ctx context.Context, q store.Queryer, actor *store.Staff,
 // may ask it to deliver Sent.OutboxID at once.
 func (s *Service) Invite(ctx context.Context, actor *store.Staff, customerID int64) (*Sent, error) {
 	var sent *Sent
-	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 		actor, org, c, err := s.load(ctx, tx, actor, customerID, "send the invite")
 		if err != nil {
 			return err
@@ -120,7 +134,7 @@ func (s *Service) Invite(ctx context.Context, actor *store.Staff, customerID int
 }
 
 // invite does the writes of Invite inside tx, for an already loaded customer.
-func (s *Service) invite(ctx context.Context, tx store.Queryer, actor *store.Staff, org *store.Org, c *store.Customer) (*Sent, error) {
+func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer) (*Sent, error) {
 	if r := CanInvite(actor, org, c); r != nil {
 		return nil, r
 	}
@@ -142,7 +156,7 @@ func (s *Service) invite(ctx context.Context, tx store.Queryer, actor *store.Sta
 	if superseded > 0 {
 		action, detail = "invite.resend", detail+fmt.Sprintf("; %d earlier link(s) revoked", superseded)
 	}
-	if err := s.DB.Audit(ctx, tx, org.ID, store.StaffActor(actor), action, c.ID, detail); err != nil {
+	if err := tx.Audit(ctx, org.ID, store.StaffActor(actor), action, c.ID, detail); err != nil {
 		return nil, err
 	}
 	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: superseded, token: token}, nil
@@ -175,18 +189,18 @@ func (s *Service) InviteMany(ctx context.Context, actor *store.Staff, ids []int6
 	for start := 0; start < len(ids); start += bulkBatch {
 		batch := ids[start:min(start+bulkBatch, len(ids))]
 		var out []BulkResult
-		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+		err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 			out = out[:0]
 			actor, err := s.authorize(ctx, tx, actor, what)
 			if err != nil {
 				return err
 			}
-			org, err := s.DB.Org(ctx, tx, actor.OrgID)
+			org, err := tx.Org(ctx, actor.OrgID)
 			if err != nil {
 				return err
 			}
 			for _, id := range batch {
-				c, err := s.DB.Customer(ctx, tx, actor.OrgID, id)
+				c, err := tx.Customer(ctx, actor.OrgID, id)
 				if err == nil {
 					var sent *Sent
 					if sent, err = s.invite(ctx, tx, actor, org, c); err == nil {
@@ -243,7 +257,7 @@ func (e *EmailChange) Revoked() int { return e.Invites + e.Resets }
 func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (*EmailChange, error) {
 	const what = "change the email"
 	var ch *EmailChange
-	err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 		actor, org, c, err := s.load(ctx, tx, actor, customerID, what)
 		if err != nil {
 			return err
@@ -261,20 +275,20 @@ func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerI
 		if ch.Claimed && email == "" {
 			return store.Errorf(store.EINVALID, "%s signs in with this address, so it cannot be removed; type their new address instead.", c.Name())
 		}
-		if err := s.DB.SetCustomerEmail(ctx, tx, actor.OrgID, customerID, email); err != nil {
+		if err := tx.SetCustomerEmail(ctx, actor.OrgID, customerID, email); err != nil {
 			return err
 		}
-		if ch.Invites, err = s.DB.RevokeInvites(ctx, tx, customerID, store.PurposeClaim, store.RevokeEmailChanged); err != nil {
+		if ch.Invites, err = tx.RevokeInvites(ctx, customerID, store.PurposeClaim, store.RevokeEmailChanged); err != nil {
 			return err
 		}
-		if ch.Resets, err = s.DB.RevokeInvites(ctx, tx, customerID, store.PurposeReset, store.RevokeEmailChanged); err != nil {
+		if ch.Resets, err = tx.RevokeInvites(ctx, customerID, store.PurposeReset, store.RevokeEmailChanged); err != nil {
 			return err
 		}
 		old := c.Email
 		if old == "" {
 			old = "(none)"
 		}
-		err = s.DB.Audit(ctx, tx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
+		err = tx.Audit(ctx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
 			fmt.Sprintf("email %s → %s; %d outstanding link(s) revoked", old, email, ch.Revoked()))
 		if err != nil || !ch.Claimed {
 			return err
@@ -293,7 +307,7 @@ func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerI
 // there was one) and to the new, each with its audit row. They go out
 // whatever the organization's notifications setting: that setting is about
 // invitations, and this is the customer's own account's security.
-func (s *Service) noticeEmailChange(ctx context.Context, tx store.Queryer, actor *store.Staff, org *store.Org, c *store.Customer, email string) ([]int64, error) {
+func (s *Service) noticeEmailChange(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer, email string) ([]int64, error) {
 	d := mailer.EmailChangeData{
 		OrgName: org.Name, CustomerName: c.FirstName, NewEmail: email, ChangedAt: s.DB.Now(),
 		SignInURL: s.SignInURL(org.Slug), ReplyTo: org.ReplyTo, Location: org.Location(),
@@ -314,10 +328,10 @@ func (s *Service) noticeEmailChange(ctx context.Context, tx store.Queryer, actor
 		}
 		msg := &store.OutboxMessage{OrgID: org.ID, CustomerID: c.ID, Kind: store.MessageEmailChange, To: n.to,
 			FromName: org.Name, ReplyTo: org.ReplyTo, Subject: subject, Text: text, HTML: html}
-		if err := s.DB.EnqueueMessage(ctx, tx, msg); err != nil {
+		if err := tx.EnqueueMessage(ctx, msg); err != nil {
 			return nil, err
 		}
-		if err := s.DB.Audit(ctx, tx, org.ID, store.StaffActor(actor), "customer.email_notice", c.ID,
+		if err := tx.Audit(ctx, org.ID, store.StaffActor(actor), "customer.email_notice", c.ID,
 			fmt.Sprintf("notice of the changed sign-in address queued to the %s address %s (outbox %d)", n.which, n.to, msg.ID)); err != nil {
 			return nil, err
 		}
@@ -329,10 +343,4 @@ func (s *Service) noticeEmailChange(ctx context.Context, tx store.Queryer, actor
 // SignInURL is the customers' sign-in page for an organization.
 func (s *Service) SignInURL(orgSlug string) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/login?org=" + url.QueryEscape(orgSlug)
-}
-
-// PendingInvite reports whether the customer has a link that a new invite or
-// an email change would cancel, for the confirmations' warnings.
-func PendingInvite(c *store.Customer) bool {
-	return c.Status == store.StatusInvited || c.Status == store.StatusFailed
 }

@@ -53,7 +53,7 @@ func (s *Service) Session(ctx context.Context, token string, life SessionLifetim
 	if !ok {
 		return nil, ErrNoSession
 	}
-	sess, err := s.DB.SessionByHash(ctx, s.DB.Read(), hash)
+	sess, err := s.DB.SessionByHash(ctx, hash)
 	if store.ErrorCode(err) == store.ENOTFOUND {
 		return nil, ErrNoSession
 	} else if err != nil {
@@ -61,13 +61,13 @@ func (s *Service) Session(ctx context.Context, token string, life SessionLifetim
 	}
 	now := s.DB.Now()
 	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= life.Idle {
-		if err := s.DB.DeleteSession(ctx, s.DB.Write(), hash); err != nil {
+		if err := s.DB.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, hash) }); err != nil {
 			return nil, err
 		}
 		return nil, ErrSessionExpired
 	}
 	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
-		if err := s.DB.TouchSession(ctx, s.DB.Write(), hash); err != nil {
+		if err := s.DB.Tx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, hash) }); err != nil {
 			return nil, err
 		}
 		sess.LastSeenAt = now.Truncate(time.Second)
@@ -82,7 +82,7 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 	if !ok {
 		return nil
 	}
-	return s.DB.DeleteSession(ctx, s.DB.Write(), hash)
+	return s.DB.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, hash) })
 }
 
 // PruneSessions deletes sessions no request could use any more. Sessions are
@@ -90,7 +90,13 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 // handler calls it now and then from a request, not from a goroutine.
 func (s *Service) PruneSessions(ctx context.Context, life SessionLifetime) (int, error) {
 	life = life.withDefaults()
-	return s.DB.DeleteStaleSessions(ctx, s.DB.Write(), s.DB.Now().Add(-life.Idle))
+	var n int
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.DeleteStaleSessions(ctx, s.DB.Now().Add(-life.Idle))
+		return err
+	})
+	return n, err
 }
 
 // IsSessionError reports whether err means "sign in (again)".

@@ -83,13 +83,13 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 	if err := s.checkSignInThrottle(ctx, email, client); err != nil {
 		return nil, err
 	}
-	orgID, known, err := s.orgFromSlug(ctx, s.DB.Read(), req.OrgSlug)
+	orgID, known, err := s.orgFromSlug(ctx, s.DB, req.OrgSlug)
 	if err != nil {
 		return nil, err
 	}
 	var cands []*store.Customer
 	if known {
-		if cands, err = s.DB.SignInCandidates(ctx, s.DB.Read(), orgID, email, maxAccountsPerEmail); err != nil {
+		if cands, err = s.DB.SignInCandidates(ctx, orgID, email, maxAccountsPerEmail); err != nil {
 			return nil, err
 		}
 	}
@@ -97,14 +97,14 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		if _, err := VerifyPassword(ctx, dummyHash(), req.Password); err != nil {
 			return nil, err
 		}
-		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+		err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 			if err := s.recordSignInFailure(ctx, tx, email, client); err != nil {
 				return err
 			}
 			if orgID == 0 {
 				return nil // no organization to file it under; the count is the record
 			}
-			return s.DB.Audit(ctx, tx, orgID, store.Actor{Kind: "system", Name: "web"}, "account.signin_failed", 0,
+			return tx.Audit(ctx, orgID, store.Actor{Kind: "system", Name: "web"}, "account.signin_failed", 0,
 				fmt.Sprintf("sign-in failed: no claimed account for %q (from %s)", email, req.Addr))
 		})
 		if err != nil {
@@ -124,13 +124,13 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		}
 	}
 	if match == nil {
-		err := s.DB.Tx(ctx, func(tx store.Queryer) error {
+		err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 			if err := s.recordSignInFailure(ctx, tx, email, client); err != nil {
 				return err
 			}
 			for _, c := range cands {
 				actor := store.CustomerActor(c)
-				if err := s.DB.Audit(ctx, tx, c.OrgID, actor, "account.signin_failed", c.ID, "sign-in failed: wrong password (from "+req.Addr+")"); err != nil {
+				if err := tx.Audit(ctx, c.OrgID, actor, "account.signin_failed", c.ID, "sign-in failed: wrong password (from "+req.Addr+")"); err != nil {
 					return err
 				}
 			}
@@ -152,35 +152,35 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 	}
 	token, hash := newToken()
 	out := &SignedIn{Token: token, Customer: match}
-	err = s.DB.Tx(ctx, func(tx store.Queryer) error {
+	err = s.DB.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		if out.Org, err = s.DB.Org(ctx, tx, match.OrgID); err != nil {
+		if out.Org, err = tx.Org(ctx, match.OrgID); err != nil {
 			return err
 		}
 		// Only while the hash just verified is still the stored one: a
 		// reset or an archive that committed during the verification wins.
-		if out.Session, err = s.DB.CreateSession(ctx, tx, hash, match.OrgID, match.ID, match.PasswordHash, s.DB.Now().Add(life.Absolute)); err != nil {
+		if out.Session, err = tx.CreateSession(ctx, hash, match.OrgID, match.ID, match.PasswordHash, s.DB.Now().Add(life.Absolute)); err != nil {
 			return err
 		}
-		if err := s.DB.ClearSignInFailuresFrom(ctx, tx, email, client); err != nil {
+		if err := tx.ClearSignInFailuresFrom(ctx, email, client); err != nil {
 			return err
 		}
 		actor := store.CustomerActor(match)
 		if rehash != "" {
 			// The same password, so the customer's sessions stay (see
 			// store.RehashPassword).
-			ok, err := s.DB.RehashPassword(ctx, tx, match.OrgID, match.ID, match.PasswordHash, rehash)
+			ok, err := tx.RehashPassword(ctx, match.OrgID, match.ID, match.PasswordHash, rehash)
 			if err != nil {
 				return err
 			}
 			if ok {
 				detail := fmt.Sprintf("password hash upgraded to argon2id m=%d,t=%d,p=%d at sign-in", argonMemory, argonTime, argonThreads)
-				if err := s.DB.Audit(ctx, tx, match.OrgID, actor, "account.password_rehash", match.ID, detail); err != nil {
+				if err := tx.Audit(ctx, match.OrgID, actor, "account.password_rehash", match.ID, detail); err != nil {
 					return err
 				}
 			}
 		}
-		return s.DB.Audit(ctx, tx, match.OrgID, actor, "account.signin", match.ID, "signed in (from "+req.Addr+")")
+		return tx.Audit(ctx, match.OrgID, actor, "account.signin", match.ID, "signed in (from "+req.Addr+")")
 	})
 	if store.ErrorCode(err) == store.ENOTFOUND {
 		return nil, ErrSignIn

@@ -3,6 +3,8 @@ package claim
 import (
 	"context"
 	"encoding/base64"
+	"frontdesk/store"
+	"frontdesk/store/storetest"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +59,7 @@ func TestSignInLosesRaceWithPasswordChange(t *testing.T) {
 	}()
 	<-read
 	time.Sleep(100 * time.Millisecond) // let the candidate read finish; SignIn then blocks on a hashing slot
-	if err := f.db.SetPassword(ctx, f.db.Write(), f.org.ID, c.ID, newHash); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.SetPassword(ctx, f.org.ID, c.ID, newHash) }); err != nil {
 		t.Fatal(err)
 	}
 	release()
@@ -65,7 +67,7 @@ func TestSignInLosesRaceWithPasswordChange(t *testing.T) {
 	if !IsSignInFailure(res.err) {
 		t.Fatalf("sign-in with the password replaced under it: %v, %+v", res.err, res.in)
 	}
-	if n, _ := f.db.CountCustomerSessions(ctx, f.db.Read(), f.org.ID, c.ID); n != 0 {
+	if n, _ := f.db.CountCustomerSessions(ctx, f.org.ID, c.ID); n != 0 {
 		t.Fatalf("%d sessions survive the password change", n)
 	}
 }
@@ -88,7 +90,7 @@ func TestSignInUpgradesOldHash(t *testing.T) {
 	c := f.customer("Jane", "Doe", "jane@example.com")
 	f.redeem(f.invite(c).token, goodPassword)
 	old := oldParamsHash(goodPassword)
-	if err := f.db.SetPassword(ctx, f.db.Write(), f.org.ID, c.ID, old); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.SetPassword(ctx, f.org.ID, c.ID, old) }); err != nil {
 		t.Fatal(err)
 	}
 	if !needsRehash(old) {
@@ -96,7 +98,10 @@ func TestSignInUpgradesOldHash(t *testing.T) {
 	}
 	// A device signed in before the upgrade.
 	token, hash := newToken()
-	if _, err := f.db.CreateSession(ctx, f.db.Write(), hash, f.org.ID, c.ID, old, f.db.Now().Add(time.Hour)); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.CreateSession(ctx, hash, f.org.ID, c.ID, old, f.db.Now().Add(time.Hour))
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Session(ctx, token, SessionLifetime{}); err != nil {
@@ -107,7 +112,7 @@ func TestSignInUpgradesOldHash(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sign-in with an old-parameter hash: %v", err)
 	}
-	got, _ := f.db.Customer(ctx, f.db.Read(), f.org.ID, c.ID)
+	got, _ := f.db.Customer(ctx, f.org.ID, c.ID)
 	if !strings.HasPrefix(got.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") || needsRehash(got.PasswordHash) {
 		t.Fatalf("stored hash after sign-in: %q", got.PasswordHash)
 	}
@@ -119,11 +124,11 @@ func TestSignInUpgradesOldHash(t *testing.T) {
 			t.Errorf("%s's session ended by the rehash: %v", name, err)
 		}
 	}
-	if n, _ := f.db.CountCustomerSessions(ctx, f.db.Read(), f.org.ID, c.ID); n != 2 {
+	if n, _ := f.db.CountCustomerSessions(ctx, f.org.ID, c.ID); n != 2 {
 		t.Errorf("%d sessions, want 2", n)
 	}
 	var audited int
-	f.db.Read().QueryRowContext(ctx, `SELECT count(*) FROM audit WHERE action = 'account.password_rehash' AND customer_id = ?`, c.ID).Scan(&audited)
+	storetest.Raw(t, f.db).QueryRowContext(ctx, `SELECT count(*) FROM audit WHERE action = 'account.password_rehash' AND customer_id = ?`, c.ID).Scan(&audited)
 	if audited != 1 {
 		t.Errorf("%d rehash audit rows, want 1", audited)
 	}
@@ -132,15 +137,15 @@ func TestSignInUpgradesOldHash(t *testing.T) {
 	if _, err := f.svc.SignIn(ctx, SignInRequest{Email: "jane@example.com", Password: goodPassword}, SessionLifetime{}); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := f.db.Customer(ctx, f.db.Read(), f.org.ID, c.ID); again.PasswordHash != got.PasswordHash {
+	if again, _ := f.db.Customer(ctx, f.org.ID, c.ID); again.PasswordHash != got.PasswordHash {
 		t.Error("a current hash was replaced again")
 	}
 	// A real password change still signs out everywhere.
 	newHash, _ := HashPassword(ctx, "another long passphrase here")
-	if err := f.db.SetPassword(ctx, f.db.Write(), f.org.ID, c.ID, newHash); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.SetPassword(ctx, f.org.ID, c.ID, newHash) }); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := f.db.CountCustomerSessions(ctx, f.db.Read(), f.org.ID, c.ID); n != 0 {
+	if n, _ := f.db.CountCustomerSessions(ctx, f.org.ID, c.ID); n != 0 {
 		t.Errorf("%d sessions survive a password change", n)
 	}
 }

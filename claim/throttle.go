@@ -91,7 +91,7 @@ func signInPause(n int) time.Duration {
 // from client now. It only reads.
 func (s *Service) checkSignInThrottle(ctx context.Context, email, client string) error {
 	now := s.DB.Now()
-	f, err := s.DB.SignInFailures(ctx, s.DB.Read(), email, client, now.Add(-signInCeilingWindow))
+	f, err := s.DB.SignInFailures(ctx, email, client, now.Add(-signInCeilingWindow))
 	if err != nil {
 		return err
 	}
@@ -112,13 +112,13 @@ func (s *Service) checkSignInThrottle(ctx context.Context, email, client string)
 // recordSignInFailure counts a failure inside tx: one upsert. About one
 // failure in 256 also deletes counts that have gone quiet, so the table
 // holds recent failures only, without a background job.
-func (s *Service) recordSignInFailure(ctx context.Context, tx store.Queryer, email, client string) error {
+func (s *Service) recordSignInFailure(ctx context.Context, tx *store.Tx, email, client string) error {
 	forget := s.DB.Now().Add(-signInForget)
-	if err := s.DB.RecordSignInFailure(ctx, tx, email, client, forget); err != nil {
+	if err := tx.RecordSignInFailure(ctx, email, client, forget); err != nil {
 		return err
 	}
 	if rand.N(256) == 0 {
-		_, err := s.DB.DeleteStaleSignInFailures(ctx, tx, forget)
+		_, err := tx.DeleteStaleSignInFailures(ctx, forget)
 		return err
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"frontdesk/store"
+	"frontdesk/store/storetest"
 )
 
 // fixture is a real database file with one organization, a movable clock and
@@ -44,11 +45,11 @@ func newFixture(t testing.TB) *fixture {
 	ctx := context.Background()
 	f.org = &store.Org{Name: "Harbor Yoga", TimeZone: "Europe/London", ReplyTo: "desk@harbor.example", Notifications: true,
 		WalkthroughURL: "https://videos.example/harbor-tour"}
-	if err := f.db.CreateOrg(ctx, f.db.Write(), f.org); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateOrg(ctx, f.org) }); err != nil {
 		t.Fatal(err)
 	}
 	f.staff = &store.Staff{OrgID: f.org.ID, Email: "owner@harbor.example", Name: "Olivia Owner", Role: store.RoleOwner}
-	if err := f.db.CreateStaff(ctx, f.db.Write(), f.staff); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateStaff(ctx, f.staff) }); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -90,14 +91,14 @@ func (f *fixture) queue(t testing.TB, n int) []*store.OutboxMessage {
 	t.Helper()
 	ctx := context.Background()
 	var out []*store.OutboxMessage
-	err := f.db.Tx(ctx, func(tx store.Queryer) error {
+	err := f.db.Tx(ctx, func(tx *store.Tx) error {
 		for range n {
 			f.mu.Lock()
 			f.seq++
 			seq := f.seq
 			f.mu.Unlock()
 			c := &store.Customer{OrgID: f.org.ID, FirstName: "Jane", LastName: fmt.Sprintf("Doe%d", seq), Email: fmt.Sprintf("jane%d@example.com", seq)}
-			if err := f.db.CreateCustomer(ctx, tx, c); err != nil {
+			if err := tx.CreateCustomer(ctx, c); err != nil {
 				return err
 			}
 			raw := make([]byte, 32)
@@ -110,13 +111,13 @@ func (f *fixture) queue(t testing.TB, n int) []*store.OutboxMessage {
 				return err
 			}
 			m := &store.OutboxMessage{OrgID: f.org.ID, CustomerID: c.ID, Kind: store.MessageInvite, To: c.Email, FromName: f.org.Name, ReplyTo: f.org.ReplyTo, Subject: subject, Text: text, HTML: html}
-			if err := f.db.EnqueueMessage(ctx, tx, m); err != nil {
+			if err := tx.EnqueueMessage(ctx, m); err != nil {
 				return err
 			}
 			h := sha256.Sum256([]byte(token))
 			inv := &store.Invite{OrgID: f.org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, TokenHash: h[:], Email: c.Email,
 				CreatedBy: f.staff.ID, ExpiresAt: expires, OutboxID: m.ID}
-			if err := f.db.CreateInvite(ctx, tx, inv); err != nil {
+			if err := tx.CreateInvite(ctx, inv); err != nil {
 				return err
 			}
 			f.mu.Lock()
@@ -135,7 +136,7 @@ func (f *fixture) queue(t testing.TB, n int) []*store.OutboxMessage {
 // msg reads a message back (without bodies).
 func (f *fixture) msg(t testing.TB, id int64) *store.OutboxMessage {
 	t.Helper()
-	m, err := f.db.OutboxMessage(context.Background(), f.db.Read(), f.org.ID, id)
+	m, err := f.db.OutboxMessage(context.Background(), f.org.ID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func (f *fixture) msg(t testing.TB, id int64) *store.OutboxMessage {
 func (f *fixture) hasBody(t testing.TB, id int64) bool {
 	t.Helper()
 	var n int
-	if err := f.db.Read().QueryRowContext(context.Background(), `SELECT length(body_text) + length(body_html) FROM outbox WHERE id = ?`, id).Scan(&n); err != nil {
+	if err := storetest.Raw(t, f.db).QueryRowContext(context.Background(), `SELECT length(body_text) + length(body_html) FROM outbox WHERE id = ?`, id).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n > 0
@@ -158,7 +159,7 @@ func (f *fixture) status(t testing.TB, outboxID int64) store.Status {
 	f.mu.Lock()
 	cid := f.customer[outboxID]
 	f.mu.Unlock()
-	c, err := f.db.Customer(context.Background(), f.db.Read(), f.org.ID, cid)
+	c, err := f.db.Customer(context.Background(), f.org.ID, cid)
 	if err != nil {
 		t.Fatal(err)
 	}

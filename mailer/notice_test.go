@@ -15,6 +15,7 @@ import (
 	"frontdesk/claim"
 	"frontdesk/mailer"
 	"frontdesk/store"
+	"frontdesk/store/storetest"
 )
 
 // End to end: staff change a claimed customer's email through the claim
@@ -29,19 +30,21 @@ func TestEmailChangeNoticesDelivered(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	org := &store.Org{Name: "Harbor Yoga", TimeZone: "Europe/London", ReplyTo: "desk@harbor.example", Notifications: true}
-	if err := db.CreateOrg(ctx, db.Write(), org); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateOrg(ctx, org) }); err != nil {
 		t.Fatal(err)
 	}
 	owner := &store.Staff{OrgID: org.ID, Email: "maya@harbor.example", Name: "Maya Harbor", Role: store.RoleOwner}
-	if err := db.CreateStaff(ctx, db.Write(), owner); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateStaff(ctx, owner) }); err != nil {
 		t.Fatal(err)
 	}
 	jane := &store.Customer{OrgID: org.ID, FirstName: "Jane", LastName: "Doe", Email: "jane@example.com"}
-	if err := db.CreateCustomer(ctx, db.Write(), jane); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, jane) }); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := db.ClaimAccount(ctx, db.Write(), org.ID, jane.ID, "$argon2id$v=19$m=65536,t=1,p=1$c2FsdA$aGFzaA"); err != nil || !ok {
-		t.Fatalf("claiming: %v %v", ok, err)
+	if !storetest.Write(t, db, func(tx *store.Tx) (bool, error) {
+		return tx.ClaimAccount(ctx, org.ID, jane.ID, "$argon2id$v=19$m=65536,t=1,p=1$c2FsdA$aGFzaA")
+	}) {
+		t.Fatal("claiming: already claimed")
 	}
 
 	srv := mailer.StartTestSMTPServer(t)
@@ -94,7 +97,7 @@ func TestEmailChangeNoticesDelivered(t *testing.T) {
 		}
 	}
 	for _, id := range ch.Notices {
-		m, err := db.OutboxMessage(ctx, db.Read(), org.ID, id)
+		m, err := db.OutboxMessage(ctx, org.ID, id)
 		if err != nil || m.Status != store.OutboxSent || m.Kind != store.MessageEmailChange || m.CustomerID != jane.ID {
 			t.Errorf("outbox %d after delivery: %+v (%v)", id, m, err)
 		}

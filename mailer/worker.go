@@ -195,8 +195,8 @@ func (w *Worker) RunOnce(ctx context.Context) (Result, error) {
 		return Result{}, ctx.Err()
 	}
 	tok := w.token()
-	msgs, cancelled, err := w.leaseAndPrepare(ctx, tok, func(tx store.Queryer) ([]*store.OutboxMessage, error) {
-		return w.DB.LeaseDue(ctx, tx, tok, w.lease(), orDefault(w.Batch, DefaultBatch))
+	msgs, cancelled, err := w.leaseAndPrepare(ctx, tok, func(tx *store.Tx) ([]*store.OutboxMessage, error) {
+		return tx.LeaseDue(ctx, tok, w.lease(), orDefault(w.Batch, DefaultBatch))
 	})
 	res := Result{Leased: len(msgs) + cancelled, Cancelled: cancelled}
 	if err != nil || len(msgs) == 0 {
@@ -226,8 +226,8 @@ func (w *Worker) RunOnce(ctx context.Context) (Result, error) {
 func (w *Worker) Deliver(ctx context.Context, ids ...int64) ([]Outcome, error) {
 	w.init()
 	tok := w.token()
-	msgs, _, err := w.leaseAndPrepare(ctx, tok, func(tx store.Queryer) ([]*store.OutboxMessage, error) {
-		return w.DB.LeaseIDs(ctx, tx, tok, w.lease(), ids)
+	msgs, _, err := w.leaseAndPrepare(ctx, tok, func(tx *store.Tx) ([]*store.OutboxMessage, error) {
+		return tx.LeaseIDs(ctx, tok, w.lease(), ids)
 	})
 	if err != nil {
 		return nil, err
@@ -250,7 +250,7 @@ func (w *Worker) Deliver(ctx context.Context, ids ...int64) ([]Outcome, error) {
 // currentOutcome describes a message Deliver did not get to send.
 func (w *Worker) currentOutcome(ctx context.Context, id int64) Outcome {
 	o := Outcome{ID: id}
-	m, err := w.DB.OutboxMessageByID(ctx, w.DB.Read(), id)
+	m, err := w.DB.OutboxMessageByID(ctx, id)
 	if err != nil {
 		o.Err = store.ErrorMessage(err)
 		return o
@@ -270,7 +270,7 @@ func (w *Worker) currentOutcome(ctx context.Context, id int64) Outcome {
 // housekeeping that must precede a send: leased messages whose invite died
 // are cancelled (and not returned), and every other one gets its Message-ID
 // fixed before its first attempt.
-func (w *Worker) leaseAndPrepare(ctx context.Context, tok string, lease func(store.Queryer) ([]*store.OutboxMessage, error)) ([]*store.OutboxMessage, int, error) {
+func (w *Worker) leaseAndPrepare(ctx context.Context, tok string, lease func(*store.Tx) ([]*store.OutboxMessage, error)) ([]*store.OutboxMessage, int, error) {
 	domain := "localhost"
 	if s, ok := w.Transport.(sender); ok {
 		if at := strings.LastIndexByte(s.sender(), '@'); at >= 0 {
@@ -279,7 +279,7 @@ func (w *Worker) leaseAndPrepare(ctx context.Context, tok string, lease func(sto
 	}
 	var msgs []*store.OutboxMessage
 	var cancelled []int64
-	err := w.DB.Tx(ctx, func(tx store.Queryer) error {
+	err := w.DB.Tx(ctx, func(tx *store.Tx) error {
 		var err error
 		if msgs, err = lease(tx); err != nil || len(msgs) == 0 {
 			return err
@@ -288,7 +288,7 @@ func (w *Worker) leaseAndPrepare(ctx context.Context, tok string, lease func(sto
 		for i, m := range msgs {
 			leased[i] = m.ID
 		}
-		if cancelled, err = w.DB.CancelDeadMessages(ctx, tx, tok, leased); err != nil {
+		if cancelled, err = tx.CancelDeadMessages(ctx, tok, leased); err != nil {
 			return err
 		}
 		if len(cancelled) > 0 {
@@ -313,7 +313,7 @@ func (w *Worker) leaseAndPrepare(ctx context.Context, tok string, lease func(sto
 		if len(fresh) == 0 {
 			return nil
 		}
-		assigned, err := w.DB.AssignMessageIDs(ctx, tx, fresh, domain)
+		assigned, err := tx.AssignMessageIDs(ctx, fresh, domain)
 		for _, m := range msgs {
 			if id, ok := assigned[m.ID]; ok {
 				m.MessageID = id
@@ -408,9 +408,9 @@ func (w *Worker) sendAll(ctx, rctx context.Context, tok string, msgs []*store.Ou
 				ids[j] = r.ID
 			}
 			var still []int64
-			err := w.DB.Tx(rctx, func(tx store.Queryer) error {
+			err := w.DB.Tx(rctx, func(tx *store.Tx) error {
 				var err error
-				still, err = w.DB.ExtendLeases(rctx, tx, tok, w.lease(), ids)
+				still, err = tx.ExtendLeases(rctx, tok, w.lease(), ids)
 				return err
 			})
 			if err != nil {
@@ -512,8 +512,8 @@ func (w *Worker) release(ctx context.Context, tok string, msgs []*store.OutboxMe
 		ids[i] = m.ID
 		out[i] = Outcome{ID: m.ID, Status: store.OutboxQueued, Err: why}
 	}
-	err := w.DB.Tx(ctx, func(tx store.Queryer) error {
-		_, err := w.DB.ReleaseLeases(ctx, tx, tok, ids)
+	err := w.DB.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ReleaseLeases(ctx, tok, ids)
 		return err
 	})
 	if err != nil {
@@ -530,23 +530,23 @@ func (w *Worker) record(ctx context.Context, tok string, m *store.OutboxMessage,
 	o := Outcome{ID: m.ID}
 	now := w.DB.Now()
 	var applied bool
-	write := func(tx store.Queryer) error {
+	write := func(tx *store.Tx) error {
 		var err error
 		switch {
 		case sendErr == nil:
 			o.Status, o.Reply = store.OutboxSent, reply
-			applied, err = w.DB.MarkSent(ctx, tx, m.ID, tok, reply, m.MessageID)
+			applied, err = tx.MarkSent(ctx, m.ID, tok, reply, m.MessageID)
 		case !Temporary(sendErr):
 			o.Status, o.Err = store.OutboxFailed, errorText(sendErr)
-			applied, err = w.DB.MarkFailed(ctx, tx, m.ID, tok, o.Err)
+			applied, err = tx.MarkFailed(ctx, m.ID, tok, o.Err)
 		case now.Sub(m.RetryFrom) >= RetryWindow:
 			o.Status = store.OutboxFailed
 			o.Err = fmt.Sprintf("gave up after %d attempts over %s: %s", m.Attempts+1, fmtWindow(RetryWindow), errorText(sendErr))
-			applied, err = w.DB.MarkFailed(ctx, tx, m.ID, tok, o.Err)
+			applied, err = tx.MarkFailed(ctx, m.ID, tok, o.Err)
 		default:
 			o.Status, o.Err = store.OutboxQueued, errorText(sendErr)
 			o.NextAttempt = now.Add(Backoff(m.Attempts + 1)).Truncate(time.Second)
-			applied, err = w.DB.MarkRetry(ctx, tx, m.ID, tok, o.Err, o.NextAttempt)
+			applied, err = tx.MarkRetry(ctx, m.ID, tok, o.Err, o.NextAttempt)
 		}
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"frontdesk/store"
+	"frontdesk/store/storetest"
 )
 
 func TestDeliveryModes(t *testing.T) {
@@ -137,11 +138,11 @@ func TestHeaderInjection(t *testing.T) {
 	evilName := "Harbor Yoga\r\nBcc: victim@evil.example"
 	evilSubject := "Claim your account\r\nBcc: victim@evil.example\r\n\r\nforged body"
 	jane := &store.Customer{OrgID: f.org.ID, FirstName: "Jane", Email: "jane@example.com"}
-	if err := f.db.CreateCustomer(ctx, f.db.Write(), jane); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, jane) }); err != nil {
 		t.Fatal(err)
 	}
 	m := &store.OutboxMessage{OrgID: f.org.ID, CustomerID: jane.ID, Kind: store.MessageInvite, To: jane.Email, FromName: evilName, Subject: evilSubject, Text: "hello", HTML: "<p>hello</p>"}
-	if err := f.db.EnqueueMessage(ctx, f.db.Write(), m); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := f.worker(srv.transport(t)).RunOnce(ctx); err != nil || res.Sent != 1 {
@@ -303,10 +304,10 @@ func TestPermanentFailureKeepsTheServersWords(t *testing.T) {
 	if f.hasBody(t, m.ID) {
 		t.Error("a failed invite kept its body, a live link nobody will send")
 	}
-	if invs, _ := f.db.Invites(ctx, f.db.Read(), f.org.ID, f.customer[m.ID]); len(invs) != 1 || invs[0].ExpiresAt.After(f.Now()) {
+	if invs, _ := f.db.Invites(ctx, f.org.ID, f.customer[m.ID]); len(invs) != 1 || invs[0].ExpiresAt.After(f.Now()) {
 		t.Errorf("the undelivered link still works: %+v", invs)
 	}
-	if err := f.db.RetryMessage(ctx, f.db.Write(), f.org.ID, m.ID); store.ErrorCode(err) != store.EINVALID {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.RetryMessage(ctx, f.org.ID, m.ID) }); store.ErrorCode(err) != store.EINVALID {
 		t.Errorf("retrying the failed invite as it was: %v", err)
 	}
 }
@@ -433,9 +434,9 @@ func TestKilledWorkerIsRecoveredAfterItsLease(t *testing.T) {
 	ctx := context.Background()
 	// Worker A leases and dies before sending anything.
 	var leased []*store.OutboxMessage
-	if err := f.db.Tx(ctx, func(tx store.Queryer) error {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		leased, err = f.db.LeaseDue(ctx, tx, "process-a/1", DefaultLease, 10)
+		leased, err = tx.LeaseDue(ctx, "process-a/1", DefaultLease, 10)
 		return err
 	}); err != nil || len(leased) != 2 {
 		t.Fatalf("lease as A: %d, %v", len(leased), err)
@@ -454,8 +455,8 @@ func TestKilledWorkerIsRecoveredAfterItsLease(t *testing.T) {
 	}
 	// A comes back to life (a process paused, not dead): its late result
 	// must not overwrite B's.
-	if err := f.db.Tx(ctx, func(tx store.Queryer) error {
-		ok, err := f.db.MarkFailed(ctx, tx, msgs[0].ID, "process-a/1", "stale")
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		ok, err := tx.MarkFailed(ctx, msgs[0].ID, "process-a/1", "stale")
 		if ok {
 			return errors.New("a lease holder that lost its lease recorded a result")
 		}
@@ -567,7 +568,7 @@ func TestDeliverReportsEachMessage(t *testing.T) {
 	w := f.worker(srv.transport(t))
 	ctx := context.Background()
 	// The third is not due yet (retrying): Deliver sends it anyway.
-	if _, err := f.db.Write().ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, f.Now().Add(time.Hour).Unix(), msgs[2].ID); err != nil {
+	if _, err := storetest.Raw(t, f.db).ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, f.Now().Add(time.Hour).Unix(), msgs[2].ID); err != nil {
 		t.Fatal(err)
 	}
 	out, err := w.Deliver(ctx, msgs[0].ID, msgs[1].ID, msgs[2].ID, 999)
@@ -598,8 +599,8 @@ func TestDeliverReportsEachMessage(t *testing.T) {
 	}
 	// A message another worker holds is left alone.
 	more := f.queue(t, 1)
-	if err := f.db.Tx(ctx, func(tx store.Queryer) error {
-		_, err := f.db.LeaseIDs(ctx, tx, "other", time.Minute, ids(more))
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.LeaseIDs(ctx, "other", time.Minute, ids(more))
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -700,7 +701,10 @@ func TestDeadInviteIsNotSent(t *testing.T) {
 	ctx := context.Background()
 	// Staff resend to the first customer before the first email went out:
 	// the old invite is revoked, its email must not go.
-	if _, err := f.db.RevokeInvites(ctx, f.db.Write(), f.customer[msgs[0].ID], store.PurposeClaim, store.RevokeSuperseded); err != nil {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.RevokeInvites(ctx, f.customer[msgs[0].ID], store.PurposeClaim, store.RevokeSuperseded)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := f.worker(srv.transport(t)).RunOnce(ctx)
@@ -714,7 +718,7 @@ func TestDeadInviteIsNotSent(t *testing.T) {
 	if srv.CountTo()[msgs[0].To] != 0 {
 		t.Error("the superseded link was emailed")
 	}
-	if err := f.db.RetryMessage(ctx, f.db.Write(), f.org.ID, msgs[0].ID); store.ErrorCode(err) != store.EINVALID {
+	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.RetryMessage(ctx, f.org.ID, msgs[0].ID) }); store.ErrorCode(err) != store.EINVALID {
 		t.Errorf("retrying a superseded invite's email: %v", err)
 	}
 }

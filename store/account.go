@@ -4,21 +4,12 @@ import (
 	"context"
 )
 
-// AccountStore holds the writes that change a customer's sign-in state.
-type AccountStore interface {
-	ClaimAccount(ctx context.Context, q Queryer, orgID, customerID int64, passwordHash string) (bool, error)
-	SetPassword(ctx context.Context, q Queryer, orgID, customerID int64, passwordHash string) error
-	RehashPassword(ctx context.Context, q Queryer, orgID, customerID int64, oldHash, newHash string) (bool, error)
-}
-
-var _ AccountStore = (*DB)(nil)
-
 // ClaimAccount stores the first password of an unclaimed customer and marks
 // the account claimed. false means it was already claimed (a concurrent
 // redemption won). Call it in the transaction that uses the invite.
-func (db *DB) ClaimAccount(ctx context.Context, q Queryer, orgID, customerID int64, passwordHash string) (bool, error) {
-	now := db.Now().Unix()
-	res, err := db.exec(ctx, q, `UPDATE customers SET password_hash = ?, claimed_at = ?, updated_at = ?
+func (tx *Tx) ClaimAccount(ctx context.Context, orgID, customerID int64, passwordHash string) (bool, error) {
+	now := tx.now().Unix()
+	res, err := tx.exec(ctx, `UPDATE customers SET password_hash = ?, claimed_at = ?, updated_at = ?
 		WHERE org_id = ? AND id = ? AND claimed_at IS NULL AND archived = 0`, passwordHash, now, now, orgID, customerID)
 	if err != nil {
 		return false, err
@@ -26,13 +17,13 @@ func (db *DB) ClaimAccount(ctx context.Context, q Queryer, orgID, customerID int
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	return true, db.refreshState(ctx, q, `id = ?`, customerID)
+	return true, tx.refreshState(ctx, `id = ?`, customerID)
 }
 
 // SetPassword replaces a claimed customer's password.
-func (db *DB) SetPassword(ctx context.Context, q Queryer, orgID, customerID int64, passwordHash string) error {
-	res, err := db.exec(ctx, q, `UPDATE customers SET password_hash = ?, updated_at = ? WHERE org_id = ? AND id = ? AND claimed_at IS NOT NULL`,
-		passwordHash, db.Now().Unix(), orgID, customerID)
+func (tx *Tx) SetPassword(ctx context.Context, orgID, customerID int64, passwordHash string) error {
+	res, err := tx.exec(ctx, `UPDATE customers SET password_hash = ?, updated_at = ? WHERE org_id = ? AND id = ? AND claimed_at IS NOT NULL`,
+		passwordHash, tx.now().Unix(), orgID, customerID)
 	if err != nil {
 		return err
 	}
@@ -48,8 +39,8 @@ func (db *DB) SetPassword(ctx context.Context, q Queryer, orgID, customerID int6
 // committed in between wins, and false says nothing was written. Counting
 // the rehash in password_rehashes keeps the customer's sessions (the
 // revoking trigger of migration 0007 ignores such an update).
-func (db *DB) RehashPassword(ctx context.Context, q Queryer, orgID, customerID int64, oldHash, newHash string) (bool, error) {
-	res, err := db.exec(ctx, q, `UPDATE customers SET password_hash = ?, password_rehashes = password_rehashes + 1
+func (tx *Tx) RehashPassword(ctx context.Context, orgID, customerID int64, oldHash, newHash string) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE customers SET password_hash = ?, password_rehashes = password_rehashes + 1
 		WHERE org_id = ? AND id = ? AND claimed_at IS NOT NULL AND password_hash = ? AND password_hash <> ''`,
 		newHash, orgID, customerID, oldHash)
 	if err != nil {
@@ -60,8 +51,8 @@ func (db *DB) RehashPassword(ctx context.Context, q Queryer, orgID, customerID i
 }
 
 // ArchiveCustomer hides a customer from the roster and kills their links.
-func (db *DB) ArchiveCustomer(ctx context.Context, q Queryer, orgID, customerID int64) error {
-	res, err := db.exec(ctx, q, `UPDATE customers SET archived = 1, updated_at = ? WHERE org_id = ? AND id = ?`, db.Now().Unix(), orgID, customerID)
+func (tx *Tx) ArchiveCustomer(ctx context.Context, orgID, customerID int64) error {
+	res, err := tx.exec(ctx, `UPDATE customers SET archived = 1, updated_at = ? WHERE org_id = ? AND id = ?`, tx.now().Unix(), orgID, customerID)
 	if err != nil {
 		return err
 	}
@@ -69,9 +60,9 @@ func (db *DB) ArchiveCustomer(ctx context.Context, q Queryer, orgID, customerID 
 		return Errorf(ENOTFOUND, "customer %d not found", customerID)
 	}
 	for _, p := range []Purpose{PurposeClaim, PurposeReset} {
-		if _, err := db.RevokeInvites(ctx, q, customerID, p, RevokeArchived); err != nil {
+		if _, err := tx.RevokeInvites(ctx, customerID, p, RevokeArchived); err != nil {
 			return err
 		}
 	}
-	return db.refreshState(ctx, q, `id = ?`, customerID)
+	return tx.refreshState(ctx, `id = ?`, customerID)
 }

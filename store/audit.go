@@ -34,17 +34,9 @@ type AuditEntry struct {
 	CreatedAt  time.Time
 }
 
-// AuditStore writes and reads the audit log.
-type AuditStore interface {
-	Audit(ctx context.Context, q Queryer, orgID int64, actor Actor, action string, customerID int64, detail string) error
-	AuditLog(ctx context.Context, q Queryer, orgID, customerID int64, limit int) ([]AuditEntry, error)
-}
-
-var _ AuditStore = (*DB)(nil)
-
 // Audit appends an entry. Call it inside the transaction of the change it
 // records so the two stand or fall together.
-func (db *DB) Audit(ctx context.Context, q Queryer, orgID int64, actor Actor, action string, customerID int64, detail string) error {
+func (tx *Tx) Audit(ctx context.Context, orgID int64, actor Actor, action string, customerID int64, detail string) error {
 	var cust, actorID any
 	if customerID != 0 {
 		cust = customerID
@@ -52,14 +44,14 @@ func (db *DB) Audit(ctx context.Context, q Queryer, orgID int64, actor Actor, ac
 	if actor.ID != 0 {
 		actorID = actor.ID
 	}
-	_, err := db.exec(ctx, q, `INSERT INTO audit (org_id, actor_kind, actor_id, actor_name, action, customer_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		orgID, actor.Kind, actorID, actor.Name, action, cust, detail, db.Now().Unix())
+	_, err := tx.exec(ctx, `INSERT INTO audit (org_id, actor_kind, actor_id, actor_name, action, customer_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		orgID, actor.Kind, actorID, actor.Name, action, cust, detail, tx.now().Unix())
 	return err
 }
 
 // AuditLog returns an organization's newest entries, only those about one
 // customer when customerID is not 0.
-func (db *DB) AuditLog(ctx context.Context, q Queryer, orgID, customerID int64, limit int) ([]AuditEntry, error) {
+func (q conn) AuditLog(ctx context.Context, orgID, customerID int64, limit int) ([]AuditEntry, error) {
 	query := `SELECT id, org_id, actor_kind, coalesce(actor_id, 0), actor_name, action, coalesce(customer_id, 0), detail, created_at FROM audit WHERE org_id = ?`
 	args := []any{orgID}
 	if customerID != 0 {
@@ -68,7 +60,7 @@ func (db *DB) AuditLog(ctx context.Context, q Queryer, orgID, customerID int64, 
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := db.query(ctx, q, query, args...)
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

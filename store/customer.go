@@ -8,95 +8,6 @@ import (
 	"time"
 )
 
-// Status is a customer's account status as staff see it in the roster.
-type Status string
-
-const (
-	StatusClaimed    Status = "claimed"
-	StatusInvited    Status = "invited"
-	StatusExpired    Status = "expired"
-	StatusFailed     Status = "failed"
-	StatusNotInvited Status = "not_invited"
-	StatusNoEmail    Status = "no_email"
-)
-
-// Statuses in the order the roster's filters cycle through them.
-var Statuses = []Status{StatusNotInvited, StatusInvited, StatusExpired, StatusFailed, StatusClaimed, StatusNoEmail}
-
-// Label is the status as DESIGN §4 words it.
-func (s Status) Label() string {
-	switch s {
-	case StatusClaimed:
-		return "Claimed"
-	case StatusInvited:
-		return "Invited"
-	case StatusExpired:
-		return "Invite expired"
-	case StatusFailed:
-		return "Delivery failed"
-	case StatusNotInvited:
-		return "Not invited"
-	case StatusNoEmail:
-		return "No email"
-	}
-	return string(s)
-}
-
-// ParseStatus accepts a status in any of the forms people type: "not-invited",
-// "not_invited", "Not invited".
-func ParseStatus(s string) (Status, error) {
-	k := strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(s)))
-	if k == "invite_expired" {
-		k = "expired"
-	}
-	if k == "delivery_failed" {
-		k = "failed"
-	}
-	for _, st := range Statuses {
-		if string(st) == k {
-			return st, nil
-		}
-	}
-	return "", Errorf(EINVALID, "unknown status %q; use one of not-invited, invited, expired, failed, claimed, no-email", s)
-}
-
-// statusOf derives the roster status from the stored state column (see the
-// customers table) and the clock.
-func statusOf(state string, expiresAt sql.NullInt64, now time.Time) Status {
-	switch state {
-	case "claimed":
-		return StatusClaimed
-	case "no_email":
-		return StatusNoEmail
-	case "failed":
-		return StatusFailed
-	case "pending":
-		if expiresAt.Valid && expiresAt.Int64 > now.Unix() {
-			return StatusInvited
-		}
-		return StatusExpired
-	}
-	return StatusNotInvited
-}
-
-// statusWhere is the SQL condition (on alias c) selecting one status, with its
-// arguments.
-func statusWhere(s Status, now time.Time) (string, []any) {
-	switch s {
-	case StatusClaimed:
-		return `c.state = 'claimed'`, nil
-	case StatusNoEmail:
-		return `c.state = 'no_email'`, nil
-	case StatusFailed:
-		return `c.state = 'failed'`, nil
-	case StatusInvited:
-		return `c.state = 'pending' AND c.invite_expires_at > ?`, []any{now.Unix()}
-	case StatusExpired:
-		return `c.state = 'pending' AND c.invite_expires_at <= ?`, []any{now.Unix()}
-	}
-	return `c.state = 'none'`, nil
-}
-
 // Field is one custom field value ("Membership level: Gold").
 type Field struct {
 	Name  string
@@ -132,52 +43,36 @@ func SortName(first, last string) string {
 	return strings.ToLower(strings.TrimSpace(first + " " + last))
 }
 
-// CustomerStore reads and writes customers.
-type CustomerStore interface {
-	CreateCustomer(ctx context.Context, q Queryer, c *Customer) error
-	Customer(ctx context.Context, q Queryer, orgID, id int64) (*Customer, error)
-	CustomerByEmail(ctx context.Context, q Queryer, orgID int64, email string) (*Customer, error)
-	SetCustomerEmail(ctx context.Context, q Queryer, orgID, id int64, email string) error
-	CustomFieldNames(ctx context.Context, q Queryer, orgID int64) ([]string, error)
-}
-
-var _ CustomerStore = (*DB)(nil)
-
 // CreateCustomer inserts c with its custom fields. Call it in a transaction
 // when c has fields, so the customer and the fields land together.
-func (db *DB) CreateCustomer(ctx context.Context, q Queryer, c *Customer) error {
+func (tx *Tx) CreateCustomer(ctx context.Context, c *Customer) error {
 	c.FirstName, c.LastName = strings.TrimSpace(c.FirstName), strings.TrimSpace(c.LastName)
 	c.Email, c.Phone = NormalizeEmail(c.Email), strings.TrimSpace(c.Phone)
 	if c.FirstName == "" && c.LastName == "" {
 		return Errorf(EINVALID, "customer has no name")
 	}
-	now := db.Now().Truncate(time.Second)
+	now := tx.now().Truncate(time.Second)
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = now
 	}
 	c.UpdatedAt = now
-	state := "none"
-	if c.Email == "" {
-		state = "no_email"
-	}
-	res, err := db.exec(ctx, q, `INSERT INTO customers (org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	state := initialState(c.Email)
+	id, err := tx.insert(ctx, `INSERT INTO customers (org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), c.Email, c.Phone, PhoneKeys(c.Phone), c.CreatedAt.Unix(), c.UpdatedAt.Unix(), state)
 	if isConstraint(err) {
-		return db.duplicateEmail(ctx, q, c.OrgID, c.Email, 0)
+		return tx.duplicateEmail(ctx, c.OrgID, c.Email, 0)
 	} else if err != nil {
 		return err
 	}
-	if c.ID, err = res.LastInsertId(); err != nil {
-		return err
-	}
+	c.ID = id
 	c.Status = statusOf(state, sql.NullInt64{}, now)
-	return db.setFields(ctx, q, c.OrgID, c.ID, c.Fields)
+	return tx.setFields(ctx, c.OrgID, c.ID, c.Fields)
 }
 
 // duplicateEmail builds the conflict error naming the customer who already
 // has email.
-func (db *DB) duplicateEmail(ctx context.Context, q Queryer, orgID int64, email string, except int64) error {
-	other, err := db.CustomerByEmail(ctx, q, orgID, email)
+func (q conn) duplicateEmail(ctx context.Context, orgID int64, email string, except int64) error {
+	other, err := q.CustomerByEmail(ctx, orgID, email)
 	if err != nil || other.ID == except {
 		return Errorf(ECONFLICT, "another customer already uses %s", email)
 	}
@@ -186,23 +81,23 @@ func (db *DB) duplicateEmail(ctx context.Context, q Queryer, orgID int64, email 
 
 // setFields stores custom field values, declaring new field names for the
 // organization as it meets them.
-func (db *DB) setFields(ctx context.Context, q Queryer, orgID, customerID int64, fields []Field) error {
+func (tx *Tx) setFields(ctx context.Context, orgID, customerID int64, fields []Field) error {
 	for _, f := range fields {
 		name := strings.TrimSpace(f.Name)
 		if name == "" {
 			return Errorf(EINVALID, "custom field without a name")
 		}
 		var fieldID int64
-		err := db.queryRow(ctx, q, `INSERT INTO custom_fields (org_id, name, position)
+		err := tx.queryRow(ctx, `INSERT INTO custom_fields (org_id, name, position)
 			VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM custom_fields WHERE org_id = ?))
 			ON CONFLICT (org_id, name) DO UPDATE SET name = excluded.name RETURNING id`, orgID, name, orgID).Scan(&fieldID)
 		if err != nil {
 			return err
 		}
 		if f.Value == "" {
-			_, err = db.exec(ctx, q, `DELETE FROM custom_field_values WHERE customer_id = ? AND field_id = ?`, customerID, fieldID)
+			_, err = tx.exec(ctx, `DELETE FROM custom_field_values WHERE customer_id = ? AND field_id = ?`, customerID, fieldID)
 		} else {
-			_, err = db.exec(ctx, q, `INSERT INTO custom_field_values (customer_id, field_id, value) VALUES (?, ?, ?)
+			_, err = tx.exec(ctx, `INSERT INTO custom_field_values (customer_id, field_id, value) VALUES (?, ?, ?)
 				ON CONFLICT (customer_id, field_id) DO UPDATE SET value = excluded.value`, customerID, fieldID, f.Value)
 		}
 		if err != nil {
@@ -213,8 +108,8 @@ func (db *DB) setFields(ctx context.Context, q Queryer, orgID, customerID int64,
 }
 
 // CustomFieldNames lists an organization's custom fields in declaration order.
-func (db *DB) CustomFieldNames(ctx context.Context, q Queryer, orgID int64) ([]string, error) {
-	rows, err := db.query(ctx, q, `SELECT name FROM custom_fields WHERE org_id = ? ORDER BY position, id`, orgID)
+func (q conn) CustomFieldNames(ctx context.Context, orgID int64) ([]string, error) {
+	rows, err := q.query(ctx, `SELECT name FROM custom_fields WHERE org_id = ? ORDER BY position, id`, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +131,7 @@ func scanCustomer(row interface{ Scan(...any) error }, now time.Time) (*Customer
 	var c Customer
 	var created, updated int64
 	var claimed, sent, expires sql.NullInt64
-	var state string
+	var state State
 	err := row.Scan(&c.ID, &c.OrgID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &created, &updated, &claimed, &c.PasswordHash, &c.Archived, &state, &sent, &expires)
 	c.CreatedAt, c.UpdatedAt = time.Unix(created, 0), time.Unix(updated, 0)
 	c.ClaimedAt, c.InviteSentAt, c.InviteExpiresAt = fromUnix(claimed), fromUnix(sent), fromUnix(expires)
@@ -246,32 +141,32 @@ func scanCustomer(row interface{ Scan(...any) error }, now time.Time) (*Customer
 
 // Customer returns one customer of the organization with its custom fields.
 // A customer of another organization is not found.
-func (db *DB) Customer(ctx context.Context, q Queryer, orgID, id int64) (*Customer, error) {
-	c, err := scanCustomer(db.queryRow(ctx, q, `SELECT `+customerColumns+` FROM customers c WHERE c.org_id = ? AND c.id = ?`, orgID, id), db.Now())
+func (q conn) Customer(ctx context.Context, orgID, id int64) (*Customer, error) {
+	c, err := scanCustomer(q.queryRow(ctx, `SELECT `+customerColumns+` FROM customers c WHERE c.org_id = ? AND c.id = ?`, orgID, id), q.now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "customer %d not found", id)
 	} else if err != nil {
 		return nil, err
 	}
-	c.Fields, err = db.customerFields(ctx, q, c.ID)
+	c.Fields, err = q.customerFields(ctx, c.ID)
 	return c, err
 }
 
 // CustomerByEmail returns the organization's customer with that email, any case.
-func (db *DB) CustomerByEmail(ctx context.Context, q Queryer, orgID int64, email string) (*Customer, error) {
+func (q conn) CustomerByEmail(ctx context.Context, orgID int64, email string) (*Customer, error) {
 	email = NormalizeEmail(email)
 	var id int64
-	err := db.queryRow(ctx, q, `SELECT id FROM customers WHERE org_id = ? AND lower(email) = lower(?) AND email <> ''`, orgID, email).Scan(&id)
+	err := q.queryRow(ctx, `SELECT id FROM customers WHERE org_id = ? AND lower(email) = lower(?) AND email <> ''`, orgID, email).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no customer with email %s", email)
 	} else if err != nil {
 		return nil, err
 	}
-	return db.Customer(ctx, q, orgID, id)
+	return q.Customer(ctx, orgID, id)
 }
 
-func (db *DB) customerFields(ctx context.Context, q Queryer, customerID int64) ([]Field, error) {
-	rows, err := db.query(ctx, q, `SELECT f.name, v.value FROM custom_field_values v JOIN custom_fields f ON f.id = v.field_id
+func (q conn) customerFields(ctx context.Context, customerID int64) ([]Field, error) {
+	rows, err := q.query(ctx, `SELECT f.name, v.value FROM custom_field_values v JOIN custom_fields f ON f.id = v.field_id
 		WHERE v.customer_id = ? ORDER BY f.position, f.id`, customerID)
 	if err != nil {
 		return nil, err
@@ -292,31 +187,31 @@ func (db *DB) customerFields(ctx context.Context, q Queryer, customerID int64) (
 // the status. Revoking outstanding invites and auditing belong to the caller's
 // transaction (claim.Service.ChangeEmail); an invite whose address no longer
 // matches is dead either way (see refreshState).
-func (db *DB) SetCustomerEmail(ctx context.Context, q Queryer, orgID, id int64, email string) error {
+func (tx *Tx) SetCustomerEmail(ctx context.Context, orgID, id int64, email string) error {
 	email = NormalizeEmail(email)
 	if email != "" {
 		if err := ValidateEmail(email); err != nil {
 			return err
 		}
 	}
-	res, err := db.exec(ctx, q, `UPDATE customers SET email = ?, updated_at = ? WHERE org_id = ? AND id = ?`, email, db.Now().Unix(), orgID, id)
+	res, err := tx.exec(ctx, `UPDATE customers SET email = ?, updated_at = ? WHERE org_id = ? AND id = ?`, email, tx.now().Unix(), orgID, id)
 	if isConstraint(err) {
-		return db.duplicateEmail(ctx, q, orgID, email, id)
+		return tx.duplicateEmail(ctx, orgID, email, id)
 	} else if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Errorf(ENOTFOUND, "customer %d not found", id)
 	}
-	return db.refreshState(ctx, q, `id = ?`, id)
+	return tx.refreshState(ctx, `id = ?`, id)
 }
 
 // refreshState recomputes the derived status columns of the customers matching
 // where. Every store method that changes what the status depends on (email,
 // claim, invites, delivery) calls it in the same transaction. The latest live
 // claim invite counts only if it went to the current address.
-func (db *DB) refreshState(ctx context.Context, q Queryer, where string, args ...any) error {
-	_, err := db.exec(ctx, q, `
+func (tx *Tx) refreshState(ctx context.Context, where string, args ...any) error {
+	_, err := tx.exec(ctx, `
 		WITH live AS (
 			SELECT c.id AS cid,
 				(SELECT i.id FROM invites i
@@ -327,13 +222,63 @@ func (db *DB) refreshState(ctx context.Context, q Queryer, where string, args ..
 		)
 		UPDATE customers SET
 			state = CASE
-				WHEN claimed_at IS NOT NULL THEN 'claimed'
-				WHEN email = '' THEN 'no_email'
-				WHEN live.iid IS NULL THEN 'none'
-				WHEN (SELECT o.status FROM invites i JOIN outbox o ON o.id = i.outbox_id WHERE i.id = live.iid) = 'failed' THEN 'failed'
-				ELSE 'pending' END,
+				WHEN claimed_at IS NOT NULL THEN `+StateClaimed.lit()+`
+				WHEN email = '' THEN `+StateNoEmail.lit()+`
+				WHEN live.iid IS NULL THEN `+StateNone.lit()+`
+				WHEN (SELECT o.status FROM invites i JOIN outbox o ON o.id = i.outbox_id WHERE i.id = live.iid) = 'failed' THEN `+StateFailed.lit()+`
+				ELSE `+StatePending.lit()+` END,
 			invite_sent_at = (SELECT created_at FROM invites WHERE id = live.iid),
 			invite_expires_at = (SELECT expires_at FROM invites WHERE id = live.iid)
 		FROM live WHERE customers.id = live.cid`, args...)
 	return err
+}
+
+// customersByIDChunk keeps each IN list well under SQLite's variable limit
+// and the statement text short enough to stay in the statement cache as a
+// handful of shapes (one per chunk length actually met).
+const customersByIDChunk = 200
+
+// CustomersByID returns the organization's customers with the given ids, in
+// the order of ids, without custom fields: what the bulk invite summary needs
+// to tell who will get an invite and who is skipped. Ids of another
+// organization's customers, or of no customer, are left out.
+func (q conn) CustomersByID(ctx context.Context, orgID int64, ids []int64) ([]*Customer, error) {
+	byID := make(map[int64]*Customer, len(ids))
+	now := q.now()
+	for start := 0; start < len(ids); start += customersByIDChunk {
+		chunk := ids[start:min(start+customersByIDChunk, len(ids))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, orgID)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		query := `SELECT ` + customerColumns + ` FROM customers c WHERE c.org_id = ? AND c.id IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
+		rows, err := q.query(ctx, query, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			c, err := scanCustomer(rows, now)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			byID[c.ID] = c
+		}
+		err = rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*Customer, 0, len(byID))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+			delete(byID, id) // an id given twice is reported once
+		}
+	}
+	return out, nil
 }

@@ -22,7 +22,7 @@ type ProfileUpdate struct {
 // declared: a customer must not be able to invent columns for staff (that
 // would happen through setFields, which declares names it meets). Call it in
 // a transaction, with the audit row.
-func (db *DB) UpdateCustomerProfile(ctx context.Context, q Queryer, orgID, customerID int64, u ProfileUpdate) error {
+func (tx *Tx) UpdateCustomerProfile(ctx context.Context, orgID, customerID int64, u ProfileUpdate) error {
 	u.FirstName, u.LastName, u.Phone = strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName), strings.TrimSpace(u.Phone)
 	if u.FirstName == "" && u.LastName == "" {
 		return Errorf(EINVALID, "Enter a first or last name.")
@@ -42,7 +42,7 @@ func (db *DB) UpdateCustomerProfile(ctx context.Context, q Queryer, orgID, custo
 		}
 	}
 	if len(u.Fields) > 0 {
-		declared, err := db.CustomFieldNames(ctx, q, orgID)
+		declared, err := tx.CustomFieldNames(ctx, orgID)
 		if err != nil {
 			return err
 		}
@@ -56,14 +56,14 @@ func (db *DB) UpdateCustomerProfile(ctx context.Context, q Queryer, orgID, custo
 			}
 		}
 	}
-	res, err := db.exec(ctx, q, `UPDATE customers SET first_name = ?, last_name = ?, sort_name = ?, phone = ?, phone_keys = ?, updated_at = ?
+	res, err := tx.exec(ctx, `UPDATE customers SET first_name = ?, last_name = ?, sort_name = ?, phone = ?, phone_keys = ?, updated_at = ?
 		WHERE org_id = ? AND id = ? AND archived = 0`,
-		u.FirstName, u.LastName, SortName(u.FirstName, u.LastName), u.Phone, PhoneKeys(u.Phone), db.Now().Truncate(time.Second).Unix(), orgID, customerID)
+		u.FirstName, u.LastName, SortName(u.FirstName, u.LastName), u.Phone, PhoneKeys(u.Phone), tx.now().Truncate(time.Second).Unix(), orgID, customerID)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Errorf(ENOTFOUND, "customer %d not found", customerID)
 	}
-	return db.setFields(ctx, q, orgID, customerID, u.Fields)
+	return tx.setFields(ctx, orgID, customerID, u.Fields)
 }

@@ -15,7 +15,7 @@ func TestUpdateCustomerProfileRefusesBadText(t *testing.T) {
 	ctx := context.Background()
 	org := mustOrg(t, db, "Harbor Yoga")
 	c := &Customer{OrgID: org.ID, FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Fields: []Field{{Name: "Level", Value: "Beginner"}}}
-	if err := db.CreateCustomer(ctx, db.Write(), c); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 		t.Fatal(err)
 	}
 	good := ProfileUpdate{FirstName: "Janet", LastName: "Doe", Phone: "+44 20 7946 0018", Fields: []Field{{Name: "Level", Value: "Improver"}}}
@@ -35,11 +35,11 @@ func TestUpdateCustomerProfileRefusesBadText(t *testing.T) {
 		u := good
 		u.Fields = append([]Field(nil), good.Fields...)
 		mutate(&u)
-		if err := db.UpdateCustomerProfile(ctx, db.Write(), org.ID, c.ID, u); ErrorCode(err) != EINVALID {
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.UpdateCustomerProfile(ctx, org.ID, c.ID, u) }); ErrorCode(err) != EINVALID {
 			t.Errorf("%s: %v, want EINVALID", name, err)
 		}
 	}
-	got, err := db.Customer(ctx, db.Read(), org.ID, c.ID)
+	got, err := db.Customer(ctx, org.ID, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestUpdateCustomerProfileRefusesBadText(t *testing.T) {
 	// At the limits, in characters rather than bytes, it saves.
 	u := good
 	u.FirstName = strings.Repeat("é", MaxNameLen)
-	if err := db.UpdateCustomerProfile(ctx, db.Write(), org.ID, c.ID, u); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.UpdateCustomerProfile(ctx, org.ID, c.ID, u) }); err != nil {
 		t.Fatalf("a name of %d characters: %v", MaxNameLen, err)
 	}
 }
@@ -60,11 +60,13 @@ func TestUpdateCustomerProfileOrgScoped(t *testing.T) {
 	ctx := context.Background()
 	harbor, clinic := mustOrg(t, db, "Harbor Yoga"), mustOrg(t, db, "Seaside Clinic")
 	jane := mustCustomer(t, db, harbor, "Jane", "Doe", "jane@example.com")
-	err := db.UpdateCustomerProfile(ctx, db.Write(), clinic.ID, jane.ID, ProfileUpdate{FirstName: "Mallory"})
+	err := db.Tx(ctx, func(tx *Tx) error {
+		return tx.UpdateCustomerProfile(ctx, clinic.ID, jane.ID, ProfileUpdate{FirstName: "Mallory"})
+	})
 	if ErrorCode(err) != ENOTFOUND {
 		t.Fatalf("update through another organization: %v", err)
 	}
-	if got, _ := db.Customer(ctx, db.Read(), harbor.ID, jane.ID); got.FirstName != "Jane" {
+	if got, _ := db.Customer(ctx, harbor.ID, jane.ID); got.FirstName != "Jane" {
 		t.Fatalf("changed through another organization: %+v", got)
 	}
 }

@@ -17,25 +17,25 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Queryer is what every query needs; *sql.DB, *sql.Tx and *sql.Conn satisfy it,
-// so each store method works inside or outside a transaction.
-type Queryer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // DB is an open frontdesk database: one writer connection (SQLite allows one
 // writer at a time; queueing writers in Go instead of in busy_timeout keeps
 // latency predictable) and a pool of readers that WAL lets run alongside it.
+//
+// There is one way in for each kind of work. Reads are methods of DB (and of
+// Tx, for reads that must see a transaction's own writes); they run on the
+// reader pool. Writes are methods of Tx only, so every write is inside a
+// transaction (DB.Tx): there is no writer handle to misuse, and nothing can
+// deadlock by writing outside the transaction that holds the one writer
+// connection. Both go through conn, which keeps the prepared statements.
 type DB struct {
+	conn // reads, on the reader pool
+
 	path  string
 	write *sql.DB
 	read  *sql.DB
 	keys  *keyring // seals outbox bodies (seal.go)
 	scrub bool     // compact the file once migrated (sealPlainBodies)
 
-	lastOutbox txID // see EnqueueMessage
 
 	wstmts, rstmts stmtCache
 
@@ -116,6 +116,7 @@ func open(path string, o Options, upTo int) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	db := &DB{path: path, write: w, keys: keys, Now: time.Now}
+	db.conn = conn{db: db, stmts: &db.rstmts}
 	db.wstmts.pool = w
 	if err := db.start(upTo); err != nil {
 		db.write.Close()
@@ -189,33 +190,47 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Read returns the reader pool.
-func (db *DB) Read() Queryer { return db.read }
+// Tx is a write transaction: the only way to change the database. Its
+// methods are the writes; the reads of DB are available on it too and see
+// the transaction's own changes.
+type Tx struct {
+	conn
+}
 
-// Write returns the writer for single-statement writes outside a transaction.
-// Never call it inside Tx: the writer is one connection and Tx holds it.
-func (db *DB) Write() Queryer { return db.write }
-
-// Tx runs fn in a write transaction (BEGIN IMMEDIATE), committing if fn returns
-// nil and rolling back otherwise.
-func (db *DB) Tx(ctx context.Context, fn func(tx Queryer) error) (err error) {
-	tx, err := db.write.BeginTx(ctx, nil)
+// Tx runs fn in a write transaction (BEGIN IMMEDIATE), committing if fn
+// returns nil and rolling back otherwise. Transactions are short: the writer
+// is one connection, and every other writer of this process waits for it.
+// Never call Tx from inside fn.
+func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrapBusy(err)
 	}
 	defer db.wstmts.warm(ctx)
 	defer func() {
 		if p := recover(); p != nil {
-			tx.Rollback()
+			sqlTx.Rollback()
 			panic(p)
 		}
 		if err != nil {
-			tx.Rollback()
+			sqlTx.Rollback()
 			return
 		}
-		err = wrapBusy(tx.Commit())
+		err = wrapBusy(sqlTx.Commit())
 	}()
-	return fn(tx)
+	return fn(&Tx{conn{db: db, tx: sqlTx, stmts: &db.wstmts}})
+}
+
+// view runs fn in a read transaction on the reader pool: several reads that
+// must see one snapshot.
+func (db *DB) view(ctx context.Context, fn func(c conn) error) error {
+	sqlTx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer db.rstmts.warm(ctx)
+	defer sqlTx.Rollback()
+	return fn(conn{db: db, tx: sqlTx, stmts: &db.rstmts})
 }
 
 // wrapBusy turns a lock timeout into a sentence a user can act on.

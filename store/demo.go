@@ -116,7 +116,7 @@ func (db *DB) GenerateDemo(ctx context.Context, opt DemoOptions) (*Org, error) {
 			if done+n < total {
 				return nil
 			}
-			return db.Audit(ctx, tx, g.org.ID, SystemActor("frontdesk demo"), "demo.generate", 0,
+			return db.bulkTx(tx).Audit(ctx, g.org.ID, SystemActor("frontdesk demo"), "demo.generate", 0,
 				fmt.Sprintf("generated %d demo customers (seed %d)", total, opt.Seed))
 		})
 		if err != nil {
@@ -170,6 +170,10 @@ func demoTune(ctx context.Context, conn *sql.Conn) (func(), error) {
 	}, nil
 }
 
+// bulkTx is a Tx on a transaction the demo generator began on its own tuned
+// connection; its statements run unprepared.
+func (db *DB) bulkTx(tx *sql.Tx) *Tx { return &Tx{conn{db: db, tx: tx}} }
+
 // demoTx runs fn in a write transaction on conn.
 func demoTx(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) error {
 	tx, err := conn.BeginTx(ctx, nil)
@@ -187,7 +191,7 @@ func demoTx(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) erro
 // fields, and fills in g's organization, invite senders and field ids.
 func (db *DB) demoOrg(ctx context.Context, conn *sql.Conn, g *demoGen) error {
 	return demoTx(ctx, conn, func(tx *sql.Tx) error {
-		org, err := db.OrgBySlug(ctx, tx, demoOrgSlug)
+		org, err := db.bulkTx(tx).OrgBySlug(ctx, demoOrgSlug)
 		if ErrorCode(err) == ENOTFOUND {
 			org = &Org{
 				Name:           demoOrgName,
@@ -198,12 +202,12 @@ func (db *DB) demoOrg(ctx context.Context, conn *sql.Conn, g *demoGen) error {
 				ReplyTo:        "hello@harbor-yoga.example",
 				Notifications:  true,
 			}
-			if err := db.CreateOrg(ctx, tx, org); err != nil {
+			if err := db.bulkTx(tx).CreateOrg(ctx, org); err != nil {
 				return err
 			}
 			for _, s := range demoStaff {
 				s.OrgID = org.ID
-				if err := db.CreateStaff(ctx, tx, &s); err != nil {
+				if err := db.bulkTx(tx).CreateStaff(ctx, &s); err != nil {
 					return fmt.Errorf("demo staff %s: %w", s.Email, err)
 				}
 			}
@@ -214,7 +218,7 @@ func (db *DB) demoOrg(ctx context.Context, conn *sql.Conn, g *demoGen) error {
 
 		// Invites are sent by whoever may send them now: on a refill the
 		// owner may have changed the team since the first run.
-		staff, err := db.StaffList(ctx, tx, org.ID)
+		staff, err := db.bulkTx(tx).StaffList(ctx, org.ID)
 		if err != nil {
 			return err
 		}
@@ -921,18 +925,18 @@ func (g *demoGen) customer(p demoPerson) {
 	created := g.today.Unix() - ageDays*day + g.between(7*3600, 21*3600)
 	updated := created
 	var claimed, sent, expires int64
-	state := "none"
+	state := StateNone
 	var hash any = ""
 	archived := 0
 
 	switch st {
 	case dsNoEmail:
-		state = "no_email"
+		state = StateNoEmail
 	case dsClaimed:
 		at := created + g.between(3600, (g.now-created)*3/4)
 		use := at + min(g.between(600, 3*day), g.ttl*9/10, (g.now-at)/2)
 		g.invite(id, "claim", email, at, use, 0, "", true)
-		claimed, updated, hash, state = use, use, demoPasswordHash, "claimed"
+		claimed, updated, hash, state = use, use, demoPasswordHash, StateClaimed
 		if g.chance(g.richOr(8, 1)) && g.now-use > 2*day {
 			// Forgot the password later; most used the reset link.
 			r := g.between(use+day, g.now-3600)
@@ -964,9 +968,9 @@ func (g *demoGen) customer(p demoPerson) {
 			}
 		}
 		sent, expires = at, g.invite(id, "claim", email, at, 0, 0, "", st != dsFailed)
-		state = "pending"
+		state = StatePending
 		if st == dsFailed {
-			state = "failed"
+			state = StateFailed
 		}
 	case dsNone:
 		if g.chance(g.richOr(5, 1)) && g.now-created > 30*day {
@@ -983,7 +987,7 @@ func (g *demoGen) customer(p demoPerson) {
 	}
 
 	g.add(dtCustomers, id, g.org.ID, firstName, lastName, SortName(firstName, lastName), email, phone, PhoneKeys(phone),
-		created, updated, demoNull(claimed), hash, archived, state, demoNull(sent), demoNull(expires))
+		created, updated, demoNull(claimed), hash, archived, string(state), demoNull(sent), demoNull(expires))
 
 	g.customFields(id, c, lastName, ageDays)
 	g.history(id, created, ageDays, st == dsClaimed)
@@ -1010,14 +1014,14 @@ func (g *demoGen) status() int {
 // invite records a claim invite and the message that carried it, and
 // returns when the link expires: when the mail failed for an undelivered one,
 // as MarkFailed ends it.
-func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoked int64, reason string, delivered bool) int64 {
+func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoked int64, reason RevokeReason, delivered bool) int64 {
 	outbox, failed := g.message(customer, purpose, email, at, delivered)
 	expires := at + g.ttl
 	if !delivered {
 		expires = min(expires, failed)
 	}
 	g.add(dtInvites, g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
-		at, expires, demoNull(used), demoNull(revoked), reason, outbox)
+		at, expires, demoNull(used), demoNull(revoked), string(reason), outbox)
 	return expires
 }
 

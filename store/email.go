@@ -79,6 +79,3 @@ func ValidateEmail(s string) error {
 	}
 	return nil
 }
-
-// EmailValid reports whether ValidateEmail accepts s.
-func EmailValid(s string) bool { return ValidateEmail(s) == nil }

@@ -35,13 +35,7 @@ func FuzzValidateEmail(f *testing.F) {
 			if !errors.As(err, &e) || e.Code != EINVALID || e.Message == "" {
 				t.Fatalf("ValidateEmail(%q) = %#v, want an EINVALID *Error with a message", s, err)
 			}
-			if EmailValid(s) {
-				t.Fatalf("EmailValid(%q) disagrees with ValidateEmail", s)
-			}
 			return
-		}
-		if !EmailValid(s) {
-			t.Fatalf("EmailValid(%q) disagrees with ValidateEmail", s)
 		}
 		a, perr := mail.ParseAddress(s)
 		if perr != nil || a.Address != s || a.Name != "" {

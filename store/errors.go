@@ -9,12 +9,11 @@ import (
 // what kind of failure it is (so the CLI can pick an exit status and the TUI a
 // tone), the message says in words what to do about it.
 const (
-	ECONFLICT       = "conflict"
-	EINTERNAL       = "internal"
-	EINVALID        = "invalid"
-	ENOTFOUND       = "not_found"
-	EUNAUTHORIZED   = "unauthorized"
-	ENOTIMPLEMENTED = "not_implemented"
+	ECONFLICT     = "conflict"
+	EINTERNAL     = "internal"
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	EUNAUTHORIZED = "unauthorized"
 )
 
 // Error is an application error: a code and a human sentence.

@@ -15,15 +15,6 @@ const (
 	PurposeReset Purpose = "reset" // replace the password of a claimed account
 )
 
-// Why an invite stopped working before it was used.
-const (
-	RevokeSuperseded      = "superseded"
-	RevokeEmailChanged    = "email_changed"
-	RevokeClaimed         = "claimed"
-	RevokePasswordChanged = "password_changed"
-	RevokeArchived        = "archived"
-)
-
 // Invite is a token sent by email. Only the SHA-256 of the token is stored.
 type Invite struct {
 	ID            int64
@@ -38,7 +29,7 @@ type Invite struct {
 	ExpiresAt     time.Time
 	UsedAt        time.Time
 	RevokedAt     time.Time
-	RevokeReason  string
+	RevokeReason  RevokeReason
 	OutboxID      int64
 
 	// Delivery of the email that carried it.
@@ -48,25 +39,14 @@ type Invite struct {
 	SentAt         time.Time
 }
 
-// InviteStore reads and writes invites.
-type InviteStore interface {
-	CreateInvite(ctx context.Context, q Queryer, inv *Invite) error
-	RevokeInvites(ctx context.Context, q Queryer, customerID int64, purpose Purpose, reason string) (int, error)
-	LinkByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Invite, *Org, *Customer, error)
-	UseInvite(ctx context.Context, q Queryer, id int64) (bool, error)
-	Invites(ctx context.Context, q Queryer, orgID, customerID int64) ([]Invite, error)
-}
-
-var _ InviteStore = (*DB)(nil)
-
 // CreateInvite inserts inv (and links its outbox message when OutboxID is set)
 // and refreshes the customer's status.
-func (db *DB) CreateInvite(ctx context.Context, q Queryer, inv *Invite) error {
+func (tx *Tx) CreateInvite(ctx context.Context, inv *Invite) error {
 	if len(inv.TokenHash) != 32 {
 		return Errorf(EINTERNAL, "invite token hash must be 32 bytes")
 	}
 	if inv.CreatedAt.IsZero() {
-		inv.CreatedAt = db.Now().Truncate(time.Second)
+		inv.CreatedAt = tx.now().Truncate(time.Second)
 	}
 	var by, outbox any
 	if inv.CreatedBy != 0 {
@@ -75,13 +55,11 @@ func (db *DB) CreateInvite(ctx context.Context, q Queryer, inv *Invite) error {
 	if inv.OutboxID != 0 {
 		outbox = inv.OutboxID
 	}
-	res, err := db.exec(ctx, q, `INSERT INTO invites (org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, outbox_id)
+	var err error
+	inv.ID, err = tx.insert(ctx, `INSERT INTO invites (org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, outbox_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.OrgID, inv.CustomerID, inv.Purpose, inv.TokenHash, inv.Email, by, inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), outbox)
 	if err != nil {
-		return err
-	}
-	if inv.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
 	if inv.Purpose != PurposeClaim {
@@ -91,31 +69,33 @@ func (db *DB) CreateInvite(ctx context.Context, q Queryer, inv *Invite) error {
 	// one (to the current address of an unclaimed customer: pending, with
 	// queued delivery) or counts for nothing and the state stands. Cheaper
 	// than refreshState, which bulk invites felt.
-	_, err = db.exec(ctx, q, `UPDATE customers SET state = 'pending', invite_sent_at = ?, invite_expires_at = ?
+	_, err = tx.exec(ctx, `UPDATE customers SET state = `+StatePending.lit()+`, invite_sent_at = ?, invite_expires_at = ?
 		WHERE id = ? AND claimed_at IS NULL AND email <> '' AND lower(email) = lower(?)`,
 		inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), inv.CustomerID, inv.Email)
 	return err
 }
 
-// RevokeInvites revokes the customer's unused, unrevoked invites of a purpose
-// and returns how many there were.
-func (db *DB) RevokeInvites(ctx context.Context, q Queryer, customerID int64, purpose Purpose, reason string) (int, error) {
-	res, err := db.exec(ctx, q, `UPDATE invites SET revoked_at = ?, revoke_reason = ?
-		WHERE customer_id = ? AND purpose = ? AND used_at IS NULL AND revoked_at IS NULL`, db.Now().Unix(), reason, customerID, purpose)
+// RevokeInvites revokes the customer's live invites of a purpose (unused,
+// unrevoked, unexpired) and returns how many there were. An expired link is
+// left as it is: it was dead already, and "revoked" would misstate why.
+func (tx *Tx) RevokeInvites(ctx context.Context, customerID int64, purpose Purpose, reason RevokeReason) (int, error) {
+	now := tx.now().Unix()
+	res, err := tx.exec(ctx, `UPDATE invites SET revoked_at = ?, revoke_reason = ?
+		WHERE customer_id = ? AND purpose = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, now, reason, customerID, purpose, now)
 	if err != nil {
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
 	if n > 0 {
-		err = db.refreshState(ctx, q, `id = ?`, customerID)
+		err = tx.refreshState(ctx, `id = ?`, customerID)
 	}
 	return int(n), err
 }
 
 // UseInvite marks an invite used if it still was unused and unrevoked; false
 // means somebody else got there first.
-func (db *DB) UseInvite(ctx context.Context, q Queryer, id int64) (bool, error) {
-	res, err := db.exec(ctx, q, `UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, db.Now().Unix(), id)
+func (tx *Tx) UseInvite(ctx context.Context, id int64) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, tx.now().Unix(), id)
 	if err != nil {
 		return false, err
 	}
@@ -141,8 +121,8 @@ func scanInvite(row interface{ Scan(...any) error }) (*Invite, error) {
 }
 
 // Invites lists a customer's invites, newest first, with their delivery.
-func (db *DB) Invites(ctx context.Context, q Queryer, orgID, customerID int64) ([]Invite, error) {
-	rows, err := db.query(ctx, q, inviteSelect+` WHERE i.org_id = ? AND i.customer_id = ? ORDER BY i.id DESC`, orgID, customerID)
+func (q conn) Invites(ctx context.Context, orgID, customerID int64) ([]Invite, error) {
+	rows, err := q.query(ctx, inviteSelect+` WHERE i.org_id = ? AND i.customer_id = ? ORDER BY i.id DESC`, orgID, customerID)
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +140,8 @@ func (db *DB) Invites(ctx context.Context, q Queryer, orgID, customerID int64) (
 
 // OutboxInvite returns the invite (claim or reset link) that the
 // organization's outbox message id carried; ENOTFOUND when it carried none.
-func (db *DB) OutboxInvite(ctx context.Context, q Queryer, orgID, outboxID int64) (*Invite, error) {
-	inv, err := scanInvite(db.queryRow(ctx, q, inviteSelect+` WHERE i.org_id = ? AND i.outbox_id = ? ORDER BY i.id DESC LIMIT 1`, orgID, outboxID))
+func (q conn) OutboxInvite(ctx context.Context, orgID, outboxID int64) (*Invite, error) {
+	inv, err := scanInvite(q.queryRow(ctx, inviteSelect+` WHERE i.org_id = ? AND i.outbox_id = ? ORDER BY i.id DESC LIMIT 1`, orgID, outboxID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "message %d carried no link", outboxID)
 	}

@@ -15,8 +15,8 @@ import (
 // is by an index on the hash, so its time does not depend on how much of a
 // guessed token matches. The customer is joined under the invite's
 // organization, so the pair can never cross organizations.
-func (db *DB) LinkByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Invite, *Org, *Customer, error) {
-	row := db.queryRow(ctx, q, `SELECT i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
+func (q conn) LinkByTokenHash(ctx context.Context, hash []byte) (*Invite, *Org, *Customer, error) {
+	row := q.queryRow(ctx, `SELECT i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
 		i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0),
 		coalesce(o.status, ''), coalesce(o.attempts, 0), coalesce(o.last_error, ''), o.sent_at,
 		g.id, g.name, g.slug, g.invite_ttl_seconds, g.walkthrough_url, g.payments_url, g.reply_to, g.time_zone, g.min_password_length, g.notifications, g.created_at,
@@ -32,7 +32,7 @@ func (db *DB) LinkByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Inv
 	var c Customer
 	var created, expires, ttl, orgCreated, cCreated, cUpdated int64
 	var used, revoked, sent, claimed, invSent, invExpires sql.NullInt64
-	var state string
+	var state State
 	err := row.Scan(&inv.ID, &inv.OrgID, &inv.CustomerID, &inv.Purpose, &inv.TokenHash, &inv.Email, &inv.CreatedBy, &inv.CreatedByName,
 		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID,
 		&inv.DeliveryStatus, &inv.Attempts, &inv.LastError, &sent,
@@ -48,6 +48,6 @@ func (db *DB) LinkByTokenHash(ctx context.Context, q Queryer, hash []byte) (*Inv
 	org.InviteTTL, org.CreatedAt = time.Duration(ttl)*time.Second, time.Unix(orgCreated, 0)
 	c.CreatedAt, c.UpdatedAt = time.Unix(cCreated, 0), time.Unix(cUpdated, 0)
 	c.ClaimedAt, c.InviteSentAt, c.InviteExpiresAt = fromUnix(claimed), fromUnix(invSent), fromUnix(invExpires)
-	c.Status = statusOf(state, invExpires, db.Now())
+	c.Status = statusOf(state, invExpires, q.now())
 	return &inv, &org, &c, nil
 }

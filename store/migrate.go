@@ -19,7 +19,7 @@ type migration struct {
 	sql     string
 	// step, when set, runs in the migration's transaction after the SQL:
 	// for changes SQL cannot make (sealing with a key outside the database).
-	step func(ctx context.Context, db *DB, tx Queryer) error
+	step func(ctx context.Context, db *DB, tx *Tx) error
 }
 
 // migrations are the numbered files in migrations/, in order. A released file is
@@ -30,7 +30,7 @@ var migrations = loadMigrations()
 var latestVersion = migrations[len(migrations)-1].version
 
 // migrationSteps are the Go parts of migrations, by number.
-var migrationSteps = map[int]func(ctx context.Context, db *DB, tx Queryer) error{
+var migrationSteps = map[int]func(ctx context.Context, db *DB, tx *Tx) error{
 	8: sealPlainBodies,
 }
 
@@ -105,13 +105,13 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 		if m.version > upTo || applied[m.version] {
 			continue
 		}
-		err := db.Tx(ctx, func(tx Queryer) error {
+		err := db.Tx(ctx, func(tx *Tx) error {
 			// Another process may have migrated while we waited for the lock.
 			var done bool
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM schema_migrations WHERE version = ?`, m.version).Scan(&done); err != nil || done {
+			if err := tx.tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM schema_migrations WHERE version = ?`, m.version).Scan(&done); err != nil || done {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
 			if m.step != nil {
@@ -119,7 +119,7 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 					return err
 				}
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, db.Now().Unix())
+			_, err := tx.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, db.Now().Unix())
 			return err
 		})
 		if err != nil {
@@ -145,6 +145,6 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 // SchemaVersion is the highest migration applied to the database.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := db.read.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	err := db.queryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
 }

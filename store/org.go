@@ -51,17 +51,6 @@ func (o *Org) Location() *time.Location {
 // every call, and every date a screen or an email shows needs one.
 var locations sync.Map
 
-// OrgStore reads and writes organizations.
-type OrgStore interface {
-	CreateOrg(ctx context.Context, q Queryer, o *Org) error
-	UpdateOrg(ctx context.Context, q Queryer, o *Org) error
-	Org(ctx context.Context, q Queryer, id int64) (*Org, error)
-	OrgBySlug(ctx context.Context, q Queryer, slug string) (*Org, error)
-	Orgs(ctx context.Context, q Queryer) ([]*Org, error)
-}
-
-var _ OrgStore = (*DB)(nil)
-
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // Slugify makes a URL- and flag-friendly slug from a name ("Café Zoë" → "cafe-zoe").
@@ -131,12 +120,12 @@ func (o *Org) Validate() error {
 }
 
 // CreateOrg validates and inserts o, setting its ID.
-func (db *DB) CreateOrg(ctx context.Context, q Queryer, o *Org) error {
+func (tx *Tx) CreateOrg(ctx context.Context, o *Org) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	o.CreatedAt = db.Now().Truncate(time.Second)
-	res, err := db.exec(ctx, q, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, created_at)
+	o.CreatedAt = tx.now().Truncate(time.Second)
+	res, err := tx.exec(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, o.CreatedAt.Unix())
 	if isConstraint(err) {
@@ -149,11 +138,11 @@ func (db *DB) CreateOrg(ctx context.Context, q Queryer, o *Org) error {
 }
 
 // UpdateOrg validates and saves o's settings.
-func (db *DB) UpdateOrg(ctx context.Context, q Queryer, o *Org) error {
+func (tx *Tx) UpdateOrg(ctx context.Context, o *Org) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	_, err := db.exec(ctx, q, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ? WHERE id = ?`,
+	_, err := tx.exec(ctx, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ? WHERE id = ?`,
 		o.Name, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, o.ID)
 	return err
 }
@@ -170,8 +159,8 @@ func scanOrg(row interface{ Scan(...any) error }) (*Org, error) {
 }
 
 // Org returns the organization with the given id.
-func (db *DB) Org(ctx context.Context, q Queryer, id int64) (*Org, error) {
-	o, err := scanOrg(db.queryRow(ctx, q, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
+func (q conn) Org(ctx context.Context, id int64) (*Org, error) {
+	o, err := scanOrg(q.queryRow(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "organization %d not found", id)
 	}
@@ -179,8 +168,8 @@ func (db *DB) Org(ctx context.Context, q Queryer, id int64) (*Org, error) {
 }
 
 // OrgBySlug returns the organization with the given slug.
-func (db *DB) OrgBySlug(ctx context.Context, q Queryer, slug string) (*Org, error) {
-	o, err := scanOrg(db.queryRow(ctx, q, `SELECT `+orgColumns+` FROM orgs WHERE slug = ?`, slug))
+func (q conn) OrgBySlug(ctx context.Context, slug string) (*Org, error) {
+	o, err := scanOrg(q.queryRow(ctx, `SELECT `+orgColumns+` FROM orgs WHERE slug = ?`, slug))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no organization with slug %q; `frontdesk org list` shows them", slug)
 	}
@@ -188,8 +177,8 @@ func (db *DB) OrgBySlug(ctx context.Context, q Queryer, slug string) (*Org, erro
 }
 
 // Orgs lists every organization, oldest first.
-func (db *DB) Orgs(ctx context.Context, q Queryer) ([]*Org, error) {
-	rows, err := db.query(ctx, q, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
+func (q conn) Orgs(ctx context.Context) ([]*Org, error) {
+	rows, err := q.query(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 )
 
@@ -61,76 +60,26 @@ type OutboxMessage struct {
 
 // EnqueueMessage inserts m as queued and due now, its bodies sealed with the
 // outbox key (created on first use). Call it in the transaction of the
-// change that caused the email; outside one it makes its own. Every message
-// is about a customer (m.CustomerID), so an organization's outbox can be
-// read per customer.
-func (db *DB) EnqueueMessage(ctx context.Context, q Queryer, m *OutboxMessage) error {
+// change that caused the email. Every message is about a customer
+// (m.CustomerID), so an organization's outbox can be read per customer, and
+// its seal names that customer (see sealAD).
+func (tx *Tx) EnqueueMessage(ctx context.Context, m *OutboxMessage) error {
 	if m.CustomerID == 0 {
 		return Errorf(EINTERNAL, "outbox message without a customer")
-	}
-	tx, ok := q.(*sql.Tx)
-	if !ok {
-		return db.Tx(ctx, func(tx Queryer) error { return db.EnqueueMessage(ctx, tx, m) })
 	}
 	// The key file is read inside the transaction, which holds the write
 	// lock, and a rotation changes the file only while it holds that lock:
 	// nothing is sealed with a key a rotation is retiring.
-	key, err := db.keys.sealKey()
+	key, err := tx.db.keys.sealKey()
 	if err != nil {
 		return err
 	}
-	// The seal names the row, so the id is chosen first: the one SQLite
-	// would give (no AUTOINCREMENT), safe under the transaction's lock.
-	// Within one transaction the next is the last plus one, which spares a
-	// bulk invite a query per message.
-	cached := true
-	if m.ID = db.lastOutbox.next(tx); m.ID == 0 {
-		cached = false
-		if err := db.queryRow(ctx, q, `SELECT coalesce(max(id), 0) + 1 FROM outbox`).Scan(&m.ID); err != nil {
-			return err
-		}
-	}
-	now := db.Now().Truncate(time.Second)
+	now := tx.now().Truncate(time.Second)
 	m.Status, m.CreatedAt, m.NextAttemptAt = OutboxQueued, now, now
-	_, err = db.exec(ctx, q, `INSERT INTO outbox (id, org_id, customer_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
-		m.ID, m.OrgID, m.CustomerID, m.Kind, m.To, m.FromName, m.ReplyTo, m.Subject, key.seal(m, "text", m.Text), key.seal(m, "html", m.HTML), now.Unix(), m.MessageID, now.Unix())
-	if err != nil {
-		db.lastOutbox.set(nil, 0)
-		if cached && isConstraint(err) {
-			// Something else wrote to the outbox in this transaction.
-			return db.EnqueueMessage(ctx, q, m)
-		}
-		return err
-	}
-	db.lastOutbox.set(tx, m.ID)
-	return nil
-}
-
-// txID is the last outbox id EnqueueMessage wrote and the transaction it
-// wrote it in.
-type txID struct {
-	mu sync.Mutex
-	tx *sql.Tx
-	id int64
-}
-
-// next is the id after the last one written in tx, or 0 when the last write
-// was in another transaction. (Holding tx keeps it from being freed, so a
-// later transaction cannot have its address.)
-func (c *txID) next(tx *sql.Tx) int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tx != tx {
-		return 0
-	}
-	return c.id + 1
-}
-
-func (c *txID) set(tx *sql.Tx, id int64) {
-	c.mu.Lock()
-	c.tx, c.id = tx, id
-	c.mu.Unlock()
+	m.ID, err = tx.insert(ctx, `INSERT INTO outbox (org_id, customer_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, next_attempt_at, message_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+		m.OrgID, m.CustomerID, m.Kind, m.To, m.FromName, m.ReplyTo, m.Subject, key.seal(m, "text", m.Text), key.seal(m, "html", m.HTML), now.Unix(), m.MessageID, now.Unix())
+	return err
 }
 
 // The worker's statements go through db.exec and db.query (stmt.go): run for
@@ -185,8 +134,8 @@ func scanOutboxRows(rows *sql.Rows, err error) ([]*OutboxMessage, error) {
 
 // leaseExpiry is the lease_until a lease taken now for d ends at; at least a
 // second, since times are stored in whole seconds.
-func (db *DB) leaseExpiry(d time.Duration) int64 {
-	return db.Now().Add(max(d, time.Second)).Unix()
+func (tx *Tx) leaseExpiry(d time.Duration) int64 {
+	return tx.now().Add(max(d, time.Second)).Unix()
 }
 
 // LeaseDue leases up to limit queued messages that are due and not leased by
@@ -195,17 +144,17 @@ func (db *DB) leaseExpiry(d time.Duration) int64 {
 // open comes with BodyErr instead). Run it through db.Tx so that it holds
 // the write lock (BEGIN IMMEDIATE): the UPDATE then sees and claims rows no
 // other process can claim at the same time.
-func (db *DB) LeaseDue(ctx context.Context, q Queryer, owner string, lease time.Duration, limit int) ([]*OutboxMessage, error) {
+func (tx *Tx) LeaseDue(ctx context.Context, owner string, lease time.Duration, limit int) ([]*OutboxMessage, error) {
 	if owner == "" {
 		return nil, Errorf(EINTERNAL, "outbox lease without an owner")
 	}
-	now := db.Now().Unix()
-	msgs, err := scanOutboxRows(db.query(ctx, q, `UPDATE outbox SET lease_owner = ?, lease_until = ?
+	now := tx.now().Unix()
+	msgs, err := scanOutboxRows(tx.query(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?
 		WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? AND lease_until <= ?
 			ORDER BY next_attempt_at, id LIMIT ?)
-		RETURNING `+outboxWithBodies, owner, db.leaseExpiry(lease), now, now, limit))
+		RETURNING `+outboxWithBodies, owner, tx.leaseExpiry(lease), now, now, limit))
 	sortOutbox(msgs)
-	db.openBodies(msgs)
+	tx.db.openBodies(msgs)
 	return msgs, err
 }
 
@@ -214,7 +163,7 @@ func (db *DB) LeaseDue(ctx context.Context, q Queryer, owner string, lease time.
 // still queued and not leased by anyone are taken, so a message another worker
 // is sending, or that was sent meanwhile, is not in the result. Run it
 // through db.Tx, as LeaseDue.
-func (db *DB) LeaseIDs(ctx context.Context, q Queryer, owner string, lease time.Duration, ids []int64) ([]*OutboxMessage, error) {
+func (tx *Tx) LeaseIDs(ctx context.Context, owner string, lease time.Duration, ids []int64) ([]*OutboxMessage, error) {
 	if owner == "" {
 		return nil, Errorf(EINTERNAL, "outbox lease without an owner")
 	}
@@ -225,11 +174,11 @@ func (db *DB) LeaseIDs(ctx context.Context, q Queryer, owner string, lease time.
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := scanOutboxRows(db.query(ctx, q, `UPDATE outbox SET lease_owner = ?, lease_until = ?
+	msgs, err := scanOutboxRows(tx.query(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?
 		WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND lease_until <= ?
-		RETURNING `+outboxWithBodies, owner, db.leaseExpiry(lease), string(list), db.Now().Unix()))
+		RETURNING `+outboxWithBodies, owner, tx.leaseExpiry(lease), string(list), tx.now().Unix()))
 	sortOutbox(msgs)
-	db.openBodies(msgs)
+	tx.db.openBodies(msgs)
 	return msgs, err
 }
 
@@ -247,14 +196,14 @@ func sortOutbox(msgs []*OutboxMessage) {
 // now+lease and returns the ids it still holds (a message whose lease ran out
 // and was taken over is not among them). A worker calls it during a long batch
 // so its lease never runs out while it is still sending.
-func (db *DB) ExtendLeases(ctx context.Context, q Queryer, owner string, lease time.Duration, ids []int64) ([]int64, error) {
+func (tx *Tx) ExtendLeases(ctx context.Context, owner string, lease time.Duration, ids []int64) ([]int64, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, q, `UPDATE outbox SET lease_until = ?
+	rows, err := tx.query(ctx, `UPDATE outbox SET lease_until = ?
 		WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'queued' RETURNING id`,
-		db.leaseExpiry(lease), string(list), owner)
+		tx.leaseExpiry(lease), string(list), owner)
 	if err != nil {
 		return nil, err
 	}
@@ -274,12 +223,12 @@ func (db *DB) ExtendLeases(ctx context.Context, q Queryer, owner string, lease t
 // ReleaseLeases gives back the owner's leases on ids without counting an
 // attempt: the messages become available again at their next_attempt_at. A
 // worker shutting down mid-batch releases what it has not tried yet.
-func (db *DB) ReleaseLeases(ctx context.Context, q Queryer, owner string, ids []int64) (int, error) {
+func (tx *Tx) ReleaseLeases(ctx context.Context, owner string, ids []int64) (int, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return 0, err
 	}
-	res, err := db.exec(ctx, q, `UPDATE outbox SET lease_owner = '', lease_until = 0
+	res, err := tx.exec(ctx, `UPDATE outbox SET lease_owner = '', lease_until = 0
 		WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?`, string(list), owner)
 	if err != nil {
 		return 0, err
@@ -294,12 +243,12 @@ func (db *DB) ReleaseLeases(ctx context.Context, q Queryer, owner string, ids []
 // first attempt: keeping the ID across attempts makes a duplicate (see
 // mailer.Worker) carry the same Message-ID, which mail clients use to fold it
 // into the original.
-func (db *DB) AssignMessageIDs(ctx context.Context, q Queryer, ids []int64, domain string) (map[int64]string, error) {
+func (tx *Tx) AssignMessageIDs(ctx context.Context, ids []int64, domain string) (map[int64]string, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, q, `UPDATE outbox SET message_id = CASE WHEN message_id = ''
+	rows, err := tx.query(ctx, `UPDATE outbox SET message_id = CASE WHEN message_id = ''
 			THEN 'outbox-' || id || '.' || lower(hex(randomblob(10))) || '@' || ? ELSE message_id END
 		WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, message_id`, domain, string(list))
 	if err != nil {
@@ -332,12 +281,12 @@ func (db *DB) AssignMessageIDs(ctx context.Context, q Queryer, ids []int64, doma
 // sent message alike (both leave an invite pending), so queued → sent cannot
 // change it, and the refresh is most of the cost of recording a delivery.
 // Should the states ever tell "sent" from "queued", refresh here too.
-func (db *DB) MarkSent(ctx context.Context, q Queryer, id int64, owner, reply, messageID string) (bool, error) {
-	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, reply = ?,
+func (tx *Tx) MarkSent(ctx context.Context, id int64, owner, reply, messageID string) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, reply = ?,
 			message_id = CASE WHEN ? <> '' THEN ? ELSE message_id END,
 			body_text = '', body_html = '', last_error = '', lease_owner = '', lease_until = 0
 		WHERE id = ? AND lease_owner = ? AND status = 'queued'`,
-		db.Now().Unix(), reply, messageID, messageID, id, owner)
+		tx.now().Unix(), reply, messageID, messageID, id, owner)
 	if err != nil {
 		return false, err
 	}
@@ -347,8 +296,8 @@ func (db *DB) MarkSent(ctx context.Context, q Queryer, id int64, owner, reply, m
 
 // MarkRetry records a temporary failure: the message stays queued and is due
 // again at next.
-func (db *DB) MarkRetry(ctx context.Context, q Queryer, id int64, owner, errText string, next time.Time) (bool, error) {
-	res, err := db.exec(ctx, q, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = '', lease_until = 0
+func (tx *Tx) MarkRetry(ctx context.Context, id int64, owner, errText string, next time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = '', lease_until = 0
 		WHERE id = ? AND lease_owner = ? AND status = 'queued'`, errText, next.Unix(), id, owner)
 	if err != nil {
 		return false, err
@@ -364,25 +313,25 @@ func (db *DB) MarkRetry(ctx context.Context, q Queryer, id int64, owner, errText
 // something to steal. `outbox retry` then issues a fresh link
 // (claim.Service.RetryMessage). A message without a link keeps its body, so
 // that a retry sends it as it was.
-func (db *DB) MarkFailed(ctx context.Context, q Queryer, id int64, owner, errText string) (bool, error) {
-	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = '', lease_until = 0
+func (tx *Tx) MarkFailed(ctx context.Context, id int64, owner, errText string) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = '', lease_until = 0
 		WHERE id = ? AND lease_owner = ? AND status = 'queued'`, errText, id, owner)
-	return db.marked(ctx, q, id, res, err)
+	return tx.marked(ctx, id, res, err)
 }
 
 // marked finishes MarkFailed and CancelDeadMessages: the link goes, and a
 // failed delivery is part of the customer's roster status.
-func (db *DB) marked(ctx context.Context, q Queryer, id int64, res sql.Result, err error) (bool, error) {
+func (tx *Tx) marked(ctx context.Context, id int64, res sql.Result, err error) (bool, error) {
 	if err != nil {
 		return false, err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return false, nil
 	}
-	if err := db.withdrawLink(ctx, q, id); err != nil {
+	if err := tx.withdrawLink(ctx, id); err != nil {
 		return false, err
 	}
-	return true, db.refreshOutboxCustomer(ctx, q, id)
+	return true, tx.refreshOutboxCustomer(ctx, id)
 }
 
 // withdrawLink clears the bodies of a failed message that carried a link and
@@ -391,18 +340,18 @@ func (db *DB) marked(ctx context.Context, q Queryer, id int64, res sql.Result, e
 // keep saying "Delivery failed" so staff see it, and the revoke reasons are
 // fixed by a CHECK constraint. An expired link is refused everywhere a
 // revoked one is.
-func (db *DB) withdrawLink(ctx context.Context, q Queryer, id int64) error {
-	now := db.Now().Unix()
-	if _, err := db.exec(ctx, q, `UPDATE invites SET expires_at = ? WHERE outbox_id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, now, id, now); err != nil {
+func (tx *Tx) withdrawLink(ctx context.Context, id int64) error {
+	now := tx.now().Unix()
+	if _, err := tx.exec(ctx, `UPDATE invites SET expires_at = ? WHERE outbox_id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, now, id, now); err != nil {
 		return err
 	}
-	_, err := db.exec(ctx, q, `UPDATE outbox SET body_text = '', body_html = ''
+	_, err := tx.exec(ctx, `UPDATE outbox SET body_text = '', body_html = ''
 		WHERE id = ? AND EXISTS (SELECT 1 FROM invites WHERE outbox_id = ?)`, id, id)
 	return err
 }
 
-func (db *DB) refreshOutboxCustomer(ctx context.Context, q Queryer, outboxID int64) error {
-	return db.refreshState(ctx, q, `id IN (SELECT customer_id FROM invites WHERE outbox_id = ?)`, outboxID)
+func (tx *Tx) refreshOutboxCustomer(ctx context.Context, outboxID int64) error {
+	return tx.refreshState(ctx, `id IN (SELECT customer_id FROM invites WHERE outbox_id = ?)`, outboxID)
 }
 
 // CancelDeadMessages fails those of owner's leased messages among ids whose
@@ -411,7 +360,7 @@ func (db *DB) refreshOutboxCustomer(ctx context.Context, q Queryer, outboxID int
 // cancelled; the worker calls it right after leasing and does not send them.
 // Checking only what was just leased keeps the cost per batch independent of
 // the queue's length; a dead message further back is caught when it comes due.
-func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, ids []int64) ([]int64, error) {
+func (tx *Tx) CancelDeadMessages(ctx context.Context, owner string, ids []int64) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -419,8 +368,8 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 	if err != nil {
 		return nil, err
 	}
-	now := db.Now().Unix()
-	rows, err := db.query(ctx, q, `SELECT i.outbox_id, i.used_at IS NOT NULL, i.revoked_at IS NOT NULL, i.revoke_reason
+	now := tx.now().Unix()
+	rows, err := tx.query(ctx, `SELECT i.outbox_id, i.used_at IS NOT NULL, i.revoked_at IS NOT NULL, i.revoke_reason
 		FROM invites i
 		WHERE i.outbox_id IN (SELECT value FROM json_each(?))
 		  AND (i.used_at IS NOT NULL OR i.revoked_at IS NOT NULL OR i.expires_at <= ?)`, string(list), now)
@@ -435,7 +384,7 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 	for rows.Next() {
 		var d dead
 		var used, revoked bool
-		var reason string
+		var reason RevokeReason
 		if err := rows.Scan(&d.id, &used, &revoked, &reason); err != nil {
 			rows.Close()
 			return nil, err
@@ -444,7 +393,7 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 		case used:
 			d.why = "not sent: the link was already used"
 		case revoked:
-			d.why = "not sent: " + revokeWords(reason)
+			d.why = "not sent: " + reason.Words()
 		default:
 			d.why = "not sent: the link expired before it could be delivered"
 		}
@@ -456,9 +405,9 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 	}
 	var cancelled []int64
 	for _, d := range all {
-		res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = '', lease_until = 0
+		res, err := tx.exec(ctx, `UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = '', lease_until = 0
 			WHERE id = ? AND status = 'queued' AND lease_owner = ?`, d.why, d.id, owner)
-		applied, err := db.marked(ctx, q, d.id, res, err)
+		applied, err := tx.marked(ctx, d.id, res, err)
 		if err != nil {
 			return nil, err
 		}
@@ -469,35 +418,19 @@ func (db *DB) CancelDeadMessages(ctx context.Context, q Queryer, owner string, i
 	return cancelled, nil
 }
 
-func revokeWords(reason string) string {
-	switch reason {
-	case RevokeSuperseded:
-		return "a newer invite replaced this one"
-	case RevokeEmailChanged:
-		return "the customer's email changed"
-	case RevokeClaimed:
-		return "the account was claimed"
-	case RevokePasswordChanged:
-		return "the password was changed"
-	case RevokeArchived:
-		return "the customer was archived"
-	}
-	return "the invite was cancelled"
-}
-
 // OutboxMessages lists an organization's messages, newest first, without
 // their bodies (`frontdesk outbox list`).
-func (db *DB) OutboxMessages(ctx context.Context, q Queryer, orgID int64, limit int) ([]*OutboxMessage, error) {
+func (q conn) OutboxMessages(ctx context.Context, orgID int64, limit int) ([]*OutboxMessage, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return scanOutboxRows(db.query(ctx, q, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? ORDER BY id DESC LIMIT ?`, orgID, limit))
+	return scanOutboxRows(q.query(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? ORDER BY id DESC LIMIT ?`, orgID, limit))
 }
 
 // OutboxMessage returns one of the organization's messages without its
 // bodies; another organization's message is not found.
-func (db *DB) OutboxMessage(ctx context.Context, q Queryer, orgID, id int64) (*OutboxMessage, error) {
-	m, err := scanOutbox(db.queryRow(ctx, q, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? AND id = ?`, orgID, id))
+func (q conn) OutboxMessage(ctx context.Context, orgID, id int64) (*OutboxMessage, error) {
+	m, err := scanOutbox(q.queryRow(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? AND id = ?`, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "outbox message %d not found; `frontdesk outbox list` shows the messages", id)
 	}
@@ -512,15 +445,15 @@ func (db *DB) OutboxMessage(ctx context.Context, q Queryer, orgID, id int64) (*O
 // Refused with EINVALID: a message already sent, one whose body is gone, and
 // one whose invite can no longer be used (send a new invite instead); with
 // ECONFLICT: one a worker is delivering right now.
-func (db *DB) RetryMessage(ctx context.Context, q Queryer, orgID, id int64) error {
-	m, err := db.OutboxMessage(ctx, q, orgID, id)
+func (tx *Tx) RetryMessage(ctx context.Context, orgID, id int64) error {
+	m, err := tx.OutboxMessage(ctx, orgID, id)
 	if err != nil {
 		return err
 	}
-	now := db.Now()
+	now := tx.now()
 	if m.Status == OutboxSent {
 		var tz string
-		_ = db.queryRow(ctx, q, `SELECT time_zone FROM orgs WHERE id = ?`, orgID).Scan(&tz)
+		_ = tx.queryRow(ctx, `SELECT time_zone FROM orgs WHERE id = ?`, orgID).Scan(&tz)
 		loc, lerr := time.LoadLocation(tz)
 		if lerr != nil {
 			loc = time.UTC
@@ -536,16 +469,16 @@ func (db *DB) RetryMessage(ctx context.Context, q Queryer, orgID, id int64) erro
 		return Errorf(ECONFLICT, "message %d is being delivered right now; check again in a minute", id)
 	}
 	var hasBody bool
-	if err := db.queryRow(ctx, q, `SELECT body_text <> '' OR body_html <> '' FROM outbox WHERE id = ?`, id).Scan(&hasBody); err != nil {
+	if err := tx.queryRow(ctx, `SELECT body_text <> '' OR body_html <> '' FROM outbox WHERE id = ?`, id).Scan(&hasBody); err != nil {
 		return err
 	}
 	if !hasBody {
 		return Errorf(EINVALID, "message %d has no content left to send; send a new invite instead", id)
 	}
 	var used, revoked sql.NullInt64
-	var reason string
+	var reason RevokeReason
 	var expires int64
-	err = db.queryRow(ctx, q, `SELECT used_at, revoked_at, revoke_reason, expires_at FROM invites WHERE outbox_id = ? ORDER BY id DESC LIMIT 1`, id).
+	err = tx.queryRow(ctx, `SELECT used_at, revoked_at, revoke_reason, expires_at FROM invites WHERE outbox_id = ? ORDER BY id DESC LIMIT 1`, id).
 		Scan(&used, &revoked, &reason, &expires)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -554,11 +487,11 @@ func (db *DB) RetryMessage(ctx context.Context, q Queryer, orgID, id int64) erro
 	case used.Valid:
 		return Errorf(EINVALID, "message %d carries a link that was already used; nothing to resend", id)
 	case revoked.Valid:
-		return Errorf(EINVALID, "message %d carries a link that no longer works (%s); send a new invite instead", id, revokeWords(reason))
+		return Errorf(EINVALID, "message %d carries a link that no longer works (%s); send a new invite instead", id, reason.Words())
 	case expires <= now.Unix():
 		return Errorf(EINVALID, "message %d carries a link that has expired; send a new invite instead", id)
 	}
-	res, err := db.exec(ctx, q, `UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, retry_from = ?, last_error = ''
+	res, err := tx.exec(ctx, `UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, retry_from = ?, last_error = ''
 		WHERE id = ? AND org_id = ? AND status IN ('queued', 'failed') AND lease_until <= ?`, now.Unix(), now.Unix(), id, orgID, now.Unix())
 	if err != nil {
 		return err
@@ -566,14 +499,14 @@ func (db *DB) RetryMessage(ctx context.Context, q Queryer, orgID, id int64) erro
 	if n, _ := res.RowsAffected(); n != 1 {
 		return Errorf(ECONFLICT, "message %d changed while retrying it; look at `frontdesk outbox list` and try again", id)
 	}
-	return db.refreshOutboxCustomer(ctx, q, id)
+	return tx.refreshOutboxCustomer(ctx, id)
 }
 
 // OutboxMessageByID returns a message of any organization, without its
 // bodies: the worker reporting on a message it was asked to send. Staff-facing
 // code uses OutboxMessage, which is scoped to the organization.
-func (db *DB) OutboxMessageByID(ctx context.Context, q Queryer, id int64) (*OutboxMessage, error) {
-	m, err := scanOutbox(db.queryRow(ctx, q, `SELECT `+outboxNoBodies+` FROM outbox WHERE id = ?`, id))
+func (q conn) OutboxMessageByID(ctx context.Context, id int64) (*OutboxMessage, error) {
+	m, err := scanOutbox(q.queryRow(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "outbox message %d not found", id)
 	}

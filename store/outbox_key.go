@@ -10,13 +10,13 @@ import (
 
 // storedBody is one outbox row's sealed bodies with what their seal names.
 type storedBody struct {
-	msg        OutboxMessage // ID, OrgID, Kind, To
+	msg        OutboxMessage // ID, OrgID, CustomerID, Kind, To
 	text, html string
 }
 
 // storedBodies returns every outbox row that still has a body.
-func storedBodies(ctx context.Context, q Queryer) ([]storedBody, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, org_id, kind, to_addr, body_text, body_html FROM outbox WHERE body_text <> '' OR body_html <> '' ORDER BY id`)
+func (tx *Tx) storedBodies(ctx context.Context) ([]storedBody, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id, org_id, coalesce(customer_id, 0), kind, to_addr, body_text, body_html FROM outbox WHERE body_text <> '' OR body_html <> '' ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -24,7 +24,7 @@ func storedBodies(ctx context.Context, q Queryer) ([]storedBody, error) {
 	var out []storedBody
 	for rows.Next() {
 		var b storedBody
-		if err := rows.Scan(&b.msg.ID, &b.msg.OrgID, &b.msg.Kind, &b.msg.To, &b.text, &b.html); err != nil {
+		if err := rows.Scan(&b.msg.ID, &b.msg.OrgID, &b.msg.CustomerID, &b.msg.Kind, &b.msg.To, &b.text, &b.html); err != nil {
 			return nil, err
 		}
 		out = append(out, b)
@@ -45,16 +45,16 @@ func (b *storedBody) sealed() bool {
 // mail, it is compacted after the migration (DB.scrub): an older frontdesk
 // cleared sent bodies without secure_delete, so their links may still sit in
 // free pages.
-func sealPlainBodies(ctx context.Context, db *DB, tx Queryer) error {
-	if err := db.refreshState(ctx, tx, `state = 'failed'`); err != nil {
+func sealPlainBodies(ctx context.Context, db *DB, tx *Tx) error {
+	if err := tx.refreshState(ctx, `state = `+StateFailed.lit()); err != nil {
 		return err
 	}
 	var anyMail bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox)`).Scan(&anyMail); err != nil || !anyMail {
+	if err := tx.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox)`).Scan(&anyMail); err != nil || !anyMail {
 		return err
 	}
 	db.scrub = true
-	bodies, err := storedBodies(ctx, tx)
+	bodies, err := tx.storedBodies(ctx)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func sealPlainBodies(ctx context.Context, db *DB, tx Queryer) error {
 			}
 			key = &k
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body_text = ?, body_html = ? WHERE id = ?`,
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE outbox SET body_text = ?, body_html = ? WHERE id = ?`,
 			key.seal(&b.msg, "text", b.text), key.seal(&b.msg, "html", b.html), b.msg.ID); err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ type KeyRotation struct {
 func (db *DB) RotateOutboxKey(ctx context.Context, actor Actor) (*KeyRotation, error) {
 	r := &KeyRotation{KeyFile: db.keys.path}
 	var retire []string
-	err := db.Tx(ctx, func(tx Queryer) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		old, err := db.keys.load()
 		if errors.Is(err, errNoKeyFile) {
 			old = nil
@@ -124,7 +124,7 @@ func (db *DB) RotateOutboxKey(ctx context.Context, actor Actor) (*KeyRotation, e
 			return err
 		}
 		r.Key = key.id
-		bodies, err := storedBodies(ctx, tx)
+		bodies, err := tx.storedBodies(ctx)
 		if err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func (db *DB) RotateOutboxKey(ctx context.Context, actor Actor) (*KeyRotation, e
 				}
 				continue
 			}
-			if _, err := db.exec(ctx, tx, `UPDATE outbox SET body_text = ?, body_html = ? WHERE id = ?`,
+			if _, err := tx.exec(ctx, `UPDATE outbox SET body_text = ?, body_html = ? WHERE id = ?`,
 				key.seal(&b.msg, "text", text), key.seal(&b.msg, "html", html), b.msg.ID); err != nil {
 				return err
 			}
@@ -157,7 +157,7 @@ func (db *DB) RotateOutboxKey(ctx context.Context, actor Actor) (*KeyRotation, e
 				retire = append(retire, k.id)
 			}
 		}
-		orgs, err := db.Orgs(ctx, tx)
+		orgs, err := tx.Orgs(ctx)
 		if err != nil {
 			return err
 		}
@@ -167,7 +167,7 @@ func (db *DB) RotateOutboxKey(ctx context.Context, actor Actor) (*KeyRotation, e
 		}
 		for _, o := range orgs {
 			detail := fmt.Sprintf("outbox key rotated to %s in %s; %d of this organization's queued message(s) re-encrypted; %s", key.id, db.keys.path, perOrg[o.ID], retired)
-			if err := db.Audit(ctx, tx, o.ID, actor, "outbox.rotate_key", 0, detail); err != nil {
+			if err := tx.Audit(ctx, o.ID, actor, "outbox.rotate_key", 0, detail); err != nil {
 				return err
 			}
 		}
@@ -187,12 +187,12 @@ func (db *DB) RotateOutboxKey(ctx context.Context, actor Actor) (*KeyRotation, e
 // stored body is sealed with, under the write lock, and returns their ids.
 func (db *DB) retireOutboxKeys(ctx context.Context) ([]string, error) {
 	var retired []string
-	err := db.Tx(ctx, func(tx Queryer) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		keys, err := db.keys.load()
 		if err != nil {
 			return err
 		}
-		bodies, err := storedBodies(ctx, tx)
+		bodies, err := tx.storedBodies(ctx)
 		if err != nil {
 			return err
 		}

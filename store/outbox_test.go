@@ -36,11 +36,11 @@ func newObEnv(t *testing.T) *obEnv {
 	e := &obEnv{db: db, path: path, now: &now}
 	ctx := context.Background()
 	e.org = &Org{Name: "Harbor Yoga", TimeZone: "Europe/London", Notifications: true}
-	if err := db.CreateOrg(ctx, db.Write(), e.org); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateOrg(ctx, e.org) }); err != nil {
 		t.Fatal(err)
 	}
 	e.staff = &Staff{OrgID: e.org.ID, Email: "owner@harbor.example", Name: "Owner", Role: RoleOwner}
-	if err := db.CreateStaff(ctx, db.Write(), e.staff); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateStaff(ctx, e.staff) }); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -55,16 +55,16 @@ func (e *obEnv) invite(t *testing.T, org *Org) (*OutboxMessage, *Customer) {
 	c := &Customer{OrgID: org.ID, FirstName: "Cust", LastName: fmt.Sprint(e.n), Email: fmt.Sprintf("c%d@example.com", e.n)}
 	m := &OutboxMessage{OrgID: org.ID, Kind: MessageInvite, To: c.Email, FromName: org.Name, Subject: "Claim your account",
 		Text: "link: http://x/claim/secret", HTML: "<a href=\"http://x/claim/secret\">claim</a>"}
-	err := e.db.Tx(ctx, func(tx Queryer) error {
-		if err := e.db.CreateCustomer(ctx, tx, c); err != nil {
+	err := e.db.Tx(ctx, func(tx *Tx) error {
+		if err := tx.CreateCustomer(ctx, c); err != nil {
 			return err
 		}
 		m.CustomerID = c.ID
-		if err := e.db.EnqueueMessage(ctx, tx, m); err != nil {
+		if err := tx.EnqueueMessage(ctx, m); err != nil {
 			return err
 		}
 		h := sha256.Sum256([]byte(fmt.Sprintf("token-%d", e.n)))
-		return e.db.CreateInvite(ctx, tx, &Invite{OrgID: org.ID, CustomerID: c.ID, Purpose: PurposeClaim, TokenHash: h[:], Email: c.Email,
+		return tx.CreateInvite(ctx, &Invite{OrgID: org.ID, CustomerID: c.ID, Purpose: PurposeClaim, TokenHash: h[:], Email: c.Email,
 			CreatedBy: e.staff.ID, ExpiresAt: e.db.Now().Add(7 * 24 * time.Hour), OutboxID: m.ID})
 	})
 	if err != nil {
@@ -78,7 +78,7 @@ func (e *obEnv) customer(t *testing.T) *Customer {
 	t.Helper()
 	e.n++
 	c := &Customer{OrgID: e.org.ID, FirstName: "Cust", LastName: fmt.Sprint(e.n), Email: fmt.Sprintf("c%d@example.com", e.n)}
-	if err := e.db.CreateCustomer(context.Background(), e.db.Write(), c); err != nil {
+	if err := e.db.Tx(context.Background(), func(tx *Tx) error { return tx.CreateCustomer(context.Background(), c) }); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -87,9 +87,9 @@ func (e *obEnv) customer(t *testing.T) *Customer {
 func (e *obEnv) lease(t *testing.T, owner string, limit int) []*OutboxMessage {
 	t.Helper()
 	var got []*OutboxMessage
-	err := e.db.Tx(context.Background(), func(tx Queryer) error {
+	err := e.db.Tx(context.Background(), func(tx *Tx) error {
 		var err error
-		got, err = e.db.LeaseDue(context.Background(), tx, owner, 2*time.Minute, limit)
+		got, err = tx.LeaseDue(context.Background(), owner, 2*time.Minute, limit)
 		return err
 	})
 	if err != nil {
@@ -98,10 +98,10 @@ func (e *obEnv) lease(t *testing.T, owner string, limit int) []*OutboxMessage {
 	return got
 }
 
-func (e *obEnv) mark(t *testing.T, fn func(ctx context.Context, tx Queryer) (bool, error)) bool {
+func (e *obEnv) mark(t *testing.T, fn func(ctx context.Context, tx *Tx) (bool, error)) bool {
 	t.Helper()
 	var ok bool
-	err := e.db.Tx(context.Background(), func(tx Queryer) error {
+	err := e.db.Tx(context.Background(), func(tx *Tx) error {
 		var err error
 		ok, err = fn(context.Background(), tx)
 		return err
@@ -114,7 +114,7 @@ func (e *obEnv) mark(t *testing.T, fn func(ctx context.Context, tx Queryer) (boo
 
 func (e *obEnv) get(t *testing.T, id int64) *OutboxMessage {
 	t.Helper()
-	m, err := e.db.OutboxMessage(context.Background(), e.db.Read(), e.org.ID, id)
+	m, err := e.db.OutboxMessage(context.Background(), e.org.ID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func (e *obEnv) get(t *testing.T, id int64) *OutboxMessage {
 
 func (e *obEnv) statusOf(t *testing.T, c *Customer) Status {
 	t.Helper()
-	got, err := e.db.Customer(context.Background(), e.db.Read(), c.OrgID, c.ID)
+	got, err := e.db.Customer(context.Background(), c.OrgID, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +157,8 @@ func TestLeaseDueTakesEachMessageOnce(t *testing.T) {
 		t.Fatalf("c leased %v while a and b hold everything", msgIDs(c))
 	}
 	// A message not yet due is not leased even when free.
-	e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
-		return e.db.MarkRetry(ctx, tx, a[0].ID, "a", "451 try later", e.db.Now().Add(time.Hour))
+	e.mark(t, func(ctx context.Context, tx *Tx) (bool, error) {
+		return tx.MarkRetry(ctx, a[0].ID, "a", "451 try later", e.db.Now().Add(time.Hour))
 	})
 	*e.now = e.now.Add(2 * time.Minute)
 	c := e.lease(t, "c", 20)
@@ -195,9 +195,9 @@ func TestLeaseDueAcrossProcesses(t *testing.T) {
 			defer wg.Done()
 			for {
 				var got []*OutboxMessage
-				err := db.Tx(context.Background(), func(tx Queryer) error {
+				err := db.Tx(context.Background(), func(tx *Tx) error {
 					var err error
-					got, err = db.LeaseDue(context.Background(), tx, owner, time.Minute, 3)
+					got, err = tx.LeaseDue(context.Background(), owner, time.Minute, 3)
 					return err
 				})
 				if err != nil {
@@ -232,13 +232,13 @@ func TestMarkNeedsTheLease(t *testing.T) {
 	e := newObEnv(t)
 	m, c := e.invite(t, e.org)
 	e.lease(t, "a", 1)
-	if e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
-		return e.db.MarkSent(ctx, tx, m.ID, "b", "250 ok", "")
+	if e.mark(t, func(ctx context.Context, tx *Tx) (bool, error) {
+		return tx.MarkSent(ctx, m.ID, "b", "250 ok", "")
 	}) {
 		t.Fatal("a worker without the lease recorded a result")
 	}
-	if !e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
-		return e.db.MarkSent(ctx, tx, m.ID, "a", "250 2.0.0 OK: queued as 4F2A", "outbox-1.x@studio.example")
+	if !e.mark(t, func(ctx context.Context, tx *Tx) (bool, error) {
+		return tx.MarkSent(ctx, m.ID, "a", "250 2.0.0 OK: queued as 4F2A", "outbox-1.x@studio.example")
 	}) {
 		t.Fatal("the lease holder could not record")
 	}
@@ -248,15 +248,15 @@ func TestMarkNeedsTheLease(t *testing.T) {
 		t.Errorf("after MarkSent: %+v", got)
 	}
 	var bodies string
-	e.db.Read().QueryRowContext(context.Background(), `SELECT body_text || body_html FROM outbox WHERE id = ?`, m.ID).Scan(&bodies)
+	e.db.read.QueryRowContext(context.Background(), `SELECT body_text || body_html FROM outbox WHERE id = ?`, m.ID).Scan(&bodies)
 	if bodies != "" {
 		t.Errorf("the token-bearing body is still stored: %q", bodies)
 	}
 	if st := e.statusOf(t, c); st != StatusInvited {
 		t.Errorf("customer status %s", st)
 	}
-	if e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
-		return e.db.MarkFailed(ctx, tx, m.ID, "a", "late")
+	if e.mark(t, func(ctx context.Context, tx *Tx) (bool, error) {
+		return tx.MarkFailed(ctx, m.ID, "a", "late")
 	}) {
 		t.Error("a second result was recorded for a sent message")
 	}
@@ -267,8 +267,8 @@ func TestFailureAndRetryRefreshTheCustomer(t *testing.T) {
 	ctx := context.Background()
 	m, c := e.invite(t, e.org)
 	e.lease(t, "a/1", 1)
-	e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
-		return e.db.MarkRetry(ctx, tx, m.ID, "a/1", "451 4.3.0 later", e.db.Now().Add(10*time.Second))
+	e.mark(t, func(ctx context.Context, tx *Tx) (bool, error) {
+		return tx.MarkRetry(ctx, m.ID, "a/1", "451 4.3.0 later", e.db.Now().Add(10*time.Second))
 	})
 	got := e.get(t, m.ID)
 	if got.Status != OutboxQueued || got.Attempts != 1 || got.LastError != "451 4.3.0 later" || !got.NextAttemptAt.Equal(e.db.Now().Add(10*time.Second)) || got.LeaseOwner != "" {
@@ -276,7 +276,7 @@ func TestFailureAndRetryRefreshTheCustomer(t *testing.T) {
 	}
 	// Staff retry the waiting message: it is due now, as it was.
 	*e.now = e.now.Add(5 * time.Second)
-	if err := e.db.RetryMessage(ctx, e.db.Write(), e.org.ID, m.ID); err != nil {
+	if err := e.db.Tx(ctx, func(tx *Tx) error { return tx.RetryMessage(ctx, e.org.ID, m.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	got = e.get(t, m.ID)
@@ -289,8 +289,8 @@ func TestFailureAndRetryRefreshTheCustomer(t *testing.T) {
 	if leased := e.lease(t, "a/2", 1); len(leased) != 1 || leased[0].Text != "link: http://x/claim/secret" {
 		t.Fatalf("leased after retry: %+v", leased)
 	}
-	e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
-		return e.db.MarkFailed(ctx, tx, m.ID, "a/2", "550 5.1.1 User unknown")
+	e.mark(t, func(ctx context.Context, tx *Tx) (bool, error) {
+		return tx.MarkFailed(ctx, m.ID, "a/2", "550 5.1.1 User unknown")
 	})
 	if st := e.statusOf(t, c); st != StatusFailed {
 		t.Fatalf("customer status after a failed delivery: %s", st)
@@ -298,12 +298,12 @@ func TestFailureAndRetryRefreshTheCustomer(t *testing.T) {
 	// The link was never delivered: its body is gone and it no longer works.
 	var bodies string
 	var expires int64
-	e.db.Read().QueryRowContext(ctx, `SELECT body_text || body_html FROM outbox WHERE id = ?`, m.ID).Scan(&bodies)
-	e.db.Read().QueryRowContext(ctx, `SELECT expires_at FROM invites WHERE outbox_id = ?`, m.ID).Scan(&expires)
+	e.db.read.QueryRowContext(ctx, `SELECT body_text || body_html FROM outbox WHERE id = ?`, m.ID).Scan(&bodies)
+	e.db.read.QueryRowContext(ctx, `SELECT expires_at FROM invites WHERE outbox_id = ?`, m.ID).Scan(&expires)
 	if bodies != "" || expires != e.db.Now().Unix() {
 		t.Errorf("after a permanent failure: body %q, link expires %s; want no body and the link ended now", bodies, time.Unix(expires, 0))
 	}
-	if err := e.db.RetryMessage(ctx, e.db.Write(), e.org.ID, m.ID); ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "send a new invite") {
+	if err := e.db.Tx(ctx, func(tx *Tx) error { return tx.RetryMessage(ctx, e.org.ID, m.ID) }); ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "send a new invite") {
 		t.Errorf("retrying the failed invite as it was: %v; want a refusal (claim issues a fresh link)", err)
 	}
 }
@@ -312,7 +312,7 @@ func TestRetryMessageRefusals(t *testing.T) {
 	e := newObEnv(t)
 	ctx := context.Background()
 	other := &Org{Name: "Other Studio", Notifications: true}
-	if err := e.db.CreateOrg(ctx, e.db.Write(), other); err != nil {
+	if err := e.db.Tx(ctx, func(tx *Tx) error { return tx.CreateOrg(ctx, other) }); err != nil {
 		t.Fatal(err)
 	}
 	sent, _ := e.invite(t, e.org)
@@ -321,11 +321,13 @@ func TestRetryMessageRefusals(t *testing.T) {
 	foreign, _ := e.invite(t, other)
 
 	e.lease(t, "w", 1)
-	e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
-		return e.db.MarkSent(ctx, tx, sent.ID, "w", "250 ok", "")
+	e.mark(t, func(ctx context.Context, tx *Tx) (bool, error) {
+		return tx.MarkSent(ctx, sent.ID, "w", "250 ok", "")
 	})
 	e.lease(t, "w2", 1)
-	if _, err := e.db.RevokeInvites(ctx, e.db.Write(), revokedCust.ID, PurposeClaim, RevokeSuperseded); err != nil {
+	if _, err := inTx(e.db, func(tx *Tx) (int, error) {
+		return tx.RevokeInvites(ctx, revokedCust.ID, PurposeClaim, RevokeSuperseded)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -334,11 +336,11 @@ func TestRetryMessageRefusals(t *testing.T) {
 	}{
 		{sent.ID, EINVALID, fmt.Sprintf("message %d was already sent on Mon 23 Nov 2026 at 14:05 GMT (the server answered 250 ok)", sent.ID)},
 		{leased.ID, ECONFLICT, "being delivered right now"},
-		{revoked.ID, EINVALID, "a newer invite replaced this one"},
+		{revoked.ID, EINVALID, "a newer invite was sent"},
 		{foreign.ID, ENOTFOUND, "not found"},
 		{9999, ENOTFOUND, "not found"},
 	} {
-		err := e.db.RetryMessage(ctx, e.db.Write(), e.org.ID, tc.id)
+		err := e.db.Tx(ctx, func(tx *Tx) error { return tx.RetryMessage(ctx, e.org.ID, tc.id) })
 		if ErrorCode(err) != tc.code || !strings.Contains(ErrorMessage(err), tc.msg) {
 			t.Errorf("RetryMessage(%d) = %v (%s), want %s mentioning %q", tc.id, err, ErrorCode(err), tc.code, tc.msg)
 		}
@@ -349,13 +351,13 @@ func TestOutboxMessagesListsNewestFirstWithoutBodies(t *testing.T) {
 	e := newObEnv(t)
 	ctx := context.Background()
 	other := &Org{Name: "Other Studio", Notifications: true}
-	if err := e.db.CreateOrg(ctx, e.db.Write(), other); err != nil {
+	if err := e.db.Tx(ctx, func(tx *Tx) error { return tx.CreateOrg(ctx, other) }); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := e.invite(t, e.org)
 	e.invite(t, other)
 	b, _ := e.invite(t, e.org)
-	list, err := e.db.OutboxMessages(ctx, e.db.Read(), e.org.ID, 10)
+	list, err := e.db.OutboxMessages(ctx, e.org.ID, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +372,7 @@ func TestOutboxMessagesListsNewestFirstWithoutBodies(t *testing.T) {
 			t.Errorf("listed message lacks metadata: %+v", m)
 		}
 	}
-	if _, err := e.db.OutboxMessage(ctx, e.db.Read(), other.ID, a.ID); ErrorCode(err) != ENOTFOUND {
+	if _, err := e.db.OutboxMessage(ctx, other.ID, a.ID); ErrorCode(err) != ENOTFOUND {
 		t.Errorf("another organization's message: %v", err)
 	}
 }
@@ -383,12 +385,12 @@ func TestLeaseIDsExtendAndRelease(t *testing.T) {
 	m3, _ := e.invite(t, e.org)
 	// m2 is not due for an hour, m3 is held by someone else: LeaseIDs takes
 	// m1 and m2.
-	e.db.Write().ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, e.db.Now().Add(time.Hour).Unix(), m2.ID)
-	e.db.Write().ExecContext(ctx, `UPDATE outbox SET lease_owner = 'x', lease_until = ? WHERE id = ?`, e.db.Now().Add(time.Minute).Unix(), m3.ID)
+	e.db.write.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, e.db.Now().Add(time.Hour).Unix(), m2.ID)
+	e.db.write.ExecContext(ctx, `UPDATE outbox SET lease_owner = 'x', lease_until = ? WHERE id = ?`, e.db.Now().Add(time.Minute).Unix(), m3.ID)
 	var got []*OutboxMessage
-	e.db.Tx(ctx, func(tx Queryer) error {
+	e.db.Tx(ctx, func(tx *Tx) error {
 		var err error
-		got, err = e.db.LeaseIDs(ctx, tx, "me", time.Minute, []int64{m1.ID, m2.ID, m3.ID, 999})
+		got, err = tx.LeaseIDs(ctx, "me", time.Minute, []int64{m1.ID, m2.ID, m3.ID, 999})
 		return err
 	})
 	if fmt.Sprint(msgIDs(got)) != fmt.Sprint([]int64{m1.ID, m2.ID}) {
@@ -396,18 +398,18 @@ func TestLeaseIDsExtendAndRelease(t *testing.T) {
 	}
 	*e.now = e.now.Add(50 * time.Second)
 	var held []int64
-	e.db.Tx(ctx, func(tx Queryer) error {
+	e.db.Tx(ctx, func(tx *Tx) error {
 		var err error
-		held, err = e.db.ExtendLeases(ctx, tx, "me", time.Minute, []int64{m1.ID, m2.ID, m3.ID})
+		held, err = tx.ExtendLeases(ctx, "me", time.Minute, []int64{m1.ID, m2.ID, m3.ID})
 		return err
 	})
 	if fmt.Sprint(held) != fmt.Sprint([]int64{m1.ID, m2.ID}) || !e.get(t, m1.ID).LeaseUntil.Equal(e.db.Now().Add(time.Minute)) {
 		t.Fatalf("ExtendLeases held %v, lease until %s", held, e.get(t, m1.ID).LeaseUntil)
 	}
 	var n int
-	e.db.Tx(ctx, func(tx Queryer) error {
+	e.db.Tx(ctx, func(tx *Tx) error {
 		var err error
-		n, err = e.db.ReleaseLeases(ctx, tx, "me", []int64{m1.ID, m2.ID, m3.ID})
+		n, err = tx.ReleaseLeases(ctx, "me", []int64{m1.ID, m2.ID, m3.ID})
 		return err
 	})
 	if n != 2 || e.get(t, m1.ID).LeaseOwner != "" || e.get(t, m1.ID).Attempts != 0 || e.get(t, m3.ID).LeaseOwner != "x" {
@@ -421,15 +423,15 @@ func TestCancelDeadMessages(t *testing.T) {
 	live, _ := e.invite(t, e.org)
 	superseded, sc := e.invite(t, e.org)
 	expired, ec := e.invite(t, e.org)
-	if _, err := e.db.RevokeInvites(ctx, e.db.Write(), sc.ID, PurposeClaim, RevokeSuperseded); err != nil {
+	if _, err := inTx(e.db, func(tx *Tx) (int, error) { return tx.RevokeInvites(ctx, sc.ID, PurposeClaim, RevokeSuperseded) }); err != nil {
 		t.Fatal(err)
 	}
-	e.db.Write().ExecContext(ctx, `UPDATE invites SET expires_at = ? WHERE customer_id = ?`, e.db.Now().Unix(), ec.ID)
+	e.db.write.ExecContext(ctx, `UPDATE invites SET expires_at = ? WHERE customer_id = ?`, e.db.Now().Unix(), ec.ID)
 	leased := e.lease(t, "w", 10)
 	var ids []int64
-	if err := e.db.Tx(ctx, func(tx Queryer) error {
+	if err := e.db.Tx(ctx, func(tx *Tx) error {
 		var err error
-		ids, err = e.db.CancelDeadMessages(ctx, tx, "w", msgIDs(leased))
+		ids, err = tx.CancelDeadMessages(ctx, "w", msgIDs(leased))
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -437,7 +439,7 @@ func TestCancelDeadMessages(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("cancelled %v, want %d and %d", ids, superseded.ID, expired.ID)
 	}
-	if m := e.get(t, superseded.ID); m.Status != OutboxFailed || m.LastError != "not sent: a newer invite replaced this one" {
+	if m := e.get(t, superseded.ID); m.Status != OutboxFailed || m.LastError != "not sent: a newer invite was sent" {
 		t.Errorf("superseded: %s %q", m.Status, m.LastError)
 	}
 	if m := e.get(t, expired.ID); m.Status != OutboxFailed || !strings.Contains(m.LastError, "expired") {
@@ -456,11 +458,15 @@ func TestAssignMessageIDsKeepsTheFirst(t *testing.T) {
 	ctx := context.Background()
 	m1, _ := e.invite(t, e.org)
 	m2, _ := e.invite(t, e.org)
-	first, err := e.db.AssignMessageIDs(ctx, e.db.Write(), []int64{m1.ID}, "studio.example")
+	first, err := inTx(e.db, func(tx *Tx) (map[int64]string, error) {
+		return tx.AssignMessageIDs(ctx, []int64{m1.ID}, "studio.example")
+	})
 	if err != nil || !strings.HasPrefix(first[m1.ID], fmt.Sprintf("outbox-%d.", m1.ID)) || !strings.HasSuffix(first[m1.ID], "@studio.example") {
 		t.Fatalf("AssignMessageIDs = %v, %v", first, err)
 	}
-	again, err := e.db.AssignMessageIDs(ctx, e.db.Write(), []int64{m1.ID, m2.ID}, "studio.example")
+	again, err := inTx(e.db, func(tx *Tx) (map[int64]string, error) {
+		return tx.AssignMessageIDs(ctx, []int64{m1.ID, m2.ID}, "studio.example")
+	})
 	if err != nil || again[m1.ID] != first[m1.ID] || again[m2.ID] == "" || again[m2.ID] == again[m1.ID] {
 		t.Errorf("second call: %v, %v; want %s kept and a new one for %d", again, err, first[m1.ID], m2.ID)
 	}
@@ -471,12 +477,12 @@ func TestEnqueueNamesTheCustomer(t *testing.T) {
 	e := newObEnv(t)
 	ctx := context.Background()
 	m, c := e.invite(t, e.org)
-	got, err := e.db.OutboxMessage(ctx, e.db.Read(), e.org.ID, m.ID)
+	got, err := e.db.OutboxMessage(ctx, e.org.ID, m.ID)
 	if err != nil || got.CustomerID != c.ID {
 		t.Fatalf("message %d lists customer %v (%v), want %d", m.ID, got, err, c.ID)
 	}
 	orphan := &OutboxMessage{OrgID: e.org.ID, Kind: MessageEmailChange, To: "x@example.com", Subject: "s", Text: "t"}
-	if err := e.db.EnqueueMessage(ctx, e.db.Write(), orphan); ErrorCode(err) != EINTERNAL {
+	if err := e.db.Tx(ctx, func(tx *Tx) error { return tx.EnqueueMessage(ctx, orphan) }); ErrorCode(err) != EINTERNAL {
 		t.Fatalf("enqueue without a customer: %v", err)
 	}
 }

@@ -53,42 +53,35 @@ type Profile struct {
 // thousands of past bookings, and a screen shows a few dozen.
 const ProfileLimit = 50
 
-// ProfileStore reads a customer's whole profile.
-type ProfileStore interface {
-	Profile(ctx context.Context, q Queryer, orgID, customerID int64) (*Profile, error)
-}
-
-var _ ProfileStore = (*DB)(nil)
-
 // Profile returns the customer with invites, bookings, payments and
 // subscriptions. Every section is read under the organization's scope: the
 // customer lookup fails for another organization's customer, and the rest is
 // keyed by that customer.
-func (db *DB) Profile(ctx context.Context, q Queryer, orgID, customerID int64) (*Profile, error) {
-	c, err := db.Customer(ctx, q, orgID, customerID)
+func (q conn) Profile(ctx context.Context, orgID, customerID int64) (*Profile, error) {
+	c, err := q.Customer(ctx, orgID, customerID)
 	if err != nil {
 		return nil, err
 	}
 	p := &Profile{Customer: *c}
-	if p.Invites, err = db.Invites(ctx, q, orgID, customerID); err != nil {
+	if p.Invites, err = q.Invites(ctx, orgID, customerID); err != nil {
 		return nil, err
 	}
-	now := db.Now().Unix()
-	if p.Upcoming, err = db.bookings(ctx, q, `customer_id = ? AND starts_at >= ? ORDER BY starts_at ASC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
+	now := q.now().Unix()
+	if p.Upcoming, err = q.bookings(ctx, `customer_id = ? AND starts_at >= ? ORDER BY starts_at ASC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
 		return nil, err
 	}
-	if p.Past, err = db.bookings(ctx, q, `customer_id = ? AND starts_at < ? ORDER BY starts_at DESC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
+	if p.Past, err = q.bookings(ctx, `customer_id = ? AND starts_at < ? ORDER BY starts_at DESC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
 		return nil, err
 	}
-	if p.Payments, err = db.payments(ctx, q, customerID); err != nil {
+	if p.Payments, err = q.payments(ctx, customerID); err != nil {
 		return nil, err
 	}
-	p.Subs, err = db.subscriptions(ctx, q, customerID)
+	p.Subs, err = q.subscriptions(ctx, customerID)
 	return p, err
 }
 
-func (db *DB) bookings(ctx context.Context, q Queryer, where string, args ...any) ([]Booking, error) {
-	rows, err := db.query(ctx, q, `SELECT id, kind, title, starts_at, ends_at, status FROM bookings WHERE `+where, args...)
+func (q conn) bookings(ctx context.Context, where string, args ...any) ([]Booking, error) {
+	rows, err := q.query(ctx, `SELECT id, kind, title, starts_at, ends_at, status FROM bookings WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +99,8 @@ func (db *DB) bookings(ctx context.Context, q Queryer, where string, args ...any
 	return out, rows.Err()
 }
 
-func (db *DB) payments(ctx context.Context, q Queryer, customerID int64) ([]Payment, error) {
-	rows, err := db.query(ctx, q, `SELECT id, amount_cents, currency, description, paid_at, status FROM payments
+func (q conn) payments(ctx context.Context, customerID int64) ([]Payment, error) {
+	rows, err := q.query(ctx, `SELECT id, amount_cents, currency, description, paid_at, status FROM payments
 		WHERE customer_id = ? ORDER BY paid_at DESC LIMIT ?`, customerID, ProfileLimit)
 	if err != nil {
 		return nil, err
@@ -126,8 +119,8 @@ func (db *DB) payments(ctx context.Context, q Queryer, customerID int64) ([]Paym
 	return out, rows.Err()
 }
 
-func (db *DB) subscriptions(ctx context.Context, q Queryer, customerID int64) ([]Subscription, error) {
-	rows, err := db.query(ctx, q, `SELECT id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at FROM subscriptions
+func (q conn) subscriptions(ctx context.Context, customerID int64) ([]Subscription, error) {
+	rows, err := q.query(ctx, `SELECT id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at FROM subscriptions
 		WHERE customer_id = ? ORDER BY status = 'cancelled', started_at DESC LIMIT ?`, customerID, ProfileLimit)
 	if err != nil {
 		return nil, err
@@ -149,8 +142,8 @@ func (db *DB) subscriptions(ctx context.Context, q Queryer, customerID int64) ([
 
 // AddBooking, AddPayment and AddSubscription record a customer's activity
 // (demo data and imports; the booking system proper lives elsewhere).
-func (db *DB) AddBooking(ctx context.Context, q Queryer, customerID int64, b *Booking) error {
-	res, err := db.exec(ctx, q, `INSERT INTO bookings (customer_id, kind, title, starts_at, ends_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
+func (tx *Tx) AddBooking(ctx context.Context, customerID int64, b *Booking) error {
+	res, err := tx.exec(ctx, `INSERT INTO bookings (customer_id, kind, title, starts_at, ends_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
 		customerID, b.Kind, b.Title, b.StartsAt.Unix(), b.EndsAt.Unix(), b.Status)
 	if err == nil {
 		b.ID, err = res.LastInsertId()
@@ -158,8 +151,8 @@ func (db *DB) AddBooking(ctx context.Context, q Queryer, customerID int64, b *Bo
 	return err
 }
 
-func (db *DB) AddPayment(ctx context.Context, q Queryer, customerID int64, p *Payment) error {
-	res, err := db.exec(ctx, q, `INSERT INTO payments (customer_id, amount_cents, currency, description, paid_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
+func (tx *Tx) AddPayment(ctx context.Context, customerID int64, p *Payment) error {
+	res, err := tx.exec(ctx, `INSERT INTO payments (customer_id, amount_cents, currency, description, paid_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
 		customerID, p.AmountCents, p.Currency, p.Description, p.PaidAt.Unix(), p.Status)
 	if err == nil {
 		p.ID, err = res.LastInsertId()
@@ -167,8 +160,8 @@ func (db *DB) AddPayment(ctx context.Context, q Queryer, customerID int64, p *Pa
 	return err
 }
 
-func (db *DB) AddSubscription(ctx context.Context, q Queryer, customerID int64, s *Subscription) error {
-	res, err := db.exec(ctx, q, `INSERT INTO subscriptions (customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+func (tx *Tx) AddSubscription(ctx context.Context, customerID int64, s *Subscription) error {
+	res, err := tx.exec(ctx, `INSERT INTO subscriptions (customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		customerID, s.Plan, s.PriceCents, s.Currency, s.Interval, s.Status, s.StartedAt.Unix(), unix(s.RenewsAt), unix(s.EndedAt))
 	if err == nil {
 		s.ID, err = res.LastInsertId()

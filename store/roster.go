@@ -48,14 +48,6 @@ type RosterQuery struct {
 	Limit    int
 }
 
-// RosterStore reads the roster a page at a time.
-type RosterStore interface {
-	RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQuery) ([]RosterRow, error)
-	RosterCounts(ctx context.Context, q Queryer, orgID int64) (map[Status]int, error)
-}
-
-var _ RosterStore = (*DB)(nil)
-
 // MatchQuery turns what someone typed into an FTS5 query: every word must
 // match as a prefix of some word in the name, email or phone. Punctuation
 // separates words (so "jane.d" is "jane* d*"); nothing the user types can reach
@@ -80,8 +72,8 @@ const rosterColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.stat
 // it is in the index's order (newest-first would need a sort of every match,
 // the trap that makes broad FTS queries slow), and the cursor's SortName is
 // ignored.
-func (db *DB) RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQuery) ([]RosterRow, error) {
-	now := db.Now()
+func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]RosterRow, error) {
+	now := q.now()
 	limit := rq.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
@@ -136,7 +128,7 @@ func (db *DB) RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQ
 	sb.WriteString(` LIMIT ?`)
 	args = append(args, limit)
 
-	rows, err := db.query(ctx, q, sb.String(), args...)
+	rows, err := q.query(ctx, sb.String(), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +136,7 @@ func (db *DB) RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQ
 	out := make([]RosterRow, 0, limit)
 	for rows.Next() {
 		var r RosterRow
-		var state string
+		var state State
 		var sent, expires, claimed sql.NullInt64
 		if err := rows.Scan(&r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &state, &sent, &expires, &claimed, &r.sortName); err != nil {
 			return nil, err
@@ -168,8 +160,8 @@ func (db *DB) RosterPage(ctx context.Context, q Queryer, orgID int64, rq RosterQ
 // status: the stored states from roster_counts (kept by triggers), and the
 // invited/expired split of pending invites by a range count on the expiry
 // index, the one part that changes with the clock.
-func (db *DB) RosterCounts(ctx context.Context, q Queryer, orgID int64) (map[Status]int, error) {
-	rows, err := db.query(ctx, q, `SELECT state, n FROM roster_counts WHERE org_id = ? AND n > 0`, orgID)
+func (q conn) RosterCounts(ctx context.Context, orgID int64) (map[Status]int, error) {
+	rows, err := q.query(ctx, `SELECT state, n FROM roster_counts WHERE org_id = ? AND n > 0`, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -177,12 +169,12 @@ func (db *DB) RosterCounts(ctx context.Context, q Queryer, orgID int64) (map[Sta
 	counts := make(map[Status]int, len(Statuses))
 	pending := 0
 	for rows.Next() {
-		var state string
+		var state State
 		var n int
 		if err := rows.Scan(&state, &n); err != nil {
 			return nil, err
 		}
-		if state == "pending" {
+		if state == StatePending {
 			pending = n
 			continue
 		}
@@ -193,8 +185,8 @@ func (db *DB) RosterCounts(ctx context.Context, q Queryer, orgID int64) (map[Sta
 	}
 	if pending > 0 {
 		var invited int
-		if err := db.queryRow(ctx, q, `SELECT count(*) FROM customers WHERE org_id = ? AND archived = 0 AND state = 'pending' AND invite_expires_at > ?`,
-			orgID, db.Now().Unix()).Scan(&invited); err != nil {
+		if err := q.queryRow(ctx, `SELECT count(*) FROM customers WHERE org_id = ? AND archived = 0 AND state = `+StatePending.lit()+` AND invite_expires_at > ?`,
+			orgID, q.now().Unix()).Scan(&invited); err != nil {
 			return nil, err
 		}
 		if invited > 0 {
@@ -205,4 +197,35 @@ func (db *DB) RosterCounts(ctx context.Context, q Queryer, orgID int64) (map[Sta
 		}
 	}
 	return counts, nil
+}
+
+// RosterMatches counts the live customers a roster query (search and status;
+// its paging fields are ignored) selects, stopping at limit: the TUI shows
+// "12 matches" or "1,000+ matches" while someone types, and an exact count
+// of a broad search over a million customers would cost more than the page
+// of results it accompanies.
+func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var sb strings.Builder
+	var args []any
+	if match := MatchQuery(rq.Search); match != "" {
+		sb.WriteString(`SELECT 1 FROM customers_fts f JOIN customers c ON c.id = f.rowid
+			WHERE customers_fts MATCH ? AND c.org_id = ? AND c.archived = 0`)
+		args = append(args, match, orgID)
+	} else {
+		sb.WriteString(`SELECT 1 FROM customers c WHERE c.org_id = ? AND c.archived = 0`)
+		args = append(args, orgID)
+	}
+	if rq.Status != "" {
+		cond, a := statusWhere(rq.Status, q.now())
+		sb.WriteString(` AND ` + cond)
+		args = append(args, a...)
+	}
+	sb.WriteString(` LIMIT ?`)
+	args = append(args, limit)
+	var n int
+	err := q.queryRow(ctx, `SELECT count(*) FROM (`+sb.String()+`)`, args...).Scan(&n)
+	return n, err
 }

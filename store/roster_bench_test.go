@@ -29,11 +29,11 @@ func benchRoster(b *testing.B, n int) (*DB, *Org) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	o, err := db.OrgBySlug(ctx, db.Read(), "harbor-yoga")
+	o, err := db.OrgBySlug(ctx, "harbor-yoga")
 	if err == nil {
 		// All customers, archived ones too: the demo archives a few.
 		var total int
-		db.Read().QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE org_id = ?`, o.ID).Scan(&total)
+		db.read.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE org_id = ?`, o.ID).Scan(&total)
 		if total != n {
 			err = os.ErrNotExist
 		}
@@ -64,7 +64,7 @@ func BenchmarkRosterFirstPage(b *testing.B) {
 			db, o := benchRoster(b, n)
 			ctx := context.Background()
 			for b.Loop() {
-				if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Limit: 50}); err != nil {
+				if _, err := db.RosterPage(ctx, o.ID, RosterQuery{Limit: 50}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -80,7 +80,7 @@ func BenchmarkRosterNextPage(b *testing.B) {
 			ctx := context.Background()
 			mid := Cursor{SortName: "m", ID: 0}
 			for b.Loop() {
-				if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{After: &mid, Limit: 50}); err != nil {
+				if _, err := db.RosterPage(ctx, o.ID, RosterQuery{After: &mid, Limit: 50}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -96,7 +96,7 @@ func BenchmarkRosterStatusFilter(b *testing.B) {
 			ctx := context.Background()
 			for b.Loop() {
 				for _, s := range Statuses {
-					if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: s, Limit: 50}); err != nil {
+					if _, err := db.RosterPage(ctx, o.ID, RosterQuery{Status: s, Limit: 50}); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -113,7 +113,7 @@ func BenchmarkRosterCounts(b *testing.B) {
 			db, o := benchRoster(b, n)
 			ctx := context.Background()
 			for b.Loop() {
-				if _, err := db.RosterCounts(ctx, db.Read(), o.ID); err != nil {
+				if _, err := db.RosterCounts(ctx, o.ID); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -144,7 +144,7 @@ func BenchmarkSearchAsYouType(b *testing.B) {
 					for _, word := range typing[kind] {
 						for i := 1; i <= len(word); i++ {
 							start := time.Now()
-							if _, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: word[:i], Limit: 50}); err != nil {
+							if _, err := db.RosterPage(ctx, o.ID, RosterQuery{Search: word[:i], Limit: 50}); err != nil {
 								b.Fatal(err)
 							}
 							lat = append(lat, time.Since(start))
@@ -166,12 +166,12 @@ func BenchmarkProfile(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			db, o := benchRoster(b, n)
 			ctx := context.Background()
-			rows, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: StatusClaimed, Limit: 1})
+			rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Status: StatusClaimed, Limit: 1})
 			if err != nil || len(rows) == 0 {
 				b.Fatal("no claimed customer", err)
 			}
 			for b.Loop() {
-				if _, err := db.Profile(ctx, db.Read(), o.ID, rows[0].ID); err != nil {
+				if _, err := db.Profile(ctx, o.ID, rows[0].ID); err != nil {
 					b.Fatal(err)
 				}
 			}

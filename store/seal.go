@@ -22,9 +22,9 @@ import (
 // Outbox bodies carry live claim and reset links, so they are stored sealed:
 // AES-256-GCM under a key kept in a file outside the database (the outbox
 // key file), with a fresh random nonce per value and the message's identity
-// (id, organization, kind, recipient, which body) as associated data, so a
-// sealed body moved to another row, or a row whose recipient was changed,
-// does not open. A copy of the database files (a disk snapshot, a backup,
+// (organization, customer, kind, recipient, which body) as associated data,
+// so a sealed body moved to another customer's message, or a message whose
+// recipient was changed, does not open. A copy of the database files (a disk snapshot, a backup,
 // the WAL) without the key file holds no usable link.
 //
 // Random 96-bit nonces are safe for 2^32 seals per key; an outbox seals a
@@ -317,11 +317,15 @@ func writeKeyFile(path string, keys []outboxKey, replace bool) error {
 	return nil
 }
 
-// sealAD is the associated data of one body: the row it belongs to. part is
-// "text" or "html". Each field is length-prefixed so no two rows share it.
+// sealAD is the associated data of one body: what the message is and whom
+// it goes to (organization, customer, kind, recipient). part is "text" or
+// "html". A body copied into another customer's message, or a message whose
+// recipient was changed, does not open; the row id is not part of it, since
+// it is known only once the row is written. Each field is length-prefixed
+// so no two messages share it.
 func sealAD(keyID string, m *OutboxMessage, part string) []byte {
 	ad := []byte("frontdesk outbox body")
-	for _, f := range []string{keyID, strconv.FormatInt(m.ID, 10), strconv.FormatInt(m.OrgID, 10), m.Kind, m.To, part} {
+	for _, f := range []string{keyID, strconv.FormatInt(m.OrgID, 10), strconv.FormatInt(m.CustomerID, 10), m.Kind, m.To, part} {
 		ad = binary.AppendUvarint(ad, uint64(len(f)))
 		ad = append(ad, f...)
 	}

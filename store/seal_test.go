@@ -17,7 +17,7 @@ const plainText = "link: http://x/claim/secret"
 // rawBodies reads a row's bodies as stored.
 func (e *obEnv) rawBodies(t *testing.T, id int64) (text, html string) {
 	t.Helper()
-	if err := e.db.Read().QueryRowContext(context.Background(), `SELECT body_text, body_html FROM outbox WHERE id = ?`, id).Scan(&text, &html); err != nil {
+	if err := e.db.read.QueryRowContext(context.Background(), `SELECT body_text, body_html FROM outbox WHERE id = ?`, id).Scan(&text, &html); err != nil {
 		t.Fatal(err)
 	}
 	return text, html
@@ -28,12 +28,12 @@ func leaseIDs(t *testing.T, db *DB, ids ...int64) []*OutboxMessage {
 	t.Helper()
 	ctx := context.Background()
 	var got []*OutboxMessage
-	err := db.Tx(ctx, func(tx Queryer) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		var err error
-		if got, err = db.LeaseIDs(ctx, tx, "peek", time.Minute, ids); err != nil {
+		if got, err = tx.LeaseIDs(ctx, "peek", time.Minute, ids); err != nil {
 			return err
 		}
-		_, err = db.ReleaseLeases(ctx, tx, "peek", ids)
+		_, err = tx.ReleaseLeases(ctx, "peek", ids)
 		return err
 	})
 	if err != nil {
@@ -56,7 +56,7 @@ func TestOutboxBodiesAreSealed(t *testing.T) {
 	}
 	// Cleared bodies are zeroed, not left in free space.
 	var secure int
-	if err := e.db.Write().QueryRowContext(context.Background(), `PRAGMA secure_delete`).Scan(&secure); err != nil || secure != 1 {
+	if err := e.db.read.QueryRowContext(context.Background(), `PRAGMA secure_delete`).Scan(&secure); err != nil || secure != 1 {
 		t.Errorf("secure_delete = %d (%v), want 1", secure, err)
 	}
 	key := filepath.Join(filepath.Dir(e.path), OutboxKeyFile)
@@ -90,10 +90,10 @@ func TestSealedBodyOpensOnlyInItsRow(t *testing.T) {
 	b, _ := e.invite(t, e.org)
 	c, _ := e.invite(t, e.org)
 	// A's body copied into B; C sent to another address.
-	if _, err := e.db.Write().ExecContext(ctx, `UPDATE outbox SET body_text = (SELECT body_text FROM outbox WHERE id = ?) WHERE id = ?`, a.ID, b.ID); err != nil {
+	if _, err := e.db.write.ExecContext(ctx, `UPDATE outbox SET body_text = (SELECT body_text FROM outbox WHERE id = ?) WHERE id = ?`, a.ID, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.Write().ExecContext(ctx, `UPDATE outbox SET to_addr = 'thief@example.com' WHERE id = ?`, c.ID); err != nil {
+	if _, err := e.db.write.ExecContext(ctx, `UPDATE outbox SET to_addr = 'thief@example.com' WHERE id = ?`, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	got := leaseIDs(t, e.db, a.ID, b.ID, c.ID)
@@ -156,7 +156,7 @@ func TestRotateOutboxKey(t *testing.T) {
 	e := newObEnv(t)
 	ctx := context.Background()
 	other := &Org{Name: "Other Studio", Notifications: true}
-	if err := e.db.CreateOrg(ctx, e.db.Write(), other); err != nil {
+	if err := e.db.Tx(ctx, func(tx *Tx) error { return tx.CreateOrg(ctx, other) }); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := e.invite(t, e.org)
@@ -205,7 +205,7 @@ func TestRotateOutboxKey(t *testing.T) {
 	}
 	// What the other process seals now uses the new key.
 	m := &OutboxMessage{OrgID: e.org.ID, CustomerID: a.CustomerID, Kind: "invite", To: "new@example.com", Subject: "s", Text: "t"}
-	if err := second.EnqueueMessage(ctx, second.Write(), m); err != nil {
+	if err := second.Tx(ctx, func(tx *Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 		t.Fatal(err)
 	}
 	if text, _ := e.rawBodies(t, m.ID); !strings.HasPrefix(text, "fdo1."+r.Key+".") {
@@ -225,7 +225,7 @@ func TestRotateOutboxKey(t *testing.T) {
 		}
 	}
 	for _, o := range []*Org{e.org, other} {
-		log, err := e.db.AuditLog(ctx, e.db.Read(), o.ID, 0, 10)
+		log, err := e.db.AuditLog(ctx, o.ID, 0, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,14 +244,14 @@ func TestFailedMessageWithoutLinkKeepsItsBody(t *testing.T) {
 	ctx := context.Background()
 	// No invite points at it: a notice, not a link.
 	m := &OutboxMessage{OrgID: e.org.ID, CustomerID: e.customer(t).ID, Kind: "invite", To: "n@example.com", Subject: "Notice", Text: "Your email was changed."}
-	if err := e.db.EnqueueMessage(ctx, e.db.Write(), m); err != nil {
+	if err := e.db.Tx(ctx, func(tx *Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 		t.Fatal(err)
 	}
 	e.lease(t, "w", 1)
-	e.mark(t, func(ctx context.Context, tx Queryer) (bool, error) {
-		return e.db.MarkFailed(ctx, tx, m.ID, "w", "550 no")
+	e.mark(t, func(ctx context.Context, tx *Tx) (bool, error) {
+		return tx.MarkFailed(ctx, m.ID, "w", "550 no")
 	})
-	if err := e.db.RetryMessage(ctx, e.db.Write(), e.org.ID, m.ID); err != nil {
+	if err := e.db.Tx(ctx, func(tx *Tx) error { return tx.RetryMessage(ctx, e.org.ID, m.ID) }); err != nil {
 		t.Fatalf("retrying a failed message without a link: %v", err)
 	}
 	if got := e.lease(t, "w2", 1); len(got) != 1 || got[0].Text != "Your email was changed." {
@@ -311,12 +311,12 @@ func TestUpgradeSealsPlainBodies(t *testing.T) {
 	}
 	var failedBody string
 	var failedExpires int64
-	db.Read().QueryRowContext(ctx, `SELECT body_text || body_html FROM outbox WHERE id = 2`).Scan(&failedBody)
-	db.Read().QueryRowContext(ctx, `SELECT expires_at FROM invites WHERE outbox_id = 2`).Scan(&failedExpires)
+	db.read.QueryRowContext(ctx, `SELECT body_text || body_html FROM outbox WHERE id = 2`).Scan(&failedBody)
+	db.read.QueryRowContext(ctx, `SELECT expires_at FROM invites WHERE outbox_id = 2`).Scan(&failedExpires)
 	if failedBody != "" || failedExpires > time.Now().Unix() {
 		t.Errorf("failed message after the upgrade: body %q, link expires %s", failedBody, time.Unix(failedExpires, 0))
 	}
-	if c, _ := db.Customer(ctx, db.Read(), 1, 2); c.Status != StatusFailed {
+	if c, _ := db.Customer(ctx, 1, 2); c.Status != StatusFailed {
 		t.Errorf("customer of the failed message is %s after the upgrade", c.Status)
 	}
 	db.Close()
@@ -349,7 +349,7 @@ func TestDatabaseFilesArePrivate(t *testing.T) {
 	org := mustOrg(t, db, "Harbor Yoga")
 	c := mustCustomer(t, db, org, "A", "B", "a@example.com")
 	mustInvite(t, db, c, mustStaff(t, db, org, "o@example.com", RoleOwner), time.Hour)
-	db.Read().QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(new(int))
+	db.read.QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(new(int))
 	for _, p := range []string{dir, path, path + "-wal", path + "-shm", filepath.Join(dir, OutboxKeyFile)} {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -392,7 +392,7 @@ func TestNamedKeyFileIsNeverMadeBySealing(t *testing.T) {
 	}
 	defer db.Close()
 	m := &OutboxMessage{OrgID: e.org.ID, CustomerID: e.customer(t).ID, Kind: "invite", To: "a@example.com", Subject: "s", Text: "t"}
-	err = db.EnqueueMessage(ctx, db.Write(), m)
+	err = db.Tx(ctx, func(tx *Tx) error { return tx.EnqueueMessage(ctx, m) })
 	if err == nil || !strings.Contains(ErrorMessage(err), "rotate-key --outbox-key "+named) {
 		t.Fatalf("sealing with a missing named key file: %v", err)
 	}
@@ -405,7 +405,7 @@ func TestNamedKeyFileIsNeverMadeBySealing(t *testing.T) {
 	if _, err := db.RotateOutboxKey(ctx, SystemActor("cli:test")); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.EnqueueMessage(ctx, db.Write(), m); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 		t.Fatalf("after rotate-key made the file: %v", err)
 	}
 }

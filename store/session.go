@@ -25,12 +25,12 @@ type Session struct {
 // insert has already run the revoking trigger (migration 0005), so a
 // session created after it from the old password would survive the change.
 // Any mismatch (pair, hash, archived) creates nothing and is ENOTFOUND.
-func (db *DB) CreateSession(ctx context.Context, q Queryer, idHash []byte, orgID, customerID int64, passwordHash string, expires time.Time) (*Session, error) {
+func (tx *Tx) CreateSession(ctx context.Context, idHash []byte, orgID, customerID int64, passwordHash string, expires time.Time) (*Session, error) {
 	if len(idHash) != 32 {
 		return nil, Errorf(EINTERNAL, "session id hash must be 32 bytes")
 	}
-	now := db.Now().Truncate(time.Second)
-	res, err := db.exec(ctx, q, `INSERT INTO sessions (id_hash, org_id, customer_id, created_at, last_seen_at, expires_at)
+	now := tx.now().Truncate(time.Second)
+	res, err := tx.exec(ctx, `INSERT INTO sessions (id_hash, org_id, customer_id, created_at, last_seen_at, expires_at)
 		SELECT ?, org_id, id, ?, ?, ? FROM customers
 		WHERE org_id = ? AND id = ? AND archived = 0 AND claimed_at IS NOT NULL AND password_hash = ? AND password_hash <> ''`,
 		idHash, now.Unix(), now.Unix(), expires.Unix(), orgID, customerID, passwordHash)
@@ -46,10 +46,10 @@ func (db *DB) CreateSession(ctx context.Context, q Queryer, idHash []byte, orgID
 // SessionByHash returns the session with that id hash, expired or not (the
 // caller decides), or ENOTFOUND. The look-up is by primary key on the hash,
 // so no secret is compared in Go.
-func (db *DB) SessionByHash(ctx context.Context, q Queryer, idHash []byte) (*Session, error) {
+func (q conn) SessionByHash(ctx context.Context, idHash []byte) (*Session, error) {
 	var s Session
 	var created, seen, expires int64
-	err := db.queryRow(ctx, q, `SELECT org_id, customer_id, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = ?`, idHash).
+	err := q.queryRow(ctx, `SELECT org_id, customer_id, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = ?`, idHash).
 		Scan(&s.OrgID, &s.CustomerID, &created, &seen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no such session")
@@ -61,21 +61,21 @@ func (db *DB) SessionByHash(ctx context.Context, q Queryer, idHash []byte) (*Ses
 }
 
 // TouchSession records activity on a session (the idle clock restarts).
-func (db *DB) TouchSession(ctx context.Context, q Queryer, idHash []byte) error {
-	_, err := db.exec(ctx, q, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, db.Now().Unix(), idHash)
+func (tx *Tx) TouchSession(ctx context.Context, idHash []byte) error {
+	_, err := tx.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, tx.now().Unix(), idHash)
 	return err
 }
 
 // DeleteSession ends one session (sign out, or found expired).
-func (db *DB) DeleteSession(ctx context.Context, q Queryer, idHash []byte) error {
-	_, err := db.exec(ctx, q, `DELETE FROM sessions WHERE id_hash = ?`, idHash)
+func (tx *Tx) DeleteSession(ctx context.Context, idHash []byte) error {
+	_, err := tx.exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash)
 	return err
 }
 
 // DeleteStaleSessions removes sessions past their absolute end or idle since
 // before idleSince, so the table does not grow with abandoned browsers.
-func (db *DB) DeleteStaleSessions(ctx context.Context, q Queryer, idleSince time.Time) (int, error) {
-	res, err := db.exec(ctx, q, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?`, db.Now().Unix(), idleSince.Unix())
+func (tx *Tx) DeleteStaleSessions(ctx context.Context, idleSince time.Time) (int, error) {
+	res, err := tx.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?`, tx.now().Unix(), idleSince.Unix())
 	if err != nil {
 		return 0, err
 	}
@@ -85,8 +85,8 @@ func (db *DB) DeleteStaleSessions(ctx context.Context, q Queryer, idleSince time
 
 // CountCustomerSessions is how many sessions a customer has; the tests of
 // sign-out and revocation read it.
-func (db *DB) CountCustomerSessions(ctx context.Context, q Queryer, orgID, customerID int64) (int, error) {
+func (q conn) CountCustomerSessions(ctx context.Context, orgID, customerID int64) (int, error) {
 	var n int
-	err := db.queryRow(ctx, q, `SELECT count(*) FROM sessions WHERE org_id = ? AND customer_id = ?`, orgID, customerID).Scan(&n)
+	err := q.queryRow(ctx, `SELECT count(*) FROM sessions WHERE org_id = ? AND customer_id = ?`, orgID, customerID).Scan(&n)
 	return n, err
 }

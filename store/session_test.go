@@ -14,22 +14,26 @@ func TestCreateSessionConditions(t *testing.T) {
 	ctx := context.Background()
 	harbor, clinic := mustOrg(t, db, "Harbor Yoga"), mustOrg(t, db, "Seaside Clinic")
 	jane := mustCustomer(t, db, harbor, "Jane", "Doe", "jane@example.com")
-	if ok, err := db.ClaimAccount(ctx, db.Write(), harbor.ID, jane.ID, "$argon2id$old"); err != nil || !ok {
+	if ok, err := inTx(db, func(tx *Tx) (bool, error) { return tx.ClaimAccount(ctx, harbor.ID, jane.ID, "$argon2id$old") }); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	id := bytes.Repeat([]byte{1}, 32)
 	expires := now.Add(time.Hour)
 	for name, try := range map[string]func() error{
 		"another organization": func() error {
-			_, err := db.CreateSession(ctx, db.Write(), id, clinic.ID, jane.ID, "$argon2id$old", expires)
+			_, err := inTx(db, func(tx *Tx) (*Session, error) {
+				return tx.CreateSession(ctx, id, clinic.ID, jane.ID, "$argon2id$old", expires)
+			})
 			return err
 		},
 		"a replaced password": func() error {
-			_, err := db.CreateSession(ctx, db.Write(), id, harbor.ID, jane.ID, "$argon2id$older", expires)
+			_, err := inTx(db, func(tx *Tx) (*Session, error) {
+				return tx.CreateSession(ctx, id, harbor.ID, jane.ID, "$argon2id$older", expires)
+			})
 			return err
 		},
 		"no password": func() error {
-			_, err := db.CreateSession(ctx, db.Write(), id, harbor.ID, jane.ID, "", expires)
+			_, err := inTx(db, func(tx *Tx) (*Session, error) { return tx.CreateSession(ctx, id, harbor.ID, jane.ID, "", expires) })
 			return err
 		},
 	} {
@@ -37,10 +41,12 @@ func TestCreateSessionConditions(t *testing.T) {
 			t.Errorf("%s: %v, want ENOTFOUND", name, err)
 		}
 	}
-	if _, err := db.CreateSession(ctx, db.Write(), id, harbor.ID, jane.ID, "$argon2id$old", expires); err != nil {
+	if _, err := inTx(db, func(tx *Tx) (*Session, error) {
+		return tx.CreateSession(ctx, id, harbor.ID, jane.ID, "$argon2id$old", expires)
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := db.CountCustomerSessions(ctx, db.Read(), harbor.ID, jane.ID); n != 1 {
+	if n, _ := db.CountCustomerSessions(ctx, harbor.ID, jane.ID); n != 1 {
 		t.Fatalf("%d sessions, want 1", n)
 	}
 }
@@ -58,16 +64,16 @@ func TestDemoRefillEndsSessions(t *testing.T) {
 			mustCustomer(t, db, mustOrg(t, db, "Seaside Clinic"), "Cleo", "Other", "cleo@example.com")
 		}
 		var id int64
-		if err := db.Read().QueryRowContext(ctx, `SELECT min(id) FROM customers WHERE org_id = ?`, org.ID).Scan(&id); err != nil {
+		if err := db.read.QueryRowContext(ctx, `SELECT min(id) FROM customers WHERE org_id = ?`, org.ID).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Write().ExecContext(ctx, `INSERT INTO sessions VALUES (?, ?, ?, 0, 0, 0)`, bytes.Repeat([]byte{7}, 32), org.ID, id); err != nil {
+		if _, err := db.write.ExecContext(ctx, `INSERT INTO sessions VALUES (?, ?, ?, 0, 0, 0)`, bytes.Repeat([]byte{7}, 32), org.ID, id); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.GenerateDemo(ctx, DemoOptions{Customers: 40, Seed: 2}); err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := db.CountCustomerSessions(ctx, db.Read(), org.ID, id); n != 0 {
+		if n, _ := db.CountCustomerSessions(ctx, org.ID, id); n != 0 {
 			t.Errorf("other organizations %v: a session outlived the demo refill", others)
 		}
 		demoCheckHealthy(t, db)
@@ -82,30 +88,36 @@ func TestRehashKeepsSessions(t *testing.T) {
 	ctx := context.Background()
 	org := mustOrg(t, db, "Harbor Yoga")
 	jane := mustCustomer(t, db, org, "Jane", "Doe", "jane@example.com")
-	if ok, err := db.ClaimAccount(ctx, db.Write(), org.ID, jane.ID, "$argon2id$old"); err != nil || !ok {
+	if ok, err := inTx(db, func(tx *Tx) (bool, error) { return tx.ClaimAccount(ctx, org.ID, jane.ID, "$argon2id$old") }); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	for i := byte(1); i <= 2; i++ { // two devices
-		if _, err := db.CreateSession(ctx, db.Write(), bytes.Repeat([]byte{i}, 32), org.ID, jane.ID, "$argon2id$old", now.Add(time.Hour)); err != nil {
+		if _, err := inTx(db, func(tx *Tx) (*Session, error) {
+			return tx.CreateSession(ctx, bytes.Repeat([]byte{i}, 32), org.ID, jane.ID, "$argon2id$old", now.Add(time.Hour))
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if ok, err := db.RehashPassword(ctx, db.Write(), org.ID, jane.ID, "$argon2id$stale", "$argon2id$new"); err != nil || ok {
+	if ok, err := inTx(db, func(tx *Tx) (bool, error) {
+		return tx.RehashPassword(ctx, org.ID, jane.ID, "$argon2id$stale", "$argon2id$new")
+	}); err != nil || ok {
 		t.Fatalf("rehash over a hash that is no longer stored: %v, %v", ok, err)
 	}
-	if ok, err := db.RehashPassword(ctx, db.Write(), org.ID, jane.ID, "$argon2id$old", "$argon2id$new"); err != nil || !ok {
+	if ok, err := inTx(db, func(tx *Tx) (bool, error) {
+		return tx.RehashPassword(ctx, org.ID, jane.ID, "$argon2id$old", "$argon2id$new")
+	}); err != nil || !ok {
 		t.Fatalf("rehash: %v, %v", ok, err)
 	}
-	if got, _ := db.Customer(ctx, db.Read(), org.ID, jane.ID); got.PasswordHash != "$argon2id$new" {
+	if got, _ := db.Customer(ctx, org.ID, jane.ID); got.PasswordHash != "$argon2id$new" {
 		t.Fatalf("stored hash %q", got.PasswordHash)
 	}
-	if n, _ := db.CountCustomerSessions(ctx, db.Read(), org.ID, jane.ID); n != 2 {
+	if n, _ := db.CountCustomerSessions(ctx, org.ID, jane.ID); n != 2 {
 		t.Fatalf("%d sessions after a rehash, want both", n)
 	}
-	if err := db.SetPassword(ctx, db.Write(), org.ID, jane.ID, "$argon2id$changed"); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetPassword(ctx, org.ID, jane.ID, "$argon2id$changed") }); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := db.CountCustomerSessions(ctx, db.Read(), org.ID, jane.ID); n != 0 {
+	if n, _ := db.CountCustomerSessions(ctx, org.ID, jane.ID); n != 0 {
 		t.Fatalf("%d sessions after a password change, want 0", n)
 	}
 }
@@ -119,47 +131,47 @@ func TestSignInFailures(t *testing.T) {
 	since := func() time.Time { return now.Add(-time.Hour) }
 	forget := func() time.Time { return now.Add(-24 * time.Hour) }
 	for range 3 {
-		if err := db.RecordSignInFailure(ctx, db.Write(), "Jane@Example.com ", "192.0.2.1", forget()); err != nil {
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.RecordSignInFailure(ctx, "Jane@Example.com ", "192.0.2.1", forget()) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := db.RecordSignInFailure(ctx, db.Write(), "jane@example.com", "192.0.2.2", forget()); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.RecordSignInFailure(ctx, "jane@example.com", "192.0.2.2", forget()) }); err != nil {
 		t.Fatal(err)
 	}
-	f, err := db.SignInFailures(ctx, db.Read(), "JANE@example.com", "192.0.2.1", since())
+	f, err := db.SignInFailures(ctx, "JANE@example.com", "192.0.2.1", since())
 	if err != nil || f.Failures != 3 || !f.LastAt.Equal(now.Truncate(time.Second)) || f.Clients != 2 {
 		t.Fatalf("state = %+v, %v", f, err)
 	}
-	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.9", since()); f.Failures != 0 || !f.LastAt.IsZero() || f.Clients != 2 {
+	if f, _ := db.SignInFailures(ctx, "jane@example.com", "192.0.2.9", since()); f.Failures != 0 || !f.LastAt.IsZero() || f.Clients != 2 {
 		t.Fatalf("a clean client sees %+v", f)
 	}
 	*now = now.Add(2 * time.Hour)
-	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.1", since()); f.Failures != 3 || f.Clients != 0 {
+	if f, _ := db.SignInFailures(ctx, "jane@example.com", "192.0.2.1", since()); f.Failures != 3 || f.Clients != 0 {
 		t.Fatalf("two hours later: %+v", f)
 	}
 	*now = now.Add(24 * time.Hour)
-	db.RecordSignInFailure(ctx, db.Write(), "jane@example.com", "192.0.2.1", forget())
-	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.1", since()); f.Failures != 1 {
+	db.Tx(ctx, func(tx *Tx) error { return tx.RecordSignInFailure(ctx, "jane@example.com", "192.0.2.1", forget()) })
+	if f, _ := db.SignInFailures(ctx, "jane@example.com", "192.0.2.1", since()); f.Failures != 1 {
 		t.Fatalf("a count quiet for a day did not start again: %+v", f)
 	}
-	if n, err := db.DeleteStaleSignInFailures(ctx, db.Write(), forget()); err != nil || n != 1 {
+	if n, err := inTx(db, func(tx *Tx) (int, error) { return tx.DeleteStaleSignInFailures(ctx, forget()) }); err != nil || n != 1 {
 		t.Fatalf("pruned %d, %v; want the quiet 192.0.2.2", n, err)
 	}
-	db.RecordSignInFailure(ctx, db.Write(), "jane@example.com", "192.0.2.2", forget())
-	db.RecordSignInFailure(ctx, db.Write(), "bob@example.com", "192.0.2.2", forget())
-	if err := db.ClearSignInFailuresFrom(ctx, db.Write(), "JANE@example.com", "192.0.2.1"); err != nil {
+	db.Tx(ctx, func(tx *Tx) error { return tx.RecordSignInFailure(ctx, "jane@example.com", "192.0.2.2", forget()) })
+	db.Tx(ctx, func(tx *Tx) error { return tx.RecordSignInFailure(ctx, "bob@example.com", "192.0.2.2", forget()) })
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.ClearSignInFailuresFrom(ctx, "JANE@example.com", "192.0.2.1") }); err != nil {
 		t.Fatal(err)
 	}
-	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.1", since()); f.Failures != 0 || f.Clients != 1 {
+	if f, _ := db.SignInFailures(ctx, "jane@example.com", "192.0.2.1", since()); f.Failures != 0 || f.Clients != 1 {
 		t.Fatalf("after clearing one client: %+v", f)
 	}
-	if err := db.ClearSignInFailures(ctx, db.Write(), "Jane@example.com"); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.ClearSignInFailures(ctx, "Jane@example.com") }); err != nil {
 		t.Fatal(err)
 	}
-	if f, _ := db.SignInFailures(ctx, db.Read(), "jane@example.com", "192.0.2.2", since()); f.Failures != 0 || f.Clients != 0 {
+	if f, _ := db.SignInFailures(ctx, "jane@example.com", "192.0.2.2", since()); f.Failures != 0 || f.Clients != 0 {
 		t.Fatalf("after clearing the email: %+v", f)
 	}
-	if f, _ := db.SignInFailures(ctx, db.Read(), "bob@example.com", "192.0.2.2", since()); f.Failures != 1 {
+	if f, _ := db.SignInFailures(ctx, "bob@example.com", "192.0.2.2", since()); f.Failures != 1 {
 		t.Fatalf("another email was cleared too: %+v", f)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // is 0 (an email is unique only per organization, and the sign-in page may
 // not know which one the customer belongs to). At most limit, oldest account
 // first so the order is stable.
-func (db *DB) SignInCandidates(ctx context.Context, q Queryer, orgID int64, email string, limit int) ([]*Customer, error) {
+func (q conn) SignInCandidates(ctx context.Context, orgID int64, email string, limit int) ([]*Customer, error) {
 	email = NormalizeEmail(email)
 	query := `SELECT c.org_id, c.id FROM customers c
 		WHERE lower(c.email) = lower(?) AND c.email <> '' AND c.claimed_at IS NOT NULL AND c.archived = 0`
@@ -22,7 +22,7 @@ func (db *DB) SignInCandidates(ctx context.Context, q Queryer, orgID int64, emai
 	}
 	query += ` ORDER BY c.id LIMIT ?`
 	args = append(args, limit)
-	rows, err := db.query(ctx, q, query, args...)
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func (db *DB) SignInCandidates(ctx context.Context, q Queryer, orgID int64, emai
 	}
 	out := make([]*Customer, 0, len(keys))
 	for _, k := range keys {
-		c, err := db.Customer(ctx, q, k.org, k.id)
+		c, err := q.Customer(ctx, k.org, k.id)
 		if err != nil {
 			return nil, err
 		}
@@ -54,14 +54,14 @@ func (db *DB) SignInCandidates(ctx context.Context, q Queryer, orgID int64, emai
 // RecentResets counts the reset links issued since since to one customer
 // (customerID ≠ 0) or to one mailbox across every organization (email ≠ ""):
 // the two limits on password-reset emails.
-func (db *DB) RecentResets(ctx context.Context, q Queryer, customerID int64, email string, since time.Time) (int, error) {
+func (q conn) RecentResets(ctx context.Context, customerID int64, email string, since time.Time) (int, error) {
 	var n int
 	var err error
 	if customerID != 0 {
-		err = db.queryRow(ctx, q, `SELECT count(*) FROM invites WHERE customer_id = ? AND purpose = 'reset' AND created_at > ?`,
+		err = q.queryRow(ctx, `SELECT count(*) FROM invites WHERE customer_id = ? AND purpose = 'reset' AND created_at > ?`,
 			customerID, since.Unix()).Scan(&n)
 	} else {
-		err = db.queryRow(ctx, q, `SELECT count(*) FROM invites WHERE lower(email) = lower(?) AND purpose = 'reset' AND created_at > ?`,
+		err = q.queryRow(ctx, `SELECT count(*) FROM invites WHERE lower(email) = lower(?) AND purpose = 'reset' AND created_at > ?`,
 			NormalizeEmail(email), since.Unix()).Scan(&n)
 	}
 	return n, err
@@ -84,10 +84,10 @@ func signInKey(email string) string { return strings.ToLower(NormalizeEmail(emai
 // SignInFailures reads the throttle state of email from client, counting
 // the clients whose latest failure for email is after since. One indexed
 // read; nothing is written.
-func (db *DB) SignInFailures(ctx context.Context, q Queryer, email, client string, since time.Time) (SignInFailures, error) {
+func (q conn) SignInFailures(ctx context.Context, email, client string, since time.Time) (SignInFailures, error) {
 	var f SignInFailures
 	var last int64
-	err := db.queryRow(ctx, q, `SELECT coalesce(max(CASE WHEN client = ? THEN failures END), 0),
+	err := q.queryRow(ctx, `SELECT coalesce(max(CASE WHEN client = ? THEN failures END), 0),
 			coalesce(max(CASE WHEN client = ? THEN last_at END), 0),
 			count(CASE WHEN last_at > ? THEN 1 END)
 		FROM signin_failures WHERE email = ?`, client, client, since.Unix(), signInKey(email)).Scan(&f.Failures, &last, &f.Clients)
@@ -100,34 +100,34 @@ func (db *DB) SignInFailures(ctx context.Context, q Queryer, email, client strin
 // RecordSignInFailure counts one failure of email from client, now: one
 // upsert. A count whose latest failure is before forgetBefore starts again
 // at 1.
-func (db *DB) RecordSignInFailure(ctx context.Context, q Queryer, email, client string, forgetBefore time.Time) error {
-	_, err := db.exec(ctx, q, `INSERT INTO signin_failures (email, client, failures, last_at) VALUES (?, ?, 1, ?)
+func (tx *Tx) RecordSignInFailure(ctx context.Context, email, client string, forgetBefore time.Time) error {
+	_, err := tx.exec(ctx, `INSERT INTO signin_failures (email, client, failures, last_at) VALUES (?, ?, 1, ?)
 		ON CONFLICT (email, client) DO UPDATE SET
 			failures = CASE WHEN signin_failures.last_at < ? THEN 1 ELSE signin_failures.failures + 1 END,
 			last_at = excluded.last_at`,
-		signInKey(email), client, db.Now().Unix(), forgetBefore.Unix())
+		signInKey(email), client, tx.now().Unix(), forgetBefore.Unix())
 	return err
 }
 
 // ClearSignInFailuresFrom forgets the failures of email from client (a
 // successful sign-in from there).
-func (db *DB) ClearSignInFailuresFrom(ctx context.Context, q Queryer, email, client string) error {
-	_, err := db.exec(ctx, q, `DELETE FROM signin_failures WHERE email = ? AND client = ?`, signInKey(email), client)
+func (tx *Tx) ClearSignInFailuresFrom(ctx context.Context, email, client string) error {
+	_, err := tx.exec(ctx, `DELETE FROM signin_failures WHERE email = ? AND client = ?`, signInKey(email), client)
 	return err
 }
 
 // ClearSignInFailures forgets every failure of email, from every client (a
 // completed password reset).
-func (db *DB) ClearSignInFailures(ctx context.Context, q Queryer, email string) error {
-	_, err := db.exec(ctx, q, `DELETE FROM signin_failures WHERE email = ?`, signInKey(email))
+func (tx *Tx) ClearSignInFailures(ctx context.Context, email string) error {
+	_, err := tx.exec(ctx, `DELETE FROM signin_failures WHERE email = ?`, signInKey(email))
 	return err
 }
 
 // DeleteStaleSignInFailures deletes the counts whose latest failure is
 // before before: they no longer slow anyone down, and the table would
 // otherwise keep every address that ever mistyped.
-func (db *DB) DeleteStaleSignInFailures(ctx context.Context, q Queryer, before time.Time) (int, error) {
-	res, err := db.exec(ctx, q, `DELETE FROM signin_failures WHERE last_at < ?`, before.Unix())
+func (tx *Tx) DeleteStaleSignInFailures(ctx context.Context, before time.Time) (int, error) {
+	res, err := tx.exec(ctx, `DELETE FROM signin_failures WHERE last_at < ?`, before.Unix())
 	if err != nil {
 		return 0, err
 	}

@@ -52,23 +52,8 @@ type StaffKey struct {
 	CreatedAt   time.Time
 }
 
-// StaffStore reads and writes staff and their keys.
-type StaffStore interface {
-	CreateStaff(ctx context.Context, q Queryer, s *Staff) error
-	RemoveStaff(ctx context.Context, q Queryer, orgID, id int64) error
-	StaffByID(ctx context.Context, q Queryer, id int64) (*Staff, error)
-	StaffByEmail(ctx context.Context, q Queryer, email string) (*Staff, error)
-	StaffList(ctx context.Context, q Queryer, orgID int64) ([]*Staff, error)
-	FirstOwner(ctx context.Context, q Queryer, orgID int64) (*Staff, error)
-	AddStaffKey(ctx context.Context, q Queryer, staffID int64, authorizedKey string) (*StaffKey, error)
-	StaffKeys(ctx context.Context, q Queryer, staffID int64) ([]StaffKey, error)
-	StaffByFingerprint(ctx context.Context, q Queryer, fingerprint string) (*Staff, error)
-}
-
-var _ StaffStore = (*DB)(nil)
-
 // CreateStaff validates and inserts s.
-func (db *DB) CreateStaff(ctx context.Context, q Queryer, s *Staff) error {
+func (tx *Tx) CreateStaff(ctx context.Context, s *Staff) error {
 	s.Email = NormalizeEmail(s.Email)
 	s.Name = strings.TrimSpace(s.Name)
 	if err := ValidateEmail(s.Email); err != nil {
@@ -83,8 +68,8 @@ func (db *DB) CreateStaff(ctx context.Context, q Queryer, s *Staff) error {
 	if _, err := ParseRole(string(s.Role)); err != nil {
 		return err
 	}
-	s.CreatedAt = db.Now().Truncate(time.Second)
-	res, err := db.exec(ctx, q, `INSERT INTO staff (org_id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`,
+	s.CreatedAt = tx.now().Truncate(time.Second)
+	res, err := tx.exec(ctx, `INSERT INTO staff (org_id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`,
 		s.OrgID, s.Email, s.Name, s.Role, s.CreatedAt.Unix())
 	if isConstraint(err) {
 		return Errorf(ECONFLICT, "a staff member with email %s already exists", s.Email)
@@ -98,9 +83,9 @@ func (db *DB) CreateStaff(ctx context.Context, q Queryer, s *Staff) error {
 // RemoveStaff marks a staff member removed and deletes their keys, so they can
 // no longer sign in; their past actions keep their name. The last owner stays:
 // without one nobody could run the TUI by default or manage the team.
-func (db *DB) RemoveStaff(ctx context.Context, q Queryer, orgID, id int64) error {
+func (tx *Tx) RemoveStaff(ctx context.Context, orgID, id int64) error {
 	var lastOwner bool
-	if err := db.queryRow(ctx, q, `SELECT role = 'owner' AND (SELECT count(*) FROM staff WHERE org_id = ? AND role = 'owner' AND removed_at IS NULL) = 1
+	if err := tx.queryRow(ctx, `SELECT role = 'owner' AND (SELECT count(*) FROM staff WHERE org_id = ? AND role = 'owner' AND removed_at IS NULL) = 1
 		FROM staff WHERE id = ? AND org_id = ? AND removed_at IS NULL`, orgID, id, orgID).Scan(&lastOwner); errors.Is(err, sql.ErrNoRows) {
 		return Errorf(ENOTFOUND, "staff member not found")
 	} else if err != nil {
@@ -109,14 +94,14 @@ func (db *DB) RemoveStaff(ctx context.Context, q Queryer, orgID, id int64) error
 	if lastOwner {
 		return Errorf(EINVALID, "this is the organization's last owner; add another owner first")
 	}
-	res, err := db.exec(ctx, q, `UPDATE staff SET removed_at = ? WHERE id = ? AND org_id = ? AND removed_at IS NULL`, db.Now().Unix(), id, orgID)
+	res, err := tx.exec(ctx, `UPDATE staff SET removed_at = ? WHERE id = ? AND org_id = ? AND removed_at IS NULL`, tx.now().Unix(), id, orgID)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Errorf(ENOTFOUND, "staff member not found")
 	}
-	_, err = db.exec(ctx, q, `DELETE FROM staff_keys WHERE staff_id = ?`, id)
+	_, err = tx.exec(ctx, `DELETE FROM staff_keys WHERE staff_id = ?`, id)
 	return err
 }
 
@@ -130,8 +115,8 @@ func scanStaff(row interface{ Scan(...any) error }) (*Staff, error) {
 	return &s, err
 }
 
-func (db *DB) oneStaff(ctx context.Context, q Queryer, notFound string, where string, args ...any) (*Staff, error) {
-	s, err := scanStaff(db.queryRow(ctx, q, `SELECT `+staffColumns+` FROM staff WHERE removed_at IS NULL AND `+where, args...))
+func (q conn) oneStaff(ctx context.Context, notFound string, where string, args ...any) (*Staff, error) {
+	s, err := scanStaff(q.queryRow(ctx, `SELECT `+staffColumns+` FROM staff WHERE removed_at IS NULL AND `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "%s", notFound)
 	}
@@ -139,29 +124,29 @@ func (db *DB) oneStaff(ctx context.Context, q Queryer, notFound string, where st
 }
 
 // StaffByID returns an active staff member.
-func (db *DB) StaffByID(ctx context.Context, q Queryer, id int64) (*Staff, error) {
-	return db.oneStaff(ctx, q, "staff member not found", `id = ?`, id)
+func (q conn) StaffByID(ctx context.Context, id int64) (*Staff, error) {
+	return q.oneStaff(ctx, "staff member not found", `id = ?`, id)
 }
 
 // StaffByEmail returns the active staff member with that email, any case.
-func (db *DB) StaffByEmail(ctx context.Context, q Queryer, email string) (*Staff, error) {
-	return db.oneStaff(ctx, q, "no staff member with email "+email+"; `frontdesk staff list` shows them", `lower(email) = lower(?)`, NormalizeEmail(email))
+func (q conn) StaffByEmail(ctx context.Context, email string) (*Staff, error) {
+	return q.oneStaff(ctx, "no staff member with email "+email+"; `frontdesk staff list` shows them", `lower(email) = lower(?)`, NormalizeEmail(email))
 }
 
 // FirstOwner returns the organization's earliest owner.
-func (db *DB) FirstOwner(ctx context.Context, q Queryer, orgID int64) (*Staff, error) {
-	return db.oneStaff(ctx, q, "the organization has no owner; add one with `frontdesk staff add --role owner`", `org_id = ? AND role = 'owner' ORDER BY id LIMIT 1`, orgID)
+func (q conn) FirstOwner(ctx context.Context, orgID int64) (*Staff, error) {
+	return q.oneStaff(ctx, "the organization has no owner; add one with `frontdesk staff add --role owner`", `org_id = ? AND role = 'owner' ORDER BY id LIMIT 1`, orgID)
 }
 
 // StaffByFingerprint returns the staff member owning the key with that SHA256
 // fingerprint.
-func (db *DB) StaffByFingerprint(ctx context.Context, q Queryer, fingerprint string) (*Staff, error) {
-	return db.oneStaff(ctx, q, "no staff member has this key", `id = (SELECT staff_id FROM staff_keys WHERE fingerprint = ?)`, fingerprint)
+func (q conn) StaffByFingerprint(ctx context.Context, fingerprint string) (*Staff, error) {
+	return q.oneStaff(ctx, "no staff member has this key", `id = (SELECT staff_id FROM staff_keys WHERE fingerprint = ?)`, fingerprint)
 }
 
 // StaffList lists an organization's active staff, owners first.
-func (db *DB) StaffList(ctx context.Context, q Queryer, orgID int64) ([]*Staff, error) {
-	rows, err := db.query(ctx, q, `SELECT `+staffColumns+` FROM staff WHERE org_id = ? AND removed_at IS NULL
+func (q conn) StaffList(ctx context.Context, orgID int64) ([]*Staff, error) {
+	rows, err := q.query(ctx, `SELECT `+staffColumns+` FROM staff WHERE org_id = ? AND removed_at IS NULL
 		ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, name, id`, orgID)
 	if err != nil {
 		return nil, err
@@ -196,13 +181,13 @@ func ParseAuthorizedKey(line string) (normalized, fingerprint string, err error)
 }
 
 // AddStaffKey registers an SSH public key for a staff member.
-func (db *DB) AddStaffKey(ctx context.Context, q Queryer, staffID int64, authorizedKey string) (*StaffKey, error) {
+func (tx *Tx) AddStaffKey(ctx context.Context, staffID int64, authorizedKey string) (*StaffKey, error) {
 	norm, fp, err := ParseAuthorizedKey(authorizedKey)
 	if err != nil {
 		return nil, err
 	}
-	k := &StaffKey{StaffID: staffID, PublicKey: norm, Fingerprint: fp, CreatedAt: db.Now().Truncate(time.Second)}
-	res, err := db.exec(ctx, q, `INSERT INTO staff_keys (staff_id, public_key, fingerprint, created_at) VALUES (?, ?, ?, ?)`,
+	k := &StaffKey{StaffID: staffID, PublicKey: norm, Fingerprint: fp, CreatedAt: tx.now().Truncate(time.Second)}
+	res, err := tx.exec(ctx, `INSERT INTO staff_keys (staff_id, public_key, fingerprint, created_at) VALUES (?, ?, ?, ?)`,
 		staffID, norm, fp, k.CreatedAt.Unix())
 	if isConstraint(err) {
 		return nil, Errorf(ECONFLICT, "key %s is already registered", fp)
@@ -214,8 +199,8 @@ func (db *DB) AddStaffKey(ctx context.Context, q Queryer, staffID int64, authori
 }
 
 // StaffKeys lists a staff member's keys.
-func (db *DB) StaffKeys(ctx context.Context, q Queryer, staffID int64) ([]StaffKey, error) {
-	rows, err := db.query(ctx, q, `SELECT id, staff_id, public_key, fingerprint, created_at FROM staff_keys WHERE staff_id = ? ORDER BY id`, staffID)
+func (q conn) StaffKeys(ctx context.Context, staffID int64) ([]StaffKey, error) {
+	rows, err := q.query(ctx, `SELECT id, staff_id, public_key, fingerprint, created_at FROM staff_keys WHERE staff_id = ? ORDER BY id`, staffID)
 	if err != nil {
 		return nil, err
 	}

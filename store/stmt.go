@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // stmtCache keeps prepared statements per pool. SQLite (in modernc's
@@ -82,56 +83,76 @@ func (c *stmtCache) close() {
 	c.m = nil
 }
 
-// stmt returns query prepared for q when q is one of this database's pools or
-// a transaction on its writer; nil for anything else (the caller then runs
-// the query unprepared).
-func (db *DB) stmt(ctx context.Context, q Queryer, query string) *sql.Stmt {
-	var cache *stmtCache
-	switch q := q.(type) {
-	case *sql.Tx:
-		// A transaction holds the single writer connection, so preparing on
-		// the pool here would wait for it forever. Use a statement already
-		// prepared on that connection, or run this one unprepared and have
-		// Tx prepare it after the commit.
-		if st := db.wstmts.cached(query); st != nil {
-			return q.StmtContext(ctx, st)
-		}
-		return nil
-	case *sql.DB:
-		switch q {
-		case db.write:
-			cache = &db.wstmts
-		case db.read:
-			cache = &db.rstmts
-		}
-	}
-	if cache == nil {
-		return nil
-	}
-	st, err := cache.get(ctx, query)
-	if err != nil {
-		return nil
-	}
-	return st
+// conn is where a query runs: the reader pool, or a transaction (a write
+// transaction of DB.Tx, or a read snapshot of DB.view). Every query of the
+// store goes through its exec, query and queryRow, which use the cache of
+// prepared statements of the pool the query runs on.
+type conn struct {
+	db    *DB
+	tx    *sql.Tx    // nil: the reader pool
+	stmts *stmtCache // of the pool tx belongs to, or the reader pool's; nil: none
 }
 
-func (db *DB) exec(ctx context.Context, q Queryer, query string, args ...any) (sql.Result, error) {
-	if st := db.stmt(ctx, q, query); st != nil {
+// stmt returns query prepared for this conn, or nil to run it unprepared.
+func (q conn) stmt(ctx context.Context, query string) *sql.Stmt {
+	if q.stmts == nil {
+		return nil
+	}
+	if q.tx == nil {
+		st, err := q.stmts.get(ctx, query)
+		if err != nil {
+			return nil
+		}
+		return st
+	}
+	// A write transaction holds the single writer connection, so preparing
+	// on the pool here would wait for it forever. Use a statement already
+	// prepared, or run this one unprepared and have DB.Tx prepare it after
+	// the commit. (A read snapshot's pool has other connections, but the
+	// same rule keeps one code path.)
+	if st := q.stmts.cached(query); st != nil {
+		return q.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+func (q conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return q.ExecContext(ctx, query, args...)
+	if q.tx == nil {
+		return nil, Errorf(EINTERNAL, "store: a write outside a transaction")
+	}
+	return q.tx.ExecContext(ctx, query, args...)
 }
 
-func (db *DB) query(ctx context.Context, q Queryer, query string, args ...any) (*sql.Rows, error) {
-	if st := db.stmt(ctx, q, query); st != nil {
+func (q conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return q.QueryContext(ctx, query, args...)
+	if q.tx == nil {
+		return q.db.read.QueryContext(ctx, query, args...)
+	}
+	return q.tx.QueryContext(ctx, query, args...)
 }
 
-func (db *DB) queryRow(ctx context.Context, q Queryer, query string, args ...any) *sql.Row {
-	if st := db.stmt(ctx, q, query); st != nil {
+func (q conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return q.QueryRowContext(ctx, query, args...)
+	if q.tx == nil {
+		return q.db.read.QueryRowContext(ctx, query, args...)
+	}
+	return q.tx.QueryRowContext(ctx, query, args...)
 }
+
+// insert runs an INSERT and returns the new row's id (RETURNING id, which
+// every engine has, rather than LastInsertId, which some do not).
+func (q conn) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := q.queryRow(ctx, query+" RETURNING id", args...).Scan(&id)
+	return id, err
+}
+
+// now is the store's clock.
+func (q conn) now() time.Time { return q.db.Now() }

@@ -25,10 +25,21 @@ func newStoreForTest(t testing.TB) (*DB, *time.Time) {
 	return db, &now
 }
 
+// inTx runs one write that returns a value in a transaction of its own.
+func inTx[T any](db *DB, fn func(tx *Tx) (T, error)) (T, error) {
+	var v T
+	err := db.Tx(context.Background(), func(tx *Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
 func mustOrg(t testing.TB, db *DB, name string) *Org {
 	t.Helper()
 	o := &Org{Name: name, Notifications: true}
-	if err := db.CreateOrg(context.Background(), db.Write(), o); err != nil {
+	if err := db.Tx(context.Background(), func(tx *Tx) error { return tx.CreateOrg(context.Background(), o) }); err != nil {
 		t.Fatal(err)
 	}
 	return o
@@ -37,7 +48,7 @@ func mustOrg(t testing.TB, db *DB, name string) *Org {
 func mustCustomer(t testing.TB, db *DB, org *Org, first, last, email string) *Customer {
 	t.Helper()
 	c := &Customer{OrgID: org.ID, FirstName: first, LastName: last, Email: email}
-	if err := db.Tx(context.Background(), func(tx Queryer) error { return db.CreateCustomer(context.Background(), tx, c) }); err != nil {
+	if err := db.Tx(context.Background(), func(tx *Tx) error { return tx.CreateCustomer(context.Background(), c) }); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -46,7 +57,7 @@ func mustCustomer(t testing.TB, db *DB, org *Org, first, last, email string) *Cu
 func mustStaff(t testing.TB, db *DB, org *Org, email string, role Role) *Staff {
 	t.Helper()
 	s := &Staff{OrgID: org.ID, Email: email, Name: strings.Split(email, "@")[0], Role: role}
-	if err := db.CreateStaff(context.Background(), db.Write(), s); err != nil {
+	if err := db.Tx(context.Background(), func(tx *Tx) error { return tx.CreateStaff(context.Background(), s) }); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -60,13 +71,13 @@ func mustInvite(t testing.TB, db *DB, c *Customer, by *Staff, ttl time.Duration)
 	inv := &Invite{OrgID: c.OrgID, CustomerID: c.ID, Purpose: PurposeClaim, Email: c.Email, CreatedBy: by.ID, ExpiresAt: db.Now().Add(ttl)}
 	h := sha256.Sum256([]byte(fmt.Sprintf("token-%d-%d", c.ID, time.Now().UnixNano())))
 	inv.TokenHash = h[:]
-	err := db.Tx(ctx, func(tx Queryer) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		m := &OutboxMessage{OrgID: c.OrgID, CustomerID: c.ID, Kind: MessageInvite, To: c.Email, Subject: "Claim your account"}
-		if err := db.EnqueueMessage(ctx, tx, m); err != nil {
+		if err := tx.EnqueueMessage(ctx, m); err != nil {
 			return err
 		}
 		inv.OutboxID = m.ID
-		return db.CreateInvite(ctx, tx, inv)
+		return tx.CreateInvite(ctx, inv)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +104,7 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	// customer with a sent invite and a reset link whose emails are in the
 	// outbox (invites.outbox_id points at them), and a message no invite
 	// points at.
-	if _, err := old.Write().ExecContext(ctx, `INSERT INTO orgs (id, name, slug, created_at) VALUES (1, 'Old Studio', 'old-studio', 0);
+	if _, err := old.write.ExecContext(ctx, `INSERT INTO orgs (id, name, slug, created_at) VALUES (1, 'Old Studio', 'old-studio', 0);
 		INSERT INTO staff (id, org_id, email, name, role, created_at) VALUES (1, 1, 'owner@old.example', 'Olga Owner', 'owner', 0);
 		INSERT INTO customers (org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at)
 		VALUES (1, 'Ingrid', 'Bergström', 'ingrid bergström', 'ingrid@example.com', '0142', '0142 0142', 0, 0);
@@ -108,7 +119,7 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	}
 	// Bodies are left out: 0008 seals the one still queued (see
 	// TestUpgradeSealsPlainBodies).
-	outboxBefore := dumpTable(t, old.Read(), `SELECT id, org_id, kind, to_addr, from_name, reply_to, subject, status,
+	outboxBefore := dumpTable(t, old.read, `SELECT id, org_id, kind, to_addr, from_name, reply_to, subject, status,
 		attempts, next_attempt_at, lease_owner, lease_until, last_error, message_id, created_at, sent_at FROM outbox ORDER BY id`)
 	if v, _ := old.SchemaVersion(ctx); v != 1 {
 		t.Fatalf("old database at version %d, want 1", v)
@@ -123,7 +134,7 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	if v, _ := db.SchemaVersion(ctx); v != latestVersion {
 		t.Fatalf("upgraded database at version %d, want %d", v, latestVersion)
 	}
-	rows, err := db.RosterPage(ctx, db.Read(), 1, RosterQuery{Search: "bergstrom"})
+	rows, err := db.RosterPage(ctx, 1, RosterQuery{Search: "bergstrom"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,33 +144,33 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	// The outbox was rebuilt (migration 0006): every row and column kept,
 	// each message linked to its customer through its invite, the invites
 	// still pointing at their messages.
-	if after := dumpTable(t, db.Read(), `SELECT id, org_id, kind, to_addr, from_name, reply_to, subject, status,
+	if after := dumpTable(t, db.read, `SELECT id, org_id, kind, to_addr, from_name, reply_to, subject, status,
 		attempts, next_attempt_at, lease_owner, lease_until, last_error, message_id, created_at, sent_at FROM outbox ORDER BY id`); after != outboxBefore {
 		t.Errorf("outbox rows changed by the upgrade:\nbefore %s\nafter  %s", outboxBefore, after)
 	}
-	if got := dumpTable(t, db.Read(), `SELECT id, customer_id FROM outbox ORDER BY id`); got != "[7 1] [8 1] [9 <nil>]" {
+	if got := dumpTable(t, db.read, `SELECT id, customer_id FROM outbox ORDER BY id`); got != "[7 1] [8 1] [9 <nil>]" {
 		t.Errorf("outbox customer_id after upgrade: %s, want 7 and 8 linked to customer 1, 9 to nobody", got)
 	}
-	if got := dumpTable(t, db.Read(), `SELECT i.purpose, o.kind, o.id FROM invites i JOIN outbox o ON o.id = i.outbox_id ORDER BY i.id`); got != "[claim invite 7] [reset reset 8]" {
+	if got := dumpTable(t, db.read, `SELECT i.purpose, o.kind, o.id FROM invites i JOIN outbox o ON o.id = i.outbox_id ORDER BY i.id`); got != "[claim invite 7] [reset reset 8]" {
 		t.Errorf("invites joined to their messages after upgrade: %s", got)
 	}
-	if got := dumpTable(t, db.Read(), `PRAGMA foreign_key_check`); got != "" {
+	if got := dumpTable(t, db.read, `PRAGMA foreign_key_check`); got != "" {
 		t.Errorf("foreign key violations after upgrade: %s", got)
 	}
-	if got := dumpTable(t, db.Read(), `SELECT name FROM sqlite_schema WHERE tbl_name = 'outbox' AND type = 'index' AND sql IS NOT NULL ORDER BY name`); got != "[outbox_customer] [outbox_due] [outbox_org]" {
+	if got := dumpTable(t, db.read, `SELECT name FROM sqlite_schema WHERE tbl_name = 'outbox' AND type = 'index' AND sql IS NOT NULL ORDER BY name`); got != "[outbox_customer] [outbox_due] [outbox_org]" {
 		t.Errorf("outbox indexes after upgrade: %s", got)
 	}
-	if got := dumpTable(t, db.Read(), `EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE org_id = 1 ORDER BY id DESC LIMIT 10`); !strings.Contains(got, "outbox_org") || strings.Contains(got, "TEMP B-TREE") {
+	if got := dumpTable(t, db.read, `EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE org_id = 1 ORDER BY id DESC LIMIT 10`); !strings.Contains(got, "outbox_org") || strings.Contains(got, "TEMP B-TREE") {
 		t.Errorf("an organization's outbox, newest first, is not read through outbox_org: %s", got)
 	}
 	// The new kinds and statuses are accepted, anything else still refused.
 	for _, ok := range []string{`'email_change', 'queued'`, `'reminder', 'queued'`, `'invite', 'bounced'`} {
-		if _, err := db.Write().ExecContext(ctx, `INSERT INTO outbox (org_id, kind, status, to_addr, subject, next_attempt_at, created_at) VALUES (1, `+ok+`, 'a@example.com', 's', 0, 0)`); err != nil {
+		if _, err := db.write.ExecContext(ctx, `INSERT INTO outbox (org_id, kind, status, to_addr, subject, next_attempt_at, created_at) VALUES (1, `+ok+`, 'a@example.com', 's', 0, 0)`); err != nil {
 			t.Errorf("kind, status %s refused after upgrade: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{`'newsletter', 'queued'`, `'invite', 'lost'`} {
-		if _, err := db.Write().ExecContext(ctx, `INSERT INTO outbox (org_id, kind, status, to_addr, subject, next_attempt_at, created_at) VALUES (1, `+bad+`, 'a@example.com', 's', 0, 0)`); err == nil {
+		if _, err := db.write.ExecContext(ctx, `INSERT INTO outbox (org_id, kind, status, to_addr, subject, next_attempt_at, created_at) VALUES (1, `+bad+`, 'a@example.com', 's', 0, 0)`); err == nil {
 			t.Errorf("kind, status %s accepted after upgrade", bad)
 		}
 	}
@@ -173,7 +184,7 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 
 // dumpTable renders a query's rows as "[a b] [c d]", NULL as <nil>, for
 // comparing a table before and after a migration.
-func dumpTable(t *testing.T, q Queryer, query string) string {
+func dumpTable(t *testing.T, q *sql.DB, query string) string {
 	t.Helper()
 	rows, err := q.QueryContext(context.Background(), query)
 	if err != nil {
@@ -217,7 +228,7 @@ func TestOutboxRebuildKeepsDeliveryState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.Write().ExecContext(ctx, `INSERT INTO orgs (id, name, slug, created_at) VALUES (1, 'Old Studio', 'old-studio', 0);
+	if _, err := old.write.ExecContext(ctx, `INSERT INTO orgs (id, name, slug, created_at) VALUES (1, 'Old Studio', 'old-studio', 0);
 		INSERT INTO customers (id, org_id, first_name, email, created_at, updated_at) VALUES (5, 1, 'Ingrid', 'ingrid@example.com', 0, 0);
 		INSERT INTO outbox (id, org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, attempts, next_attempt_at,
 			lease_owner, lease_until, last_error, message_id, created_at, sent_at, reply, retry_from)
@@ -231,7 +242,7 @@ func TestOutboxRebuildKeepsDeliveryState(t *testing.T) {
 	}
 	const cols = `id, org_id, kind, to_addr, from_name, reply_to, subject, body_text, body_html, status, attempts, next_attempt_at,
 		lease_owner, lease_until, last_error, message_id, created_at, sent_at, reply, retry_from`
-	before := dumpTable(t, old.Read(), `SELECT `+cols+` FROM outbox ORDER BY id`)
+	before := dumpTable(t, old.read, `SELECT `+cols+` FROM outbox ORDER BY id`)
 	old.Close()
 
 	// Up to 0006 only: 0008 seals the queued body, by design.
@@ -240,18 +251,18 @@ func TestOutboxRebuildKeepsDeliveryState(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if after := dumpTable(t, db.Read(), `SELECT `+cols+` FROM outbox ORDER BY id`); after != before {
+	if after := dumpTable(t, db.read, `SELECT `+cols+` FROM outbox ORDER BY id`); after != before {
 		t.Errorf("outbox changed by the rebuild:\nbefore %s\nafter  %s", before, after)
 	}
-	if got := dumpTable(t, db.Read(), `SELECT id, customer_id FROM outbox ORDER BY id`); got != "[3 5] [4 <nil>]" {
+	if got := dumpTable(t, db.read, `SELECT id, customer_id FROM outbox ORDER BY id`); got != "[3 5] [4 <nil>]" {
 		t.Errorf("customer_id after the rebuild: %s", got)
 	}
 	// Deleting a customer leaves their messages (the record of what was
 	// sent) and forgets whose they were.
-	if _, err := db.Write().ExecContext(ctx, `DELETE FROM customers WHERE id = 5`); err != nil {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM customers WHERE id = 5`); err != nil {
 		t.Fatal(err)
 	}
-	if got := dumpTable(t, db.Read(), `SELECT id, customer_id FROM outbox ORDER BY id`); got != "[3 <nil>] [4 <nil>]" {
+	if got := dumpTable(t, db.read, `SELECT id, customer_id FROM outbox ORDER BY id`); got != "[3 <nil>] [4 <nil>]" {
 		t.Errorf("after deleting the customer: %s", got)
 	}
 }
@@ -262,7 +273,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Write().ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`)
+	db.write.ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`)
 	db.Close()
 	if _, err := Open(path); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "upgrade frontdesk") {
 		t.Fatalf("opening a database from a newer frontdesk: %v", err)
@@ -295,7 +306,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 func TestPragmas(t *testing.T) {
 	db, _ := newStoreForTest(t)
 	ctx := context.Background()
-	for _, q := range []Queryer{db.Read(), db.Write()} {
+	for _, q := range []*sql.DB{db.read, db.write} {
 		var mode string
 		var fk, sync int
 		q.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
@@ -305,7 +316,7 @@ func TestPragmas(t *testing.T) {
 			t.Errorf("journal_mode=%s foreign_keys=%d synchronous=%d, want wal 1 1 (NORMAL)", mode, fk, sync)
 		}
 	}
-	if _, err := db.Read().ExecContext(ctx, `DELETE FROM orgs`); err == nil {
+	if _, err := db.read.ExecContext(ctx, `DELETE FROM orgs`); err == nil {
 		t.Error("the read pool accepted a write")
 	}
 }
@@ -322,23 +333,23 @@ func TestOrgIsolation(t *testing.T) {
 	// The same address may be a customer of both.
 	cb := mustCustomer(t, db, b, "Priya", "Shah", "priya@example.com")
 
-	if _, err := db.Customer(ctx, db.Read(), b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
+	if _, err := db.Customer(ctx, b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
 		t.Errorf("Customer across orgs: %v", err)
 	}
-	if _, err := db.Profile(ctx, db.Read(), b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
+	if _, err := db.Profile(ctx, b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
 		t.Errorf("Profile across orgs: %v", err)
 	}
-	if got, err := db.CustomerByEmail(ctx, db.Read(), b.ID, "priya@example.com"); err != nil || got.ID != cb.ID {
+	if got, err := db.CustomerByEmail(ctx, b.ID, "priya@example.com"); err != nil || got.ID != cb.ID {
 		t.Errorf("CustomerByEmail in b = %v, %v; want b's own customer %d", got, err, cb.ID)
 	}
-	if invs, _ := db.Invites(ctx, db.Read(), b.ID, ca.ID); len(invs) != 0 {
+	if invs, _ := db.Invites(ctx, b.ID, ca.ID); len(invs) != 0 {
 		t.Errorf("Invites across orgs returned %d", len(invs))
 	}
-	if err := db.SetCustomerEmail(ctx, db.Write(), b.ID, ca.ID, "x@example.com"); ErrorCode(err) != ENOTFOUND {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, b.ID, ca.ID, "x@example.com") }); ErrorCode(err) != ENOTFOUND {
 		t.Errorf("SetCustomerEmail across orgs: %v", err)
 	}
 	for _, rq := range []RosterQuery{{}, {Search: "priya"}, {Status: StatusInvited}, {Search: "shah", Status: StatusInvited}} {
-		rows, err := db.RosterPage(ctx, db.Read(), b.ID, rq)
+		rows, err := db.RosterPage(ctx, b.ID, rq)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +359,7 @@ func TestOrgIsolation(t *testing.T) {
 			}
 		}
 	}
-	counts, _ := db.RosterCounts(ctx, db.Read(), b.ID)
+	counts, _ := db.RosterCounts(ctx, b.ID)
 	if counts[StatusInvited] != 0 || counts[StatusNotInvited] != 1 {
 		t.Errorf("b's counts include a's customers: %v", counts)
 	}
@@ -361,11 +372,11 @@ func TestKeysetPagingUnderConcurrentInserts(t *testing.T) {
 	ctx := context.Background()
 	o := mustOrg(t, db, "Harbor Yoga")
 	const n = 600
-	err := db.Tx(ctx, func(tx Queryer) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		for i := range n {
 			// Duplicate sort names on purpose: the id breaks ties.
 			c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i/3), LastName: "Same", Email: fmt.Sprintf("c%d@example.com", i)}
-			if err := db.CreateCustomer(ctx, tx, c); err != nil {
+			if err := tx.CreateCustomer(ctx, c); err != nil {
 				return err
 			}
 		}
@@ -386,7 +397,7 @@ func TestKeysetPagingUnderConcurrentInserts(t *testing.T) {
 			default:
 			}
 			c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i%200), LastName: "New", Email: fmt.Sprintf("new%d@example.com", i)}
-			if err := db.Tx(ctx, func(tx Queryer) error { return db.CreateCustomer(ctx, tx, c) }); err != nil {
+			if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 				done <- err
 				return
 			}
@@ -397,7 +408,7 @@ func TestKeysetPagingUnderConcurrentInserts(t *testing.T) {
 	var last *RosterRow
 	q := RosterQuery{Limit: 37}
 	for {
-		rows, err := db.RosterPage(ctx, db.Read(), o.ID, q)
+		rows, err := db.RosterPage(ctx, o.ID, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -436,12 +447,12 @@ func TestPagingBackward(t *testing.T) {
 	for _, n := range []string{"Ana", "Ben", "Cy", "Dee", "Eve"} {
 		mustCustomer(t, db, o, n, "X", strings.ToLower(n)+"@example.com")
 	}
-	last, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Backward: true, Limit: 2})
+	last, _ := db.RosterPage(ctx, o.ID, RosterQuery{Backward: true, Limit: 2})
 	if got := strings.Join(names(last), ","); got != "Dee X,Eve X" {
 		t.Fatalf("last page = %s", got)
 	}
 	c := last[0].Cursor()
-	prev, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Before: &c, Limit: 2})
+	prev, _ := db.RosterPage(ctx, o.ID, RosterQuery{Before: &c, Limit: 2})
 	if got := strings.Join(names(prev), ","); got != "Ben X,Cy X" {
 		t.Fatalf("page before Dee = %s", got)
 	}
@@ -454,7 +465,7 @@ func TestStatusDerivation(t *testing.T) {
 	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
 	status := func(c *Customer) Status {
 		t.Helper()
-		got, err := db.Customer(ctx, db.Read(), o.ID, c.ID)
+		got, err := db.Customer(ctx, o.ID, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -477,16 +488,16 @@ func TestStatusDerivation(t *testing.T) {
 	if s := status(c); s != StatusExpired {
 		t.Fatalf("8 days later: %s", s)
 	}
-	if rows, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: StatusExpired}); len(rows) != 1 || rows[0].ID != c.ID {
+	if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Status: StatusExpired}); len(rows) != 1 || rows[0].ID != c.ID {
 		t.Fatalf("expired filter: %v", names(rows))
 	}
 
 	// A newer invite whose delivery failed.
 	inv2 := mustInvite(t, db, c, owner, 7*24*time.Hour)
-	if _, err := db.Write().ExecContext(ctx, `UPDATE outbox SET status = 'failed' WHERE id = ?`, inv2.OutboxID); err != nil {
+	if _, err := db.write.ExecContext(ctx, `UPDATE outbox SET status = 'failed' WHERE id = ?`, inv2.OutboxID); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.refreshState(ctx, db.Write(), `id = ?`, c.ID); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.refreshState(ctx, `id = ?`, c.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if s := status(c); s != StatusFailed {
@@ -496,20 +507,20 @@ func TestStatusDerivation(t *testing.T) {
 
 	// Changing the address kills the outstanding invite even before anyone
 	// revokes it.
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "jane.doe@example.com"); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "jane.doe@example.com") }); err != nil {
 		t.Fatal(err)
 	}
 	if s := status(c); s != StatusNotInvited {
 		t.Fatalf("after email change: %s", s)
 	}
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, ""); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "") }); err != nil {
 		t.Fatal(err)
 	}
 	if s := status(c); s != StatusNoEmail {
 		t.Fatalf("after clearing email: %s", s)
 	}
 
-	counts, err := db.RosterCounts(ctx, db.Read(), o.ID)
+	counts, err := db.RosterCounts(ctx, o.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -524,15 +535,15 @@ func TestDuplicateEmailNamesTheOtherCustomer(t *testing.T) {
 	o := mustOrg(t, db, "Harbor Yoga")
 	mustCustomer(t, db, o, "Ann", "Lee", "ann@example.com")
 	c := mustCustomer(t, db, o, "Bo", "Chen", "bo@example.com")
-	err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "ANN@example.com")
+	err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "ANN@example.com") })
 	if ErrorCode(err) != ECONFLICT || ErrorMessage(err) != "Another customer, Ann Lee, already uses this email" {
 		t.Fatalf("duplicate email: %v", err)
 	}
 	// Setting a customer's own address again (other case) is not a conflict.
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "Bo@example.com"); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "Bo@example.com") }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "bo@example"); ErrorCode(err) != EINVALID {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "bo@example") }); ErrorCode(err) != EINVALID {
 		t.Fatalf("invalid email accepted: %v", err)
 	}
 }
@@ -542,7 +553,7 @@ func TestSearch(t *testing.T) {
 	ctx := context.Background()
 	o := mustOrg(t, db, "Harbor Yoga")
 	c := &Customer{OrgID: o.ID, FirstName: "José", LastName: "Müller-Ortiz", Email: "jose.mueller@example.com", Phone: "+44 (20) 7946-0142"}
-	if err := db.CreateCustomer(ctx, db.Write(), c); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 		t.Fatal(err)
 	}
 	mustCustomer(t, db, o, "Jo", "Smith", "jsmith@example.org")
@@ -552,7 +563,7 @@ func TestSearch(t *testing.T) {
 		// FTS5 syntax typed by a user is just text.
 		`"`: 2, `jo*`: 2, `NEAR(jo smith)`: 0, `jo OR zzz`: 0, `-jo`: 2, `:`: 2,
 	} {
-		rows, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: q})
+		rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Search: q})
 		if err != nil {
 			t.Errorf("search %q: %v", q, err)
 			continue
@@ -562,13 +573,13 @@ func TestSearch(t *testing.T) {
 		}
 	}
 	// The index follows edits.
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, c.ID, "pepe@example.net"); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "pepe@example.net") }); err != nil {
 		t.Fatal(err)
 	}
-	if rows, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: "mueller"}); len(rows) != 0 {
+	if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Search: "mueller"}); len(rows) != 0 {
 		t.Errorf("old email still found after change")
 	}
-	if rows, _ := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Search: "pepe"}); len(rows) != 1 {
+	if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Search: "pepe"}); len(rows) != 1 {
 		t.Errorf("new email not found after change")
 	}
 }
@@ -607,31 +618,31 @@ func TestStaffKeys(t *testing.T) {
 	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
 	desk := mustStaff(t, db, o, "desk@harbor.example", RoleStaff)
 	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ desk@laptop"
-	k, err := db.AddStaffKey(ctx, db.Write(), desk.ID, "  "+key+"\n")
+	k, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, desk.ID, "  "+key+"\n") })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k.PublicKey != key || !strings.HasPrefix(k.Fingerprint, "SHA256:") {
 		t.Fatalf("key stored as %q %q", k.PublicKey, k.Fingerprint)
 	}
-	if _, err := db.AddStaffKey(ctx, db.Write(), owner.ID, key); ErrorCode(err) != ECONFLICT {
+	if _, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, owner.ID, key) }); ErrorCode(err) != ECONFLICT {
 		t.Fatalf("same key for a second person: %v", err)
 	}
 	for _, bad := range []string{"not a key", `command="rm -rf /" ` + key, key + "\n" + key} {
-		if _, err := db.AddStaffKey(ctx, db.Write(), owner.ID, bad); ErrorCode(err) != EINVALID {
+		if _, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, owner.ID, bad) }); ErrorCode(err) != EINVALID {
 			t.Errorf("AddStaffKey(%q) = %v", bad, err)
 		}
 	}
-	if s, err := db.StaffByFingerprint(ctx, db.Read(), k.Fingerprint); err != nil || s.ID != desk.ID {
+	if s, err := db.StaffByFingerprint(ctx, k.Fingerprint); err != nil || s.ID != desk.ID {
 		t.Fatalf("StaffByFingerprint = %v, %v", s, err)
 	}
-	if err := db.RemoveStaff(ctx, db.Write(), o.ID, owner.ID); ErrorCode(err) != EINVALID {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.RemoveStaff(ctx, o.ID, owner.ID) }); ErrorCode(err) != EINVALID {
 		t.Fatalf("removing the last owner: %v", err)
 	}
-	if err := db.RemoveStaff(ctx, db.Write(), o.ID, desk.ID); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.RemoveStaff(ctx, o.ID, desk.ID) }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.StaffByFingerprint(ctx, db.Read(), k.Fingerprint); ErrorCode(err) != ENOTFOUND {
+	if _, err := db.StaffByFingerprint(ctx, k.Fingerprint); ErrorCode(err) != ENOTFOUND {
 		t.Fatalf("removed staff's key still signs in: %v", err)
 	}
 }
@@ -652,7 +663,7 @@ func TestBackupWhileWriting(t *testing.T) {
 			default:
 			}
 			c := &Customer{OrgID: o.ID, FirstName: "W", LastName: fmt.Sprint(i), Email: fmt.Sprintf("w%d@example.com", i)}
-			if err := db.Tx(ctx, func(tx Queryer) error { return db.CreateCustomer(ctx, tx, c) }); err != nil {
+			if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 				t.Error(err)
 				return
 			}
@@ -721,13 +732,13 @@ func TestRosterCountsMatchTheRoster(t *testing.T) {
 	mustCustomer(t, db, other, "Other", "Org", "x@example.com")
 	check := func(when string) {
 		t.Helper()
-		got, err := db.RosterCounts(ctx, db.Read(), o.ID)
+		got, err := db.RosterCounts(ctx, o.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[Status]int{}
 		for _, s := range Statuses {
-			rows, err := db.RosterPage(ctx, db.Read(), o.ID, RosterQuery{Status: s, Limit: 1000})
+			rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Status: s, Limit: 1000})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -747,15 +758,15 @@ func TestRosterCountsMatchTheRoster(t *testing.T) {
 	mustInvite(t, db, cs[6], owner, 72*time.Hour)
 	*now = now.Add(48 * time.Hour)
 	check("after some expired")
-	if ok, err := db.ClaimAccount(ctx, db.Write(), o.ID, cs[6].ID, "$argon2id$x"); !ok || err != nil {
+	if ok, err := inTx(db, func(tx *Tx) (bool, error) { return tx.ClaimAccount(ctx, o.ID, cs[6].ID, "$argon2id$x") }); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	check("after a claim")
-	if err := db.SetCustomerEmail(ctx, db.Write(), o.ID, cs[1].ID, ""); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, cs[1].ID, "") }); err != nil {
 		t.Fatal(err)
 	}
 	check("after clearing an email")
-	if err := db.ArchiveCustomer(ctx, db.Write(), o.ID, cs[2].ID); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.ArchiveCustomer(ctx, o.ID, cs[2].ID) }); err != nil {
 		t.Fatal(err)
 	}
 	check("after archiving")

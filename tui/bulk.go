@@ -249,7 +249,7 @@ func (b *bulkScreen) sort(cs []*store.Customer) {
 			continue
 		}
 		b.will = append(b.will, c)
-		if claim.PendingInvite(c) {
+		if c.HasLiveInvite() {
 			b.live++
 		}
 	}
@@ -462,7 +462,7 @@ func (b *bulkScreen) render() {
 			nameW := min(max(b.w/3, 12), 32)
 			for _, c := range b.will {
 				extra := ""
-				if claim.PendingInvite(c) || c.Status == store.StatusExpired {
+				if c.HasLiveInvite() || c.Status == store.StatusExpired {
 					extra = "  (resend)"
 				}
 				w.line("  " + cell(c.Name(), nameW, s.Glyphs.Ellipsis) + " " + inert.String(c.Email) + s.Subtle.Render(extra))

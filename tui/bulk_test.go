@@ -19,7 +19,7 @@ import (
 func TestBulkWithSkips(t *testing.T) {
 	f := newFixture(t, 60)
 	ctx := context.Background()
-	before, err := f.db.RosterCounts(ctx, f.db.Read(), f.org.ID)
+	before, err := f.db.RosterCounts(ctx, f.org.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestBulkWithSkips(t *testing.T) {
 	if strings.Contains(view, "marked") {
 		t.Fatalf("marks left after the run:\n%s", view)
 	}
-	after, err := f.db.RosterCounts(ctx, f.db.Read(), f.org.ID)
+	after, err := f.db.RosterCounts(ctx, f.org.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

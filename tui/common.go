@@ -4,6 +4,29 @@
 // hands it a Common (context, styles from the session's renderer, who is at
 // the keyboard) and Deps (small interfaces over the store, the invite rules
 // and the mail worker).
+//
+// The parts:
+//   - Model (model.go) is one session: a stack of screens with the footer
+//     under the top one. Keys go to the top screen, and wait while it is
+//     busy; what a screen's commands return is routed back to that screen
+//     while it is on the stack; only what concerns every screen (the window
+//     size, changedMsg, marksDoneMsg) is broadcast. The optional screen
+//     methods Model asks for are named interfaces there.
+//   - Screens: the roster (roster.go), a profile (profile.go), the email
+//     editor (email.go), the invite confirmation (confirm.go), a bulk invite
+//     (bulk.go) and the help (help.go); check.go is the invite check the
+//     roster and a profile both start.
+//   - window (window.go) is the roster's paged view of the database: the
+//     rows around the cursor, their place in the whole result, and the
+//     fetching of first, last, next and previous pages. It draws nothing.
+//   - marks (marks.go) are the customers marked for a bulk invite, in the
+//     order they were marked.
+//   - pager (pager.go) scrolls the pre-rendered lines of the profile, help
+//     and bulk screens.
+//   - KeyMap (keys.go) is DESIGN §4's key map; KeyMap.movement is the one
+//     reading of the movement keys, for the window and every pager.
+//   - Styles (styles.go) and the text helpers (text.go) draw; customer text
+//     is made inert (package inert) before it reaches the terminal.
 package tui
 
 import (
@@ -91,23 +114,23 @@ var (
 type DBRoster struct{ DB *store.DB }
 
 func (r DBRoster) RosterPage(ctx context.Context, orgID int64, rq store.RosterQuery) ([]store.RosterRow, error) {
-	return r.DB.RosterPage(ctx, r.DB.Read(), orgID, rq)
+	return r.DB.RosterPage(ctx, orgID, rq)
 }
 
 func (r DBRoster) RosterCounts(ctx context.Context, orgID int64) (map[store.Status]int, error) {
-	return r.DB.RosterCounts(ctx, r.DB.Read(), orgID)
+	return r.DB.RosterCounts(ctx, orgID)
 }
 
 func (r DBRoster) RosterMatches(ctx context.Context, orgID int64, rq store.RosterQuery, limit int) (int, error) {
-	return r.DB.RosterMatches(ctx, r.DB.Read(), orgID, rq, limit)
+	return r.DB.RosterMatches(ctx, orgID, rq, limit)
 }
 
 func (r DBRoster) Profile(ctx context.Context, orgID, customerID int64) (*store.Profile, error) {
-	return r.DB.Profile(ctx, r.DB.Read(), orgID, customerID)
+	return r.DB.Profile(ctx, orgID, customerID)
 }
 
 func (r DBRoster) Customers(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error) {
-	return r.DB.CustomersByID(ctx, r.DB.Read(), orgID, ids)
+	return r.DB.CustomersByID(ctx, orgID, ids)
 }
 
 // deliverTimeout bounds the first delivery attempt a staff member waits

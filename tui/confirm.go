@@ -91,7 +91,7 @@ func (m *confirmScreen) resend() (resend, live bool) {
 	if m.reset() {
 		return false, false
 	}
-	return !m.cust.InviteSentAt.IsZero() && m.cust.Status != store.StatusNotInvited, claim.PendingInvite(m.cust)
+	return !m.cust.InviteSentAt.IsZero() && m.cust.Status != store.StatusNotInvited, m.cust.HasLiveInvite()
 }
 
 func (m *confirmScreen) Update(msg tea.Msg) tea.Cmd {

@@ -58,7 +58,7 @@ func TestInviteOutcomes(t *testing.T) {
 			if !strings.HasPrefix(got, want[:len(want)-1]) {
 				t.Fatalf("outcome\n got: %s\nwant: %s", got, want)
 			}
-			cust, err := f.db.Customer(context.Background(), f.db.Read(), f.org.ID, c.ID)
+			cust, err := f.db.Customer(context.Background(), f.org.ID, c.ID)
 			if err != nil || cust.Status != tc.status {
 				t.Fatalf("status %v (%v), want %s", cust.Status, err, tc.status)
 			}
@@ -139,7 +139,7 @@ func TestInviteToSilentMailServer(t *testing.T) {
 	if ms, _ := strconv.Atoi(mm[1]); ms <= 0 || ms > 500 {
 		t.Fatalf("outcome says the server was given %sms, with a 500ms window: %s", mm[1], got)
 	}
-	rows, err := f.db.OutboxMessages(context.Background(), f.db.Read(), f.org.ID, 1)
+	rows, err := f.db.OutboxMessages(context.Background(), f.org.ID, 1)
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("outbox: %v %v", rows, err)
 	}

@@ -268,7 +268,7 @@ func (e *emailScreen) View() string {
 			warn += " The outstanding password-reset link will be cancelled."
 		}
 		b.wrapped(s.Warning.Render(warn), 0)
-	case !e.claimed && claim.PendingInvite(&e.cust) && e.changed():
+	case !e.claimed && e.cust.HasLiveInvite() && e.changed():
 		b.line("")
 		sent := ""
 		if !e.cust.InviteSentAt.IsZero() {

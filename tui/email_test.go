@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"frontdesk/store"
+	"frontdesk/store/storetest"
 )
 
 // filterTabs is how many tab presses put the roster's filter on a status
@@ -37,7 +38,7 @@ func (f *fixture) openProfile(t *testing.T, staff *store.Staff, st store.Status)
 func (f *fixture) rows(t *testing.T) [3]int {
 	t.Helper()
 	var n [3]int
-	err := f.db.Read().QueryRowContext(context.Background(), `SELECT (SELECT count(*) FROM invites), (SELECT count(*) FROM outbox), (SELECT count(*) FROM audit)`).
+	err := storetest.Raw(t, f.db).QueryRowContext(context.Background(), `SELECT (SELECT count(*) FROM invites), (SELECT count(*) FROM outbox), (SELECT count(*) FROM audit)`).
 		Scan(&n[0], &n[1], &n[2])
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func TestEmailChangeWordingUnclaimed(t *testing.T) {
 	if mails := f.mails(t); len(mails) != 0 {
 		t.Fatalf("%d messages sent for an unclaimed customer's email change, want none", len(mails))
 	}
-	got, _ := f.db.Customer(context.Background(), f.db.Read(), f.org.ID, c.ID)
+	got, _ := f.db.Customer(context.Background(), f.org.ID, c.ID)
 	if got.Status != store.StatusNotInvited {
 		t.Errorf("status %s, want not invited", got.Status)
 	}
@@ -119,7 +120,7 @@ func TestEmailChangeWordingClaimed(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "Claimed on") || !strings.Contains(v, "moved@example.net") {
 		t.Errorf("profile after the change:\n%s", v)
 	}
-	got, _ := f.db.Customer(ctx, f.db.Read(), f.org.ID, c.ID)
+	got, _ := f.db.Customer(ctx, f.org.ID, c.ID)
 	if got.Status != store.StatusClaimed || got.Email != "moved@example.net" {
 		t.Errorf("customer now %s %s, want claimed with the new address", got.Email, got.Status)
 	}
@@ -210,13 +211,13 @@ func TestAccessChangedRefusedAtOnce(t *testing.T) {
 	}{
 		{"removed", "Your access changed: you are no longer on this organization's staff, so you cannot send the invite. Nothing was sent or saved; ask an owner if this is a mistake.",
 			func(t *testing.T, f *fixture) {
-				if err := f.db.RemoveStaff(context.Background(), f.db.Write(), f.org.ID, f.admin.ID); err != nil {
+				if err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.RemoveStaff(context.Background(), f.org.ID, f.admin.ID) }); err != nil {
 					t.Fatal(err)
 				}
 			}},
 		{"demoted", "Your access changed: your role is now staff, which cannot manage customers, so you cannot send the invite. Nothing was sent or saved; ask an owner or admin.",
 			func(t *testing.T, f *fixture) {
-				if _, err := f.db.Write().ExecContext(context.Background(), `UPDATE staff SET role = 'staff' WHERE id = ?`, f.admin.ID); err != nil {
+				if _, err := storetest.Raw(t, f.db).ExecContext(context.Background(), `UPDATE staff SET role = 'staff' WHERE id = ?`, f.admin.ID); err != nil {
 					t.Fatal(err)
 				}
 			}},
@@ -257,7 +258,7 @@ func TestAccessChangedRefusedAtOnce(t *testing.T) {
 			if len(f.mails(t)) != 0 {
 				t.Fatal("a message was written")
 			}
-			got, _ := f.db.Customer(context.Background(), f.db.Read(), f.org.ID, c.ID)
+			got, _ := f.db.Customer(context.Background(), f.org.ID, c.ID)
 			if got.Email != c.Email || got.Status != store.StatusNotInvited {
 				t.Fatalf("customer now %s %s", got.Email, got.Status)
 			}

@@ -17,7 +17,7 @@ import (
 func badEmailCustomer(t *testing.T, f *fixture) *store.Customer {
 	t.Helper()
 	c := &store.Customer{OrgID: f.org.ID, FirstName: "Wanda", LastName: "Quill", Email: "wanda.quill@example", Phone: "07700 900123"}
-	if err := f.db.CreateCustomer(context.Background(), f.db.Write(), c); err != nil {
+	if err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.CreateCustomer(context.Background(), c) }); err != nil {
 		t.Fatal(err)
 	}
 	if store.ValidateEmail(c.Email) == nil {
@@ -67,7 +67,7 @@ func TestSearchOpenEditInvite(t *testing.T) {
 	golden.RequireEqual(t, []byte(finalView(t, s)))
 
 	ctx := context.Background()
-	got, err := f.db.Customer(ctx, f.db.Read(), f.org.ID, c.ID)
+	got, err := f.db.Customer(ctx, f.org.ID, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestSearchOpenEditInvite(t *testing.T) {
 	if eml, _ := os.ReadFile(files[0]); !strings.Contains(string(eml), fixed) {
 		t.Fatalf("message not to %s:\n%s", fixed, eml)
 	}
-	log, err := f.db.AuditLog(ctx, f.db.Read(), f.org.ID, c.ID, 10)
+	log, err := f.db.AuditLog(ctx, f.org.ID, c.ID, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

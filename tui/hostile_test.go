@@ -32,7 +32,7 @@ func TestHostileCustomerDataStaysInert(t *testing.T) {
 				Phone:     "+44\x1b[1A7700",
 				Fields:    []store.Field{{Name: "Notes\x1b[5m", Value: "\x1bP1$r\x1b\\ hi"}},
 			}
-			if err := f.db.CreateCustomer(context.Background(), f.db.Write(), c); err != nil {
+			if err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.CreateCustomer(context.Background(), c) }); err != nil {
 				t.Fatal(err)
 			}
 			r := lipgloss.NewRenderer(io.Discard)

@@ -1,6 +1,9 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
 
 // KeyMap is DESIGN §4's key map. People and scripts rely on these keys, so
 // changing one is a design change, not a tweak.
@@ -83,4 +86,50 @@ func with(b key.Binding, desc string) key.Binding {
 // scrollKeys are the list movements, for help.
 func (k KeyMap) scrollKeys() []key.Binding {
 	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}
+}
+
+// movement is what a movement key asks of a list: the roster's window and
+// every pager (profile, help, bulk summary) apply the same ones, each in its
+// own way.
+type movement int
+
+const (
+	noMove movement = iota
+	moveUp
+	moveDown
+	movePageUp
+	movePageDown
+	moveFirst
+	moveLast
+)
+
+// movement is the one place movement keys are read: a new movement key is
+// added to the key map and here, and every list and pager follows. While
+// typing, letters (j, k, g, G) are text and home and end move the input's
+// cursor, so only the arrows and the page keys move the list.
+func (k KeyMap) movement(msg tea.KeyMsg, typing bool) movement {
+	if typing && msg.Type == tea.KeyRunes {
+		return noMove
+	}
+	var mv movement
+	switch {
+	case key.Matches(msg, k.Up):
+		mv = moveUp
+	case key.Matches(msg, k.Down):
+		mv = moveDown
+	case key.Matches(msg, k.PageUp):
+		mv = movePageUp
+	case key.Matches(msg, k.PageDown):
+		mv = movePageDown
+	case key.Matches(msg, k.Home):
+		mv = moveFirst
+	case key.Matches(msg, k.End):
+		mv = moveLast
+	default:
+		return noMove
+	}
+	if typing && (mv == moveFirst || mv == moveLast) {
+		return noMove
+	}
+	return mv
 }

@@ -14,8 +14,8 @@ import (
 
 // screen is one layer of the stack: the roster at the bottom, then a
 // profile, an editor, a confirmation, help. Key presses go to the top one;
-// everything else (query results, ticks) to all, so a result that arrives
-// for a covered screen still lands.
+// what a screen's commands return comes back to that screen (see routed);
+// only what concerns every screen is broadcast.
 type screen interface {
 	Update(msg tea.Msg) tea.Cmd
 	// View draws the screen into the size last given to SetSize.
@@ -28,20 +28,90 @@ type screen interface {
 	help.KeyMap
 }
 
+// What a screen may have besides: Model asks for these by interface.
+
+// closer is a screen that holds something to let go of when it leaves the
+// stack: a bulk invite stops its run.
+type closer interface{ close() }
+
+// noteTaker is a screen that shows the sentence the screen above it leaves
+// when it closes ("Invite sent to …", "Email not changed.").
+type noteTaker interface{ setNote(note) }
+
+// busier is a screen that has asked for what keys act on (a page, a
+// profile, an invite check) and does not have it yet: keys wait, in order,
+// until it has.
+type busier interface{ busy() bool }
+
+// helpKeyer is a screen whose short help changes with its state (sending,
+// stopping): helpKey changes with it, so the footer is laid out again.
+type helpKeyer interface{ helpKey() string }
+
+var (
+	_ closer    = (*bulkScreen)(nil)
+	_ noteTaker = (*rosterScreen)(nil)
+	_ noteTaker = (*profileScreen)(nil)
+	_ busier    = (*rosterScreen)(nil)
+	_ busier    = (*profileScreen)(nil)
+	_ busier    = (*confirmScreen)(nil)
+	_ busier    = (*bulkScreen)(nil)
+	_ busier    = (*emailScreen)(nil)
+	_ helpKeyer = (*confirmScreen)(nil)
+	_ helpKeyer = (*bulkScreen)(nil)
+)
+
 // navigator changes the stack of screens. Screens call it from Update, so
 // a key typed right after enter or esc already goes to the new top screen
 // (a navigation message would leave it to the old one).
 type navigator interface {
-	push(s screen)
+	// push puts s on top; cmds are s's first (its load), and what they
+	// return comes back to s.
+	push(s screen, cmds ...tea.Cmd) tea.Cmd
 	// pop closes the top screen, leaving n (if any) on the one below;
 	// changed reloads what every screen shows (see changedMsg).
 	pop(n *note, changed bool) tea.Cmd
+	// broadcast gives msg to every screen on the stack: only for what
+	// concerns them all (changedMsg, marksDoneMsg).
 	broadcast(msg tea.Msg) tea.Cmd
 }
 
 // changedMsg says customers changed (an invite, an email): screens reload
 // what they show and the roster its counts.
 type changedMsg struct{}
+
+// routed is what a screen's command returned, addressed to that screen.
+// Model delivers it only while that screen is on the stack: the profile a
+// check was asked for gets the answer, not the roster under it, and the
+// answer for a closed screen finds no one. The screen itself is the
+// address: a screen opened again is a new one.
+type routed struct {
+	to  screen
+	msg tea.Msg
+}
+
+// route addresses what cmd returns to s, a batch command by command. A
+// result already addressed (the first load of a screen s pushed) keeps its
+// address. Program commands (quit) are Model's: addressed, they would never
+// reach the program, so screens do not return them.
+func route(s screen, cmd tea.Cmd) tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		switch msg := cmd().(type) {
+		case nil, routed:
+			return msg
+		case tea.BatchMsg:
+			cmds := make(tea.BatchMsg, len(msg))
+			for i, c := range msg {
+				cmds[i] = route(s, c)
+			}
+			return cmds
+		default:
+			return routed{to: s, msg: msg}
+		}
+	}
+}
 
 // maxNoteLines bounds the footer's sentence; the rest of the screen keeps
 // its rows.
@@ -105,25 +175,26 @@ func New(c Common, deps Deps) *Model {
 }
 
 // Init loads the first page of the roster and its counts.
-func (m *Model) Init() tea.Cmd { return m.roster.Init() }
+func (m *Model) Init() tea.Cmd { return route(m.roster, m.roster.Init()) }
 
 func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
 
-func (m *Model) push(s screen) {
+func (m *Model) push(s screen, cmds ...tea.Cmd) tea.Cmd {
 	m.stack = append(m.stack, s)
 	m.footerKey = footerKey{}
 	m.layout()
+	return route(s, tea.Batch(cmds...))
 }
 
 func (m *Model) pop(n *note, changed bool) tea.Cmd {
 	if len(m.stack) > 1 {
-		if c, ok := m.top().(interface{ close() }); ok {
+		if c, ok := m.top().(closer); ok {
 			c.close()
 		}
 		m.stack = m.stack[:len(m.stack)-1]
 	}
 	if n != nil {
-		if s, ok := m.top().(interface{ setNote(note) }); ok {
+		if s, ok := m.top().(noteTaker); ok {
 			s.setNote(*n)
 		}
 	}
@@ -150,10 +221,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// busy is whether keys should wait: the screen has asked for what they act
-// on and it is not there yet.
+// busy is whether keys should wait: the top screen has asked for what they
+// act on and it is not there yet.
 func (m *Model) busy() bool {
-	b, ok := m.top().(interface{ busy() bool })
+	b, ok := m.top().(busier)
 	return ok && b.busy()
 }
 
@@ -177,7 +248,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		for _, s := range m.stack {
 			s.SetSize(m.c.Width, m.bodyHeight())
 		}
-		return m.roster.ensure()
+		return route(m.roster, m.roster.ensure())
 	case tea.KeyMsg:
 		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
 			// Keys that arrive in one read (a script, tmux send-keys, a
@@ -202,8 +273,16 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return m.key(msg)
+	case routed:
+		if slices.Contains(m.stack, msg.to) {
+			return m.deliver(msg.to, msg.msg)
+		}
+		return nil // its screen has closed
+	case changedMsg, marksDoneMsg:
+		return m.broadcast(msg)
 	}
-	return m.broadcast(msg)
+	// Nothing else is for a screen: their results come routed.
+	return nil
 }
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
@@ -215,18 +294,20 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return m.quit()
 		case key.Matches(msg, km.Help):
 			if _, ok := top.(*helpScreen); !ok {
-				m.push(newHelp(m.c, top))
-				return nil
+				return m.push(newHelp(m.c, top))
 			}
 		}
 	}
-	return top.Update(msg)
+	return m.deliver(top, msg)
 }
+
+// deliver gives msg to s; what s asks for in return comes back to s.
+func (m *Model) deliver(s screen, msg tea.Msg) tea.Cmd { return route(s, s.Update(msg)) }
 
 func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 	var cmds []tea.Cmd
 	for _, s := range slices.Clone(m.stack) {
-		if cmd := s.Update(msg); cmd != nil {
+		if cmd := m.deliver(s, msg); cmd != nil {
 			cmds = append(cmds, cmd)
 		}
 	}
@@ -241,7 +322,7 @@ func (m *Model) layout() {
 	top := m.top()
 	n := top.Note()
 	k := footerKey{top: top, note: n, typing: top.Typing(), width: m.c.Width}
-	if h, ok := top.(interface{ helpKey() string }); ok {
+	if h, ok := top.(helpKeyer); ok {
 		k.extra = h.helpKey()
 	}
 	if k == m.footerKey {

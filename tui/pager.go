@@ -3,7 +3,6 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -34,20 +33,20 @@ func (p *pager) scroll(n int) {
 	p.clamp()
 }
 
-// handle scrolls for the list keys and reports whether msg was one.
+// handle scrolls for the movement keys and reports whether msg was one.
 func (p *pager) handle(msg tea.KeyMsg, k KeyMap) bool {
-	switch {
-	case key.Matches(msg, k.Up):
+	switch k.movement(msg, false) {
+	case moveUp:
 		p.scroll(-1)
-	case key.Matches(msg, k.Down):
+	case moveDown:
 		p.scroll(1)
-	case key.Matches(msg, k.PageUp):
+	case movePageUp:
 		p.scroll(-p.h)
-	case key.Matches(msg, k.PageDown):
+	case movePageDown:
 		p.scroll(p.h)
-	case key.Matches(msg, k.Home):
+	case moveFirst:
 		p.off = 0
-	case key.Matches(msg, k.End):
+	case moveLast:
 		p.off = len(p.lines)
 		p.clamp()
 	default:

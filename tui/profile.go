@@ -16,7 +16,6 @@ import (
 )
 
 type profileMsg struct {
-	id  int64
 	seq int
 	p   *store.Profile
 	err error
@@ -49,7 +48,7 @@ func (p *profileScreen) load() tea.Cmd {
 	seq, id, ctx, org, roster := p.seq, p.id, p.c.Ctx, p.c.Org.ID, p.deps.Roster
 	return func() tea.Msg {
 		prof, err := roster.Profile(ctx, org, id)
-		return profileMsg{id: id, seq: seq, p: prof, err: err}
+		return profileMsg{seq: seq, p: prof, err: err}
 	}
 }
 
@@ -110,7 +109,7 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 			p.note = note{"Checking" + p.c.Styles.Glyphs.Ellipsis, toneInfo}
 			p.checking = true
-			return checkInvite(p.c, p.deps, p.id, onProfile)
+			return checkInvite(p.c, p.deps, p.id)
 		case key.Matches(msg, k.Reset):
 			if !p.c.CanManage() {
 				p.note = note{forbiddenText("send password-reset links", p.c.Styles.Glyphs), toneWarning}
@@ -126,7 +125,7 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 			p.pg.handle(msg, k)
 		}
 	case profileMsg:
-		if msg.id != p.id || msg.seq != p.seq {
+		if msg.seq != p.seq {
 			return nil
 		}
 		p.loading = false
@@ -137,9 +136,6 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		p.render()
 	case checkMsg:
-		if msg.at != onProfile {
-			return nil
-		}
 		p.checking = false
 		if n, ok := refusalNote(msg.err, onProfile, msg.purpose, p.c.Styles.Glyphs); ok {
 			p.note = n
@@ -294,21 +290,13 @@ func (p *profileScreen) inviteText() string {
 	if r := claim.CanInvite(p.c.Staff, p.c.Org, &pr.Customer); r != nil {
 		return s.Warning.Render(refusalText(r, onProfile, s.Glyphs))
 	}
-	if claim.PendingInvite(&pr.Customer) {
+	if pr.HasLiveInvite() {
 		return "Press i to send a new invite; the current link stops working."
 	}
 	if !pr.InviteSentAt.IsZero() {
 		return "Press i to send a new invite."
 	}
 	return "Press i to invite them to claim their account."
-}
-
-var revokeWords = map[string]string{
-	store.RevokeSuperseded:      "a newer invite was sent",
-	store.RevokeEmailChanged:    "the email was changed",
-	store.RevokeClaimed:         "the account was claimed",
-	store.RevokePasswordChanged: "the password was changed",
-	store.RevokeArchived:        "the customer was archived",
 }
 
 // inviteLines is one entry of the invite history: when, by whom, to which
@@ -349,18 +337,20 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 		mail = s.Subtle.Render("no mail record")
 	}
 	var link string
-	switch {
-	case !inv.UsedAt.IsZero():
+	state, why := inv.State(&p.p.Customer, p.deps.Now())
+	switch state {
+	case store.InviteUsed:
 		link = "used " + dayTime(inv.UsedAt, loc)
-	case !inv.RevokedAt.IsZero():
-		why := revokeWords[inv.RevokeReason]
-		if why == "" {
-			why = inert.String(inv.RevokeReason)
+	case store.InviteFailed:
+		link = "link never reached them"
+	case store.InviteRevoked:
+		link = "revoked: " + why.Words()
+		if !inv.RevokedAt.IsZero() {
+			link = "revoked " + dayTime(inv.RevokedAt, loc) + ": " + why.Words()
 		}
-		link = "revoked " + dayTime(inv.RevokedAt, loc) + ": " + why
-	case !inv.ExpiresAt.After(p.deps.Now()):
+	case store.InviteExpired:
 		link = "expired " + dayTime(inv.ExpiresAt, loc)
-	case inv.Purpose == store.PurposeClaim && !strings.EqualFold(inv.Email, p.p.Email):
+	case store.InviteOldEmail:
 		link = "dead: sent to an earlier address"
 	default:
 		link = s.Success.Render("link live") + ", expires " + claim.ExpiryText(inv.ExpiresAt, loc)

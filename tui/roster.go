@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -10,34 +9,9 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"frontdesk/claim"
 	"frontdesk/store"
 	"frontdesk/tui/inert"
 )
-
-// fetchKind says what a page of rows is for.
-type fetchKind int
-
-const (
-	fetchFirst  fetchKind = iota // the first page of a query
-	fetchLast                    // the last page (end, G)
-	fetchReload                  // the window again, in place, after a write
-	fetchNext                    // more rows after the window
-	fetchPrev                    // more rows before it
-)
-
-// pageMsg is rows of the roster for the query of generation gen. The
-// generation goes up with every new search, filter or jump, so a result for
-// an older one (a slow query for "ja" arriving after "jan") is dropped.
-type pageMsg struct {
-	gen    int
-	kind   fetchKind
-	anchor int64 // next/prev: the edge row the page continues from
-	keep   int64 // reload: the row the cursor was on
-	limit  int
-	rows   []store.RosterRow
-	err    error
-}
 
 type countsMsg struct {
 	counts map[store.Status]int
@@ -48,16 +22,6 @@ type matchesMsg struct {
 	gen int
 	n   int
 	err error
-}
-
-// checkMsg answers "may I invite this customer?" (or, for purpose reset,
-// "may I send them a password-reset link?") for the screen that asked.
-type checkMsg struct {
-	at       where
-	purpose  store.Purpose
-	customer *store.Customer
-	expiry   time.Time
-	err      error
 }
 
 // matchLimit is where counting search matches stops ("1,000+ matches").
@@ -97,54 +61,45 @@ func layoutColumns(w int) columns {
 	return c
 }
 
-// rosterScreen is the customer list. It holds a window of rows around the
-// cursor, two or three screens tall, and pages more from the database as the
-// cursor nears an edge: its cost per key press and per frame is the same for
-// a hundred customers and a million.
+// rosterScreen is the customer list: a window of rows paged in from the
+// database (see window), the search and status filters over it, the marks
+// for a bulk invite, and the drawing of it all. Its cost per key press and
+// per frame is the same for a hundred customers and a million.
 type rosterScreen struct {
 	c    *Common
 	deps Deps
+	window
 
-	search textinput.Model
-	typing bool
-	query  string // the search the rows answer
-	filter int    // 0: all; i: store.Statuses[i-1]
-	gen    int
-	// qctx bounds the queries of generation gen; qcancel ends them.
-	qctx    context.Context
-	qcancel context.CancelFunc
+	search   textinput.Model
+	typing   bool
+	query    string // the search the rows answer
+	filter   int    // 0: all; i: store.Statuses[i-1]
+	checking bool   // an invite check is on its way
 
-	rows           []store.RosterRow
-	offset         int // index of rows[0] in the whole result
-	offsetKnown    bool
-	cursor, top    int // indexes into rows
-	atStart, atEnd bool
-	loaded         bool // some first page has arrived
-	loading        bool // a first, last or reload page is on its way
-	fetching       bool // a next or previous page is on its way
-	pending        int  // moves past the window's edge, made when rows arrive
-	checking       bool // an invite check is on its way
-	err            string
+	counts     map[store.Status]int
+	matches    int
+	matchesGen int // the first-page generation the match count answers
 
-	counts       map[store.Status]int
-	matches      int
-	matchesKnown bool
-
-	marks     map[int64]bool
-	markOrder []int64
-
-	note note
+	marks marks
+	note  note
 
 	w, h     int
 	tabLines []string
-	visible  int
 	cols     columns
 	status   map[store.Status]string // rendered status cells
 	header   string
 }
 
 func newRoster(c *Common, deps Deps) *rosterScreen {
-	r := &rosterScreen{c: c, deps: deps, marks: map[int64]bool{}}
+	r := &rosterScreen{c: c, deps: deps}
+	org, roster := c.Org.ID, deps.Roster
+	r.window = window{
+		ctx: c.Ctx,
+		source: func(ctx context.Context, rq store.RosterQuery) ([]store.RosterRow, error) {
+			return roster.RosterPage(ctx, org, rq)
+		},
+		size: r.total,
+	}
 	r.search = c.Styles.TextInput()
 	r.search.Prompt = "/ "
 	r.search.Placeholder = "name, email or phone"
@@ -158,7 +113,7 @@ func newRoster(c *Common, deps Deps) *rosterScreen {
 
 // Init loads the first page and the counts.
 func (r *rosterScreen) Init() tea.Cmd {
-	return tea.Batch(r.reset(), r.loadCounts())
+	return tea.Batch(r.requery(), r.loadCounts())
 }
 
 // busy: the rows keys would act on are on their way, or an invite check.
@@ -268,24 +223,22 @@ func (r *rosterScreen) headerLine() string {
 	return clip(b.String(), r.w)
 }
 
-func (r *rosterScreen) page() int { return max(r.visible, 10) }
-
-func (r *rosterScreen) current() *store.RosterRow {
-	if r.cursor < 0 || r.cursor >= len(r.rows) {
-		return nil
-	}
-	return &r.rows[r.cursor]
-}
-
 func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
+		if mv := r.c.KeyMap.movement(msg, r.typing); mv != noMove {
+			return r.apply(mv)
+		}
 		if r.typing {
 			return r.updateSearch(msg)
 		}
 		return r.updateKey(msg)
 	case pageMsg:
-		return r.gotPage(msg)
+		cmd, ok := r.got(msg)
+		if ok && msg.kind == fetchFirst && r.query != "" {
+			return tea.Batch(r.countMatches(), cmd)
+		}
+		return cmd
 	case countsMsg:
 		if msg.err != nil {
 			r.note = note{"Could not count customers: " + say(msg.err), toneError}
@@ -296,19 +249,20 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		return r.ensure()
 	case matchesMsg:
 		if msg.gen == r.gen && msg.err == nil {
-			r.matches, r.matchesKnown = msg.n, true
+			r.matches, r.matchesGen = msg.n, msg.gen
 		}
 	case checkMsg:
-		if msg.at == onRoster {
-			return r.checked(msg)
-		}
+		return r.checked(msg)
 	case changedMsg:
 		return tea.Batch(r.reload(), r.loadCounts())
 	case marksDoneMsg:
-		r.clearMarks(msg.ids)
+		r.marks.Remove(msg.ids...)
 	}
 	return nil
 }
+
+// matchesKnown is whether the match count answers the search on screen.
+func (r *rosterScreen) matchesKnown() bool { return r.firstGen > 0 && r.matchesGen == r.firstGen }
 
 func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 	k := r.c.KeyMap
@@ -329,56 +283,33 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return r.cycleFilter(+1)
 	case key.Matches(msg, k.PrevFilter):
 		return r.cycleFilter(-1)
-	case key.Matches(msg, k.Up):
-		return r.move(-1, false)
-	case key.Matches(msg, k.Down):
-		return r.move(1, false)
-	case key.Matches(msg, k.PageUp):
-		return r.move(-r.visible, true)
-	case key.Matches(msg, k.PageDown):
-		return r.move(r.visible, true)
-	case key.Matches(msg, k.Home):
-		return r.home()
-	case key.Matches(msg, k.End):
-		return r.end()
 	case key.Matches(msg, k.Open):
 		if row := r.current(); row != nil {
 			r.note = note{}
 			p := newProfile(r.c, r.deps, row.ID)
-			r.c.nav.push(p)
-			return p.load()
+			return r.c.nav.push(p, p.load())
 		}
 	case key.Matches(msg, k.Mark):
 		if row := r.current(); row != nil {
-			r.toggleMark(row.ID)
+			r.marks.Toggle(row.ID)
 			return r.move(1, false)
 		}
 	case key.Matches(msg, k.BulkInvite):
-		if len(r.markOrder) == 0 {
+		if r.marks.Len() == 0 {
 			r.note = note{"Nobody is marked: mark customers with space, then press I.", toneInfo}
 			return nil
 		}
-		b := newBulk(r.c, r.deps, append([]int64(nil), r.markOrder...))
-		r.c.nav.push(b)
-		return b.Init()
+		b := newBulk(r.c, r.deps, r.marks.IDs())
+		return r.c.nav.push(b, b.Init())
 	case key.Matches(msg, k.Invite):
 		if row := r.current(); row != nil {
 			r.note = note{"Checking " + inert.String(row.Name()) + r.c.Styles.Glyphs.Ellipsis, toneInfo}
 			r.checking = true
-			return checkInvite(r.c, r.deps, row.ID, onRoster)
+			return checkInvite(r.c, r.deps, row.ID)
 		}
 	}
 	return nil
 }
-
-// Arrow keys still move the list while typing a search; j and k are letters
-// then.
-var (
-	arrowUp   = key.NewBinding(key.WithKeys("up"))
-	arrowDown = key.NewBinding(key.WithKeys("down"))
-	pageUp    = key.NewBinding(key.WithKeys("pgup"))
-	pageDown  = key.NewBinding(key.WithKeys("pgdown"))
-)
 
 func (r *rosterScreen) updateSearch(msg tea.KeyMsg) tea.Cmd {
 	k := r.c.KeyMap
@@ -396,14 +327,6 @@ func (r *rosterScreen) updateSearch(msg tea.KeyMsg) tea.Cmd {
 		return r.cycleFilter(+1)
 	case key.Matches(msg, k.PrevFilter):
 		return r.cycleFilter(-1)
-	case key.Matches(msg, arrowUp):
-		return r.move(-1, false)
-	case key.Matches(msg, arrowDown):
-		return r.move(1, false)
-	case key.Matches(msg, pageUp):
-		return r.move(-r.visible, true)
-	case key.Matches(msg, pageDown):
-		return r.move(r.visible, true)
 	}
 	var cmd tea.Cmd
 	r.search, cmd = r.search.Update(msg)
@@ -415,7 +338,13 @@ func (r *rosterScreen) updateSearch(msg tea.KeyMsg) tea.Cmd {
 
 func (r *rosterScreen) setQuery(q string) tea.Cmd {
 	r.query = q
-	return r.reset()
+	return r.requery()
+}
+
+// requery starts the roster's query (search and status filter) over; its
+// match count is asked when the first page is in.
+func (r *rosterScreen) requery() tea.Cmd {
+	return r.first(store.RosterQuery{Search: r.query, Status: r.statusFilter()})
 }
 
 // cycleFilter moves to the next (+1) or previous (-1) status filter, "All"
@@ -429,37 +358,13 @@ func (r *rosterScreen) cycleFilter(delta int) tea.Cmd {
 func (r *rosterScreen) refilter() tea.Cmd {
 	r.layoutTabs()
 	r.note = note{}
-	return r.reset()
-}
-
-func (r *rosterScreen) toggleMark(id int64) {
-	if r.marks[id] {
-		delete(r.marks, id)
-		for i, m := range r.markOrder {
-			if m == id {
-				r.markOrder = append(r.markOrder[:i], r.markOrder[i+1:]...)
-				break
-			}
-		}
-		return
-	}
-	r.marks[id] = true
-	r.markOrder = append(r.markOrder, id)
-}
-
-// clearMarks unmarks the given customers (those a bulk invite handled).
-func (r *rosterScreen) clearMarks(ids []int64) {
-	for _, id := range ids {
-		if r.marks[id] {
-			r.toggleMark(id)
-		}
-	}
+	return r.requery()
 }
 
 // total is how many rows the current query has, and whether that is exact.
 func (r *rosterScreen) total() (int, bool) {
 	if r.query != "" {
-		return r.matches, r.matchesKnown && r.matches < matchLimit
+		return r.matches, r.matchesKnown() && r.matches < matchLimit
 	}
 	if r.counts == nil {
 		return 0, false
@@ -474,118 +379,16 @@ func (r *rosterScreen) total() (int, bool) {
 	return n, true
 }
 
-// --- moving -----------------------------------------------------------
-
-func (r *rosterScreen) move(delta int, paging bool) tea.Cmd {
-	if len(r.rows) == 0 {
-		return nil
-	}
-	screenRow := r.cursor - r.top
-	target := r.cursor + delta
-	switch {
-	case target < 0:
-		if !r.atStart {
-			r.pending = target
-		}
-		target = 0
-	case target >= len(r.rows):
-		if !r.atEnd {
-			r.pending = target - (len(r.rows) - 1)
-		}
-		target = len(r.rows) - 1
-	default:
-		r.pending = 0
-	}
-	r.cursor = target
-	if paging {
-		r.top = r.cursor - screenRow
-	}
-	r.scrollIntoView()
-	return r.ensure()
-}
-
-func (r *rosterScreen) scrollIntoView() {
-	maxTop := max(0, len(r.rows)-r.visible)
-	if r.cursor < r.top {
-		r.top = r.cursor
-	}
-	if r.cursor >= r.top+r.visible {
-		r.top = r.cursor - r.visible + 1
-	}
-	r.top = min(max(r.top, 0), maxTop)
-}
-
-func (r *rosterScreen) home() tea.Cmd {
-	r.pending = 0
-	if r.atStart {
-		r.cursor, r.top = 0, 0
-		return nil
-	}
-	return r.reset()
-}
-
-func (r *rosterScreen) end() tea.Cmd {
-	r.pending = 0
-	if r.atEnd {
-		r.cursor = max(len(r.rows)-1, 0)
-		r.scrollIntoView()
-		return nil
-	}
-	r.newGen()
-	r.loading, r.fetching = true, false
-	return r.fetch(fetchLast, store.RosterQuery{Backward: true, Limit: 2 * r.page()}, 0, 0)
-}
-
 // --- loading ----------------------------------------------------------
-
-// reset starts a new query: the first page, and the match count when
-// searching. The old rows stay on screen until the new ones arrive.
-func (r *rosterScreen) reset() tea.Cmd {
-	r.newGen()
-	r.loading, r.fetching, r.pending = true, false, 0
-	r.matchesKnown = false
-	return r.fetch(fetchFirst, store.RosterQuery{Limit: 2 * r.page()}, 0, 0)
-}
-
-// newGen starts a new generation of queries and cancels the old one's: a
-// search typed fast leaves no stale queries competing with the current one.
-func (r *rosterScreen) newGen() {
-	r.gen++
-	if r.qcancel != nil {
-		r.qcancel()
-	}
-	r.qctx, r.qcancel = context.WithCancel(r.c.Ctx)
-}
 
 // countMatches counts the search's matches once its first page is shown:
 // the count is secondary, so it never delays the rows.
 func (r *rosterScreen) countMatches() tea.Cmd {
-	gen, ctx, org, roster := r.gen, r.qctx, r.c.Org.ID, r.deps.Roster
-	rq := store.RosterQuery{Search: r.query, Status: r.statusFilter()}
+	gen, ctx, org, roster, rq := r.gen, r.qctx, r.c.Org.ID, r.deps.Roster, r.q
 	return func() tea.Msg {
 		n, err := roster.RosterMatches(ctx, org, rq, matchLimit)
 		return matchesMsg{gen: gen, n: n, err: err}
 	}
-}
-
-// reload reads the window again from its first row, after a write changed
-// some customers' status.
-func (r *rosterScreen) reload() tea.Cmd {
-	if len(r.rows) == 0 {
-		return r.reset()
-	}
-	first := r.rows[0].Cursor()
-	// Just before the first row, so the page starts with it (ids are
-	// integers and the order is by (name, id) or by id).
-	first.ID--
-	keep := int64(0)
-	if row := r.current(); row != nil {
-		keep = row.ID
-	}
-	r.newGen()
-	r.loading, r.fetching, r.pending = true, false, 0
-	limit := min(max(len(r.rows), 2*r.page()), 1000)
-	return r.fetch(fetchReload, store.RosterQuery{After: &first, Limit: limit}, 0, keep)
 }
 
 func (r *rosterScreen) loadCounts() tea.Cmd {
@@ -596,162 +399,7 @@ func (r *rosterScreen) loadCounts() tea.Cmd {
 	}
 }
 
-func (r *rosterScreen) fetch(kind fetchKind, rq store.RosterQuery, anchor, keep int64) tea.Cmd {
-	rq.Search, rq.Status = r.query, r.statusFilter()
-	if r.qctx == nil {
-		r.newGen()
-	}
-	gen, ctx, org, roster := r.gen, r.qctx, r.c.Org.ID, r.deps.Roster
-	return func() tea.Msg {
-		rows, err := roster.RosterPage(ctx, org, rq)
-		return pageMsg{gen: gen, kind: kind, anchor: anchor, keep: keep, limit: rq.Limit, rows: rows, err: err}
-	}
-}
-
-// ensure pages in rows when the cursor is within a page of the window's
-// edge, one request at a time.
-func (r *rosterScreen) ensure() tea.Cmd {
-	if !r.loaded || r.loading || r.fetching || len(r.rows) == 0 {
-		return nil
-	}
-	p := r.page()
-	if !r.atEnd && len(r.rows)-(r.top+r.visible) < p {
-		last := r.rows[len(r.rows)-1]
-		c := last.Cursor()
-		r.fetching = true
-		return r.fetch(fetchNext, store.RosterQuery{After: &c, Limit: p}, last.ID, 0)
-	}
-	if !r.atStart && r.top < p {
-		first := r.rows[0]
-		c := first.Cursor()
-		r.fetching = true
-		return r.fetch(fetchPrev, store.RosterQuery{Before: &c, Limit: p}, first.ID, 0)
-	}
-	return nil
-}
-
-func (r *rosterScreen) gotPage(msg pageMsg) tea.Cmd {
-	if msg.gen != r.gen {
-		return nil
-	}
-	switch msg.kind {
-	case fetchNext, fetchPrev:
-		r.fetching = false
-	default:
-		r.loading = false
-	}
-	if msg.err != nil {
-		r.err = say(msg.err)
-		return nil
-	}
-	r.err = ""
-	n := len(msg.rows)
-	switch msg.kind {
-	case fetchFirst:
-		r.rows, r.loaded = msg.rows, true
-		r.atStart, r.atEnd = true, n < msg.limit
-		r.offset, r.offsetKnown = 0, true
-		r.cursor, r.top = 0, 0
-	case fetchLast:
-		r.rows, r.loaded = msg.rows, true
-		r.atStart, r.atEnd = n < msg.limit, true
-		r.cursor = max(n-1, 0)
-		r.top = max(n-r.visible, 0)
-		total, exact := r.total()
-		r.offset, r.offsetKnown = max(total-n, 0), exact || r.atStart
-		if r.atStart {
-			r.offset = 0
-		}
-	case fetchReload:
-		old := r.cursor - r.top
-		r.rows = msg.rows
-		r.atEnd = n < msg.limit
-		r.cursor = min(r.cursor, max(n-1, 0))
-		for i := range r.rows {
-			if r.rows[i].ID == msg.keep {
-				r.cursor = i
-				break
-			}
-		}
-		r.top = r.cursor - old
-	case fetchNext:
-		if len(r.rows) == 0 || r.rows[len(r.rows)-1].ID != msg.anchor {
-			return r.ensure() // the window moved meanwhile
-		}
-		r.rows = append(r.rows, msg.rows...)
-		r.atEnd = n < msg.limit
-		r.trim()
-	case fetchPrev:
-		if len(r.rows) == 0 || r.rows[0].ID != msg.anchor {
-			return r.ensure()
-		}
-		rows := make([]store.RosterRow, 0, n+len(r.rows))
-		r.rows = append(append(rows, msg.rows...), r.rows...)
-		r.cursor += n
-		r.top += n
-		r.offset -= n
-		r.atStart = n < msg.limit
-		if r.atStart {
-			r.offset, r.offsetKnown = 0, true
-		}
-		r.trim()
-	}
-	r.scrollIntoView()
-	var count tea.Cmd
-	if msg.kind == fetchFirst && r.query != "" {
-		count = r.countMatches()
-	}
-	if p := r.pending; p != 0 {
-		r.pending = 0
-		if cmd := r.move(p, false); cmd != nil {
-			return tea.Batch(count, cmd)
-		}
-	}
-	return tea.Batch(count, r.ensure())
-}
-
-// trim drops rows more than a page beyond the visible ones, so the window
-// stays a few screens tall however far the cursor travels.
-func (r *rosterScreen) trim() {
-	p := r.page()
-	if len(r.rows) <= r.visible+3*p {
-		return
-	}
-	if drop := r.top - p; drop > 0 {
-		r.rows = append([]store.RosterRow(nil), r.rows[drop:]...)
-		r.cursor -= drop
-		r.top -= drop
-		r.offset += drop
-		r.atStart = false
-	}
-	if keep := r.top + r.visible + p; keep < len(r.rows) {
-		r.rows = append([]store.RosterRow(nil), r.rows[:keep]...)
-		r.atEnd = false
-	}
-}
-
 // --- invites ----------------------------------------------------------
-
-// checkInvite asks the invite rules, with fresh data, whether the customer
-// can be invited; the answer opens the confirmation or says why not.
-func checkInvite(c *Common, deps Deps, id int64, at where) tea.Cmd {
-	ctx, staff, org, inv := c.Ctx, c.Staff, c.Org, deps.Invites
-	return func() tea.Msg {
-		cust, err := inv.Check(ctx, staff, id)
-		return checkMsg{at: at, purpose: store.PurposeClaim, customer: cust, expiry: inv.ExpiryFor(org), err: err}
-	}
-}
-
-// checkReset asks the reset rules, with fresh data, whether staff may send
-// the customer a password-reset link; the answer opens the confirmation or
-// says why not.
-func checkReset(c *Common, deps Deps, id int64) tea.Cmd {
-	ctx, staff, inv := c.Ctx, c.Staff, deps.Invites
-	return func() tea.Msg {
-		cust, err := inv.CheckReset(ctx, staff, id)
-		return checkMsg{at: onProfile, purpose: store.PurposeReset, customer: cust, expiry: inv.ResetExpiry(), err: err}
-	}
-}
 
 func (r *rosterScreen) checked(msg checkMsg) tea.Cmd {
 	r.checking = false
@@ -762,20 +410,6 @@ func (r *rosterScreen) checked(msg checkMsg) tea.Cmd {
 	r.note = note{}
 	r.c.nav.push(newConfirm(r.c, r.deps, msg.customer, msg.purpose, msg.expiry, onRoster))
 	return nil
-}
-
-// refusalNote words a failed check; ok is false when there was no error.
-func refusalNote(err error, at where, purpose store.Purpose, g Glyphs) (note, bool) {
-	if err == nil {
-		return note{}, false
-	}
-	if r, ok := err.(*claim.Refusal); ok {
-		return note{refusalText(r, at, g), toneWarning}, true
-	}
-	if purpose == store.PurposeReset {
-		return note{"Cannot send a password-reset link: " + say(err), toneError}, true
-	}
-	return note{"Cannot invite: " + say(err), toneError}, true
 }
 
 // --- drawing ----------------------------------------------------------
@@ -789,7 +423,7 @@ func (r *rosterScreen) View() string {
 	who := inert.String(r.c.Staff.Name) + " (" + string(r.c.Staff.Role) + ")"
 	left := s.Title.Render(inert.String(r.c.Org.Name)) + s.Subtle.Render(s.Glyphs.Sep+who)
 	right := ""
-	if n := len(r.markOrder); n > 0 {
+	if n := r.marks.Len(); n > 0 {
 		right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them")
 	}
 	b.WriteString(spread(left, right, r.w))
@@ -854,16 +488,16 @@ func (r *rosterScreen) emptyText() string {
 func (r *rosterScreen) position() string {
 	total, exact := r.total()
 	t := num(total)
-	if !exact && r.query != "" && r.matchesKnown {
+	if !exact && r.query != "" && r.matchesKnown() {
 		t = num(total) + "+"
 	}
 	if len(r.rows) == 0 {
-		if r.query != "" && r.matchesKnown {
+		if r.query != "" && r.matchesKnown() {
 			return t + " matches"
 		}
 		return ""
 	}
-	if r.query != "" && !r.matchesKnown {
+	if r.query != "" && !r.matchesKnown() {
 		t = "?"
 	}
 	if !r.offsetKnown {
@@ -886,7 +520,7 @@ func (r *rosterScreen) rowLine(i int) string {
 	} else {
 		b.WriteByte(' ')
 	}
-	mark := r.marks[row.ID]
+	mark := r.marks.Has(row.ID)
 	switch {
 	case mark && sel:
 		b.WriteByte('*')
@@ -945,40 +579,4 @@ func inviteCell(row *store.RosterRow, loc *time.Location) string {
 		}
 	}
 	return ""
-}
-
-// spread puts left and right on one line of width w, cutting left first.
-func spread(left, right string, w int) string {
-	lw, rw := ansiWidth(left), ansiWidth(right)
-	if rw >= w {
-		return clip(left, w)
-	}
-	if lw+1+rw > w {
-		left = clip(left, w-rw-1)
-		lw = ansiWidth(left)
-	}
-	if right == "" {
-		return left
-	}
-	return left + spaces(w-lw-rw) + right
-}
-
-// num writes n with thousands separators: 1,000,000.
-func num(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 || len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
 }

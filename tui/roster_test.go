@@ -78,7 +78,7 @@ func TestRosterPagingReachesEnds(t *testing.T) {
 	m := f.model(f.owner, 80, 24)
 	drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	ctx := context.Background()
-	last, err := f.db.RosterPage(ctx, f.db.Read(), f.org.ID, store.RosterQuery{Backward: true, Limit: 1})
+	last, err := f.db.RosterPage(ctx, f.org.ID, store.RosterQuery{Backward: true, Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestRosterPagingReachesEnds(t *testing.T) {
 	if row := m.roster.current(); row == nil || row.ID != last[0].ID {
 		t.Fatalf("G: cursor on %+v, want the last customer %s", row, last[0].Name())
 	}
-	counts, err := f.db.RosterCounts(ctx, f.db.Read(), f.org.ID)
+	counts, err := f.db.RosterCounts(ctx, f.org.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestStaleSearchResultDropped(t *testing.T) {
 	for _, msg := range append(newer, older...) {
 		m.Update(msg)
 	}
-	want, err := f.db.RosterPage(context.Background(), f.db.Read(), f.org.ID, store.RosterQuery{Search: "al", Limit: 100})
+	want, err := f.db.RosterPage(context.Background(), f.org.ID, store.RosterQuery{Search: "al", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestSearchFiltersLive(t *testing.T) {
 
 func TestEscNeverQuitsRoster(t *testing.T) {
 	f := newFixture(t, 60)
-	rows, err := f.db.RosterPage(context.Background(), f.db.Read(), f.org.ID, store.RosterQuery{Limit: 2})
+	rows, err := f.db.RosterPage(context.Background(), f.org.ID, store.RosterQuery{Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

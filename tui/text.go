@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -194,4 +195,40 @@ func refusalText(r *claim.Refusal, at where, g Glyphs) string {
 		return msg + "."
 	}
 	return msg + g.Dash + hint + "."
+}
+
+// spread puts left and right on one line of width w, cutting left first.
+func spread(left, right string, w int) string {
+	lw, rw := ansiWidth(left), ansiWidth(right)
+	if rw >= w {
+		return clip(left, w)
+	}
+	if lw+1+rw > w {
+		left = clip(left, w-rw-1)
+		lw = ansiWidth(left)
+	}
+	if right == "" {
+		return left
+	}
+	return left + spaces(w-lw-rw) + right
+}
+
+// num writes n with thousands separators: 1,000,000.
+func num(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 || len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
 }

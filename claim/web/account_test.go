@@ -13,21 +13,24 @@ import (
 
 func (f *fixture) activity(c *store.Customer) {
 	f.t.Helper()
-	ctx, q := context.Background(), f.db.Write()
+	ctx := context.Background()
 	now := f.db.Now()
-	for _, b := range []store.Booking{
-		{Kind: "class", Title: "Sunrise Flow", StartsAt: now.Add(48 * time.Hour), EndsAt: now.Add(49 * time.Hour), Status: "booked"},
-		{Kind: "appointment", Title: "Physio check-in", StartsAt: now.Add(-72 * time.Hour), EndsAt: now.Add(-71 * time.Hour), Status: "attended"},
-		{Kind: "event", Title: "Winter Retreat", StartsAt: now.Add(30 * 24 * time.Hour), EndsAt: now.Add(32 * 24 * time.Hour), Status: "booked"},
-	} {
-		if err := f.db.AddBooking(ctx, q, c.ID, &b); err != nil {
-			f.t.Fatal(err)
+	err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		for _, b := range []store.Booking{
+			{Kind: "class", Title: "Sunrise Flow", StartsAt: now.Add(48 * time.Hour), EndsAt: now.Add(49 * time.Hour), Status: "booked"},
+			{Kind: "appointment", Title: "Physio check-in", StartsAt: now.Add(-72 * time.Hour), EndsAt: now.Add(-71 * time.Hour), Status: "attended"},
+			{Kind: "event", Title: "Winter Retreat", StartsAt: now.Add(30 * 24 * time.Hour), EndsAt: now.Add(32 * 24 * time.Hour), Status: "booked"},
+		} {
+			if err := tx.AddBooking(ctx, c.ID, &b); err != nil {
+				return err
+			}
 		}
-	}
-	if err := f.db.AddPayment(ctx, q, c.ID, &store.Payment{AmountCents: 123450, Currency: "GBP", Description: "10-class pass", PaidAt: now.Add(-24 * time.Hour), Status: "paid"}); err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.db.AddSubscription(ctx, q, c.ID, &store.Subscription{Plan: "Unlimited monthly", PriceCents: 8900, Currency: "GBP", Interval: "month", Status: "active", StartedAt: now.Add(-60 * 24 * time.Hour), RenewsAt: now.Add(5 * 24 * time.Hour)}); err != nil {
+		if err := tx.AddPayment(ctx, c.ID, &store.Payment{AmountCents: 123450, Currency: "GBP", Description: "10-class pass", PaidAt: now.Add(-24 * time.Hour), Status: "paid"}); err != nil {
+			return err
+		}
+		return tx.AddSubscription(ctx, c.ID, &store.Subscription{Plan: "Unlimited monthly", PriceCents: 8900, Currency: "GBP", Interval: "month", Status: "active", StartedAt: now.Add(-60 * 24 * time.Hour), RenewsAt: now.Add(5 * 24 * time.Hour)})
+	})
+	if err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -37,7 +40,7 @@ func (f *fixture) activity(c *store.Customer) {
 func (f *fixture) customerWithFields(org *store.Org, first, email string, fields ...store.Field) *store.Customer {
 	f.t.Helper()
 	c := &store.Customer{OrgID: org.ID, FirstName: first, LastName: "Test", Email: email, Fields: fields}
-	err := f.db.Tx(context.Background(), func(tx store.Queryer) error { return f.db.CreateCustomer(context.Background(), tx, c) })
+	err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.CreateCustomer(context.Background(), c) })
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -72,7 +75,7 @@ func TestAccountPage(t *testing.T) {
 	}
 
 	f.org.PaymentsURL = "https://pay.example/harbor"
-	if err := f.db.UpdateOrg(t.Context(), f.db.Write(), f.org); err != nil {
+	if err := f.db.Tx(t.Context(), func(tx *store.Tx) error { return tx.UpdateOrg(t.Context(), f.org) }); err != nil {
 		t.Fatal(err)
 	}
 	mustContain(t, b.get("/account"), `href="https://pay.example/harbor"`, "Manage payment methods")
@@ -94,7 +97,7 @@ func TestAccountUpdate(t *testing.T) {
 		t.Fatalf("save: %d %q\n%s", p.status, p.location(), p.body)
 	}
 	mustContain(t, b.follow(p), "Your details were saved.", `value="Janet"`, `value="left knee"`)
-	got, _ := f.db.Customer(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	got, _ := f.db.Customer(t.Context(), f.org.ID, jane.ID)
 	if got.FirstName != "Janet" || got.LastName != "Doe-Ray" || got.Phone != "+44 20 7946 0018" || len(got.Fields) != 2 || got.Fields[0].Value != "Alex 555-0199" {
 		t.Fatalf("saved %+v", got)
 	}
@@ -102,7 +105,7 @@ func TestAccountUpdate(t *testing.T) {
 		t.Error("profile change not audited")
 	}
 	// The roster search sees the new name and phone.
-	ids, err := f.db.CustomersByID(t.Context(), f.db.Read(), f.org.ID, []int64{jane.ID})
+	ids, err := f.db.CustomersByID(t.Context(), f.org.ID, []int64{jane.ID})
 	if err != nil || len(ids) != 1 || ids[0].Name() != "Janet Doe-Ray" {
 		t.Fatalf("roster row %v %v", ids, err)
 	}
@@ -131,7 +134,7 @@ func TestAccountUpdate(t *testing.T) {
 			mustContain(t, p, `id="`+id+`-error" role="alert">`, c.want)
 		})
 	}
-	again, _ := f.db.Customer(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	again, _ := f.db.Customer(t.Context(), f.org.ID, jane.ID)
 	if again.FirstName != "Janet" {
 		t.Fatal("a refused form changed the customer")
 	}
@@ -164,16 +167,16 @@ func TestAccountIsolation(t *testing.T) {
 	p := b.post("/account?id="+itoa(int(bob.ID)), tamper)
 	wantStatus(t, p, http.StatusSeeOther)
 	for _, c := range []*store.Customer{bob, cleo} {
-		got, _ := f.db.Customer(t.Context(), f.db.Read(), c.OrgID, c.ID)
+		got, _ := f.db.Customer(t.Context(), c.OrgID, c.ID)
 		if got.FirstName != c.FirstName || got.Fields[0].Value == "Expert" {
 			t.Errorf("%s changed through Jane's session: %+v", c.FirstName, got)
 		}
 	}
-	got, _ := f.db.Customer(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	got, _ := f.db.Customer(t.Context(), f.org.ID, jane.ID)
 	if got.FirstName != "Mallory" || got.Email != "jane@example.com" || got.Fields[0].Value != "Expert" {
 		t.Errorf("Jane's own change: %+v", got)
 	}
-	names, _ := f.db.CustomFieldNames(t.Context(), f.db.Read(), f.org.ID)
+	names, _ := f.db.CustomFieldNames(t.Context(), f.org.ID)
 	if len(names) != 1 {
 		t.Errorf("the form declared new custom fields: %v", names)
 	}

@@ -50,7 +50,7 @@ func TestClaimValid(t *testing.T) {
 	if c := b.cookie(claimCookie); c != nil {
 		t.Errorf("token cookie kept after the claim: %+v", c)
 	}
-	got, _ := f.db.Customer(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	got, _ := f.db.Customer(t.Context(), f.org.ID, jane.ID)
 	if got.ClaimedAt.IsZero() {
 		t.Fatal("customer not claimed")
 	}
@@ -151,7 +151,7 @@ func TestClaimFormErrors(t *testing.T) {
 			}
 		})
 	}
-	got, _ := f.db.Customer(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	got, _ := f.db.Customer(t.Context(), f.org.ID, jane.ID)
 	if !got.ClaimedAt.IsZero() {
 		t.Fatal("claimed despite the errors")
 	}
@@ -195,7 +195,7 @@ func TestClaimConcurrent(t *testing.T) {
 	if count[http.StatusOK] != 1 || count[http.StatusGone] != n-1 {
 		t.Fatalf("statuses %v, want one 200 and %d 410", count, n-1)
 	}
-	log, err := f.db.AuditLog(t.Context(), f.db.Read(), f.org.ID, jane.ID, 100)
+	log, err := f.db.AuditLog(t.Context(), f.org.ID, jane.ID, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestCrossSitePost(t *testing.T) {
 			}
 		}
 	}
-	got, _ := f.db.Customer(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	got, _ := f.db.Customer(t.Context(), f.org.ID, jane.ID)
 	if !got.ClaimedAt.IsZero() {
 		t.Fatal("a cross-site POST claimed the account")
 	}
@@ -322,7 +322,7 @@ func TestTokenCookieAlwaysExpires(t *testing.T) {
 	f := newFixture(t)
 	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
 	token := f.invite(jane)
-	invs, err := f.db.Invites(t.Context(), f.db.Read(), f.org.ID, jane.ID)
+	invs, err := f.db.Invites(t.Context(), f.org.ID, jane.ID)
 	if err != nil || len(invs) != 1 {
 		t.Fatal(invs, err)
 	}

@@ -73,7 +73,7 @@ func newFixtureTLS(t testing.TB, tls bool, opts ...fixtureOpt) *fixture {
 	ctx := context.Background()
 	f.org = f.newOrg("Harbor Yoga")
 	f.owner = &store.Staff{OrgID: f.org.ID, Email: "maya@harbor.example", Name: "Maya Harbor", Role: store.RoleOwner}
-	if err := db.CreateStaff(ctx, db.Write(), f.owner); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateStaff(ctx, f.owner) }); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -82,7 +82,7 @@ func newFixtureTLS(t testing.TB, tls bool, opts ...fixtureOpt) *fixture {
 func (f *fixture) newOrg(name string) *store.Org {
 	f.t.Helper()
 	o := &store.Org{Name: name, TimeZone: "Europe/London", Notifications: true, ReplyTo: "hello@" + store.Slugify(name) + ".example"}
-	if err := f.db.CreateOrg(context.Background(), f.db.Write(), o); err != nil {
+	if err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.CreateOrg(context.Background(), o) }); err != nil {
 		f.t.Fatal(err)
 	}
 	return o
@@ -98,7 +98,7 @@ func (f *fixture) advance(d time.Duration) {
 func (f *fixture) customer(org *store.Org, first, last, email string) *store.Customer {
 	f.t.Helper()
 	c := &store.Customer{OrgID: org.ID, FirstName: first, LastName: last, Email: email}
-	if err := f.db.CreateCustomer(context.Background(), f.db.Write(), c); err != nil {
+	if err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.CreateCustomer(context.Background(), c) }); err != nil {
 		f.t.Fatal(err)
 	}
 	return c
@@ -113,12 +113,12 @@ func (f *fixture) outboxToken(outboxID int64) string {
 	f.t.Helper()
 	ctx := context.Background()
 	var msgs []*store.OutboxMessage
-	err := f.db.Tx(ctx, func(tx store.Queryer) error {
+	err := f.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		if msgs, err = f.db.LeaseIDs(ctx, tx, "test", time.Minute, []int64{outboxID}); err != nil {
+		if msgs, err = tx.LeaseIDs(ctx, "test", time.Minute, []int64{outboxID}); err != nil {
 			return err
 		}
-		_, err = f.db.ReleaseLeases(ctx, tx, "test", []int64{outboxID})
+		_, err = tx.ReleaseLeases(ctx, "test", []int64{outboxID})
 		return err
 	})
 	if err != nil || len(msgs) != 1 || msgs[0].BodyErr != nil {
@@ -148,12 +148,12 @@ func (f *fixture) invite(c *store.Customer) string {
 
 func (f *fixture) ownerOf(orgID int64) *store.Staff {
 	f.t.Helper()
-	s, err := f.db.FirstOwner(context.Background(), f.db.Read(), orgID)
+	s, err := f.db.FirstOwner(context.Background(), orgID)
 	if err == nil {
 		return s
 	}
 	s = &store.Staff{OrgID: orgID, Email: "owner" + itoa(int(orgID)) + "@org.example", Name: "Owner", Role: store.RoleOwner}
-	if err := f.db.CreateStaff(context.Background(), f.db.Write(), s); err != nil {
+	if err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.CreateStaff(context.Background(), s) }); err != nil {
 		f.t.Fatal(err)
 	}
 	return s

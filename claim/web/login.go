@@ -163,7 +163,7 @@ func (h *handler) session(r *http.Request) (*claim.CustomerSession, *store.Org) 
 	if err != nil {
 		return nil, nil
 	}
-	org, err := h.svc.DB.Org(r.Context(), h.svc.DB.Read(), sess.OrgID)
+	org, err := h.svc.DB.Org(r.Context(), sess.OrgID)
 	if err != nil {
 		return nil, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"frontdesk/claim"
+	"frontdesk/store/storetest"
 )
 
 // signIn posts the sign-in form and expects to land on the account page.
@@ -22,7 +23,7 @@ func (b *browser) signIn(slug, email, password string) {
 func (f *fixture) auditCount(action string) int {
 	f.t.Helper()
 	var n int
-	if err := f.db.Read().QueryRowContext(f.t.(*testing.T).Context(), `SELECT count(*) FROM audit WHERE action = ?`, action).Scan(&n); err != nil {
+	if err := storetest.Raw(f.t, f.db).QueryRowContext(f.t.(*testing.T).Context(), `SELECT count(*) FROM audit WHERE action = ?`, action).Scan(&n); err != nil {
 		f.t.Fatal(err)
 	}
 	return n
@@ -132,7 +133,7 @@ func TestSessionIdleExpiry(t *testing.T) {
 		t.Fatalf("idle session: %d %q", p.status, p.location())
 	}
 	mustContain(t, b.follow(p), "Your session ended")
-	if n, _ := f.db.CountCustomerSessions(t.Context(), f.db.Read(), f.org.ID, jane.ID); n != 0 {
+	if n, _ := f.db.CountCustomerSessions(t.Context(), f.org.ID, jane.ID); n != 0 {
 		t.Errorf("%d sessions left after expiry", n)
 	}
 }

@@ -164,7 +164,7 @@ func (h *handler) orgFromQuery(r *http.Request, slug string) *store.Org {
 	if slug == "" || len(slug) > 100 {
 		return nil
 	}
-	org, err := h.svc.DB.OrgBySlug(r.Context(), h.svc.DB.Read(), slug)
+	org, err := h.svc.DB.OrgBySlug(r.Context(), slug)
 	if err != nil {
 		return nil
 	}

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"frontdesk/claim"
+	"frontdesk/store/storetest"
 )
 
 // lastReset returns the token of the newest reset email to addr.
 func (f *fixture) lastReset(addr string) string {
 	f.t.Helper()
 	var id int64
-	err := f.db.Read().QueryRowContext(context.Background(), `SELECT max(id) FROM outbox WHERE kind = 'reset' AND to_addr = ?`, addr).Scan(&id)
+	err := storetest.Raw(f.t, f.db).QueryRowContext(context.Background(), `SELECT max(id) FROM outbox WHERE kind = 'reset' AND to_addr = ?`, addr).Scan(&id)
 	if err != nil || id == 0 {
 		f.t.Fatalf("no reset email to %s (%v)", addr, err)
 	}
@@ -25,7 +26,7 @@ func (f *fixture) lastReset(addr string) string {
 func (f *fixture) resetEmails() int {
 	f.t.Helper()
 	var n int
-	f.db.Read().QueryRowContext(context.Background(), `SELECT count(*) FROM outbox WHERE kind = 'reset'`).Scan(&n)
+	storetest.Raw(f.t, f.db).QueryRowContext(context.Background(), `SELECT count(*) FROM outbox WHERE kind = 'reset'`).Scan(&n)
 	return n
 }
 
@@ -68,7 +69,7 @@ func TestResetFlow(t *testing.T) {
 			t.Fatalf("a session survived the reset: %d", p.status)
 		}
 	}
-	if n, _ := f.db.CountCustomerSessions(t.Context(), f.db.Read(), f.org.ID, jane.ID); n != 0 {
+	if n, _ := f.db.CountCustomerSessions(t.Context(), f.org.ID, jane.ID); n != 0 {
 		t.Fatalf("%d sessions after reset", n)
 	}
 	// Old password refused, new one works; the link is spent.
@@ -184,7 +185,7 @@ func TestResetLimits(t *testing.T) {
 		wantStatus(t, forgot("198.51.100."+itoa(i+1), "harbor-yoga"), http.StatusOK)
 	}
 	var n int
-	f.db.Read().QueryRowContext(t.Context(), `SELECT count(*) FROM invites WHERE customer_id = ? AND purpose = 'reset'`, jane.ID).Scan(&n)
+	storetest.Raw(f.t, f.db).QueryRowContext(t.Context(), `SELECT count(*) FROM invites WHERE customer_id = ? AND purpose = 'reset'`, jane.ID).Scan(&n)
 	if n != claim.ResetsPerAccount {
 		t.Fatalf("%d reset links for one account within the hour, want %d", n, claim.ResetsPerAccount)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"frontdesk/claim"
+	"frontdesk/store/storetest"
 )
 
 // browserFrom is a browser whose connections leave from the loopback
@@ -49,7 +50,7 @@ func noAddressLimit(o *Options) { o.Limits.SignIn = Limit{Burst: -1} }
 func (f *fixture) throttleRows(email string) int {
 	f.t.Helper()
 	var n int
-	if err := f.db.Read().QueryRowContext(context.Background(), `SELECT count(*) FROM signin_failures WHERE email = ?`, email).Scan(&n); err != nil {
+	if err := storetest.Raw(f.t, f.db).QueryRowContext(context.Background(), `SELECT count(*) FROM signin_failures WHERE email = ?`, email).Scan(&n); err != nil {
 		f.t.Fatal(err)
 	}
 	return n

@@ -51,9 +51,9 @@ func (a *App) Close() error {
 // Organization resolves --org, or the only organization when there is one.
 func (a *App) Organization(ctx context.Context) (*store.Org, error) {
 	if a.Org != "" {
-		return a.DB.OrgBySlug(ctx, a.DB.Read(), a.Org)
+		return a.DB.OrgBySlug(ctx, a.Org)
 	}
-	orgs, err := a.DB.Orgs(ctx, a.DB.Read())
+	orgs, err := a.DB.Orgs(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -223,7 +223,7 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 			q := store.RosterQuery{Search: search, Status: st, Limit: 500}
 			n := 0
 			for {
-				rows, err := app.DB.RosterPage(ctx, app.DB.Read(), o.ID, q)
+				rows, err := app.DB.RosterPage(ctx, o.ID, q)
 				if err != nil {
 					return err
 				}

@@ -71,12 +71,12 @@ whose invite expired; --status narrows it to one of them.`,
 // resolveCustomer finds a customer by id or email within the organization.
 func resolveCustomer(ctx context.Context, app *App, o *store.Org, arg string) (*store.Customer, error) {
 	if id, err := strconv.ParseInt(arg, 10, 64); err == nil {
-		return app.DB.Customer(ctx, app.DB.Read(), o.ID, id)
+		return app.DB.Customer(ctx, o.ID, id)
 	}
 	if !strings.Contains(arg, "@") {
 		return nil, store.Errorf(store.EINVALID, "%q is neither an email address nor a customer id; find them with `frontdesk customers list --search %s`", arg, arg)
 	}
-	return app.DB.CustomerByEmail(ctx, app.DB.Read(), o.ID, arg)
+	return app.DB.CustomerByEmail(ctx, o.ID, arg)
 }
 
 // refusalText is a refusal with what to do about it.
@@ -194,7 +194,7 @@ func inviteAll(ctx context.Context, app *App, o *store.Org, actor *store.Staff, 
 	for _, st := range statuses {
 		q := store.RosterQuery{Status: st, Limit: 1000}
 		for {
-			rows, err := app.DB.RosterPage(ctx, app.DB.Read(), o.ID, q)
+			rows, err := app.DB.RosterPage(ctx, o.ID, q)
 			if err != nil {
 				return err
 			}

@@ -250,7 +250,7 @@ func TestInviteAllAndFileTransport(t *testing.T) {
 	}
 	// Whoever is still not invited was skipped for a reason the summary names.
 	for _, a := range after {
-		if store.EmailValid(a["email"].(string)) {
+		if store.ValidateEmail(a["email"].(string)) == nil {
 			t.Errorf("%v was neither invited nor skipped", a)
 		}
 	}

@@ -196,7 +196,7 @@ func (c *cli) queueUntried() (email string) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	owner, err := app.DB.FirstOwner(ctx, app.DB.Read(), org.ID)
+	owner, err := app.DB.FirstOwner(ctx, org.ID)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -26,11 +26,11 @@ func newOrgAddCmd(app *App) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o := &store.Org{Name: name, Slug: slug, Notifications: true}
-			err := app.DB.Tx(ctx, func(tx store.Queryer) error {
-				if err := app.DB.CreateOrg(ctx, tx, o); err != nil {
+			err := app.DB.Tx(ctx, func(tx *store.Tx) error {
+				if err := tx.CreateOrg(ctx, o); err != nil {
 					return err
 				}
-				return app.DB.Audit(ctx, tx, o.ID, app.Actor(), "org.add", 0, fmt.Sprintf("created %q (%s)", o.Name, o.Slug))
+				return tx.Audit(ctx, o.ID, app.Actor(), "org.add", 0, fmt.Sprintf("created %q (%s)", o.Name, o.Slug))
 			})
 			if err != nil {
 				return err
@@ -93,11 +93,11 @@ override, not the organization's stored lifetime).`,
 			if len(changed) == 0 {
 				return usageError{fmt.Errorf("nothing to change; give at least one setting, e.g. --walkthrough-url URL")}
 			}
-			err = app.DB.Tx(ctx, func(tx store.Queryer) error {
-				if err := app.DB.UpdateOrg(ctx, tx, o); err != nil {
+			err = app.DB.Tx(ctx, func(tx *store.Tx) error {
+				if err := tx.UpdateOrg(ctx, o); err != nil {
 					return err
 				}
-				return app.DB.Audit(ctx, tx, o.ID, app.Actor(), "org.set", 0, fmt.Sprintf("changed %v", changed))
+				return tx.Audit(ctx, o.ID, app.Actor(), "org.set", 0, fmt.Sprintf("changed %v", changed))
 			})
 			if err != nil {
 				return err
@@ -136,7 +136,7 @@ func newOrgListCmd(app *App) *cobra.Command {
 		Short: "List organizations",
 		Args:  cobra.NoArgs,
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
-			orgs, err := app.DB.Orgs(ctx, app.DB.Read())
+			orgs, err := app.DB.Orgs(ctx)
 			if err != nil {
 				return err
 			}
@@ -147,7 +147,7 @@ func newOrgListCmd(app *App) *cobra.Command {
 			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SLUG\tNAME\tCUSTOMERS\tINVITE TTL\tTIME ZONE\tNOTIFICATIONS")
 			for _, o := range orgs {
-				counts, err := app.DB.RosterCounts(ctx, app.DB.Read(), o.ID)
+				counts, err := app.DB.RosterCounts(ctx, o.ID)
 				if err != nil {
 					return err
 				}

@@ -32,7 +32,7 @@ func newOutboxListCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			msgs, err := app.DB.OutboxMessages(ctx, app.DB.Read(), o.ID, limit)
+			msgs, err := app.DB.OutboxMessages(ctx, o.ID, limit)
 			if err != nil {
 				return err
 			}

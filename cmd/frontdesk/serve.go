@@ -231,23 +231,23 @@ func (s *Server) Run(ctx context.Context) error {
 // hears of keys.
 func (s *Server) hintKeys(ctx context.Context) {
 	db := s.app.DB
-	orgs, err := db.Orgs(ctx, db.Read())
+	orgs, err := db.Orgs(ctx)
 	if err != nil || len(orgs) == 0 {
 		return
 	}
 	for _, o := range orgs {
-		staff, err := db.StaffList(ctx, db.Read(), o.ID)
+		staff, err := db.StaffList(ctx, o.ID)
 		if err != nil {
 			return
 		}
 		for _, st := range staff {
-			if keys, err := db.StaffKeys(ctx, db.Read(), st.ID); err != nil || len(keys) > 0 {
+			if keys, err := db.StaffKeys(ctx, st.ID); err != nil || len(keys) > 0 {
 				return
 			}
 		}
 	}
 	email := "OWNER_EMAIL"
-	if owner, err := db.FirstOwner(ctx, db.Read(), orgs[0].ID); err == nil {
+	if owner, err := db.FirstOwner(ctx, orgs[0].ID); err == nil {
 		email = owner.Email
 	}
 	s.log.Warn("no staff member has an SSH key yet, so nobody can connect",
@@ -283,7 +283,7 @@ func newHTTPServer(app *App, w *mailer.Worker, proxies trustedProxies, logger *s
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
 		// Healthy means the database answers, not merely that we listen.
-		if _, err := app.DB.Orgs(r.Context(), app.DB.Read()); err != nil {
+		if _, err := app.DB.Orgs(r.Context()); err != nil {
 			http.Error(rw, "database unavailable", http.StatusServiceUnavailable)
 			return
 		}

@@ -53,11 +53,14 @@ func benchServer(b *testing.B) (s *Server, keyFile, dataDir string, stop func())
 	}
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, _ := gossh.NewSignerFromKey(priv)
-	admin, err := app.DB.StaffByEmail(ctx, app.DB.Read(), demoAdmin)
+	admin, err := app.DB.StaffByEmail(ctx, demoAdmin)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := app.DB.AddStaffKey(ctx, app.DB.Write(), admin.ID, string(gossh.MarshalAuthorizedKey(signer.PublicKey()))); err != nil {
+	if err := app.DB.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.AddStaffKey(ctx, admin.ID, string(gossh.MarshalAuthorizedKey(signer.PublicKey())))
+		return err
+	}); err != nil {
 		b.Fatal(err)
 	}
 	block, _ := gossh.MarshalPrivateKey(priv, "")

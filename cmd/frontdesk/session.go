@@ -195,7 +195,7 @@ func (s *sshServer) watch(ctx context.Context, ss *session, staff *store.Staff, 
 		case <-maxed:
 			ss.end(endMaxSession, fmt.Sprintf("sessions last at most %s. Connect again to go on.", s.cfg.MaxSession))
 		case <-check.C:
-			now, err := s.app.DB.StaffByFingerprint(ctx, s.app.DB.Read(), ss.fingerprint)
+			now, err := s.app.DB.StaffByFingerprint(ctx, ss.fingerprint)
 			if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && (now.ID != staff.ID || now.Role != staff.Role)) {
 				ss.end(endRevoked, "your access changed (an owner removed your key or staff account, or changed your role). Connect again if you still have access.")
 			}

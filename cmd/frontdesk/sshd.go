@@ -280,7 +280,7 @@ const (
 // s.PublicKey(), the key whose signature was verified.
 func (s *sshServer) knownKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	fp := gossh.FingerprintSHA256(key)
-	_, err := s.app.DB.StaffByFingerprint(ctx, s.app.DB.Read(), fp)
+	_, err := s.app.DB.StaffByFingerprint(ctx, fp)
 	switch {
 	case err == nil:
 		return true
@@ -325,13 +325,13 @@ func (s *sshServer) identify(next ssh.Handler) ssh.Handler {
 		}
 		ctx := sess.Context()
 		fp := gossh.FingerprintSHA256(key)
-		staff, err := s.app.DB.StaffByFingerprint(ctx, s.app.DB.Read(), fp)
+		staff, err := s.app.DB.StaffByFingerprint(ctx, fp)
 		if err != nil {
 			s.log.Warn("session refused", "fingerprint", fp, "remote", remoteHost(sess.RemoteAddr()), "err", err)
 			fatal(sess, unknownKeyText(key))
 			return
 		}
-		org, err := s.app.DB.Org(ctx, s.app.DB.Read(), staff.OrgID)
+		org, err := s.app.DB.Org(ctx, staff.OrgID)
 		if err != nil {
 			s.log.Error("session refused", "staff", staff.Email, "err", err)
 			fatal(sess, "frontdesk could not load your organization; try again, and tell an owner if it persists.")

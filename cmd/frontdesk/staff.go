@@ -64,18 +64,18 @@ func newStaffAddCmd(app *App) *cobra.Command {
 			}
 			s := &store.Staff{OrgID: o.ID, Email: email, Name: name, Role: r}
 			var k *store.StaffKey
-			err = app.DB.Tx(ctx, func(tx store.Queryer) error {
-				if err := app.DB.CreateStaff(ctx, tx, s); err != nil {
+			err = app.DB.Tx(ctx, func(tx *store.Tx) error {
+				if err := tx.CreateStaff(ctx, s); err != nil {
 					return err
 				}
 				detail := fmt.Sprintf("added %s <%s> as %s", s.Name, s.Email, s.Role)
 				if keyText != "" {
-					if k, err = app.DB.AddStaffKey(ctx, tx, s.ID, keyText); err != nil {
+					if k, err = tx.AddStaffKey(ctx, s.ID, keyText); err != nil {
 						return err
 					}
 					detail += " with key " + k.Fingerprint
 				}
-				return app.DB.Audit(ctx, tx, o.ID, app.Actor(), "staff.add", 0, detail)
+				return tx.Audit(ctx, o.ID, app.Actor(), "staff.add", 0, detail)
 			})
 			if err != nil {
 				return err
@@ -112,7 +112,7 @@ func newStaffListCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			staff, err := app.DB.StaffList(ctx, app.DB.Read(), o.ID)
+			staff, err := app.DB.StaffList(ctx, o.ID)
 			if err != nil {
 				return err
 			}
@@ -123,7 +123,7 @@ func newStaffListCmd(app *App) *cobra.Command {
 			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSSH KEYS")
 			for _, s := range staff {
-				keys, err := app.DB.StaffKeys(ctx, app.DB.Read(), s.ID)
+				keys, err := app.DB.StaffKeys(ctx, s.ID)
 				if err != nil {
 					return err
 				}
@@ -147,15 +147,15 @@ func newStaffRemoveCmd(app *App) *cobra.Command {
 		Short: "Remove a staff member and their SSH keys (their past actions keep their name)",
 		Args:  cobra.ExactArgs(1),
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			s, err := app.DB.StaffByEmail(ctx, app.DB.Read(), args[0])
+			s, err := app.DB.StaffByEmail(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			err = app.DB.Tx(ctx, func(tx store.Queryer) error {
-				if err := app.DB.RemoveStaff(ctx, tx, s.OrgID, s.ID); err != nil {
+			err = app.DB.Tx(ctx, func(tx *store.Tx) error {
+				if err := tx.RemoveStaff(ctx, s.OrgID, s.ID); err != nil {
 					return err
 				}
-				return app.DB.Audit(ctx, tx, s.OrgID, app.Actor(), "staff.remove", 0, fmt.Sprintf("removed %s <%s>", s.Name, s.Email))
+				return tx.Audit(ctx, s.OrgID, app.Actor(), "staff.remove", 0, fmt.Sprintf("removed %s <%s>", s.Name, s.Email))
 			})
 			if err != nil {
 				return err
@@ -172,7 +172,7 @@ func newStaffKeyAddCmd(app *App) *cobra.Command {
 		Short: "Register an SSH public key for a staff member (KEY is the key text or a .pub file)",
 		Args:  cobra.ExactArgs(2),
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			s, err := app.DB.StaffByEmail(ctx, app.DB.Read(), args[0])
+			s, err := app.DB.StaffByEmail(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -181,11 +181,11 @@ func newStaffKeyAddCmd(app *App) *cobra.Command {
 				return err
 			}
 			var k *store.StaffKey
-			err = app.DB.Tx(ctx, func(tx store.Queryer) error {
-				if k, err = app.DB.AddStaffKey(ctx, tx, s.ID, text); err != nil {
+			err = app.DB.Tx(ctx, func(tx *store.Tx) error {
+				if k, err = tx.AddStaffKey(ctx, s.ID, text); err != nil {
 					return err
 				}
-				return app.DB.Audit(ctx, tx, s.OrgID, app.Actor(), "staff.key.add", 0, fmt.Sprintf("key %s for %s", k.Fingerprint, s.Email))
+				return tx.Audit(ctx, s.OrgID, app.Actor(), "staff.key.add", 0, fmt.Sprintf("key %s for %s", k.Fingerprint, s.Email))
 			})
 			if err != nil {
 				return err

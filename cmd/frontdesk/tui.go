@@ -64,7 +64,7 @@ its log is <data-dir>/frontdesk.log (the terminal belongs to the TUI).`,
 // ensureDemo creates the demo organization when there is no organization at
 // all; an existing one (demo or real) is left alone.
 func ensureDemo(ctx context.Context, app *App) error {
-	orgs, err := app.DB.Orgs(ctx, app.DB.Read())
+	orgs, err := app.DB.Orgs(ctx)
 	if err != nil || len(orgs) > 0 {
 		return err
 	}

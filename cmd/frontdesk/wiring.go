@@ -76,9 +76,9 @@ func (g *gatedDeliverer) Close() {
 // Staff resolves --as, or the organization's first owner.
 func (a *App) Staff(ctx context.Context, org *store.Org, as string) (*store.Staff, error) {
 	if as == "" {
-		return a.DB.FirstOwner(ctx, a.DB.Read(), org.ID)
+		return a.DB.FirstOwner(ctx, org.ID)
 	}
-	s, err := a.DB.StaffByEmail(ctx, a.DB.Read(), as)
+	s, err := a.DB.StaffByEmail(ctx, as)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 	create := func(o *store.Org, c store.Customer) *store.Customer {
 		c.OrgID = o.ID
-		if err := db.Tx(ctx, func(tx store.Queryer) error { return db.CreateCustomer(ctx, tx, &c) }); err != nil {
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, &c) }); err != nil {
 			t.Fatal(err)
 		}
 		return &c
@@ -52,7 +52,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		create(org, p)
 		if i == 2 {
 			gone := create(org, store.Customer{FirstName: "Archived", LastName: "Person", Email: "gone@example.com"})
-			if err := db.ArchiveCustomer(ctx, db.Write(), org.ID, gone.ID); err != nil {
+			if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.ArchiveCustomer(ctx, org.ID, gone.ID) }); err != nil {
 				t.Fatal(err)
 			}
 			create(other, store.Customer{FirstName: "Also", LastName: "Not mine"})
@@ -91,13 +91,13 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 
 	// And customer by customer, through the store.
-	rows, err := db.RosterPage(ctx, db.Read(), fresh.ID, store.RosterQuery{Limit: 100})
+	rows, err := db.RosterPage(ctx, fresh.ID, store.RosterQuery{Limit: 100})
 	if err != nil || len(rows) != len(people) {
 		t.Fatalf("roster: %d rows, %v", len(rows), err)
 	}
 	byName := map[string]*store.Customer{}
 	for _, r := range rows {
-		c, err := db.Customer(ctx, db.Read(), fresh.ID, r.ID)
+		c, err := db.Customer(ctx, fresh.ID, r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,14 +143,14 @@ func TestExportNeutralizesFormulas(t *testing.T) {
 		{OrgID: org.ID, FirstName: `=HYPERLINK("http://x","y")`, LastName: "'hello", Phone: "+44 20 7946 0958", Fields: fields},
 		{OrgID: org.ID, FirstName: "-Dash", LastName: "@At", Email: "-dash@example.com", Phone: "'0142"},
 	}
-	if err := db.Tx(ctx, func(tx store.Queryer) error {
+	if err := db.Tx(ctx, func(tx *store.Tx) error {
 		for _, c := range people {
-			if err := db.CreateCustomer(ctx, tx, c); err != nil {
+			if err := tx.CreateCustomer(ctx, c); err != nil {
 				return err
 			}
 		}
 		// A custom field's name is a header cell like any other.
-		return db.CreateCustomer(ctx, tx, &store.Customer{OrgID: org.ID, FirstName: "Fields", Fields: []store.Field{{Name: "=cmd|' /C calc'!A0", Value: "x"}}})
+		return tx.CreateCustomer(ctx, &store.Customer{OrgID: org.ID, FirstName: "Fields", Fields: []store.Field{{Name: "=cmd|' /C calc'!A0", Value: "x"}}})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -181,11 +181,11 @@ func TestExportNeutralizesFormulas(t *testing.T) {
 	if got.FirstName != "-Dash" || got.LastName != "@At" || got.Phone != "'0142" {
 		t.Errorf("imported back as %q %q %q", got.FirstName, got.LastName, got.Phone)
 	}
-	rows, _ := db.RosterPage(ctx, db.Read(), fresh.ID, store.RosterQuery{Search: "hello", Limit: 5})
+	rows, _ := db.RosterPage(ctx, fresh.ID, store.RosterQuery{Search: "hello", Limit: 5})
 	if len(rows) != 1 {
 		t.Fatalf("search 'hello: %d rows", len(rows))
 	}
-	first, _ := db.Customer(ctx, db.Read(), fresh.ID, rows[0].ID)
+	first, _ := db.Customer(ctx, fresh.ID, rows[0].ID)
 	if first.FirstName != `=HYPERLINK("http://x","y")` || first.LastName != "'hello" || first.Phone != "+44 20 7946 0958" {
 		t.Errorf("imported back as %q %q %q", first.FirstName, first.LastName, first.Phone)
 	}
@@ -208,10 +208,10 @@ func TestImportUndoesOneFormulaQuote(t *testing.T) {
 	if err != nil || rep.Imported != 2 {
 		t.Fatalf("import: %+v, %v", rep, err)
 	}
-	rows, _ := db.RosterPage(context.Background(), db.Read(), org.ID, store.RosterQuery{Limit: 5})
+	rows, _ := db.RosterPage(context.Background(), org.ID, store.RosterQuery{Limit: 5})
 	got := map[string]*store.Customer{}
 	for _, r := range rows {
-		c, _ := db.Customer(context.Background(), db.Read(), org.ID, r.ID)
+		c, _ := db.Customer(context.Background(), org.ID, r.ID)
 		got[c.FirstName] = c
 	}
 	if c := got["=Ann"]; c == nil || c.LastName != "'hello" || c.Phone != "+44 20 7946 0958" || fieldMap(c)["Notes"] != "'quoted" {
@@ -237,10 +237,10 @@ func TestExportPagesInIDOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone := &store.Customer{OrgID: org.ID, FirstName: "Archived", Email: "gone@example.com", Fields: []store.Field{{Name: "Membership", Value: "Gold"}}}
-	if err := db.Tx(ctx, func(tx store.Queryer) error { return db.CreateCustomer(ctx, tx, gone) }); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, gone) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.ArchiveCustomer(ctx, db.Write(), org.ID, gone.ID); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.ArchiveCustomer(ctx, org.ID, gone.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Import(ctx, db, other, bytes.NewReader(genCSVRange(300, 1500)), ImportOptions{}); err != nil {

@@ -41,7 +41,7 @@ func FuzzImport(f *testing.F) {
 		org := newOrg(t, db, fmt.Sprintf("Fuzz %d", orgs.Add(1)))
 		existing := &store.Customer{OrgID: org.ID, FirstName: "Ann", LastName: "Existing", Email: "existing@example.com",
 			Fields: []store.Field{{Name: "Level", Value: "Gold"}}}
-		if err := db.Tx(ctx, func(tx store.Queryer) error { return db.CreateCustomer(ctx, tx, existing) }); err != nil {
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, existing) }); err != nil {
 			t.Fatal(err)
 		}
 		before := snap(t, db, org)

@@ -27,7 +27,7 @@ func newDB(tb testing.TB) (*store.DB, *store.Org) {
 func newOrg(tb testing.TB, db *store.DB, name string) *store.Org {
 	tb.Helper()
 	o := &store.Org{Name: name, Notifications: true}
-	if err := db.CreateOrg(context.Background(), db.Write(), o); err != nil {
+	if err := db.Tx(context.Background(), func(tx *store.Tx) error { return tx.CreateOrg(context.Background(), o) }); err != nil {
 		tb.Fatal(err)
 	}
 	return o

@@ -120,7 +120,7 @@ func Import(ctx context.Context, db *store.DB, org *store.Org, r io.Reader, opt 
 	cr.FieldsPerRecord = -1 // counted here, with a better message
 	cr.ReuseRecord = true
 
-	existing, err := db.CustomFieldNames(ctx, db.Read(), org.ID)
+	existing, err := db.CustomFieldNames(ctx, org.ID)
 	if err != nil {
 		return rep, err
 	}
@@ -138,9 +138,9 @@ func Import(ctx context.Context, db *store.DB, org *store.Org, r io.Reader, opt 
 	// file never takes the write lock. A dry run reads through the reader
 	// pool and never takes it at all.
 	if opt.DryRun {
-		err = im.run(db.Read())
+		err = im.run(db.NewCustomerChecker(ctx, org.ID), nil)
 	} else {
-		err = db.Tx(ctx, im.run)
+		err = db.Tx(ctx, func(tx *store.Tx) error { return im.run(tx.NewCustomerWriter(ctx, org.ID), tx) })
 	}
 	if errors.Is(err, errNothingToWrite) {
 		err = nil
@@ -254,16 +254,12 @@ type importer struct {
 	good int            // rows without problems
 }
 
-// run reads every row after the header. It writes through q when q is the
-// transaction, and only looks things up when q is the reader pool (dry run).
-func (im *importer) run(q store.Queryer) error {
-	w, err := im.db.NewCustomerWriter(im.ctx, q, im.org.ID)
-	if err != nil {
-		return err
-	}
+// run reads every row after the header and hands the good ones to w. It
+// writes when w is a transaction's writer (tx is that transaction, for the
+// audit row), and only looks things up when w is a checker (dry run, tx nil).
+func (im *importer) run(w *store.CustomerWriter, tx *store.Tx) error {
 	defer w.Close()
 	im.w = w
-	w.CheckOnly = im.opt.DryRun
 	cust := store.Customer{OrgID: im.org.ID}
 	fields := make([]store.Field, len(im.cols.custom))
 	for {
@@ -328,7 +324,7 @@ func (im *importer) run(q store.Queryer) error {
 	if actor.Kind == "" {
 		actor = store.SystemActor("csv import")
 	}
-	return im.db.Audit(im.ctx, q, im.org.ID, actor, "customers.import", 0, im.auditDetail())
+	return tx.Audit(im.ctx, im.org.ID, actor, "customers.import", 0, im.auditDetail())
 }
 
 // row checks one record and, while writing, adds it. It returns the row's

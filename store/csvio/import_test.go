@@ -25,7 +25,7 @@ type snapshot struct {
 func snap(t testing.TB, db *store.DB, org *store.Org) snapshot {
 	t.Helper()
 	ctx := context.Background()
-	counts, err := db.RosterCounts(ctx, db.Read(), org.ID)
+	counts, err := db.RosterCounts(ctx, org.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,12 +33,12 @@ func snap(t testing.TB, db *store.DB, org *store.Org) snapshot {
 	for _, n := range counts {
 		s.customers += n
 	}
-	names, err := db.CustomFieldNames(ctx, db.Read(), org.ID)
+	names, err := db.CustomFieldNames(ctx, org.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.fields = strings.Join(names, "|")
-	log, err := db.AuditLog(ctx, db.Read(), org.ID, 0, 1000)
+	log, err := db.AuditLog(ctx, org.ID, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func importString(t testing.TB, db *store.DB, org *store.Org, csv string, opt Im
 
 func customerByEmail(t testing.TB, db *store.DB, org *store.Org, email string) *store.Customer {
 	t.Helper()
-	c, err := db.CustomerByEmail(context.Background(), db.Read(), org.ID, email)
+	c, err := db.CustomerByEmail(context.Background(), org.ID, email)
 	if err != nil {
 		t.Fatalf("customer %s: %v", email, err)
 	}
@@ -91,7 +91,7 @@ func TestImportHappyPath(t *testing.T) {
 		t.Errorf("progress calls = %v, want the last to be {3 3}", progress)
 	}
 
-	names, _ := db.CustomFieldNames(ctx, db.Read(), org.ID)
+	names, _ := db.CustomFieldNames(ctx, org.ID)
 	if !slices.Equal(names, []string{"Membership level", "Notes"}) {
 		t.Errorf("custom fields = %q", names)
 	}
@@ -112,17 +112,17 @@ func TestImportHappyPath(t *testing.T) {
 
 	// Ann has no email, so the "No email" status; search finds people by
 	// name and by the digits of their phone (sort_name and phone_keys).
-	counts, _ := db.RosterCounts(ctx, db.Read(), org.ID)
+	counts, _ := db.RosterCounts(ctx, org.ID)
 	if counts[store.StatusNoEmail] != 1 || counts[store.StatusNotInvited] != 2 {
 		t.Errorf("counts = %v", counts)
 	}
 	for q, want := range map[string]string{"0142": "Jane Doe", "5550142": "Jane Doe", "ångström": "Zoë Ångström", "lee": "Ann Lee"} {
-		rows, err := db.RosterPage(ctx, db.Read(), org.ID, store.RosterQuery{Search: q, Limit: 10})
+		rows, err := db.RosterPage(ctx, org.ID, store.RosterQuery{Search: q, Limit: 10})
 		if err != nil || len(rows) != 1 || rows[0].Name() != want {
 			t.Errorf("search %q = %v, %v; want %s", q, rows, err, want)
 		}
 	}
-	rows, _ := db.RosterPage(ctx, db.Read(), org.ID, store.RosterQuery{Limit: 10})
+	rows, _ := db.RosterPage(ctx, org.ID, store.RosterQuery{Limit: 10})
 	var order []string
 	for _, r := range rows {
 		order = append(order, r.Name())
@@ -131,7 +131,7 @@ func TestImportHappyPath(t *testing.T) {
 		t.Errorf("roster order = %q", order)
 	}
 
-	log, _ := db.AuditLog(ctx, db.Read(), org.ID, 0, 10)
+	log, _ := db.AuditLog(ctx, org.ID, 0, 10)
 	if len(log) != 1 || log[0].Action != "customers.import" || log[0].Detail != "imported 3 customers from members.csv" || log[0].Actor.Name != "tester" {
 		t.Errorf("audit = %+v", log)
 	}
@@ -170,7 +170,7 @@ func TestImportBOMAndCRLF(t *testing.T) {
 	if got := fieldMap(ann)["Notes"]; ann.LastName != "Lee" || got != "two\nlines" {
 		t.Errorf("ann = %q, notes %q", ann.LastName, got)
 	}
-	if names, _ := db.CustomFieldNames(context.Background(), db.Read(), org.ID); !slices.Equal(names, []string{"Notes"}) {
+	if names, _ := db.CustomFieldNames(context.Background(), org.ID); !slices.Equal(names, []string{"Notes"}) {
 		t.Errorf("fields = %q (the BOM must not stick to a column name)", names)
 	}
 
@@ -222,11 +222,11 @@ func TestImportRefusesBadFiles(t *testing.T) {
 			rosa := &store.Customer{OrgID: org.ID, FirstName: "Rosa", LastName: "Ster", Email: "roster@example.com"}
 			archie := &store.Customer{OrgID: org.ID, FirstName: "Archie", LastName: "Ved", Email: "archived@example.com"}
 			for _, c := range []*store.Customer{rosa, archie} {
-				if err := db.CreateCustomer(ctx, db.Write(), c); err != nil {
+				if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := db.ArchiveCustomer(ctx, db.Write(), org.ID, archie.ID); err != nil {
+			if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.ArchiveCustomer(ctx, org.ID, archie.ID) }); err != nil {
 				t.Fatal(err)
 			}
 			before := snap(t, db, org)
@@ -373,7 +373,7 @@ func TestImportSkipInvalid(t *testing.T) {
 	db, org := newDB(t)
 	ctx := context.Background()
 	taken := &store.Customer{OrgID: org.ID, FirstName: "Ann", LastName: "Lee", Email: "taken@example.com"}
-	if err := db.CreateCustomer(ctx, db.Write(), taken); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, taken) }); err != nil {
 		t.Fatal(err)
 	}
 	file := "first_name,last_name,email,Level\n" +
@@ -408,7 +408,7 @@ func TestImportSkipInvalid(t *testing.T) {
 	if s := snap(t, db, org); s.customers != 4 || s.fields != "Level" || s.audit != 1 {
 		t.Errorf("after: %+v", s)
 	}
-	log, _ := db.AuditLog(ctx, db.Read(), org.ID, 0, 1)
+	log, _ := db.AuditLog(ctx, org.ID, 0, 1)
 	if want := "imported 3 customers from mixed.csv (4 rows skipped)"; log[0].Detail != want {
 		t.Errorf("audit detail %q, want %q", log[0].Detail, want)
 	}
@@ -430,7 +430,9 @@ func TestImportSkipInvalid(t *testing.T) {
 func TestImportDryRun(t *testing.T) {
 	db, org := newDB(t)
 	ctx := context.Background()
-	if err := db.CreateCustomer(ctx, db.Write(), &store.Customer{OrgID: org.ID, FirstName: "Ann", Email: "ann@example.com"}); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error {
+		return tx.CreateCustomer(ctx, &store.Customer{OrgID: org.ID, FirstName: "Ann", Email: "ann@example.com"})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	before := snap(t, db, org)
@@ -466,7 +468,7 @@ func TestImportConflictsAcrossBatches(t *testing.T) {
 	n := store.WriterBatch*2 + 10
 	for _, i := range []int{5, store.WriterBatch + 7, n - 1} {
 		c := &store.Customer{OrgID: org.ID, FirstName: "Existing", LastName: fmt.Sprint(i), Email: fmt.Sprintf("person%d@example.com", i)}
-		if err := db.CreateCustomer(ctx, db.Write(), c); err != nil {
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -508,13 +510,13 @@ func TestImportUsesExistingFieldSpelling(t *testing.T) {
 	db, org := newDB(t)
 	ctx := context.Background()
 	c := &store.Customer{OrgID: org.ID, FirstName: "Ann", Fields: []store.Field{{Name: "Level", Value: "Gold"}}}
-	if err := db.Tx(ctx, func(tx store.Queryer) error { return db.CreateCustomer(ctx, tx, c) }); err != nil {
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := importString(t, db, org, "first_name, level ,Shoe size\nBob,Silver,44\n", ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	names, _ := db.CustomFieldNames(ctx, db.Read(), org.ID)
+	names, _ := db.CustomFieldNames(ctx, org.ID)
 	if !slices.Equal(names, []string{"Level", "Shoe size"}) {
 		t.Errorf("fields = %q", names)
 	}

@@ -1,0 +1,55 @@
+package tui
+
+import (
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdesk/claim"
+	"frontdesk/store"
+)
+
+// checkMsg answers "may I invite this customer?" (or, for purpose reset,
+// "may I send them a password-reset link?") to the screen that asked (the
+// roster or a profile: the answer is routed to it).
+type checkMsg struct {
+	purpose  store.Purpose
+	customer *store.Customer
+	expiry   time.Time
+	err      error
+}
+
+// checkInvite asks the invite rules, with fresh data, whether the customer
+// can be invited; the answer opens the confirmation or says why not.
+func checkInvite(c *Common, deps Deps, id int64) tea.Cmd {
+	ctx, staff, org, inv := c.Ctx, c.Staff, c.Org, deps.Invites
+	return func() tea.Msg {
+		cust, err := inv.Check(ctx, staff, id)
+		return checkMsg{purpose: store.PurposeClaim, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+	}
+}
+
+// checkReset asks the reset rules, with fresh data, whether staff may send
+// the customer a password-reset link; the answer opens the confirmation or
+// says why not.
+func checkReset(c *Common, deps Deps, id int64) tea.Cmd {
+	ctx, staff, inv := c.Ctx, c.Staff, deps.Invites
+	return func() tea.Msg {
+		cust, err := inv.CheckReset(ctx, staff, id)
+		return checkMsg{purpose: store.PurposeReset, customer: cust, expiry: inv.ResetExpiry(), err: err}
+	}
+}
+
+// refusalNote words a failed check; ok is false when there was no error.
+func refusalNote(err error, at where, purpose store.Purpose, g Glyphs) (note, bool) {
+	if err == nil {
+		return note{}, false
+	}
+	if r, ok := err.(*claim.Refusal); ok {
+		return note{refusalText(r, at, g), toneWarning}, true
+	}
+	if purpose == store.PurposeReset {
+		return note{"Cannot send a password-reset link: " + say(err), toneError}, true
+	}
+	return note{"Cannot invite: " + say(err), toneError}, true
+}
