@@ -36,7 +36,6 @@ type DB struct {
 	keys  *keyring // seals outbox bodies (seal.go)
 	scrub bool     // compact the file once migrated (sealPlainBodies)
 
-
 	wstmts, rstmts stmtCache
 
 	// Now is the clock; tests move it.
