@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,12 +62,17 @@ func TestSearchOpenEditInvite(t *testing.T) {
 	waitFor(t, s, "Invite sent to "+fixed+" - link expires Mon 30 Nov 14:05 GMT")
 	waitFor(t, s, "Invited - link expires Mon 30 Nov 14:05 GMT")
 
-	// Back on the roster the row shows the new status.
+	// Back on the roster the row shows the new status, and the header the
+	// new counts.
+	ctx := context.Background()
+	counts, err := f.db.RosterCounts(ctx, f.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	typeKeys(s, "<esc>")
-	waitFor(t, s, "Invited          expires Mon 30 Nov")
+	waitFor(t, s, "Invited          expires Mon 30 Nov", fmt.Sprintf("Invited %d ", counts[store.StatusInvited]))
 	golden.RequireEqual(t, []byte(finalView(t, s)))
 
-	ctx := context.Background()
 	got, err := f.db.Customer(ctx, f.org.ID, c.ID)
 	if err != nil {
 		t.Fatal(err)
