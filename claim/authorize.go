@@ -20,21 +20,21 @@ import (
 // person at the keyboard is not left thinking the screen is wrong.
 func (s *Service) authorize(ctx context.Context, q reader, actor *store.Staff, what string) (*store.Staff, error) {
 	if actor == nil || !actor.Role.CanManageCustomers() {
-		return nil, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to " + what + "."}
+		return nil, forbidden(what)
 	}
 	now, err := q.StaffByID(ctx, actor.ID)
 	switch {
 	case store.ErrorCode(err) == store.ENOTFOUND:
-		return nil, &Refusal{ReasonForbidden, accessChanged + "you are no longer on this organization's staff, so you cannot " + what +
-			". Nothing was sent or saved; ask an owner if this is a mistake."}
+		return nil, refuse(ReasonForbidden, accessChanged + "you are no longer on this organization's staff, so you cannot " + what +
+			". Nothing was sent or saved; ask an owner if this is a mistake.")
 	case err != nil:
 		return nil, err
 	case now.OrgID != actor.OrgID:
-		return nil, &Refusal{ReasonForbidden, accessChanged + "you are no longer on this organization's staff, so you cannot " + what +
-			". Nothing was sent or saved; ask an owner if this is a mistake."}
+		return nil, refuse(ReasonForbidden, accessChanged + "you are no longer on this organization's staff, so you cannot " + what +
+			". Nothing was sent or saved; ask an owner if this is a mistake.")
 	case !now.Role.CanManageCustomers():
-		return nil, &Refusal{ReasonForbidden, accessChanged + "your role is now " + string(now.Role) + ", which cannot manage customers, so you cannot " + what +
-			". Nothing was sent or saved; ask an owner or admin."}
+		return nil, refuse(ReasonForbidden, accessChanged + "your role is now " + string(now.Role) + ", which cannot manage customers, so you cannot " + what +
+			". Nothing was sent or saved; ask an owner or admin.")
 	}
 	return now, nil
 }

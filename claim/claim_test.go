@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"frontdesk/store"
+	"frontdesk/store/format"
 	"frontdesk/store/storetest"
 )
 
@@ -60,7 +61,7 @@ func (f *fixture) customer(first, last, email string) *store.Customer {
 
 func (f *fixture) invite(c *store.Customer) *Sent {
 	f.t.Helper()
-	s, err := f.svc.Invite(context.Background(), f.owner, c.ID)
+	s, err := f.svc.Issue(context.Background(), f.owner, c.ID, store.PurposeClaim)
 	if err != nil {
 		f.t.Fatalf("invite %s: %v", c.Name(), err)
 	}
@@ -124,18 +125,18 @@ func TestInviteRefusals(t *testing.T) {
 	jane := f.customer("Jane", "Doe", "jane@example.com")
 
 	// Permission comes first, whatever else is wrong.
-	if _, err := f.svc.Invite(ctx, f.desk, jane.ID); reason(err) != ReasonForbidden || !strings.Contains(err.Error(), "ask an owner or admin") {
+	if _, err := f.svc.Issue(ctx, f.desk, jane.ID, store.PurposeClaim); reason(err) != ReasonForbidden || !strings.Contains(err.Error(), "ask an owner or admin") {
 		t.Errorf("staff role: %v", err)
 	}
 
 	claimed := f.customer("Cleo", "Claimed", "cleo@example.com")
 	f.redeem(f.invite(claimed).token, goodPassword)
-	_, err := f.svc.Invite(ctx, f.owner, claimed.ID)
+	_, err := f.svc.Issue(ctx, f.owner, claimed.ID, store.PurposeClaim)
 	if reason(err) != ReasonClaimed || !strings.Contains(err.Error(), "already claimed their account on Mon 23 Nov 2026") {
 		t.Errorf("claimed: %v", err)
 	}
 	noEmail := f.customer("Nora", "None", "")
-	if _, err := f.svc.Invite(ctx, f.owner, noEmail.ID); reason(err) != ReasonNoEmail || err.Error() != "Nora None has no email address." {
+	if _, err := f.svc.Issue(ctx, f.owner, noEmail.ID, store.PurposeClaim); reason(err) != ReasonNoEmail || err.Error() != "Nora None has no email address." {
 		t.Errorf("no email: %v", err)
 	}
 	// Invalid addresses arrive through old imports; the store refuses new ones.
@@ -143,21 +144,21 @@ func TestInviteRefusals(t *testing.T) {
 	if _, err := storetest.Raw(t, f.db).ExecContext(ctx, `UPDATE customers SET email = 'bea@gmail' WHERE id = ?`, bad.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Invite(ctx, f.owner, bad.ID); reason(err) != ReasonInvalidEmail || !strings.Contains(err.Error(), "has no dot") {
+	if _, err := f.svc.Issue(ctx, f.owner, bad.ID, store.PurposeClaim); reason(err) != ReasonInvalidEmail || !strings.Contains(err.Error(), "has no dot") {
 		t.Errorf("invalid email: %v", err)
 	}
 	archived := f.customer("Arlo", "Archived", "arlo@example.com")
 	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.ArchiveCustomer(ctx, f.org.ID, archived.ID) }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Invite(ctx, f.owner, archived.ID); reason(err) != ReasonArchived {
+	if _, err := f.svc.Issue(ctx, f.owner, archived.ID, store.PurposeClaim); reason(err) != ReasonArchived {
 		t.Errorf("archived: %v", err)
 	}
 	f.org.Notifications = false
 	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateOrg(ctx, f.org) }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Invite(ctx, f.owner, jane.ID); reason(err) != ReasonNotificationsOff {
+	if _, err := f.svc.Issue(ctx, f.owner, jane.ID, store.PurposeClaim); reason(err) != ReasonNotificationsOff {
 		t.Errorf("notifications off: %v", err)
 	}
 	// No refusal wrote anything.
@@ -180,8 +181,8 @@ func TestInviteWritesInviteOutboxAndAudit(t *testing.T) {
 	if want := f.now.Add(7 * 24 * time.Hour); !sent.Invite.ExpiresAt.Equal(want) {
 		t.Errorf("expires %v, want %v (7 days)", sent.Invite.ExpiresAt, want)
 	}
-	if ExpiryText(sent.Invite.ExpiresAt, f.org.Location()) != "Mon 30 Nov 14:05 GMT" {
-		t.Errorf("expiry text %q", ExpiryText(sent.Invite.ExpiresAt, f.org.Location()))
+	if got := format.Expiry(sent.Invite.ExpiresAt, f.org.Location()); got != "Mon 30 Nov 2026 at 14:05 GMT" {
+		t.Errorf("expiry text %q", got)
 	}
 	var hash []byte
 	var text, to string
@@ -387,18 +388,25 @@ func TestConcurrentRedemptions(t *testing.T) {
 	}
 }
 
-func TestInviteMany(t *testing.T) {
+// TestSendMany: one call issues several invites; each customer gets an
+// outcome, a refusal skips only that customer, typed by reason.
+func TestSendMany(t *testing.T) {
 	f := newFixture(t)
 	a := f.customer("Ann", "A", "ann@example.com")
 	b := f.customer("Bo", "B", "")
 	c := f.customer("Cy", "C", "cy@example.com")
 	var calls int
-	res, err := f.svc.InviteMany(context.Background(), f.owner, []int64{a.ID, b.ID, c.ID, 9999}, func(done, total int) { calls++ })
+	res, err := f.svc.Send(context.Background(), f.owner, []int64{a.ID, b.ID, c.ID, 9999}, SendOptions{Progress: func(Progress) { calls++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 4 || res[0].Sent == nil || reason(res[1].Err) != ReasonNoEmail || res[2].Sent == nil || store.ErrorCode(res[3].Err) != store.ENOTFOUND {
+	if len(res) != 4 || res[0].Sent == nil || res[1].Result != Refused || res[1].Refusal.Reason != ReasonNoEmail ||
+		res[2].Sent == nil || res[3].Result != Refused || res[3].Refusal.Reason != ReasonGone {
 		t.Fatalf("results: %+v", res)
+	}
+	// No mail server wired: issued links wait for the worker.
+	if res[0].Result != Queued || res[0].Why == "" {
+		t.Errorf("without a deliverer: %+v", res[0])
 	}
 	if calls == 0 {
 		t.Error("no progress reported")
@@ -537,7 +545,7 @@ func BenchmarkBulkInvite10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		res, err := f.svc.InviteMany(context.Background(), f.owner, ids, nil)
+		res, err := f.svc.Send(context.Background(), f.owner, ids, SendOptions{})
 		if err != nil || len(res) != len(ids) || res[len(res)-1].Sent == nil {
 			b.Fatal(err)
 		}

@@ -149,7 +149,7 @@ func TestSendReset(t *testing.T) {
 	ctx := context.Background()
 	jane := f.claimed("Jane", "Doe", "jane@example.com")
 
-	sent, err := f.svc.SendReset(ctx, f.owner, jane.ID)
+	sent, err := f.svc.Issue(ctx, f.owner, jane.ID, store.PurposeReset)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestSendReset(t *testing.T) {
 		if _, err := f.svc.CheckReset(ctx, tc.actor, tc.id); reason(err) != tc.want {
 			t.Errorf("CheckReset by %s for %d: %v, want %s", tc.actor.Name, tc.id, err, tc.want)
 		}
-		if _, err := f.svc.SendReset(ctx, tc.actor, tc.id); reason(err) != tc.want {
+		if _, err := f.svc.Issue(ctx, tc.actor, tc.id, store.PurposeReset); reason(err) != tc.want {
 			t.Errorf("SendReset by %s for %d: %v, want %s", tc.actor.Name, tc.id, err, tc.want)
 		}
 	}
@@ -194,19 +194,19 @@ func TestSendReset(t *testing.T) {
 
 	// The per-account limit holds for staff too: three in the hour.
 	for range ResetsPerAccount - 1 {
-		if _, err := f.svc.SendReset(ctx, f.owner, jane.ID); err != nil {
+		if _, err := f.svc.Issue(ctx, f.owner, jane.ID, store.PurposeReset); err != nil {
 			t.Fatal(err)
 		}
 	}
 	inv, out, aud = f.counts()
-	if _, err := f.svc.SendReset(ctx, f.owner, jane.ID); reason(err) != ReasonRateLimited || !strings.Contains(err.Error(), "Jane Doe has had as many password-reset emails as allowed in the last hour") {
+	if _, err := f.svc.Issue(ctx, f.owner, jane.ID, store.PurposeReset); reason(err) != ReasonRateLimited || !strings.Contains(err.Error(), "Jane Doe has had as many password-reset emails as allowed in the last hour") {
 		t.Errorf("reset over the limit: %v", err)
 	}
 	if i, o, a := f.counts(); i != inv || o != out || a != aud {
 		t.Errorf("a throttled reset wrote: invites %d→%d, outbox %d→%d, audit %d→%d", inv, i, out, o, aud, a)
 	}
 	*f.now = f.now.Add(ResetWindow + 1)
-	if _, err := f.svc.SendReset(ctx, f.owner, jane.ID); err != nil {
+	if _, err := f.svc.Issue(ctx, f.owner, jane.ID, store.PurposeReset); err != nil {
 		t.Errorf("an hour later: %v", err)
 	}
 }
@@ -245,11 +245,11 @@ func TestStaffWritesRereadTheActor(t *testing.T) {
 
 			writes := map[string]func() error{
 				"Check":       func() error { _, err := f.svc.Check(ctx, &session, jane.ID); return err },
-				"Invite":      func() error { _, err := f.svc.Invite(ctx, &session, jane.ID); return err },
-				"InviteMany":  func() error { _, err := f.svc.InviteMany(ctx, &session, []int64{jane.ID}, nil); return err },
+				"Invite":      func() error { _, err := f.svc.Issue(ctx, &session, jane.ID, store.PurposeClaim); return err },
+				"Send":        func() error { _, err := f.svc.Send(ctx, &session, []int64{jane.ID}, SendOptions{}); return err },
 				"ChangeEmail": func() error { _, err := f.svc.ChangeEmail(ctx, &session, cleo.ID, "cleo@new.example"); return err },
 				"CheckReset":  func() error { _, err := f.svc.CheckReset(ctx, &session, cleo.ID); return err },
-				"SendReset":   func() error { _, err := f.svc.SendReset(ctx, &session, cleo.ID); return err },
+				"SendReset":   func() error { _, err := f.svc.Issue(ctx, &session, cleo.ID, store.PurposeReset); return err },
 			}
 			for name, write := range writes {
 				err := write()
@@ -268,7 +268,7 @@ func TestStaffWritesRereadTheActor(t *testing.T) {
 	}
 	// A session that never had the right keeps the usual sentence.
 	f := newFixture(t)
-	_, err := f.svc.Invite(context.Background(), f.desk, f.customer("Jane", "Doe", "jane@example.com").ID)
+	_, err := f.svc.Issue(context.Background(), f.desk, f.customer("Jane", "Doe", "jane@example.com").ID, store.PurposeClaim)
 	var r *Refusal
 	if !asRefusal(err, &r) || r.AccessChanged() || !strings.HasPrefix(r.Message, "Your role cannot manage customers") {
 		t.Errorf("staff role: %v", err)
@@ -291,12 +291,12 @@ func TestAccessChangedHasNoSecondHint(t *testing.T) {
 	if err := f.db.Tx(ctx, func(tx *store.Tx) error { return tx.RemoveStaff(ctx, f.org.ID, admin.ID) }); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.svc.Invite(ctx, admin, f.customer("Jane", "Doe", "jane@example.com").ID)
+	_, err := f.svc.Issue(ctx, admin, f.customer("Jane", "Doe", "jane@example.com").ID, store.PurposeClaim)
 	var r *Refusal
 	if !errors.As(err, &r) || !r.AccessChanged() {
 		t.Fatalf("refusal %v", err)
 	}
-	if h := r.Hint(); h != "" {
+	if h := (Words{Place: AtCommandLine}).Hint(r); h != "" {
 		t.Errorf("hint %q after %q", h, r.Message)
 	}
 }

@@ -1,19 +1,19 @@
 package claim
 
 import (
-	"fmt"
 	"strings"
-	"time"
 
 	"frontdesk/store"
+	"frontdesk/store/format"
 )
 
-// Reason says why an invite cannot be sent. The UIs add their own hint (the
-// TUI names a key, the CLI a command); Refusal.Error is the shared sentence.
+// Reason says why a link cannot be sent. Words.Hint adds what to do about
+// it where it is read (a key in the TUI, a command on the command line).
 type Reason string
 
 const (
-	ReasonForbidden        Reason = "forbidden"         // actor lacks "manage customers"
+	ReasonForbidden        Reason = "forbidden"         // actor lacks "manage customers", or lost it
+	ReasonGone             Reason = "gone"              // the customer is not on the roster (any more)
 	ReasonArchived         Reason = "archived"          // customer archived
 	ReasonClaimed          Reason = "claimed"           // already claimed
 	ReasonNoEmail          Reason = "no_email"          // no email on file
@@ -23,13 +23,29 @@ const (
 	ReasonRateLimited      Reason = "rate_limited"      // the reset emails' limits were reached
 )
 
-// Refusal is a typed "no" with the sentence to show.
+// Refusal is a typed "no". Message is the whole sentence; when it is about
+// a customer it starts with their name (Who) and Why is the rest, so a list
+// that names the customer already shows Why without cutting the sentence up.
 type Refusal struct {
 	Reason  Reason
+	Who     string // the customer's name the sentence starts with; "" when it does not
+	Why     string // the sentence after Who; the whole sentence when Who is ""
 	Message string
 }
 
 func (r *Refusal) Error() string { return r.Message }
+
+// refuse is a refusal that is not about one customer.
+func refuse(reason Reason, sentence string) *Refusal {
+	return &Refusal{Reason: reason, Why: sentence, Message: sentence}
+}
+
+// refuseCustomer is a refusal about customer c: why reads after the name
+// ("has no email address").
+func refuseCustomer(reason Reason, c *store.Customer, why string) *Refusal {
+	name := c.Name()
+	return &Refusal{Reason: reason, Who: name, Why: why + ".", Message: name + " " + why + "."}
+}
 
 // AccessChanged reports whether the refusal is for a staff member removed
 // or demoted while their session was open: the sentence then explains what
@@ -39,63 +55,34 @@ func (r *Refusal) AccessChanged() bool {
 	return r.Reason == ReasonForbidden && strings.HasPrefix(r.Message, accessChanged)
 }
 
-// Hint is what the person at the keyboard can do about it, for the TUI
-// footer and the CLI.
-func (r *Refusal) Hint() string {
-	switch r.Reason {
-	case ReasonForbidden:
-		if r.AccessChanged() {
-			return "" // the sentence already says whom to ask
-		}
-		return "ask an owner or admin"
-	case ReasonArchived:
-		return "restore the customer first"
-	case ReasonClaimed:
-		return "they can sign in, or reset their password from the sign-in page"
-	case ReasonNoEmail, ReasonInvalidEmail:
-		return "fix the email first"
-	case ReasonNotificationsOff:
-		return "an owner can turn them on: frontdesk org set --notifications on"
-	case ReasonNotClaimed:
-		return "send an invite to claim the account instead"
-	case ReasonRateLimited:
-		return "ask them to use the latest email, or try again in an hour"
-	}
-	return ""
-}
-
-// Code maps a refusal onto the shared error codes.
-func (r *Refusal) Code() string {
-	if r.Reason == ReasonForbidden {
-		return store.EUNAUTHORIZED
-	}
-	return store.EINVALID
+// forbidden is the refusal of an actor whose role cannot manage customers.
+func forbidden(what string) *Refusal {
+	return refuse(ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to "+what+".")
 }
 
 // CanInvite decides whether actor may invite customer c of org now, without
 // writing anything; nil means yes. The checks run in the order the UI should
 // explain them: permission first, then the customer, then the organization.
 func CanInvite(actor *store.Staff, org *store.Org, c *store.Customer) *Refusal {
-	name := c.Name()
 	switch {
 	case actor == nil || !actor.Role.CanManageCustomers():
-		return &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to send the invite."}
+		return forbidden("send the invite")
 	case actor.OrgID != c.OrgID || org.ID != c.OrgID:
 		// Never reached through the UIs (they only load their own org's
 		// customers); kept so a wiring mistake cannot cross organizations.
-		return &Refusal{ReasonForbidden, "This customer belongs to another organization."}
+		return refuse(ReasonForbidden, "This customer belongs to another organization.")
 	case c.Archived:
-		return &Refusal{ReasonArchived, fmt.Sprintf("%s is archived.", name)}
+		return refuseCustomer(ReasonArchived, c, "is archived")
 	case !c.ClaimedAt.IsZero():
-		return &Refusal{ReasonClaimed, fmt.Sprintf("%s already claimed their account on %s.", name, c.ClaimedAt.In(org.Location()).Format("Mon 2 Jan 2006"))}
+		return refuseCustomer(ReasonClaimed, c, "already claimed their account on "+format.Date(c.ClaimedAt, org.Location()))
 	case c.Email == "":
-		return &Refusal{ReasonNoEmail, fmt.Sprintf("%s has no email address.", name)}
+		return refuseCustomer(ReasonNoEmail, c, "has no email address")
 	}
 	if err := store.ValidateEmail(c.Email); err != nil {
-		return &Refusal{ReasonInvalidEmail, fmt.Sprintf("%s's email is not valid: %s.", name, store.ErrorMessage(err))}
+		return refuseCustomer(ReasonInvalidEmail, c, "has an email that is not valid: "+store.ErrorMessage(err))
 	}
 	if !org.Notifications {
-		return &Refusal{ReasonNotificationsOff, fmt.Sprintf("%s has email notifications turned off, so no invites can be sent.", org.Name)}
+		return refuse(ReasonNotificationsOff, org.Name+" has email notifications turned off, so no invites can be sent.")
 	}
 	return nil
 }
@@ -108,26 +95,20 @@ func CanInvite(actor *store.Staff, org *store.Org, c *store.Customer) *Refusal {
 // about an account the customer already has (the sign-in page sends them
 // too).
 func CanReset(actor *store.Staff, org *store.Org, c *store.Customer) *Refusal {
-	name := c.Name()
 	switch {
 	case actor == nil || !actor.Role.CanManageCustomers():
-		return &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to send a password-reset link."}
+		return forbidden("send a password-reset link")
 	case actor.OrgID != c.OrgID || org.ID != c.OrgID:
-		return &Refusal{ReasonForbidden, "This customer belongs to another organization."}
+		return refuse(ReasonForbidden, "This customer belongs to another organization.")
 	case c.Archived:
-		return &Refusal{ReasonArchived, fmt.Sprintf("%s is archived.", name)}
+		return refuseCustomer(ReasonArchived, c, "is archived")
 	case c.ClaimedAt.IsZero():
-		return &Refusal{ReasonNotClaimed, fmt.Sprintf("%s has not claimed their account yet, so there is no password to reset.", name)}
+		return refuseCustomer(ReasonNotClaimed, c, "has not claimed their account yet, so there is no password to reset")
 	case c.Email == "":
-		return &Refusal{ReasonNoEmail, fmt.Sprintf("%s has no email address.", name)}
+		return refuseCustomer(ReasonNoEmail, c, "has no email address")
 	}
 	if err := store.ValidateEmail(c.Email); err != nil {
-		return &Refusal{ReasonInvalidEmail, fmt.Sprintf("%s's email is not valid: %s.", name, store.ErrorMessage(err))}
+		return refuseCustomer(ReasonInvalidEmail, c, "has an email that is not valid: "+store.ErrorMessage(err))
 	}
 	return nil
-}
-
-// ExpiryText words an expiry the way the TUI, the CLI and the email do.
-func ExpiryText(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("Mon 2 Jan 15:04 MST")
 }

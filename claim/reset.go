@@ -140,29 +140,6 @@ func (s *Service) CheckReset(ctx context.Context, actor *store.Staff, customerID
 	return c, err
 }
 
-// SendReset sends a claimed customer a password-reset link on behalf of
-// actor (a customer on the phone who cannot find the email, say): in one
-// transaction, as RequestReset does for the customer, with the same link
-// lifetime and the same per-account and per-mailbox limits, so the front
-// desk cannot be used to flood a mailbox either. The email says the
-// organization sent it; the audit row and the link's history name the staff
-// member.
-func (s *Service) SendReset(ctx context.Context, actor *store.Staff, customerID int64) (*Sent, error) {
-	var sent *Sent
-	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
-		actor, org, c, err := s.loadReset(ctx, tx, actor, customerID)
-		if err != nil {
-			return err
-		}
-		sent, err = s.issueReset(ctx, tx, org, c, actor, "")
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return sent, nil
-}
-
 // loadReset authorizes actor, loads the customer and applies CanReset and
 // the limits, through q.
 func (s *Service) loadReset(ctx context.Context, q reader, actor *store.Staff, customerID int64) (*store.Staff, *store.Org, *store.Customer, error) {
@@ -180,7 +157,7 @@ func (s *Service) loadReset(ctx context.Context, q reader, actor *store.Staff, c
 	if !ok {
 		// No counts in the sentence: the per-mailbox count includes other
 		// organizations' reset emails, which are not this desk's business.
-		return nil, nil, c, &Refusal{ReasonRateLimited, fmt.Sprintf("%s has had as many password-reset emails as allowed in the last hour.", c.Name())}
+		return nil, nil, c, refuseCustomer(ReasonRateLimited, c, "has had as many password-reset emails as allowed in the last hour")
 	}
 	return actor, org, c, nil
 }

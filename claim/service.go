@@ -6,7 +6,6 @@ package claim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -24,6 +23,9 @@ type Service struct {
 	// InviteTTL, when set, overrides every organization's invite lifetime
 	// (--invite-ttl).
 	InviteTTL time.Duration
+	// Mail makes Send's first delivery attempt; nil leaves every link to
+	// the outbox worker.
+	Mail Deliverer
 }
 
 // Sent is the outcome of a link sent: an invite, or a reset link staff
@@ -112,28 +114,9 @@ func (s *Service) load(ctx context.Context, q reader, actor *store.Staff, custom
 	return actor, org, c, nil
 }
 
-// Invite sends customerID an invite to claim their account, on behalf of
-// actor. Everything is one write transaction: the earlier unused links are
-// revoked (superseded), the new invite, its email in the outbox and the audit
-// row are written together. Delivery is the outbox worker's job; the caller
-// may ask it to deliver Sent.OutboxID at once.
-func (s *Service) Invite(ctx context.Context, actor *store.Staff, customerID int64) (*Sent, error) {
-	var sent *Sent
-	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
-		actor, org, c, err := s.load(ctx, tx, actor, customerID, "send the invite")
-		if err != nil {
-			return err
-		}
-		sent, err = s.invite(ctx, tx, actor, org, c)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return sent, nil
-}
-
-// invite does the writes of Invite inside tx, for an already loaded customer.
+// invite writes an invite for an already loaded customer inside tx: the
+// earlier unused links are revoked (superseded), the new invite, its email
+// in the outbox and the audit row are written together.
 func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer) (*Sent, error) {
 	if r := CanInvite(actor, org, c); r != nil {
 		return nil, r
@@ -160,71 +143,6 @@ func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, 
 		return nil, err
 	}
 	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: superseded, token: token}, nil
-}
-
-// BulkResult is the outcome of InviteMany for one customer: Sent or Err.
-type BulkResult struct {
-	CustomerID int64
-	Sent       *Sent
-	Err        error
-}
-
-// bulkBatch is how many invites share one transaction in InviteMany: enough to
-// amortize the commit, few enough that other writers (a second TUI) wait only
-// milliseconds.
-const bulkBatch = 250
-
-// InviteMany invites each customer, reporting per customer. A refusal skips
-// that customer only; a database error, or the actor losing the right to
-// invite (checked in every batch's transaction), stops the run (what was
-// committed stays committed and is reported). progress, if set, is called
-// after each batch.
-func (s *Service) InviteMany(ctx context.Context, actor *store.Staff, ids []int64, progress func(done, total int)) ([]BulkResult, error) {
-	const what = "send the invites"
-	if actor == nil || !actor.Role.CanManageCustomers() {
-		// Refused before the first batch takes the write lock.
-		return nil, &Refusal{ReasonForbidden, "Your role cannot manage customers; ask an owner or admin to " + what + "."}
-	}
-	results := make([]BulkResult, 0, len(ids))
-	for start := 0; start < len(ids); start += bulkBatch {
-		batch := ids[start:min(start+bulkBatch, len(ids))]
-		var out []BulkResult
-		err := s.DB.Tx(ctx, func(tx *store.Tx) error {
-			out = out[:0]
-			actor, err := s.authorize(ctx, tx, actor, what)
-			if err != nil {
-				return err
-			}
-			org, err := tx.Org(ctx, actor.OrgID)
-			if err != nil {
-				return err
-			}
-			for _, id := range batch {
-				c, err := tx.Customer(ctx, actor.OrgID, id)
-				if err == nil {
-					var sent *Sent
-					if sent, err = s.invite(ctx, tx, actor, org, c); err == nil {
-						out = append(out, BulkResult{CustomerID: id, Sent: sent})
-						continue
-					}
-				}
-				var refusal *Refusal
-				if !errors.As(err, &refusal) && store.ErrorCode(err) == store.EINTERNAL {
-					return err
-				}
-				out = append(out, BulkResult{CustomerID: id, Err: err})
-			}
-			return nil
-		})
-		if err != nil {
-			return results, err
-		}
-		results = append(results, out...)
-		if progress != nil {
-			progress(len(results), len(ids))
-		}
-	}
-	return results, nil
 }
 
 // EmailChange is what ChangeEmail did.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"frontdesk/store/format"
 	htmltemplate "html/template"
 	"strings"
 	texttemplate "text/template"
@@ -73,16 +74,6 @@ type view struct {
 	SignInURL      string
 }
 
-// FormatExpiry writes an expiry the way the emails do, in the organization's
-// zone with its abbreviation, so nobody has to guess which 14:05 it is:
-// "Mon 30 Nov 2026 at 14:05 GMT".
-func FormatExpiry(t time.Time, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format("Mon 2 Jan 2006 at 15:04 MST")
-}
-
 func greeting(name string) string {
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -109,7 +100,7 @@ func ComposeInvite(d InviteData) (subject, text, html string, err error) {
 		Link:           d.Link,
 		WalkthroughURL: d.WalkthroughURL,
 		ReplyTo:        d.ReplyTo,
-		Expires:        FormatExpiry(d.Expires, d.Location),
+		Expires:        format.Expiry(d.Expires, d.Location),
 	}
 	return render("invite", v)
 }
@@ -124,7 +115,7 @@ func ComposeReset(d ResetData) (subject, text, html string, err error) {
 		OrgName:  d.OrgName,
 		Greeting: greeting(d.CustomerName),
 		Link:     d.Link,
-		Expires:  FormatExpiry(d.Expires, d.Location),
+		Expires:  format.Expiry(d.Expires, d.Location),
 		ByStaff:  d.ByStaff,
 	}
 	return render("reset", v)
@@ -167,7 +158,7 @@ func emailChangeView(d EmailChangeData) (view, error) {
 		Greeting:  greeting(d.CustomerName),
 		ReplyTo:   d.ReplyTo,
 		NewEmail:  d.NewEmail,
-		ChangedAt: FormatExpiry(d.ChangedAt, d.Location), // every time in the emails is written alike
+		ChangedAt: format.Expiry(d.ChangedAt, d.Location), // every time in the emails is written alike
 		SignInURL: d.SignInURL,
 	}, nil
 }

@@ -229,3 +229,34 @@ func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, li
 	err := q.queryRow(ctx, `SELECT count(*) FROM (`+sb.String()+`)`, args...).Scan(&n)
 	return n, err
 }
+
+// CustomerIDs lists the ids of the organization's live (unarchived)
+// customers whose status is one of statuses, in id order, in one query:
+// whom `frontdesk invite --all` sends invites to.
+func (q conn) CustomerIDs(ctx context.Context, orgID int64, statuses ...Status) ([]int64, error) {
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	now := q.now()
+	var conds []string
+	args := []any{orgID}
+	for _, s := range statuses {
+		cond, a := statusWhere(s, now)
+		conds = append(conds, "("+cond+")")
+		args = append(args, a...)
+	}
+	rows, err := q.query(ctx, `SELECT c.id FROM customers c WHERE c.org_id = ? AND c.archived = 0 AND (`+strings.Join(conds, " OR ")+`) ORDER BY c.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -56,7 +56,7 @@ func benchFixture(b *testing.B, n int) *fixture {
 	if f.owner, err = db.FirstOwner(ctx, org.ID); err != nil {
 		b.Fatal(err)
 	}
-	f.roster = &countingRoster{Roster: DBRoster{DB: db}}
+	f.roster = &countingRoster{Roster: db}
 	return f
 }
 

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -14,8 +13,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"frontdesk/claim"
-	"frontdesk/mailer"
 	"frontdesk/store"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
@@ -28,32 +27,19 @@ const (
 	bulkDone
 )
 
-// deliverChunk is how many messages one delivery attempt of a bulk run
-// sends over one connection before the progress bar moves.
-const deliverChunk = 10
-
 type bulkCheckedMsg struct {
 	customers []*store.Customer
 	expiry    time.Time
 	err       error
 }
 
-type bulkPhase int
-
-const (
-	phaseQueue bulkPhase = iota
-	phaseDeliver
-)
-
-// bulkEvent is a step of a running bulk invite, from its goroutine.
+// bulkEvent is a step of a running bulk invite, from its goroutine: a
+// progress report, or (done) the outcomes.
 type bulkEvent struct {
-	phase       bulkPhase
-	done, total int
-	queued      bool               // phaseQueue: InviteMany returned
-	results     []claim.BulkResult // phaseQueue, once queued
-	outcomes    []mailer.Outcome   // phaseDeliver, one chunk
-	err         error
-	timedOut    bool
+	progress claim.Progress
+	done     bool
+	outcomes []claim.Outcome
+	err      error // what stopped the issuing, with done
 }
 
 type bulkEventMsg struct {
@@ -65,8 +51,11 @@ type bulkEventMsg struct {
 // marksDoneMsg tells the roster which marks a bulk invite has dealt with.
 type marksDoneMsg struct{ ids []int64 }
 
+// skip is a customer the run leaves out, and why: typed, so skips are
+// grouped by reason, never by their sentences.
 type skip struct {
-	name, why string
+	name   string
+	reason claim.Reason
 }
 
 // bulkScreen invites the marked customers: a summary of who gets an invite
@@ -88,16 +77,14 @@ type bulkScreen struct {
 	cancel   context.CancelFunc
 	stopping bool
 
-	phase       bulkPhase
-	done, total int
-	queued      []claim.BulkResult
-	sent        int
-	retrying    int
-	failed      int
-	undelivered int // queued but not attempted (time box, stop)
-	refused     []skip
-	problems    []string
-	stopped     string
+	progress claim.Progress
+	outcomes []claim.Outcome
+	sent     int
+	queued   int
+	failed   int
+	refused  []skip
+	problems []string
+	stopped  string
 
 	bar  progress.Model
 	spin spinner.Model
@@ -112,12 +99,12 @@ func newBulk(c *Common, deps Deps, ids []int64) *bulkScreen {
 }
 
 // Init reads the marked customers, fresh, to sort them into invited and
-// skipped with the same rules InviteMany applies.
+// skipped with the same rules Send applies.
 func (b *bulkScreen) Init() tea.Cmd {
 	ctx, org, ids, roster, inv := b.c.Ctx, b.c.Org, b.ids, b.deps.Roster, b.deps.Invites
 	b.render()
 	return func() tea.Msg {
-		cs, err := roster.Customers(ctx, org.ID, ids)
+		cs, err := roster.CustomersByID(ctx, org.ID, ids)
 		return bulkCheckedMsg{customers: cs, expiry: inv.ExpiryFor(org), err: err}
 	}
 }
@@ -231,7 +218,7 @@ func (b *bulkScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// sort splits the marked customers by claim.CanInvite, the rule InviteMany
+// sort splits the marked customers by claim.CanInvite, the rule Send
 // applies again when it runs.
 func (b *bulkScreen) sort(cs []*store.Customer) {
 	b.byID = make(map[int64]*store.Customer, len(cs))
@@ -241,11 +228,11 @@ func (b *bulkScreen) sort(cs []*store.Customer) {
 	for _, id := range b.ids {
 		c, ok := b.byID[id]
 		if !ok {
-			b.skipped = append(b.skipped, skip{fmt.Sprintf("Customer %d", id), "is no longer on the roster"})
+			b.skipped = append(b.skipped, skip{fmt.Sprintf("Customer %d", id), claim.ReasonGone})
 			continue
 		}
 		if r := claim.CanInvite(b.c.Staff, b.c.Org, c); r != nil {
-			b.skipped = append(b.skipped, skip{inert.String(c.Name()), skipWhy(r, c)})
+			b.skipped = append(b.skipped, skip{inert.String(c.Name()), r.Reason})
 			continue
 		}
 		b.will = append(b.will, c)
@@ -255,67 +242,32 @@ func (b *bulkScreen) sort(cs []*store.Customer) {
 	}
 }
 
-// skipWhy is a refusal without the name it starts with (the list names the
-// customer already).
-func skipWhy(r *claim.Refusal, c *store.Customer) string {
-	msg := inert.String(r.Message)
-	if name := inert.String(c.Name()); name != "" {
-		msg = strings.TrimPrefix(msg, name+"'s ")
-		msg = strings.TrimPrefix(msg, name+" ")
-	}
-	return strings.TrimSuffix(msg, ".")
-}
-
 func (b *bulkScreen) start() tea.Cmd {
 	ctx, cancel := context.WithCancel(b.c.Ctx)
 	b.cancel = cancel
 	b.state = bulkSending
-	b.phase, b.done, b.total = phaseQueue, 0, len(b.will)
+	b.progress = claim.Progress{Phase: claim.Issuing, Total: len(b.will)}
 	ids := make([]int64, len(b.will))
 	for i, c := range b.will {
 		ids[i] = c.ID
 	}
 	events := make(chan bulkEvent, 16)
 	b.events = events
-	staff, inv, del, session := b.c.Staff, b.deps.Invites, b.deps.Deliverer, b.c.Ctx
+	staff, inv, session := b.c.Staff, b.deps.Invites, b.c.Ctx
 	go func() {
 		defer close(events)
-		emit := func(ev bulkEvent) bool {
+		opt := claim.SendOptions{Window: deliverTimeout, Progress: func(p claim.Progress) {
 			select {
-			case events <- ev:
-				return true
+			case events <- bulkEvent{progress: p}:
 			case <-ctx.Done():
-				return false
 			}
-		}
-		results, err := inv.InviteMany(ctx, staff, ids, func(done, total int) {
-			emit(bulkEvent{phase: phaseQueue, done: done, total: total})
-		})
-		// Reported even when stopping (the invites that were queued are
+		}}
+		outs, err := inv.Send(ctx, staff, ids, opt)
+		// Reported even when stopping (the invites that were issued are
 		// real); only the end of the session drops it.
 		select {
-		case events <- bulkEvent{phase: phaseQueue, queued: true, done: len(results), total: len(ids), results: results, err: err}:
+		case events <- bulkEvent{done: true, outcomes: outs, err: err}:
 		case <-session.Done():
-			return
-		}
-		var outbox []int64
-		for _, r := range results {
-			if r.Sent != nil {
-				outbox = append(outbox, r.Sent.OutboxID)
-			}
-		}
-		for start := 0; start < len(outbox) && ctx.Err() == nil; start += deliverChunk {
-			chunk := outbox[start:min(start+deliverChunk, len(outbox))]
-			dctx, dcancel := context.WithTimeout(ctx, deliverTimeout)
-			outs, derr := del.Deliver(dctx, chunk...)
-			timedOut := errors.Is(dctx.Err(), context.DeadlineExceeded)
-			dcancel()
-			if !emit(bulkEvent{phase: phaseDeliver, done: start + len(chunk), total: len(outbox), outcomes: outs, err: derr, timedOut: timedOut}) {
-				return
-			}
-			if derr != nil || timedOut {
-				return
-			}
 		}
 	}()
 	b.render()
@@ -331,72 +283,34 @@ func (b *bulkScreen) wait() tea.Cmd {
 }
 
 func (b *bulkScreen) apply(ev bulkEvent) {
-	b.phase, b.done, b.total = ev.phase, ev.done, ev.total
-	switch {
-	case ev.queued:
-		b.queued = ev.results
-		for _, r := range ev.results {
-			if r.Err != nil {
-				name := fmt.Sprintf("Customer %d", r.CustomerID)
-				why := say(r.Err)
-				if c := b.byID[r.CustomerID]; c != nil {
-					name = inert.String(c.Name())
-					var ref *claim.Refusal
-					if errors.As(r.Err, &ref) {
-						why = skipWhy(ref, c)
-					}
-				}
-				b.refused = append(b.refused, skip{name, why})
-			}
+	if !ev.done {
+		b.progress = ev.progress
+		return
+	}
+	b.outcomes = ev.outcomes
+	words := b.c.words(onRoster)
+	for i := range ev.outcomes {
+		o := &ev.outcomes[i]
+		name := fmt.Sprintf("Customer %d", o.CustomerID)
+		if c := b.byID[o.CustomerID]; c != nil {
+			name = inert.String(c.Name())
 		}
-		if ev.err != nil {
-			b.stopped = "Queueing stopped: " + say(ev.err)
-		}
-		if n := b.invited(); n > 0 {
-			b.phase, b.done, b.total = phaseDeliver, 0, n
-		}
-		b.undelivered = b.invited()
-	case ev.phase == phaseDeliver:
-		byOutbox := map[int64]*claim.Sent{}
-		for _, r := range b.queued {
-			if r.Sent != nil {
-				byOutbox[r.Sent.OutboxID] = r.Sent
-			}
-		}
-		for _, o := range ev.outcomes {
-			b.undelivered--
-			who := "?"
-			if s := byOutbox[o.ID]; s != nil {
-				who = inert.String(s.Customer.Name()) + " <" + inert.String(s.Invite.Email) + ">"
-			}
-			switch o.Status {
-			case store.OutboxSent:
-				b.sent++
-			case store.OutboxFailed:
-				b.failed++
-				b.problems = append(b.problems, who+": failed: "+inert.String(o.Err))
-			default:
-				b.retrying++
-				b.problems = append(b.problems, who+": queued, will retry: "+inert.String(o.Err))
-			}
-		}
-		switch {
-		case ev.err != nil:
-			b.stopped = "Delivery stopped: " + inert.String(ev.err.Error()) + "; the outbox worker sends the rest."
-		case ev.timedOut:
-			b.stopped = "The mail server did not answer within " + deliverTimeout.String() + "; the outbox worker sends the rest."
+		switch o.Result {
+		case claim.Delivered:
+			b.sent++
+		case claim.Failed:
+			b.failed++
+			b.problems = append(b.problems, name+": "+inert.String(words.Outcome(o)))
+		case claim.Queued:
+			b.queued++
+			b.problems = append(b.problems, name+": "+inert.String(words.Outcome(o)))
+		case claim.Refused:
+			b.refused = append(b.refused, skip{name, o.Refusal.Reason})
 		}
 	}
-}
-
-func (b *bulkScreen) invited() int {
-	n := 0
-	for _, r := range b.queued {
-		if r.Sent != nil {
-			n++
-		}
+	if ev.err != nil {
+		b.stopped = "Sending stopped: " + say(ev.err) + " Invites already issued are sent by the outbox worker."
 	}
-	return n
 }
 
 func (b *bulkScreen) finish() tea.Cmd {
@@ -408,8 +322,8 @@ func (b *bulkScreen) finish() tea.Cmd {
 	// Marks are done with, except for customers the run never reached.
 	done := make([]int64, 0, len(b.ids))
 	reached := map[int64]bool{}
-	for _, r := range b.queued {
-		reached[r.CustomerID] = true
+	for _, o := range b.outcomes {
+		reached[o.CustomerID] = true
 	}
 	for _, id := range b.ids {
 		c, ok := b.byID[id]
@@ -424,8 +338,8 @@ func (b *bulkScreen) finish() tea.Cmd {
 func (b *bulkScreen) tallyLine() string {
 	g := b.c.Styles.Glyphs
 	parts := []string{fmt.Sprintf("Sent %d", b.sent)}
-	if b.retrying+b.undelivered > 0 {
-		parts = append(parts, fmt.Sprintf("queued %d", b.retrying+b.undelivered))
+	if b.queued > 0 {
+		parts = append(parts, fmt.Sprintf("queued %d", b.queued))
 	}
 	parts = append(parts, fmt.Sprintf("failed %d", b.failed), fmt.Sprintf("skipped %d", len(b.skipped)+len(b.refused)))
 	return "Bulk invite: " + strings.Join(parts, g.Sep) + "."
@@ -451,7 +365,7 @@ func (b *bulkScreen) render() {
 		if len(b.will) == 0 {
 			w.line(s.Bold.Render("Nobody to invite: every marked customer is skipped."))
 		} else {
-			w.wrapped(fmt.Sprintf("%s will get an invite; links expire %s.", plural(len(b.will), "customer"), claim.ExpiryText(b.expiry, loc)), 2)
+			w.wrapped(fmt.Sprintf("%s will get an invite; links expire %s.", plural(len(b.will), "customer"), format.Expiry(b.expiry, loc)), 2)
 			if b.live > 0 {
 				w.wrapped(s.Warning.Render(fmt.Sprintf("%s of them %s a live invite; the earlier link stops working.", num(b.live), hasHave(b.live))), 2)
 			}
@@ -470,18 +384,19 @@ func (b *bulkScreen) render() {
 		}
 		b.skipLines(w, "Skipped", b.skipped)
 	case bulkSending:
+		p := b.progress
 		frac := 0.0
 		label := "Queueing invites"
-		if b.total > 0 {
-			frac = float64(b.done) / float64(b.total)
+		if p.Total > 0 {
+			frac = float64(p.Done) / float64(p.Total)
 		}
-		if b.phase == phaseDeliver {
+		if p.Phase == claim.Delivering {
 			label = "Delivering"
 			frac = 0.5 + frac/2
 		} else {
 			frac /= 2
 		}
-		w.line(b.spin.View() + " " + label + " " + num(b.done) + "/" + num(b.total))
+		w.line(b.spin.View() + " " + label + " " + num(p.Done) + "/" + num(p.Total))
 		w.line(b.bar.ViewAs(frac))
 		if b.stopping {
 			w.line(s.Warning.Render("Stopping after the current step" + s.Glyphs.Ellipsis))
@@ -516,25 +431,20 @@ func (b *bulkScreen) skipLines(w *block, title string, skips []skip) {
 		return
 	}
 	s := b.c.Styles
-	groups := map[string][]string{}
-	var order []string
+	groups := map[claim.Reason][]string{}
+	var order []claim.Reason
 	for _, sk := range skips {
-		// Claimed dates differ per customer; group by the sentence's kind.
-		k := sk.why
-		if i := strings.Index(k, " on "); i > 0 && strings.Contains(k, "claimed") {
-			k = k[:i]
+		if _, ok := groups[sk.reason]; !ok {
+			order = append(order, sk.reason)
 		}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], sk.name)
+		groups[sk.reason] = append(groups[sk.reason], sk.name)
 	}
 	sort.SliceStable(order, func(i, j int) bool { return len(groups[order[i]]) > len(groups[order[j]]) })
 	w.line("")
 	w.line(s.Section.Render(fmt.Sprintf("%s (%d)", title, len(skips))))
 	for _, k := range order {
 		names := groups[k]
-		w.wrapped("  "+s.Warning.Render(fmt.Sprintf("%d %s", len(names), k))+": "+strings.Join(names, ", "), 4)
+		w.wrapped("  "+s.Warning.Render(fmt.Sprintf("%d %s", len(names), k.Label()))+": "+strings.Join(names, ", "), 4)
 	}
 }
 

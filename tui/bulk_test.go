@@ -32,8 +32,8 @@ func TestBulkWithSkips(t *testing.T) {
 	typeKeys(s, "<tab>", " ", " ", "<tab>", "<tab>", "<tab>", "<tab>", " ", "<tab>", " ", "<tab>")
 	waitFor(t, s, "4 marked | I invites them")
 	typeKeys(s, "I")
-	waitFor(t, s, "Bulk invite | 4 marked customers", "2 customers will get an invite; links expire Mon 30 Nov 14:05 GMT.",
-		"Skipped (2)", "1 already claimed their account: "+claimed.Name(), "1 has no email address: "+noEmail.Name(), "enter/y send 2 invites")
+	waitFor(t, s, "Bulk invite | 4 marked customers", "2 customers will get an invite; links expire Mon 30 Nov 2026 at 14:05 GMT.",
+		"Skipped (2)", "1 already claimed: "+claimed.Name(), "1 no email address: "+noEmail.Name(), "enter/y send 2 invites")
 	typeKeys(s, "y")
 	waitFor(t, s, "Bulk invite: Sent 2 | failed 0 | skipped 2.")
 	typeKeys(s, "<enter>")

@@ -41,12 +41,12 @@ func checkReset(c *Common, deps Deps, id int64) tea.Cmd {
 }
 
 // refusalNote words a failed check; ok is false when there was no error.
-func refusalNote(err error, at where, purpose store.Purpose, g Glyphs) (note, bool) {
+func refusalNote(c *Common, err error, at where, purpose store.Purpose) (note, bool) {
 	if err == nil {
 		return note{}, false
 	}
 	if r, ok := err.(*claim.Refusal); ok {
-		return note{refusalText(r, at, g), toneWarning}, true
+		return note{c.refusalText(r, at), toneWarning}, true
 	}
 	if purpose == store.PurposeReset {
 		return note{"Cannot send a password-reset link: " + say(err), toneError}, true

@@ -72,66 +72,37 @@ type Roster interface {
 	// RosterMatches counts what a search selects, up to limit.
 	RosterMatches(ctx context.Context, orgID int64, rq store.RosterQuery, limit int) (int, error)
 	Profile(ctx context.Context, orgID, customerID int64) (*store.Profile, error)
-	// Customers returns the customers with the given ids, in that order.
-	Customers(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error)
+	// CustomersByID returns the customers with the given ids, in that order.
+	CustomersByID(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error)
 }
 
-// Invites applies the invite rules; *claim.Service is one.
+// Invites applies the invite rules and sends links; *claim.Service is one.
 type Invites interface {
 	Check(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error)
-	Invite(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Sent, error)
-	InviteMany(ctx context.Context, actor *store.Staff, ids []int64, progress func(done, total int)) ([]claim.BulkResult, error)
-	ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (*claim.EmailChange, error)
-	ExpiryFor(org *store.Org) time.Time
-	// Password-reset links staff send a claimed customer (the profile's r).
 	CheckReset(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error)
-	SendReset(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Sent, error)
+	// Send issues invites (or, with Purpose reset, password-reset links)
+	// and makes the first delivery attempt: the one way links go out.
+	Send(ctx context.Context, actor *store.Staff, ids []int64, opt claim.SendOptions) ([]claim.Outcome, error)
+	ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (*claim.EmailChange, error)
+	// DeliverNow tries the email-change notices at once.
+	DeliverNow(ctx context.Context, window time.Duration, ids ...int64) ([]mailer.Outcome, bool, error)
+	ExpiryFor(org *store.Org) time.Time
 	ResetExpiry() time.Time
-}
-
-// Deliverer sends queued messages now; *mailer.Worker is one.
-type Deliverer interface {
-	Deliver(ctx context.Context, ids ...int64) ([]mailer.Outcome, error)
 }
 
 // Deps are the parts of the application the TUI talks to.
 type Deps struct {
-	Roster    Roster
-	Invites   Invites
-	Deliverer Deliverer
+	Roster  Roster  // *store.DB is one
+	Invites Invites // *claim.Service is one
 	// Now is the clock that tells a live invite from an expired one in a
 	// profile's history; time.Now when nil (tests fix it with the store's).
 	Now func() time.Time
 }
 
 var (
-	_ Invites   = (*claim.Service)(nil)
-	_ Deliverer = (*mailer.Worker)(nil)
-	_ Roster    = DBRoster{}
+	_ Invites = (*claim.Service)(nil)
+	_ Roster  = (*store.DB)(nil)
 )
-
-// DBRoster is the Roster of a database, reading through its reader pool.
-type DBRoster struct{ DB *store.DB }
-
-func (r DBRoster) RosterPage(ctx context.Context, orgID int64, rq store.RosterQuery) ([]store.RosterRow, error) {
-	return r.DB.RosterPage(ctx, orgID, rq)
-}
-
-func (r DBRoster) RosterCounts(ctx context.Context, orgID int64) (map[store.Status]int, error) {
-	return r.DB.RosterCounts(ctx, orgID)
-}
-
-func (r DBRoster) RosterMatches(ctx context.Context, orgID int64, rq store.RosterQuery, limit int) (int, error) {
-	return r.DB.RosterMatches(ctx, orgID, rq, limit)
-}
-
-func (r DBRoster) Profile(ctx context.Context, orgID, customerID int64) (*store.Profile, error) {
-	return r.DB.Profile(ctx, orgID, customerID)
-}
-
-func (r DBRoster) Customers(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error) {
-	return r.DB.CustomersByID(ctx, orgID, ids)
-}
 
 // deliverTimeout bounds the first delivery attempt a staff member waits
 // for; past it the outbox worker carries on in the background. A variable

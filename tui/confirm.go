@@ -1,9 +1,7 @@
 package tui
 
 import (
-	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -11,19 +9,16 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"frontdesk/claim"
-	"frontdesk/mailer"
 	"frontdesk/store"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
-// sentMsg is what became of one invite: queued (or refused), then the first
-// delivery attempt.
+// sentMsg is what became of the link: claim.Send's outcome, or the error
+// that kept it from running.
 type sentMsg struct {
-	sent     *claim.Sent
-	outcome  mailer.Outcome
-	err      error // the invite itself
-	derr     error // the delivery attempt could not run
-	timedOut bool  // the attempt outlasted deliverTimeout
+	outcome claim.Outcome
+	err     error
 }
 
 // confirmScreen asks before an invite (or, for purpose reset, a
@@ -122,74 +117,43 @@ func (m *confirmScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// send queues the invite and makes the first delivery attempt, time-boxed:
-// a slow mail server must not hold the desk, and the outbox worker keeps
-// trying after.
+// send issues the link and makes the first delivery attempt, within the
+// window the desk waits (deliverTimeout): a slow mail server must not hold
+// the desk, and the outbox worker keeps trying after.
 func (m *confirmScreen) send() tea.Cmd {
-	ctx, staff, id, inv, del := m.c.Ctx, m.c.Staff, m.cust.ID, m.deps.Invites, m.deps.Deliverer
-	send := inv.Invite
-	if m.reset() {
-		send = inv.SendReset
-	}
+	ctx, staff, id, inv := m.c.Ctx, m.c.Staff, m.cust.ID, m.deps.Invites
+	opt := claim.SendOptions{Purpose: m.purpose, Window: deliverTimeout}
 	return func() tea.Msg {
-		sent, err := send(ctx, staff, id)
+		outs, err := inv.Send(ctx, staff, []int64{id}, opt)
 		if err != nil {
 			return sentMsg{err: err}
 		}
-		dctx, cancel := context.WithTimeout(ctx, deliverTimeout)
-		defer cancel()
-		outs, derr := del.Deliver(dctx, sent.OutboxID)
-		msg := sentMsg{sent: sent, derr: derr, timedOut: errors.Is(dctx.Err(), context.DeadlineExceeded)}
-		if len(outs) > 0 {
-			msg.outcome = outs[0]
-		}
-		return msg
+		return sentMsg{outcome: outs[0]}
 	}
 }
 
-// outcome words what happened: "Invite sent to jane@example.com — link
-// expires Mon 30 Nov 14:05 GMT", or queued with the server's words, or
-// failed with them.
+// outcome words what happened, from the one wording table: "Invite sent to
+// jane@example.com — link expires Mon 30 Nov 2026 at 14:05 GMT.", or queued
+// with the reason, or failed with the server's words, or the refusal.
 func (m *confirmScreen) outcome(msg sentMsg) note {
-	g, what := m.c.Styles.Glyphs, m.what()
-	if msg.err != nil {
-		var r *claim.Refusal
-		if errors.As(msg.err, &r) {
-			return note{"Not sent: " + refusalText(r, m.from, g), toneWarning}
-		}
+	var r *claim.Refusal
+	switch {
+	case errors.As(msg.err, &r):
+		return note{"Not sent: " + m.c.refusalText(r, m.from), toneWarning}
+	case msg.err != nil:
 		return note{"Not sent: " + say(msg.err), toneError}
 	}
-	to := inert.String(msg.sent.Invite.Email)
-	expires := "The link expires " + claim.ExpiryText(msg.sent.Invite.ExpiresAt, m.c.loc()) + "."
-	o := msg.outcome
-	switch {
-	case msg.derr != nil:
-		return note{what + " to " + to + " is queued, but delivery could not start: " + inert.String(msg.derr.Error()) + "; the outbox will retry. " + expires, toneWarning}
-	case o.Status == store.OutboxSent:
-		t := what + " sent to " + to + g.Dash + "link expires " + claim.ExpiryText(msg.sent.Invite.ExpiresAt, m.c.loc())
-		switch {
-		case msg.sent.Superseded > 0 && m.reset():
-			t += ". The earlier reset link no longer works."
-		case msg.sent.Superseded > 0:
-			t += ". The earlier link no longer works."
-		}
-		return note{t, toneSuccess}
-	case o.Status == store.OutboxFailed:
-		return note{what + " to " + to + " failed: " + strings.TrimSuffix(inert.String(o.Err), ".") + g.Dash + "check the address (e on the profile) and send again.", toneError}
-	case msg.timedOut && o.Err == "":
-		return note{what + " to " + to + " is queued: the mail server did not answer within " + deliverTimeout.String() + "; it will retry. " + expires, toneWarning}
+	o := &msg.outcome
+	text := inert.String(m.c.words(m.from).Outcome(o))
+	switch o.Result {
+	case claim.Delivered:
+		return note{text, toneSuccess}
+	case claim.Failed:
+		return note{text, toneError}
+	case claim.Refused:
+		return note{"Not sent: " + text, toneWarning}
 	}
-	// A timed-out attempt lands here too: the transport's words say how
-	// long the server was given and what its silence suggests.
-	why := inert.String(o.Err)
-	if why == "" {
-		why = "not sent yet"
-	}
-	t := what + " to " + to + " is queued: " + strings.TrimSuffix(why, ".") + "; it will retry"
-	if !o.NextAttempt.IsZero() {
-		t += " at " + o.NextAttempt.In(m.c.loc()).Format("15:04")
-	}
-	return note{t + ". " + expires, toneWarning}
+	return note{text, toneWarning}
 }
 
 func (m *confirmScreen) View() string {
@@ -210,14 +174,14 @@ func (m *confirmScreen) View() string {
 	add("")
 	b := &block{w: inner, s: s}
 	b.field("To", inert.String(m.cust.Email))
-	b.field("Link expires", claim.ExpiryText(m.expiry, m.c.loc()))
+	b.field("Link expires", format.Expiry(m.expiry, m.c.loc()))
 	switch {
 	case m.reset():
 		// Whether a reset link is live is not part of the customer's row;
 		// any one is, and stops working.
 		b.field("Earlier links", "Any reset link sent before stops working; the password stays until they choose a new one.")
 	case live:
-		b.field("Resend", s.Warning.Render("The link sent "+dayShort(m.cust.InviteSentAt, m.c.loc())+" stops working."))
+		b.field("Resend", s.Warning.Render("The link sent "+format.Day(m.cust.InviteSentAt, m.c.loc())+" stops working."))
 	case resend:
 		b.field("Resend", "The earlier link has already expired.")
 	}

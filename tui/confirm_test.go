@@ -39,11 +39,11 @@ func TestInviteOutcomes(t *testing.T) {
 		want   string
 		status store.Status
 	}{
-		{"sent", fakeServer{reply: "250 2.0.0 OK queued"}, "Invite sent to %s - link expires Mon 30 Nov 14:05 GMT", store.StatusInvited},
+		{"sent", fakeServer{reply: "250 2.0.0 OK queued"}, "Invite sent to %s - link expires Mon 30 Nov 2026 at 14:05 GMT", store.StatusInvited},
 		{"temporary", fakeServer{err: &textproto.Error{Code: 451, Msg: "4.3.0 Mailbox temporarily unavailable"}},
-			"Invite to %s is queued: 451 4.3.0 Mailbox temporarily unavailable; it will retry at 14:05. The link expires Mon 30 Nov 14:05 GMT.", store.StatusInvited},
+			"Invite to %s is queued: 451 4.3.0 Mailbox temporarily unavailable; it will retry at 14:05. The link expires Mon 30 Nov 2026 at 14:05 GMT.", store.StatusInvited},
 		{"permanent", fakeServer{err: &textproto.Error{Code: 550, Msg: "5.1.1 No such user here"}},
-			"Invite to %s failed: 550 5.1.1 No such user here - check the address (e on the profile) and send again.", store.StatusFailed},
+			"Invite to %s failed: 550 5.1.1 No such user here - open the profile (enter), check the address (e) and send again.", store.StatusFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, 60)
@@ -131,7 +131,7 @@ func TestInviteToSilentMailServer(t *testing.T) {
 	got := m.top().Note().text
 	// The server was given what was left of the window once the invite
 	// was leased: up to 500ms.
-	want := regexp.MustCompile(`^Invite to ` + regexp.QuoteMeta(c.Email) + ` is queued: the mail server \S+ did not answer within (\d+)ms; it accepted the connection but sent no greeting .*; it will retry at 14:05\. The link expires Mon 30 Nov 14:05 GMT\.$`)
+	want := regexp.MustCompile(`^Invite to ` + regexp.QuoteMeta(c.Email) + ` is queued: the mail server \S+ did not answer within (\d+)ms; it accepted the connection but sent no greeting .*; it will retry at 14:05\. The link expires Mon 30 Nov 2026 at 14:05 GMT\.$`)
 	mm := want.FindStringSubmatch(got)
 	if mm == nil {
 		t.Fatalf("outcome\n got: %s\nwant: %s", got, want)

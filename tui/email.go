@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"context"
-	"errors"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -229,7 +227,7 @@ func (e *emailScreen) save() tea.Cmd {
 	}
 	e.saving = true
 	e.err = note{"Saving" + e.c.Styles.Glyphs.Ellipsis, toneInfo}
-	ctx, staff, id, inv, del := e.c.Ctx, e.c.Staff, e.cust.ID, e.deps.Invites, e.deps.Deliverer
+	ctx, staff, id, inv := e.c.Ctx, e.c.Staff, e.cust.ID, e.deps.Invites
 	return func() tea.Msg {
 		ch, err := inv.ChangeEmail(ctx, staff, id, v)
 		if err != nil {
@@ -239,10 +237,7 @@ func (e *emailScreen) save() tea.Cmd {
 		if len(ch.Notices) > 0 {
 			// As for an invite: one attempt, time-boxed, so the words can
 			// say whether the notices went; the worker carries on after.
-			dctx, cancel := context.WithTimeout(ctx, deliverTimeout)
-			defer cancel()
-			msg.notices, msg.derr = del.Deliver(dctx, ch.Notices...)
-			msg.timedOut = errors.Is(dctx.Err(), context.DeadlineExceeded)
+			msg.notices, msg.timedOut, msg.derr = inv.DeliverNow(ctx, deliverTimeout, ch.Notices...)
 		}
 		return msg
 	}

@@ -91,7 +91,7 @@ func TestEmailChangeWordingClaimed(t *testing.T) {
 	f := newFixture(t, 60)
 	ctx := context.Background()
 	c := f.customer(t, store.StatusClaimed)
-	if _, err := f.svc.SendReset(ctx, f.owner, c.ID); err != nil {
+	if _, err := f.svc.Issue(ctx, f.owner, c.ID, store.PurposeReset); err != nil {
 		t.Fatal(err)
 	}
 	os.RemoveAll(f.mailDir) // the reset email is not what this test reads
@@ -148,7 +148,7 @@ func TestResetFromProfile(t *testing.T) {
 	m, c := f.openProfile(t, f.owner, store.StatusClaimed)
 	drive(t, m, keys("r")...)
 	v := m.View()
-	for _, want := range []string{"Send " + c.Name() + " a password-reset link?", c.Email, "Mon 23 Nov 15:05 GMT", "Any reset link sent before stops working"} {
+	for _, want := range []string{"Send " + c.Name() + " a password-reset link?", c.Email, "Mon 23 Nov 2026 at 15:05 GMT", "Any reset link sent before stops working"} {
 		if !strings.Contains(v, want) {
 			t.Fatalf("confirmation lacks %q:\n%s", want, v)
 		}
@@ -161,7 +161,7 @@ func TestResetFromProfile(t *testing.T) {
 		t.Fatal("n sent something")
 	}
 	drive(t, m, keys("r", "y")...)
-	if got, want := m.top().Note().text, "Password-reset link sent to "+c.Email+" - link expires Mon 23 Nov 15:05 GMT"; got != want {
+	if got, want := m.top().Note().text, "Password-reset link sent to "+c.Email+" - link expires Mon 23 Nov 2026 at 15:05 GMT."; got != want {
 		t.Fatalf("outcome\n got: %s\nwant: %s", got, want)
 	}
 	if v := m.View(); !strings.Contains(v, "Password reset by Maya Harbor to "+c.Email) {

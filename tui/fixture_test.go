@@ -74,9 +74,9 @@ func (c *countingRoster) Profile(ctx context.Context, orgID, id int64) (*store.P
 	return c.Roster.Profile(ctx, orgID, id)
 }
 
-func (c *countingRoster) Customers(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error) {
+func (c *countingRoster) CustomersByID(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error) {
 	c.customers.Add(1)
-	return c.Roster.Customers(ctx, orgID, ids)
+	return c.Roster.CustomersByID(ctx, orgID, ids)
 }
 
 func (c *countingRoster) queries() int64 {
@@ -187,9 +187,9 @@ func newFixture(t testing.TB, n int) *fixture {
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.svc = &claim.Service{DB: db, BaseURL: "http://localhost:8080"}
 	f.worker = &mailer.Worker{DB: db, Transport: mailer.NewFileTransport(f.mailDir, logger), Logger: logger}
-	f.roster = &countingRoster{Roster: DBRoster{DB: db}}
+	f.svc = &claim.Service{DB: db, BaseURL: "http://localhost:8080", Mail: f.worker}
+	f.roster = &countingRoster{Roster: db}
 	return f
 }
 
@@ -215,8 +215,9 @@ func (f *fixture) model(staff *store.Staff, w, h int) *Model {
 }
 
 func (f *fixture) modelWith(s *Styles, staff *store.Staff, w, h int) *Model {
+	f.svc.Mail = f.worker // a test may have swapped the worker's transport
 	return New(Common{Ctx: context.Background(), Styles: s, Org: f.org, Staff: staff, Width: w, Height: h},
-		Deps{Roster: f.roster, Invites: f.svc, Deliverer: f.worker, Now: f.db.Now})
+		Deps{Roster: f.roster, Invites: f.svc, Now: f.db.Now})
 }
 
 // customer returns the first customer (in roster order) with status st.

@@ -57,10 +57,10 @@ func TestSearchOpenEditInvite(t *testing.T) {
 	waitFor(t, s, "Email changed to "+fixed+". Press i to send an invite.")
 
 	typeKeys(s, "i")
-	waitFor(t, s, "Invite "+c.Name()+" to claim their account?", fixed, "Mon 30 Nov 14:05 GMT")
+	waitFor(t, s, "Invite "+c.Name()+" to claim their account?", fixed, "Mon 30 Nov 2026 at 14:05 GMT")
 	typeKeys(s, "y")
-	waitFor(t, s, "Invite sent to "+fixed+" - link expires Mon 30 Nov 14:05 GMT")
-	waitFor(t, s, "Invited - link expires Mon 30 Nov 14:05 GMT")
+	waitFor(t, s, "Invite sent to "+fixed+" - link expires Mon 30 Nov 2026 at 14:05 GMT")
+	waitFor(t, s, "Invited - link expires Mon 30 Nov 2026 at 14:05 GMT")
 
 	// Back on the roster the row shows the new status, and the header the
 	// new counts.
@@ -130,9 +130,9 @@ func TestRefusals(t *testing.T) {
 		s := startTUI(t, f.model(f.desk, 120, 40), 120, 40)
 		waitFor(t, s, "Jo Front (staff)", first.Name(), "i invite (owner/admin)")
 		typeKeys(s, "i")
-		waitFor(t, s, "Your role cannot manage customers - ask an owner or admin.")
+		waitFor(t, s, "Your role cannot manage customers; ask an owner or admin to send the invite.")
 		typeKeys(s, "<enter>")
-		waitFor(t, s, "Member since", "Your role cannot manage customers - ask an owner or admin.", "e edit email (owner/admin)")
+		waitFor(t, s, "Member since", "Your role cannot manage customers; ask an owner or admin to send the invite.", "e edit email (owner/admin)")
 		typeKeys(s, "e")
 		waitFor(t, s, "Your role cannot manage customers, so it cannot change emails - ask an owner or admin.")
 		typeKeys(s, "<esc>", " ", "I")

@@ -12,6 +12,7 @@ import (
 
 	"frontdesk/claim"
 	"frontdesk/store"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
@@ -137,7 +138,7 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 		p.render()
 	case checkMsg:
 		p.checking = false
-		if n, ok := refusalNote(msg.err, onProfile, msg.purpose, p.c.Styles.Glyphs); ok {
+		if n, ok := refusalNote(p.c, msg.err, onProfile, msg.purpose); ok {
 			p.note = n
 			return nil
 		}
@@ -271,9 +272,9 @@ func (p *profileScreen) statusText() string {
 	case store.StatusClaimed:
 		return s.Status[pr.Status].Render("Claimed") + " on " + day(pr.ClaimedAt, loc)
 	case store.StatusInvited:
-		return s.Status[pr.Status].Render("Invited") + s.Glyphs.Dash + "link expires " + claim.ExpiryText(pr.InviteExpiresAt, loc)
+		return s.Status[pr.Status].Render("Invited") + s.Glyphs.Dash + "link expires " + format.Expiry(pr.InviteExpiresAt, loc)
 	case store.StatusExpired:
-		return s.Status[pr.Status].Render("Invite expired") + " on " + claim.ExpiryText(pr.InviteExpiresAt, loc)
+		return s.Status[pr.Status].Render("Invite expired") + " on " + format.Expiry(pr.InviteExpiresAt, loc)
 	case store.StatusFailed:
 		t := s.Status[pr.Status].Render("Delivery failed")
 		if len(pr.Invites) > 0 && pr.Invites[0].LastError != "" {
@@ -288,7 +289,7 @@ func (p *profileScreen) statusText() string {
 func (p *profileScreen) inviteText() string {
 	s, pr := p.c.Styles, p.p
 	if r := claim.CanInvite(p.c.Staff, p.c.Org, &pr.Customer); r != nil {
-		return s.Warning.Render(refusalText(r, onProfile, s.Glyphs))
+		return s.Warning.Render(p.c.refusalText(r, onProfile))
 	}
 	if pr.HasLiveInvite() {
 		return "Press i to send a new invite; the current link stops working."
@@ -353,7 +354,7 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	case store.InviteOldEmail:
 		link = "dead: sent to an earlier address"
 	default:
-		link = s.Success.Render("link live") + ", expires " + claim.ExpiryText(inv.ExpiresAt, loc)
+		link = s.Success.Render("link live") + ", expires " + format.Expiry(inv.ExpiresAt, loc)
 	}
 	b.wrapped("      "+mail+g.Sep+link, 6)
 }

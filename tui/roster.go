@@ -403,7 +403,7 @@ func (r *rosterScreen) loadCounts() tea.Cmd {
 
 func (r *rosterScreen) checked(msg checkMsg) tea.Cmd {
 	r.checking = false
-	if n, ok := refusalNote(msg.err, onRoster, msg.purpose, r.c.Styles.Glyphs); ok {
+	if n, ok := refusalNote(r.c, msg.err, onRoster, msg.purpose); ok {
 		r.note = n
 		return nil
 	}

@@ -162,39 +162,21 @@ const (
 	onProfile
 )
 
-// refusalText is why an invite cannot go out and what to do about it, in
-// the words of the key map: "No valid email — press e".
-func refusalText(r *claim.Refusal, at where, g Glyphs) string {
-	msg := strings.TrimSuffix(inert.String(r.Message), ".")
-	var hint string
-	switch r.Reason {
-	case claim.ReasonForbidden:
-		if r.AccessChanged() {
-			// Removed or demoted while this session was open: the
-			// sentence says what changed and what to do.
-			return inert.String(r.Message)
-		}
-		msg = "Your role cannot manage customers"
-		hint = "ask an owner or admin"
-	case claim.ReasonNoEmail, claim.ReasonInvalidEmail:
-		hint = "press e to fix the email"
-		if at == onRoster {
-			hint = "open the profile (enter) and press e to fix the email"
-		}
-	case claim.ReasonClaimed:
-		hint = r.Hint()
-		if at == onProfile {
-			hint = "they can sign in, or press r to send them a password-reset link"
-		}
-	case claim.ReasonNotClaimed:
-		hint = "press i to invite them to claim it"
-	default:
-		hint = r.Hint()
+// words is the invite flow's wording table (claim.Words) for this session
+// and screen: hints name keys, the dash is the terminal's.
+func (c *Common) words(at where) claim.Words {
+	place := claim.AtProfile
+	if at == onRoster {
+		place = claim.AtRoster
 	}
-	if hint == "" {
-		return msg + "."
-	}
-	return msg + g.Dash + hint + "."
+	return claim.Words{Place: place, Dash: c.Styles.Glyphs.Dash, Loc: c.loc()}
+}
+
+// refusalText is why a link cannot go out and what to do about it, in the
+// words of the key map: "Bo Chen has no email address — press e to fix the
+// email."
+func (c *Common) refusalText(r *claim.Refusal, at where) string {
+	return inert.String(c.words(at).Refusal(r))
 }
 
 // spread puts left and right on one line of width w, cutting left first.

@@ -126,7 +126,7 @@ func TestWindowReloadKeepsTheCursorRow(t *testing.T) {
 	at(t, w, all, 12)
 	keep, screenRow := w.current().ID, w.cursor-w.top
 	gone := w.rows[w.cursor-2].ID
-	if _, err := f.svc.Invite(context.Background(), f.owner, gone); err != nil {
+	if _, err := f.svc.Issue(context.Background(), f.owner, gone, store.PurposeClaim); err != nil {
 		t.Fatal(err)
 	}
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"frontdesk/store"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,7 +30,7 @@ func TestBrowserClaim(t *testing.T) {
 	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
 	f.activity(jane)
 	// The link as the customer gets it: from the queued email's text.
-	sent, err := f.svc.Invite(t.Context(), f.owner, jane.ID)
+	sent, err := f.svc.Issue(t.Context(), f.owner, jane.ID, store.PurposeClaim)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,7 +139,7 @@ func (f *fixture) invite(c *store.Customer) string {
 	if c.OrgID != f.org.ID {
 		owner = f.ownerOf(c.OrgID)
 	}
-	sent, err := f.svc.Invite(context.Background(), owner, c.ID)
+	sent, err := f.svc.Issue(context.Background(), owner, c.ID, store.PurposeClaim)
 	if err != nil {
 		f.t.Fatal(err)
 	}

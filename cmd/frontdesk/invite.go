@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"frontdesk/claim"
-	"frontdesk/mailer"
 	"frontdesk/store"
 	"frontdesk/tui/inert"
 )
@@ -26,9 +24,9 @@ func newInviteCmd(app *App) *cobra.Command {
 a customer id (see customers list). Each invite is queued and then delivered
 before the command returns:
 
-  Jane Doe: sent to jane@example.com, link expires Mon 30 Nov 14:05 GMT
-  Jane Doe: queued: <why the mail server is unreachable>; will retry
-  Bo Chen: has no email address — fix the email first
+  Jane Doe: Invite sent to jane@example.com — link expires Mon 30 Nov 2026 at 14:05 GMT.
+  Ann Lee: Invite to ann@example.com is queued: <why>; it will retry at 14:10. …
+  Bo Chen: has no email address — fix the email first.
 
 A queued invite is not lost: the outbox of frontdesk serve (or the next
 invite or tui run) delivers it. The exit status is 1 if any customer was
@@ -55,10 +53,12 @@ whose invite expired; --status narrows it to one of them.`,
 			if err != nil {
 				return err
 			}
+			svc := app.Service()
+			svc.Mail = w
 			if all {
-				return inviteAll(ctx, app, o, actor, w, status)
+				return inviteAll(ctx, app, svc, o, actor, status)
 			}
-			return inviteSome(ctx, app, o, actor, w, args)
+			return inviteSome(ctx, app, svc, o, actor, args)
 		}),
 	}
 	cmd.Flags().StringVar(&as, "as", "", "staff member acting (default: the organization's first owner)")
@@ -79,27 +79,18 @@ func resolveCustomer(ctx context.Context, app *App, o *store.Org, arg string) (*
 	return app.DB.CustomerByEmail(ctx, o.ID, arg)
 }
 
-// refusalText is a refusal with what to do about it.
-func refusalText(err error) string {
-	var r *claim.Refusal
-	if errors.As(err, &r) {
-		msg := strings.TrimSuffix(r.Message, ".")
-		if h := r.Hint(); h != "" {
-			msg += " — " + h
-		}
-		return msg
-	}
-	return errorText(err)
+// cliWords are the invite flow's words on the command line.
+func cliWords(o *store.Org) claim.Words {
+	return claim.Words{Place: claim.AtCommandLine, Dash: " — ", Loc: o.Location()}
 }
 
-func inviteSome(ctx context.Context, app *App, o *store.Org, actor *store.Staff, w *mailer.Worker, args []string) error {
-	svc := app.Service()
+// inviteSome invites the named customers, one line each: "Jane Doe: Invite
+// sent to …", "Bo Chen: has no email address — fix the email first.".
+func inviteSome(ctx context.Context, app *App, svc *claim.Service, o *store.Org, actor *store.Staff, args []string) error {
+	words := cliWords(o)
 	failed := 0
-	type queued struct {
-		name string
-		sent *claim.Sent
-	}
-	var pending []queued
+	var ids []int64
+	names := map[int64]string{}
 	for _, arg := range args {
 		c, err := resolveCustomer(ctx, app, o, arg)
 		if err != nil {
@@ -107,63 +98,38 @@ func inviteSome(ctx context.Context, app *App, o *store.Org, actor *store.Staff,
 			failed++
 			continue
 		}
-		sent, err := svc.Invite(ctx, actor, c.ID)
-		if err != nil {
-			fmt.Fprintf(app.Stdout, "%s: %s\n", inert.String(c.Name()), inert.String(refusalText(err)))
+		ids = append(ids, c.ID)
+		names[c.ID] = c.Name()
+	}
+	outs, err := svc.Send(ctx, actor, ids, claim.SendOptions{})
+	for i := range outs {
+		o := &outs[i]
+		text := words.Outcome(o)
+		if o.Result == claim.Refused {
+			text = words.Reason(o.Refusal)
+		}
+		fmt.Fprintf(app.Stdout, "%s: %s\n", inert.String(names[o.CustomerID]), inert.String(text))
+		if o.Result == claim.Refused || o.Result == claim.Failed {
 			failed++
-			continue
-		}
-		pending = append(pending, queued{c.Name(), sent})
-	}
-	if len(pending) > 0 {
-		ids := make([]int64, len(pending))
-		for i, p := range pending {
-			ids[i] = p.sent.OutboxID
-		}
-		outcomes, err := w.Deliver(ctx, ids...)
-		if err != nil {
-			// Queued and committed: the invites exist and will go out.
-			return fmt.Errorf("%d invite(s) queued but not delivered yet: %w", len(ids), stoppedText(err))
-		}
-		for i, out := range outcomes {
-			p := pending[i]
-			name := inert.String(p.name)
-			expiry := claim.ExpiryText(p.sent.Invite.ExpiresAt, o.Location())
-			switch out.Status {
-			case store.OutboxSent:
-				fmt.Fprintf(app.Stdout, "%s: sent to %s, link expires %s\n", name, inert.String(p.sent.Invite.Email), expiry)
-				if p.sent.Superseded > 0 {
-					fmt.Fprintf(app.Stdout, "%s: the earlier link no longer works\n", name)
-				}
-			case store.OutboxQueued:
-				fmt.Fprintf(app.Stdout, "%s: queued: %s; will retry (link expires %s)\n", name, inert.String(orText(out.Err, "another worker is sending it")), expiry)
-			default:
-				fmt.Fprintf(app.Stdout, "%s: not delivered: %s — check the address; `frontdesk outbox retry %d` sends it again\n", name, inert.String(out.Err), out.ID)
-				failed++
-			}
 		}
 	}
-	if ctx.Err() != nil {
+	var refusal *claim.Refusal
+	switch {
+	case errors.As(err, &refusal):
+		// Not about a customer: the acting staff member may not send.
+		return store.Errorf(store.EUNAUTHORIZED, "%s", words.Refusal(refusal))
+	case err != nil:
+		return fmt.Errorf("stopped after %d of %d customer(s): %w", len(outs), len(ids), stoppedText(err))
+	case ctx.Err() != nil:
 		return errors.New("interrupted: invites not sent stay queued; frontdesk serve, or the next invite or tui, sends them")
-	}
-	if failed > 0 {
+	case failed > 0:
 		return store.Errorf(store.EINVALID, "%d of %d customer(s) not invited", failed, len(args))
 	}
 	return nil
 }
 
-func countSent(outs []mailer.Outcome) int {
-	n := 0
-	for _, o := range outs {
-		if o.Status == store.OutboxSent {
-			n++
-		}
-	}
-	return n
-}
-
-// stoppedText words why delivery stopped; a signal (the cancelled context)
-// is named as such.
+// stoppedText words why a run stopped; a signal (the cancelled context) is
+// named as such.
 func stoppedText(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return errors.New("interrupted")
@@ -171,14 +137,9 @@ func stoppedText(err error) error {
 	return err
 }
 
-func orText(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func inviteAll(ctx context.Context, app *App, o *store.Org, actor *store.Staff, w *mailer.Worker, status string) error {
+// inviteAll invites every customer waiting for an invite: one query picks
+// them, one call sends, and the tally names who was skipped and why.
+func inviteAll(ctx context.Context, app *App, svc *claim.Service, o *store.Org, actor *store.Staff, status string) error {
 	statuses := []store.Status{store.StatusNotInvited, store.StatusExpired}
 	if status != "" {
 		st, err := store.ParseStatus(status)
@@ -187,111 +148,74 @@ func inviteAll(ctx context.Context, app *App, o *store.Org, actor *store.Staff, 
 		}
 		statuses = []store.Status{st}
 	}
-	if !actor.Role.CanManageCustomers() {
-		return store.Errorf(store.EUNAUTHORIZED, "%s's role cannot manage customers; ask an owner or admin", actor.Email)
-	}
-	var ids []int64
-	for _, st := range statuses {
-		q := store.RosterQuery{Status: st, Limit: 1000}
-		for {
-			rows, err := app.DB.RosterPage(ctx, o.ID, q)
-			if err != nil {
-				return err
-			}
-			for _, r := range rows {
-				ids = append(ids, r.ID)
-			}
-			if len(rows) < q.Limit {
-				break
-			}
-			c := rows[len(rows)-1].Cursor()
-			q.After = &c
-		}
+	ids, err := app.DB.CustomerIDs(ctx, o.ID, statuses...)
+	if err != nil {
+		return err
 	}
 	if len(ids) == 0 {
 		fmt.Fprintln(app.Stdout, "Nobody to invite: no customer is waiting for an invite.")
 		return nil
 	}
-	bar := newProgress(app.Stderr, "Queueing invites")
-	results, err := app.Service().InviteMany(ctx, actor, ids, bar.Update)
-	bar.Done()
-	skipped := map[string]int{}
-	var outbox []int64
-	for _, r := range results {
-		if r.Err != nil {
-			var ref *claim.Refusal
-			key := errorText(r.Err)
-			if errors.As(r.Err, &ref) {
-				key = string(ref.Reason)
+	issuing, sending := newProgress(app.Stderr, "Queueing invites"), newProgress(app.Stderr, "Sending")
+	outs, err := svc.Send(ctx, actor, ids, claim.SendOptions{Progress: func(p claim.Progress) {
+		if p.Phase == claim.Issuing {
+			issuing.Update(p.Done, p.Total)
+			return
+		}
+		issuing.Done()
+		sending.Update(p.Done, p.Total)
+	}})
+	issuing.Done()
+	sending.Done()
+	var refusal *claim.Refusal
+	if errors.As(err, &refusal) {
+		return store.Errorf(store.EUNAUTHORIZED, "%s", cliWords(o).Refusal(refusal))
+	}
+	if err != nil && len(outs) == 0 {
+		return err
+	}
+	return printTally(app, cliWords(o), outs, err)
+}
+
+// printTally is a bulk run's summary: how many went, what holds the rest,
+// and every customer skipped, grouped by the reason.
+func printTally(app *App, words claim.Words, outs []claim.Outcome, stopped error) error {
+	var sent, queued, failed int
+	lastWhy := ""
+	skipped := map[claim.Reason][]string{}
+	var reasons []claim.Reason
+	for i := range outs {
+		switch o := &outs[i]; o.Result {
+		case claim.Delivered:
+			sent++
+		case claim.Queued:
+			queued++
+			lastWhy = o.Why
+		case claim.Failed:
+			failed++
+		case claim.Refused:
+			if _, ok := skipped[o.Refusal.Reason]; !ok {
+				reasons = append(reasons, o.Refusal.Reason)
 			}
-			skipped[key]++
-			continue
-		}
-		outbox = append(outbox, r.Sent.OutboxID)
-	}
-	if err != nil {
-		return fmt.Errorf("stopped after queueing %d invites: %w", len(outbox), err)
-	}
-	sent, queuedN, failed := 0, 0, 0
-	lastErr := ""
-	bar = newProgress(app.Stderr, "Sending")
-	for start := 0; start < len(outbox); start += mailer.DefaultBatch {
-		chunk := outbox[start:min(start+mailer.DefaultBatch, len(outbox))]
-		outcomes, err := w.Deliver(ctx, chunk...)
-		if err == nil && ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		if err != nil {
-			bar.Done()
-			return fmt.Errorf("queued %d invites; delivery stopped after %d sent (the rest stay queued and go out with the next worker): %w", len(outbox), sent+countSent(outcomes), stoppedText(err))
-		}
-		for _, out := range outcomes {
-			switch out.Status {
-			case store.OutboxSent:
-				sent++
-			case store.OutboxQueued:
-				queuedN++
-				lastErr = out.Err
-			default:
-				failed++
+			who := o.Refusal.Who
+			if who == "" {
+				who = fmt.Sprintf("customer %d", o.CustomerID)
 			}
+			skipped[o.Refusal.Reason] = append(skipped[o.Refusal.Reason], who)
 		}
-		bar.Update(start+len(chunk), len(outbox))
 	}
-	bar.Done()
-	fmt.Fprintf(app.Stdout, "Invites: %d sent, %d queued for retry, %d failed, %d skipped.\n", sent, queuedN, failed, len(results)-len(outbox))
-	if queuedN > 0 {
-		fmt.Fprintf(app.Stdout, "Queued because: %s. They will be retried by the outbox worker.\n", inert.String(lastErr))
+	fmt.Fprintf(app.Stdout, "Invites: %d sent, %d queued for retry, %d failed, %d skipped.\n", sent, queued, failed, len(outs)-sent-queued-failed)
+	if queued > 0 {
+		fmt.Fprintf(app.Stdout, "Queued because: %s. The outbox worker retries them.\n", inert.String(strings.TrimSuffix(lastWhy, ".")))
 	}
-	reasons := make([]string, 0, len(skipped))
-	for k := range skipped {
-		reasons = append(reasons, k)
+	for _, r := range reasons {
+		fmt.Fprintf(app.Stdout, "  skipped %d, %s: %s\n", len(skipped[r]), r.Label(), inert.String(strings.Join(skipped[r], ", ")))
 	}
-	sort.Strings(reasons)
-	for _, k := range reasons {
-		fmt.Fprintf(app.Stdout, "  skipped %d: %s\n", skipped[k], skipWords(k))
+	if stopped != nil {
+		return fmt.Errorf("stopped after %d customer(s); what was queued goes out with the next worker: %w", len(outs), stoppedText(stopped))
 	}
 	if failed > 0 {
 		return store.Errorf(store.EINVALID, "%d invite(s) were refused by the mail server; `frontdesk outbox list` shows why", failed)
 	}
 	return nil
-}
-
-// skipWords names a skip reason for the bulk summary.
-func skipWords(reason string) string {
-	switch claim.Reason(reason) {
-	case claim.ReasonNoEmail:
-		return "no email address"
-	case claim.ReasonInvalidEmail:
-		return "invalid email address (fix it first)"
-	case claim.ReasonClaimed:
-		return "already claimed"
-	case claim.ReasonArchived:
-		return "archived"
-	case claim.ReasonNotificationsOff:
-		return "email notifications are off for the organization"
-	case claim.ReasonForbidden:
-		return "not allowed"
-	}
-	return reason
 }

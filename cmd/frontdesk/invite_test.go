@@ -120,7 +120,7 @@ func TestInviteDeliversOverSMTP(t *testing.T) {
 
 	_, email := c.firstWith("not-invited")
 	out := c.ok("invite", email)
-	if !regexp.MustCompile(`: sent to ` + regexp.QuoteMeta(email) + `, link expires \w{3} \d+ \w{3} \d\d:\d\d`).MatchString(out) {
+	if !regexp.MustCompile(`: Invite sent to ` + regexp.QuoteMeta(email) + ` — link expires \w{3} \d+ \w{3} \d{4} at \d\d:\d\d`).MatchString(out) {
 		t.Fatalf("invite said %q", out)
 	}
 	got := mail.received()
@@ -159,9 +159,9 @@ func TestInviteDeliversOverSMTP(t *testing.T) {
 		t.Errorf("claimed: exit %d, %q", code, out)
 	}
 	_, other := c.firstWith("not-invited")
-	code, out, _ = c.run("invite", other, "--as", "desk@harbor-yoga.example")
-	if code != 1 || !strings.Contains(out, "Your role cannot manage customers") {
-		t.Errorf("staff role: exit %d, %q", code, out)
+	code, _, stderr := c.run("invite", other, "--as", "desk@harbor-yoga.example")
+	if code != 1 || !strings.Contains(stderr, "Your role cannot manage customers") {
+		t.Errorf("staff role: exit %d, %q", code, stderr)
 	}
 	code, out, _ = c.run("invite", "nobody@example.com")
 	if code != 1 || !strings.Contains(out, "no customer with email nobody@example.com") {
@@ -185,7 +185,7 @@ func TestInviteQueuedWhenServerDownThenRetried(t *testing.T) {
 
 	_, email := c.firstWith("not-invited")
 	out := c.ok("invite", email) // exit 0: nothing is lost
-	if !strings.Contains(out, ": queued: ") || !strings.Contains(out, "will retry") {
+	if !strings.Contains(out, " is queued: ") || !strings.Contains(out, "will retry") {
 		t.Fatalf("server down: %q", out)
 	}
 	list := c.ok("outbox", "list")
@@ -254,7 +254,7 @@ func TestInviteAllAndFileTransport(t *testing.T) {
 			t.Errorf("%v was neither invited nor skipped", a)
 		}
 	}
-	if len(after) > 0 && !strings.Contains(out, "invalid email address") {
+	if len(after) > 0 && !strings.Contains(out, "email not valid") {
 		t.Errorf("summary does not name the skipped: %q", out)
 	}
 	b, err := os.ReadFile(files[0])

@@ -122,7 +122,7 @@ func TestInviteSilentMailServerTimesOut(t *testing.T) {
 	c.env["FRONTDESK_SMTP_TIMEOUT"] = "300ms"
 	_, email := c.firstWith("not-invited")
 	r, took := await(t, c.runCtx(context.Background(), "invite", email), 15*time.Second, "invite against a silent mail server")
-	if r.code != 0 || !strings.Contains(r.out, ": queued: ") || !noAnswerRE.MatchString(r.out) || !strings.Contains(r.out, "will retry") {
+	if r.code != 0 || !strings.Contains(r.out, " is queued: ") || !noAnswerRE.MatchString(r.out) || !strings.Contains(r.out, "will retry") {
 		t.Fatalf("invite: exit %d after %s\nstdout: %s\nstderr: %s", r.code, took, r.out, r.stderr)
 	}
 	if took > 10*time.Second {
@@ -200,7 +200,7 @@ func (c *cli) queueUntried() (email string) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if _, err := app.Service().Invite(ctx, owner, id); err != nil {
+	if _, err := app.Service().Issue(ctx, owner, id, store.PurposeClaim); err != nil {
 		c.t.Fatal(err)
 	}
 	return email

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"frontdesk/claim"
 	"frontdesk/store"
 	"frontdesk/tui/inert"
 )
@@ -52,7 +54,7 @@ func newOutboxListCmd(app *App) *cobra.Command {
 					reply = m.Reply
 					next = "sent " + m.SentAt.In(loc).Format("Mon 2 Jan 15:04")
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Status, inert.String(m.To), m.Kind, m.Attempts, next, inert.String(orText(reply, "-")))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Status, inert.String(m.To), m.Kind, m.Attempts, next, inert.String(cmp.Or(reply, "-")))
 			}
 			return tw.Flush()
 		}),
@@ -89,8 +91,11 @@ failed message is sent as it was.`,
 				return err
 			}
 			r, err := app.Service().RetryMessage(ctx, actor, id)
-			if err != nil {
-				return errors.New(refusalText(err))
+			var refusal *claim.Refusal
+			if errors.As(err, &refusal) {
+				return errors.New(cliWords(o).Refusal(refusal))
+			} else if err != nil {
+				return err
 			}
 			what := fmt.Sprintf("Message %d", id)
 			if r.Reissued {

@@ -101,7 +101,7 @@ func (s *sshServer) runTUI(sess ssh.Session) {
 	last.Store(time.Now().UnixNano())
 	m := tui.New(
 		tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Width: pty.Window.Width, Height: pty.Window.Height, Org: org, Staff: staff},
-		tui.Deps{Roster: tui.DBRoster{DB: s.app.DB}, Invites: s.app.Service(), Deliverer: s.desk, Now: s.app.DB.Now},
+		tui.Deps{Roster: s.app.DB, Invites: s.app.DeskService(s.desk), Now: s.app.DB.Now},
 	)
 	p := tea.NewProgram(m,
 		tea.WithInput(activityReader{sess, &last}),

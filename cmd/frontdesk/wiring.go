@@ -12,9 +12,18 @@ import (
 	"frontdesk/store"
 )
 
-// Service is the invite service configured from the command line.
+// Service is the invite service configured from the command line. It
+// delivers nothing itself (Mail is nil): links wait for a worker.
 func (a *App) Service() *claim.Service {
 	return &claim.Service{DB: a.DB, BaseURL: a.BaseURL, InviteTTL: a.InviteTTL}
+}
+
+// DeskService is the invite service of a desk (a TUI, local or over SSH),
+// whose first delivery attempts go through the desk's gate.
+func (a *App) DeskService(desk *gatedDeliverer) *claim.Service {
+	s := a.Service()
+	s.Mail = desk
+	return s
 }
 
 // Logger writes structured log lines to stderr.
@@ -45,7 +54,7 @@ func (a *App) Worker(logger *slog.Logger) (*mailer.Worker, error) {
 	return &mailer.Worker{DB: a.DB, Transport: t, Logger: logger}, nil
 }
 
-// gatedDeliverer is the desk's "send now" (tui.Deliverer) over a worker,
+// gatedDeliverer is the desk's "send now" (claim.Deliverer) over a worker,
 // with a gate that Close shuts once the desk is gone. Deliveries run in TUI
 // commands that nothing else waits for; Close waits for those under way
 // (they end promptly once the desk's context is cancelled: the message is
