@@ -25,15 +25,15 @@ func (s *Service) authorize(ctx context.Context, q reader, actor *store.Staff, w
 	now, err := q.StaffByID(ctx, actor.ID)
 	switch {
 	case store.ErrorCode(err) == store.ENOTFOUND:
-		return nil, refuse(ReasonForbidden, accessChanged + "you are no longer on this organization's staff, so you cannot " + what +
+		return nil, refuse(ReasonForbidden, accessChanged+"you are no longer on this organization's staff, so you cannot "+what+
 			". Nothing was sent or saved; ask an owner if this is a mistake.")
 	case err != nil:
 		return nil, err
 	case now.OrgID != actor.OrgID:
-		return nil, refuse(ReasonForbidden, accessChanged + "you are no longer on this organization's staff, so you cannot " + what +
+		return nil, refuse(ReasonForbidden, accessChanged+"you are no longer on this organization's staff, so you cannot "+what+
 			". Nothing was sent or saved; ask an owner if this is a mistake.")
 	case !now.Role.CanManageCustomers():
-		return nil, refuse(ReasonForbidden, accessChanged + "your role is now " + string(now.Role) + ", which cannot manage customers, so you cannot " + what +
+		return nil, refuse(ReasonForbidden, accessChanged+"your role is now "+string(now.Role)+", which cannot manage customers, so you cannot "+what+
 			". Nothing was sent or saved; ask an owner or admin.")
 	}
 	return now, nil

@@ -35,8 +35,8 @@ type Words struct {
 // customers it skips under it) and its hints per place. An empty hint means
 // the sentence says it all.
 var reasonWords = map[Reason]struct {
-	label                 string
-	cli, roster, profile  string
+	label                string
+	cli, roster, profile string
 }{
 	// A refusal of the actor says whom to ask itself.
 	ReasonForbidden: {"not allowed for your role", "", "", ""},
