@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"frontdesk/store/format"
 	"sort"
 	"time"
 )
@@ -463,7 +464,7 @@ func (tx *Tx) RetryMessage(ctx context.Context, orgID, id int64) error {
 			server = " (the server answered " + m.Reply + ")"
 		}
 		return Errorf(EINVALID, "message %d was already sent on %s%s; if it did not arrive, ask the customer to check their spam folder, or send a new invite",
-			id, m.SentAt.In(loc).Format("Mon 2 Jan 2006 at 15:04 MST"), server)
+			id, format.Expiry(m.SentAt, loc), server)
 	}
 	if m.Status == OutboxQueued && m.LeaseUntil.After(now) {
 		return Errorf(ECONFLICT, "message %d is being delivered right now; check again in a minute", id)

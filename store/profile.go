@@ -19,7 +19,7 @@ type Booking struct {
 // Payment is money the customer paid (or tried to).
 type Payment struct {
 	ID          int64
-	AmountCents int64
+	Amount      int64 // in the currency's minor units (pence; yen have none, dinars three)
 	Currency    string
 	Description string
 	PaidAt      time.Time
@@ -28,15 +28,15 @@ type Payment struct {
 
 // Subscription is a recurring plan.
 type Subscription struct {
-	ID         int64
-	Plan       string
-	PriceCents int64
-	Currency   string
-	Interval   string // week | month | year
-	Status     string // active | paused | past_due | cancelled
-	StartedAt  time.Time
-	RenewsAt   time.Time
-	EndedAt    time.Time
+	ID        int64
+	Plan      string
+	Price     int64 // per Interval, in the currency's minor units
+	Currency  string
+	Interval  string // week | month | year
+	Status    string // active | paused | past_due | cancelled
+	StartedAt time.Time
+	RenewsAt  time.Time
+	EndedAt   time.Time
 }
 
 // Profile is everything the profile screen and the account page show.
@@ -110,7 +110,7 @@ func (q conn) payments(ctx context.Context, customerID int64) ([]Payment, error)
 	for rows.Next() {
 		var p Payment
 		var at int64
-		if err := rows.Scan(&p.ID, &p.AmountCents, &p.Currency, &p.Description, &at, &p.Status); err != nil {
+		if err := rows.Scan(&p.ID, &p.Amount, &p.Currency, &p.Description, &at, &p.Status); err != nil {
 			return nil, err
 		}
 		p.PaidAt = time.Unix(at, 0)
@@ -131,7 +131,7 @@ func (q conn) subscriptions(ctx context.Context, customerID int64) ([]Subscripti
 		var s Subscription
 		var started int64
 		var renews, ended sql.NullInt64
-		if err := rows.Scan(&s.ID, &s.Plan, &s.PriceCents, &s.Currency, &s.Interval, &s.Status, &started, &renews, &ended); err != nil {
+		if err := rows.Scan(&s.ID, &s.Plan, &s.Price, &s.Currency, &s.Interval, &s.Status, &started, &renews, &ended); err != nil {
 			return nil, err
 		}
 		s.StartedAt, s.RenewsAt, s.EndedAt = time.Unix(started, 0), fromUnix(renews), fromUnix(ended)
@@ -153,7 +153,7 @@ func (tx *Tx) AddBooking(ctx context.Context, customerID int64, b *Booking) erro
 
 func (tx *Tx) AddPayment(ctx context.Context, customerID int64, p *Payment) error {
 	res, err := tx.exec(ctx, `INSERT INTO payments (customer_id, amount_cents, currency, description, paid_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
-		customerID, p.AmountCents, p.Currency, p.Description, p.PaidAt.Unix(), p.Status)
+		customerID, p.Amount, p.Currency, p.Description, p.PaidAt.Unix(), p.Status)
 	if err == nil {
 		p.ID, err = res.LastInsertId()
 	}
@@ -162,7 +162,7 @@ func (tx *Tx) AddPayment(ctx context.Context, customerID int64, p *Payment) erro
 
 func (tx *Tx) AddSubscription(ctx context.Context, customerID int64, s *Subscription) error {
 	res, err := tx.exec(ctx, `INSERT INTO subscriptions (customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		customerID, s.Plan, s.PriceCents, s.Currency, s.Interval, s.Status, s.StartedAt.Unix(), unix(s.RenewsAt), unix(s.EndedAt))
+		customerID, s.Plan, s.Price, s.Currency, s.Interval, s.Status, s.StartedAt.Unix(), unix(s.RenewsAt), unix(s.EndedAt))
 	if err == nil {
 		s.ID, err = res.LastInsertId()
 	}

@@ -10,6 +10,7 @@ import (
 	"frontdesk/claim"
 	"frontdesk/mailer"
 	"frontdesk/store"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
@@ -267,7 +268,7 @@ func (e *emailScreen) View() string {
 		b.line("")
 		sent := ""
 		if !e.cust.InviteSentAt.IsZero() {
-			sent = " sent " + dayShort(e.cust.InviteSentAt, e.c.loc())
+			sent = " sent " + format.Day(e.cust.InviteSentAt, e.c.loc())
 		}
 		b.wrapped(s.Warning.Render("Saving cancels the outstanding invite"+sent+": its link stops working."), 0)
 	}

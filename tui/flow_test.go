@@ -119,7 +119,7 @@ func TestResend(t *testing.T) {
 	waitFor(t, s, "Send "+c.Name()+" a new invite?")
 	typeKeys(s, "<enter>")
 	waitFor(t, s, "Invite sent to ", "The earlier link no longer works.")
-	waitFor(t, s, "revoked Mon 23 Nov 2026 14:05: a newer invite was sent")
+	waitFor(t, s, "revoked Mon 23 Nov 2026, 14:05: a newer invite was sent")
 	golden.RequireEqual(t, []byte(finalView(t, s)))
 }
 

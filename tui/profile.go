@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -204,7 +202,7 @@ func (p *profileScreen) render() {
 		phone = inert.String(pr.Phone)
 	}
 	b.field("Phone", phone)
-	b.field("Member since", day(pr.CreatedAt, loc))
+	b.field("Member since", format.Date(pr.CreatedAt, loc))
 	for _, f := range pr.Fields {
 		b.field(inert.String(f.Name), inert.String(f.Value))
 	}
@@ -238,19 +236,19 @@ func (p *profileScreen) render() {
 		b.line(s.Subtle.Render("  None."))
 	}
 	for _, pay := range pr.Payments {
-		b.wrapped("  "+pad(day(pay.PaidAt, loc), 16)+" "+padLeft(money(pay.AmountCents, pay.Currency), 14)+"  "+pad(words(pay.Status), 9)+" "+inert.String(pay.Description), 4)
+		b.wrapped("  "+pad(format.Date(pay.PaidAt, loc), 16)+" "+padLeft(inert.String(format.Money(pay.Amount, pay.Currency, s.ASCII)), 14)+"  "+pad(inert.String(format.Label(pay.Status)), 9)+" "+inert.String(pay.Description), 4)
 	}
 	b.section(fmt.Sprintf("Subscriptions (%s)", countText(len(pr.Subs))))
 	if len(pr.Subs) == 0 {
 		b.line(s.Subtle.Render("  None."))
 	}
 	for _, sub := range pr.Subs {
-		t := inert.String(sub.Plan) + s.Glyphs.Sep + money(sub.PriceCents, sub.Currency) + " / " + inert.String(sub.Interval) +
-			s.Glyphs.Sep + words(sub.Status) + s.Glyphs.Sep + "since " + day(sub.StartedAt, loc)
+		t := inert.String(sub.Plan) + s.Glyphs.Sep + inert.String(format.Price(sub.Price, sub.Currency, sub.Interval, s.ASCII)) +
+			s.Glyphs.Sep + inert.String(format.Label(sub.Status)) + s.Glyphs.Sep + "since " + format.Date(sub.StartedAt, loc)
 		if !sub.EndedAt.IsZero() {
-			t += s.Glyphs.Sep + "ended " + day(sub.EndedAt, loc)
+			t += s.Glyphs.Sep + "ended " + format.Date(sub.EndedAt, loc)
 		} else if !sub.RenewsAt.IsZero() {
-			t += s.Glyphs.Sep + "renews " + day(sub.RenewsAt, loc)
+			t += s.Glyphs.Sep + "renews " + format.Date(sub.RenewsAt, loc)
 		}
 		b.wrapped("  "+t, 4)
 	}
@@ -270,7 +268,7 @@ func (p *profileScreen) statusText() string {
 	s, pr, loc := p.c.Styles, p.p, p.c.loc()
 	switch pr.Status {
 	case store.StatusClaimed:
-		return s.Status[pr.Status].Render("Claimed") + " on " + day(pr.ClaimedAt, loc)
+		return s.Status[pr.Status].Render("Claimed") + " on " + format.Date(pr.ClaimedAt, loc)
 	case store.StatusInvited:
 		return s.Status[pr.Status].Render("Invited") + s.Glyphs.Dash + "link expires " + format.Expiry(pr.InviteExpiresAt, loc)
 	case store.StatusExpired:
@@ -315,12 +313,12 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 			by = "frontdesk"
 		}
 	}
-	b.wrapped("  "+dayTime(inv.CreatedAt, loc)+"  "+s.Bold.Render(what)+" by "+by+" to "+inert.String(inv.Email), 6)
+	b.wrapped("  "+format.DateTime(inv.CreatedAt, loc)+"  "+s.Bold.Render(what)+" by "+by+" to "+inert.String(inv.Email), 6)
 
 	var mail string
 	switch inv.DeliveryStatus {
 	case store.OutboxSent:
-		mail = s.Success.Render("mail sent") + " " + dayTime(inv.SentAt, loc)
+		mail = s.Success.Render("mail sent") + " " + format.DateTime(inv.SentAt, loc)
 	case store.OutboxFailed:
 		mail = s.Error.Render("mail failed")
 		if inv.LastError != "" {
@@ -341,16 +339,16 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	state, why := inv.State(&p.p.Customer, p.deps.Now())
 	switch state {
 	case store.InviteUsed:
-		link = "used " + dayTime(inv.UsedAt, loc)
+		link = "used " + format.DateTime(inv.UsedAt, loc)
 	case store.InviteFailed:
 		link = "link never reached them"
 	case store.InviteRevoked:
 		link = "revoked: " + why.Words()
 		if !inv.RevokedAt.IsZero() {
-			link = "revoked " + dayTime(inv.RevokedAt, loc) + ": " + why.Words()
+			link = "revoked " + format.DateTime(inv.RevokedAt, loc) + ": " + why.Words()
 		}
 	case store.InviteExpired:
-		link = "expired " + dayTime(inv.ExpiresAt, loc)
+		link = "expired " + format.DateTime(inv.ExpiresAt, loc)
 	case store.InviteOldEmail:
 		link = "dead: sent to an earlier address"
 	default:
@@ -409,11 +407,7 @@ func (b *block) section(title string) {
 }
 
 func (b *block) booking(bk store.Booking, loc *time.Location) {
-	kind := inert.String(bk.Kind)
-	if r, size := utf8.DecodeRuneInString(kind); size > 0 {
-		kind = string(unicode.ToUpper(r)) + kind[size:]
-	}
-	b.wrapped("  "+pad(dayTime(bk.StartsAt, loc), 23)+pad(kind, 12)+pad(words(bk.Status), 10)+inert.String(bk.Title), 4)
+	b.wrapped("  "+pad(format.DateTime(bk.StartsAt, loc), 24)+pad(inert.String(format.Label(bk.Kind)), 12)+pad(inert.String(format.Label(bk.Status)), 10)+inert.String(bk.Title), 4)
 }
 
 func padLeft(s string, w int) string {

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"frontdesk/store"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
@@ -568,14 +569,14 @@ func (r *rosterScreen) rowLine(i int) string {
 func inviteCell(row *store.RosterRow, loc *time.Location) string {
 	switch row.Status {
 	case store.StatusInvited:
-		return "expires " + dayShort(row.InviteExpiresAt, loc)
+		return "expires " + format.Day(row.InviteExpiresAt, loc)
 	case store.StatusExpired:
-		return "expired " + dayShort(row.InviteExpiresAt, loc)
+		return "expired " + format.Day(row.InviteExpiresAt, loc)
 	case store.StatusFailed:
-		return "sent " + dayShort(row.InviteSentAt, loc)
+		return "sent " + format.Day(row.InviteSentAt, loc)
 	case store.StatusClaimed:
 		if !row.ClaimedAt.IsZero() {
-			return "claimed " + row.ClaimedAt.In(loc).Format("Jan 2006")
+			return "claimed " + format.Month(row.ClaimedAt, loc)
 		}
 	}
 	return ""

@@ -3,10 +3,8 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -86,26 +84,6 @@ func wrap(s string, w int) []string {
 		w = 1
 	}
 	return strings.Split(ansi.Wrap(s, w, ""), "\n")
-}
-
-// Dates the way a front desk says them, in the organization's time zone.
-func day(t time.Time, loc *time.Location) string { return t.In(loc).Format("Mon 2 Jan 2006") }
-
-func dayShort(t time.Time, loc *time.Location) string { return t.In(loc).Format("Mon 2 Jan") }
-
-func dayTime(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("Mon 2 Jan 2006 15:04")
-}
-
-// words turns a stored code ("no_show", "past_due") into words.
-func words(code string) string { return strings.ReplaceAll(inert.String(code), "_", " ") }
-
-func money(cents int64, currency string) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	return fmt.Sprintf("%s%d.%02d %s", sign, cents/100, cents%100, inert.String(currency))
 }
 
 // tone is how a note on the footer or a screen is coloured. The words carry

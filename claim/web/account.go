@@ -7,6 +7,7 @@ import (
 
 	"frontdesk/claim"
 	"frontdesk/store"
+	"frontdesk/store/format"
 )
 
 // accountView is the account page: the profile as text, and the lists.
@@ -142,7 +143,7 @@ func (h *handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 	}
 	av := &accountView{
 		Greeting: p.FirstName, Email: p.Email, PaymentsURL: org.PaymentsURL,
-		MemberSince: p.CreatedAt.In(loc).Format("2 January 2006"),
+		MemberSince: format.Date(p.CreatedAt, loc),
 	}
 	if av.Greeting == "" {
 		av.Greeting = p.Name()
@@ -155,8 +156,8 @@ func (h *handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 	}
 	for _, pay := range p.Payments {
 		av.Payments = append(av.Payments, paymentView{
-			Amount: money(pay.AmountCents, pay.Currency), Description: pay.Description,
-			When: pay.PaidAt.In(loc).Format("Mon 2 Jan 2006"), Status: label(pay.Status),
+			Amount: format.Money(pay.Amount, pay.Currency, false), Description: pay.Description,
+			When: format.Date(pay.PaidAt, loc), Status: format.Label(pay.Status),
 		})
 	}
 	for _, s := range p.Subs {

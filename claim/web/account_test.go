@@ -25,10 +25,10 @@ func (f *fixture) activity(c *store.Customer) {
 				return err
 			}
 		}
-		if err := tx.AddPayment(ctx, c.ID, &store.Payment{AmountCents: 123450, Currency: "GBP", Description: "10-class pass", PaidAt: now.Add(-24 * time.Hour), Status: "paid"}); err != nil {
+		if err := tx.AddPayment(ctx, c.ID, &store.Payment{Amount: 123450, Currency: "GBP", Description: "10-class pass", PaidAt: now.Add(-24 * time.Hour), Status: "paid"}); err != nil {
 			return err
 		}
-		return tx.AddSubscription(ctx, c.ID, &store.Subscription{Plan: "Unlimited monthly", PriceCents: 8900, Currency: "GBP", Interval: "month", Status: "active", StartedAt: now.Add(-60 * 24 * time.Hour), RenewsAt: now.Add(5 * 24 * time.Hour)})
+		return tx.AddSubscription(ctx, c.ID, &store.Subscription{Plan: "Unlimited monthly", Price: 8900, Currency: "GBP", Interval: "month", Status: "active", StartedAt: now.Add(-60 * 24 * time.Hour), RenewsAt: now.Add(5 * 24 * time.Hour)})
 	})
 	if err != nil {
 		f.t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"frontdesk/claim"
 	"frontdesk/store"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
@@ -49,10 +50,10 @@ func newOutboxListCmd(app *App) *cobra.Command {
 				next, reply := "-", m.LastError
 				switch m.Status {
 				case store.OutboxQueued:
-					next = m.NextAttemptAt.In(loc).Format("Mon 2 Jan 15:04:05")
+					next = format.DateTime(m.NextAttemptAt, loc)
 				case store.OutboxSent:
 					reply = m.Reply
-					next = "sent " + m.SentAt.In(loc).Format("Mon 2 Jan 15:04")
+					next = "sent " + format.DateTime(m.SentAt, loc)
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Status, inert.String(m.To), m.Kind, m.Attempts, next, inert.String(cmp.Or(reply, "-")))
 			}

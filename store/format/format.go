@@ -47,6 +47,9 @@ func Day(t time.Time, loc *time.Location) string { return in(t, loc).Format(DayL
 // DateTime is a moment: "Mon 30 Nov 2026, 14:05".
 func DateTime(t time.Time, loc *time.Location) string { return in(t, loc).Format(DateTimeLayout) }
 
+// Month is a month: "Nov 2026" (when a customer claimed, in a table column).
+func Month(t time.Time, loc *time.Location) string { return in(t, loc).Format("Jan 2006") }
+
 // Time is the time of day: "14:05".
 func Time(t time.Time, loc *time.Location) string { return in(t, loc).Format(TimeLayout) }
 
