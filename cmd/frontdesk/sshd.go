@@ -15,7 +15,7 @@ import (
 	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
 
-	"frontdesk/claim/web"
+	"frontdesk/claim/ratelimit"
 	"frontdesk/mailer"
 	"frontdesk/store"
 )
@@ -29,7 +29,7 @@ type sshServer struct {
 	desk   *gatedDeliverer // the sessions' "send now"
 	log    *slog.Logger
 	srv    *ssh.Server
-	limit  *web.Limiter
+	limit  *ratelimit.Limiter
 	unauth preAuthCount // connections per remote address not yet authenticated
 
 	mu       sync.Mutex
@@ -62,7 +62,7 @@ func newSSHServer(app *App, cfg ServeConfig, w *mailer.Worker, logger *slog.Logg
 	}
 	s := &sshServer{
 		app: app, cfg: cfg, desk: &gatedDeliverer{w: w}, log: logger,
-		limit:    web.NewLimiter(web.Limit{Burst: cfg.connBurst(), Every: cfg.connEvery()}),
+		limit:    ratelimit.New(ratelimit.Limit{Burst: cfg.connBurst(), Every: cfg.connEvery()}),
 		unauth:   preAuthCount{n: map[string]int{}},
 		sessions: map[*session]struct{}{},
 	}
@@ -149,7 +149,7 @@ func (s *sshServer) Serve(ln net.Listener) error {
 func (s *sshServer) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	host := remoteHost(conn.RemoteAddr())
 	// One key for both limits: the address, or an IPv6 client's whole /64.
-	key := web.ClientKey(host)
+	key := ratelimit.Key(host)
 	if !s.limit.Allow(key) {
 		s.log.Warn("connection refused", "remote", host, "reason", "rate limit")
 		return nil
@@ -188,7 +188,7 @@ func (s *sshServer) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 	}
 }
 
-// preAuthCount counts, per remote address (web.ClientKey), the connections
+// preAuthCount counts, per remote address (ratelimit.Key), the connections
 // waiting to authenticate.
 type preAuthCount struct {
 	mu sync.Mutex
