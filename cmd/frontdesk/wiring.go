@@ -10,6 +10,7 @@ import (
 	"frontdesk/claim"
 	"frontdesk/mailer"
 	"frontdesk/store"
+	"frontdesk/tui"
 )
 
 // Service is the invite service configured from the command line.
@@ -43,6 +44,12 @@ func (a *App) Worker(logger *slog.Logger) (*mailer.Worker, error) {
 		return nil, err
 	}
 	return &mailer.Worker{DB: a.DB, Transport: t, Logger: logger}, nil
+}
+
+// TUIDeps are what the staff TUI talks to, locally or over SSH: the
+// roster, the invite service and desk for "send now".
+func (a *App) TUIDeps(desk tui.Deliverer) tui.Deps {
+	return tui.Deps{Roster: tui.DBRoster{DB: a.DB}, Invites: a.Service(), Deliverer: desk, Now: a.DB.Now}
 }
 
 // gatedDeliverer is the desk's "send now" (tui.Deliverer) over a worker,
