@@ -33,6 +33,7 @@ const (
 	endMaxSession   = "max-session"
 	endNoTerminal   = "no terminal"
 	endRevoked      = "access removed"
+	endUnidentified = "unidentified"
 )
 
 const endReasonKey ctxKey = "end-reason"
@@ -77,14 +78,17 @@ const shutdownText = "the server is shutting down (a restart or maintenance). No
 // ends with the session.
 func (s *Server) tui(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		s.runTUI(sess)
+		staff, org, ok := staffOf(sess)
+		if !ok {
+			s.unidentified(sess, "the TUI")
+			return
+		}
+		s.runTUI(sess, staff, org)
 		next(sess)
 	}
 }
 
-func (s *Server) runTUI(sess ssh.Session) {
-	staff := sess.Context().Value(staffKey).(*store.Staff)
-	org := sess.Context().Value(orgKey).(*store.Org)
+func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 	pty, winch, _ := sess.Pty()
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()

@@ -333,8 +333,7 @@ type ctxKey string
 const (
 	authGateKey ctxKey = "auth-gate"   // *authGate, set by accept
 	refusedKey  ctxKey = "refused-key" // the last unregistered key offered, for the refusal message only
-	staffKey    ctxKey = "staff"       // *store.Staff, set by identify from the proven key
-	orgKey      ctxKey = "org"
+	identityKey ctxKey = "identity"    // *identity, set by identify from the proven key
 )
 
 // knownKey answers whether key belongs to an active staff member. It is
@@ -400,18 +399,50 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 			fatal(sess, "frontdesk could not load your organization; try again, and tell an owner if it persists.")
 			return
 		}
-		ctx.SetValue(staffKey, staff)
-		ctx.SetValue(orgKey, org)
+		ctx.SetValue(identityKey, &identity{staff: staff, org: org})
 		next(sess)
 	}
+}
+
+// identity is who a session is: the staff member of the proven key, and
+// their organization.
+type identity struct {
+	staff *store.Staff
+	org   *store.Org
+}
+
+// staffOf is the session's staff member and organization as identify found
+// them; false when identify has not run for this session. Every handler
+// that needs them reads them here and refuses the session on false (see
+// unidentified).
+func staffOf(sess ssh.Session) (*store.Staff, *store.Org, bool) {
+	id, ok := sess.Context().Value(identityKey).(*identity)
+	if !ok || id.staff == nil || id.org == nil {
+		return nil, nil, false
+	}
+	return id.staff, id.org, true
+}
+
+// unidentified ends a session that reached a handler needing its staff
+// member before identify ran: a middleware order changed by mistake. It
+// fails closed, with a word to the client and the reason in the log where
+// the mistake will be found; going on would be a panic at best and a
+// session belonging to nobody (or to a default) at worst.
+func (s *Server) unidentified(sess ssh.Session, handler string) {
+	s.log.Error("session refused", "remote", remoteHost(sess.RemoteAddr()), "reason", "no staff member identified before "+handler)
+	setEndReason(sess, endUnidentified)
+	fatal(sess, "frontdesk could not tell who you are, so it closed this session; it has been logged. Connect again, and tell an owner if it persists.")
 }
 
 // logged writes one line when a session starts and one when it ends: who,
 // from where, how long, and why it ended.
 func (s *Server) logged(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		staff := sess.Context().Value(staffKey).(*store.Staff)
-		org := sess.Context().Value(orgKey).(*store.Org)
+		staff, org, ok := staffOf(sess)
+		if !ok {
+			s.unidentified(sess, "the session log")
+			return
+		}
 		pty, _, _ := sess.Pty()
 		start := time.Now()
 		l := s.log.With("staff", staff.Email, "role", staff.Role, "org", org.Slug, "remote", remoteHost(sess.RemoteAddr()))

@@ -191,3 +191,37 @@ func TestPanicInSessionKeepsServerUp(t *testing.T) {
 		t.Fatalf("the panic was not logged: %s", log)
 	}
 }
+
+// The handlers that need the session's staff member refuse the session,
+// with a word to the client and a log line, when identify has not run
+// before them (a middleware order changed by mistake): never a panic, and
+// never a session without a staff member.
+func TestMiddlewareOutOfOrderRefuses(t *testing.T) {
+	f := newFixture(t)
+	// The server as New builds it: the key is registered and gets as far
+	// as asking for a terminal.
+	if out, status := f.run(t, f.serve(t, nil), f.key); status != 1 || !strings.Contains(out, "frontdesk is a terminal app") {
+		t.Fatalf("in the right order: %q, exit %d; want the terminal notice", out, status)
+	}
+	s := f.s
+	for name, mw := range map[string][]wish.Middleware{
+		"logged before identify": {s.tui, requireTerminal, s.identify, s.logged, s.recover, s.track},
+		"tui before identify":    {s.identify, s.tui, s.recover, s.track},
+		"no identify":            {s.tui, s.logged, s.recover, s.track},
+	} {
+		t.Run(name, func(t *testing.T) {
+			from := len(f.log.String())
+			out, status := f.run(t, f.serve(t, f.withMiddleware(t, mw...)), f.key)
+			if status != 1 || !strings.Contains(out, "could not tell who you are") || strings.Contains(out, "internal error") {
+				t.Errorf("the client got %q, exit %d; want the refusal and exit status 1", out, status)
+			}
+			log := f.log.String()[from:]
+			if !strings.Contains(log, `msg="session refused"`) || !strings.Contains(log, "no staff member identified") {
+				t.Errorf("the refusal is not logged:\n%s", log)
+			}
+			if strings.Contains(log, "session panic") || strings.Contains(log, "session start") {
+				t.Errorf("the session panicked or started:\n%s", log)
+			}
+		})
+	}
+}
