@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"frontdesk/claim/ratelimit"
 	"frontdesk/store"
 )
 
@@ -37,7 +38,7 @@ type SignInRequest struct {
 	OrgSlug  string // "" when the page did not know the organization
 	Email    string
 	Password string
-	Addr     string // client address: the throttle's key (ClientKey) and the audit detail
+	Addr     string // client address: the throttle's key (ratelimit.Key) and the audit detail
 }
 
 // SignedIn is a successful sign-in: Token goes into the session cookie and
@@ -79,7 +80,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		// Longer than any password we accept; hashing it would only cost us.
 		return nil, ErrSignIn
 	}
-	client := ClientKey(req.Addr)
+	client := ratelimit.Key(req.Addr)
 	if err := s.checkSignInThrottle(ctx, email, client); err != nil {
 		return nil, err
 	}

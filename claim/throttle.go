@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"time"
 
 	"frontdesk/store"
@@ -122,18 +121,4 @@ func (s *Service) recordSignInFailure(ctx context.Context, tx *store.Tx, email, 
 		return err
 	}
 	return nil
-}
-
-// ClientKey is the key a client address is limited by: its IP, or for IPv6
-// its /64, since one subscriber usually holds a whole /64 and could
-// otherwise change address at every request.
-func ClientKey(addr string) string {
-	ip := net.ParseIP(addr)
-	if ip == nil {
-		return addr
-	}
-	if ip.To4() == nil {
-		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-	}
-	return ip.String()
 }

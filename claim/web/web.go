@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"frontdesk/claim"
+	"frontdesk/claim/ratelimit"
 )
 
 // Options configures New. Only Service is required; every other zero value
@@ -48,7 +49,7 @@ type handler struct {
 	addr     func(*http.Request) string
 	secure   bool // BaseURL is https: cookies get Secure and the __Host- prefix
 
-	tokens, signIns, forgots *Limiter
+	tokens, signIns, forgots *ratelimit.Limiter
 
 	// forgotFloor is the least time a "forgot password" answer takes, so
 	// that queueing an email (address known) and doing nothing (unknown)
@@ -84,9 +85,9 @@ func newHandler(o Options) *handler {
 		h.addr = remoteAddr
 	}
 	now := func() time.Time { return h.svc.DB.Now() }
-	h.tokens = newLimiter(o.Limits.Token.or(defaultLimits.Token), now)
-	h.signIns = newLimiter(o.Limits.SignIn.or(defaultLimits.SignIn), now)
-	h.forgots = newLimiter(o.Limits.Forgot.or(defaultLimits.Forgot), now)
+	h.tokens = ratelimit.NewWithClock(o.Limits.Token.Or(defaultLimits.Token), now)
+	h.signIns = ratelimit.NewWithClock(o.Limits.SignIn.Or(defaultLimits.SignIn), now)
+	h.forgots = ratelimit.NewWithClock(o.Limits.Forgot.Or(defaultLimits.Forgot), now)
 	h.routes()
 	return h
 }
@@ -152,9 +153,9 @@ func logPath(r *http.Request) string {
 
 // limited applies l to the request's client, answering 429 when it is
 // spent; false means the caller must stop.
-func (h *handler) limited(w http.ResponseWriter, r *http.Request, l *Limiter, what string) bool {
+func (h *handler) limited(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter, what string) bool {
 	addr := h.client(r)
-	if l.Allow(ClientKey(addr)) {
+	if l.Allow(ratelimit.Key(addr)) {
 		return false
 	}
 	h.log.Warn("rate limited", "what", what, "client", addr, "path", logPath(r))

@@ -7,14 +7,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"frontdesk/claim/ratelimit"
 	"frontdesk/claim/web"
 	"frontdesk/mailer"
+	"frontdesk/tui/sshd"
 )
+
+// hostKeyFile is the SSH host key's name inside the data directory.
+const hostKeyFile = "ssh_host_ed25519_key"
 
 // ServeConfig is what `frontdesk serve` is told beyond Config.
 type ServeConfig struct {
@@ -26,18 +32,21 @@ type ServeConfig struct {
 	TrustedProxies  string        // reverse proxies whose X-Forwarded-For names the client
 
 	// New SSH connections allowed per remote address: ConnBurst at once,
-	// then one per ConnEvery. Zero: sshConnBurst, sshConnEvery. Not flags;
-	// tests and benchmarks open hundreds of sessions from one address.
+	// then one per ConnEvery. Zero: sshd.DefaultConnBurst,
+	// sshd.DefaultConnEvery. Not flags; tests and benchmarks open hundreds
+	// of sessions from one address.
 	ConnBurst int
 	ConnEvery time.Duration
 
 	// A connection that has not authenticated within AuthTimeout is
 	// closed; at most PreAuthPerAddr connections per remote address may be
-	// waiting to authenticate at once. Zero: sshAuthTimeout,
-	// sshPreAuthPerAddr. Not flags: the defaults are what a person at an
-	// SSH client needs, and tests use short ones.
+	// waiting to authenticate at once. AccessCheck is how often an open
+	// session checks that its key and staff member are still registered.
+	// Zero: sshd's defaults. Not flags: the defaults are what a person at
+	// an SSH client needs, and tests use short ones.
 	AuthTimeout    time.Duration
 	PreAuthPerAddr int
+	AccessCheck    time.Duration
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -131,7 +140,8 @@ type Server struct {
 	log    *slog.Logger
 	worker *mailer.Worker
 
-	ssh     *sshServer
+	ssh     *sshd.Server
+	desk    *gatedDeliverer // the SSH sessions' "send now", closed after them
 	sshLn   net.Listener
 	http    *http.Server
 	httpLn  net.Listener
@@ -144,8 +154,18 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{app: app, cfg: cfg, log: logger, worker: w}
-	if s.ssh, err = newSSHServer(app, cfg, w, logger.With("part", "ssh")); err != nil {
+	s := &Server{app: app, cfg: cfg, log: logger, worker: w, desk: &gatedDeliverer{w: w}}
+	s.ssh, err = sshd.New(sshd.Config{
+		HostKeyPath:    filepath.Join(app.DataDir, hostKeyFile),
+		IdleTimeout:    cfg.IdleTimeout,
+		MaxSession:     cfg.MaxSession,
+		ConnLimit:      ratelimit.Limit{Burst: cfg.ConnBurst, Every: cfg.ConnEvery},
+		AuthTimeout:    cfg.AuthTimeout,
+		PreAuthPerAddr: cfg.PreAuthPerAddr,
+		AccessCheck:    cfg.AccessCheck,
+		Logger:         logger.With("part", "ssh"),
+	}, sshd.Deps{Staff: app.DB, TUI: app.TUIDeps(s.desk)})
+	if err != nil {
 		return nil, err
 	}
 	proxies, err := parseTrustedProxies(cfg.TrustedProxies)
@@ -219,7 +239,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.shutdown()
 	// The sessions are over, so are their contexts: a "send now" still
 	// under way is cut, and waited for before the database closes.
-	s.ssh.desk.Close()
+	s.desk.Close()
 	stopWorker()
 	wg.Wait()
 	s.log.Info("stopped", "uptime", time.Since(s.started).Round(time.Second))

@@ -372,12 +372,16 @@ func TestServeBadConfiguration(t *testing.T) {
 }
 
 func TestServeEndsSessionWhenAccessRemoved(t *testing.T) {
-	defer func(d time.Duration) { accessCheckEvery = d }(accessCheckEvery)
-	accessCheckEvery = 50 * time.Millisecond
 	c := newCLI(t)
 	c.ok("demo", "--customers", "5")
-	s := c.serve()
-	tm := s.login(c.withKey(demoDesk), 100, 30)
+	key := c.withKey(demoDesk)
+	addr, _ := c.serveWith(ServeConfig{AccessCheck: 50 * time.Millisecond})
+	client, err := dialSSH(t, addr, c.dir, gossh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	tm := openTerm(t, client, 100, 30)
 	tm.wait("Jo Front (staff)")
 	c.ok("staff", "remove", demoDesk)
 	if err := tm.closed(15 * time.Second); err != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"frontdesk/tui/sshd"
 )
 
 // serveWith starts a Server (NewServer, as `serve` does) with cfg on the
@@ -94,9 +96,10 @@ func TestSSHUnauthenticatedConnectionClosedAfterAuthTimeout(t *testing.T) {
 	t.Logf("log:\n%s", text)
 }
 
-// At most sshPreAuthPerAddr connections from one address may be waiting to
-// authenticate: the next is refused before any handshake and logged; a
-// slot comes free when one of them goes, and a real login then works.
+// At most sshd.DefaultPreAuthPerAddr connections from one address may be
+// waiting to authenticate: the next is refused before any handshake and
+// logged; a slot comes free when one of them goes, and a real login then
+// works.
 func TestSSHUnauthenticatedConnectionsCappedPerAddress(t *testing.T) {
 	c := newCLI(t)
 	c.ok("demo", "--customers", "5")
@@ -104,15 +107,15 @@ func TestSSHUnauthenticatedConnectionsCappedPerAddress(t *testing.T) {
 	// The per-address rate limit is not what is tested here.
 	addr, log := c.serveWith(ServeConfig{AuthTimeout: time.Minute, ConnBurst: 1000, ConnEvery: time.Millisecond})
 	var held []net.Conn
-	for i := range sshPreAuthPerAddr {
+	for i := range sshd.DefaultPreAuthPerAddr {
 		conn, _, ok := rawConn(t, addr)
 		if !ok {
-			t.Fatalf("connection %d of %d was refused", i+1, sshPreAuthPerAddr)
+			t.Fatalf("connection %d of %d was refused", i+1, sshd.DefaultPreAuthPerAddr)
 		}
 		held = append(held, conn)
 	}
 	if _, _, ok := rawConn(t, addr); ok {
-		t.Fatalf("connection %d from one address, all unauthenticated, was taken on", sshPreAuthPerAddr+1)
+		t.Fatalf("connection %d from one address, all unauthenticated, was taken on", sshd.DefaultPreAuthPerAddr+1)
 	}
 	text, ok := log.waitFor(0, 5*time.Second, func(l string) bool {
 		return strings.Contains(l, `msg="connection refused"`) && strings.Contains(l, `reason="too many unauthenticated connections"`)

@@ -108,7 +108,7 @@ func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, o
 	// answer would arrive as key presses.
 	r.HasDarkBackground()
 	m := tui.New(tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Org: org, Staff: staff},
-		tui.Deps{Roster: app.DB, Invites: app.DeskService(desk), Now: app.DB.Now})
+		app.TUIDeps(desk))
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(app.Stdin), tea.WithOutput(out))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"frontdesk/claim"
 	"frontdesk/mailer"
 	"frontdesk/store"
+	"frontdesk/tui"
 )
 
 // Service is the invite service configured from the command line. It
@@ -52,6 +53,13 @@ func (a *App) Worker(logger *slog.Logger) (*mailer.Worker, error) {
 		return nil, err
 	}
 	return &mailer.Worker{DB: a.DB, Transport: t, Logger: logger}, nil
+}
+
+// TUIDeps are what the staff TUI talks to, locally or over SSH: the
+// roster, and the invite service whose first delivery attempts go through
+// the desk's gate.
+func (a *App) TUIDeps(desk *gatedDeliverer) tui.Deps {
+	return tui.Deps{Roster: a.DB, Invites: a.DeskService(desk), Now: a.DB.Now}
 }
 
 // gatedDeliverer is the desk's "send now" (claim.Deliverer) over a worker,

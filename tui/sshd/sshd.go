@@ -1,9 +1,24 @@
-package main
+// Package sshd serves the staff TUI over SSH (charmbracelet/wish): only a
+// key registered to an active staff member gets a session, and the session
+// belongs to the staff member whose key the client proved it holds.
+//
+// Before authentication it rate-limits new connections per remote address,
+// caps how many from one address may be waiting to authenticate and closes
+// those that take too long; after it, each session runs one tui.Model sized
+// and styled for the client's terminal, and is closed when idle, when it
+// reaches its maximum length, when the staff member's access changes, or
+// when the server shuts down, with a sentence saying why. Its host key is
+// one file, made on first start and refused if others can read it.
+//
+// frontdesk serve wires it (cmd/frontdesk): New, Serve on a listener, and
+// Shutdown before the database closes.
+package sshd
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -15,34 +30,44 @@ import (
 	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
 
-	"frontdesk/claim/web"
-	"frontdesk/mailer"
+	"frontdesk/claim/ratelimit"
 	"frontdesk/store"
+	"frontdesk/tui"
 )
 
-// sshServer serves the staff TUI over SSH. Only keys registered to an active
-// staff member get a session, and the session belongs to the staff member
-// whose key the client proved it holds (see identify).
-type sshServer struct {
-	app    *App
-	cfg    ServeConfig
-	desk   *gatedDeliverer // the sessions' "send now"
-	log    *slog.Logger
-	srv    *ssh.Server
-	limit  *web.Limiter
-	unauth preAuthCount // connections per remote address not yet authenticated
+// Config is how the server behaves. Zero values take the defaults below,
+// except HostKeyPath, which is required.
+type Config struct {
+	// HostKeyPath is the server's private host key (OpenSSH PEM); it is
+	// made on first start and must not be readable by others.
+	HostKeyPath string
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
-	closing  bool
-	running  sync.WaitGroup // session handlers (see track), so the database outlives them
+	IdleTimeout time.Duration // a session without a key press this long is closed; 0: never
+	MaxSession  time.Duration // no session lasts longer; 0: no limit
+
+	// ConnLimit is how many new connections one remote address may open:
+	// Burst at once, then one per Every. Zero: DefaultConnBurst and
+	// DefaultConnEvery; a negative Burst turns it off (benchmarks).
+	ConnLimit ratelimit.Limit
+	// A connection that has not authenticated within AuthTimeout is
+	// closed; at most PreAuthPerAddr connections per remote address may be
+	// waiting to authenticate at once. Zero: DefaultAuthTimeout,
+	// DefaultPreAuthPerAddr.
+	AuthTimeout    time.Duration
+	PreAuthPerAddr int
+	// AccessCheck is how often an open session checks that its key and
+	// staff member are still registered with the same role. Zero:
+	// DefaultAccessCheck.
+	AccessCheck time.Duration
+
+	Logger *slog.Logger // nil: discard
 }
 
 // Per-address connection limits: an office behind one address opens a few
 // sessions a minute; a scanner or a loop opens hundreds.
 const (
-	sshConnBurst = 20
-	sshConnEvery = 3 * time.Second
+	DefaultConnBurst = 20
+	DefaultConnEvery = 3 * time.Second
 )
 
 // Before authentication: a person with a registered key is through in a
@@ -51,18 +76,67 @@ const (
 // connections from one address cover an office behind one NAT logging in
 // at once; a scanner or a slow-loris client holds no more than that.
 const (
-	sshAuthTimeout    = 30 * time.Second
-	sshPreAuthPerAddr = 10
+	DefaultAuthTimeout    = 30 * time.Second
+	DefaultPreAuthPerAddr = 10
 )
 
-func newSSHServer(app *App, cfg ServeConfig, w *mailer.Worker, logger *slog.Logger) (*sshServer, error) {
-	key, err := hostKey(app.DataDir)
+// DefaultAccessCheck is how often an open session checks its access:
+// removing someone ends their sessions within this, not at their next login.
+const DefaultAccessCheck = 30 * time.Second
+
+// Directory says who holds a key; *store.DB is one.
+type Directory interface {
+	// StaffByFingerprint is the active staff member holding the key with
+	// that SHA256 fingerprint; an error with store.ENOTFOUND if none.
+	StaffByFingerprint(ctx context.Context, fingerprint string) (*store.Staff, error)
+	Org(ctx context.Context, id int64) (*store.Org, error)
+}
+
+var _ Directory = (*store.DB)(nil)
+
+// Deps are the parts of the application the server talks to.
+type Deps struct {
+	Staff Directory // whose key it is, checked at login and while a session lasts
+	// TUI is what every session's TUI talks to: the roster, the invite
+	// service, the "send now" deliverer. The deliverer outlives Shutdown;
+	// the caller closes it afterwards.
+	TUI tui.Deps
+}
+
+// Server serves the staff TUI over SSH. Only keys registered to an active
+// staff member get a session, and the session belongs to the staff member
+// whose key the client proved it holds (see identify).
+type Server struct {
+	cfg    Config
+	staff  Directory
+	deps   tui.Deps
+	log    *slog.Logger
+	srv    *ssh.Server
+	limit  *ratelimit.Limiter
+	unauth preAuthCount // connections per remote address not yet authenticated
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closing  bool
+	running  sync.WaitGroup // session handlers (see track), so the database outlives them
+}
+
+// New prepares a server: it reads (or makes) the host key. Serve starts it.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if cfg.HostKeyPath == "" {
+		return nil, errors.New("sshd: Config.HostKeyPath is required")
+	}
+	if deps.Staff == nil || deps.TUI.Roster == nil || deps.TUI.Invites == nil {
+		return nil, errors.New("sshd: Deps.Staff and Deps.TUI's Roster and Invites are required")
+	}
+	cfg = cfg.withDefaults()
+	key, err := hostKey(cfg.HostKeyPath)
 	if err != nil {
 		return nil, err
 	}
-	s := &sshServer{
-		app: app, cfg: cfg, desk: &gatedDeliverer{w: w}, log: logger,
-		limit:    web.NewLimiter(web.Limit{Burst: cfg.connBurst(), Every: cfg.connEvery()}),
+	s := &Server{
+		cfg: cfg, staff: deps.Staff, deps: deps.TUI, log: cfg.Logger,
+		limit:    ratelimit.New(cfg.ConnLimit),
 		unauth:   preAuthCount{n: map[string]int{}},
 		sessions: map[*session]struct{}{},
 	}
@@ -92,38 +166,27 @@ func newSSHServer(app *App, cfg ServeConfig, w *mailer.Worker, logger *slog.Logg
 	return s, nil
 }
 
-func (c ServeConfig) authTimeout() time.Duration {
-	if c.AuthTimeout > 0 {
-		return c.AuthTimeout
+func (c Config) withDefaults() Config {
+	c.ConnLimit = c.ConnLimit.Or(ratelimit.Limit{Burst: DefaultConnBurst, Every: DefaultConnEvery})
+	if c.AuthTimeout <= 0 {
+		c.AuthTimeout = DefaultAuthTimeout
 	}
-	return sshAuthTimeout
-}
-
-func (c ServeConfig) preAuthPerAddr() int {
-	if c.PreAuthPerAddr > 0 {
-		return c.PreAuthPerAddr
+	if c.PreAuthPerAddr <= 0 {
+		c.PreAuthPerAddr = DefaultPreAuthPerAddr
 	}
-	return sshPreAuthPerAddr
-}
-
-func (c ServeConfig) connBurst() int {
-	if c.ConnBurst != 0 {
-		return c.ConnBurst
+	if c.AccessCheck <= 0 {
+		c.AccessCheck = DefaultAccessCheck
 	}
-	return sshConnBurst
-}
-
-func (c ServeConfig) connEvery() time.Duration {
-	if c.ConnEvery != 0 {
-		return c.ConnEvery
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return sshConnEvery
+	return c
 }
 
 // connIdle is the transport-level timeout of an authenticated connection:
 // longer than the session's idle timeout (which tells the user why).
 // Connections that never authenticate are closed sooner (AuthTimeout).
-func (c ServeConfig) connIdle() time.Duration {
+func (c Config) connIdle() time.Duration {
 	if c.IdleTimeout > 0 {
 		return c.IdleTimeout + time.Minute
 	}
@@ -131,7 +194,7 @@ func (c ServeConfig) connIdle() time.Duration {
 }
 
 // Serve accepts connections on ln until Shutdown.
-func (s *sshServer) Serve(ln net.Listener) error {
+func (s *Server) Serve(ln net.Listener) error {
 	err := s.srv.Serve(ln)
 	if errors.Is(err, ssh.ErrServerClosed) {
 		return nil
@@ -146,22 +209,22 @@ func (s *sshServer) Serve(ln net.Listener) error {
 // never completes the handshake (a scanner, a slow-loris client) would be
 // held for the idle timeout plus a minute, and enough of them would exhaust
 // the server's sockets.
-func (s *sshServer) accept(ctx ssh.Context, conn net.Conn) net.Conn {
+func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	host := remoteHost(conn.RemoteAddr())
 	// One key for both limits: the address, or an IPv6 client's whole /64.
-	key := web.ClientKey(host)
+	key := ratelimit.Key(host)
 	if !s.limit.Allow(key) {
 		s.log.Warn("connection refused", "remote", host, "reason", "rate limit")
 		return nil
 	}
-	limit := s.cfg.preAuthPerAddr()
+	limit := s.cfg.PreAuthPerAddr
 	if !s.unauth.take(key, limit) {
 		s.log.Warn("connection refused", "remote", host, "reason", "too many unauthenticated connections", "limit", limit)
 		return nil
 	}
 	g := &authGate{Conn: conn, release: func() { s.unauth.give(key) }}
 	ctx.SetValue(authGateKey, g)
-	timeout := s.cfg.authTimeout()
+	timeout := s.cfg.AuthTimeout
 	g.mu.Lock()
 	g.timer = time.AfterFunc(timeout, func() {
 		if g.settle(gateExpired) {
@@ -178,7 +241,7 @@ func (s *sshServer) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 // reports every completed attempt to AuthLogCallback, a nil error only for
 // the one that authenticates the connection (a key merely offered is not
 // reported), so this is the moment the auth timeout stops applying.
-func (s *sshServer) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
+func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 	return &gossh.ServerConfig{
 		AuthLogCallback: func(_ gossh.ConnMetadata, _ string, err error) {
 			if g, ok := ctx.Value(authGateKey).(*authGate); ok && err == nil {
@@ -188,7 +251,7 @@ func (s *sshServer) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 	}
 }
 
-// preAuthCount counts, per remote address (web.ClientKey), the connections
+// preAuthCount counts, per remote address (ratelimit.Key), the connections
 // waiting to authenticate.
 type preAuthCount struct {
 	mu sync.Mutex
@@ -270,17 +333,16 @@ type ctxKey string
 const (
 	authGateKey ctxKey = "auth-gate"   // *authGate, set by accept
 	refusedKey  ctxKey = "refused-key" // the last unregistered key offered, for the refusal message only
-	staffKey    ctxKey = "staff"       // *store.Staff, set by identify from the proven key
-	orgKey      ctxKey = "org"
+	identityKey ctxKey = "identity"    // *identity, set by identify from the proven key
 )
 
 // knownKey answers whether key belongs to an active staff member. It is
 // asked about keys the client merely offers as well as the one it proves,
 // so it decides nothing about who the session is: identify does that from
 // s.PublicKey(), the key whose signature was verified.
-func (s *sshServer) knownKey(ctx ssh.Context, key ssh.PublicKey) bool {
+func (s *Server) knownKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	fp := gossh.FingerprintSHA256(key)
-	_, err := s.app.DB.StaffByFingerprint(ctx, fp)
+	_, err := s.staff.StaffByFingerprint(ctx, fp)
 	switch {
 	case err == nil:
 		return true
@@ -294,7 +356,7 @@ func (s *sshServer) knownKey(ctx ssh.Context, key ssh.PublicKey) bool {
 }
 
 // refuse shows an unregistered client what to ask for, and never admits it.
-func (s *sshServer) refuse(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) bool {
+func (s *Server) refuse(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) bool {
 	_, _ = challenge("frontdesk", unknownKeyText(ctx.Value(refusedKey)), nil, nil)
 	return false
 }
@@ -316,7 +378,7 @@ func unknownKeyText(k any) string {
 // identify resolves the staff member from the key the session proved. A key
 // removed since the handshake, or a staff member removed since, ends the
 // session.
-func (s *sshServer) identify(next ssh.Handler) ssh.Handler {
+func (s *Server) identify(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		key := sess.PublicKey()
 		if key == nil {
@@ -325,30 +387,62 @@ func (s *sshServer) identify(next ssh.Handler) ssh.Handler {
 		}
 		ctx := sess.Context()
 		fp := gossh.FingerprintSHA256(key)
-		staff, err := s.app.DB.StaffByFingerprint(ctx, fp)
+		staff, err := s.staff.StaffByFingerprint(ctx, fp)
 		if err != nil {
 			s.log.Warn("session refused", "fingerprint", fp, "remote", remoteHost(sess.RemoteAddr()), "err", err)
 			fatal(sess, unknownKeyText(key))
 			return
 		}
-		org, err := s.app.DB.Org(ctx, staff.OrgID)
+		org, err := s.staff.Org(ctx, staff.OrgID)
 		if err != nil {
 			s.log.Error("session refused", "staff", staff.Email, "err", err)
 			fatal(sess, "frontdesk could not load your organization; try again, and tell an owner if it persists.")
 			return
 		}
-		ctx.SetValue(staffKey, staff)
-		ctx.SetValue(orgKey, org)
+		ctx.SetValue(identityKey, &identity{staff: staff, org: org})
 		next(sess)
 	}
 }
 
+// identity is who a session is: the staff member of the proven key, and
+// their organization.
+type identity struct {
+	staff *store.Staff
+	org   *store.Org
+}
+
+// staffOf is the session's staff member and organization as identify found
+// them; false when identify has not run for this session. Every handler
+// that needs them reads them here and refuses the session on false (see
+// unidentified).
+func staffOf(sess ssh.Session) (*store.Staff, *store.Org, bool) {
+	id, ok := sess.Context().Value(identityKey).(*identity)
+	if !ok || id.staff == nil || id.org == nil {
+		return nil, nil, false
+	}
+	return id.staff, id.org, true
+}
+
+// unidentified ends a session that reached a handler needing its staff
+// member before identify ran: a middleware order changed by mistake. It
+// fails closed, with a word to the client and the reason in the log where
+// the mistake will be found; going on would be a panic at best and a
+// session belonging to nobody (or to a default) at worst.
+func (s *Server) unidentified(sess ssh.Session, handler string) {
+	s.log.Error("session refused", "remote", remoteHost(sess.RemoteAddr()), "reason", "no staff member identified before "+handler)
+	setEndReason(sess, endUnidentified)
+	fatal(sess, "frontdesk could not tell who you are, so it closed this session; it has been logged. Connect again, and tell an owner if it persists.")
+}
+
 // logged writes one line when a session starts and one when it ends: who,
 // from where, how long, and why it ended.
-func (s *sshServer) logged(next ssh.Handler) ssh.Handler {
+func (s *Server) logged(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		staff := sess.Context().Value(staffKey).(*store.Staff)
-		org := sess.Context().Value(orgKey).(*store.Org)
+		staff, org, ok := staffOf(sess)
+		if !ok {
+			s.unidentified(sess, "the session log")
+			return
+		}
 		pty, _, _ := sess.Pty()
 		start := time.Now()
 		l := s.log.With("staff", staff.Email, "role", staff.Role, "org", org.Slug, "remote", remoteHost(sess.RemoteAddr()))
@@ -373,7 +467,7 @@ func requireTerminal(next ssh.Handler) ssh.Handler {
 
 // recover keeps a panic in one session from taking the server down: it is
 // logged with its stack and the session is closed with a word.
-func (s *sshServer) recover(next ssh.Handler) ssh.Handler {
+func (s *Server) recover(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -396,7 +490,7 @@ func fatal(sess ssh.Session, msg string) {
 // ends) for their handlers to finish, then closes the listener and every
 // connection. A connection is not waited for once its sessions are over: a
 // client may keep it open (multiplexing), and the server is going away.
-func (s *sshServer) Shutdown(ctx context.Context) {
+func (s *Server) Shutdown(ctx context.Context) {
 	s.mu.Lock()
 	s.closing = true
 	open := make([]*session, 0, len(s.sessions))
@@ -429,7 +523,7 @@ func (s *sshServer) Shutdown(ctx context.Context) {
 // track counts the session's whole handler (the TUI, then its log line) so
 // that Shutdown waits for it; when the server is already going down the
 // session is refused with the shutdown notice.
-func (s *sshServer) track(next ssh.Handler) ssh.Handler {
+func (s *Server) track(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		s.mu.Lock()
 		closing := s.closing
@@ -451,7 +545,7 @@ func (s *sshServer) track(next ssh.Handler) ssh.Handler {
 
 // register adds a running TUI, for Shutdown to close; false when the server
 // is going down.
-func (s *sshServer) register(ss *session) bool {
+func (s *Server) register(ss *session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -461,7 +555,7 @@ func (s *sshServer) register(ss *session) bool {
 	return true
 }
 
-func (s *sshServer) unregister(ss *session) {
+func (s *Server) unregister(ss *session) {
 	s.mu.Lock()
 	delete(s.sessions, ss)
 	s.mu.Unlock()

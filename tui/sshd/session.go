@@ -1,4 +1,4 @@
-package main
+package sshd
 
 import (
 	"context"
@@ -33,12 +33,8 @@ const (
 	endMaxSession   = "max-session"
 	endNoTerminal   = "no terminal"
 	endRevoked      = "access removed"
+	endUnidentified = "unidentified"
 )
-
-// accessCheckEvery is how often an open session checks that its key and
-// staff member are still registered: removing someone ends their sessions
-// within this, not at their next login. (A variable for tests.)
-var accessCheckEvery = 30 * time.Second
 
 const endReasonKey ctxKey = "end-reason"
 
@@ -80,16 +76,19 @@ const shutdownText = "the server is shutting down (a restart or maintenance). No
 // the session's input and output, styled by a renderer made for the client's
 // terminal, sized and resized by the client's window. Everything it starts
 // ends with the session.
-func (s *sshServer) tui(next ssh.Handler) ssh.Handler {
+func (s *Server) tui(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		s.runTUI(sess)
+		staff, org, ok := staffOf(sess)
+		if !ok {
+			s.unidentified(sess, "the TUI")
+			return
+		}
+		s.runTUI(sess, staff, org)
 		next(sess)
 	}
 }
 
-func (s *sshServer) runTUI(sess ssh.Session) {
-	staff := sess.Context().Value(staffKey).(*store.Staff)
-	org := sess.Context().Value(orgKey).(*store.Org)
+func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 	pty, winch, _ := sess.Pty()
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()
@@ -101,7 +100,7 @@ func (s *sshServer) runTUI(sess ssh.Session) {
 	last.Store(time.Now().UnixNano())
 	m := tui.New(
 		tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Width: pty.Window.Width, Height: pty.Window.Height, Org: org, Staff: staff},
-		tui.Deps{Roster: s.app.DB, Invites: s.app.DeskService(s.desk), Now: s.app.DB.Now},
+		s.deps,
 	)
 	p := tea.NewProgram(m,
 		tea.WithInput(activityReader{sess, &last}),
@@ -159,8 +158,8 @@ func (s *sshServer) runTUI(sess ssh.Session) {
 // watch relays window resizes to the program and ends it on the idle and
 // maximum-session timeouts or when the client goes away. It returns when ctx
 // ends (the program has stopped, or the connection closed).
-func (s *sshServer) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64) {
-	check := time.NewTicker(accessCheckEvery)
+func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64) {
+	check := time.NewTicker(s.cfg.AccessCheck)
 	defer check.Stop()
 	var idle, maxed <-chan time.Time
 	var idleTimer *time.Timer
@@ -195,7 +194,7 @@ func (s *sshServer) watch(ctx context.Context, ss *session, staff *store.Staff, 
 		case <-maxed:
 			ss.end(endMaxSession, fmt.Sprintf("sessions last at most %s. Connect again to go on.", s.cfg.MaxSession))
 		case <-check.C:
-			now, err := s.app.DB.StaffByFingerprint(ctx, ss.fingerprint)
+			now, err := s.staff.StaffByFingerprint(ctx, ss.fingerprint)
 			if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && (now.ID != staff.ID || now.Role != staff.Role)) {
 				ss.end(endRevoked, "your access changed (an owner removed your key or staff account, or changed your role). Connect again if you still have access.")
 			}

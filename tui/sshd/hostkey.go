@@ -1,4 +1,4 @@
-package main
+package sshd
 
 import (
 	"crypto/ed25519"
@@ -13,14 +13,11 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// hostKeyFile is the SSH host key's name inside the data directory.
-const hostKeyFile = "ssh_host_ed25519_key"
-
-// hostKey returns the server's SSH host key (PEM, OpenSSH format), creating
-// it on first start. Reusing it is what lets staff's known_hosts trust the
-// server across restarts. Like sshd, it refuses a key others can read.
-func hostKey(dataDir string) ([]byte, error) {
-	path := filepath.Join(dataDir, hostKeyFile)
+// hostKey returns the server's SSH host key (PEM, OpenSSH format) kept at
+// path, creating it on first start. Reusing it is what lets staff's
+// known_hosts trust the server across restarts. Like sshd, it refuses a key
+// others can read.
+func hostKey(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newHostKey(path)
@@ -54,7 +51,7 @@ func newHostKey(path string) ([]byte, error) {
 	// Written whole under a temporary name, then linked into place: two
 	// servers starting at once on one data directory never see half a key,
 	// and the loser of the race uses the winner's.
-	tmp, err := os.CreateTemp(filepath.Dir(path), hostKeyFile+".new-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new-*")
 	if err != nil {
 		return nil, fmt.Errorf("creating the SSH host key: %w", err)
 	}
@@ -67,7 +64,7 @@ func newHostKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("writing the SSH host key: %w", err)
 	}
 	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
-		return hostKey(filepath.Dir(path))
+		return hostKey(path)
 	} else if err != nil {
 		return nil, fmt.Errorf("creating the SSH host key: %w", err)
 	}
