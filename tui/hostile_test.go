@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
@@ -67,5 +68,20 @@ func TestHostileCustomerDataStaysInert(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPasteKeyNeverReadsTheServersClipboard: ctrl+v in a text input does
+// nothing of its own; a paste comes from the staff member's terminal.
+func TestPasteKeyNeverReadsTheServersClipboard(t *testing.T) {
+	ti := asciiStyles().TextInput()
+	ti.Focus()
+	_, cmd := ti.Update(tea.KeyMsg{Type: tea.KeyCtrlV})
+	if cmd != nil {
+		t.Fatal("ctrl+v in a text input starts a command (the clipboard read)")
+	}
+	ti, _ = ti.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jane@example.com"), Paste: true})
+	if ti.Value() != "jane@example.com" {
+		t.Fatalf("a bracketed paste gave %q", ti.Value())
 	}
 }

@@ -171,5 +171,10 @@ func (s *Styles) TextInput() textinput.Model {
 	ti.Cursor.Style = s.Renderer.NewStyle().Reverse(true)
 	ti.Cursor.TextStyle = s.Input
 	ti.Cursor.SetMode(cursor.CursorStatic)
+	// ctrl+v would make the input read the clipboard of the machine the
+	// TUI runs on (over SSH, the server's, by running xclip there). A
+	// person's paste arrives from their own terminal as a bracketed paste,
+	// which the input takes as typed text.
+	ti.KeyMap.Paste.SetEnabled(false)
 	return ti
 }
