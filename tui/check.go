@@ -40,6 +40,16 @@ func checkReset(c *Common, deps Deps, id int64) tea.Cmd {
 	}
 }
 
+// answer acts on a check's answer for the screen at at that asked: a
+// refusal becomes the note to show, a yes opens the confirmation over it.
+func answer(c *Common, deps Deps, msg checkMsg, at where) note {
+	if n, ok := refusalNote(c, msg.err, at, msg.purpose); ok {
+		return n
+	}
+	c.nav.push(newConfirm(c, deps, msg.customer, msg.purpose, msg.expiry, at))
+	return note{}
+}
+
 // refusalNote words a failed check; ok is false when there was no error.
 func refusalNote(c *Common, err error, at where, purpose store.Purpose) (note, bool) {
 	if err == nil {

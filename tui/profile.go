@@ -136,12 +136,7 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 		p.render()
 	case checkMsg:
 		p.checking = false
-		if n, ok := refusalNote(p.c, msg.err, onProfile, msg.purpose); ok {
-			p.note = n
-			return nil
-		}
-		p.note = note{}
-		p.c.nav.push(newConfirm(p.c, p.deps, msg.customer, msg.purpose, msg.expiry, onProfile))
+		p.note = answer(p.c, p.deps, msg, onProfile)
 		return nil
 	case changedMsg:
 		return p.load()

@@ -404,12 +404,7 @@ func (r *rosterScreen) loadCounts() tea.Cmd {
 
 func (r *rosterScreen) checked(msg checkMsg) tea.Cmd {
 	r.checking = false
-	if n, ok := refusalNote(r.c, msg.err, onRoster, msg.purpose); ok {
-		r.note = n
-		return nil
-	}
-	r.note = note{}
-	r.c.nav.push(newConfirm(r.c, r.deps, msg.customer, msg.purpose, msg.expiry, onRoster))
+	r.note = answer(r.c, r.deps, msg, onRoster)
 	return nil
 }
 
