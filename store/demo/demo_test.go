@@ -536,6 +536,11 @@ func TestDemoRefill(t *testing.T) {
 	if err := storetest.Raw(t, db).QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("foreign_keys = %d after Generate (%v)", fk, err)
 	}
+	// On the writer connection too, which the generator ran without them.
+	orphan := &store.Customer{OrgID: other.ID + 1000, FirstName: "No", LastName: "Org"}
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, orphan) }); err == nil {
+		t.Errorf("a customer of no organization was written after Generate: the writer has foreign keys off")
+	}
 	demoCheckHealthy(t, db)
 }
 
