@@ -46,27 +46,57 @@ func SortName(first, last string) string {
 // CreateCustomer inserts c with its custom fields. Call it in a transaction
 // when c has fields, so the customer and the fields land together.
 func (tx *Tx) CreateCustomer(ctx context.Context, c *Customer) error {
-	c.FirstName, c.LastName = strings.TrimSpace(c.FirstName), strings.TrimSpace(c.LastName)
-	c.Email, c.Phone = NormalizeEmail(c.Email), strings.TrimSpace(c.Phone)
-	if c.FirstName == "" && c.LastName == "" {
-		return Errorf(EINVALID, "customer has no name")
-	}
 	now := tx.now().Truncate(time.Second)
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now
+	if err := newCustomer(c, now); err != nil {
+		return err
 	}
-	c.UpdatedAt = now
-	state := initialState(c.Email)
-	id, err := tx.insert(ctx, `INSERT INTO customers (org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), c.Email, c.Phone, PhoneKeys(c.Phone), c.CreatedAt.Unix(), c.UpdatedAt.Unix(), state)
+	id, err := tx.insert(ctx, customerInsertOne, appendCustomerRow(nil, c, 0)...)
 	if isConstraint(err) {
 		return tx.duplicateEmail(ctx, c.OrgID, c.Email, 0)
 	} else if err != nil {
 		return err
 	}
 	c.ID = id
-	c.Status = statusOf(state, sql.NullInt64{}, now)
+	c.Status = statusOf(initialState(c.Email), sql.NullInt64{}, now)
 	return tx.setFields(ctx, c.OrgID, c.ID, c.Fields)
+}
+
+// newCustomer readies c to be inserted: names, email and phone trimmed, a
+// name required, the times stamped (CreatedAt kept if set). CreateCustomer
+// and CustomerWriter both start here.
+func newCustomer(c *Customer, now time.Time) error {
+	c.FirstName, c.LastName = strings.TrimSpace(c.FirstName), strings.TrimSpace(c.LastName)
+	c.Email, c.Phone = NormalizeEmail(c.Email), strings.TrimSpace(c.Phone)
+	if c.FirstName == "" && c.LastName == "" {
+		return Errorf(EINVALID, "customer has no name")
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	c.UpdatedAt = now
+	return nil
+}
+
+// customerInsert is the one INSERT of new customers, for rows customers each
+// given by appendCustomerRow: CreateCustomer writes one, CustomerWriter a
+// batch per statement.
+func customerInsert(rows int) string {
+	return `INSERT INTO customers (id, org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, state) VALUES ` +
+		placeholders(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rows)
+}
+
+var customerInsertOne = customerInsert(1)
+
+// appendCustomerRow appends the values of customerInsert's row for c, which
+// newCustomer has readied, with the derived columns (sort name, phone keys,
+// initial state). id 0 leaves the id to the database.
+func appendCustomerRow(vals []any, c *Customer, id int64) []any {
+	var rowid any
+	if id != 0 {
+		rowid = id
+	}
+	return append(vals, rowid, c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), c.Email, c.Phone, PhoneKeys(c.Phone),
+		c.CreatedAt.Unix(), c.UpdatedAt.Unix(), string(initialState(c.Email)))
 }
 
 // duplicateEmail builds the conflict error naming the customer who already
@@ -83,14 +113,7 @@ func (q conn) duplicateEmail(ctx context.Context, orgID int64, email string, exc
 // organization as it meets them.
 func (tx *Tx) setFields(ctx context.Context, orgID, customerID int64, fields []Field) error {
 	for _, f := range fields {
-		name := strings.TrimSpace(f.Name)
-		if name == "" {
-			return Errorf(EINVALID, "custom field without a name")
-		}
-		var fieldID int64
-		err := tx.queryRow(ctx, `INSERT INTO custom_fields (org_id, name, position)
-			VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM custom_fields WHERE org_id = ?))
-			ON CONFLICT (org_id, name) DO UPDATE SET name = excluded.name RETURNING id`, orgID, name, orgID).Scan(&fieldID)
+		fieldID, err := tx.DeclareCustomField(ctx, orgID, f.Name)
 		if err != nil {
 			return err
 		}
@@ -105,6 +128,20 @@ func (tx *Tx) setFields(ctx context.Context, orgID, customerID int64, fields []F
 		}
 	}
 	return nil
+}
+
+// DeclareCustomField returns the id of the organization's custom field name
+// (trimmed), declaring it after the existing ones if it is new.
+func (tx *Tx) DeclareCustomField(ctx context.Context, orgID int64, name string) (int64, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return 0, Errorf(EINVALID, "custom field without a name")
+	}
+	var id int64
+	err := tx.queryRow(ctx, `INSERT INTO custom_fields (org_id, name, position)
+		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM custom_fields WHERE org_id = ?))
+		ON CONFLICT (org_id, name) DO UPDATE SET name = excluded.name RETURNING id`, orgID, name, orgID).Scan(&id)
+	return id, err
 }
 
 // CustomFieldNames lists an organization's custom fields in declaration order.

@@ -217,7 +217,9 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 		err = wrapBusy(sqlTx.Commit())
 	}()
-	return fn(&Tx{conn{db: db, tx: sqlTx, stmts: &db.wstmts}})
+	c, end := db.inTx(sqlTx, &db.wstmts)
+	defer end()
+	return fn(&Tx{c})
 }
 
 // view runs fn in a read transaction on the reader pool: several reads that
@@ -229,7 +231,9 @@ func (db *DB) view(ctx context.Context, fn func(c conn) error) error {
 	}
 	defer db.rstmts.warm(ctx)
 	defer sqlTx.Rollback()
-	return fn(conn{db: db, tx: sqlTx, stmts: &db.rstmts})
+	c, end := db.inTx(sqlTx, &db.rstmts)
+	defer end()
+	return fn(c)
 }
 
 // wrapBusy turns a lock timeout into a sentence a user can act on.

@@ -11,6 +11,19 @@ import (
 // form keeps the user's case; uniqueness and look-ups compare lower-cased.
 func NormalizeEmail(s string) string { return strings.TrimSpace(s) }
 
+// FoldEmail is the key two emails are the same address by: ASCII letters
+// lower-cased and nothing else, as SQLite's lower() does in the roster's
+// unique index. Folding more (Unicode case, dots, +tags) would call two
+// addresses the same that the database keeps apart.
+func FoldEmail(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
 // ValidateEmail returns nil for an address frontdesk will send mail to, or an
 // EINVALID error whose message says what is wrong with it. It is stricter than
 // RFC 5322 on purpose: display names, comments, quoted local parts and

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"context"
@@ -9,6 +9,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"frontdesk/store"
+	"frontdesk/store/demo"
+	"frontdesk/store/storetest"
 )
 
 // benchRoster returns a demo database of n customers. The 1,000,000 one takes
@@ -17,30 +21,29 @@ import (
 // FRONTDESK_BENCH_1M=1.
 var benchDBs sync.Map
 
-func benchRoster(b *testing.B, n int) (*DB, *Org) {
+func benchRoster(b *testing.B, n int) (*store.DB, *store.Org) {
 	b.Helper()
 	if v, ok := benchDBs.Load(n); ok {
 		p := v.([2]any)
-		return p[0].(*DB), p[1].(*Org)
+		return p[0].(*store.DB), p[1].(*store.Org)
 	}
+	migrations, _ := filepath.Glob(filepath.Join("migrations", "*.sql"))
 	path := filepath.Join(os.TempDir(), "frontdesk-bench-"+strconv.Itoa(n)+"-v"+strconv.Itoa(len(migrations))+".db")
 	ctx := context.Background()
-	db, err := Open(path)
+	db, err := store.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	o, err := db.OrgBySlug(ctx, "harbor-yoga")
 	if err == nil {
 		// All customers, archived ones too: the demo archives a few.
-		var total int
-		db.read.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE org_id = ?`, o.ID).Scan(&total)
-		if total != n {
+		if storetest.Int(b, db, `SELECT count(*) FROM customers WHERE org_id = ?`, o.ID) != n {
 			err = os.ErrNotExist
 		}
 	}
 	if err != nil {
 		b.Logf("generating %d demo customers into %s", n, path)
-		if o, err = db.GenerateDemo(ctx, DemoOptions{Customers: n, Seed: 1}); err != nil {
+		if o, err = demo.Generate(ctx, db, demo.Options{Customers: n, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -64,7 +67,7 @@ func BenchmarkRosterFirstPage(b *testing.B) {
 			db, o := benchRoster(b, n)
 			ctx := context.Background()
 			for b.Loop() {
-				if _, err := db.RosterPage(ctx, o.ID, RosterQuery{Limit: 50}); err != nil {
+				if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Limit: 50}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -78,9 +81,9 @@ func BenchmarkRosterNextPage(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			db, o := benchRoster(b, n)
 			ctx := context.Background()
-			mid := Cursor{SortName: "m", ID: 0}
+			mid := store.Cursor{SortName: "m", ID: 0}
 			for b.Loop() {
-				if _, err := db.RosterPage(ctx, o.ID, RosterQuery{After: &mid, Limit: 50}); err != nil {
+				if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{After: &mid, Limit: 50}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -95,13 +98,13 @@ func BenchmarkRosterStatusFilter(b *testing.B) {
 			db, o := benchRoster(b, n)
 			ctx := context.Background()
 			for b.Loop() {
-				for _, s := range Statuses {
-					if _, err := db.RosterPage(ctx, o.ID, RosterQuery{Status: s, Limit: 50}); err != nil {
+				for _, s := range store.Statuses {
+					if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Status: s, Limit: 50}); err != nil {
 						b.Fatal(err)
 					}
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(Statuses))/1e6, "ms/filter")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(store.Statuses))/1e6, "ms/filter")
 		})
 	}
 }
@@ -144,7 +147,7 @@ func BenchmarkSearchAsYouType(b *testing.B) {
 					for _, word := range typing[kind] {
 						for i := 1; i <= len(word); i++ {
 							start := time.Now()
-							if _, err := db.RosterPage(ctx, o.ID, RosterQuery{Search: word[:i], Limit: 50}); err != nil {
+							if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Search: word[:i], Limit: 50}); err != nil {
 								b.Fatal(err)
 							}
 							lat = append(lat, time.Since(start))
@@ -166,7 +169,7 @@ func BenchmarkProfile(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			db, o := benchRoster(b, n)
 			ctx := context.Background()
-			rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Status: StatusClaimed, Limit: 1})
+			rows, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Status: store.StatusClaimed, Limit: 1})
 			if err != nil || len(rows) == 0 {
 				b.Fatal("no claimed customer", err)
 			}

@@ -51,35 +51,6 @@ func TestCreateSessionConditions(t *testing.T) {
 	}
 }
 
-// Refilling the demo deletes its customers with foreign keys off, and the
-// new customers reuse their ids: a session left behind would sign its
-// browser in as whoever gets the id next. Both ways of clearing (the whole
-// table, and a window of ids when other organizations have customers) end
-// the sessions.
-func TestDemoRefillEndsSessions(t *testing.T) {
-	for _, others := range []bool{false, true} {
-		db, org := demoForTest(t, 40, 1)
-		ctx := context.Background()
-		if others {
-			mustCustomer(t, db, mustOrg(t, db, "Seaside Clinic"), "Cleo", "Other", "cleo@example.com")
-		}
-		var id int64
-		if err := db.read.QueryRowContext(ctx, `SELECT min(id) FROM customers WHERE org_id = ?`, org.ID).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.write.ExecContext(ctx, `INSERT INTO sessions VALUES (?, ?, ?, 0, 0, 0)`, bytes.Repeat([]byte{7}, 32), org.ID, id); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.GenerateDemo(ctx, DemoOptions{Customers: 40, Seed: 2}); err != nil {
-			t.Fatal(err)
-		}
-		if n, _ := db.CountCustomerSessions(ctx, org.ID, id); n != 0 {
-			t.Errorf("other organizations %v: a session outlived the demo refill", others)
-		}
-		demoCheckHealthy(t, db)
-	}
-}
-
 // A rehash (the same password under new argon2id parameters) keeps every
 // session; any other change of the hash still ends them all (migration
 // 0007's trigger). The rehash happens only over the hash that was verified.

@@ -83,14 +83,81 @@ func (c *stmtCache) close() {
 	c.m = nil
 }
 
+// stmtSet holds the statements prepared on one transaction or one
+// connection, by query text, and closes them together when that ends. It is
+// the bulk paths' cache (CustomerWriter on a Tx, BulkLoader on its
+// connection): a batch statement is worth preparing once per job, and must
+// not stay in stmtCache's pool-wide cache after it, nor be prepared per pool
+// connection. S is *sql.Stmt on a transaction, driver.Stmt on a connection
+// driven below database/sql (see BulkLoader.flush). Not safe for concurrent
+// use: a transaction and a connection are used by one goroutine at a time.
+type stmtSet[S interface{ Close() error }] struct {
+	prepare func(ctx context.Context, query string) (S, error)
+	m       map[string]S
+}
+
+func newStmtSet[S interface{ Close() error }](prepare func(ctx context.Context, query string) (S, error)) *stmtSet[S] {
+	return &stmtSet[S]{prepare: prepare}
+}
+
+// get returns query prepared, preparing it on first use.
+func (s *stmtSet[S]) get(ctx context.Context, query string) (S, error) {
+	if st, ok := s.m[query]; ok {
+		return st, nil
+	}
+	st, err := s.prepare(ctx, query)
+	if err != nil {
+		return st, err
+	}
+	if s.m == nil {
+		s.m = map[string]S{}
+	}
+	s.m[query] = st
+	return st, nil
+}
+
+// close closes every statement; the set can be used again afterwards.
+func (s *stmtSet[S]) close() error {
+	var first error
+	for q, st := range s.m {
+		if err := st.Close(); err != nil && first == nil {
+			first = err
+		}
+		delete(s.m, q)
+	}
+	return first
+}
+
 // conn is where a query runs: the reader pool, or a transaction (a write
 // transaction of DB.Tx, or a read snapshot of DB.view). Every query of the
 // store goes through its exec, query and queryRow, which use the cache of
-// prepared statements of the pool the query runs on.
+// prepared statements of the pool the query runs on; the bulk paths prepare
+// theirs on the transaction (prepared).
 type conn struct {
 	db    *DB
 	tx    *sql.Tx    // nil: the reader pool
 	stmts *stmtCache // of the pool tx belongs to, or the reader pool's; nil: none
+	// own are the statements prepared on tx itself, which die with it;
+	// nil without a transaction.
+	own *stmtSet[*sql.Stmt]
+}
+
+// inTx returns a conn on the transaction tx, with its own statement set.
+// end closes the statements; call it before the transaction ends.
+func (db *DB) inTx(tx *sql.Tx, stmts *stmtCache) (c conn, end func()) {
+	own := newStmtSet(func(ctx context.Context, query string) (*sql.Stmt, error) {
+		return tx.PrepareContext(ctx, query)
+	})
+	return conn{db: db, tx: tx, stmts: stmts, own: own}, func() { own.close() }
+}
+
+// prepared returns query prepared on the transaction, for the bulk paths'
+// statements that run many times within one job (see stmtSet).
+func (q conn) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if q.own == nil {
+		return nil, Errorf(EINTERNAL, "store: a prepared statement outside a transaction")
+	}
+	return q.own.get(ctx, query)
 }
 
 // stmt returns query prepared for this conn, or nil to run it unprepared.

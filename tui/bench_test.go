@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"frontdesk/store"
+	"frontdesk/store/demo"
 )
 
 // Benchmarks at 100 customers always; at 1,000,000 with FRONTDESK_BENCH_1M=1.
@@ -46,7 +47,7 @@ func benchFixture(b *testing.B, n int) *fixture {
 	if err != nil {
 		b.Logf("generating %d demo customers into %s", n, path)
 		generating.Lock()
-		org, err = db.GenerateDemo(ctx, store.DemoOptions{Customers: n, Seed: 1})
+		org, err = demo.Generate(ctx, db, demo.Options{Customers: n, Seed: 1})
 		generating.Unlock()
 		if err != nil {
 			b.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"frontdesk/claim"
 	"frontdesk/mailer"
 	"frontdesk/store"
+	"frontdesk/store/demo"
 )
 
 // fixedNow is the tests' clock: demo data, expiries and goldens depend on it.
@@ -87,8 +88,8 @@ func (c *countingRoster) queries() int64 {
 // each test copies it, so tests stay independent and fast.
 var demoCache sync.Map
 
-// generating serializes GenerateDemo: it keeps package-level timing
-// counters (store.demoTimes) that two concurrent runs race on.
+// generating serializes demo.Generate: one demo database is built at a
+// time.
 var generating sync.Mutex
 
 type demoEntry struct {
@@ -115,12 +116,12 @@ func demoFile(t testing.TB, n int) string {
 		}
 		db.Now = func() time.Time { return fixedNow }
 		generating.Lock()
-		_, err = db.GenerateDemo(context.Background(), store.DemoOptions{Customers: n, Seed: 1})
+		_, err = demo.Generate(context.Background(), db, demo.Options{Customers: n, Seed: 1})
 		generating.Unlock()
 		if err != nil {
 			e.err = err
 		}
-		// GenerateDemo checkpoints the WAL and closing the last connection
+		// demo.Generate checkpoints the WAL and closing the last connection
 		// removes it: the file copies whole.
 		if err := db.Close(); err != nil && e.err == nil {
 			e.err = err

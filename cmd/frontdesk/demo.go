@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"frontdesk/store"
+	"frontdesk/store/demo"
 )
 
 func newDemoCmd(app *App) *cobra.Command {
@@ -27,7 +27,7 @@ desk@harbor-yoga.example (staff). Run again to replace its customers; the same
 				return usageError{fmt.Errorf("--customers %d: give a number from 1 to 10000000", n)}
 			}
 			bar := newProgress(app.Stderr, "Generating customers")
-			o, err := app.DB.GenerateDemo(ctx, store.DemoOptions{Customers: n, Seed: seed, Progress: bar.Update})
+			o, err := demo.Generate(ctx, app.DB, demo.Options{Customers: n, Seed: seed, Progress: bar.Update})
 			bar.Done()
 			if err != nil {
 				return err

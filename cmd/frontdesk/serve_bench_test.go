@@ -25,6 +25,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"frontdesk/store"
+	"frontdesk/store/demo"
 )
 
 // The SSH benchmarks measure the server alone: it runs in the benchmark's
@@ -48,7 +49,7 @@ func benchServer(b *testing.B) (s *Server, keyFile, dataDir string, stop func())
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := app.DB.GenerateDemo(ctx, store.DemoOptions{Customers: 500, Seed: 1}); err != nil {
+	if _, err := demo.Generate(ctx, app.DB, demo.Options{Customers: 500, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)

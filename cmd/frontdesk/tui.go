@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"frontdesk/store"
+	"frontdesk/store/demo"
 	"frontdesk/tui"
 )
 
@@ -69,7 +70,7 @@ func ensureDemo(ctx context.Context, app *App) error {
 		return err
 	}
 	bar := newProgress(app.Stderr, "Creating the demo organization")
-	_, err = app.DB.GenerateDemo(ctx, store.DemoOptions{Customers: 500, Seed: 1, Progress: bar.Update})
+	_, err = demo.Generate(ctx, app.DB, demo.Options{Customers: 500, Seed: 1, Progress: bar.Update})
 	bar.Done()
 	return err
 }

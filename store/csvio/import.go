@@ -135,10 +135,10 @@ func Import(ctx context.Context, db *store.DB, org *store.Org, r io.Reader, opt 
 		seen: map[string]int{},
 	}
 	// The header is checked before the transaction opens so that a wrong
-	// file never takes the write lock. A dry run reads through the reader
-	// pool and never takes it at all.
+	// file never takes the write lock. A dry run reads one snapshot on the
+	// reader pool and never takes it at all.
 	if opt.DryRun {
-		err = im.run(db.NewCustomerChecker(ctx, org.ID), nil)
+		err = db.CheckCustomers(ctx, org.ID, func(w *store.CustomerWriter) error { return im.run(w, nil) })
 	} else {
 		err = db.Tx(ctx, func(tx *store.Tx) error { return im.run(tx.NewCustomerWriter(ctx, org.ID), tx) })
 	}
@@ -250,7 +250,7 @@ type importer struct {
 	bom  int64
 
 	w    *store.CustomerWriter
-	seen map[string]int // foldEmail(email) → line of its first row
+	seen map[string]int // store.FoldEmail(email) → line of its first row
 	good int            // rows without problems
 }
 
@@ -258,7 +258,6 @@ type importer struct {
 // writes when w is a transaction's writer (tx is that transaction, for the
 // audit row), and only looks things up when w is a checker (dry run, tx nil).
 func (im *importer) run(w *store.CustomerWriter, tx *store.Tx) error {
-	defer w.Close()
 	im.w = w
 	cust := store.Customer{OrgID: im.org.ID}
 	fields := make([]store.Field, len(im.cols.custom))
@@ -380,12 +379,12 @@ func (im *importer) row(rec []string, line int, c *store.Customer, fields []stor
 	if c.Email != "" {
 		if err := store.ValidateEmail(c.Email); err != nil {
 			reasons = append(reasons, fmt.Sprintf("%s: %s", store.ErrorMessage(err), strconv.Quote(c.Email)))
-		} else if first, dup := im.seen[foldEmail(c.Email)]; dup {
+		} else if first, dup := im.seen[store.FoldEmail(c.Email)]; dup {
 			reasons = append(reasons, fmt.Sprintf("email %s is also on line %d", printable(c.Email), first))
 		} else {
 			// Recorded even when the row has other problems, so that fixing
 			// the file takes one round, not two.
-			im.seen[foldEmail(c.Email)] = line
+			im.seen[store.FoldEmail(c.Email)] = line
 			emailOK = true
 		}
 	}
@@ -535,18 +534,6 @@ func printable(s string) string {
 		}
 	}
 	return s
-}
-
-// foldEmail is the key emails are compared by within a file. It lower-cases
-// ASCII only, as SQLite's lower() does in the roster's unique index: folding
-// more here would report duplicates the database accepts.
-func foldEmail(s string) string {
-	return strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}, s)
 }
 
 func plural(n int, one, many string) string {

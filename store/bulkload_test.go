@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// Every trigger on customers that a bulk load or clear would otherwise fire
+// has a stand-in written against the SQL it has now, and every stand-in has
+// its trigger. A migration that changes one of these triggers fails here
+// (and BulkLoad refuses to start) until its stand-in is brought in line.
+func TestBulkStandInsMatchTriggers(t *testing.T) {
+	t.Parallel()
+	db, _ := newStoreForTest(t)
+	rows, err := db.read.Query(`SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'customers' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		var name, ddl string
+		if err := rows.Scan(&name, &ddl); err != nil {
+			t.Fatal(err)
+		}
+		flat := strings.Join(strings.Fields(ddl), " ")
+		up := strings.ToUpper(flat)
+		if !strings.Contains(up, " INSERT ON CUSTOMERS ") && !strings.Contains(up, " DELETE ON CUSTOMERS ") {
+			continue
+		}
+		seen[name] = true
+		si, ok := bulkStandIns[name]
+		switch {
+		case !ok:
+			t.Errorf("trigger %s on customers has no stand-in: add one to bulkStandIns (store/bulkload.go) that does its work for a range of customers", name)
+		case si.trigger != flat:
+			t.Errorf("trigger %s on customers is now\n\t%s\nbut its stand-in in bulkStandIns was written against\n\t%s\nmake the stand-in do what the trigger now does, then record the new SQL", name, flat, si.trigger)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for name := range bulkStandIns {
+		if !seen[name] {
+			t.Errorf("bulkStandIns stands in for %s, which is no longer an INSERT or DELETE trigger on customers: remove it", name)
+		}
+	}
+}
+
+// A trigger that drifted from its stand-in stops a load before anything is
+// written, and leaves the writer connection as the app needs it.
+func TestBulkLoadRefusesChangedTrigger(t *testing.T) {
+	t.Parallel()
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	if _, err := db.write.ExecContext(ctx, `DROP TRIGGER customers_count_insert;
+		CREATE TRIGGER customers_count_insert AFTER INSERT ON customers WHEN new.archived = 0 AND new.state <> 'none' BEGIN
+			INSERT INTO roster_counts (org_id, state, n) VALUES (new.org_id, new.state, 1)
+			ON CONFLICT (org_id, state) DO UPDATE SET n = n + 1;
+		END`); err != nil {
+		t.Fatal(err)
+	}
+	called := false
+	err := db.BulkLoad(ctx, func(l *BulkLoader) error { called = true; return nil })
+	if err == nil || !strings.Contains(err.Error(), "customers_count_insert") || called {
+		t.Fatalf("BulkLoad with a changed trigger: %v (fn called: %v), want a refusal naming it", err, called)
+	}
+	var fk int
+	if err := db.write.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("writer connection has foreign_keys = %d after the refusal (%v)", fk, err)
+	}
+}
+
+// The door checks the rows it is given: a row of the wrong length, or an id
+// other than the next free one, is a clear error and the transaction is
+// rolled back.
+func TestBulkLoadChecksRows(t *testing.T) {
+	t.Parallel()
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	org := mustOrg(t, db, "Bulk Studio")
+	now := db.Now().Unix()
+	for _, c := range []struct {
+		name, want string
+		row        func(id int64) []any
+	}{
+		{"short row", "a row of 16 values for customers, which has 17 columns", func(id int64) []any {
+			return []any{id, org.ID, "Ann", "Lee", "ann lee", "ann@example.com", "", "", now, now, nil, "", 0, "none", nil, nil}
+		}},
+		{"id not next", "a row has id", func(id int64) []any {
+			return []any{id + 5, org.ID, "Ann", "Lee", "ann lee", "ann@example.com", "", "", now, now, nil, "", 0, "none", nil, nil, 0}
+		}},
+	} {
+		err := db.BulkLoad(ctx, func(l *BulkLoader) error {
+			rows, err := l.Rows("customers")
+			if err != nil {
+				return err
+			}
+			return l.Load(ctx, 1, func(tx *BulkTx, done, n int) error {
+				id, err := tx.FirstID(ctx, "customers")
+				if err != nil {
+					return err
+				}
+				rows.Add(c.row(id)...)
+				return tx.Write(ctx, rows)
+			})
+		})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.want)
+		}
+		var n int
+		db.read.QueryRow(`SELECT count(*) FROM customers`).Scan(&n)
+		if n != 0 {
+			t.Errorf("%s: %d customers written", c.name, n)
+		}
+	}
+}
