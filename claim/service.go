@@ -1,7 +1,11 @@
 // Package claim holds the rules of inviting customers to claim their online
-// account: who may invite whom, issuing and revoking links, redeeming them, and
-// the password policy. The TUI, the CLI and the customers' web all go through
-// it, so they refuse the same things with the same words.
+// account, as a service the TUI, the CLI and the customers' web all call, so
+// they refuse the same things with the same words: who may invite whom
+// (CanInvite, typed Refusals), Send (the one way invites and reset links go
+// out: issued, first delivery attempt within a window, typed Outcomes), the
+// wording of all of it (Words), email changes and their notices, redeeming
+// links (Redeem), the password policy, customer sign-in and its throttle,
+// and sessions.
 package claim
 
 import (
