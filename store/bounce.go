@@ -72,9 +72,10 @@ const minProviderIDLen = 16
 //     when the notification includes the original headers.
 //  2. ProviderID: the provider's own id, looked for as a word of the reply
 //     to DATA that MarkSent kept, among the messages sent within
-//     BounceWindow before the bounce. SES answers "250 Ok <its id>" and
-//     reports that id as mail.messageId; Postmark's MessageID is its own
-//     id, found when its reply carried it.
+//     BounceWindow before now (the report's own date does not widen the
+//     search: an id names one message whenever it was reported). SES
+//     answers "250 Ok <its id>" and reports that id as mail.messageId;
+//     Postmark's MessageID is its own id, found when its reply carried it.
 //  3. Recipient alone: the latest message sent to that address within
 //     BounceWindow before the bounce (and not after it: a report replayed
 //     later never reaches a message sent since). For a provider whose reply
@@ -106,7 +107,7 @@ func (tx *Tx) RecordBounce(ctx context.Context, b *Bounce) (*Bounced, error) {
 	if reason == "" {
 		reason = "no reason given"
 	}
-	m, err := tx.findBounced(ctx, b, at)
+	m, err := tx.findBounced(ctx, b, at, now)
 	if err != nil {
 		return nil, err
 	}
@@ -160,9 +161,8 @@ const (
 )
 
 // findBounced is RecordBounce's search, key by key.
-func (tx *Tx) findBounced(ctx context.Context, b *Bounce, at time.Time) (*Bounced, error) {
+func (tx *Tx) findBounced(ctx context.Context, b *Bounce, at, now time.Time) (*Bounced, error) {
 	rcpt := NormalizeEmail(b.Recipient)
-	from, until := at.Add(-BounceWindow).Unix(), at.Add(bounceClockSkew).Unix()
 	type key struct {
 		by    BounceMatch
 		query string
@@ -174,11 +174,11 @@ func (tx *Tx) findBounced(ctx context.Context, b *Bounce, at time.Time) (*Bounce
 		keys = append(keys, key{by: MatchMessageID, query: bounceByMessageID, args: []any{id}})
 	}
 	if id := strings.TrimSpace(b.ProviderID); len(id) >= minProviderIDLen && !strings.ContainsFunc(id, isSpace) {
-		keys = append(keys, key{by: MatchProviderID, query: bounceByProviderID, args: []any{from, id},
+		keys = append(keys, key{by: MatchProviderID, query: bounceByProviderID, args: []any{now.Add(-BounceWindow).Unix(), id},
 			ok: func(reply string) bool { return replyNames(reply, id) }})
 	}
 	if rcpt != "" {
-		keys = append(keys, key{by: MatchRecipient, query: bounceByRecipient, args: []any{rcpt, from, until}})
+		keys = append(keys, key{by: MatchRecipient, query: bounceByRecipient, args: []any{rcpt, at.Add(-BounceWindow).Unix(), at.Add(bounceClockSkew).Unix()}})
 	}
 	for _, k := range keys {
 		m, err := tx.firstBounced(ctx, k.query, k.args, k.ok)
