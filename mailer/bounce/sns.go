@@ -250,6 +250,12 @@ type sesNotification struct {
 //     SES notifications (deliveries, complaints) are ignored;
 //   - UnsubscribeConfirmation: logged, nothing else.
 //
+// The message's Timestamp is not held to a freshness limit: SNS keeps it
+// across its retries, which a topic's delivery policy may stretch over
+// hours. A replayed genuine message can only repeat a report already
+// recorded (RecordBounce changes nothing the second time, and never matches
+// a message sent after the bounce it reports).
+//
 // What SES gives to find the message: mail.messageId is SES's own id,
 // which the SES SMTP interface also answered to DATA ("250 Ok <id>"), and,
 // when the identity's notifications include the original headers,
