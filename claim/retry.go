@@ -24,10 +24,11 @@ type Retried struct {
 
 // RetryMessage sends outbox message id of actor's organization again
 // (`frontdesk outbox retry`), in one audited transaction:
-//   - a failed message that carried a claim or reset link is not resent (its
-//     link was withdrawn when it failed): a fresh link is issued as a resend
-//     would, to the customer's current address, so fixing a mistyped email
-//     and retrying does what staff mean;
+//   - a failed message that carried a claim or reset link, or one that
+//     bounced after delivery, is not resent (its link was withdrawn when it
+//     failed or bounced): a fresh link is issued as a resend would, to the
+//     customer's current address, so fixing a mistyped email and retrying
+//     does what staff mean;
 //   - any other message (one still queued, or a failed one without a link)
 //     is queued again as it is, due now (store.DB.RetryMessage).
 //
@@ -44,7 +45,7 @@ func (s *Service) RetryMessage(ctx context.Context, actor *store.Staff, id int64
 		if err != nil {
 			return err
 		}
-		if m.Status == store.OutboxFailed {
+		if m.Status == store.OutboxFailed || m.Status == store.OutboxBounced {
 			inv, err := tx.OutboxInvite(ctx, actor.OrgID, id)
 			if err == nil {
 				r, err = s.reissue(ctx, tx, actor, m, inv)
@@ -66,7 +67,8 @@ func (s *Service) RetryMessage(ctx context.Context, actor *store.Staff, id int64
 	return r, nil
 }
 
-// reissue replaces failed message m, which carried inv, by a fresh link.
+// reissue replaces failed or bounced message m, which carried inv, by a
+// fresh link.
 func (s *Service) reissue(ctx context.Context, tx *store.Tx, actor *store.Staff, m *store.OutboxMessage, inv *store.Invite) (*Retried, error) {
 	switch {
 	case !inv.UsedAt.IsZero():
@@ -106,7 +108,7 @@ func (s *Service) reissue(ctx context.Context, tx *store.Tx, actor *store.Staff,
 		}
 		r.OutboxID, r.Invite = sent.OutboxID, sent.Invite
 	}
-	detail := fmt.Sprintf("message %d had failed (%s); its link was withdrawn and a fresh one went to %s in message %d", m.ID, m.LastError, c.Email, r.OutboxID)
+	detail := fmt.Sprintf("message %d had %s (%s); its link was withdrawn and a fresh one went to %s in message %d", m.ID, m.Status, m.LastError, c.Email, r.OutboxID)
 	if err := tx.Audit(ctx, org.ID, store.StaffActor(actor), "outbox.retry", c.ID, detail); err != nil {
 		return nil, err
 	}

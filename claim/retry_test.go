@@ -161,3 +161,55 @@ func isRefusal(err error, r Reason) bool {
 	ref, ok := err.(*Refusal)
 	return ok && ref.Reason == r
 }
+
+// bounce delivers message id as the worker does, then records the hard
+// bounce a provider reports for it afterwards.
+func (f *fixture) bounce(id int64, reason string) {
+	f.t.Helper()
+	ctx := context.Background()
+	err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.LeaseIDs(ctx, "worker", time.Minute, []int64{id}); err != nil {
+			return err
+		}
+		if ok, err := tx.MarkSent(ctx, id, "worker", "250 2.0.0 Ok: queued as 4F2A", "outbox-x@harbor.example"); err != nil || !ok {
+			f.t.Fatalf("message %d not sent: %v", id, err)
+		}
+		_, err := tx.RecordBounce(ctx, &store.Bounce{Provider: "Postmark", MessageID: "outbox-x@harbor.example", Permanent: true, Reason: reason})
+		return err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// An invite that bounced after delivery is retried as a failed one is: its
+// link is gone, so a fresh one goes to the address as it is now.
+func TestRetryBouncedInviteIssuesAFreshLink(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	jane := f.customer("Jane", "Doe", "jane@exmaple.com")
+	sent := f.invite(jane)
+	f.bounce(sent.OutboxID, "smtp;550 5.1.1 The email account that you tried to reach does not exist")
+	if s := f.state(sent.token); s == LinkValid {
+		t.Fatal("the bounced link still works")
+	}
+	if st := f.status(jane); st != store.StatusFailed {
+		t.Errorf("status after the bounce: %s", st)
+	}
+	if _, err := f.svc.ChangeEmail(ctx, f.owner, jane.ID, "jane@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.RetryMessage(ctx, f.owner, sent.OutboxID)
+	if err != nil {
+		t.Fatalf("retry of a bounced invite: %v", err)
+	}
+	if !r.Reissued || r.OutboxID == sent.OutboxID || f.message(r.OutboxID).To != "jane@example.com" {
+		t.Fatalf("retry of a bounced invite: %+v; want a fresh invite to the fixed address", r)
+	}
+	if s := f.state(f.emailedToken(r.OutboxID)); s != LinkValid {
+		t.Errorf("fresh link is %s", s)
+	}
+	if !f.audited(jane, "outbox.retry", "had bounced (smtp;550 5.1.1") {
+		t.Error("the retry's audit row does not say the message bounced, and why")
+	}
+}

@@ -262,7 +262,7 @@ func (tx *Tx) refreshState(ctx context.Context, where string, args ...any) error
 				WHEN claimed_at IS NOT NULL THEN `+StateClaimed.lit()+`
 				WHEN email = '' THEN `+StateNoEmail.lit()+`
 				WHEN live.iid IS NULL THEN `+StateNone.lit()+`
-				WHEN (SELECT o.status FROM invites i JOIN outbox o ON o.id = i.outbox_id WHERE i.id = live.iid) = 'failed' THEN `+StateFailed.lit()+`
+				WHEN (SELECT o.status FROM invites i JOIN outbox o ON o.id = i.outbox_id WHERE i.id = live.iid) IN ('failed', 'bounced') THEN `+StateFailed.lit()+`
 				ELSE `+StatePending.lit()+` END,
 			invite_sent_at = (SELECT created_at FROM invites WHERE id = live.iid),
 			invite_expires_at = (SELECT expires_at FROM invites WHERE id = live.iid)

@@ -33,7 +33,7 @@ type Invite struct {
 	OutboxID      int64
 
 	// Delivery of the email that carried it.
-	DeliveryStatus string // queued | sent | failed
+	DeliveryStatus string // queued | sent | failed | bounced
 	Attempts       int
 	LastError      string
 	SentAt         time.Time

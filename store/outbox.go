@@ -16,6 +16,11 @@ const (
 	OutboxQueued = "queued" // waiting for (another) delivery attempt
 	OutboxSent   = "sent"   // the mail server accepted it
 	OutboxFailed = "failed" // permanently refused or out of retries
+	// OutboxBounced: the server accepted it, and the mail provider reported
+	// later that it could not be delivered (RecordBounce). Undelivered, as
+	// a failed message is: its link is withdrawn and the customer shows
+	// "Delivery failed".
+	OutboxBounced = "bounced"
 )
 
 // Outbox message kinds: what the email is.
@@ -52,6 +57,12 @@ type OutboxMessage struct {
 	LeaseOwner string    // the worker (lease token) delivering it now, "" when free
 	LeaseUntil time.Time // zero when free; after this another worker may take it over
 	RetryFrom  time.Time // start of the current retry window: CreatedAt, or the last `outbox retry`
+
+	// A bounce reported after delivery (RecordBounce): when, and by whom
+	// ("Postmark"); its words are in LastError. Set on a bounced message,
+	// and on a sent one after a soft bounce.
+	BouncedAt time.Time
+	BouncedBy string
 
 	// BodyErr, set by a lease, says why the bodies could not be opened (the
 	// key that sealed them is not in the key file, or they were altered);
@@ -97,7 +108,7 @@ func (tx *Tx) EnqueueMessage(ctx context.Context, m *OutboxMessage) error {
 // selected only by the lease calls, which open them (they carry live
 // tokens), and as empty strings elsewhere.
 const outboxColumns = `id, org_id, coalesce(customer_id, 0), kind, to_addr, from_name, reply_to, subject, %s, status, attempts, next_attempt_at,
-	lease_owner, lease_until, last_error, reply, message_id, created_at, sent_at, coalesce(retry_from, created_at)`
+	lease_owner, lease_until, last_error, reply, message_id, created_at, sent_at, coalesce(retry_from, created_at), bounced_at, bounce_provider`
 
 var (
 	outboxWithBodies = fmt.Sprintf(outboxColumns, `body_text, body_html`)
@@ -107,10 +118,11 @@ var (
 func scanOutbox(row interface{ Scan(...any) error }) (*OutboxMessage, error) {
 	var m OutboxMessage
 	var next, leaseUntil, created, retryFrom int64
-	var sent sql.NullInt64
+	var sent, bounced sql.NullInt64
 	err := row.Scan(&m.ID, &m.OrgID, &m.CustomerID, &m.Kind, &m.To, &m.FromName, &m.ReplyTo, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts, &next,
-		&m.LeaseOwner, &leaseUntil, &m.LastError, &m.Reply, &m.MessageID, &created, &sent, &retryFrom)
+		&m.LeaseOwner, &leaseUntil, &m.LastError, &m.Reply, &m.MessageID, &created, &sent, &retryFrom, &bounced, &m.BouncedBy)
 	m.NextAttemptAt, m.CreatedAt, m.RetryFrom, m.SentAt = time.Unix(next, 0), time.Unix(created, 0), time.Unix(retryFrom, 0), fromUnix(sent)
+	m.BouncedAt = fromUnix(bounced)
 	if leaseUntil > 0 {
 		m.LeaseUntil = time.Unix(leaseUntil, 0)
 	}
@@ -320,8 +332,9 @@ func (tx *Tx) MarkFailed(ctx context.Context, id int64, owner, errText string) (
 	return tx.marked(ctx, id, res, err)
 }
 
-// marked finishes MarkFailed and CancelDeadMessages: the link goes, and a
-// failed delivery is part of the customer's roster status.
+// marked finishes MarkFailed, CancelDeadMessages and a hard bounce
+// (RecordBounce): the link goes, and an undelivered message is part of the
+// customer's roster status.
 func (tx *Tx) marked(ctx context.Context, id int64, res sql.Result, err error) (bool, error) {
 	if err != nil {
 		return false, err

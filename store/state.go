@@ -160,7 +160,7 @@ type InviteState string
 const (
 	InviteLive     InviteState = "live"      // usable now, until ExpiresAt
 	InviteExpired  InviteState = "expired"   // ran out unused
-	InviteFailed   InviteState = "failed"    // its email could not be delivered, so nobody holds the link
+	InviteFailed   InviteState = "failed"    // its email could not be delivered (failed or bounced), so nobody holds the link
 	InviteUsed     InviteState = "used"      // the password was set with it
 	InviteRevoked  InviteState = "revoked"   // withdrawn; RevokeReason says why
 	InviteOldEmail InviteState = "old_email" // sent to an address the customer no longer has
@@ -178,7 +178,7 @@ func (inv *Invite) State(c *Customer, now time.Time) (InviteState, RevokeReason)
 	switch {
 	case !inv.UsedAt.IsZero():
 		return InviteUsed, ""
-	case inv.DeliveryStatus == OutboxFailed:
+	case inv.DeliveryStatus == OutboxFailed || inv.DeliveryStatus == OutboxBounced:
 		return InviteFailed, ""
 	case !inv.RevokedAt.IsZero() && !inv.RevokedAt.Before(inv.ExpiresAt):
 		return InviteExpired, ""

@@ -157,7 +157,7 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	if got := dumpTable(t, db.read, `PRAGMA foreign_key_check`); got != "" {
 		t.Errorf("foreign key violations after upgrade: %s", got)
 	}
-	if got := dumpTable(t, db.read, `SELECT name FROM sqlite_schema WHERE tbl_name = 'outbox' AND type = 'index' AND sql IS NOT NULL ORDER BY name`); got != "[outbox_customer] [outbox_due] [outbox_org]" {
+	if got := dumpTable(t, db.read, `SELECT name FROM sqlite_schema WHERE tbl_name = 'outbox' AND type = 'index' AND sql IS NOT NULL ORDER BY name`); got != "[outbox_customer] [outbox_due] [outbox_message_id] [outbox_org] [outbox_sent] [outbox_to_sent]" {
 		t.Errorf("outbox indexes after upgrade: %s", got)
 	}
 	if got := dumpTable(t, db.read, `EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE org_id = 1 ORDER BY id DESC LIMIT 10`); !strings.Contains(got, "outbox_org") || strings.Contains(got, "TEMP B-TREE") {

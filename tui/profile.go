@@ -314,8 +314,8 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	switch inv.DeliveryStatus {
 	case store.OutboxSent:
 		mail = s.Success.Render("mail sent") + " " + format.DateTime(inv.SentAt, loc)
-	case store.OutboxFailed:
-		mail = s.Error.Render("mail failed")
+	case store.OutboxFailed, store.OutboxBounced: // bounced: the provider reported it undelivered after the server took it
+		mail = s.Error.Render("mail " + inv.DeliveryStatus)
 		if inv.LastError != "" {
 			mail += ": " + inert.String(inv.LastError)
 		}

@@ -73,10 +73,10 @@ func newOutboxRetryCmd(app *App) *cobra.Command {
 		Long: `Send an outbox message again now (see outbox list for the ids).
 
 A message still waiting is sent as it is. An invite or password-reset email
-that failed for good no longer holds its link (the link stopped working when
-it failed): retrying it sends a fresh link, as a resend does, to the
-customer's address as it is now, so fix a mistyped email first. Any other
-failed message is sent as it was.`,
+that failed for good, or bounced after delivery, no longer holds its link (the
+link stopped working then): retrying it sends a fresh link, as a resend does,
+to the customer's address as it is now, so fix a mistyped email first. Any
+other failed message is sent as it was.`,
 		Args: cobra.ExactArgs(1),
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)

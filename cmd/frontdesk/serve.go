@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"frontdesk/claim/ratelimit"
 	"frontdesk/claim/web"
 	"frontdesk/mailer"
+	"frontdesk/mailer/bounce"
 	"frontdesk/tui/sshd"
 )
 
@@ -47,6 +50,17 @@ type ServeConfig struct {
 	AuthTimeout    time.Duration
 	PreAuthPerAddr int
 	AccessCheck    time.Duration
+
+	// Bounces reported by mail providers after delivery (mailer/bounce):
+	// the password Postmark's webhook sends, and the SNS topics whose SES
+	// notifications are accepted (comma-separated ARNs). Empty: that
+	// webhook refuses every call.
+	BounceSecret    string
+	BounceSNSTopics string
+	// BounceClient fetches SNS signing certificates and confirms
+	// subscriptions; nil: bounce.DefaultClient. Not a flag: tests reach a
+	// stand-in for SNS through it (the URLs are checked all the same).
+	BounceClient *http.Client
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -58,6 +72,10 @@ func newServeCmd(app *App) *cobra.Command {
 		Long: `Run, in one process, the SSH server that serves the staff front desk, the
 customers' web (claim links, sign in, account pages, password reset) and the
 outbox worker that sends invites.
+
+The HTTP side also takes mail providers' reports of bounces that come after
+delivery: POST /webhooks/postmark (Postmark, --bounce-secret) and POST
+/webhooks/ses (Amazon SES through SNS, --bounce-sns-topics); README, Bounces.
 
 Staff connect with "ssh -p 23234 HOST" using a key registered with
 "frontdesk staff add --key" or "frontdesk staff key add EMAIL KEY"; nobody
@@ -99,6 +117,8 @@ Several serve and tui processes may share one data directory.`,
 	f.DurationVar(&sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
 	f.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
 	f.StringVar(&sc.TrustedProxies, "trusted-proxies", "", "reverse proxies in front of the web (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client")
+	f.StringVar(&sc.BounceSecret, "bounce-secret", "", "password of Postmark's bounce webhook (HTTP basic auth on /webhooks/postmark; at least 16 characters; prefer FRONTDESK_BOUNCE_SECRET: flags show in ps); empty: refused")
+	f.StringVar(&sc.BounceSNSTopics, "bounce-sns-topics", "", "ARNs of the SNS topics whose Amazon SES bounce notifications /webhooks/ses accepts (comma-separated); empty: refused")
 	f.BoolVar(&demo, "demo", false, "create the demo organization first if the database has none")
 	return cmd
 }
@@ -121,7 +141,32 @@ func (sc *ServeConfig) validate() error {
 	if sc.MaxSession > 0 && sc.MaxSession < time.Second {
 		return fmt.Errorf("--max-session %s is too short; give a duration such as 12h, or 0 for none", sc.MaxSession)
 	}
+	if n := len(sc.BounceSecret); n > 0 && n < bounce.MinSecretLen {
+		return fmt.Errorf("--bounce-secret is %d characters; use at least %d random ones (openssl rand -hex 24 makes some)", n, bounce.MinSecretLen)
+	}
+	if _, err := parseSNSTopics(sc.BounceSNSTopics); err != nil {
+		return err
+	}
 	return nil
+}
+
+// snsTopicARN is an SNS topic's ARN: arn:<partition>:sns:<region>:<account>:<name>.
+var snsTopicARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
+
+// parseSNSTopics reads --bounce-sns-topics.
+func parseSNSTopics(s string) ([]string, error) {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if !snsTopicARN.MatchString(t) {
+			return nil, fmt.Errorf("--bounce-sns-topics: %q is not an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ses-bounces", t)
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 // ServeLogger writes one structured line per event to stderr: the server's
@@ -172,7 +217,15 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	s.http = newHTTPServer(app, w, proxies, logger.With("part", "http"))
+	topics, err := parseSNSTopics(cfg.BounceSNSTopics)
+	if err != nil {
+		return nil, err
+	}
+	bounces := bounce.New(bounce.Config{
+		DB: app.DB, PostmarkSecret: cfg.BounceSecret, SNSTopics: topics, Client: cfg.BounceClient,
+		Logger: logger.With("part", "bounces"), ClientAddr: proxies.clientAddr,
+	})
+	s.http = newHTTPServer(app, w, bounces, proxies, logger.With("part", "http"))
 	if s.sshLn, err = listen("ssh-addr", cfg.SSHAddr); err != nil {
 		return nil, err
 	}
@@ -297,9 +350,9 @@ func (s *Server) shutdown() {
 
 // newHTTPServer is the customers' web (claim links, sign-in, account pages,
 // password reset; a reset email wakes this process's worker so it goes out at
-// once) with the server's timeouts: slow clients cannot hold connections
-// open.
-func newHTTPServer(app *App, w *mailer.Worker, proxies trustedProxies, logger *slog.Logger) *http.Server {
+// once) and the mail providers' bounce webhooks, with the server's timeouts:
+// slow clients cannot hold connections open.
+func newHTTPServer(app *App, w *mailer.Worker, bounces *bounce.Handler, proxies trustedProxies, logger *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
 		// Healthy means the database answers, not merely that we listen.
@@ -311,6 +364,7 @@ func newHTTPServer(app *App, w *mailer.Worker, proxies trustedProxies, logger *s
 		rw.Header().Set("Cache-Control", "no-store")
 		fmt.Fprintln(rw, "ok")
 	})
+	bounces.Mount(mux)
 	mux.Handle("/", web.New(web.Options{Service: app.Service(), Logger: logger, Wake: w.Wake, ClientAddr: proxies.clientAddr}))
 	return &http.Server{
 		Handler:           mux,

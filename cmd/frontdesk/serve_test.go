@@ -357,6 +357,8 @@ func TestServeBadConfiguration(t *testing.T) {
 		{[]string{"--max-session", "-1h"}, nil, "--max-session -1h0m0s is negative"},
 		{nil, map[string]string{"FRONTDESK_SHUTDOWN_TIMEOUT": "soon"}, `FRONTDESK_SHUTDOWN_TIMEOUT="soon"`},
 		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.lan"}, nil, `--trusted-proxies: "proxy.lan" is neither an address nor a prefix`},
+		{nil, map[string]string{"FRONTDESK_BOUNCE_SECRET": "hunter2"}, "--bounce-secret is 7 characters; use at least 16"},
+		{[]string{"--bounce-sns-topics", "arn:aws:sns:us-west-2:123456789012:ses-bounces, ses-bounces"}, nil, `--bounce-sns-topics: "ses-bounces" is not an SNS topic ARN`},
 	} {
 		for k, v := range tc.env {
 			c.env[k] = v
