@@ -18,7 +18,9 @@ type composer func(link string, expires time.Time) (subject, text, html string, 
 // fills in the token hash, the times (expiring after ttl) and the outbox id.
 // The caller writes the audit row. It returns the token (only ever in the
 // email, and in Sent for tests), the outbox id and how many earlier links
-// stopped working.
+// stopped working. A nil compose issues a link that is not emailed (one
+// shown at the desk, inv.Channel ChannelDesk): no outbox message, outbox id
+// 0, and the token is the caller's to show.
 func (s *Service) issue(ctx context.Context, tx *store.Tx, org *store.Org, inv *store.Invite, ttl time.Duration, kind string, url func(token string) string, compose composer) (token string, outboxID int64, revoked int, err error) {
 	revoked, err = tx.RevokeInvites(ctx, inv.CustomerID, inv.Purpose, store.RevokeSuperseded)
 	if err != nil {
@@ -27,6 +29,12 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, org *store.Org, inv *
 	token, inv.TokenHash = newToken()
 	inv.CreatedAt = s.DB.Now().Truncate(time.Second)
 	inv.ExpiresAt = inv.CreatedAt.Add(ttl)
+	if compose == nil {
+		if err := tx.CreateInvite(ctx, inv); err != nil {
+			return "", 0, 0, err
+		}
+		return token, 0, revoked, nil
+	}
 	subject, text, html, err := compose(url(token), inv.ExpiresAt)
 	if err != nil {
 		return "", 0, 0, err

@@ -117,10 +117,20 @@ func linkState(inv *store.Invite, c *store.Customer, now time.Time) LinkState {
 // customer unclaimed. Of any number of concurrent redemptions of one token,
 // exactly one succeeds; the rest get LinkUsed.
 func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, password string) (*store.Customer, error) {
-	l, err := s.Lookup(ctx, purpose, token)
+	find := func(q reader) (*Link, error) { return s.lookup(ctx, q, purpose, token) }
+	l, err := find(s.DB)
 	if err != nil {
 		return nil, err
 	}
+	return s.redeem(ctx, purpose, l, find, password, "the invite", nil)
+}
+
+// redeem sets the password through link l, found by find: l as read before
+// the transaction, find to read it again under the write lock. how names
+// what was used, for the audit ("the invite", "the one-time code of the
+// invite"); also, if set, runs inside the transaction once the password is
+// set.
+func (s *Service) redeem(ctx context.Context, purpose store.Purpose, l *Link, find func(q reader) (*Link, error), password, how string, also func(tx *store.Tx) error) (*store.Customer, error) {
 	if l.State != LinkValid {
 		return nil, &LinkError{l.State}
 	}
@@ -134,7 +144,7 @@ func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, pass
 	var c *store.Customer
 	err = s.DB.Tx(ctx, func(tx *store.Tx) error {
 		// Everything again, now under the write lock.
-		l, err := s.lookup(ctx, tx, purpose, token)
+		l, err := find(tx)
 		if err != nil {
 			return err
 		}
@@ -161,7 +171,7 @@ func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, pass
 			if _, err := tx.RevokeInvites(ctx, l.Customer.ID, store.PurposeClaim, store.RevokeClaimed); err != nil {
 				return err
 			}
-			if err := tx.Audit(ctx, l.Org.ID, actor, "account.claim", l.Customer.ID, fmt.Sprintf("claimed with the invite sent to %s", l.Invite.Email)); err != nil {
+			if err := tx.Audit(ctx, l.Org.ID, actor, "account.claim", l.Customer.ID, fmt.Sprintf("claimed with %s sent to %s", how, l.Invite.Email)); err != nil {
 				return err
 			}
 		case store.PurposeReset:
@@ -182,6 +192,11 @@ func (s *Service) Redeem(ctx context.Context, purpose store.Purpose, token, pass
 			}
 		default:
 			return errors.New("claim: unknown purpose " + string(purpose))
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		c, err = tx.Customer(ctx, l.Org.ID, l.Customer.ID)
 		return err

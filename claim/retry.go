@@ -93,7 +93,7 @@ func (s *Service) reissue(ctx context.Context, tx *store.Tx, actor *store.Staff,
 	}
 	r := &Retried{Reissued: true, Purpose: inv.Purpose, Customer: c}
 	if inv.Purpose == store.PurposeClaim {
-		sent, err := s.invite(ctx, tx, actor, org, c)
+		sent, err := s.invite(ctx, tx, actor, org, c, store.ChannelEmail)
 		if err != nil {
 			return nil, err
 		}

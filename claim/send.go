@@ -154,7 +154,7 @@ func (s *Service) issueOne(ctx context.Context, tx *store.Tx, actor *store.Staff
 		var org *store.Org
 		var c *store.Customer
 		if actor, org, c, err = s.load(ctx, tx, actor, id, "send the invite"); err == nil {
-			sent, err = s.invite(ctx, tx, actor, org, c)
+			sent, err = s.invite(ctx, tx, actor, org, c, store.ChannelEmail)
 		}
 	}
 	var r *Refusal

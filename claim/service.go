@@ -41,6 +41,7 @@ type Sent struct {
 	Superseded int // earlier links of the same purpose that stopped working
 
 	token string // only for tests: the link's secret is otherwise only in the email
+	code  string // the same for the one-time code
 }
 
 // ttl is the invite lifetime for org.
@@ -65,6 +66,11 @@ func (s *Service) ClaimURL(token string) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/claim/" + token
 }
 
+// CodeURL is the claim page where a one-time code is typed.
+func (s *Service) CodeURL() string {
+	return strings.TrimRight(s.BaseURL, "/") + "/claim"
+}
+
 // ResetURL is the link a password-reset token is sent as.
 func (s *Service) ResetURL(token string) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/reset/" + token
@@ -80,6 +86,7 @@ type reader interface {
 	StaffByID(ctx context.Context, id int64) (*store.Staff, error)
 	RecentResets(ctx context.Context, customerID int64, email string, since time.Time) (int, error)
 	LinkByTokenHash(ctx context.Context, hash []byte) (*store.Invite, *store.Org, *store.Customer, error)
+	LinkByCode(ctx context.Context, email, code string) (*store.Invite, *store.Org, *store.Customer, error)
 }
 
 var _, _ reader = (*store.DB)(nil), (*store.Tx)(nil)
@@ -120,33 +127,52 @@ func (s *Service) load(ctx context.Context, q reader, actor *store.Staff, custom
 
 // invite writes an invite for an already loaded customer inside tx: the
 // earlier unused links are revoked (superseded), the new invite, its email
-// in the outbox and the audit row are written together.
-func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer) (*Sent, error) {
+// in the outbox and the audit row are written together. The email carries
+// the link and a one-time code (code.go) for mail apps that break links.
+// Through channel ChannelDesk no email is written: the link is for the
+// screen at the front desk (ShowAtDesk), where the customer is standing.
+func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer, channel store.Channel) (*Sent, error) {
 	if r := CanInvite(actor, org, c); r != nil {
 		return nil, r
 	}
 	inv := &store.Invite{
 		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, Email: c.Email,
-		CreatedBy: actor.ID, CreatedByName: actor.Name,
+		CreatedBy: actor.ID, CreatedByName: actor.Name, Channel: channel,
 	}
-	token, outboxID, superseded, err := s.issue(ctx, tx, org, inv, s.ttl(org), store.MessageInvite, s.ClaimURL,
-		func(link string, expires time.Time) (string, string, string, error) {
+	var compose composer
+	if channel != store.ChannelDesk {
+		// Nobody reads a code off the desk's screen: the link is in the
+		// QR code, and a code would only be one more secret on show.
+		inv.Code = newCode()
+		compose = func(link string, expires time.Time) (string, string, string, error) {
 			return mailer.ComposeInvite(mailer.InviteData{
 				OrgName: org.Name, CustomerName: c.FirstName, Link: link, WalkthroughURL: org.WalkthroughURL,
 				ReplyTo: org.ReplyTo, Expires: expires, Location: org.Location(),
+				Code: FormatCode(inv.Code), CodeURL: s.CodeURL(),
 			})
-		})
+		}
+	}
+	token, outboxID, superseded, err := s.issue(ctx, tx, org, inv, s.ttl(org), store.MessageInvite, s.ClaimURL, compose)
 	if err != nil {
 		return nil, err
 	}
-	action, detail := "invite.send", fmt.Sprintf("invite to %s, expires %s", c.Email, inv.ExpiresAt.UTC().Format(time.RFC3339))
+	// Like the token, the code leaves only in the email.
+	code := inv.Code
+	inv.Code = ""
+	expires := inv.ExpiresAt.UTC().Format(time.RFC3339)
+	action, detail := "invite.send", fmt.Sprintf("invite to %s, expires %s", c.Email, expires)
+	if channel == store.ChannelDesk {
+		action, detail = "invite.desk", fmt.Sprintf("claim link for %s shown at the desk as a QR code, expires %s; no email sent (the customer is at the desk)", c.Email, expires)
+	} else if superseded > 0 {
+		action = "invite.resend"
+	}
 	if superseded > 0 {
-		action, detail = "invite.resend", detail+fmt.Sprintf("; %d earlier link(s) revoked", superseded)
+		detail += fmt.Sprintf("; %d earlier link(s) revoked", superseded)
 	}
 	if err := tx.Audit(ctx, org.ID, store.StaffActor(actor), action, c.ID, detail); err != nil {
 		return nil, err
 	}
-	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: superseded, token: token}, nil
+	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: superseded, token: token, code: code}, nil
 }
 
 // EmailChange is what ChangeEmail did.

@@ -99,13 +99,22 @@ func (s *Service) checkSignInThrottle(ctx context.Context, email, client string)
 		// hour is the honest upper bound.
 		return &SignInThrottled{Wait: signInCeilingWindow, Everywhere: true}
 	}
-	if f.Failures == 0 || now.Sub(f.LastAt) >= signInForget {
-		return nil
-	}
-	if wait := f.LastAt.Add(signInPause(f.Failures)).Sub(now); wait > 0 {
-		return &SignInThrottled{Wait: (wait + time.Second - 1).Truncate(time.Second)}
+	if wait := backOff(f, now); wait > 0 {
+		return &SignInThrottled{Wait: wait}
 	}
 	return nil
+}
+
+// backOff is how long the client of f still waits after its failures in a
+// row, in whole seconds; 0 when it may try now.
+func backOff(f store.Failures, now time.Time) time.Duration {
+	if f.Failures == 0 || now.Sub(f.LastAt) >= signInForget {
+		return 0
+	}
+	if wait := f.LastAt.Add(signInPause(f.Failures)).Sub(now); wait > 0 {
+		return (wait + time.Second - 1).Truncate(time.Second)
+	}
+	return 0
 }
 
 // recordSignInFailure counts a failure inside tx: one upsert. About one

@@ -31,6 +31,9 @@ type InviteData struct {
 	ReplyTo        string // where questions go, "" when replies are not read
 	Expires        time.Time
 	Location       *time.Location // the organization's time zone; nil for UTC
+	// Code is the one-time code the claim page takes instead of the link
+	// ("K7F2-9QXM"), CodeURL that page (<base-url>/claim); "" for none.
+	Code, CodeURL string
 }
 
 // ResetData is what the password reset email says.
@@ -72,6 +75,7 @@ type view struct {
 	NewEmail       string // in the old address's notice: masked
 	ChangedAt      string
 	SignInURL      string
+	Code, CodeURL  string // the invite's one-time code and where it is typed
 }
 
 func greeting(name string) string {
@@ -101,6 +105,9 @@ func ComposeInvite(d InviteData) (subject, text, html string, err error) {
 		WalkthroughURL: d.WalkthroughURL,
 		ReplyTo:        d.ReplyTo,
 		Expires:        format.Expiry(d.Expires, d.Location),
+	}
+	if d.Code != "" && d.CodeURL != "" {
+		v.Code, v.CodeURL = d.Code, d.CodeURL
 	}
 	return render("invite", v)
 }

@@ -48,7 +48,8 @@ func TestInviteGolden(t *testing.T) {
 		subj string
 	}{
 		{"invite", InviteData{OrgName: "Harbor Yoga", CustomerName: "Jane", Link: link, WalkthroughURL: "https://videos.example/harbor-tour",
-			ReplyTo: "desk@harbor.example", Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Location: mustLoad(t, "Europe/London")},
+			ReplyTo: "desk@harbor.example", Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Location: mustLoad(t, "Europe/London"),
+			Code: "K7F2-9QXM", CodeURL: "http://localhost:8080/claim"},
 			"Claim your Harbor Yoga account"},
 		{"invite_minimal", InviteData{OrgName: "Northside Climbing", Link: link,
 			Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Location: mustLoad(t, "America/New_York")},
@@ -118,9 +119,26 @@ func TestInviteContent(t *testing.T) {
 	if !strings.Contains(html, `style="`) {
 		t.Error("the HTML part has no inline styles")
 	}
-	_, _, noVideo, _ := ComposeInvite(InviteData{OrgName: "Harbor Yoga", Link: link, Expires: d.Expires})
+	_, noCodeText, noVideo, _ := ComposeInvite(InviteData{OrgName: "Harbor Yoga", Link: link, Expires: d.Expires})
 	if strings.Contains(noVideo, "walk-through") {
 		t.Error("walk-through paragraph without a walk-through URL")
+	}
+	if strings.Contains(noCodeText, "code") || strings.Contains(noVideo, "code") {
+		t.Error("a code paragraph without a code")
+	}
+
+	// The one-time code: both parts show it and where to type it.
+	d.Code, d.CodeURL = "K7F2-9QXM", "https://desk.example/claim"
+	_, text, html, err = ComposeInvite(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{text, html} {
+		for _, want := range []string{"K7F2-9QXM", "https://desk.example/claim", "one-time code", "expires with the link"} {
+			if !strings.Contains(part, want) {
+				t.Errorf("part with a code lacks %q", want)
+			}
+		}
 	}
 }
 

@@ -15,7 +15,17 @@ const (
 	PurposeReset Purpose = "reset" // replace the password of a claimed account
 )
 
-// Invite is a token sent by email. Only the SHA-256 of the token is stored.
+// Channel is how an invite's link reached the customer.
+type Channel string
+
+const (
+	ChannelEmail Channel = "email" // in an email through the outbox
+	ChannelDesk  Channel = "desk"  // shown at the front desk as a QR code; no email
+)
+
+// Invite is a token sent by email (or shown at the desk). Only the SHA-256
+// of the token is stored, and of its one-time code only a keyed MAC (see
+// code.go).
 type Invite struct {
 	ID            int64
 	OrgID         int64
@@ -31,6 +41,12 @@ type Invite struct {
 	RevokedAt     time.Time
 	RevokeReason  RevokeReason
 	OutboxID      int64
+	Channel       Channel // ChannelEmail when left empty
+
+	// Code is the invite's one-time code in clear, set by its issuer for
+	// CreateInvite, which stores a keyed MAC of it (see code.go); "" for
+	// none. It is never read back from the database.
+	Code string
 
 	// Delivery of the email that carried it.
 	DeliveryStatus string // queued | sent | failed | bounced
@@ -48,17 +64,28 @@ func (tx *Tx) CreateInvite(ctx context.Context, inv *Invite) error {
 	if inv.CreatedAt.IsZero() {
 		inv.CreatedAt = tx.now().Truncate(time.Second)
 	}
-	var by, outbox any
+	var by, outbox, codeMAC any
 	if inv.CreatedBy != 0 {
 		by = inv.CreatedBy
 	}
 	if inv.OutboxID != 0 {
 		outbox = inv.OutboxID
 	}
+	if inv.Channel == "" {
+		inv.Channel = ChannelEmail
+	}
+	codeKey := ""
+	if inv.Code != "" {
+		key, err := tx.db.keys.sealKey()
+		if err != nil {
+			return err
+		}
+		codeKey, codeMAC = key.id, key.codeMAC(inv.OrgID, inv.CustomerID, inv.Email, inv.Code)
+	}
 	var err error
-	inv.ID, err = tx.insert(ctx, `INSERT INTO invites (org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, outbox_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		inv.OrgID, inv.CustomerID, inv.Purpose, inv.TokenHash, inv.Email, by, inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), outbox)
+	inv.ID, err = tx.insert(ctx, `INSERT INTO invites (org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, outbox_id, channel, code_key, code_mac)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		inv.OrgID, inv.CustomerID, inv.Purpose, inv.TokenHash, inv.Email, by, inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), outbox, inv.Channel, codeKey, codeMAC)
 	if err != nil {
 		return err
 	}
@@ -104,7 +131,7 @@ func (tx *Tx) UseInvite(ctx context.Context, id int64) (bool, error) {
 }
 
 const inviteSelect = `SELECT i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
-	i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0),
+	i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0), i.channel,
 	coalesce(o.status, ''), coalesce(o.attempts, 0), coalesce(o.last_error, ''), o.sent_at
 	FROM invites i LEFT JOIN staff s ON s.id = i.created_by LEFT JOIN outbox o ON o.id = i.outbox_id`
 
@@ -113,7 +140,7 @@ func scanInvite(row interface{ Scan(...any) error }) (*Invite, error) {
 	var created, expires int64
 	var used, revoked, sent sql.NullInt64
 	err := row.Scan(&inv.ID, &inv.OrgID, &inv.CustomerID, &inv.Purpose, &inv.TokenHash, &inv.Email, &inv.CreatedBy, &inv.CreatedByName,
-		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID,
+		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID, &inv.Channel,
 		&inv.DeliveryStatus, &inv.Attempts, &inv.LastError, &sent)
 	inv.CreatedAt, inv.ExpiresAt = time.Unix(created, 0), time.Unix(expires, 0)
 	inv.UsedAt, inv.RevokedAt, inv.SentAt = fromUnix(used), fromUnix(revoked), fromUnix(sent)

@@ -16,8 +16,14 @@ import (
 // guessed token matches. The customer is joined under the invite's
 // organization, so the pair can never cross organizations.
 func (q conn) LinkByTokenHash(ctx context.Context, hash []byte) (*Invite, *Org, *Customer, error) {
+	return q.linkWhere(ctx, `i.token_hash = ?`, hash)
+}
+
+// linkWhere is the one query of LinkByTokenHash and LinkByCode: the invite
+// selected by where (on alias i, one row), its organization and customer.
+func (q conn) linkWhere(ctx context.Context, where string, arg any) (*Invite, *Org, *Customer, error) {
 	row := q.queryRow(ctx, `SELECT i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
-		i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0),
+		i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0), i.channel,
 		coalesce(o.status, ''), coalesce(o.attempts, 0), coalesce(o.last_error, ''), o.sent_at,
 		g.id, g.name, g.slug, g.invite_ttl_seconds, g.walkthrough_url, g.payments_url, g.reply_to, g.time_zone, g.min_password_length, g.notifications, g.created_at,
 		`+customerColumns+`
@@ -26,7 +32,7 @@ func (q conn) LinkByTokenHash(ctx context.Context, hash []byte) (*Invite, *Org, 
 		JOIN customers c ON c.id = i.customer_id AND c.org_id = i.org_id
 		LEFT JOIN staff s ON s.id = i.created_by
 		LEFT JOIN outbox o ON o.id = i.outbox_id
-		WHERE i.token_hash = ?`, hash)
+		WHERE `+where, arg)
 	var inv Invite
 	var org Org
 	var c Customer
@@ -34,7 +40,7 @@ func (q conn) LinkByTokenHash(ctx context.Context, hash []byte) (*Invite, *Org, 
 	var used, revoked, sent, claimed, invSent, invExpires sql.NullInt64
 	var state State
 	err := row.Scan(&inv.ID, &inv.OrgID, &inv.CustomerID, &inv.Purpose, &inv.TokenHash, &inv.Email, &inv.CreatedBy, &inv.CreatedByName,
-		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID,
+		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID, &inv.Channel,
 		&inv.DeliveryStatus, &inv.Attempts, &inv.LastError, &sent,
 		&org.ID, &org.Name, &org.Slug, &ttl, &org.WalkthroughURL, &org.PaymentsURL, &org.ReplyTo, &org.TimeZone, &org.MinPasswordLength, &org.Notifications, &orgCreated,
 		&c.ID, &c.OrgID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &cCreated, &cUpdated, &claimed, &c.PasswordHash, &c.Archived, &state, &invSent, &invExpires)

@@ -53,6 +53,7 @@ type outboxKey struct {
 	id   string
 	raw  []byte
 	aead cipher.AEAD
+	code []byte // the MAC key of one-time claim codes (code.go)
 }
 
 // keyring is the outbox key file as last read. Sealing looks at the file
@@ -175,7 +176,7 @@ func newOutboxKey(id string, raw []byte) (outboxKey, error) {
 	if err != nil {
 		return outboxKey{}, err
 	}
-	return outboxKey{id: id, raw: raw, aead: aead}, nil
+	return outboxKey{id: id, raw: raw, aead: aead, code: deriveCodeKey(raw)}, nil
 }
 
 // generateKey makes a key whose id differs from every one in have.

@@ -67,43 +67,71 @@ func (q conn) RecentResets(ctx context.Context, customerID int64, email string, 
 	return n, err
 }
 
-// SignInFailures is the sign-in throttle's state for one email typed at
-// sign-in, as seen from one client address (see migration 0007; the rules
-// are claim's).
-type SignInFailures struct {
+// Failures is a throttle's state for one email as seen from one client
+// address: the sign-in throttle's (migration 0007) or the one-time codes'
+// (migration 0012). The rules are claim's.
+type Failures struct {
 	Failures int       // failures in a row from the client for the email; 0 if none
 	LastAt   time.Time // the latest of them
 	Clients  int       // client addresses with a failure for the email after the since given
+	Total    int       // the failures of those addresses together
 }
 
-// signInKey is how the throttle spells an email: as typed, trimmed and
+// signInKey is how the throttles spell an email: as typed, trimmed and
 // lower-cased, so "JANE@example.com " and a customer's stored
 // "Jane@Example.com" are one key.
 func signInKey(email string) string { return strings.ToLower(NormalizeEmail(email)) }
 
-// SignInFailures reads the throttle state of email from client, counting
-// the clients whose latest failure for email is after since. One indexed
-// read; nothing is written.
-func (q conn) SignInFailures(ctx context.Context, email, client string, since time.Time) (SignInFailures, error) {
-	var f SignInFailures
+// The throttles' tables: the same shape, kept apart so that wrong codes do
+// not slow a customer's sign-in and a completed reset (which forgets
+// sign-in failures) does not forget wrong codes.
+const (
+	signInTable = "signin_failures"
+	codeTable   = "code_failures"
+)
+
+// SignInFailures reads the sign-in throttle's state of email from client,
+// counting the clients whose latest failure for email is after since. One
+// indexed read; nothing is written.
+func (q conn) SignInFailures(ctx context.Context, email, client string, since time.Time) (Failures, error) {
+	return q.failures(ctx, signInTable, email, client, since)
+}
+
+// CodeFailures is SignInFailures for wrong one-time claim codes.
+func (q conn) CodeFailures(ctx context.Context, email, client string, since time.Time) (Failures, error) {
+	return q.failures(ctx, codeTable, email, client, since)
+}
+
+func (q conn) failures(ctx context.Context, table, email, client string, since time.Time) (Failures, error) {
+	var f Failures
 	var last int64
 	err := q.queryRow(ctx, `SELECT coalesce(max(CASE WHEN client = ? THEN failures END), 0),
 			coalesce(max(CASE WHEN client = ? THEN last_at END), 0),
-			count(CASE WHEN last_at > ? THEN 1 END)
-		FROM signin_failures WHERE email = ?`, client, client, since.Unix(), signInKey(email)).Scan(&f.Failures, &last, &f.Clients)
+			count(CASE WHEN last_at > ? THEN 1 END),
+			coalesce(sum(CASE WHEN last_at > ? THEN failures END), 0)
+		FROM `+table+` WHERE email = ?`, client, client, since.Unix(), since.Unix(), signInKey(email)).Scan(&f.Failures, &last, &f.Clients, &f.Total)
 	if last != 0 {
 		f.LastAt = time.Unix(last, 0)
 	}
 	return f, err
 }
 
-// RecordSignInFailure counts one failure of email from client, now: one
-// upsert. A count whose latest failure is before forgetBefore starts again
-// at 1.
+// RecordSignInFailure counts one failed sign-in of email from client, now:
+// one upsert. A count whose latest failure is before forgetBefore starts
+// again at 1.
 func (tx *Tx) RecordSignInFailure(ctx context.Context, email, client string, forgetBefore time.Time) error {
-	_, err := tx.exec(ctx, `INSERT INTO signin_failures (email, client, failures, last_at) VALUES (?, ?, 1, ?)
+	return tx.recordFailure(ctx, signInTable, email, client, forgetBefore)
+}
+
+// RecordCodeFailure is RecordSignInFailure for a wrong one-time code.
+func (tx *Tx) RecordCodeFailure(ctx context.Context, email, client string, forgetBefore time.Time) error {
+	return tx.recordFailure(ctx, codeTable, email, client, forgetBefore)
+}
+
+func (tx *Tx) recordFailure(ctx context.Context, table, email, client string, forgetBefore time.Time) error {
+	_, err := tx.exec(ctx, `INSERT INTO `+table+` (email, client, failures, last_at) VALUES (?, ?, 1, ?)
 		ON CONFLICT (email, client) DO UPDATE SET
-			failures = CASE WHEN signin_failures.last_at < ? THEN 1 ELSE signin_failures.failures + 1 END,
+			failures = CASE WHEN `+table+`.last_at < ? THEN 1 ELSE `+table+`.failures + 1 END,
 			last_at = excluded.last_at`,
 		signInKey(email), client, tx.now().Unix(), forgetBefore.Unix())
 	return err
@@ -113,6 +141,13 @@ func (tx *Tx) RecordSignInFailure(ctx context.Context, email, client string, for
 // successful sign-in from there).
 func (tx *Tx) ClearSignInFailuresFrom(ctx context.Context, email, client string) error {
 	_, err := tx.exec(ctx, `DELETE FROM signin_failures WHERE email = ? AND client = ?`, signInKey(email), client)
+	return err
+}
+
+// ClearCodeFailuresFrom forgets the wrong codes typed with email from
+// client (the right one was, and the account is claimed).
+func (tx *Tx) ClearCodeFailuresFrom(ctx context.Context, email, client string) error {
+	_, err := tx.exec(ctx, `DELETE FROM code_failures WHERE email = ? AND client = ?`, signInKey(email), client)
 	return err
 }
 
@@ -127,7 +162,16 @@ func (tx *Tx) ClearSignInFailures(ctx context.Context, email string) error {
 // before before: they no longer slow anyone down, and the table would
 // otherwise keep every address that ever mistyped.
 func (tx *Tx) DeleteStaleSignInFailures(ctx context.Context, before time.Time) (int, error) {
-	res, err := tx.exec(ctx, `DELETE FROM signin_failures WHERE last_at < ?`, before.Unix())
+	return tx.deleteStale(ctx, signInTable, before)
+}
+
+// DeleteStaleCodeFailures is DeleteStaleSignInFailures for wrong codes.
+func (tx *Tx) DeleteStaleCodeFailures(ctx context.Context, before time.Time) (int, error) {
+	return tx.deleteStale(ctx, codeTable, before)
+}
+
+func (tx *Tx) deleteStale(ctx context.Context, table string, before time.Time) (int, error) {
+	res, err := tx.exec(ctx, `DELETE FROM `+table+` WHERE last_at < ?`, before.Unix())
 	if err != nil {
 		return 0, err
 	}

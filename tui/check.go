@@ -17,6 +17,7 @@ type checkMsg struct {
 	customer *store.Customer
 	expiry   time.Time
 	err      error
+	desk     bool // asked for a link to show at the desk (c), not an email
 }
 
 // checkInvite asks the invite rules, with fresh data, whether the customer
@@ -26,6 +27,17 @@ func checkInvite(c *Common, deps Deps, id int64) tea.Cmd {
 	return func() tea.Msg {
 		cust, err := inv.Check(ctx, staff, id)
 		return checkMsg{purpose: store.PurposeClaim, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+	}
+}
+
+// checkDesk asks the invite rules, with fresh data, whether the customer
+// can be given a claim link at the desk (the same rules as an invite); the
+// answer opens the QR code's confirmation or says why not.
+func checkDesk(c *Common, deps Deps, id int64) tea.Cmd {
+	ctx, staff, org, inv := c.Ctx, c.Staff, c.Org, deps.Invites
+	return func() tea.Msg {
+		cust, err := inv.Check(ctx, staff, id)
+		return checkMsg{purpose: store.PurposeClaim, customer: cust, expiry: inv.ExpiryFor(org), err: err, desk: true}
 	}
 }
 
@@ -45,6 +57,10 @@ func checkReset(c *Common, deps Deps, id int64) tea.Cmd {
 func answer(c *Common, deps Deps, msg checkMsg, at where) note {
 	if n, ok := refusalNote(c, msg.err, at, msg.purpose); ok {
 		return n
+	}
+	if msg.desk {
+		c.nav.push(newQR(c, deps, msg.customer, msg.expiry))
+		return note{}
 	}
 	c.nav.push(newConfirm(c, deps, msg.customer, msg.purpose, msg.expiry, at))
 	return note{}

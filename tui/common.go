@@ -84,6 +84,9 @@ type Invites interface {
 	// and makes the first delivery attempt: the one way links go out.
 	Send(ctx context.Context, actor *store.Staff, ids []int64, opt claim.SendOptions) ([]claim.Outcome, error)
 	ChangeEmail(ctx context.Context, actor *store.Staff, customerID int64, email string) (*claim.EmailChange, error)
+	// ShowAtDesk issues a claim link to show at the desk as a QR code:
+	// an invite like a resend, with no email.
+	ShowAtDesk(ctx context.Context, actor *store.Staff, customerID int64) (*claim.AtDesk, error)
 	// DeliverNow tries the email-change notices at once.
 	DeliverNow(ctx context.Context, window time.Duration, ids ...int64) ([]mailer.Outcome, bool, error)
 	ExpiryFor(org *store.Org) time.Time

@@ -238,8 +238,9 @@ var booted sync.Map
 
 // drive feeds msgs to m and runs the commands they return, synchronously,
 // until there is nothing left to run: a deterministic stand-in for the
-// program loop in tests that count or order things. Spinner ticks are
-// dropped (they would tick forever).
+// program loop in tests that count or order things. Spinner ticks and the
+// QR code's countdown ticks are dropped (they would tick forever); a test
+// moves the clock and sends a qrTickMsg itself.
 func drive(t testing.TB, m *Model, msgs ...tea.Msg) (quit bool) {
 	t.Helper()
 	var queue []tea.Cmd
@@ -256,6 +257,10 @@ func drive(t testing.TB, m *Model, msgs ...tea.Msg) (quit bool) {
 			}
 			switch msg := cmd().(type) {
 			case nil, spinner.TickMsg:
+			case routed:
+				if _, tick := msg.msg.(qrTickMsg); !tick {
+					feed(msg)
+				}
 			case tea.BatchMsg:
 				queue = append(queue, msg...)
 			case tea.QuitMsg:

@@ -72,6 +72,7 @@ func (h *helpScreen) render() {
 		}},
 		{"Profile", []helpRow{
 			{"i", "invite to claim the account (or resend)"},
+			{"c", "claim here: a new link as a QR code the customer scans at the desk"},
 			{"e", "edit the email"},
 			{"r", "send a password-reset link (claimed accounts)"},
 		}},
@@ -99,7 +100,7 @@ func (h *helpScreen) render() {
 	}
 	if !h.c.CanManage() {
 		b.line("")
-		b.wrapped(s.Warning.Render("Your role can browse and read profiles; i, I, e and r need an owner or admin."), 0)
+		b.wrapped(s.Warning.Render("Your role can browse and read profiles; i, I, c, e and r need an owner or admin."), 0)
 	}
 	h.pg.SetHeight(h.h - 1)
 	h.pg.SetLines(b.lines)

@@ -58,19 +58,19 @@ func (p *profileScreen) Typing() bool   { return false }
 
 func (p *profileScreen) ShortHelp() []key.Binding {
 	k := p.c.KeyMap
-	inv, edit, reset := with(k.Invite, "invite"), k.EditEmail, k.Reset
+	inv, edit, reset, here := with(k.Invite, "invite"), k.EditEmail, with(k.Reset, "reset"), k.ClaimHere
 	if !p.c.CanManage() {
-		inv, edit, reset = with(inv, "invite (owner/admin)"), with(edit, "edit email (owner/admin)"), with(reset, "reset (owner/admin)")
+		inv, edit, reset, here = with(inv, "invite (owner/admin)"), with(edit, "edit email (owner/admin)"), with(reset, "reset (owner/admin)"), with(here, "claim here (owner/admin)")
 	}
-	// No scroll keys: with r they no longer fit 80 columns, and the title
-	// says "more below" when there is more; ? lists them.
-	return []key.Binding{inv, edit, reset, with(k.Back, "back"), k.Help, k.Quit}
+	// No scroll keys: with r and c they no longer fit 80 columns, and the
+	// title says "more below" when there is more; ? lists them.
+	return []key.Binding{inv, edit, reset, here, with(k.Back, "back"), k.Help, k.Quit}
 }
 
 func (p *profileScreen) FullHelp() [][]key.Binding {
 	k := p.c.KeyMap
 	return [][]key.Binding{
-		{with(k.Invite, "invite to claim the account (or resend)"), with(k.EditEmail, "edit the email"),
+		{with(k.Invite, "invite to claim the account (or resend)"), with(k.ClaimHere, "claim here: show a new link as a QR code to scan at the desk"), with(k.EditEmail, "edit the email"),
 			with(k.Reset, "send a password-reset link (claimed accounts)"), with(k.Back, "back to the roster")},
 		k.scrollKeys(),
 	}
@@ -109,6 +109,17 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 			p.note = note{"Checking" + p.c.Styles.Glyphs.Ellipsis, toneInfo}
 			p.checking = true
 			return checkInvite(p.c, p.deps, p.id)
+		case key.Matches(msg, k.ClaimHere):
+			if !p.c.CanManage() {
+				p.note = note{forbiddenText("show claim codes", p.c.Styles.Glyphs), toneWarning}
+				return nil
+			}
+			if p.p == nil {
+				return nil
+			}
+			p.note = note{"Checking" + p.c.Styles.Glyphs.Ellipsis, toneInfo}
+			p.checking = true
+			return checkDesk(p.c, p.deps, p.id)
 		case key.Matches(msg, k.Reset):
 			if !p.c.CanManage() {
 				p.note = note{forbiddenText("send password-reset links", p.c.Styles.Glyphs), toneWarning}

@@ -63,7 +63,8 @@ type Styles struct {
 	Desc        lipgloss.Style
 	HelpSep     lipgloss.Style
 	Spin        lipgloss.Style
-	BarColor    string // progress bar fill, a hex colour; "" for none
+	QR          lipgloss.Style // a QR code's rows: dark modules on light, both set (see drawQR)
+	BarColor    string         // progress bar fill, a hex colour; "" for none
 }
 
 // NewStyles builds the styles for a terminal drawn through r. Colours are
@@ -114,6 +115,9 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 	s.Desc = n().Foreground(subtle)
 	s.HelpSep = n().Foreground(subtle)
 	s.Spin = n().Foreground(accent)
+	// Not adaptive: a QR code is black on white in every terminal, light or
+	// dark, so that the phone sees the contrast scanners expect.
+	s.QR = n().Foreground(lipgloss.Color("#000000")).Background(lipgloss.Color("#FFFFFF"))
 	border := lipgloss.RoundedBorder()
 	if ascii {
 		border = lipgloss.Border{Top: "-", Bottom: "-", Left: "|", Right: "|", TopLeft: "+", TopRight: "+", BottomLeft: "+", BottomRight: "+"}

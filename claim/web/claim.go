@@ -1,7 +1,9 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 
 	"frontdesk/claim"
 	"frontdesk/store"
@@ -29,18 +31,97 @@ var claimFlow = &flow{
 			Tone:    "ok",
 		}
 	},
-	noLink: &message{
-		Heading: "Open the link from your invite email",
-		Paras: []string{
-			"To set up your account, open the link in the invite email you received. If you already did, the page may have been open too long: open the link from the email again.",
-		},
-		Actions: []action{{Href: "/login", Label: "I already have a password: sign in", Secondary: true}},
-	},
+	codes: true,
 }
 
-func (h *handler) claimLink(w http.ResponseWriter, r *http.Request)   { h.openLink(w, r, claimFlow) }
-func (h *handler) claimForm(w http.ResponseWriter, r *http.Request)   { h.passwordForm(w, r, claimFlow) }
-func (h *handler) claimSubmit(w http.ResponseWriter, r *http.Request) { h.setPassword(w, r, claimFlow) }
+func (h *handler) claimLink(w http.ResponseWriter, r *http.Request) { h.openLink(w, r, claimFlow) }
+func (h *handler) claimForm(w http.ResponseWriter, r *http.Request) { h.passwordForm(w, r, claimFlow) }
+
+// claimSubmit is POST /claim: the code form (it has a code field) or the
+// password form.
+func (h *handler) claimSubmit(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r) {
+		return
+	}
+	if r.PostForm.Has("code") {
+		h.codeSubmit(w, r)
+		return
+	}
+	h.setPassword(w, r, claimFlow)
+}
+
+// renderCode is the claim page without a link: the email address and the
+// one-time code from the invite email, for mail apps that break links.
+func (h *handler) renderCode(w http.ResponseWriter, r *http.Request, status int, email, emailErr, codeErr, formErr string) {
+	fields := []field{
+		{ID: "email", Name: "email", Label: "Email address", Type: "email", Autocomplete: "email", InputMode: "email",
+			Hint: "The address the invite was sent to.", Value: email, Error: emailErr, Required: true, NoSpellcheck: true},
+		{ID: "code", Name: "code", Label: "Code from the email", Type: "text", Autocomplete: "one-time-code",
+			Hint: "8 letters and digits, like K7F2-9QXM.", Error: codeErr, Required: true, NoSpellcheck: true},
+	}
+	if formErr != "" {
+		for i := range fields {
+			fields[i].Also = "form-error"
+		}
+	}
+	v := &view{Title: claimFlow.heading, Fields: focusFirstError(fields), FormError: formErr, LoginURL: "/login"}
+	if formErr != "" && emailErr == "" && codeErr == "" {
+		v.Fields[1].Autofocus = true
+	}
+	h.render(w, r, status, "code", v)
+}
+
+// codeSubmit is POST /claim with a code: when the code is right it goes on
+// exactly as a link does (the cookie, then the password form); a code whose
+// invite is used, expired or superseded gets its link's page. Limits: per
+// client address here, and claim's throttle of wrong codes per email and
+// client, in the database.
+func (h *handler) codeSubmit(w http.ResponseWriter, r *http.Request) {
+	if h.limited(w, r, h.tokens, "claim code") {
+		return
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	typed := r.PostForm.Get("code")
+	var emailErr, codeErr string
+	if email == "" {
+		emailErr = "Enter the email address the invite was sent to."
+	}
+	code, ok := claim.ParseCode(typed)
+	switch {
+	case strings.TrimSpace(typed) == "":
+		codeErr = "Enter the code from the invite email."
+	case !ok:
+		codeErr = "A code has 8 letters and digits, like K7F2-9QXM. Check it against the email."
+	}
+	if emailErr != "" || codeErr != "" {
+		h.renderCode(w, r, http.StatusUnprocessableEntity, email, emailErr, codeErr, "")
+		return
+	}
+	k := linkKey{email: email, code: code}
+	l, err := h.lookup(r, claimFlow, k)
+	var th *claim.CodeThrottled
+	if errors.As(err, &th) {
+		h.log.Warn("claim code throttled", "client", h.client(r), "everywhere", th.Everywhere)
+		h.tooManyFor(w, r, th.Error(), th.Wait)
+		return
+	} else if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	switch l.State {
+	case claim.LinkValid:
+	case claim.LinkUnknown:
+		h.log.Info("wrong claim code", "client", h.client(r))
+		h.renderCode(w, r, http.StatusUnauthorized, email, "", "",
+			"That code doesn't match an invite sent to this email address. Check both against the email, or open the link in it.")
+		return
+	default:
+		h.linkState(w, r, claimFlow, l)
+		return
+	}
+	h.setCookie(w, claimFlow.cookie, k.cookie(), min(tokenCookieTTL, max(l.Invite.ExpiresAt.Sub(h.svc.DB.Now()), 1)))
+	http.Redirect(w, r, claimFlow.path, http.StatusSeeOther)
+}
 
 // claimState words each dead invite link: what happened and what to do.
 func claimState(l *claim.Link) (int, *message) {

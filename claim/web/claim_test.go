@@ -107,12 +107,13 @@ func TestClaimStates(t *testing.T) {
 	wantStatus(t, p, http.StatusGone)
 	mustContain(t, p, "This invite link has expired", "Ask Harbor Yoga to send you a new invite", "mailto:hello@harbor-yoga.example")
 
-	// No token cookie at all.
+	// No token cookie at all: open the link, or type the email's code.
 	p = f.browser().get("/claim")
-	wantStatus(t, p, http.StatusBadRequest)
-	mustContain(t, p, "Open the link from your invite email")
+	wantStatus(t, p, http.StatusOK)
+	mustContain(t, p, "open the link in the invite email", `name="code"`, `autocomplete="one-time-code"`)
 	p = f.browser().post("/claim", url.Values{"password": {goodPassword}, "confirm": {goodPassword}})
 	wantStatus(t, p, http.StatusBadRequest)
+	mustContain(t, p, "This page was open too long", `name="code"`)
 
 	// A state page never carries the token, and is not cached.
 	if strings.Contains(p.body, oldTok) || p.header.Get("Cache-Control") != "no-store" {

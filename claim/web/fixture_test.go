@@ -107,9 +107,20 @@ func (f *fixture) customer(org *store.Org, first, last, email string) *store.Cus
 var linkRE = regexp.MustCompile(`/(claim|reset)/([A-Za-z0-9_-]{43})\b`)
 
 // outboxToken reads the token from a queued message's text body, the way a
-// customer would: from the email, as the outbox worker gets it (leased, its
-// body opened, then given back).
+// customer would: from the email, as the outbox worker gets it.
 func (f *fixture) outboxToken(outboxID int64) string {
+	f.t.Helper()
+	body := f.outboxText(outboxID)
+	m := linkRE.FindStringSubmatch(body)
+	if m == nil {
+		f.t.Fatalf("no link in message %d:\n%s", outboxID, body)
+	}
+	return m[2]
+}
+
+// outboxText is a queued message's text body as the outbox worker gets it
+// (leased, its body opened, then given back).
+func (f *fixture) outboxText(outboxID int64) string {
 	f.t.Helper()
 	ctx := context.Background()
 	var msgs []*store.OutboxMessage
@@ -124,12 +135,7 @@ func (f *fixture) outboxToken(outboxID int64) string {
 	if err != nil || len(msgs) != 1 || msgs[0].BodyErr != nil {
 		f.t.Fatalf("message %d: %v %+v", outboxID, err, msgs)
 	}
-	body := msgs[0].Text
-	m := linkRE.FindStringSubmatch(body)
-	if m == nil {
-		f.t.Fatalf("no link in message %d:\n%s", outboxID, body)
-	}
-	return m[2]
+	return msgs[0].Text
 }
 
 // invite sends c an invite as the owner and returns the emailed token.

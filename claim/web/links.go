@@ -2,8 +2,10 @@ package web
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 
 	"frontdesk/claim"
 	"frontdesk/store"
@@ -24,6 +26,9 @@ type flow struct {
 	state           func(l *claim.Link) (int, *message) // a link that cannot be used
 	done            func(org *store.Org) *message       // after the password is set
 	noLink          *message                            // the form page without a token cookie
+	// codes: the flow also takes the invite email's one-time code (claim
+	// only): without a token cookie, the form page asks for it.
+	codes bool
 }
 
 // openLink is GET /claim/{token} and GET /reset/{token}. It never uses the
@@ -54,28 +59,91 @@ func (h *handler) openLink(w http.ResponseWriter, r *http.Request, f *flow) {
 	http.Redirect(w, r, f.path, http.StatusSeeOther)
 }
 
-// currentLink reads the flow's token cookie and looks it up, answering
-// itself (and returning nil) when there is nothing to show a form for.
-func (h *handler) currentLink(w http.ResponseWriter, r *http.Request, f *flow) (*claim.Link, string) {
-	if h.limited(w, r, h.tokens, "link") {
-		return nil, ""
+// linkKey is what a flow's cookie holds: a link's token, or (claim only)
+// the email and one-time code accepted on the code form. Either is
+// checked again at every request: a cookie is only where the browser
+// keeps it, not a proof.
+type linkKey struct {
+	token       string
+	email, code string
+}
+
+// codeCookiePrefix marks a cookie holding an email and a code (a token,
+// base64url, never has a dot).
+const codeCookiePrefix = "code."
+
+func (k linkKey) cookie() string {
+	if k.token != "" {
+		return k.token
 	}
-	token := h.cookie(r, f.cookie)
-	if token == "" {
-		h.say(w, r, http.StatusBadRequest, "", "", f.noLink)
-		return nil, ""
+	return codeCookiePrefix + base64.RawURLEncoding.EncodeToString([]byte(k.email)) + "." + k.code
+}
+
+func parseLinkKey(v string, codes bool) linkKey {
+	rest, ok := strings.CutPrefix(v, codeCookiePrefix)
+	if !ok || !codes {
+		return linkKey{token: v}
 	}
-	l, err := h.svc.Lookup(r.Context(), f.purpose, token)
+	enc, code, _ := strings.Cut(rest, ".")
+	email, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil {
+		return linkKey{token: v} // unknown, as any mangled token
+	}
+	return linkKey{email: string(email), code: code}
+}
+
+// lookup reads the link k opens. A code goes through claim's throttle,
+// whose refusal (*claim.CodeThrottled) comes back as the error.
+func (h *handler) lookup(r *http.Request, f *flow, k linkKey) (*claim.Link, error) {
+	if k.token != "" {
+		return h.svc.Lookup(r.Context(), f.purpose, k.token)
+	}
+	return h.svc.LookupCode(r.Context(), claim.CodeEntry{Email: k.email, Code: k.code, Addr: h.client(r)})
+}
+
+func (h *handler) redeem(r *http.Request, f *flow, k linkKey, password string) (*store.Customer, error) {
+	if k.token != "" {
+		return h.svc.Redeem(r.Context(), f.purpose, k.token, password)
+	}
+	return h.svc.RedeemCode(r.Context(), claim.CodeEntry{Email: k.email, Code: k.code, Addr: h.client(r)}, password)
+}
+
+// currentLink reads the flow's cookie and looks it up, answering itself
+// (and returning nil) when there is nothing to show a form for.
+func (h *handler) currentLink(w http.ResponseWriter, r *http.Request, f *flow) (*claim.Link, linkKey) {
+	if h.limited(w, r, h.tokens, "link") {
+		return nil, linkKey{}
+	}
+	v := h.cookie(r, f.cookie)
+	if v == "" {
+		if f.codes {
+			status, formErr := http.StatusOK, ""
+			if r.Method == http.MethodPost {
+				status, formErr = http.StatusBadRequest, "This page was open too long. Open the link in your invite email again, or enter your email address and the code."
+			}
+			h.renderCode(w, r, status, "", "", "", formErr)
+			return nil, linkKey{}
+		}
+		h.say(w, r, http.StatusBadRequest, "", "", f.noLink)
+		return nil, linkKey{}
+	}
+	k := parseLinkKey(v, f.codes)
+	l, err := h.lookup(r, f, k)
+	var th *claim.CodeThrottled
+	if errors.As(err, &th) {
+		h.clearCookie(w, f.cookie)
+		h.tooManyFor(w, r, th.Error(), th.Wait)
+		return nil, linkKey{}
+	} else if err != nil {
 		h.internal(w, r, err)
-		return nil, ""
+		return nil, linkKey{}
 	}
 	if l.State != claim.LinkValid {
 		h.clearCookie(w, f.cookie)
 		h.linkState(w, r, f, l)
-		return nil, ""
+		return nil, linkKey{}
 	}
-	return l, token
+	return l, k
 }
 
 func (h *handler) linkState(w http.ResponseWriter, r *http.Request, f *flow, l *claim.Link) {
@@ -125,7 +193,7 @@ func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, f *flow) {
 	if !h.parseForm(w, r) {
 		return
 	}
-	l, token := h.currentLink(w, r, f)
+	l, k := h.currentLink(w, r, f)
 	if l == nil {
 		return
 	}
@@ -145,10 +213,15 @@ func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, f *flow) {
 		h.renderPassword(w, r, http.StatusUnprocessableEntity, f, l, pwErr, confirmErr, "")
 		return
 	}
-	c, err := h.svc.Redeem(r.Context(), f.purpose, token, pw)
+	c, err := h.redeem(r, f, k, pw)
 	var pe *claim.PasswordError
 	var le *claim.LinkError
+	var th *claim.CodeThrottled
 	switch {
+	case errors.As(err, &th):
+		h.clearCookie(w, f.cookie)
+		h.tooManyFor(w, r, th.Error(), th.Wait)
+		return
 	case errors.As(err, &pe):
 		h.renderPassword(w, r, http.StatusUnprocessableEntity, f, l, pe.Message, "", "")
 		return

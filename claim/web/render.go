@@ -47,7 +47,7 @@ var pages = func() map[string]*template.Template {
 	src := strings.ReplaceAll(string(layout), "{{.CSS}}", cssPath)
 	base := template.Must(template.New("").Parse(src))
 	m := map[string]*template.Template{}
-	for _, name := range []string{"message", "password", "login", "forgot", "account"} {
+	for _, name := range []string{"message", "password", "login", "forgot", "account", "code"} {
 		m[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return m
