@@ -87,13 +87,15 @@ const bulkFTSAutomerge = 16
 
 // bulkTable is how the door writes one table.
 type bulkTable struct {
-	name    string
-	columns []string
-	npk     int  // columns in the primary key
-	id      int  // the column that is the rowid, or -1
-	sorted  int  // the column of bulkSortedColumns, or -1
-	held    bool // written at the transaction's end (sorted >= 0)
-	insert  func(rows int) string
+	name      string
+	all       []string // every column, in the schema's order
+	columns   []string // the columns written: all, or those named to Rows
+	projected bool
+	npk       int  // columns in the primary key
+	id        int  // the column that is the rowid, or -1
+	sorted    int  // the column of bulkSortedColumns, or -1
+	held      bool // written at the transaction's end (sorted >= 0)
+	insert    func(rows int) string
 
 	// Per transaction:
 	pending []any
@@ -208,6 +210,7 @@ func (l *BulkLoader) readSchema(ctx context.Context) error {
 			// alone is written as given.
 			t.id = -1
 		}
+		t.all = t.columns
 		t.insert = t.insertFunc()
 	}
 	if l.inserts, err = bulkTriggers(ctx, l.conn, "INSERT"); err != nil {
@@ -245,24 +248,65 @@ type BulkRows struct {
 	err  error
 }
 
-// Rows returns an empty collection for rows of table.
-func (l *BulkLoader) Rows(table string) (*BulkRows, error) {
+// Rows returns an empty collection for rows of table that give the named
+// columns, in that order; the table's other columns take their defaults, so
+// a migration that adds a column with a default leaves callers as they are.
+// A table is written with one set of columns for the whole load.
+func (l *BulkLoader) Rows(table string, columns ...string) (*BulkRows, error) {
 	t, ok := l.tables[table]
 	if !ok {
 		return nil, Errorf(EINTERNAL, "bulk load: no table %s", table)
 	}
+	if err := t.project(columns); err != nil {
+		return nil, err
+	}
 	return &BulkRows{t: t}, nil
+}
+
+// project narrows t to the named columns, once.
+func (t *bulkTable) project(columns []string) error {
+	if len(columns) == 0 {
+		return Errorf(EINTERNAL, "bulk load: name the columns of %s to write", t.name)
+	}
+	if t.projected {
+		if !slices.Equal(t.columns, columns) {
+			return Errorf(EINTERNAL, "bulk load: %s is already written as (%s)", t.name, strings.Join(t.columns, ", "))
+		}
+		return nil
+	}
+	idName, sortedName := "", bulkSortedColumns[t.name]
+	if t.id >= 0 {
+		idName = t.columns[t.id]
+	}
+	t.id, t.sorted, t.held = -1, -1, false
+	for i, col := range columns {
+		if !slices.Contains(t.all, col) {
+			return Errorf(EINTERNAL, "bulk load: %s has no column %s (columns: %s)", t.name, col, strings.Join(t.all, ", "))
+		}
+		if slices.Index(columns, col) != i {
+			return Errorf(EINTERNAL, "bulk load: %s: column %s is named twice", t.name, col)
+		}
+		switch col {
+		case idName:
+			t.id = i
+		case sortedName:
+			t.sorted, t.held = i, true
+		}
+	}
+	t.columns, t.projected = slices.Clone(columns), true
+	t.insert = t.insertFunc()
+	return nil
 }
 
 // New returns another empty collection for the same table.
 func (r *BulkRows) New() *BulkRows { return &BulkRows{t: r.t} }
 
-// Add appends a row: every column of the table, in the schema's order. A
-// row of another length is an error that Write reports.
+// Add appends a row: the columns named to Rows, in that order. A row of
+// another length is an error that Write reports.
 func (r *BulkRows) Add(vals ...any) {
 	if len(vals) != len(r.t.columns) {
 		if r.err == nil {
-			r.err = Errorf(EINTERNAL, "bulk load: a row of %d values for %s, which has %d columns (%s)",
+			r.err = Errorf(EINTERNAL, "bulk load: a row of %d values for %s, written as %d columns (%s)",
 				len(vals), r.t.name, len(r.t.columns), strings.Join(r.t.columns, ", "))
 		}
 		return

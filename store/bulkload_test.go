@@ -72,6 +72,33 @@ func TestBulkLoadRefusesChangedTrigger(t *testing.T) {
 	}
 }
 
+var bulkCustomerColumns = []string{"id", "org_id", "first_name", "last_name", "sort_name", "email", "phone", "phone_keys",
+	"created_at", "updated_at", "claimed_at", "password_hash", "archived", "state", "invite_sent_at", "invite_expires_at", "password_rehashes"}
+
+// The door checks the columns it is asked to write: a name the table does not
+// have, or one named twice, is a clear error before anything is written.
+func TestBulkLoadChecksColumns(t *testing.T) {
+	t.Parallel()
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		columns []string
+		want    string
+	}{
+		{[]string{"org_id", "nickname"}, "customers has no column nickname"},
+		{[]string{"org_id", "email", "org_id"}, "customers: column org_id is named twice"},
+		{nil, "name the columns of customers"},
+	} {
+		err := db.BulkLoad(ctx, func(l *BulkLoader) error {
+			_, err := l.Rows("customers", c.columns...)
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("columns %q: %v, want an error saying %q", c.columns, err, c.want)
+		}
+	}
+}
+
 // The door checks the rows it is given: a row of the wrong length, or an id
 // other than the next free one, is a clear error and the transaction is
 // rolled back.
@@ -85,7 +112,7 @@ func TestBulkLoadChecksRows(t *testing.T) {
 		name, want string
 		row        func(id int64) []any
 	}{
-		{"short row", "a row of 16 values for customers, which has 17 columns", func(id int64) []any {
+		{"short row", "a row of 16 values for customers, written as 17 columns", func(id int64) []any {
 			return []any{id, org.ID, "Ann", "Lee", "ann lee", "ann@example.com", "", "", now, now, nil, "", 0, "none", nil, nil}
 		}},
 		{"id not next", "a row has id", func(id int64) []any {
@@ -93,7 +120,7 @@ func TestBulkLoadChecksRows(t *testing.T) {
 		}},
 	} {
 		err := db.BulkLoad(ctx, func(l *BulkLoader) error {
-			rows, err := l.Rows("customers")
+			rows, err := l.Rows("customers", bulkCustomerColumns...)
 			if err != nil {
 				return err
 			}

@@ -82,9 +82,9 @@ func Generate(ctx context.Context, db *store.DB, opt Options) (*store.Org, error
 		if err := l.DeleteCustomers(ctx, g.org.ID); err != nil {
 			return fmt.Errorf("demo: removing the old demo customers: %w", err)
 		}
-		for i, name := range tables {
+		for i, t := range tables {
 			var err error
-			if g.rows[i], err = l.Rows(name); err != nil {
+			if g.rows[i], err = l.Rows(t.name, t.columns...); err != nil {
 				return err
 			}
 		}
@@ -167,14 +167,22 @@ const (
 	dtCount
 )
 
-var tables = [dtCount]string{
-	dtCustomers: "customers",
-	dtOutbox:    "outbox",
-	dtInvites:   "invites",
-	dtValues:    "custom_field_values",
-	dtBookings:  "bookings",
-	dtPayments:  "payments",
-	dtSubs:      "subscriptions",
+// tables are the tables the generator writes and, for each, the columns its
+// rows give in order (the rest take their defaults).
+var tables = [dtCount]struct {
+	name    string
+	columns []string
+}{
+	dtCustomers: {"customers", []string{"id", "org_id", "first_name", "last_name", "sort_name", "email", "phone", "phone_keys",
+		"created_at", "updated_at", "claimed_at", "password_hash", "archived", "state", "invite_sent_at", "invite_expires_at", "password_rehashes"}},
+	dtOutbox: {"outbox", []string{"id", "org_id", "kind", "to_addr", "from_name", "reply_to", "subject", "body_text", "body_html", "status",
+		"attempts", "next_attempt_at", "lease_owner", "lease_until", "last_error", "message_id", "created_at", "sent_at", "reply", "retry_from", "customer_id"}},
+	dtInvites: {"invites", []string{"org_id", "customer_id", "purpose", "token_hash", "email", "created_by",
+		"created_at", "expires_at", "used_at", "revoked_at", "revoke_reason", "outbox_id"}},
+	dtValues:   {"custom_field_values", []string{"customer_id", "field_id", "value"}},
+	dtBookings: {"bookings", []string{"customer_id", "kind", "title", "starts_at", "ends_at", "status"}},
+	dtPayments: {"payments", []string{"customer_id", "amount_cents", "currency", "description", "paid_at", "status"}},
+	dtSubs:     {"subscriptions", []string{"customer_id", "plan", "price_cents", "currency", "interval", "status", "started_at", "renews_at", "ended_at"}},
 }
 
 // chunk is block customers' rows, table by table, as the generator hands
@@ -550,7 +558,7 @@ func (g *gen) invite(customer int64, purpose, email string, at, used, revoked in
 	if !delivered {
 		expires = min(expires, failed)
 	}
-	g.add(dtInvites, nil, g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
+	g.add(dtInvites, g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
 		at, expires, null(used), null(revoked), string(reason), outbox)
 	return expires
 }
@@ -558,7 +566,7 @@ func (g *gen) invite(customer int64, purpose, email string, at, used, revoked in
 // reset records a password-reset link the customer asked for (no sender).
 func (g *gen) reset(customer int64, email string, at, used int64) {
 	outbox, _ := g.message(customer, "reset", email, at, true)
-	g.add(dtInvites, nil, g.org.ID, customer, "reset", g.tokenHash(), email, nil,
+	g.add(dtInvites, g.org.ID, customer, "reset", g.tokenHash(), email, nil,
 		at, at+3600, null(used), nil, "", outbox)
 }
 
@@ -886,7 +894,7 @@ func (g *gen) booking(id, days int64, past bool) {
 	} else if g.chance(8) {
 		status = "cancelled"
 	}
-	g.add(dtBookings, nil, id, kind, title, start, end, status)
+	g.add(dtBookings, id, kind, title, start, end, status)
 }
 
 type product struct {
@@ -924,7 +932,7 @@ func (g *gen) payment(id, created int64) {
 	case x < 10 && g.now-at < 3*day:
 		status = "pending"
 	}
-	g.add(dtPayments, nil, id, p.amount, "GBP", desc, at, status)
+	g.add(dtPayments, id, p.amount, "GBP", desc, at, status)
 }
 
 type plan struct {
@@ -962,7 +970,7 @@ func (g *gen) subscription(id, created int64) {
 	case "cancelled":
 		ended = g.between(started, g.now-600)
 	}
-	g.add(dtSubs, nil, id, p.name, p.price, "GBP", p.interval, status, started, null(renews), null(ended))
+	g.add(dtSubs, id, p.name, p.price, "GBP", p.interval, status, started, null(renews), null(ended))
 }
 
 // weighted is a list to draw from with weights.
