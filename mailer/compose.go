@@ -105,6 +105,26 @@ func ComposeInvite(d InviteData) (subject, text, html string, err error) {
 	return render("invite", v)
 }
 
+// ComposeReminder renders the reminder of an invite not yet claimed: the
+// same invitation, opening with "a reminder: your invite from ORG expires on
+// …", carrying the fresh link that replaced the earlier email's (d.Link),
+// with the invite's own expiry (d.Expires): a reminder does not extend it.
+func ComposeReminder(d InviteData) (subject, text, html string, err error) {
+	if d.OrgName == "" || d.Link == "" || d.Expires.IsZero() {
+		return "", "", "", fmt.Errorf("mailer: a reminder needs an organization name, a link and an expiry")
+	}
+	v := view{
+		Subject:        "Reminder: claim your " + oneLine(d.OrgName) + " account",
+		OrgName:        d.OrgName,
+		Greeting:       greeting(d.CustomerName),
+		Link:           d.Link,
+		WalkthroughURL: d.WalkthroughURL,
+		ReplyTo:        d.ReplyTo,
+		Expires:        format.Expiry(d.Expires, d.Location),
+	}
+	return render("reminder", v)
+}
+
 // ComposeReset renders the password reset email.
 func ComposeReset(d ResetData) (subject, text, html string, err error) {
 	if d.OrgName == "" || d.Link == "" || d.Expires.IsZero() {
