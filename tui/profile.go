@@ -100,8 +100,8 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			p.note = note{}
-			p.c.nav.push(newEmailEditor(p.c, p.deps, p))
-			return nil
+			e := newEmailEditor(p.c, p.deps, p)
+			return p.c.nav.push(e, e.Init())
 		case key.Matches(msg, k.Invite):
 			if p.p == nil {
 				return nil
@@ -136,8 +136,9 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 		p.render()
 	case checkMsg:
 		p.checking = false
-		p.note = answer(p.c, p.deps, msg, onProfile)
-		return nil
+		var cmd tea.Cmd
+		p.note, cmd = answer(p.c, p.deps, msg, onProfile)
+		return cmd
 	case changedMsg:
 		return p.load()
 	}
