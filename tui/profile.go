@@ -299,8 +299,11 @@ func (p *profileScreen) inviteText() string {
 func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	s, loc, g := p.c.Styles, p.c.loc(), p.c.Styles.Glyphs
 	what := "Invite"
-	if inv.Purpose == store.PurposeReset {
+	switch {
+	case inv.Purpose == store.PurposeReset:
 		what = "Password reset"
+	case inv.ReminderOf != 0:
+		what = "Reminder"
 	}
 	by := inert.String(inv.CreatedByName)
 	if inv.CreatedBy == 0 {
