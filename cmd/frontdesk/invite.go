@@ -145,8 +145,8 @@ func warnAddresses(ctx context.Context, app *App, svc *claim.Service, cs []*stor
 	sem := make(chan struct{}, checkParallel)
 	var wg sync.WaitGroup
 	for i, c := range cs {
-		if c.Email == "" {
-			continue
+		if c.Email == "" || !c.ClaimedAt.IsZero() {
+			continue // refused anyway: nothing goes to the address
 		}
 		wg.Add(1)
 		go func() {
