@@ -15,7 +15,9 @@ type composer func(link string, expires time.Time) (subject, text, html string, 
 // (superseded), a fresh token is drawn and only its hash kept, the email
 // carrying the link goes into the outbox, and the invite row points at it.
 // inv arrives with OrgID, CustomerID, Purpose, Email and the creator; issue
-// fills in the token hash, the times (expiring after ttl) and the outbox id.
+// fills in the token hash, the times (expiring after ttl, unless inv comes
+// with its ExpiresAt: a reminder's link keeps its invite's) and the outbox
+// id.
 // The caller writes the audit row. It returns the token (only ever in the
 // email, and in Sent for tests), the outbox id and how many earlier links
 // stopped working. A nil compose issues a link that is not emailed (one
@@ -28,7 +30,9 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, org *store.Org, inv *
 	}
 	token, inv.TokenHash = newToken()
 	inv.CreatedAt = s.DB.Now().Truncate(time.Second)
-	inv.ExpiresAt = inv.CreatedAt.Add(ttl)
+	if inv.ExpiresAt.IsZero() {
+		inv.ExpiresAt = inv.CreatedAt.Add(ttl)
+	}
 	if compose == nil {
 		if err := tx.CreateInvite(ctx, inv); err != nil {
 			return "", 0, 0, err

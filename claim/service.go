@@ -30,6 +30,11 @@ type Service struct {
 	// Mail makes Send's first delivery attempt; nil leaves every link to
 	// the outbox worker.
 	Mail Deliverer
+	// Resolver answers CheckAddress's question whether a domain receives
+	// email; nil checks for typos only. DNSTimeout bounds its lookups
+	// (DefaultDNSTimeout when 0).
+	Resolver   Resolver
+	DNSTimeout time.Duration
 }
 
 // Sent is the outcome of a link sent: an invite, or a reset link staff

@@ -97,8 +97,25 @@ func ComposeInvite(d InviteData) (subject, text, html string, err error) {
 	if d.OrgName == "" || d.Link == "" || d.Expires.IsZero() {
 		return "", "", "", fmt.Errorf("mailer: invite needs an organization name, a link and an expiry")
 	}
+	return render("invite", invitation(d, "Claim your "+oneLine(d.OrgName)+" account"))
+}
+
+// ComposeReminder renders the reminder of an invite not yet claimed: the
+// same invitation, opening with "a reminder: your invite from ORG expires on
+// …", carrying the fresh link (and code) that replaced the earlier email's
+// (d.Link), with the invite's own expiry (d.Expires): a reminder does not
+// extend it.
+func ComposeReminder(d InviteData) (subject, text, html string, err error) {
+	if d.OrgName == "" || d.Link == "" || d.Expires.IsZero() {
+		return "", "", "", fmt.Errorf("mailer: a reminder needs an organization name, a link and an expiry")
+	}
+	return render("reminder", invitation(d, "Reminder: claim your "+oneLine(d.OrgName)+" account"))
+}
+
+// invitation is what the invite and its reminder show.
+func invitation(d InviteData, subject string) view {
 	v := view{
-		Subject:        "Claim your " + oneLine(d.OrgName) + " account",
+		Subject:        subject,
 		OrgName:        d.OrgName,
 		Greeting:       greeting(d.CustomerName),
 		Link:           d.Link,
@@ -109,7 +126,7 @@ func ComposeInvite(d InviteData) (subject, text, html string, err error) {
 	if d.Code != "" && d.CodeURL != "" {
 		v.Code, v.CodeURL = d.Code, d.CodeURL
 	}
-	return render("invite", v)
+	return v
 }
 
 // ComposeReset renders the password reset email.

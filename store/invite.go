@@ -41,6 +41,7 @@ type Invite struct {
 	RevokedAt     time.Time
 	RevokeReason  RevokeReason
 	OutboxID      int64
+	ReminderOf    int64   // a reminder's link: the invite it reminded of (0: not a reminder)
 	Channel       Channel // ChannelEmail when left empty
 
 	// Code is the invite's one-time code in clear, set by its issuer for
@@ -132,7 +133,7 @@ func (tx *Tx) UseInvite(ctx context.Context, id int64) (bool, error) {
 
 const inviteSelect = `SELECT i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
 	i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0), i.channel,
-	coalesce(o.status, ''), coalesce(o.attempts, 0), coalesce(o.last_error, ''), o.sent_at
+	coalesce(o.status, ''), coalesce(o.attempts, 0), coalesce(o.last_error, ''), o.sent_at, coalesce(i.reminder_of, 0)
 	FROM invites i LEFT JOIN staff s ON s.id = i.created_by LEFT JOIN outbox o ON o.id = i.outbox_id`
 
 func scanInvite(row interface{ Scan(...any) error }) (*Invite, error) {
@@ -141,7 +142,7 @@ func scanInvite(row interface{ Scan(...any) error }) (*Invite, error) {
 	var used, revoked, sent sql.NullInt64
 	err := row.Scan(&inv.ID, &inv.OrgID, &inv.CustomerID, &inv.Purpose, &inv.TokenHash, &inv.Email, &inv.CreatedBy, &inv.CreatedByName,
 		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID, &inv.Channel,
-		&inv.DeliveryStatus, &inv.Attempts, &inv.LastError, &sent)
+		&inv.DeliveryStatus, &inv.Attempts, &inv.LastError, &sent, &inv.ReminderOf)
 	inv.CreatedAt, inv.ExpiresAt = time.Unix(created, 0), time.Unix(expires, 0)
 	inv.UsedAt, inv.RevokedAt, inv.SentAt = fromUnix(used), fromUnix(revoked), fromUnix(sent)
 	return &inv, err

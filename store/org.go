@@ -11,6 +11,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"frontdesk/store/format"
 )
 
 // DefaultInviteTTL is how long an invite link works unless the organization or
@@ -30,8 +32,15 @@ type Org struct {
 	TimeZone          string
 	MinPasswordLength int
 	Notifications     bool
-	CreatedAt         time.Time
+	// RemindAfter is how long after an invite, not yet claimed, one
+	// reminder goes out (see claim.Service.SendReminders); 0 sends none.
+	RemindAfter time.Duration
+	CreatedAt   time.Time
 }
+
+// MinRemindAfter is the shortest --remind-after: a reminder within the hour
+// is a second invite, not a reminder.
+const MinRemindAfter = time.Hour
 
 // Location is the organization's time zone, UTC if the stored name is unknown
 // to this machine.
@@ -94,6 +103,17 @@ func (o *Org) Validate() error {
 	if o.InviteTTL < time.Hour || o.InviteTTL > 90*24*time.Hour {
 		return Errorf(EINVALID, "invite lifetime %s is out of range; use between 1h and 2160h (90 days)", o.InviteTTL)
 	}
+	switch {
+	case o.RemindAfter < 0:
+		return Errorf(EINVALID, "reminder delay %s is negative; give a duration such as 3d, or off", format.Duration(o.RemindAfter))
+	case o.RemindAfter > 0 && o.RemindAfter < MinRemindAfter:
+		return Errorf(EINVALID, "reminder delay %s is too short; use at least 1h (3d is usual), or off", format.Duration(o.RemindAfter))
+	case o.RemindAfter > 0 && o.RemindAfter >= o.InviteTTL:
+		// A reminder goes only while the link still works: at or past the
+		// lifetime there is never one to remind of.
+		return Errorf(EINVALID, "reminder delay %s is not shorter than the invite lifetime %s, so no reminder would ever go; use less (3d is usual), or off",
+			format.Duration(o.RemindAfter), format.Duration(o.InviteTTL))
+	}
 	if o.TimeZone == "" {
 		o.TimeZone = "UTC"
 	}
@@ -125,9 +145,9 @@ func (tx *Tx) CreateOrg(ctx context.Context, o *Org) error {
 		return err
 	}
 	o.CreatedAt = tx.now().Truncate(time.Second)
-	res, err := tx.exec(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, o.CreatedAt.Unix())
+	res, err := tx.exec(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.CreatedAt.Unix())
 	if isConstraint(err) {
 		return Errorf(ECONFLICT, "an organization with slug %q already exists; pick another with --slug", o.Slug)
 	} else if err != nil {
@@ -142,18 +162,19 @@ func (tx *Tx) UpdateOrg(ctx context.Context, o *Org) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	_, err := tx.exec(ctx, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ? WHERE id = ?`,
-		o.Name, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, o.ID)
+	_, err := tx.exec(ctx, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ?, remind_after_seconds = ? WHERE id = ?`,
+		o.Name, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.ID)
 	return err
 }
 
-const orgColumns = `id, name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, created_at`
+const orgColumns = `id, name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, created_at`
 
 func scanOrg(row interface{ Scan(...any) error }) (*Org, error) {
 	var o Org
-	var ttl, created int64
-	err := row.Scan(&o.ID, &o.Name, &o.Slug, &ttl, &o.WalkthroughURL, &o.PaymentsURL, &o.ReplyTo, &o.TimeZone, &o.MinPasswordLength, &o.Notifications, &created)
+	var ttl, remind, created int64
+	err := row.Scan(&o.ID, &o.Name, &o.Slug, &ttl, &o.WalkthroughURL, &o.PaymentsURL, &o.ReplyTo, &o.TimeZone, &o.MinPasswordLength, &o.Notifications, &remind, &created)
 	o.InviteTTL = time.Duration(ttl) * time.Second
+	o.RemindAfter = time.Duration(remind) * time.Second
 	o.CreatedAt = time.Unix(created, 0)
 	return &o, err
 }

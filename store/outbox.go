@@ -28,6 +28,7 @@ const (
 	MessageInvite      = "invite"       // a claim link
 	MessageReset       = "reset"        // a password-reset link
 	MessageEmailChange = "email_change" // a notice that a sign-in address changed (no link to act on)
+	MessageReminder    = "reminder"     // a claim link again, for an invite not claimed after the organization's --remind-after
 )
 
 // OutboxMessage is an email waiting for, or past, delivery. Text and HTML

@@ -53,17 +53,17 @@ func checkReset(c *Common, deps Deps, id int64) tea.Cmd {
 }
 
 // answer acts on a check's answer for the screen at at that asked: a
-// refusal becomes the note to show, a yes opens the confirmation over it.
-func answer(c *Common, deps Deps, msg checkMsg, at where) note {
+// refusal becomes the note to show, a yes opens the confirmation over it
+// (cmd is the confirmation's first: the check of the address).
+func answer(c *Common, deps Deps, msg checkMsg, at where) (note, tea.Cmd) {
 	if n, ok := refusalNote(c, msg.err, at, msg.purpose); ok {
-		return n
+		return n, nil
 	}
 	if msg.desk {
-		c.nav.push(newQR(c, deps, msg.customer, msg.expiry))
-		return note{}
+		return note{}, c.nav.push(newQR(c, deps, msg.customer, msg.expiry))
 	}
-	c.nav.push(newConfirm(c, deps, msg.customer, msg.purpose, msg.expiry, at))
-	return note{}
+	m := newConfirm(c, deps, msg.customer, msg.purpose, msg.expiry, at)
+	return note{}, c.nav.push(m, m.Init())
 }
 
 // refusalNote words a failed check; ok is false when there was no error.

@@ -91,6 +91,9 @@ type Invites interface {
 	DeliverNow(ctx context.Context, window time.Duration, ids ...int64) ([]mailer.Outcome, bool, error)
 	ExpiryFor(org *store.Org) time.Time
 	ResetExpiry() time.Time
+	// CheckAddress warns of a likely typo and of a domain that receives
+	// no email; it asks DNS, so it runs in a command.
+	CheckAddress(ctx context.Context, email string) claim.AddressCheck
 }
 
 // Deps are the parts of the application the TUI talks to.

@@ -33,13 +33,27 @@ type confirmScreen struct {
 	purpose store.Purpose
 	expiry  time.Time
 
+	// addr warns of a typo or a domain without mail before an invite
+	// goes; it never holds the send.
+	addr addrCheck
+
 	sending bool
 	spin    spinner.Model
 	w, h    int
 }
 
 func newConfirm(c *Common, deps Deps, cust *store.Customer, purpose store.Purpose, expiry time.Time, from where) *confirmScreen {
-	return &confirmScreen{c: c, deps: deps, cust: cust, purpose: purpose, expiry: expiry, from: from, spin: c.Styles.Spinner(), w: c.Width, h: c.Height}
+	return &confirmScreen{c: c, deps: deps, cust: cust, purpose: purpose, expiry: expiry, from: from, addr: newAddrCheck(c, deps),
+		spin: c.Styles.Spinner(), w: c.Width, h: c.Height}
+}
+
+// Init checks the address an invite goes to. A reset link goes to the
+// address the customer signs in with, which has already received mail.
+func (m *confirmScreen) Init() tea.Cmd {
+	if m.reset() {
+		return nil
+	}
+	return m.addr.set(m.cust.Email)
 }
 
 func (m *confirmScreen) reset() bool { return m.purpose == store.PurposeReset }
@@ -113,6 +127,8 @@ func (m *confirmScreen) Update(msg tea.Msg) tea.Cmd {
 		m.sending = false
 		n := m.outcome(msg)
 		return m.c.nav.pop(&n, true)
+	case addressCheckedMsg:
+		return m.addr.answered(msg)
 	}
 	return nil
 }
@@ -174,6 +190,13 @@ func (m *confirmScreen) View() string {
 	add("")
 	b := &block{w: inner, s: s}
 	b.field("To", inert.String(m.cust.Email))
+	hint := ""
+	if m.addr.suggestion() != "" {
+		hint = " To fix it, cancel and edit the email (e on the profile)."
+	}
+	for _, n := range m.addr.notes(hint) {
+		b.field("", s.note(n))
+	}
 	b.field("Link expires", format.Expiry(m.expiry, m.c.loc()))
 	switch {
 	case m.reset():

@@ -39,14 +39,15 @@ type emailScreen struct {
 	liveReset bool
 
 	input  textinput.Model
-	check  note // live validation
-	err    note // why the last save failed
+	check  note      // live validation
+	addr   addrCheck // the typo and DNS warnings
+	err    note      // why the last save failed
 	saving bool
 	w, h   int
 }
 
 func newEmailEditor(c *Common, deps Deps, p *profileScreen) *emailScreen {
-	e := &emailScreen{c: c, deps: deps, cust: p.p.Customer, claimed: !p.p.ClaimedAt.IsZero(), w: c.Width, h: c.Height}
+	e := &emailScreen{c: c, deps: deps, cust: p.p.Customer, claimed: !p.p.ClaimedAt.IsZero(), addr: newAddrCheck(c, deps), w: c.Width, h: c.Height}
 	for _, inv := range p.p.Invites {
 		if inv.Purpose == store.PurposeReset && inv.UsedAt.IsZero() && inv.RevokedAt.IsZero() && inv.ExpiresAt.After(deps.Now()) {
 			e.liveReset = true
@@ -65,18 +66,30 @@ func newEmailEditor(c *Common, deps Deps, p *profileScreen) *emailScreen {
 	return e
 }
 
+// Init checks the address the editor opens with: a stored typo is worth
+// the same warning as a typed one.
+func (e *emailScreen) Init() tea.Cmd { return e.addr.set(e.value()) }
+
 func (e *emailScreen) busy() bool   { return e.saving }
 func (e *emailScreen) Note() note   { return e.err }
 func (e *emailScreen) Typing() bool { return true }
 
+// helpKey changes with the suggestion, which the short help names.
+func (e *emailScreen) helpKey() string { return e.addr.suggestion() }
+
 func (e *emailScreen) ShortHelp() []key.Binding {
 	k := e.c.KeyMap
-	return []key.Binding{k.Save, with(k.ClearInput, "cancel"), k.ForceQuit}
+	keys := []key.Binding{k.Save, with(k.ClearInput, "cancel"), k.ForceQuit}
+	if e.addr.suggestion() != "" {
+		keys = append([]key.Binding{with(k.Suggest, "use "+inert.String(e.addr.typo.Suggested))}, keys...)
+	}
+	return keys
 }
 
 func (e *emailScreen) FullHelp() [][]key.Binding {
 	k := e.c.KeyMap
-	return [][]key.Binding{{with(k.Save, "save the new email"), with(k.ClearInput, "cancel, keep the old one")}}
+	return [][]key.Binding{{with(k.Save, "save the new email"), with(k.ClearInput, "cancel, keep the old one"),
+		with(k.Suggest, "use the address a typo warning suggests")}}
 }
 
 func (e *emailScreen) SetSize(w, h int) {
@@ -130,12 +143,21 @@ func (e *emailScreen) Update(msg tea.Msg) tea.Cmd {
 			return e.save()
 		case key.Matches(msg, k.ClearInput):
 			return e.c.nav.pop(&note{"Email not changed.", toneInfo}, false)
+		case key.Matches(msg, k.Suggest) && e.addr.suggestion() != "":
+			// Only the domain changes; staff still save it themselves.
+			e.input.SetValue(e.addr.suggestion())
+			e.input.CursorEnd()
+			e.err = note{}
+			e.validate()
+			return e.addr.set(e.value())
 		}
 		var cmd tea.Cmd
 		e.input, cmd = e.input.Update(msg)
 		e.err = note{}
 		e.validate()
-		return cmd
+		return tea.Batch(cmd, e.addr.set(e.value()))
+	case addressCheckedMsg:
+		return e.addr.answered(msg)
 	case emailSavedMsg:
 		e.saving = false
 		if msg.err != nil {
@@ -256,6 +278,15 @@ func (e *emailScreen) View() string {
 	b.field("Current", cur)
 	b.field("New", inputView(&e.input, s))
 	b.field("", s.note(e.check))
+	if e.check.tone != toneError {
+		hint := ""
+		if sg := e.addr.suggestion(); sg != "" {
+			hint = " Press " + e.c.KeyMap.Suggest.Help().Key + " to use " + inert.String(sg) + "."
+		}
+		for _, n := range e.addr.notes(hint) {
+			b.field("", s.note(n))
+		}
+	}
 	switch {
 	case e.claimed && e.changed() && e.value() != "":
 		b.line("")

@@ -78,6 +78,7 @@ func (h *helpScreen) render() {
 		}},
 		{"Confirmation", []helpRow{
 			{"enter / y", "send / save (in the email editor: enter saves)"},
+			{"tab", "in the email editor: use the address suggested for a typo"},
 			{"esc / n", "cancel"},
 		}},
 		{"Everywhere", []helpRow{

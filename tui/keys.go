@@ -31,6 +31,7 @@ type KeyMap struct {
 	ClaimHere  key.Binding // profile: show a claim link as a QR code at the desk
 	Confirm    key.Binding // confirmation: send / save
 	Save       key.Binding // email editor: save (y is a letter there)
+	Suggest    key.Binding // email editor: take the address a typo warning suggests
 	Back       key.Binding // cancel, close, go back; never quits the roster
 	Help       key.Binding
 	Quit       key.Binding // not while typing
@@ -71,6 +72,7 @@ func DefaultKeyMap(ascii bool) KeyMap {
 		ClaimHere:  b([]string{"c"}, "c", "claim here"),
 		Confirm:    b([]string{"enter", "y"}, "enter/y", "send"),
 		Save:       b([]string{"enter"}, "enter", "save"),
+		Suggest:    b([]string{"tab"}, "tab", "use the suggestion"),
 		Back:       b([]string{"esc", "n"}, "esc/n", "back"),
 		Help:       b([]string{"?"}, "?", "help"),
 		Quit:       b([]string{"q"}, "q", "quit"),

@@ -58,6 +58,7 @@ var (
 	_ busier    = (*emailScreen)(nil)
 	_ helpKeyer = (*confirmScreen)(nil)
 	_ helpKeyer = (*bulkScreen)(nil)
+	_ helpKeyer = (*emailScreen)(nil)
 )
 
 // navigator changes the stack of screens. Screens call it from Update, so

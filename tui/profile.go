@@ -100,8 +100,8 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			p.note = note{}
-			p.c.nav.push(newEmailEditor(p.c, p.deps, p))
-			return nil
+			e := newEmailEditor(p.c, p.deps, p)
+			return p.c.nav.push(e, e.Init())
 		case key.Matches(msg, k.Invite):
 			if p.p == nil {
 				return nil
@@ -147,8 +147,9 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 		p.render()
 	case checkMsg:
 		p.checking = false
-		p.note = answer(p.c, p.deps, msg, onProfile)
-		return nil
+		var cmd tea.Cmd
+		p.note, cmd = answer(p.c, p.deps, msg, onProfile)
+		return cmd
 	case changedMsg:
 		return p.load()
 	}
@@ -309,8 +310,11 @@ func (p *profileScreen) inviteText() string {
 func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	s, loc, g := p.c.Styles, p.c.loc(), p.c.Styles.Glyphs
 	what := "Invite"
-	if inv.Purpose == store.PurposeReset {
+	switch {
+	case inv.Purpose == store.PurposeReset:
 		what = "Password reset"
+	case inv.ReminderOf != 0:
+		what = "Reminder"
 	}
 	by := inert.String(inv.CreatedByName)
 	if inv.CreatedBy == 0 {

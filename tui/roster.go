@@ -404,8 +404,9 @@ func (r *rosterScreen) loadCounts() tea.Cmd {
 
 func (r *rosterScreen) checked(msg checkMsg) tea.Cmd {
 	r.checking = false
-	r.note = answer(r.c, r.deps, msg, onRoster)
-	return nil
+	var cmd tea.Cmd
+	r.note, cmd = answer(r.c, r.deps, msg, onRoster)
+	return cmd
 }
 
 // --- drawing ----------------------------------------------------------

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"frontdesk/claim"
 	"frontdesk/mailer"
 )
 
@@ -31,6 +35,11 @@ type Config struct {
 	MailFrom     string
 
 	OutboxKey string // "": outbox.key in the data directory
+
+	// EmailDNS is where the email check asks whether a domain receives
+	// mail: "" the system's resolver, "off" nowhere (typo warnings only),
+	// or a DNS server's HOST:PORT.
+	EmailDNS string
 }
 
 // DBPath is the database file inside the data directory.
@@ -50,7 +59,24 @@ func bindConfig(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: starttls (required), tls or none")
 	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", mailer.DefaultTimeout, "how long the mail server gets for each step (connecting, greeting, EHLO/TLS/AUTH, each message) before the message waits for a retry")
 	fs.StringVar(&c.MailFrom, "mail-from", "frontdesk@localhost", "envelope sender address of outgoing mail")
+	fs.StringVar(&c.EmailDNS, "email-dns", "", "DNS server the email check asks whether a customer's email domain receives mail (HOST:PORT); empty: the system's resolver; off: no lookups, typo warnings only")
 	fs.StringVar(&c.OutboxKey, "outbox-key", "", "key file that encrypts email waiting in the outbox (default <data-dir>/outbox.key, made on first use; a file named here must exist: outbox rotate-key makes one); keep it out of database backups")
+}
+
+// resolver is what the email check asks (claim.Service.Resolver): nil when
+// --email-dns is off.
+func (c *Config) resolver() claim.Resolver {
+	switch c.EmailDNS {
+	case "off":
+		return nil
+	case "":
+		return net.DefaultResolver
+	}
+	server := c.EmailDNS
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, server)
+	}}
 }
 
 // maxSMTPTimeout caps --smtp-timeout: a server silent for longer is not
@@ -79,6 +105,12 @@ func (c *Config) validate() error {
 	}
 	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
 		return fmt.Errorf("--base-url %q must start with http:// or https://", c.BaseURL)
+	}
+	if c.EmailDNS != "" && c.EmailDNS != "off" {
+		host, port, err := net.SplitHostPort(c.EmailDNS)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
+			return fmt.Errorf("--email-dns %q: give a DNS server as HOST:PORT (such as 127.0.0.1:53), or off", c.EmailDNS)
+		}
 	}
 	if st, err := os.Stat(c.DataDir); err == nil && !st.IsDir() {
 		return fmt.Errorf("--data-dir %s is a file, not a directory", c.DataDir)

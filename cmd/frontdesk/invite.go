@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -90,6 +91,7 @@ func inviteSome(ctx context.Context, app *App, svc *claim.Service, o *store.Org,
 	words := cliWords(o)
 	failed := 0
 	var ids []int64
+	var cs []*store.Customer
 	names := map[int64]string{}
 	for _, arg := range args {
 		c, err := resolveCustomer(ctx, app, o, arg)
@@ -99,8 +101,10 @@ func inviteSome(ctx context.Context, app *App, svc *claim.Service, o *store.Org,
 			continue
 		}
 		ids = append(ids, c.ID)
+		cs = append(cs, c)
 		names[c.ID] = c.Name()
 	}
+	warnAddresses(ctx, app, svc, cs)
 	outs, err := svc.Send(ctx, actor, ids, claim.SendOptions{})
 	for i := range outs {
 		o := &outs[i]
@@ -126,6 +130,38 @@ func inviteSome(ctx context.Context, app *App, svc *claim.Service, o *store.Org,
 		return store.Errorf(store.EINVALID, "%d of %d customer(s) not invited", failed, len(args))
 	}
 	return nil
+}
+
+// checkParallel bounds the address checks under way at once.
+const checkParallel = 8
+
+// warnAddresses prints to stderr what the email check (the TUI's) finds in
+// the addresses the invites go to: a likely typo, a domain that receives no
+// email, DNS that could not say. Warnings only: the invites go regardless,
+// as from the TUI's confirmation. The lookups run side by side, so the
+// wait is at most one DNS timeout.
+func warnAddresses(ctx context.Context, app *App, svc *claim.Service, cs []*store.Customer) {
+	checks := make([]claim.AddressCheck, len(cs))
+	sem := make(chan struct{}, checkParallel)
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		if c.Email == "" || !c.ClaimedAt.IsZero() {
+			continue // refused anyway: nothing goes to the address
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			checks[i] = svc.CheckAddress(ctx, c.Email)
+		}()
+	}
+	wg.Wait()
+	for i, a := range checks {
+		for _, w := range a.Warnings() {
+			fmt.Fprintf(app.Stderr, "warning: %s: %s\n", inert.String(cs[i].Name()), inert.String(w))
+		}
+	}
 }
 
 // stoppedText words why a run stopped; a signal (the cancelled context) is

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"frontdesk/store"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
@@ -48,16 +50,21 @@ func newOrgAddCmd(app *App) *cobra.Command {
 
 func newOrgSetCmd(app *App) *cobra.Command {
 	var (
-		name, walkthrough, payments, tz, notifications, replyTo string
-		ttl                                                     time.Duration
-		minPw                                                   int
+		name, walkthrough, payments, tz, notifications, replyTo, remind string
+		ttl                                                             time.Duration
+		minPw                                                           int
 	)
 	cmd := &cobra.Command{
-		Use:   "set [--org SLUG] [--name N] [--invite-ttl D] [--walkthrough-url U] [--payments-url U] [--reply-to E] [--time-zone Z] [--min-password-length N] [--notifications on|off]",
+		Use:   "set [--org SLUG] [--name N] [--invite-ttl D] [--walkthrough-url U] [--payments-url U] [--reply-to E] [--time-zone Z] [--min-password-length N] [--notifications on|off] [--remind-after D|off]",
 		Short: "Change an organization's settings",
 		Long: `Change an organization's settings. Only the flags you give change; the
 environment does not supply these (FRONTDESK_INVITE_TTL configures a process's
-override, not the organization's stored lifetime).`,
+override, not the organization's stored lifetime).
+
+--remind-after D sends one reminder for an invite not claimed D after it went
+(3d, 36h, 1d12h; at least 1h and shorter than the invite lifetime), while its
+link still works for an hour more: a fresh link that replaces the first and
+expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 		Args: cobra.NoArgs,
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
@@ -79,6 +86,14 @@ override, not the organization's stored lifetime).`,
 			set("reply-to", func() { o.ReplyTo = replyTo })
 			set("time-zone", func() { o.TimeZone = tz })
 			set("min-password-length", func() { o.MinPasswordLength = minPw })
+			if f.Changed("remind-after") {
+				d, err := parseRemindAfter(remind)
+				if err != nil {
+					return usageError{err}
+				}
+				o.RemindAfter = d
+				changed = append(changed, "remind-after")
+			}
 			if f.Changed("notifications") {
 				switch notifications {
 				case "on":
@@ -115,8 +130,31 @@ override, not the organization's stored lifetime).`,
 	f.StringVar(&tz, "time-zone", "", "IANA time zone for dates in emails (e.g. Europe/London)")
 	f.IntVar(&minPw, "min-password-length", 0, "minimum customer password length (8 to 64; 15 recommended)")
 	f.StringVar(&notifications, "notifications", "", "email notifications on or off (off: no invites can be sent)")
-	markNoEnv(f, "name", "invite-ttl", "walkthrough-url", "payments-url", "reply-to", "time-zone", "min-password-length", "notifications")
+	f.StringVar(&remind, "remind-after", "", "send one reminder for an invite not claimed after this long (e.g. 3d; 1h up to the invite lifetime), or off")
+	markNoEnv(f, "name", "invite-ttl", "walkthrough-url", "payments-url", "reply-to", "time-zone", "min-password-length", "notifications", "remind-after")
 	return cmd
+}
+
+// parseRemindAfter reads --remind-after: a duration (days allowed), or off.
+// The range is the organization's rule (store.Org.Validate).
+func parseRemindAfter(v string) (time.Duration, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "off", "0":
+		return 0, nil
+	}
+	d, err := format.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("--remind-after: %v, or off", err)
+	}
+	return d, nil
+}
+
+// remindAfterText is the reminder setting as org list and org set print it.
+func remindAfterText(o *store.Org) string {
+	if o.RemindAfter <= 0 {
+		return "off"
+	}
+	return format.Duration(o.RemindAfter)
 }
 
 func printOrg(app *App, o *store.Org) {
@@ -124,9 +162,9 @@ func printOrg(app *App, o *store.Org) {
 	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 	// Stored text goes to the operator's terminal inert: a name or URL saved
 	// before the text rule (or by hand) may hold an escape sequence.
-	fmt.Fprintf(tw, "name\t%s\nslug\t%s\ninvite lifetime\t%s\nwalk-through URL\t%s\npayments URL\t%s\nreply-to\t%s\ntime zone\t%s\nmin password length\t%d\nnotifications\t%s\n",
+	fmt.Fprintf(tw, "name\t%s\nslug\t%s\ninvite lifetime\t%s\nwalk-through URL\t%s\npayments URL\t%s\nreply-to\t%s\ntime zone\t%s\nmin password length\t%d\nnotifications\t%s\nremind after\t%s\n",
 		inert.String(o.Name), inert.String(o.Slug), o.InviteTTL, inert.String(o.WalkthroughURL), inert.String(o.PaymentsURL),
-		inert.String(o.ReplyTo), inert.String(o.TimeZone), o.MinPasswordLength, onOff[o.Notifications])
+		inert.String(o.ReplyTo), inert.String(o.TimeZone), o.MinPasswordLength, onOff[o.Notifications], remindAfterText(o))
 	tw.Flush()
 }
 
@@ -145,7 +183,7 @@ func newOrgListCmd(app *App) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SLUG\tNAME\tCUSTOMERS\tINVITE TTL\tTIME ZONE\tNOTIFICATIONS")
+			fmt.Fprintln(tw, "SLUG\tNAME\tCUSTOMERS\tINVITE TTL\tTIME ZONE\tNOTIFICATIONS\tREMIND AFTER")
 			for _, o := range orgs {
 				counts, err := app.DB.RosterCounts(ctx, o.ID)
 				if err != nil {
@@ -155,7 +193,8 @@ func newOrgListCmd(app *App) *cobra.Command {
 				for _, n := range counts {
 					total += n
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\n", inert.String(o.Slug), inert.String(o.Name), total, o.InviteTTL, inert.String(o.TimeZone), map[bool]string{true: "on", false: "off"}[o.Notifications])
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\t%s\n", inert.String(o.Slug), inert.String(o.Name), total, o.InviteTTL, inert.String(o.TimeZone),
+					map[bool]string{true: "on", false: "off"}[o.Notifications], remindAfterText(o))
 			}
 			return tw.Flush()
 		}),

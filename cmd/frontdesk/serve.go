@@ -61,6 +61,11 @@ type ServeConfig struct {
 	// subscriptions; nil: bounce.DefaultClient. Not a flag: tests reach a
 	// stand-in for SNS through it (the URLs are checked all the same).
 	BounceClient *http.Client
+
+	// RemindEvery is how often the server looks for invite reminders that
+	// are due (org set --remind-after); zero: DefaultRemindEvery. Not a
+	// flag: a reminder is due days after its invite, minutes do not matter.
+	RemindEvery time.Duration
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -71,7 +76,8 @@ func newServeCmd(app *App) *cobra.Command {
 		Short: "Run the staff TUI over SSH, the customers' web and the mail worker",
 		Long: `Run, in one process, the SSH server that serves the staff front desk, the
 customers' web (claim links, sign in, account pages, password reset) and the
-outbox worker that sends invites.
+outbox worker that sends invites, and, for organizations that set
+--remind-after, the reminders of invites not yet claimed.
 
 The HTTP side also takes mail providers' reports of bounces that come after
 delivery: POST /webhooks/postmark (Postmark, --bounce-secret) and POST
@@ -262,10 +268,14 @@ func (s *Server) Run(ctx context.Context) error {
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		s.worker.Run(wctx)
+	}()
+	go func() {
+		defer wg.Done()
+		s.remind(wctx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -297,6 +307,41 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Wait()
 	s.log.Info("stopped", "uptime", time.Since(s.started).Round(time.Second))
 	return failed
+}
+
+// DefaultRemindEvery is how often serve looks for reminders that are due.
+const DefaultRemindEvery = 5 * time.Minute
+
+// remind queues the invite reminders that are due (claim's rules, one
+// transaction per batch, safe beside other processes on the database) at
+// start and then every RemindEvery, waking the worker to send them, until
+// ctx ends.
+func (s *Server) remind(ctx context.Context) {
+	every := s.cfg.RemindEvery
+	if every <= 0 {
+		every = DefaultRemindEvery
+	}
+	svc := s.app.Service()
+	log := s.log.With("part", "reminders")
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ids, err := svc.SendReminders(ctx)
+		if len(ids) > 0 {
+			log.Info("reminders queued", "count", len(ids))
+			s.worker.Wake()
+		}
+		if err != nil && ctx.Err() == nil {
+			// What was committed stays; the next round goes on from there.
+			log.Error("reminders", "err", err)
+		}
+		t.Reset(every)
+	}
 }
 
 // hintKeys says how to get in when no staff member has an SSH key yet (a

@@ -19,7 +19,7 @@ import (
 // CLI's data directory, logging to the returned buffer.
 func (c *cli) serveWith(cfg ServeConfig) (addr string, log *watched) {
 	c.t.Helper()
-	app := &App{Config: Config{DataDir: c.dir, BaseURL: "http://localhost:8080", SMTPPort: 587, SMTPTLS: "starttls", MailFrom: "frontdesk@localhost"}, Stderr: io.Discard}
+	app := &App{Config: Config{DataDir: c.dir, BaseURL: "http://localhost:8080", SMTPPort: 587, SMTPTLS: "starttls", MailFrom: "frontdesk@localhost", EmailDNS: "off"}, Stderr: io.Discard}
 	if err := app.Open(); err != nil {
 		c.t.Fatal(err)
 	}

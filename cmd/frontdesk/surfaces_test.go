@@ -213,7 +213,15 @@ func decodedEML(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	msg, err := mail.ReadMessage(f)
+	return decodedMessage(t, f)
+}
+
+// decodedMessage is an email's parts (as an SMTP server receives it, or a
+// .eml file holds it), decoded from their transfer encodings, one after
+// the other.
+func decodedMessage(t *testing.T, r io.Reader) string {
+	t.Helper()
+	msg, err := mail.ReadMessage(r)
 	if err != nil {
 		t.Fatal(err)
 	}

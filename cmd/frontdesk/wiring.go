@@ -16,7 +16,7 @@ import (
 // Service is the invite service configured from the command line. It
 // delivers nothing itself (Mail is nil): links wait for a worker.
 func (a *App) Service() *claim.Service {
-	return &claim.Service{DB: a.DB, BaseURL: a.BaseURL, InviteTTL: a.InviteTTL}
+	return &claim.Service{DB: a.DB, BaseURL: a.BaseURL, InviteTTL: a.InviteTTL, Resolver: a.resolver()}
 }
 
 // DeskService is the invite service of a desk (a TUI, local or over SSH),
