@@ -375,9 +375,9 @@ var demoTables = [dtCount]struct {
 	table, columns string
 	rows           int // per statement
 }{
-	dtCustomers: {"customers", "id, org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, claimed_at, password_hash, archived, state, invite_sent_at, invite_expires_at", 400},
+	dtCustomers: {"customers", "id, org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, claimed_at, password_hash, archived, state, invite_sent_at, invite_expires_at, funnel", 400},
 	dtOutbox:    {"outbox", "org_id, customer_id, kind, to_addr, from_name, reply_to, subject, status, attempts, next_attempt_at, last_error, reply, message_id, created_at, sent_at", 400},
-	dtInvites:   {"invites", "org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, used_at, revoked_at, revoke_reason, outbox_id", 400},
+	dtInvites:   {"invites", "org_id, customer_id, purpose, token_hash, email, created_by, created_at, expires_at, used_at, revoked_at, revoke_reason, outbox_id, opened_at", 400},
 	dtValues:    {"custom_field_values", "customer_id, field_id, value", 400},
 	dtBookings:  {"bookings", "customer_id, kind, title, starts_at, ends_at, status", 400},
 	dtPayments:  {"payments", "customer_id, amount_cents, currency, description, paid_at, status", 400},
@@ -443,6 +443,12 @@ var demoStandIns = map[string]struct{ trigger, bulk string }{
 			SELECT org_id, state, count(*) FROM customers WHERE id BETWEEN ?1 AND ?2 AND archived = 0 GROUP BY org_id, state
 			ON CONFLICT (org_id, state) DO UPDATE SET n = n + excluded.n`,
 	},
+	"customers_funnel_insert": {
+		`CREATE TRIGGER customers_funnel_insert AFTER INSERT ON customers WHEN new.archived = 0 AND new.funnel > 0 BEGIN INSERT INTO funnel_counts (org_id, stage, n) VALUES (new.org_id, new.funnel, 1) ON CONFLICT (org_id, stage) DO UPDATE SET n = n + 1; END`,
+		`INSERT INTO funnel_counts (org_id, stage, n)
+			SELECT org_id, funnel, count(*) FROM customers WHERE id BETWEEN ?1 AND ?2 AND archived = 0 AND funnel > 0 GROUP BY org_id, funnel
+			ON CONFLICT (org_id, stage) DO UPDATE SET n = n + excluded.n`,
+	},
 	"customers_fts_delete": {
 		`CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN DELETE FROM customers_fts WHERE rowid = old.id; END`,
 		`INSERT INTO customers_fts (customers_fts) VALUES ('delete-all')`,
@@ -450,6 +456,10 @@ var demoStandIns = map[string]struct{ trigger, bulk string }{
 	"customers_count_delete": {
 		`CREATE TRIGGER customers_count_delete AFTER DELETE ON customers WHEN old.archived = 0 BEGIN UPDATE roster_counts SET n = n - 1 WHERE org_id = old.org_id AND state = old.state; END`,
 		`UPDATE roster_counts SET n = 0 WHERE org_id = ?3`,
+	},
+	"customers_funnel_delete": {
+		`CREATE TRIGGER customers_funnel_delete AFTER DELETE ON customers WHEN old.archived = 0 AND old.funnel > 0 BEGIN UPDATE funnel_counts SET n = n - 1 WHERE org_id = old.org_id AND stage = old.funnel; END`,
+		`UPDATE funnel_counts SET n = 0 WHERE org_id = ?3`,
 	},
 }
 
@@ -926,6 +936,7 @@ func (g *demoGen) customer(p demoPerson) {
 	updated := created
 	var claimed, sent, expires int64
 	state := StateNone
+	funnel := 0 // how far towards claiming (customers.funnel)
 	var hash any = ""
 	archived := 0
 
@@ -935,8 +946,8 @@ func (g *demoGen) customer(p demoPerson) {
 	case dsClaimed:
 		at := created + g.between(3600, (g.now-created)*3/4)
 		use := at + min(g.between(600, 3*day), g.ttl*9/10, (g.now-at)/2)
-		g.invite(id, "claim", email, at, use, 0, "", true)
-		claimed, updated, hash, state = use, use, demoPasswordHash, StateClaimed
+		g.invite(id, "claim", email, at, use, 0, "", true, usedOpened(at, use))
+		claimed, updated, hash, state, funnel = use, use, demoPasswordHash, StateClaimed, 3
 		if g.chance(g.richOr(8, 1)) && g.now-use > 2*day {
 			// Forgot the password later; most used the reset link.
 			r := g.between(use+day, g.now-3600)
@@ -964,11 +975,24 @@ func (g *demoGen) customer(p demoPerson) {
 			// Resent: the earlier link was superseded by the current one.
 			prev := at - g.between(g.ttl+day, 60*day)
 			if prev > created {
-				g.invite(id, "claim", email, prev, 0, at, RevokeSuperseded, true)
+				g.invite(id, "claim", email, prev, 0, at, RevokeSuperseded, true, 0)
 			}
 		}
-		sent, expires = at, g.invite(id, "claim", email, at, 0, 0, "", st != dsFailed)
-		state = StatePending
+		// Some opened the link and stopped at the password. Chosen by id,
+		// not by the random source: the same seed gives the same customers
+		// as before opened_at existed.
+		var opened int64
+		switch {
+		case st == dsInvited && id%3 == 0:
+			opened = at + (g.now-at)/3
+		case st == dsExpired && id%4 == 0:
+			opened = at + g.ttl/5
+		}
+		sent, expires = at, g.invite(id, "claim", email, at, 0, 0, "", st != dsFailed, opened)
+		state, funnel = StatePending, 1
+		if opened != 0 {
+			funnel = 2
+		}
 		if st == dsFailed {
 			state = StateFailed
 		}
@@ -978,8 +1002,8 @@ func (g *demoGen) customer(p demoPerson) {
 			at := created + g.between(day, (g.now-created)/2)
 			old := g.email(first.ascii, last.ascii)
 			changed := at + g.between(3600, 10*day)
-			g.invite(id, "claim", old, at, 0, changed, RevokeEmailChanged, true)
-			updated = changed
+			g.invite(id, "claim", old, at, 0, changed, RevokeEmailChanged, true, 0)
+			updated, funnel = changed, 1
 		}
 		if g.chance(1) {
 			archived = 1
@@ -987,7 +1011,7 @@ func (g *demoGen) customer(p demoPerson) {
 	}
 
 	g.add(dtCustomers, id, g.org.ID, firstName, lastName, SortName(firstName, lastName), email, phone, PhoneKeys(phone),
-		created, updated, demoNull(claimed), hash, archived, string(state), demoNull(sent), demoNull(expires))
+		created, updated, demoNull(claimed), hash, archived, string(state), demoNull(sent), demoNull(expires), funnel)
 
 	g.customFields(id, c, lastName, ageDays)
 	g.history(id, created, ageDays, st == dsClaimed)
@@ -1013,15 +1037,15 @@ func (g *demoGen) status() int {
 
 // invite records a claim invite and the message that carried it, and
 // returns when the link expires: when the mail failed for an undelivered one,
-// as MarkFailed ends it.
-func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoked int64, reason RevokeReason, delivered bool) int64 {
+// as MarkFailed ends it. opened is when its link was first opened, 0 never.
+func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoked int64, reason RevokeReason, delivered bool, opened int64) int64 {
 	outbox, failed := g.message(customer, purpose, email, at, delivered)
 	expires := at + g.ttl
 	if !delivered {
 		expires = min(expires, failed)
 	}
 	g.add(dtInvites, g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
-		at, expires, demoNull(used), demoNull(revoked), string(reason), outbox)
+		at, expires, demoNull(used), demoNull(revoked), string(reason), outbox, demoNull(opened))
 	return expires
 }
 
@@ -1029,7 +1053,17 @@ func (g *demoGen) invite(customer int64, purpose, email string, at, used, revoke
 func (g *demoGen) reset(customer int64, email string, at, used int64) {
 	outbox, _ := g.message(customer, "reset", email, at, true)
 	g.add(dtInvites, g.org.ID, customer, "reset", g.tokenHash(), email, nil,
-		at, at+3600, demoNull(used), nil, "", outbox)
+		at, at+3600, demoNull(used), nil, "", outbox, demoNull(usedOpened(at, used)))
+}
+
+// usedOpened is when a link used at used (sent at at) was first opened:
+// halfway between. 0 for a link never used (whether it was opened is
+// chosen elsewhere).
+func usedOpened(at, used int64) int64 {
+	if used == 0 {
+		return 0
+	}
+	return at + (used-at)/2
 }
 
 // tokenHash hashes a token that is thrown away: the link was "sent" and

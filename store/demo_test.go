@@ -349,7 +349,7 @@ func TestDemoSearchIndexMatchesTrigger(t *testing.T) {
 		}
 	}
 	conn.Close()
-	if want := "customers_count_insert customers_fts_insert customers_count_delete customers_fts_delete"; strings.Join(names, " ") != want {
+	if want := "customers_count_insert customers_fts_insert customers_funnel_insert customers_count_delete customers_fts_delete customers_funnel_delete"; strings.Join(names, " ") != want {
 		t.Errorf("stood in for triggers %q, want %q: the schema's triggers on customers changed, so GenerateDemo takes its slow path; update demoStandIns", names, want)
 	}
 
@@ -424,6 +424,7 @@ func demoCheckCounts(t testing.TB, db *DB) {
 	if diff != "" {
 		t.Errorf("roster_counts out of step: %s", diff)
 	}
+	checkFunnel(t, db)
 }
 
 // With an INSERT trigger it does not know, the generator must leave every
