@@ -3,6 +3,8 @@ package mailer
 import (
 	"regexp"
 	"strings"
+
+	"frontdesk/store"
 )
 
 // Staff read a mail server's reply ("550 5.1.1 <jane@exmaple.com>: Recipient
@@ -35,6 +37,20 @@ func ExplainWith(reply, dash string) string {
 		return e.with(dash) + " (gave up after " + m[1] + ")"
 	}
 	return explain(reply).with(dash)
+}
+
+// ExplainDelivery is what became of message m, in staff words: the reply
+// that decided its delivery explained (the server's acceptance, or the
+// last failure: a refusal, a bounce's reason, what a retry waits on), or
+// that it waits for its first attempt.
+func ExplainDelivery(m *store.OutboxMessage, dash string) string {
+	switch m.Delivery() {
+	case store.DeliveryQueued:
+		return "waiting for its first attempt"
+	case store.DeliverySent:
+		return ExplainWith(m.Reply, dash)
+	}
+	return ExplainWith(m.LastError, dash)
 }
 
 var gaveUp = regexp.MustCompile(`^gave up after (\d+ attempts over \S+): (.*)$`)

@@ -450,6 +450,9 @@ type OutboxRow struct {
 	// Newer: a newer link of the same purpose went to the customer after
 	// this one, so a failure here needs no fix any more.
 	Newer bool
+	// LinkOpenedAt is when the link it carried was first opened; zero:
+	// never, or no link.
+	LinkOpenedAt time.Time
 }
 
 // OutboxQuery selects one page of an organization's outbox. Rows always come
@@ -470,13 +473,16 @@ type OutboxQuery struct {
 // index only for a query that repeats its condition.
 const outboxAttention = `(status IN ('failed', 'bounced') OR (status = 'queued' AND attempts > 0))`
 
-// OutboxPage returns up to oq.Limit (at most 500) of the organization's
-// messages, keyset-paged on id through outbox_org (or outbox_attention), so
-// a page costs the same however long the outbox is and none of it is held
-// anywhere but on screen.
+// OutboxPageMax is the most messages one OutboxPage returns.
+const OutboxPageMax = 500
+
+// OutboxPage returns up to oq.Limit (100 when 0; at most OutboxPageMax) of
+// the organization's messages, keyset-paged on id through outbox_org (or
+// outbox_attention), so a page costs the same however long the outbox is
+// and none of it is held anywhere but on screen.
 func (q conn) OutboxPage(ctx context.Context, orgID int64, oq OutboxQuery) ([]OutboxRow, error) {
-	limit := oq.Limit
-	if limit <= 0 || limit > 500 {
+	limit := min(oq.Limit, OutboxPageMax)
+	if limit <= 0 {
 		limit = 100
 	}
 	var sb strings.Builder
@@ -503,7 +509,7 @@ func (q conn) OutboxPage(ctx context.Context, orgID int64, oq OutboxQuery) ([]Ou
 	// not of the outbox. The customer is joined under the message's
 	// organization, so a row never shows another organization's customer.
 	rows, err := q.query(ctx, `SELECT m.*, coalesce(c.first_name, ''), coalesce(c.last_name, ''), coalesce(c.email, ''), coalesce(i.purpose, ''),
-			coalesce(EXISTS (SELECT 1 FROM invites j WHERE j.customer_id = i.customer_id AND j.purpose = i.purpose AND j.id > i.id), 0)
+			coalesce(EXISTS (SELECT 1 FROM invites j WHERE j.customer_id = i.customer_id AND j.purpose = i.purpose AND j.id > i.id), 0), i.opened_at
 		FROM (`+sb.String()+`) m
 		LEFT JOIN customers c ON c.id = m.cid AND c.org_id = ?
 		LEFT JOIN invites i ON i.id = (SELECT max(id) FROM invites WHERE outbox_id = m.id)
@@ -515,13 +521,13 @@ func (q conn) OutboxPage(ctx context.Context, orgID int64, oq OutboxQuery) ([]Ou
 	out := make([]OutboxRow, 0, limit)
 	for rows.Next() {
 		var r OutboxRow
-		var cid sql.NullInt64
+		var cid, opened sql.NullInt64
 		var first, last string
-		m, err := scanOutbox(rows, &cid, &first, &last, &r.CustomerEmail, &r.Purpose, &r.Newer)
+		m, err := scanOutbox(rows, &cid, &first, &last, &r.CustomerEmail, &r.Purpose, &r.Newer, &opened)
 		if err != nil {
 			return nil, err
 		}
-		r.OutboxMessage = *m
+		r.OutboxMessage, r.LinkOpenedAt = *m, fromUnix(opened)
 		r.CustomerName = strings.TrimSpace(first + " " + last)
 		out = append(out, r)
 	}
