@@ -16,6 +16,7 @@ type checkMsg struct {
 	purpose  store.Purpose
 	customer *store.Customer
 	expiry   time.Time
+	cautions []claim.Caution // what the confirmation must ask first
 	err      error
 }
 
@@ -25,7 +26,11 @@ func checkInvite(c *Common, deps Deps, id int64) tea.Cmd {
 	ctx, staff, org, inv := c.Ctx, c.Staff, c.Org, deps.Invites
 	return func() tea.Msg {
 		cust, err := inv.Check(ctx, staff, id)
-		return checkMsg{purpose: store.PurposeClaim, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+		msg := checkMsg{purpose: store.PurposeClaim, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+		if err == nil {
+			msg.cautions, msg.err = inv.Cautions(ctx, staff, id, store.PurposeClaim)
+		}
+		return msg
 	}
 }
 
@@ -36,7 +41,11 @@ func checkReset(c *Common, deps Deps, id int64) tea.Cmd {
 	ctx, staff, inv := c.Ctx, c.Staff, deps.Invites
 	return func() tea.Msg {
 		cust, err := inv.CheckReset(ctx, staff, id)
-		return checkMsg{purpose: store.PurposeReset, customer: cust, expiry: inv.ResetExpiry(), err: err}
+		msg := checkMsg{purpose: store.PurposeReset, customer: cust, expiry: inv.ResetExpiry(), err: err}
+		if err == nil {
+			msg.cautions, msg.err = inv.Cautions(ctx, staff, id, store.PurposeReset)
+		}
+		return msg
 	}
 }
 
@@ -46,7 +55,7 @@ func answer(c *Common, deps Deps, msg checkMsg, at where) note {
 	if n, ok := refusalNote(c, msg.err, at, msg.purpose); ok {
 		return n
 	}
-	c.nav.push(newConfirm(c, deps, msg.customer, msg.purpose, msg.expiry, at))
+	c.nav.push(newConfirm(c, deps, msg.customer, msg.purpose, msg.expiry, msg.cautions, at))
 	return note{}
 }
 

@@ -64,6 +64,7 @@ func (h *helpScreen) render() {
 			{"space", "mark / unmark for bulk invite (and move down)"},
 			{"I", "invite all marked: who is skipped and why, then a progress bar"},
 			{"i", "invite the selected customer to claim their account (or resend)"},
+			{"o", "the outbox: what was sent, what failed and the fix"},
 		}},
 		{"Lists", []helpRow{
 			{up + " " + down, "move"},
@@ -74,6 +75,12 @@ func (h *helpScreen) render() {
 			{"i", "invite to claim the account (or resend)"},
 			{"e", "edit the email"},
 			{"r", "send a password-reset link (claimed accounts)"},
+		}},
+		{"Outbox", []helpRow{
+			{"enter", "open the customer's profile"},
+			{"e", "fix the customer's email"},
+			{"i / r", "send a fresh invite / password-reset link"},
+			{"tab", "all messages, or only those needing attention"},
 		}},
 		{"Confirmation", []helpRow{
 			{"enter / y", "send / save (in the email editor: enter saves)"},
@@ -99,7 +106,7 @@ func (h *helpScreen) render() {
 	}
 	if !h.c.CanManage() {
 		b.line("")
-		b.wrapped(s.Warning.Render("Your role can browse and read profiles; i, I, e and r need an owner or admin."), 0)
+		b.wrapped(s.Warning.Render("Your role can browse, read profiles and the outbox; i, I, e and r need an owner or admin."), 0)
 	}
 	h.pg.SetHeight(h.h - 1)
 	h.pg.SetLines(b.lines)

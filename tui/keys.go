@@ -28,6 +28,7 @@ type KeyMap struct {
 	Invite     key.Binding // roster row, profile: invite (or resend)
 	EditEmail  key.Binding // profile
 	Reset      key.Binding // profile: send a password-reset link (claimed customers)
+	Outbox     key.Binding // roster: the outbox screen
 	Confirm    key.Binding // confirmation: send / save
 	Save       key.Binding // email editor: save (y is a letter there)
 	Back       key.Binding // cancel, close, go back; never quits the roster
@@ -67,6 +68,7 @@ func DefaultKeyMap(ascii bool) KeyMap {
 		Invite:     b([]string{"i"}, "i", "invite"),
 		EditEmail:  b([]string{"e"}, "e", "edit email"),
 		Reset:      b([]string{"r"}, "r", "reset password"),
+		Outbox:     b([]string{"o"}, "o", "outbox"),
 		Confirm:    b([]string{"enter", "y"}, "enter/y", "send"),
 		Save:       b([]string{"enter"}, "enter", "save"),
 		Back:       b([]string{"esc", "n"}, "esc/n", "back"),
