@@ -126,6 +126,10 @@ func layoutOutbox(w int) outboxCols {
 		c.kind = 0
 		rest += obKindW + gapW
 	}
+	if rest < 20 {
+		c.when = 0
+		rest += obWhenW + gapW
+	}
 	if rest >= 110 {
 		c.what = rest - 70 - gapW
 		rest = 70
@@ -495,8 +499,10 @@ func (o *outboxScreen) headerLine() string {
 	c := o.cols
 	var b strings.Builder
 	b.WriteString(spaces(prefixW - 1))
-	b.WriteString(pad("Queued", c.when))
-	b.WriteString(spaces(gapW) + pad("To", c.to))
+	if c.when > 0 {
+		b.WriteString(pad("Queued", c.when) + spaces(gapW))
+	}
+	b.WriteString(pad("To", c.to))
 	b.WriteString(spaces(gapW) + pad("Customer", c.customer))
 	if c.kind > 0 {
 		b.WriteString(spaces(gapW) + pad("Kind", c.kind))
@@ -534,8 +540,10 @@ func (o *outboxScreen) rowLine(i int) string {
 		b.WriteString(" ")
 	}
 	b.WriteString(spaces(prefixW - 2))
-	b.WriteString(pad(format.DayTime(r.CreatedAt, o.c.loc()), c.when))
-	b.WriteString(spaces(gapW) + cell(r.To, c.to, s.Glyphs.Ellipsis))
+	if c.when > 0 {
+		b.WriteString(pad(format.DayTime(r.CreatedAt, o.c.loc()), c.when) + spaces(gapW))
+	}
+	b.WriteString(cell(r.To, c.to, s.Glyphs.Ellipsis))
 	name := r.CustomerName
 	if r.CustomerID == 0 {
 		name = "(deleted)"

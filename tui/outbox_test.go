@@ -133,6 +133,7 @@ func TestOutboxGolden(t *testing.T) {
 		{"80x24", 80, 24, []string{"o"}},
 		{"attention_80x24", 80, 24, []string{"o", "<tab>"}},
 		{"attention_160x30", 160, 30, []string{"o", "<tab>", "j"}},
+		{"narrow_40x12", 40, 12, []string{"o"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := f.model(f.owner, tc.w, tc.h)
