@@ -26,7 +26,8 @@ const (
 	// customer's current address and failed or bounced.
 	CautionUndelivered CautionKind = iota + 1
 	// CautionSpam: this would be at least the third link of this purpose
-	// to the customer within an hour.
+	// to the customer's address within an hour, the earlier ones not
+	// known to have failed.
 	CautionSpam
 )
 
@@ -69,7 +70,10 @@ func Cautions(c *store.Customer, history []store.Invite, purpose store.Purpose, 
 		if latest == nil {
 			latest = inv
 		}
-		if now.Sub(inv.CreatedAt) < spamWindow {
+		// Only links that may sit in the mailbox the next one goes to
+		// count: one that never arrived, or went to another address, is
+		// in nobody's spam folder there.
+		if now.Sub(inv.CreatedAt) < spamWindow && !inv.Delivery().Undelivered() && strings.EqualFold(inv.Email, c.Email) {
 			recent++
 		}
 	}

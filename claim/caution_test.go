@@ -114,6 +114,18 @@ func TestCautionThirdSendWithinAnHour(t *testing.T) {
 	if got := f.cautions(c, store.PurposeClaim); len(got) != 0 {
 		t.Errorf("an hour after the first: %v", kinds(got))
 	}
+
+	// Links that never arrived, or went to an address fixed since, are in
+	// no spam folder: they do not count.
+	b := f.customer("Bo", "Chen", "bo@exmaple.com")
+	f.fail(f.invite(b).OutboxID, "550 5.1.1 User unknown")
+	f.fail(f.invite(b).OutboxID, "550 5.1.1 User unknown")
+	if _, err := f.svc.ChangeEmail(context.Background(), f.owner, b.ID, "bo@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.cautions(b, store.PurposeClaim); len(got) != 0 {
+		t.Errorf("third send after two failures and a fixed address: %v", kinds(got))
+	}
 }
 
 // Opening a link records the first time only, audited as the web's (a mail

@@ -366,7 +366,7 @@ func (o *outboxScreen) resend() tea.Cmd {
 	}
 	if r.Purpose == "" {
 		o.note = note{fmt.Sprintf("This %s carries no link to send again; frontdesk outbox retry %d sends it as it was.",
-			strings.ToLower(format.Label(r.Kind)), r.ID), toneInfo}
+			strings.ToLower(kindWord(r.Kind)), r.ID), toneInfo}
 		return nil
 	}
 	return o.check(r, r.Purpose)
