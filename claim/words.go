@@ -22,6 +22,7 @@ const (
 	AtCommandLine Place = iota
 	AtRoster            // the TUI's roster: the profile is one key away
 	AtProfile           // the TUI's profile of the customer concerned
+	AtOutbox            // the TUI's outbox screen: the customer's keys (e, i, r) act there too
 )
 
 // Words puts the invite flow into words for one place.
@@ -82,7 +83,7 @@ func (w Words) Hint(r *Refusal) string {
 	switch w.Place {
 	case AtRoster:
 		return rw.roster
-	case AtProfile:
+	case AtProfile, AtOutbox:
 		return rw.profile
 	}
 	return rw.cli
@@ -142,7 +143,7 @@ func (w Words) Outcome(o *Outcome) string {
 	case Failed:
 		hint := "check the address and send again"
 		switch w.Place {
-		case AtProfile:
+		case AtProfile, AtOutbox:
 			hint = "check the address (e) and send again"
 		case AtRoster:
 			hint = "open the profile (enter), check the address (e) and send again"

@@ -37,6 +37,9 @@ type serverConfig struct {
 	// RcptCodes are answered to RCPT by successive attempts (across
 	// connections) before RCPT is accepted: 421, 451, 550 …
 	RcptCodes []int
+	// RcptErrors, after RcptCodes, are answered to RCPT in turn, as they
+	// are: the replies real servers give.
+	RcptErrors []*smtp.SMTPError
 	// DataDrops: the first DataDrops messages lose their connection in the
 	// middle of DATA.
 	DataDrops int
@@ -349,6 +352,10 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		ss.s.rcptSeen++
 		w := codeWords[code]
 		return &smtp.SMTPError{Code: code, EnhancedCode: w.enh, Message: w.msg}
+	}
+	if n := ss.s.rcptSeen - len(ss.s.cfg.RcptCodes); n < len(ss.s.cfg.RcptErrors) {
+		ss.s.rcptSeen++
+		return ss.s.cfg.RcptErrors[n]
 	}
 	ss.to = append(ss.to, to)
 	return nil

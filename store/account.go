@@ -6,10 +6,11 @@ import (
 
 // ClaimAccount stores the first password of an unclaimed customer and marks
 // the account claimed. false means it was already claimed (a concurrent
-// redemption won). Call it in the transaction that uses the invite.
+// redemption won). Call it in the transaction that uses the invite. The
+// customer reaches the end of the funnel (migration 0010).
 func (tx *Tx) ClaimAccount(ctx context.Context, orgID, customerID int64, passwordHash string) (bool, error) {
 	now := tx.now().Unix()
-	res, err := tx.exec(ctx, `UPDATE customers SET password_hash = ?, claimed_at = ?, updated_at = ?
+	res, err := tx.exec(ctx, `UPDATE customers SET password_hash = ?, claimed_at = ?, updated_at = ?, funnel = 3
 		WHERE org_id = ? AND id = ? AND claimed_at IS NULL AND archived = 0`, passwordHash, now, now, orgID, customerID)
 	if err != nil {
 		return false, err

@@ -709,6 +709,12 @@ var bulkStandIns = map[string]struct{ trigger, bulk string }{
 			SELECT org_id, state, count(*) FROM customers WHERE id BETWEEN ?1 AND ?2 AND archived = 0 GROUP BY org_id, state
 			ON CONFLICT (org_id, state) DO UPDATE SET n = n + excluded.n`,
 	},
+	"customers_funnel_insert": {
+		`CREATE TRIGGER customers_funnel_insert AFTER INSERT ON customers WHEN new.archived = 0 AND new.funnel > 0 BEGIN INSERT INTO funnel_counts (org_id, stage, n) VALUES (new.org_id, new.funnel, 1) ON CONFLICT (org_id, stage) DO UPDATE SET n = n + 1; END`,
+		`INSERT INTO funnel_counts (org_id, stage, n)
+			SELECT org_id, funnel, count(*) FROM customers WHERE id BETWEEN ?1 AND ?2 AND archived = 0 AND funnel > 0 GROUP BY org_id, funnel
+			ON CONFLICT (org_id, stage) DO UPDATE SET n = n + excluded.n`,
+	},
 	"customers_fts_delete": {
 		`CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN DELETE FROM customers_fts WHERE rowid = old.id; END`,
 		`INSERT INTO customers_fts (customers_fts) VALUES ('delete-all')`,
@@ -716,6 +722,10 @@ var bulkStandIns = map[string]struct{ trigger, bulk string }{
 	"customers_count_delete": {
 		`CREATE TRIGGER customers_count_delete AFTER DELETE ON customers WHEN old.archived = 0 BEGIN UPDATE roster_counts SET n = n - 1 WHERE org_id = old.org_id AND state = old.state; END`,
 		`UPDATE roster_counts SET n = 0 WHERE org_id = ?3`,
+	},
+	"customers_funnel_delete": {
+		`CREATE TRIGGER customers_funnel_delete AFTER DELETE ON customers WHEN old.archived = 0 AND old.funnel > 0 BEGIN UPDATE funnel_counts SET n = n - 1 WHERE org_id = old.org_id AND stage = old.funnel; END`,
+		`UPDATE funnel_counts SET n = 0 WHERE org_id = ?3`,
 	},
 }
 

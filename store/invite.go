@@ -41,19 +41,22 @@ type Invite struct {
 	RevokedAt     time.Time
 	RevokeReason  RevokeReason
 	OutboxID      int64
-	ReminderOf    int64   // a reminder's link: the invite it reminded of (0: not a reminder)
-	Channel       Channel // ChannelEmail when left empty
+	ReminderOf    int64     // a reminder's link: the invite it reminded of (0: not a reminder)
+	Channel       Channel   // ChannelEmail when left empty
+	OpenedAt      time.Time // when its link was first opened in a browser; zero: never
 
 	// Code is the invite's one-time code in clear, set by its issuer for
 	// CreateInvite, which stores a keyed MAC of it (see code.go); "" for
 	// none. It is never read back from the database.
 	Code string
 
-	// Delivery of the email that carried it.
+	// Delivery of the email that carried it (see Delivery).
 	DeliveryStatus string // queued | sent | failed | bounced
 	Attempts       int
 	LastError      string
 	SentAt         time.Time
+	Reply          string    // the server's answer once sent
+	NextAttemptAt  time.Time // when a message being retried is tried again
 }
 
 // CreateInvite inserts inv (and links its outbox message when OutboxID is set)
@@ -96,8 +99,9 @@ func (tx *Tx) CreateInvite(ctx context.Context, inv *Invite) error {
 	// The new invite is the customer's latest, so it either becomes the live
 	// one (to the current address of an unclaimed customer: pending, with
 	// queued delivery) or counts for nothing and the state stands. Cheaper
-	// than refreshState, which bulk invites felt.
-	_, err = tx.exec(ctx, `UPDATE customers SET state = `+StatePending.lit()+`, invite_sent_at = ?, invite_expires_at = ?
+	// than refreshState, which bulk invites felt. The same statement moves
+	// the customer into the funnel's "invited" (see migration 0010).
+	_, err = tx.exec(ctx, `UPDATE customers SET state = `+StatePending.lit()+`, invite_sent_at = ?, invite_expires_at = ?, funnel = max(funnel, 1)
 		WHERE id = ? AND claimed_at IS NULL AND email <> '' AND lower(email) = lower(?)`,
 		inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), inv.CustomerID, inv.Email)
 	return err
@@ -131,21 +135,54 @@ func (tx *Tx) UseInvite(ctx context.Context, id int64) (bool, error) {
 	return n == 1, nil
 }
 
-const inviteSelect = `SELECT i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
-	i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0), i.channel,
-	coalesce(o.status, ''), coalesce(o.attempts, 0), coalesce(o.last_error, ''), o.sent_at, coalesce(i.reminder_of, 0)
+// inviteColumns are an invite with the delivery of its email (i invites,
+// s staff, o outbox), in the order of scanInvite's first arguments.
+const inviteColumns = `i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
+	i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0), i.opened_at,
+	coalesce(o.status, ''), coalesce(o.attempts, 0), coalesce(o.last_error, ''), o.sent_at, coalesce(o.reply, ''), coalesce(o.next_attempt_at, 0),
+	i.channel, coalesce(i.reminder_of, 0)`
+
+const inviteSelect = `SELECT ` + inviteColumns + `
 	FROM invites i LEFT JOIN staff s ON s.id = i.created_by LEFT JOIN outbox o ON o.id = i.outbox_id`
 
-func scanInvite(row interface{ Scan(...any) error }) (*Invite, error) {
+// scanInvite reads inviteColumns, then more (a query that selects more
+// columns after them).
+func scanInvite(row interface{ Scan(...any) error }, more ...any) (*Invite, error) {
 	var inv Invite
-	var created, expires int64
-	var used, revoked, sent sql.NullInt64
-	err := row.Scan(&inv.ID, &inv.OrgID, &inv.CustomerID, &inv.Purpose, &inv.TokenHash, &inv.Email, &inv.CreatedBy, &inv.CreatedByName,
-		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID, &inv.Channel,
-		&inv.DeliveryStatus, &inv.Attempts, &inv.LastError, &sent, &inv.ReminderOf)
+	var created, expires, next int64
+	var used, revoked, opened, sent sql.NullInt64
+	err := row.Scan(append([]any{&inv.ID, &inv.OrgID, &inv.CustomerID, &inv.Purpose, &inv.TokenHash, &inv.Email, &inv.CreatedBy, &inv.CreatedByName,
+		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID, &opened,
+		&inv.DeliveryStatus, &inv.Attempts, &inv.LastError, &sent, &inv.Reply, &next,
+		&inv.Channel, &inv.ReminderOf}, more...)...)
 	inv.CreatedAt, inv.ExpiresAt = time.Unix(created, 0), time.Unix(expires, 0)
-	inv.UsedAt, inv.RevokedAt, inv.SentAt = fromUnix(used), fromUnix(revoked), fromUnix(sent)
+	inv.UsedAt, inv.RevokedAt, inv.OpenedAt, inv.SentAt = fromUnix(used), fromUnix(revoked), fromUnix(opened), fromUnix(sent)
+	if next > 0 {
+		inv.NextAttemptAt = time.Unix(next, 0)
+	}
 	return &inv, err
+}
+
+// OpenInvite records that the invite's link was opened now, if it never was
+// before, and reports whether this was the first time. Opening a claim link
+// moves its customer into the funnel's "opened" (migration 0010), unless
+// they got further already. Opening uses nothing: the link works as before.
+func (tx *Tx) OpenInvite(ctx context.Context, id int64) (bool, error) {
+	var customer int64
+	var purpose Purpose
+	err := tx.queryRow(ctx, `UPDATE invites SET opened_at = ? WHERE id = ? AND opened_at IS NULL RETURNING customer_id, purpose`,
+		tx.now().Unix(), id).Scan(&customer, &purpose)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if purpose == PurposeClaim {
+		if _, err := tx.exec(ctx, `UPDATE customers SET funnel = 2 WHERE id = ? AND funnel < 2`, customer); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // Invites lists a customer's invites, newest first, with their delivery.

@@ -22,9 +22,7 @@ func (q conn) LinkByTokenHash(ctx context.Context, hash []byte) (*Invite, *Org, 
 // linkWhere is the one query of LinkByTokenHash and LinkByCode: the invite
 // selected by where (on alias i, one row), its organization and customer.
 func (q conn) linkWhere(ctx context.Context, where string, arg any) (*Invite, *Org, *Customer, error) {
-	row := q.queryRow(ctx, `SELECT i.id, i.org_id, i.customer_id, i.purpose, i.token_hash, i.email, coalesce(i.created_by, 0), coalesce(s.name, ''),
-		i.created_at, i.expires_at, i.used_at, i.revoked_at, i.revoke_reason, coalesce(i.outbox_id, 0), i.channel,
-		coalesce(o.status, ''), coalesce(o.attempts, 0), coalesce(o.last_error, ''), o.sent_at,
+	row := q.queryRow(ctx, `SELECT `+inviteColumns+`,
 		g.id, g.name, g.slug, g.invite_ttl_seconds, g.walkthrough_url, g.payments_url, g.reply_to, g.time_zone, g.min_password_length, g.notifications, g.created_at,
 		`+customerColumns+`
 		FROM invites i
@@ -33,15 +31,12 @@ func (q conn) linkWhere(ctx context.Context, where string, arg any) (*Invite, *O
 		LEFT JOIN staff s ON s.id = i.created_by
 		LEFT JOIN outbox o ON o.id = i.outbox_id
 		WHERE `+where, arg)
-	var inv Invite
 	var org Org
 	var c Customer
-	var created, expires, ttl, orgCreated, cCreated, cUpdated int64
-	var used, revoked, sent, claimed, invSent, invExpires sql.NullInt64
+	var ttl, orgCreated, cCreated, cUpdated int64
+	var claimed, invSent, invExpires sql.NullInt64
 	var state State
-	err := row.Scan(&inv.ID, &inv.OrgID, &inv.CustomerID, &inv.Purpose, &inv.TokenHash, &inv.Email, &inv.CreatedBy, &inv.CreatedByName,
-		&created, &expires, &used, &revoked, &inv.RevokeReason, &inv.OutboxID, &inv.Channel,
-		&inv.DeliveryStatus, &inv.Attempts, &inv.LastError, &sent,
+	inv, err := scanInvite(row,
 		&org.ID, &org.Name, &org.Slug, &ttl, &org.WalkthroughURL, &org.PaymentsURL, &org.ReplyTo, &org.TimeZone, &org.MinPasswordLength, &org.Notifications, &orgCreated,
 		&c.ID, &c.OrgID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &cCreated, &cUpdated, &claimed, &c.PasswordHash, &c.Archived, &state, &invSent, &invExpires)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -49,11 +44,9 @@ func (q conn) linkWhere(ctx context.Context, where string, arg any) (*Invite, *O
 	} else if err != nil {
 		return nil, nil, nil, err
 	}
-	inv.CreatedAt, inv.ExpiresAt = time.Unix(created, 0), time.Unix(expires, 0)
-	inv.UsedAt, inv.RevokedAt, inv.SentAt = fromUnix(used), fromUnix(revoked), fromUnix(sent)
 	org.InviteTTL, org.CreatedAt = time.Duration(ttl)*time.Second, time.Unix(orgCreated, 0)
 	c.CreatedAt, c.UpdatedAt = time.Unix(cCreated, 0), time.Unix(cUpdated, 0)
 	c.ClaimedAt, c.InviteSentAt, c.InviteExpiresAt = fromUnix(claimed), fromUnix(invSent), fromUnix(invExpires)
 	c.Status = statusOf(state, invExpires, q.now())
-	return &inv, &org, &c, nil
+	return inv, &org, &c, nil
 }

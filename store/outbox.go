@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"frontdesk/store/format"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -116,12 +117,14 @@ var (
 	outboxNoBodies   = fmt.Sprintf(outboxColumns, `'', ''`)
 )
 
-func scanOutbox(row interface{ Scan(...any) error }) (*OutboxMessage, error) {
+// scanOutbox reads outboxColumns, then more (a query that selects more
+// columns after them).
+func scanOutbox(row interface{ Scan(...any) error }, more ...any) (*OutboxMessage, error) {
 	var m OutboxMessage
 	var next, leaseUntil, created, retryFrom int64
 	var sent, bounced sql.NullInt64
-	err := row.Scan(&m.ID, &m.OrgID, &m.CustomerID, &m.Kind, &m.To, &m.FromName, &m.ReplyTo, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts, &next,
-		&m.LeaseOwner, &leaseUntil, &m.LastError, &m.Reply, &m.MessageID, &created, &sent, &retryFrom, &bounced, &m.BouncedBy)
+	err := row.Scan(append([]any{&m.ID, &m.OrgID, &m.CustomerID, &m.Kind, &m.To, &m.FromName, &m.ReplyTo, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts, &next,
+		&m.LeaseOwner, &leaseUntil, &m.LastError, &m.Reply, &m.MessageID, &created, &sent, &retryFrom, &bounced, &m.BouncedBy}, more...)...)
 	m.NextAttemptAt, m.CreatedAt, m.RetryFrom, m.SentAt = time.Unix(next, 0), time.Unix(created, 0), time.Unix(retryFrom, 0), fromUnix(sent)
 	m.BouncedAt = fromUnix(bounced)
 	if leaseUntil > 0 {
@@ -433,13 +436,113 @@ func (tx *Tx) CancelDeadMessages(ctx context.Context, owner string, ids []int64)
 	return cancelled, nil
 }
 
-// OutboxMessages lists an organization's messages, newest first, without
-// their bodies (`frontdesk outbox list`).
+// OutboxMessages lists an organization's newest messages without their
+// bodies: the first page of OutboxPage, without what the screen adds.
 func (q conn) OutboxMessages(ctx context.Context, orgID int64, limit int) ([]*OutboxMessage, error) {
+	rows, err := q.OutboxPage(ctx, orgID, OutboxQuery{Limit: limit})
+	out := make([]*OutboxMessage, len(rows))
+	for i := range rows {
+		out[i] = &rows[i].OutboxMessage
+	}
+	return out, err
+}
+
+// OutboxRow is one line of an organization's outbox as staff see it (the
+// outbox screen, `frontdesk outbox list`): a message without its bodies,
+// with whom it is about as they are now and what became of the link it
+// carried.
+type OutboxRow struct {
+	OutboxMessage
+	CustomerName  string // "" once the customer was deleted
+	CustomerEmail string // the customer's address now, which a fix may have changed
+	// Purpose is the purpose of the link the message carried; "" for a
+	// message without one (an email-change notice).
+	Purpose Purpose
+	// Newer: a newer link of the same purpose went to the customer after
+	// this one, so a failure here needs no fix any more.
+	Newer bool
+	// LinkOpenedAt is when the link it carried was first opened; zero:
+	// never, or no link.
+	LinkOpenedAt time.Time
+}
+
+// OutboxQuery selects one page of an organization's outbox. Rows always come
+// newest first; the page is the newest ones (no cursor), the ones older
+// than Before, the ones just newer than After, or the oldest (Oldest).
+type OutboxQuery struct {
+	// Attention keeps only the messages staff may need to act on: failed,
+	// bounced, and those being retried after a failed attempt.
+	Attention bool
+	Before    int64
+	After     int64
+	Oldest    bool
+	Limit     int
+}
+
+// outboxAttention is Attention's condition, word for word the WHERE of the
+// partial index outbox_attention (migration 0010): SQLite uses a partial
+// index only for a query that repeats its condition.
+const outboxAttention = `(status IN ('failed', 'bounced') OR (status = 'queued' AND attempts > 0))`
+
+// OutboxPageMax is the most messages one OutboxPage returns.
+const OutboxPageMax = 500
+
+// OutboxPage returns up to oq.Limit (100 when 0; at most OutboxPageMax) of
+// the organization's messages, keyset-paged on id through outbox_org (or
+// outbox_attention), so a page costs the same however long the outbox is
+// and none of it is held anywhere but on screen.
+func (q conn) OutboxPage(ctx context.Context, orgID int64, oq OutboxQuery) ([]OutboxRow, error) {
+	limit := min(oq.Limit, OutboxPageMax)
 	if limit <= 0 {
 		limit = 100
 	}
-	return scanOutboxRows(q.query(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? ORDER BY id DESC LIMIT ?`, orgID, limit))
+	var sb strings.Builder
+	args := []any{orgID}
+	sb.WriteString(`SELECT ` + outboxNoBodies + `, customer_id AS cid FROM outbox WHERE org_id = ?`)
+	if oq.Attention {
+		sb.WriteString(` AND ` + outboxAttention)
+	}
+	dir := `DESC`
+	switch {
+	case oq.Before > 0:
+		sb.WriteString(` AND id < ?`)
+		args = append(args, oq.Before)
+	case oq.After > 0:
+		sb.WriteString(` AND id > ?`)
+		args = append(args, oq.After)
+		dir = `ASC`
+	case oq.Oldest:
+		dir = `ASC`
+	}
+	sb.WriteString(` ORDER BY id ` + dir + ` LIMIT ?`)
+	args = append(args, limit, orgID)
+	// The page first, then what it is joined to: a join per row of the page,
+	// not of the outbox. The customer is joined under the message's
+	// organization, so a row never shows another organization's customer.
+	rows, err := q.query(ctx, `SELECT m.*, coalesce(c.first_name, ''), coalesce(c.last_name, ''), coalesce(c.email, ''), coalesce(i.purpose, ''),
+			coalesce(EXISTS (SELECT 1 FROM invites j WHERE j.customer_id = i.customer_id AND j.purpose = i.purpose AND j.id > i.id), 0), i.opened_at
+		FROM (`+sb.String()+`) m
+		LEFT JOIN customers c ON c.id = m.cid AND c.org_id = ?
+		LEFT JOIN invites i ON i.id = (SELECT max(id) FROM invites WHERE outbox_id = m.id)
+		ORDER BY m.id DESC`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]OutboxRow, 0, limit)
+	for rows.Next() {
+		var r OutboxRow
+		var cid, opened sql.NullInt64
+		var first, last string
+		m, err := scanOutbox(rows, &cid, &first, &last, &r.CustomerEmail, &r.Purpose, &r.Newer, &opened)
+		if err != nil {
+			return nil, err
+		}
+		r.OutboxMessage, r.LinkOpenedAt = *m, fromUnix(opened)
+		r.CustomerName = strings.TrimSpace(first + " " + last)
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // OutboxMessage returns one of the organization's messages without its

@@ -199,6 +199,53 @@ func (q conn) RosterCounts(ctx context.Context, orgID int64) (map[Status]int, er
 	return counts, nil
 }
 
+// Funnel is how far an organization's live (unarchived) customers got
+// towards claiming their accounts, each count including the next:
+//   - Invited: customers who were ever sent a claim invite (whatever became
+//     of it), and every customer who claimed;
+//   - Opened: customers who opened one of their claim links at least once
+//     (a mail scanner checking the link counts too), and every customer who
+//     claimed;
+//   - Claimed: customers who claimed their account.
+//
+// "Ever" rather than "their latest invite": a resend does not take a
+// customer who opened the first link back out of "opened", so the three
+// only grow and read as a funnel. The stage is kept per customer by the
+// writes that move it (customers.funnel, migration 0010) and counted by
+// triggers (funnel_counts), so this is a read of at most three rows at any
+// roster size.
+type Funnel struct {
+	Invited, Opened, Claimed int
+}
+
+// ClaimFunnel returns the organization's funnel.
+func (q conn) ClaimFunnel(ctx context.Context, orgID int64) (Funnel, error) {
+	var f Funnel
+	rows, err := q.query(ctx, `SELECT stage, n FROM funnel_counts WHERE org_id = ? AND n > 0`, orgID)
+	if err != nil {
+		return f, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var stage, n int
+		if err := rows.Scan(&stage, &n); err != nil {
+			return f, err
+		}
+		// Stages are exclusive in the table; the funnel's counts include
+		// the stages past them.
+		if stage >= 1 {
+			f.Invited += n
+		}
+		if stage >= 2 {
+			f.Opened += n
+		}
+		if stage >= 3 {
+			f.Claimed += n
+		}
+	}
+	return f, rows.Err()
+}
+
 // RosterMatches counts the live customers a roster query (search and status;
 // its paging fields are ignored) selects, stopping at limit: the TUI shows
 // "12 matches" or "1,000+ matches" while someone types, and an exact count

@@ -181,3 +181,68 @@ func BenchmarkProfile(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRosterHeader: everything the roster's header reads, the counts
+// per status and the claim funnel (the roster asks for both together).
+func BenchmarkRosterHeader(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := db.RosterCounts(ctx, o.ID); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.ClaimFunnel(ctx, o.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkClaimFunnel: the funnel alone.
+func BenchmarkClaimFunnel(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := db.ClaimFunnel(ctx, o.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkOutboxPage: one screenful of the outbox screen (20 rows), from
+// the newest, from the middle, the oldest, and the messages needing
+// attention (about 3 % of the demo's).
+func BenchmarkOutboxPage(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		db, o := benchRoster(b, n)
+		ctx := context.Background()
+		var lo, hi int64
+		storetest.Scan(b, db, `SELECT min(id), max(id) FROM outbox WHERE org_id = ?`, []any{o.ID}, &lo, &hi)
+		for _, q := range []struct {
+			name string
+			q    store.OutboxQuery
+		}{
+			{"newest", store.OutboxQuery{Limit: 20}},
+			{"middle", store.OutboxQuery{Limit: 20, Before: (lo + hi) / 2}},
+			{"oldest", store.OutboxQuery{Limit: 20, Oldest: true}},
+			{"attention", store.OutboxQuery{Limit: 20, Attention: true}},
+			{"attention-middle", store.OutboxQuery{Limit: 20, Attention: true, Before: (lo + hi) / 2}},
+		} {
+			b.Run(strconv.Itoa(n)+"/"+q.name, func(b *testing.B) {
+				for b.Loop() {
+					rows, err := db.OutboxPage(ctx, o.ID, q.q)
+					if err != nil || len(rows) == 0 {
+						b.Fatal(len(rows), err)
+					}
+				}
+			})
+		}
+	}
+}

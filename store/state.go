@@ -166,6 +166,66 @@ const (
 	InviteOldEmail InviteState = "old_email" // sent to an address the customer no longer has
 )
 
+// Delivery is what became of an outbox message: the email that carried a
+// link, or any other. The outbox screen, the profile's invite history and
+// `frontdesk outbox list` all read it from here.
+type Delivery string
+
+const (
+	DeliveryNone     Delivery = ""         // no message on record (an invite from before the outbox kept them)
+	DeliveryQueued   Delivery = "queued"   // waiting for its first attempt
+	DeliveryRetrying Delivery = "retrying" // an attempt failed for now; the worker tries again (NextAttemptAt)
+	DeliverySent     Delivery = "sent"     // the mail server accepted it
+	DeliveryFailed   Delivery = "failed"   // refused for good, or out of retries
+	DeliveryBounced  Delivery = "bounced"  // accepted, then reported undeliverable by the provider
+)
+
+// deliveryOf is the one derivation of a message's delivery from its stored
+// status and how many attempts it has had.
+func deliveryOf(status string, attempts int) Delivery {
+	switch status {
+	case OutboxQueued:
+		if attempts > 0 {
+			return DeliveryRetrying
+		}
+		return DeliveryQueued
+	case OutboxSent:
+		return DeliverySent
+	case OutboxFailed:
+		return DeliveryFailed
+	case OutboxBounced:
+		return DeliveryBounced
+	}
+	return DeliveryNone
+}
+
+// Delivery is what became of the message.
+func (m *OutboxMessage) Delivery() Delivery { return deliveryOf(m.Status, m.Attempts) }
+
+// Delivery is what became of the email that carried the link.
+func (inv *Invite) Delivery() Delivery { return deliveryOf(inv.DeliveryStatus, inv.Attempts) }
+
+// Undelivered is whether the email never reached the mailbox: refused, out
+// of retries, or bounced after the server took it. Nobody holds its link.
+func (d Delivery) Undelivered() bool { return d == DeliveryFailed || d == DeliveryBounced }
+
+// Label is the delivery as staff read it in a table.
+func (d Delivery) Label() string {
+	switch d {
+	case DeliveryQueued:
+		return "Queued"
+	case DeliveryRetrying:
+		return "Retrying"
+	case DeliverySent:
+		return "Sent"
+	case DeliveryFailed:
+		return "Failed"
+	case DeliveryBounced:
+		return "Bounced"
+	}
+	return "No record"
+}
+
 // State decides what became of the invite, for customer c (the invite's
 // customer, as stored now) at now, and for a revoked one why. The order
 // matters: a used link stays used whatever happened later; a link whose
@@ -178,7 +238,7 @@ func (inv *Invite) State(c *Customer, now time.Time) (InviteState, RevokeReason)
 	switch {
 	case !inv.UsedAt.IsZero():
 		return InviteUsed, ""
-	case inv.DeliveryStatus == OutboxFailed || inv.DeliveryStatus == OutboxBounced:
+	case inv.Delivery().Undelivered():
 		return InviteFailed, ""
 	case !inv.RevokedAt.IsZero() && !inv.RevokedAt.Before(inv.ExpiresAt):
 		return InviteExpired, ""
@@ -194,6 +254,15 @@ func (inv *Invite) State(c *Customer, now time.Time) (InviteState, RevokeReason)
 		return InviteOldEmail, RevokeEmailChanged
 	}
 	return InviteLive, ""
+}
+
+// AwaitingPassword is whether the link was opened and still works but no
+// password was set with it: the customer (or a mail scanner checking the
+// link) got as far as the page and stopped. Staff hear "opened Tue 10:02,
+// password not set yet".
+func (inv *Invite) AwaitingPassword(c *Customer, now time.Time) bool {
+	state, _ := inv.State(c, now)
+	return state == InviteLive && !inv.OpenedAt.IsZero()
 }
 
 // HasLiveInvite reports whether the customer has an invite whose link works

@@ -157,12 +157,17 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	if got := dumpTable(t, db.read, `PRAGMA foreign_key_check`); got != "" {
 		t.Errorf("foreign key violations after upgrade: %s", got)
 	}
-	if got := dumpTable(t, db.read, `SELECT name FROM sqlite_schema WHERE tbl_name = 'outbox' AND type = 'index' AND sql IS NOT NULL ORDER BY name`); got != "[outbox_customer] [outbox_due] [outbox_message_id] [outbox_org] [outbox_sent] [outbox_to_sent]" {
+	if got := dumpTable(t, db.read, `SELECT name FROM sqlite_schema WHERE tbl_name = 'outbox' AND type = 'index' AND sql IS NOT NULL ORDER BY name`); got != "[outbox_attention] [outbox_customer] [outbox_due] [outbox_message_id] [outbox_org] [outbox_sent] [outbox_to_sent]" {
 		t.Errorf("outbox indexes after upgrade: %s", got)
 	}
 	if got := dumpTable(t, db.read, `EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE org_id = 1 ORDER BY id DESC LIMIT 10`); !strings.Contains(got, "outbox_org") || strings.Contains(got, "TEMP B-TREE") {
 		t.Errorf("an organization's outbox, newest first, is not read through outbox_org: %s", got)
 	}
+	// The customer invited before migration 0010 is in the funnel.
+	if f, err := db.ClaimFunnel(ctx, 1); err != nil || f != (Funnel{Invited: 1}) {
+		t.Errorf("funnel after upgrade %+v (%v), want the one invited customer", f, err)
+	}
+	checkFunnel(t, db)
 	// The new kinds and statuses are accepted, anything else still refused.
 	for _, ok := range []string{`'email_change', 'queued'`, `'reminder', 'queued'`, `'invite', 'bounced'`} {
 		if _, err := db.write.ExecContext(ctx, `INSERT INTO outbox (org_id, kind, status, to_addr, subject, next_attempt_at, created_at) VALUES (1, `+ok+`, 'a@example.com', 's', 0, 0)`); err != nil {

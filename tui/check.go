@@ -16,6 +16,7 @@ type checkMsg struct {
 	purpose  store.Purpose
 	customer *store.Customer
 	expiry   time.Time
+	cautions []claim.Caution // what the confirmation must ask first
 	err      error
 	desk     bool // asked for a link to show at the desk (c), not an email
 }
@@ -26,7 +27,11 @@ func checkInvite(c *Common, deps Deps, id int64) tea.Cmd {
 	ctx, staff, org, inv := c.Ctx, c.Staff, c.Org, deps.Invites
 	return func() tea.Msg {
 		cust, err := inv.Check(ctx, staff, id)
-		return checkMsg{purpose: store.PurposeClaim, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+		msg := checkMsg{purpose: store.PurposeClaim, customer: cust, expiry: inv.ExpiryFor(org), err: err}
+		if err == nil {
+			msg.cautions, msg.err = inv.Cautions(ctx, staff, id, store.PurposeClaim)
+		}
+		return msg
 	}
 }
 
@@ -48,7 +53,11 @@ func checkReset(c *Common, deps Deps, id int64) tea.Cmd {
 	ctx, staff, inv := c.Ctx, c.Staff, deps.Invites
 	return func() tea.Msg {
 		cust, err := inv.CheckReset(ctx, staff, id)
-		return checkMsg{purpose: store.PurposeReset, customer: cust, expiry: inv.ResetExpiry(), err: err}
+		msg := checkMsg{purpose: store.PurposeReset, customer: cust, expiry: inv.ResetExpiry(), err: err}
+		if err == nil {
+			msg.cautions, msg.err = inv.Cautions(ctx, staff, id, store.PurposeReset)
+		}
+		return msg
 	}
 }
 
@@ -62,7 +71,7 @@ func answer(c *Common, deps Deps, msg checkMsg, at where) (note, tea.Cmd) {
 	if msg.desk {
 		return note{}, c.nav.push(newQR(c, deps, msg.customer, msg.expiry))
 	}
-	m := newConfirm(c, deps, msg.customer, msg.purpose, msg.expiry, at)
+	m := newConfirm(c, deps, msg.customer, msg.purpose, msg.expiry, msg.cautions, at)
 	return note{}, c.nav.push(m, m.Init())
 }
 

@@ -14,8 +14,8 @@
 //     methods Model asks for are named interfaces there.
 //   - Screens: the roster (roster.go), a profile (profile.go), the email
 //     editor (email.go), the invite confirmation (confirm.go), a bulk invite
-//     (bulk.go) and the help (help.go); check.go is the invite check the
-//     roster and a profile both start.
+//     (bulk.go), the outbox (outbox.go) and the help (help.go); check.go is
+//     the invite check the roster, a profile and the outbox start.
 //   - window (window.go) is the roster's paged view of the database: the
 //     rows around the cursor, their place in the whole result, and the
 //     fetching of first, last, next and previous pages. It draws nothing.
@@ -74,12 +74,19 @@ type Roster interface {
 	Profile(ctx context.Context, orgID, customerID int64) (*store.Profile, error)
 	// CustomersByID returns the customers with the given ids, in that order.
 	CustomersByID(ctx context.Context, orgID int64, ids []int64) ([]*store.Customer, error)
+	// ClaimFunnel is the header's invited, opened, claimed.
+	ClaimFunnel(ctx context.Context, orgID int64) (store.Funnel, error)
+	// OutboxPage is a page of the organization's outbox, newest first.
+	OutboxPage(ctx context.Context, orgID int64, q store.OutboxQuery) ([]store.OutboxRow, error)
 }
 
 // Invites applies the invite rules and sends links; *claim.Service is one.
 type Invites interface {
 	Check(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error)
 	CheckReset(ctx context.Context, actor *store.Staff, customerID int64) (*store.Customer, error)
+	// Cautions is what the confirmation must ask before a link goes out
+	// again (the last one failed; the third within the hour).
+	Cautions(ctx context.Context, actor *store.Staff, customerID int64, purpose store.Purpose) ([]claim.Caution, error)
 	// Send issues invites (or, with Purpose reset, password-reset links)
 	// and makes the first delivery attempt: the one way links go out.
 	Send(ctx context.Context, actor *store.Staff, ids []int64, opt claim.SendOptions) ([]claim.Outcome, error)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -22,16 +23,18 @@ type sentMsg struct {
 }
 
 // confirmScreen asks before an invite (or, for purpose reset, a
-// password-reset link) goes out, naming the address, the expiry and, on a
-// resend, the link that stops working; then sends it with a spinner and
-// goes back with the outcome in words.
+// password-reset link) goes out, naming the address, the expiry, on a
+// resend the link that stops working, and what the invite rules say to ask
+// first (claim.Cautions: the last link failed; the third in an hour); then
+// sends it with a spinner and goes back with the outcome in words.
 type confirmScreen struct {
-	c       *Common
-	deps    Deps
-	from    where
-	cust    *store.Customer
-	purpose store.Purpose
-	expiry  time.Time
+	c        *Common
+	deps     Deps
+	from     where
+	cust     *store.Customer
+	purpose  store.Purpose
+	expiry   time.Time
+	cautions []claim.Caution
 
 	// addr warns of a typo or a domain without mail before an invite
 	// goes; it never holds the send.
@@ -42,8 +45,8 @@ type confirmScreen struct {
 	w, h    int
 }
 
-func newConfirm(c *Common, deps Deps, cust *store.Customer, purpose store.Purpose, expiry time.Time, from where) *confirmScreen {
-	return &confirmScreen{c: c, deps: deps, cust: cust, purpose: purpose, expiry: expiry, from: from, addr: newAddrCheck(c, deps),
+func newConfirm(c *Common, deps Deps, cust *store.Customer, purpose store.Purpose, expiry time.Time, cautions []claim.Caution, from where) *confirmScreen {
+	return &confirmScreen{c: c, deps: deps, cust: cust, purpose: purpose, expiry: expiry, cautions: cautions, from: from, addr: newAddrCheck(c, deps),
 		spin: c.Styles.Spinner(), w: c.Width, h: c.Height}
 }
 
@@ -205,8 +208,24 @@ func (m *confirmScreen) View() string {
 		b.field("Earlier links", "Any reset link sent before stops working; the password stays until they choose a new one.")
 	case live:
 		b.field("Resend", s.Warning.Render("The link sent "+format.Day(m.cust.InviteSentAt, m.c.loc())+" stops working."))
+	case resend && m.cust.Status == store.StatusFailed:
+		b.field("Resend", "The earlier link never reached them and no longer works.")
 	case resend:
 		b.field("Resend", "The earlier link has already expired.")
+	}
+	words := m.c.words(m.from)
+	for i := range m.cautions {
+		ca := &m.cautions[i]
+		b.field("Check", s.Warning.Render(inert.String(words.Caution(ca))))
+		if ca.Kind == claim.CautionUndelivered && ca.Reply != "" {
+			// The server's own words, as they came: staff quote them to
+			// the customer or their mail provider. Two lines at most.
+			reply := wrap(inert.String(ca.Reply), max(inner-labelW, 10))
+			if len(reply) > 2 {
+				reply = append(reply[:1], clip(reply[1], max(inner-labelW-len(s.Glyphs.Ellipsis), 1))+s.Glyphs.Ellipsis)
+			}
+			b.field("Server said", s.Subtle.Render(strings.Join(reply, " ")))
+		}
 	}
 	lines = append(lines, b.lines...)
 	add("")

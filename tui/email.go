@@ -46,9 +46,11 @@ type emailScreen struct {
 	w, h   int
 }
 
-func newEmailEditor(c *Common, deps Deps, p *profileScreen) *emailScreen {
-	e := &emailScreen{c: c, deps: deps, cust: p.p.Customer, claimed: !p.p.ClaimedAt.IsZero(), addr: newAddrCheck(c, deps), w: c.Width, h: c.Height}
-	for _, inv := range p.p.Invites {
+// newEmailEditor edits the email of the customer of profile p (as a
+// profile screen, or the outbox screen, read it).
+func newEmailEditor(c *Common, deps Deps, p *store.Profile) *emailScreen {
+	e := &emailScreen{c: c, deps: deps, cust: p.Customer, claimed: !p.ClaimedAt.IsZero(), addr: newAddrCheck(c, deps), w: c.Width, h: c.Height}
+	for _, inv := range p.Invites {
 		if inv.Purpose == store.PurposeReset && inv.UsedAt.IsZero() && inv.RevokedAt.IsZero() && inv.ExpiresAt.After(deps.Now()) {
 			e.liveReset = true
 		}

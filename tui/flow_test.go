@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
+	"frontdesk/mailer"
 	"frontdesk/store"
 )
 
@@ -104,6 +107,9 @@ func TestSearchOpenEditInvite(t *testing.T) {
 // superseded invite.
 func TestResend(t *testing.T) {
 	f := newFixture(t, 60)
+	// A server with a fixed reply: the history quotes it, and the file
+	// transport's names a file in the test's temporary directory.
+	f.worker = &mailer.Worker{DB: f.db, Transport: fakeServer{reply: "250 2.0.0 Ok: queued as 4F2A1C0B9"}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c := f.customer(t, store.StatusInvited)
 	s := startTUI(t, f.model(f.admin, 120, 40), 120, 40)
 	waitFor(t, s, "Harbor Yoga")

@@ -62,8 +62,9 @@ func (h *helpScreen) render() {
 			{"tab / shift+tab", "next / previous status filter"},
 			{"enter", "open the profile"},
 			{"space", "mark / unmark for bulk invite (and move down)"},
-			{"I", "invite all marked: who is skipped and why, then a progress bar"},
-			{"i", "invite the selected customer to claim their account (or resend)"},
+			{"I", "invite all marked (first says who is skipped and why)"},
+			{"i", "invite the selected customer to claim their account"},
+			{"o", "the outbox: what was sent, what failed and the fix"},
 		}},
 		{"Lists", []helpRow{
 			{up + " " + down, "move"},
@@ -72,9 +73,15 @@ func (h *helpScreen) render() {
 		}},
 		{"Profile", []helpRow{
 			{"i", "invite to claim the account (or resend)"},
-			{"c", "claim here: a new link as a QR code the customer scans at the desk"},
+			{"c", "claim here: a new link as a QR code to scan at the desk"},
 			{"e", "edit the email"},
 			{"r", "send a password-reset link (claimed accounts)"},
+		}},
+		{"Outbox", []helpRow{
+			{"enter", "open the customer's profile"},
+			{"e", "fix the customer's email"},
+			{"i / r", "send a fresh invite / password-reset link"},
+			{"tab", "all messages, or only those needing attention"},
 		}},
 		{"Confirmation", []helpRow{
 			{"enter / y", "send / save (in the email editor: enter saves)"},
@@ -101,7 +108,7 @@ func (h *helpScreen) render() {
 	}
 	if !h.c.CanManage() {
 		b.line("")
-		b.wrapped(s.Warning.Render("Your role can browse and read profiles; i, I, c, e and r need an owner or admin."), 0)
+		b.wrapped(s.Warning.Render("Your role can browse, read profiles and the outbox; i, I, c, e and r need an owner or admin."), 0)
 	}
 	h.pg.SetHeight(h.h - 1)
 	h.pg.SetLines(b.lines)

@@ -29,6 +29,7 @@ type KeyMap struct {
 	EditEmail  key.Binding // profile
 	Reset      key.Binding // profile: send a password-reset link (claimed customers)
 	ClaimHere  key.Binding // profile: show a claim link as a QR code at the desk
+	Outbox     key.Binding // roster: the outbox screen
 	Confirm    key.Binding // confirmation: send / save
 	Save       key.Binding // email editor: save (y is a letter there)
 	Suggest    key.Binding // email editor: take the address a typo warning suggests
@@ -70,6 +71,7 @@ func DefaultKeyMap(ascii bool) KeyMap {
 		EditEmail:  b([]string{"e"}, "e", "edit email"),
 		Reset:      b([]string{"r"}, "r", "reset password"),
 		ClaimHere:  b([]string{"c"}, "c", "claim here"),
+		Outbox:     b([]string{"o"}, "o", "outbox"),
 		Confirm:    b([]string{"enter", "y"}, "enter/y", "send"),
 		Save:       b([]string{"enter"}, "enter", "save"),
 		Suggest:    b([]string{"tab"}, "tab", "use the suggestion"),

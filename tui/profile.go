@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"frontdesk/claim"
+	"frontdesk/mailer"
 	"frontdesk/store"
 	"frontdesk/store/format"
 	"frontdesk/tui/inert"
@@ -100,7 +101,7 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			p.note = note{}
-			e := newEmailEditor(p.c, p.deps, p)
+			e := newEmailEditor(p.c, p.deps, p.p)
 			return p.c.nav.push(e, e.Init())
 		case key.Matches(msg, k.Invite):
 			if p.p == nil {
@@ -283,7 +284,7 @@ func (p *profileScreen) statusText() string {
 	case store.StatusFailed:
 		t := s.Status[pr.Status].Render("Delivery failed")
 		if len(pr.Invites) > 0 && pr.Invites[0].LastError != "" {
-			t += ": " + inert.String(pr.Invites[0].LastError)
+			t += ": " + inert.String(mailer.ExplainWith(pr.Invites[0].LastError, s.Glyphs.Dash))
 		}
 		return t
 	}
@@ -306,7 +307,9 @@ func (p *profileScreen) inviteText() string {
 }
 
 // inviteLines is one entry of the invite history: when, by whom, to which
-// address; then what became of the mail and of the link.
+// address; what became of the email (the server's words explained, and
+// quoted); then of the link: when it was first opened, used, revoked and
+// why, expired. What the link's state is, is store.Invite.State's to say.
 func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	s, loc, g := p.c.Styles, p.c.loc(), p.c.Styles.Glyphs
 	what := "Invite"
@@ -325,46 +328,70 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	}
 	b.wrapped("  "+format.DateTime(inv.CreatedAt, loc)+"  "+s.Bold.Render(what)+" by "+by+" to "+inert.String(inv.Email), 6)
 
+	// The server's words, explained, with the words themselves after.
+	explained := func(reply string) string {
+		if reply == "" {
+			return ""
+		}
+		return ": " + inert.String(mailer.ExplainWith(reply, g.Dash)) + " (" + inert.String(reply) + ")"
+	}
 	var mail string
-	switch inv.DeliveryStatus {
-	case store.OutboxSent:
+	switch d := inv.Delivery(); d {
+	case store.DeliverySent:
 		mail = s.Success.Render("mail sent") + " " + format.DateTime(inv.SentAt, loc)
-	case store.OutboxFailed, store.OutboxBounced: // bounced: the provider reported it undelivered after the server took it
-		mail = s.Error.Render("mail " + inv.DeliveryStatus)
-		if inv.LastError != "" {
-			mail += ": " + inert.String(inv.LastError)
+		if inv.Reply != "" {
+			mail += " (" + inert.String(inv.Reply) + ")"
 		}
-	case store.OutboxQueued:
-		mail = s.Warning.Render("mail queued")
-		if inv.Attempts > 0 {
-			mail += fmt.Sprintf(" after %d attempt(s)", inv.Attempts)
-			if inv.LastError != "" {
-				mail += ": " + inert.String(inv.LastError)
-			}
-		}
+	case store.DeliveryFailed:
+		mail = s.Error.Render("mail failed") + explained(inv.LastError)
+	case store.DeliveryBounced:
+		mail = s.Error.Render("mail bounced") + explained(inv.LastError)
+	case store.DeliveryRetrying:
+		mail = s.Warning.Render("mail being retried") + fmt.Sprintf(" (%s), next attempt %s", attempts(inv.Attempts), format.DateTime(inv.NextAttemptAt, loc)) + explained(inv.LastError)
+	case store.DeliveryQueued:
+		mail = s.Warning.Render("mail queued") + ", not tried yet"
 	default:
 		mail = s.Subtle.Render("no mail record")
+		if inv.Channel == store.ChannelDesk {
+			mail = "no email: shown at the desk as a QR code"
+		}
 	}
+	b.wrapped("      "+mail, 8)
+
 	var link string
-	state, why := inv.State(&p.p.Customer, p.deps.Now())
+	now := p.deps.Now()
+	state, why := inv.State(&p.p.Customer, now)
+	opened := ""
+	if !inv.OpenedAt.IsZero() {
+		opened = "opened " + format.DateTime(inv.OpenedAt, loc) + g.Sep
+	}
 	switch state {
 	case store.InviteUsed:
-		link = "used " + format.DateTime(inv.UsedAt, loc)
+		link = opened + "used " + format.DateTime(inv.UsedAt, loc)
 	case store.InviteFailed:
-		link = "link never reached them"
+		link = opened + "link never reached them and no longer works"
 	case store.InviteRevoked:
 		link = "revoked: " + why.Words()
 		if !inv.RevokedAt.IsZero() {
 			link = "revoked " + format.DateTime(inv.RevokedAt, loc) + ": " + why.Words()
 		}
+		link = opened + link
 	case store.InviteExpired:
-		link = "expired " + format.DateTime(inv.ExpiresAt, loc)
+		link = opened + "expired " + format.DateTime(inv.ExpiresAt, loc)
 	case store.InviteOldEmail:
-		link = "dead: sent to an earlier address"
+		link = opened + "dead: sent to an earlier address"
 	default:
-		link = s.Success.Render("link live") + ", expires " + format.Expiry(inv.ExpiresAt, loc)
+		live := s.Success.Render("link live") + ", expires " + format.Expiry(inv.ExpiresAt, loc)
+		switch {
+		case inv.AwaitingPassword(&p.p.Customer, now) && inv.Purpose == store.PurposeReset:
+			link = s.Warning.Render("opened "+format.DateTime(inv.OpenedAt, loc)+", new password not set yet") + g.Sep + live
+		case inv.AwaitingPassword(&p.p.Customer, now):
+			link = s.Warning.Render("opened "+format.DateTime(inv.OpenedAt, loc)+", password not set yet") + g.Sep + live
+		default:
+			link = "not opened yet" + g.Sep + live
+		}
 	}
-	b.wrapped("      "+mail+g.Sep+link, 6)
+	b.wrapped("      "+link, 8)
 }
 
 // block collects a screen's lines at one width.

@@ -147,6 +147,10 @@ func TestClaimHereShowsAWorkingCode(t *testing.T) {
 	if !strings.Contains(m.View(), "Invited") {
 		t.Errorf("the profile does not show the new invite:\n%s", m.View())
 	}
+	// Its history says where the link went: no email, the desk's screen.
+	if v := strings.Join(strings.Fields(ansi.Strip(m.View())), " "); !strings.Contains(v, "no email: shown at the desk as a QR code") {
+		t.Errorf("the invite history does not say the link was shown at the desk:\n%s", m.View())
+	}
 }
 
 // The code is drawn the same in a light and a dark terminal: the colours

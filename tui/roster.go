@@ -16,6 +16,7 @@ import (
 
 type countsMsg struct {
 	counts map[store.Status]int
+	funnel store.Funnel
 	err    error
 }
 
@@ -78,6 +79,7 @@ type rosterScreen struct {
 	checking bool   // an invite check is on its way
 
 	counts     map[store.Status]int
+	funnel     *store.Funnel // the header's invited, opened, claimed; nil until read
 	matches    int
 	matchesGen int // the first-page generation the match count answers
 
@@ -135,11 +137,13 @@ func (r *rosterScreen) ShortHelp() []key.Binding {
 	if r.typing {
 		return []key.Binding{k.KeepSearch, with(k.ClearInput, "clear search"), k.Arrows, k.NextFilter, k.ForceQuit}
 	}
-	inv, bulk := k.Invite, k.BulkInvite
+	// "bulk" rather than "bulk invite", so that at 80 columns the outbox
+	// and help still fit.
+	inv, bulk := k.Invite, with(k.BulkInvite, "bulk")
 	if !r.c.CanManage() {
 		inv, bulk = with(inv, "invite (owner/admin)"), with(bulk, "bulk (owner/admin)")
 	}
-	return []key.Binding{k.Search, k.Open, inv, k.Mark, bulk, k.Help, k.NextFilter, k.Quit}
+	return []key.Binding{k.Search, k.Open, inv, k.Outbox, k.Mark, bulk, k.Help, k.NextFilter, k.Quit}
 }
 
 func (r *rosterScreen) FullHelp() [][]key.Binding {
@@ -147,7 +151,8 @@ func (r *rosterScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Search, with(k.KeepSearch, "keep the search, back to the list"), with(k.ClearInput, "clear the search"), k.NextFilter, k.PrevFilter},
 		r.c.KeyMap.scrollKeys(),
-		{k.Open, with(k.Mark, "mark / unmark for bulk invite"), with(k.BulkInvite, "invite all marked"), with(k.Invite, "invite or resend")},
+		{k.Open, with(k.Mark, "mark / unmark for bulk invite"), with(k.BulkInvite, "invite all marked"), with(k.Invite, "invite or resend"),
+			with(k.Outbox, "the outbox: what was sent, what failed, and the fix")},
 	}
 }
 
@@ -245,7 +250,7 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 			r.note = note{"Could not count customers: " + say(msg.err), toneError}
 			return nil
 		}
-		r.counts = msg.counts
+		r.counts, r.funnel = msg.counts, &msg.funnel
 		r.layoutTabs()
 		return r.ensure()
 	case matchesMsg:
@@ -295,6 +300,10 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 			r.marks.Toggle(row.ID)
 			return r.move(1, false)
 		}
+	case key.Matches(msg, k.Outbox):
+		r.note = note{}
+		ob := newOutbox(r.c, r.deps)
+		return r.c.nav.push(ob, ob.Init())
 	case key.Matches(msg, k.BulkInvite):
 		if r.marks.Len() == 0 {
 			r.note = note{"Nobody is marked: mark customers with space, then press I.", toneInfo}
@@ -396,7 +405,11 @@ func (r *rosterScreen) loadCounts() tea.Cmd {
 	ctx, org, roster := r.c.Ctx, r.c.Org.ID, r.deps.Roster
 	return func() tea.Msg {
 		c, err := roster.RosterCounts(ctx, org)
-		return countsMsg{c, err}
+		if err != nil {
+			return countsMsg{err: err}
+		}
+		f, err := roster.ClaimFunnel(ctx, org)
+		return countsMsg{counts: c, funnel: f, err: err}
 	}
 }
 
@@ -422,6 +435,9 @@ func (r *rosterScreen) View() string {
 	right := ""
 	if n := r.marks.Len(); n > 0 {
 		right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them")
+	} else if f := r.funnelText(); f != "" && ansiWidth(left)+2+ansiWidth(f) <= r.w {
+		// Only where it fits whole: the organization's name comes first.
+		right = s.Subtle.Render(f)
 	}
 	b.WriteString(spread(left, right, r.w))
 	for _, l := range r.tabLines {
@@ -467,6 +483,19 @@ func (r *rosterScreen) View() string {
 		return fit(b.String(), r.w, r.h)
 	}
 	return b.String()
+}
+
+// funnelText is the claim funnel (store.Funnel): "31 invited > 20 opened >
+// 13 claimed", each count including the next.
+func (r *rosterScreen) funnelText() string {
+	if r.funnel == nil || r.funnel.Invited == 0 {
+		return ""
+	}
+	f, arrow := r.funnel, " > "
+	if !r.c.Styles.ASCII {
+		arrow = " → "
+	}
+	return num(f.Invited) + " invited" + arrow + num(f.Opened) + " opened" + arrow + num(f.Claimed) + " claimed"
 }
 
 func (r *rosterScreen) emptyText() string {

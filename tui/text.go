@@ -138,14 +138,18 @@ type where int
 const (
 	onRoster where = iota
 	onProfile
+	onOutbox // the outbox screen: e, i and r act on the selected message's customer
 )
 
 // words is the invite flow's wording table (claim.Words) for this session
 // and screen: hints name keys, the dash is the terminal's.
 func (c *Common) words(at where) claim.Words {
 	place := claim.AtProfile
-	if at == onRoster {
+	switch at {
+	case onRoster:
 		place = claim.AtRoster
+	case onOutbox:
+		place = claim.AtOutbox
 	}
 	return claim.Words{Place: place, Dash: c.Styles.Glyphs.Dash, Loc: c.loc()}
 }

@@ -32,7 +32,8 @@ type flow struct {
 }
 
 // openLink is GET /claim/{token} and GET /reset/{token}. It never uses the
-// token (mail scanners and link previews open links); it moves it into a
+// token (mail scanners and link previews open links), only records the
+// first opening (claim.Service.Opened); it moves it into a
 // short-lived HttpOnly cookie and redirects, so the token leaves the address
 // bar, the history and any Referer before the customer types anything.
 func (h *handler) openLink(w http.ResponseWriter, r *http.Request, f *flow) {
@@ -49,6 +50,12 @@ func (h *handler) openLink(w http.ResponseWriter, r *http.Request, f *flow) {
 	if err != nil {
 		h.internal(w, r, err)
 		return
+	}
+	// The first opening is what staff see ("opened Tue 10:02, password not
+	// set yet"). Not recording it must not keep the customer from their
+	// page: the link works all the same.
+	if err := h.svc.Opened(r.Context(), l); err != nil {
+		h.log.Error("recording a link's first opening", "purpose", f.purpose, "err", err)
 	}
 	ttl := tokenCookieTTL
 	if l.State == claim.LinkValid {

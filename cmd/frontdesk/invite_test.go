@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
 
@@ -224,6 +226,37 @@ func TestInviteRejectedByServer(t *testing.T) {
 	}
 	if list := c.ok("customers", "list", "--status", "failed", "--search", email); !strings.Contains(list, "Delivery failed") {
 		t.Fatalf("customer not shown as delivery failed:\n%s", list)
+	}
+
+	// The list names the customer and says what the reply means, beside
+	// the reply, in columns that a name with a tab or an escape sequence
+	// (stored by an older version, or by hand) cannot shift.
+	rw, err := sql.Open("sqlite", "file:"+filepath.Join(c.dir, "frontdesk.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if _, err := rw.Exec(`UPDATE customers SET first_name = 'Evil' || char(9) || 'Tab' || char(27) || '[2J' WHERE lower(email) = lower(?)`, email); err != nil {
+		t.Fatal(err)
+	}
+	list := c.ok("outbox", "list")
+	lines := strings.Split(strings.TrimSpace(list), "\n")
+	head, row := lines[0], lines[1]
+	if strings.ContainsRune(list, 0x1b) || !strings.Contains(row, `Evil\x09Tab\x1b[2J`) {
+		t.Errorf("the customer's name is not shown inert:\n%s", list)
+	}
+	// Columns in characters (the names here are not double-width).
+	col := func(line, s string) int {
+		i := strings.Index(line, s)
+		if i < 0 {
+			return -1
+		}
+		return utf8.RuneCountInString(line[:i])
+	}
+	what, reply := col(head, "WHAT HAPPENED"), col(head, "LAST REPLY")
+	if what < 0 || reply < 0 || col(row, "the address does not exist — check the address with the customer") != what ||
+		col(row, "550 5.1.1") < reply {
+		t.Errorf("what happened and the reply are not in their columns:\n%s", list)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"frontdesk/claim"
+	"frontdesk/mailer"
 	"frontdesk/store"
 	"frontdesk/store/format"
 	"frontdesk/tui/inert"
@@ -28,16 +29,27 @@ func newOutboxListCmd(app *App) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "list [--limit N]",
-		Short: "List outgoing email, newest first, with delivery state and the server's last reply",
+		Short: "List outgoing email, newest first: whom it was for, its delivery, what happened in plain words and the server's reply",
 		Args:  cobra.NoArgs,
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
 			}
-			msgs, err := app.DB.OutboxMessages(ctx, o.ID, limit)
-			if err != nil {
-				return err
+			// The pages the outbox screen reads, as many as --limit asks.
+			var msgs []store.OutboxRow
+			q := store.OutboxQuery{}
+			for len(msgs) < limit {
+				q.Limit = min(limit-len(msgs), store.OutboxPageMax)
+				page, err := app.DB.OutboxPage(ctx, o.ID, q)
+				if err != nil {
+					return err
+				}
+				msgs = append(msgs, page...)
+				if len(page) < q.Limit {
+					break
+				}
+				q.Before = page[len(page)-1].ID
 			}
 			if len(msgs) == 0 {
 				fmt.Fprintln(app.Stdout, "The outbox is empty.")
@@ -45,7 +57,7 @@ func newOutboxListCmd(app *App) *cobra.Command {
 			}
 			loc := o.Location()
 			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tTO\tKIND\tATTEMPTS\tNEXT ATTEMPT\tLAST REPLY")
+			fmt.Fprintln(tw, "ID\tSTATUS\tTO\tCUSTOMER\tKIND\tATTEMPTS\tNEXT ATTEMPT\tWHAT HAPPENED\tLAST REPLY")
 			for _, m := range msgs {
 				next, reply := "-", m.LastError
 				switch m.Status {
@@ -55,7 +67,14 @@ func newOutboxListCmd(app *App) *cobra.Command {
 					reply = m.Reply
 					next = "sent " + format.DateTime(m.SentAt, loc)
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Status, inert.String(m.To), m.Kind, m.Attempts, next, inert.String(cmp.Or(reply, "-")))
+				customer := m.CustomerName
+				if m.CustomerID == 0 {
+					customer = "(deleted)"
+				}
+				// Every column is one cell: customer text made inert cannot
+				// carry a tab or a newline that would shift the others.
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", m.ID, m.Status, inert.String(m.To), inert.String(customer), m.Kind, m.Attempts, next,
+					inert.String(cmp.Or(mailer.ExplainDelivery(&m.OutboxMessage, " — "), "-")), inert.String(cmp.Or(reply, "-")))
 			}
 			return tw.Flush()
 		}),

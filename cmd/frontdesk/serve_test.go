@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/emersion/go-smtp"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -66,6 +67,28 @@ func TestServeAdminInvitesOverSSH(t *testing.T) {
 			t.Errorf("the server log lacks %q:\n%s", want, log)
 		}
 	}
+}
+
+// An invite the mail server refuses, seen from an SSH session: the outbox
+// screen (o) shows it failed, what the refusal means and the server's
+// words, and offers the fix.
+func TestServeOutboxScreenOverSSH(t *testing.T) {
+	mail := startMailServer(t)
+	mail.reject = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "User unknown"}
+	c := newCLI(t)
+	c.useSMTP(mail.addr)
+	c.ok("demo", "--customers", "40")
+	s := c.serve()
+	tm := s.login(c.withKey(demoAdmin), 120, 30)
+	tm.wait("Harbor Yoga · Sam Rivera (admin)", "Not invited")
+	tm.send("\t")
+	tm.wait("[Not invited")
+	tm.send("i")
+	tm.wait("to claim their account?")
+	tm.send("y")
+	tm.wait("failed: ")
+	tm.send("o")
+	tm.wait("Outbox", "Failed", "The address does not exist", "550 5.1.1 User unknown", "fix the email, then")
 }
 
 func TestServeStaffRoleSeesRefusal(t *testing.T) {
@@ -513,6 +536,9 @@ func TestServeCustomerClaimsThroughWeb(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/claim" {
 		t.Fatalf("opening the link: %d to %q; want 303 to /claim", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := c.count("invites WHERE opened_at IS NOT NULL AND lower(email) = lower('" + email + "')"); n != 1 {
+		t.Errorf("the first opening of the link was not recorded (%d)", n)
 	}
 	page := func(res *http.Response, err error) string {
 		t.Helper()

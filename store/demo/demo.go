@@ -174,11 +174,11 @@ var tables = [dtCount]struct {
 	columns []string
 }{
 	dtCustomers: {"customers", []string{"id", "org_id", "first_name", "last_name", "sort_name", "email", "phone", "phone_keys",
-		"created_at", "updated_at", "claimed_at", "password_hash", "archived", "state", "invite_sent_at", "invite_expires_at", "password_rehashes"}},
+		"created_at", "updated_at", "claimed_at", "password_hash", "archived", "state", "invite_sent_at", "invite_expires_at", "password_rehashes", "funnel"}},
 	dtOutbox: {"outbox", []string{"id", "org_id", "kind", "to_addr", "from_name", "reply_to", "subject", "body_text", "body_html", "status",
 		"attempts", "next_attempt_at", "lease_owner", "lease_until", "last_error", "message_id", "created_at", "sent_at", "reply", "retry_from", "customer_id"}},
 	dtInvites: {"invites", []string{"org_id", "customer_id", "purpose", "token_hash", "email", "created_by",
-		"created_at", "expires_at", "used_at", "revoked_at", "revoke_reason", "outbox_id"}},
+		"created_at", "expires_at", "used_at", "revoked_at", "revoke_reason", "outbox_id", "opened_at"}},
 	dtValues:   {"custom_field_values", []string{"customer_id", "field_id", "value"}},
 	dtBookings: {"bookings", []string{"customer_id", "kind", "title", "starts_at", "ends_at", "status"}},
 	dtPayments: {"payments", []string{"customer_id", "amount_cents", "currency", "description", "paid_at", "status"}},
@@ -464,6 +464,7 @@ func (g *gen) customer(p person) {
 	updated := created
 	var claimed, sent, expires int64
 	state := store.StateNone
+	funnel := 0 // how far towards claiming (customers.funnel)
 	var hash any = ""
 	archived := 0
 
@@ -473,8 +474,8 @@ func (g *gen) customer(p person) {
 	case dsClaimed:
 		at := created + g.between(3600, (g.now-created)*3/4)
 		use := at + min(g.between(600, 3*day), g.ttl*9/10, (g.now-at)/2)
-		g.invite(id, "claim", email, at, use, 0, "", true)
-		claimed, updated, hash, state = use, use, passwordHash, store.StateClaimed
+		g.invite(id, "claim", email, at, use, 0, "", true, usedOpened(at, use))
+		claimed, updated, hash, state, funnel = use, use, passwordHash, store.StateClaimed, 3
 		if g.chance(g.richOr(8, 1)) && g.now-use > 2*day {
 			// Forgot the password later; most used the reset link.
 			r := g.between(use+day, g.now-3600)
@@ -502,11 +503,24 @@ func (g *gen) customer(p person) {
 			// Resent: the earlier link was superseded by the current one.
 			prev := at - g.between(g.ttl+day, 60*day)
 			if prev > created {
-				g.invite(id, "claim", email, prev, 0, at, store.RevokeSuperseded, true)
+				g.invite(id, "claim", email, prev, 0, at, store.RevokeSuperseded, true, 0)
 			}
 		}
-		sent, expires = at, g.invite(id, "claim", email, at, 0, 0, "", st != dsFailed)
-		state = store.StatePending
+		// Some opened the link and stopped at the password. Chosen by id,
+		// not by the random source: the same seed gives the same customers
+		// as before opened_at existed.
+		var opened int64
+		switch {
+		case st == dsInvited && id%3 == 0:
+			opened = at + (g.now-at)/3
+		case st == dsExpired && id%4 == 0:
+			opened = at + g.ttl/5
+		}
+		sent, expires = at, g.invite(id, "claim", email, at, 0, 0, "", st != dsFailed, opened)
+		state, funnel = store.StatePending, 1
+		if opened != 0 {
+			funnel = 2
+		}
 		if st == dsFailed {
 			state = store.StateFailed
 		}
@@ -516,8 +530,8 @@ func (g *gen) customer(p person) {
 			at := created + g.between(day, (g.now-created)/2)
 			old := g.email(first.ascii, last.ascii)
 			changed := at + g.between(3600, 10*day)
-			g.invite(id, "claim", old, at, 0, changed, store.RevokeEmailChanged, true)
-			updated = changed
+			g.invite(id, "claim", old, at, 0, changed, store.RevokeEmailChanged, true, 0)
+			updated, funnel = changed, 1
 		}
 		if g.chance(1) {
 			archived = 1
@@ -525,7 +539,7 @@ func (g *gen) customer(p person) {
 	}
 
 	g.add(dtCustomers, id, g.org.ID, firstName, lastName, store.SortName(firstName, lastName), email, phone, store.PhoneKeys(phone),
-		created, updated, null(claimed), hash, archived, string(state), null(sent), null(expires), 0)
+		created, updated, null(claimed), hash, archived, string(state), null(sent), null(expires), 0, funnel)
 
 	g.customFields(id, c, lastName, ageDays)
 	g.history(id, created, ageDays, st == dsClaimed)
@@ -551,15 +565,15 @@ func (g *gen) status() int {
 
 // invite records a claim invite and the message that carried it, and
 // returns when the link expires: when the mail failed for an undelivered one,
-// as MarkFailed ends it.
-func (g *gen) invite(customer int64, purpose, email string, at, used, revoked int64, reason store.RevokeReason, delivered bool) int64 {
+// as MarkFailed ends it. opened is when its link was first opened, 0 never.
+func (g *gen) invite(customer int64, purpose, email string, at, used, revoked int64, reason store.RevokeReason, delivered bool, opened int64) int64 {
 	outbox, failed := g.message(customer, purpose, email, at, delivered)
 	expires := at + g.ttl
 	if !delivered {
 		expires = min(expires, failed)
 	}
 	g.add(dtInvites, g.org.ID, customer, purpose, g.tokenHash(), email, g.senders[g.intn(len(g.senders))],
-		at, expires, null(used), null(revoked), string(reason), outbox)
+		at, expires, null(used), null(revoked), string(reason), outbox, null(opened))
 	return expires
 }
 
@@ -567,7 +581,17 @@ func (g *gen) invite(customer int64, purpose, email string, at, used, revoked in
 func (g *gen) reset(customer int64, email string, at, used int64) {
 	outbox, _ := g.message(customer, "reset", email, at, true)
 	g.add(dtInvites, g.org.ID, customer, "reset", g.tokenHash(), email, nil,
-		at, at+3600, null(used), nil, "", outbox)
+		at, at+3600, null(used), nil, "", outbox, null(usedOpened(at, used)))
+}
+
+// usedOpened is when a link used at used (sent at at) was first opened:
+// halfway between. 0 for a link never used (whether it was opened is
+// chosen elsewhere).
+func usedOpened(at, used int64) int64 {
+	if used == 0 {
+		return 0
+	}
+	return at + (used-at)/2
 }
 
 // tokenHash hashes a token that is thrown away: the link was "sent" and

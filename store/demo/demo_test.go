@@ -437,6 +437,34 @@ func demoCheckCounts(t testing.TB, db *store.DB) {
 	if diff != "" {
 		t.Errorf("roster_counts out of step: %s", diff)
 	}
+	// The funnel: every customer's stage is what their rows say (claimed;
+	// else opened a claim link; else sent one; else nothing), and
+	// funnel_counts holds what counting the stages gives.
+	err = storetest.Raw(t, db).QueryRowContext(context.Background(), `SELECT coalesce(group_concat(id || ': stored ' || funnel || ', derived ' || derived, '; '), '')
+		FROM (SELECT c.id, c.funnel, CASE
+				WHEN c.claimed_at IS NOT NULL THEN 3
+				WHEN EXISTS (SELECT 1 FROM invites i WHERE i.customer_id = c.id AND i.purpose = 'claim' AND i.opened_at IS NOT NULL) THEN 2
+				WHEN EXISTS (SELECT 1 FROM invites i WHERE i.customer_id = c.id AND i.purpose = 'claim') THEN 1
+				ELSE 0 END AS derived
+			FROM customers c)
+		WHERE funnel <> derived`).Scan(&diff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff != "" {
+		t.Errorf("customers.funnel out of step with their invites: %s", diff)
+	}
+	err = storetest.Raw(t, db).QueryRowContext(context.Background(), `SELECT coalesce(group_concat(org_id || '/' || stage || ': ' || kept || ' kept, ' || actual || ' counted', '; '), '')
+		FROM (SELECT coalesce(k.org_id, c.org_id) AS org_id, coalesce(k.stage, c.stage) AS stage, coalesce(k.n, 0) AS kept, coalesce(c.n, 0) AS actual
+			FROM funnel_counts k FULL JOIN (SELECT org_id, funnel AS stage, count(*) AS n FROM customers WHERE archived = 0 AND funnel > 0 GROUP BY 1, 2) c
+			ON c.org_id = k.org_id AND c.stage = k.stage)
+		WHERE kept <> actual`).Scan(&diff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff != "" {
+		t.Errorf("funnel_counts out of step: %s", diff)
+	}
 }
 
 // With a trigger on customers that the bulk-load door has no stand-in for,

@@ -27,6 +27,7 @@ const (
 	DateLayout     = "Mon 2 Jan 2006"        // a day: payments, claimed on, member since
 	DayLayout      = "Mon 2 Jan"             // a day in a narrow table column
 	DateTimeLayout = "Mon 2 Jan 2006, 15:04" // a moment: bookings, invite history
+	DayTimeLayout  = "Mon 2 Jan 15:04"       // a recent moment in a narrow table column: the outbox
 	ExpiryLayout   = "Mon 2 Jan 2006 at 15:04 MST"
 	TimeLayout     = "15:04"
 )
@@ -46,6 +47,10 @@ func Day(t time.Time, loc *time.Location) string { return in(t, loc).Format(DayL
 
 // DateTime is a moment: "Mon 30 Nov 2026, 14:05".
 func DateTime(t time.Time, loc *time.Location) string { return in(t, loc).Format(DateTimeLayout) }
+
+// DayTime is a recent moment without the year, for table columns: "Mon 30
+// Nov 14:05".
+func DayTime(t time.Time, loc *time.Location) string { return in(t, loc).Format(DayTimeLayout) }
 
 // Month is a month: "Nov 2026" (when a customer claimed, in a table column).
 func Month(t time.Time, loc *time.Location) string { return in(t, loc).Format("Jan 2006") }
@@ -164,9 +169,12 @@ func isLetters(s string) bool {
 }
 
 // Labels are the words for the codes the store keeps: booking kinds and
-// states, payment states, subscription states and intervals. Customers and
-// staff read the same word for the same thing.
+// states, payment states, subscription states and intervals, the kinds of
+// email in the outbox. Customers and staff read the same word for the same
+// thing.
 var labels = map[string]string{
+	// outbox messages
+	"invite": "Invite", "reset": "Password reset", "email_change": "Email change", "reminder": "Reminder",
 	// bookings
 	"appointment": "Appointment", "class": "Class", "event": "Event",
 	"booked": "Booked", "attended": "Attended", "cancelled": "Cancelled", "no_show": "Missed",
