@@ -74,6 +74,8 @@ type Config struct {
 	Auth string
 	TLS  string // starttls (default) | tls | none
 	From string // envelope sender and From address ("frontdesk@studio.example")
+	// DKIM, when set, signs every message (see LoadDKIM).
+	DKIM *DKIM
 	// Timeout bounds, each on its own: connecting (the TCP connection and,
 	// for tls, the handshake), waiting for the server's greeting, the
 	// opening exchange (EHLO, STARTTLS and its handshake, AUTH), and each
@@ -96,6 +98,7 @@ type SMTP struct {
 	opts     []gomail.Option
 	auth     *authPolicy // nil: no AUTH
 	from     *mail.Address
+	dkim     *DKIM
 	tls      *tls.Config
 	implicit bool // TLS from the first byte, done by dial
 	timeout  time.Duration
@@ -163,7 +166,7 @@ func NewSMTP(cfg Config) (*SMTP, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SMTP{host: cfg.Host, auth: auth, from: from, tls: tc, implicit: mode == TLSImplicit, timeout: timeout}
+	s := &SMTP{host: cfg.Host, auth: auth, from: from, dkim: cfg.DKIM, tls: tc, implicit: mode == TLSImplicit, timeout: timeout}
 	s.opts = append(opts, gomail.WithDialContextFunc(s.dial))
 	c, err := gomail.NewClient(cfg.Host, s.opts...)
 	if err != nil {
@@ -426,7 +429,7 @@ func (c *smtpConn) Send(ctx context.Context, m *store.OutboxMessage) (string, er
 	if c.c == nil || c.g.isDead() {
 		return "", errStaleConn
 	}
-	msg, err := buildMsg(m, c.t.from, time.Now())
+	msg, err := buildMsg(m, c.t.from, c.t.dkim, time.Now())
 	if err != nil {
 		return "", err
 	}
@@ -498,6 +501,7 @@ func (c *smtpConn) Close() error {
 type FileTransport struct {
 	Dir    string
 	From   string // the From address written into the files; "frontdesk@localhost" when empty
+	DKIM   *DKIM  // signs the files as it would sign mail sent; nil for none
 	Logger *slog.Logger
 }
 
@@ -534,7 +538,7 @@ type fileConn struct {
 // half-written message.
 func (c *fileConn) Send(ctx context.Context, m *store.OutboxMessage) (string, error) {
 	now := time.Now()
-	msg, err := buildMsg(m, c.from, now)
+	msg, err := buildMsg(m, c.from, c.f.DKIM, now)
 	if err != nil {
 		return "", err
 	}
