@@ -61,7 +61,7 @@ func LoadDKIM(path, selector, from string) (*DKIM, error) {
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, store.Errorf(store.EINVALID, "the DKIM key %s does not exist; make one with `openssl genpkey -algorithm ed25519 -out %s` (or an RSA key of %d bits)", path, path, minRSABits)
+		return nil, store.Errorf(store.EINVALID, "the DKIM key %s does not exist; make one with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:%d -out %s`", path, minRSABits, path)
 	}
 	if err != nil {
 		return nil, store.Errorf(store.EINVALID, "cannot read the DKIM key %s: %v", path, err)

@@ -203,7 +203,7 @@ func TestDKIMKeyRefused(t *testing.T) {
 	}{
 		{shortPath, testSelector, "frontdesk@studio.example", "is RSA of 1024 bits; use at least 2048 (or Ed25519)"},
 		{garbage, testSelector, "frontdesk@studio.example", "is not an Ed25519 or RSA private key in PEM"},
-		{filepath.Join(t.TempDir(), "missing.pem"), testSelector, "frontdesk@studio.example", "does not exist; make one with `openssl genpkey -algorithm ed25519"},
+		{filepath.Join(t.TempDir(), "missing.pem"), testSelector, "frontdesk@studio.example", "does not exist; make one with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "},
 		{good, "fd;h=from", "frontdesk@studio.example", `DKIM selector "fd;h=from" is not a DNS name`},
 		{good, "fd\r\nBcc: x", "frontdesk@studio.example", "is not a DNS name"},
 		{good, testSelector, "frontdesk@localhost", "DKIM signs for the domain of --mail-from, which is localhost"},
