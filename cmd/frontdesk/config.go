@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,9 +31,15 @@ type Config struct {
 	SMTPPort     int
 	SMTPUsername string
 	SMTPPassword string
+	SMTPAuth     string
 	SMTPTLS      string
 	SMTPTimeout  time.Duration
 	MailFrom     string
+
+	// DKIMKey and DKIMSelector sign every email for the domain of
+	// MailFrom; both or neither.
+	DKIMKey      string
+	DKIMSelector string
 
 	OutboxKey string // "": outbox.key in the data directory
 
@@ -55,10 +62,13 @@ func bindConfig(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.SMTPHost, "smtp-host", "", "SMTP server; empty writes mail as .eml files under <data-dir>/outbox/")
 	fs.IntVar(&c.SMTPPort, "smtp-port", 587, "SMTP port")
 	fs.StringVar(&c.SMTPUsername, "smtp-username", "", "SMTP user name (no authentication when empty)")
-	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password (prefer FRONTDESK_SMTP_PASSWORD: flags show in ps)")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password, or with --smtp-auth xoauth2 the access token (prefer FRONTDESK_SMTP_PASSWORD: flags show in ps)")
+	fs.StringVar(&c.SMTPAuth, "smtp-auth", mailer.AuthAuto, "how to log in with --smtp-username: auto (the strongest the server offers; never the password unencrypted to another machine), plain, login, cram-md5, scram-sha-256, xoauth2 or none")
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: starttls (required), tls or none")
 	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", mailer.DefaultTimeout, "how long the mail server gets for each step (connecting, greeting, EHLO/TLS/AUTH, each message) before the message waits for a retry")
 	fs.StringVar(&c.MailFrom, "mail-from", "frontdesk@localhost", "envelope sender address of outgoing mail")
+	fs.StringVar(&c.DKIMKey, "dkim-key", "", "private key file (PEM, Ed25519 or RSA, mode 0600) that DKIM-signs every email for the domain of --mail-from; needs --dkim-selector")
+	fs.StringVar(&c.DKIMSelector, "dkim-selector", "", "DKIM selector: the public key is published as a TXT record at SELECTOR._domainkey.DOMAIN")
 	fs.StringVar(&c.EmailDNS, "email-dns", "", "DNS server the email check asks whether a customer's email domain receives mail (HOST:PORT); empty: the system's resolver; off: no lookups, typo warnings only")
 	fs.StringVar(&c.OutboxKey, "outbox-key", "", "key file that encrypts email waiting in the outbox (default <data-dir>/outbox.key, made on first use; a file named here must exist: outbox rotate-key makes one); keep it out of database backups")
 }
@@ -96,6 +106,12 @@ func (c *Config) validate() error {
 	case "starttls", "tls", "none":
 	default:
 		return fmt.Errorf("--smtp-tls %q: use starttls, tls or none", c.SMTPTLS)
+	}
+	if !slices.Contains(mailer.AuthModes, c.SMTPAuth) {
+		return fmt.Errorf("--smtp-auth %q: use %s", c.SMTPAuth, strings.Join(mailer.AuthModes, ", "))
+	}
+	if (c.DKIMKey == "") != (c.DKIMSelector == "") {
+		return fmt.Errorf("--dkim-key and --dkim-selector go together: give both, or neither to send unsigned mail")
 	}
 	if c.SMTPTimeout <= 0 || c.SMTPTimeout > maxSMTPTimeout {
 		return fmt.Errorf("--smtp-timeout %s: give a positive duration up to %s, such as 30s", c.SMTPTimeout, maxSMTPTimeout)

@@ -33,16 +33,25 @@ func (a *App) Logger() *slog.Logger {
 }
 
 // Transport is SMTP when --smtp-host is set, and otherwise the file transport
-// under <data-dir>/outbox/: the embedded default.
+// under <data-dir>/outbox/: the embedded default. Either signs with DKIM
+// when --dkim-key is set.
 func (a *App) Transport(logger *slog.Logger) (mailer.Transport, error) {
+	var dk *mailer.DKIM
+	if a.DKIMKey != "" {
+		var err error
+		if dk, err = mailer.LoadDKIM(a.DKIMKey, a.DKIMSelector, a.MailFrom); err != nil {
+			return nil, err
+		}
+		logger.Info("signing mail with DKIM", "domain", dk.Domain, "selector", dk.Selector, "dns_name", dk.DNSName(), "dns_txt", dk.DNSRecord())
+	}
 	if a.SMTPHost == "" {
 		t := mailer.NewFileTransport(filepath.Join(a.DataDir, "outbox"), logger)
-		t.From = a.MailFrom
+		t.From, t.DKIM = a.MailFrom, dk
 		return t, nil
 	}
 	return mailer.NewSMTP(mailer.Config{
-		Host: a.SMTPHost, Port: a.SMTPPort, Username: a.SMTPUsername, Password: a.SMTPPassword,
-		TLS: a.SMTPTLS, From: a.MailFrom, Timeout: a.SMTPTimeout,
+		Host: a.SMTPHost, Port: a.SMTPPort, Username: a.SMTPUsername, Password: a.SMTPPassword, Auth: a.SMTPAuth,
+		TLS: a.SMTPTLS, From: a.MailFrom, Timeout: a.SMTPTimeout, DKIM: dk,
 	})
 }
 
