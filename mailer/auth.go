@@ -12,6 +12,7 @@ import (
 	gosmtp "github.com/wneessen/go-mail/smtp"
 
 	"frontdesk/store"
+	"frontdesk/store/format"
 )
 
 // SMTP authentication modes of Config.Auth (--smtp-auth).
@@ -75,7 +76,7 @@ func checkAuth(mode, user, pass, host string) (*authPolicy, error) {
 		mode = AuthAuto
 	}
 	if !slices.Contains(AuthModes, mode) {
-		return nil, store.Errorf(store.EINVALID, "SMTP authentication %q: use %s", mode, orList(AuthModes))
+		return nil, store.Errorf(store.EINVALID, "SMTP authentication %q: use %s", mode, format.Or(AuthModes))
 	}
 	switch {
 	case mode == AuthNone && user != "":
@@ -117,7 +118,7 @@ func (a *authChooser) Start(si *gosmtp.ServerInfo) (string, []byte, error) {
 	if a.p.mode != AuthAuto {
 		m := mechOf[a.p.mode]
 		if !offers(m) {
-			return "", nil, &authError{msg: fmt.Sprintf("offers %s; --smtp-auth %s cannot be used: choose auto or one it offers", andList(offered), a.p.mode)}
+			return "", nil, &authError{msg: fmt.Sprintf("offers %s; --smtp-auth %s cannot be used: choose auto or one it offers", format.And(offered), a.p.mode)}
 		}
 		// A mechanism named by the operator goes as asked, over
 		// --smtp-tls none too: that is the one way to send a password
@@ -145,11 +146,11 @@ func (a *authChooser) Start(si *gosmtp.ServerInfo) (string, []byte, error) {
 		switch {
 		case a.mech == "" && len(withheld) > 0:
 			return "", nil, &authError{msg: fmt.Sprintf("offers %s, which would send the password unencrypted (--smtp-tls none): use --smtp-tls starttls or tls; on a network you trust, --smtp-auth %s sends it anyway",
-				andList(withheld), strings.ToLower(withheld[0]))}
+				format.And(withheld), strings.ToLower(withheld[0]))}
 		case a.mech == "" && offers(gomail.SMTPAuthXOAUTH2):
-			return "", nil, &authError{msg: fmt.Sprintf("offers %s; --smtp-auth auto logs in with a password (SCRAM-SHA-256, CRAM-MD5, PLAIN or LOGIN): for an access token choose --smtp-auth xoauth2", andList(offered))}
+			return "", nil, &authError{msg: fmt.Sprintf("offers %s; --smtp-auth auto logs in with a password (SCRAM-SHA-256, CRAM-MD5, PLAIN or LOGIN): for an access token choose --smtp-auth xoauth2", format.And(offered))}
 		case a.mech == "":
-			return "", nil, &authError{msg: fmt.Sprintf("offers %s; frontdesk logs in with SCRAM-SHA-256, CRAM-MD5, PLAIN, LOGIN or XOAUTH2 only: ask the mail provider for one of them", andList(offered))}
+			return "", nil, &authError{msg: fmt.Sprintf("offers %s; frontdesk logs in with SCRAM-SHA-256, CRAM-MD5, PLAIN, LOGIN or XOAUTH2 only: ask the mail provider for one of them", format.And(offered))}
 		}
 	}
 	// go-mail's PLAIN and LOGIN check the connection themselves; the
@@ -248,20 +249,4 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// andList writes "A", "A and B", "A, B and C".
-func andList(items []string) string { return joinList(items, "and") }
-
-// orList writes "A", "A or B", "A, B or C".
-func orList(items []string) string { return joinList(items, "or") }
-
-func joinList(items []string, word string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " " + word + " " + items[len(items)-1]
 }

@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"net/mail"
-	"os"
 	"regexp"
 	"strings"
 
@@ -59,27 +58,12 @@ func LoadDKIM(path, selector, from string) (*DKIM, error) {
 	if !strings.Contains(domain, ".") {
 		return nil, store.Errorf(store.EINVALID, "DKIM signs for the domain of --mail-from, which is %s: set --mail-from to an address on the domain whose DNS publishes the key", domain)
 	}
-	f, err := os.Open(path)
+	b, _, err := store.ReadSecretFile(path, "the DKIM key")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, store.Errorf(store.EINVALID, "the DKIM key %s does not exist; make one with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:%d -out %s`", path, minRSABits, path)
 	}
 	if err != nil {
-		return nil, store.Errorf(store.EINVALID, "cannot read the DKIM key %s: %v", path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, store.Errorf(store.EINVALID, "cannot read the DKIM key %s: %v", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, store.Errorf(store.EINVALID, "the DKIM key %s is not a regular file", path)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, store.Errorf(store.EINVALID, "the DKIM key %s can be read by others (mode %v); run `chmod 600 %s`", path, st.Mode().Perm(), path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
-	if err != nil {
-		return nil, store.Errorf(store.EINVALID, "cannot read the DKIM key %s: %v", path, err)
+		return nil, err
 	}
 	key, err := gomail.PrivKeyFromPEM(b)
 	if err != nil {
