@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -130,5 +132,32 @@ func TestServeLogsJSON(t *testing.T) {
 	}
 	if health["level"] != "DEBUG" {
 		t.Errorf("a health check is logged at %v; want DEBUG", health["level"])
+	}
+}
+
+// serve's log is its standard error, with nothing to reopen: a SIGHUP (a
+// logrotate script, an operator expecting a reload) is logged and changes
+// nothing, where Go's default would end the process on the spot.
+func TestServeSurvivesSIGHUP(t *testing.T) {
+	c := newCLI(t)
+	c.ok("demo", "--customers", "5")
+	s := c.serve()
+	from := s.stderr.Len()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if text, ok := s.stderr.waitFor(from, 15*time.Second, func(l string) bool { return strings.Contains(l, "SIGHUP ignored") }); !ok {
+		t.Fatalf("no word of the SIGHUP in the log:\n%s", text)
+	}
+	res, err := http.Get("http://" + s.http + "/healthz")
+	if err != nil {
+		t.Fatalf("after SIGHUP: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("after SIGHUP, healthz answers %d", res.StatusCode)
+	}
+	if code, _ := s.stop(30 * time.Second); code != 0 {
+		t.Fatalf("serve exit %d after SIGHUP; log:\n%s", code, s.stderr)
 	}
 }

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -340,15 +343,30 @@ func (s *Server) Run(ctx context.Context) error {
 			s.log.Warn("the metrics page has no authentication and listens beyond this machine; keep --metrics-addr on loopback or a private network", "metrics_addr", addr)
 		}
 	}
+	// The log is stderr, which journald or a container runtime keeps and
+	// rotates: there is no file to reopen. SIGHUP is caught all the same,
+	// as Caddy does, because its default is to end the process at once,
+	// and the reflex of an operator (or a logrotate script) is to send it
+	// expecting a reload: that would cut sessions and mail mid-way.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	s.hintKeys(ctx)
 	s.log.Info("serving", serving...)
 
 	var failed error
-	select {
-	case <-ctx.Done():
-		s.log.Info("shutting down", "reason", "signal", "timeout", s.cfg.ShutdownTimeout)
-	case failed = <-errs:
-		s.log.Error("shutting down", "reason", "server failed", "err", failed)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			s.log.Info("shutting down", "reason", "signal", "timeout", s.cfg.ShutdownTimeout)
+			break wait
+		case failed = <-errs:
+			s.log.Error("shutting down", "reason", "server failed", "err", failed)
+			break wait
+		case <-hup:
+			s.log.Info("SIGHUP ignored: the log is standard error, with no file to reopen; configuration changes need a restart")
+		}
 	}
 	s.shutdown()
 	// The sessions are over, so are their contexts: a "send now" still
