@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -272,6 +273,25 @@ func TestServeMetricsAfterRealTraffic(t *testing.T) {
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the server log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// --metrics-addr is checked like the other addresses: a value that is not
+// HOST:PORT, or a port in use, is a usage error naming the flag, before
+// anything is served.
+func TestServeMetricsAddrMistakes(t *testing.T) {
+	c := newCLI(t)
+	c.ok("demo", "--customers", "5")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, addr := range []string{"9090", taken.Addr().String()} {
+		code, _, errs := c.run("serve", "--ssh-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--metrics-addr", addr)
+		if code != 2 || !strings.Contains(errs, "--metrics-addr") || !strings.Contains(errs, addr) {
+			t.Errorf("--metrics-addr %s: exit %d, %q; want 2 naming the flag", addr, code, errs)
 		}
 	}
 }
