@@ -183,9 +183,11 @@ func (s *Service) checkCodeThrottle(ctx context.Context, email, client string) e
 		return err
 	}
 	if f.Total >= CodeCeiling {
+		s.metrics().Throttled(ThrottledCode)
 		return &CodeThrottled{Wait: signInCeilingWindow, Everywhere: true}
 	}
 	if wait := backOff(f, now); wait > 0 {
+		s.metrics().Throttled(ThrottledCode)
 		return &CodeThrottled{Wait: wait}
 	}
 	return nil

@@ -204,5 +204,6 @@ func (s *Service) redeem(ctx context.Context, purpose store.Purpose, l *Link, fi
 	if err != nil {
 		return nil, err
 	}
+	s.metrics().Redeemed(purpose)
 	return c, nil
 }

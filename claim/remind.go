@@ -90,6 +90,9 @@ func (s *Service) SendReminders(ctx context.Context) ([]int64, error) {
 			if err != nil {
 				return queued, err
 			}
+			if len(batch) > 0 {
+				s.metrics().Issued(IssuedReminder, len(batch))
+			}
 			queued = append(queued, batch...)
 			// A short batch was the last; one that reminded nobody would
 			// find the same invites again.

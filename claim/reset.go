@@ -110,6 +110,12 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 	if err != nil {
 		return nil, err
 	}
+	if n := len(res.OutboxIDs); n > 0 {
+		s.metrics().Issued(IssuedReset, n)
+	}
+	if res.Throttled > 0 {
+		s.metrics().Throttled(ThrottledReset)
+	}
 	return res, nil
 }
 

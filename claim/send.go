@@ -129,6 +129,19 @@ func (s *Service) issueAll(ctx context.Context, actor *store.Staff, ids []int64,
 		if err != nil {
 			return out, err
 		}
+		issued := 0
+		for _, o := range done {
+			if o.Sent != nil {
+				issued++
+			}
+		}
+		if issued > 0 {
+			kind := IssuedInvite
+			if opt.Purpose == store.PurposeReset {
+				kind = IssuedReset
+			}
+			s.metrics().Issued(kind, issued)
+		}
 		out = append(out, done...)
 		if opt.Progress != nil {
 			opt.Progress(Progress{Issuing, len(out), len(ids)})

@@ -35,6 +35,9 @@ type Service struct {
 	// (DefaultDNSTimeout when 0).
 	Resolver   Resolver
 	DNSTimeout time.Duration
+	// Metrics hears links issued and redeemed, sign-ins failed and
+	// throttles met; nil: nobody.
+	Metrics Metrics
 }
 
 // Sent is the outcome of a link sent: an invite, or a reset link staff

@@ -38,6 +38,17 @@ type Options struct {
 	// nil uses the connection's remote address; behind a reverse proxy,
 	// set it to read the proxy's trusted forwarding header.
 	ClientAddr func(*http.Request) string
+	// Metrics hears the requests its rate limits refuse; nil: nobody.
+	Metrics Metrics
+}
+
+// Metrics is what the web tells the operator's monitoring (frontdesk serve
+// --metrics-addr); requests themselves are counted by whoever serves the
+// handler. Calls must be quick and safe for concurrent use.
+type Metrics interface {
+	// RateLimited: a request was answered 429 by one of the per-client
+	// Limits: kind "token" (links and codes), "signin" or "forgot".
+	RateLimited(kind string)
 }
 
 // handler serves every customer path.
@@ -47,7 +58,8 @@ type handler struct {
 	wake     func()
 	sessions claim.SessionLifetime
 	addr     func(*http.Request) string
-	secure   bool // BaseURL is https: cookies get Secure and the __Host- prefix
+	metrics  Metrics // never nil
+	secure   bool    // BaseURL is https: cookies get Secure and the __Host- prefix
 
 	tokens, signIns, forgots *ratelimit.Limiter
 
@@ -75,6 +87,7 @@ func newHandler(o Options) *handler {
 		wake:        o.Wake,
 		sessions:    o.Sessions,
 		addr:        o.ClientAddr,
+		metrics:     o.Metrics,
 		secure:      strings.HasPrefix(strings.ToLower(o.Service.BaseURL), "https://"),
 		forgotFloor: 300 * time.Millisecond,
 	}
@@ -83,6 +96,9 @@ func newHandler(o Options) *handler {
 	}
 	if h.addr == nil {
 		h.addr = remoteAddr
+	}
+	if h.metrics == nil {
+		h.metrics = nopMetrics{}
 	}
 	now := func() time.Time { return h.svc.DB.Now() }
 	h.tokens = ratelimit.NewWithClock(o.Limits.Token.Or(defaultLimits.Token), now)
@@ -159,6 +175,18 @@ func (h *handler) limited(w http.ResponseWriter, r *http.Request, l *ratelimit.L
 		return false
 	}
 	h.log.Warn("rate limited", "what", what, "client", addr, "path", logPath(r))
+	kind := "token"
+	switch l {
+	case h.signIns:
+		kind = "signin"
+	case h.forgots:
+		kind = "forgot"
+	}
+	h.metrics.RateLimited(kind)
 	h.tooMany(w, r, "")
 	return true
 }
+
+type nopMetrics struct{}
+
+func (nopMetrics) RateLimited(string) {}

@@ -20,6 +20,10 @@ type App struct {
 	Getenv         func(string) string
 
 	DB *store.DB
+
+	// metrics counts for serve --metrics-addr; nil (counting nothing)
+	// otherwise.
+	metrics *metrics
 }
 
 // Open opens the database in the data directory, creating both if needed.

@@ -47,6 +47,11 @@ type Config struct {
 	// mail: "" the system's resolver, "off" nowhere (typo warnings only),
 	// or a DNS server's HOST:PORT.
 	EmailDNS string
+
+	// LogFormat is text (key=value) or json; LogLevel debug, info, warn
+	// or error, "" for the command's own (see App.logger).
+	LogFormat string
+	LogLevel  string
 }
 
 // DBPath is the database file inside the data directory.
@@ -71,6 +76,9 @@ func bindConfig(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.DKIMSelector, "dkim-selector", "", "DKIM selector: the public key is published as a TXT record at SELECTOR._domainkey.DOMAIN")
 	fs.StringVar(&c.EmailDNS, "email-dns", "", "DNS server the email check asks whether a customer's email domain receives mail (HOST:PORT); empty: the system's resolver; off: no lookups, typo warnings only")
 	fs.StringVar(&c.OutboxKey, "outbox-key", "", "key file that encrypts email waiting in the outbox (default <data-dir>/outbox.key, made on first use; a file named here must exist: outbox rotate-key makes one); keep it out of database backups")
+	c.LogFormat = "text"
+	fs.Var(choice{&c.LogFormat, logFormats}, "log-format", "log lines as text (key=value) or json (one object a line)")
+	fs.Var(choice{&c.LogLevel, logLevelNames}, "log-level", "least severity logged: debug, info, warn or error (default info for serve and tui, warn for other commands)")
 }
 
 // resolver is what the email check asks (claim.Service.Resolver): nil when

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,6 +69,10 @@ type ServeConfig struct {
 	// are due (org set --remind-after); zero: DefaultRemindEvery. Not a
 	// flag: a reminder is due days after its invite, minutes do not matter.
 	RemindEvery time.Duration
+
+	// MetricsAddr is where Prometheus metrics are served (GET /metrics);
+	// "": nowhere.
+	MetricsAddr string
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -126,6 +133,7 @@ Several serve and tui processes may share one data directory.`,
 	f.StringVar(&sc.BounceSecret, "bounce-secret", "", "password of Postmark's bounce webhook (HTTP basic auth on /webhooks/postmark; at least 16 characters; prefer FRONTDESK_BOUNCE_SECRET: flags show in ps); empty: refused")
 	f.StringVar(&sc.BounceSNSTopics, "bounce-sns-topics", "", "ARNs of the SNS topics whose Amazon SES bounce notifications /webhooks/ses accepts (comma-separated); empty: refused")
 	f.BoolVar(&demo, "demo", false, "create the demo organization first if the database has none")
+	f.StringVar(&sc.MetricsAddr, "metrics-addr", "", "address serving Prometheus metrics at /metrics, such as 127.0.0.1:9090 (no authentication: keep it on loopback or a private network); empty: none")
 	return cmd
 }
 
@@ -153,6 +161,11 @@ func (sc *ServeConfig) validate() error {
 	if _, err := parseSNSTopics(sc.BounceSNSTopics); err != nil {
 		return err
 	}
+	if sc.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(sc.MetricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr %q: give HOST:PORT, such as 127.0.0.1:9090", sc.MetricsAddr)
+		}
+	}
 	return nil
 }
 
@@ -178,7 +191,7 @@ func parseSNSTopics(s string) ([]string, error) {
 // ServeLogger writes one structured line per event to stderr: the server's
 // log is its standard error, for systemd or a container runtime to keep.
 func (a *App) ServeLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return a.logger(a.Stderr, slog.LevelInfo)
 }
 
 // Server is one `frontdesk serve`: the SSH server, the HTTP server and the
@@ -197,6 +210,10 @@ type Server struct {
 	http    *http.Server
 	httpLn  net.Listener
 	started time.Time
+
+	// The metrics page, with --metrics-addr; nil otherwise.
+	metrics   *http.Server
+	metricsLn net.Listener
 }
 
 // NewServer prepares the servers and listens on their addresses.
@@ -204,6 +221,12 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 	w, err := app.Worker(logger.With("part", "outbox"))
 	if err != nil {
 		return nil, err
+	}
+	var sshMetrics sshd.Metrics
+	if cfg.MetricsAddr != "" {
+		// Before anything asks app for a service: they count through it.
+		app.metrics = newMetrics(app.DB, app.DBPath(), logger.With("part", "metrics"))
+		w.Metrics, sshMetrics = app.metrics, app.metrics
 	}
 	s := &Server{app: app, cfg: cfg, log: logger, worker: w, desk: &gatedDeliverer{w: w}}
 	s.ssh, err = sshd.New(sshd.Config{
@@ -215,6 +238,7 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 		PreAuthPerAddr: cfg.PreAuthPerAddr,
 		AccessCheck:    cfg.AccessCheck,
 		Logger:         logger.With("part", "ssh"),
+		Metrics:        sshMetrics,
 	}, sshd.Deps{Staff: app.DB, TUI: app.TUIDeps(s.desk)})
 	if err != nil {
 		return nil, err
@@ -238,6 +262,21 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 	if s.httpLn, err = listen("http-addr", cfg.HTTPAddr); err != nil {
 		s.sshLn.Close()
 		return nil, err
+	}
+	if app.metrics != nil {
+		if s.metricsLn, err = listen("metrics-addr", cfg.MetricsAddr); err != nil {
+			s.sshLn.Close()
+			s.httpLn.Close()
+			return nil, err
+		}
+		s.metrics = &http.Server{
+			Handler:           app.metrics.handler(logger.With("part", "metrics")),
+			ReadHeaderTimeout: 5 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
 	}
 	return s, nil
 }
@@ -267,7 +306,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.started = time.Now()
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
@@ -289,15 +328,45 @@ func (s *Server) Run(ctx context.Context) error {
 			errs <- fmt.Errorf("http server: %w", err)
 		}
 	}()
+	serving := []any{"ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir}
+	if s.metrics != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.metrics.Serve(s.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("metrics server: %w", err)
+			}
+		}()
+		addr := s.metricsLn.Addr().String()
+		serving = append(serving, "metrics", "http://"+addr+"/metrics")
+		if !loopback(addr) {
+			s.log.Warn("the metrics page has no authentication and listens beyond this machine; keep --metrics-addr on loopback or a private network", "metrics_addr", addr)
+		}
+	}
+	// The log is stderr, which journald or a container runtime keeps and
+	// rotates: there is no file to reopen. SIGHUP is caught all the same,
+	// as Caddy does, because its default is to end the process at once,
+	// and the reflex of an operator (or a logrotate script) is to send it
+	// expecting a reload: that would cut sessions and mail mid-way.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	s.hintKeys(ctx)
-	s.log.Info("serving", "ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir)
+	s.log.Info("serving", serving...)
 
 	var failed error
-	select {
-	case <-ctx.Done():
-		s.log.Info("shutting down", "reason", "signal", "timeout", s.cfg.ShutdownTimeout)
-	case failed = <-errs:
-		s.log.Error("shutting down", "reason", "server failed", "err", failed)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			s.log.Info("shutting down", "reason", "signal", "timeout", s.cfg.ShutdownTimeout)
+			break wait
+		case failed = <-errs:
+			s.log.Error("shutting down", "reason", "server failed", "err", failed)
+			break wait
+		case <-hup:
+			s.log.Info("SIGHUP ignored: the log is standard error, with no file to reopen; configuration changes need a restart")
+		}
 	}
 	s.shutdown()
 	// The sessions are over, so are their contexts: a "send now" still
@@ -379,6 +448,16 @@ func (s *Server) shutdown() {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(2)
+	if s.metrics != nil {
+		// Scrapes are short; one under way may finish.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.metrics.Shutdown(sctx); err != nil {
+				s.metrics.Close()
+			}
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		s.ssh.Shutdown(sctx)
@@ -399,7 +478,7 @@ func (s *Server) shutdown() {
 // slow clients cannot hold connections open.
 func newHTTPServer(app *App, w *mailer.Worker, bounces *bounce.Handler, proxies trustedProxies, logger *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(healthzRoute, func(rw http.ResponseWriter, r *http.Request) {
 		// Healthy means the database answers, not merely that we listen.
 		if _, err := app.DB.Orgs(r.Context()); err != nil {
 			http.Error(rw, "database unavailable", http.StatusServiceUnavailable)
@@ -410,9 +489,13 @@ func newHTTPServer(app *App, w *mailer.Worker, bounces *bounce.Handler, proxies 
 		fmt.Fprintln(rw, "ok")
 	})
 	bounces.Mount(mux)
-	mux.Handle("/", web.New(web.Options{Service: app.Service(), Logger: logger, Wake: w.Wake, ClientAddr: proxies.clientAddr}))
+	var webMetrics web.Metrics
+	if app.metrics != nil {
+		webMetrics = app.metrics
+	}
+	mux.Handle("/", web.New(web.Options{Service: app.Service(), Logger: logger, Wake: w.Wake, ClientAddr: proxies.clientAddr, Metrics: webMetrics}))
 	return &http.Server{
-		Handler:           mux,
+		Handler:           accessLog(mux, logger, proxies.clientAddr, app.metrics),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

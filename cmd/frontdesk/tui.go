@@ -82,7 +82,7 @@ func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, o
 		return fmt.Errorf("opening the log: %w", err)
 	}
 	defer logf.Close()
-	logger := slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := app.logger(logf, slog.LevelInfo)
 	w, err := app.Worker(logger)
 	if err != nil {
 		return err

@@ -16,7 +16,7 @@ import (
 // Service is the invite service configured from the command line. It
 // delivers nothing itself (Mail is nil): links wait for a worker.
 func (a *App) Service() *claim.Service {
-	return &claim.Service{DB: a.DB, BaseURL: a.BaseURL, InviteTTL: a.InviteTTL, Resolver: a.resolver()}
+	return &claim.Service{DB: a.DB, BaseURL: a.BaseURL, InviteTTL: a.InviteTTL, Resolver: a.resolver(), Metrics: a.metrics}
 }
 
 // DeskService is the invite service of a desk (a TUI, local or over SSH),
@@ -27,9 +27,10 @@ func (a *App) DeskService(desk *gatedDeliverer) *claim.Service {
 	return s
 }
 
-// Logger writes structured log lines to stderr.
+// Logger writes structured log lines to stderr: warnings and errors unless
+// --log-level says otherwise.
 func (a *App) Logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return a.logger(a.Stderr, slog.LevelWarn)
 }
 
 // Transport is SMTP when --smtp-host is set, and otherwise the file transport

@@ -113,11 +113,14 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 	)
 	ss := &session{prog: p, fingerprint: gossh.FingerprintSHA256(sess.PublicKey())}
 	if !s.register(ss) {
+		s.cfg.Metrics.Refused(RefusedShutdown)
 		setEndReason(sess, endShutdown)
 		fatal(sess, "frontdesk: "+shutdownText)
 		return
 	}
 	defer s.unregister(ss)
+	s.cfg.Metrics.SessionStarted()
+	defer s.cfg.Metrics.SessionEnded()
 
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -61,7 +61,39 @@ type Config struct {
 	AccessCheck time.Duration
 
 	Logger *slog.Logger // nil: discard
+
+	// Metrics hears sessions open and close and connections refused;
+	// nil: nobody.
+	Metrics Metrics
 }
+
+// Metrics is what the server tells the operator's monitoring (frontdesk
+// serve --metrics-addr). Calls must be quick and safe for concurrent use.
+type Metrics interface {
+	SessionStarted() // a staff member's TUI is running
+	SessionEnded()   // and has ended, whatever the reason
+	// Refused: a connection or session was turned away, for one of the
+	// Refused* reasons.
+	Refused(reason string)
+}
+
+// Why a connection or session was turned away, as Metrics hears it.
+const (
+	RefusedRateLimit       = "rate_limit"      // too many new connections from the address
+	RefusedPreAuthLimit    = "preauth_limit"   // too many from the address waiting to authenticate
+	RefusedAuthTimeout     = "auth_timeout"    // not authenticated in time
+	RefusedUnknownKey      = "unknown_key"     // closed unauthenticated after offering unregistered keys, or the key was removed
+	RefusedUnauthenticated = "unauthenticated" // closed before authenticating, no key offered
+	RefusedNoTerminal      = "no_terminal"     // a session without a PTY
+	RefusedShutdown        = "shutdown"        // the server is going down
+)
+
+// nopMetrics is Config.Metrics when none is given.
+type nopMetrics struct{}
+
+func (nopMetrics) SessionStarted() {}
+func (nopMetrics) SessionEnded()   {}
+func (nopMetrics) Refused(string)  {}
 
 // Per-address connection limits: an office behind one address opens a few
 // sessions a minute; a scanner or a loop opens hundreds.
@@ -151,7 +183,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		// Outermost last: track counts every handler for shutdown, recovery
 		// wraps the rest, identify runs before the session is logged as
 		// started, the TUI is innermost.
-		wish.WithMiddleware(s.tui, requireTerminal, s.logged, s.identify, s.recover, s.track),
+		wish.WithMiddleware(s.tui, s.requireTerminal, s.logged, s.identify, s.recover, s.track),
 	)
 	if err != nil {
 		return nil, err
@@ -179,6 +211,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Metrics == nil {
+		c.Metrics = nopMetrics{}
 	}
 	return c
 }
@@ -215,20 +250,31 @@ func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	key := ratelimit.Key(host)
 	if !s.limit.Allow(key) {
 		s.log.Warn("connection refused", "remote", host, "reason", "rate limit")
+		s.cfg.Metrics.Refused(RefusedRateLimit)
 		return nil
 	}
 	limit := s.cfg.PreAuthPerAddr
 	if !s.unauth.take(key, limit) {
 		s.log.Warn("connection refused", "remote", host, "reason", "too many unauthenticated connections", "limit", limit)
+		s.cfg.Metrics.Refused(RefusedPreAuthLimit)
 		return nil
 	}
-	g := &authGate{Conn: conn, release: func() { s.unauth.give(key) }}
+	g := &authGate{Conn: conn, release: func() { s.unauth.give(key) }, closed: func() {
+		// Closed before authenticating: the client gave up, most often
+		// because none of its keys is registered.
+		if ctx.Value(refusedKey) != nil {
+			s.cfg.Metrics.Refused(RefusedUnknownKey)
+		} else {
+			s.cfg.Metrics.Refused(RefusedUnauthenticated)
+		}
+	}}
 	ctx.SetValue(authGateKey, g)
 	timeout := s.cfg.AuthTimeout
 	g.mu.Lock()
 	g.timer = time.AfterFunc(timeout, func() {
 		if g.settle(gateExpired) {
 			s.log.Warn("connection closed", "remote", host, "reason", "not authenticated within "+timeout.String())
+			s.cfg.Metrics.Refused(RefusedAuthTimeout)
 			conn.Close()
 		}
 	})
@@ -283,6 +329,7 @@ func (p *preAuthCount) give(host string) {
 type authGate struct {
 	net.Conn
 	release func()
+	closed  func() // when it closes before authenticating
 
 	mu    sync.Mutex
 	state gateState
@@ -315,7 +362,9 @@ func (g *authGate) settle(state gateState) bool {
 }
 
 func (g *authGate) Close() error {
-	g.settle(gateClosed)
+	if g.settle(gateClosed) && g.closed != nil {
+		g.closed()
+	}
 	return g.Conn.Close()
 }
 
@@ -390,6 +439,7 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 		staff, err := s.staff.StaffByFingerprint(ctx, fp)
 		if err != nil {
 			s.log.Warn("session refused", "fingerprint", fp, "remote", remoteHost(sess.RemoteAddr()), "err", err)
+			s.cfg.Metrics.Refused(RefusedUnknownKey)
 			fatal(sess, unknownKeyText(key))
 			return
 		}
@@ -454,9 +504,10 @@ func (s *Server) logged(next ssh.Handler) ssh.Handler {
 
 // requireTerminal turns away a session without a PTY (`ssh host cmd`, a
 // script) with one line that says what to do.
-func requireTerminal(next ssh.Handler) ssh.Handler {
+func (s *Server) requireTerminal(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		if _, _, ok := sess.Pty(); !ok {
+			s.cfg.Metrics.Refused(RefusedNoTerminal)
 			setEndReason(sess, endNoTerminal)
 			fatal(sess, "frontdesk is a terminal app: connect with `ssh -t` from a terminal. For scripts, run the frontdesk command on the server.")
 			return
@@ -534,6 +585,7 @@ func (s *Server) track(next ssh.Handler) ssh.Handler {
 		}
 		s.mu.Unlock()
 		if closing {
+			s.cfg.Metrics.Refused(RefusedShutdown)
 			setEndReason(sess, endShutdown)
 			fatal(sess, "frontdesk: "+shutdownText)
 			return

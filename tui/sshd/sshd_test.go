@@ -205,7 +205,7 @@ func TestMiddlewareOutOfOrderRefuses(t *testing.T) {
 	}
 	s := f.s
 	for name, mw := range map[string][]wish.Middleware{
-		"logged before identify": {s.tui, requireTerminal, s.identify, s.logged, s.recover, s.track},
+		"logged before identify": {s.tui, s.requireTerminal, s.identify, s.logged, s.recover, s.track},
 		"tui before identify":    {s.identify, s.tui, s.recover, s.track},
 		"no identify":            {s.tui, s.logged, s.recover, s.track},
 	} {
