@@ -96,7 +96,7 @@ tab or a carriage return is written behind a single quote ('=SUM(A1)), and so
 is a cell that already starts with a quote; spreadsheets show it as text.
 Import takes that one quote off again.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
@@ -191,7 +191,7 @@ func newListCmd(app *App) *cobra.Command {
 phone ("jan", "doe@", "0142"); --status is one of not-invited, invited,
 expired, failed, claimed, no-email. --json prints a JSON array.`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			var st store.Status
 			if status != "" {
 				var err error

@@ -173,7 +173,7 @@ func newOrgListCmd(app *App) *cobra.Command {
 		Use:   "list",
 		Short: "List organizations",
 		Args:  cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			orgs, err := app.DB.Orgs(ctx)
 			if err != nil {
 				return err

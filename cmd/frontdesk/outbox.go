@@ -30,7 +30,7 @@ func newOutboxListCmd(app *App) *cobra.Command {
 		Use:   "list [--limit N]",
 		Short: "List outgoing email, newest first, with delivery state and the server's last reply",
 		Args:  cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err

@@ -107,7 +107,7 @@ func newStaffListCmd(app *App) *cobra.Command {
 		Use:   "list [--org SLUG]",
 		Short: "List an organization's staff and their SSH keys",
 		Args:  cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
