@@ -62,6 +62,7 @@ account.
 Every flag can also be set with an environment variable: --smtp-host is
 FRONTDESK_SMTP_HOST, --data-dir is FRONTDESK_DATA_DIR, and so on. A flag on
 the command line wins over the environment.`,
+		Version:       versionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -80,6 +81,7 @@ the command line wins over the environment.`,
 			return nil
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	bindConfig(root.PersistentFlags(), &app.Config)
 	root.AddCommand(
@@ -92,6 +94,7 @@ the command line wins over the environment.`,
 		newOutboxCmd(app),
 		newTUICmd(app),
 		newServeCmd(app),
+		newVersionCmd(app),
 	)
 	setArgsUsage(root)
 	return root
