@@ -77,6 +77,7 @@ var readCommands = [][]string{
 	{"customers", "list", "--json"},
 	{"customers", "export"},
 	{"outbox", "list"},
+	{"outbox", "list", "--json"},
 	{"backup", "copy.db"},
 }
 

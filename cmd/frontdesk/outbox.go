@@ -26,8 +26,9 @@ func newOutboxCmd(app *App) *cobra.Command {
 
 func newOutboxListCmd(app *App) *cobra.Command {
 	var limit int
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list [--limit N]",
+		Use:   "list [--limit N] [--json]",
 		Short: "List outgoing email, newest first, with delivery state and the server's last reply",
 		Args:  cobra.NoArgs,
 		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
@@ -38,6 +39,15 @@ func newOutboxListCmd(app *App) *cobra.Command {
 			msgs, err := app.DB.OutboxMessages(ctx, o.ID, limit)
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				list := newJSONList(app.Stdout)
+				for _, m := range msgs {
+					if err := list.Add(newOutboxJSON(m)); err != nil {
+						return err
+					}
+				}
+				return list.Close()
 			}
 			if len(msgs) == 0 {
 				fmt.Fprintln(app.Stdout, "The outbox is empty.")
@@ -61,7 +71,8 @@ func newOutboxListCmd(app *App) *cobra.Command {
 		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 50, "show at most N messages")
-	markNoEnv(cmd.Flags(), "limit")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array (fields in the README's \"JSON output\")")
+	markNoEnv(cmd.Flags(), "limit", "json")
 	return cmd
 }
 

@@ -103,8 +103,9 @@ func newStaffAddCmd(app *App) *cobra.Command {
 }
 
 func newStaffListCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list [--org SLUG]",
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--org SLUG] [--json]",
 		Short: "List an organization's staff and their SSH keys",
 		Args:  cobra.NoArgs,
 		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
@@ -115,6 +116,19 @@ func newStaffListCmd(app *App) *cobra.Command {
 			staff, err := app.DB.StaffList(ctx, o.ID)
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				list := newJSONList(app.Stdout)
+				for _, s := range staff {
+					keys, err := app.DB.StaffKeys(ctx, s.ID)
+					if err != nil {
+						return err
+					}
+					if err := list.Add(newStaffJSON(s, keys)); err != nil {
+						return err
+					}
+				}
+				return list.Close()
 			}
 			if len(staff) == 0 {
 				fmt.Fprintf(app.Stdout, "%s has no staff yet. Add an owner with `frontdesk staff add --role owner --email EMAIL --name NAME`.\n", o.Name)
@@ -139,6 +153,9 @@ func newStaffListCmd(app *App) *cobra.Command {
 			return tw.Flush()
 		}),
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array (fields in the README's \"JSON output\")")
+	markNoEnv(cmd.Flags(), "json")
+	return cmd
 }
 
 func newStaffRemoveCmd(app *App) *cobra.Command {
