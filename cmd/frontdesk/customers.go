@@ -35,7 +35,7 @@ roster or elsewhere in the file). If any row is bad, each is listed with its
 line number and nothing is imported, unless --skip-invalid is given, which
 imports the good rows. --dry-run checks without importing.`,
 		Args: cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err

@@ -221,3 +221,31 @@ func TestOldDataDirectoryIsPointedAt(t *testing.T) {
 		t.Errorf("a new database beside an old ./frontdesk-data: exit %d, %q", code, errs)
 	}
 }
+
+// Commands that need an organization cannot do anything without a
+// database either: they say so as the read commands do, and create
+// nothing (an empty database would only hide the real one).
+func TestCommandsNeedingAnOrganizationCreateNoDatabase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	env := map[string]string{"FRONTDESK_DATA_DIR": dir, "FRONTDESK_EMAIL_DNS": "off"}
+	csv := filepath.Join(t.TempDir(), "customers.csv")
+	os.WriteFile(csv, []byte("first_name,last_name,email\nAnn,Lee,ann@example.com\n"), 0o600)
+	for _, args := range [][]string{
+		{"org", "set", "--name", "Harbor"},
+		{"staff", "add", "--email", "jo@example.com", "--name", "Jo", "--role", "owner"},
+		{"staff", "remove", "jo@example.com"},
+		{"staff", "key", "add", "jo@example.com", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ jo@laptop"},
+		{"customers", "import", csv},
+		{"invite", "ann@example.com"},
+		{"invite", "--all"},
+		{"outbox", "retry", "1"},
+	} {
+		code, _, errs := runEnv(t, env, args...)
+		if code != 1 || !strings.Contains(errs, "no database at "+filepath.Join(dir, "frontdesk.db")) || !strings.Contains(errs, "frontdesk org add") {
+			t.Errorf("frontdesk %s without a database: exit %d, %q", strings.Join(args, " "), code, errs)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("frontdesk %s created %s: %v", strings.Join(args, " "), dir, files(t, dir))
+		}
+	}
+}

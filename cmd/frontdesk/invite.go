@@ -41,7 +41,7 @@ customer: the outcome (sent, queued, failed, refused), the reason code of a
 refusal, the mail server's reply or error, the next attempt and the link's
 expiry (the README's "JSON output" lists the fields). The exit status is the
 same.`,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			if all == (len(args) > 0) {
 				return usageError{errors.New("name the customers to invite, or give --all")}
 			}

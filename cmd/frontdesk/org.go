@@ -66,7 +66,7 @@ override, not the organization's stored lifetime).
 link still works for an hour more: a fresh link that replaces the first and
 expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err

@@ -89,7 +89,7 @@ link stopped working then): retrying it sends a fresh link, as a resend does,
 to the customer's address as it is now, so fix a mistyped email first. Any
 other failed message is sent as it was.`,
 		Args: cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil {
 				return usageError{fmt.Errorf("%q is not a message id; `frontdesk outbox list` shows them", args[0])}

@@ -44,7 +44,7 @@ func newStaffAddCmd(app *App) *cobra.Command {
 		Use:   "add --email E --name N --role owner|admin|staff [--key KEY | --key-file F] [--org SLUG]",
 		Short: "Add a staff member (owners and admins can manage customers; staff can only look)",
 		Args:  cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			r, err := store.ParseRole(role)
 			if err != nil {
 				return usageError{err}
@@ -163,7 +163,7 @@ func newStaffRemoveCmd(app *App) *cobra.Command {
 		Use:   "remove EMAIL",
 		Short: "Remove a staff member and their SSH keys (their past actions keep their name)",
 		Args:  cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			s, err := app.DB.StaffByEmail(ctx, args[0])
 			if err != nil {
 				return err
@@ -188,7 +188,7 @@ func newStaffKeyAddCmd(app *App) *cobra.Command {
 		Use:   "add EMAIL KEY",
 		Short: "Register an SSH public key for a staff member (KEY is the key text or a .pub file)",
 		Args:  cobra.ExactArgs(2),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			s, err := app.DB.StaffByEmail(ctx, args[0])
 			if err != nil {
 				return err
