@@ -239,6 +239,7 @@ func TestCommandsNeedingAnOrganizationCreateNoDatabase(t *testing.T) {
 		{"invite", "ann@example.com"},
 		{"invite", "--all"},
 		{"outbox", "retry", "1"},
+		{"outbox", "rotate-key"},
 	} {
 		code, _, errs := runEnv(t, env, args...)
 		if code != 1 || !strings.Contains(errs, "no database at "+filepath.Join(dir, "frontdesk.db")) || !strings.Contains(errs, "frontdesk org add") {

@@ -169,7 +169,7 @@ file follow the new key by themselves. Machines that share one key file must
 all read that same file; where each has its own copy, copy the new file to
 every one of them right away.`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			r, err := app.DB.RotateOutboxKey(ctx, app.Actor())
 			if err != nil {
 				return err

@@ -151,8 +151,8 @@ func withDB(app *App, fn func(ctx context.Context, cmd *cobra.Command, args []st
 // withExistingDB wraps the body of a command that only reads, or that
 // works on an organization that must exist already (invite, staff add): it
 // opens the database only when there is one, and otherwise fails saying
-// where it looked and what creates one. Only demo, org add, and tui and
-// serve (--demo) create a database.
+// where it looked and what creates one. Only demo, org add, tui and serve
+// create a database.
 func withExistingDB(app *App, fn func(ctx context.Context, cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := app.OpenExisting(); err != nil {
