@@ -60,9 +60,13 @@ func TestUnknownCommandExits2(t *testing.T) {
 			t.Errorf("frontdesk %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", strings.Join(tc.args, " "), code, out, errs, tc.want)
 		}
 	}
-	// A group alone shows its commands, as before.
+	// A group alone shows its commands, as before, whatever the
+	// configuration.
 	if code, out, _ := c.run("org"); code != 0 || !strings.Contains(out, "list") {
 		t.Errorf("frontdesk org: exit %d, %q", code, out)
+	}
+	if code, out, errs := runEnv(t, map[string]string{"FRONTDESK_SMTP_TLS": "carrier-pigeon"}, "staff"); code != 0 || !strings.Contains(out, "remove") {
+		t.Errorf("frontdesk staff with a bad configuration: exit %d, %q %q", code, out, errs)
 	}
 	if got := files(t, c.dir); got != nil {
 		t.Errorf("a mistaken command line left files: %v", got)

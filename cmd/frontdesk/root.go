@@ -66,8 +66,13 @@ the command line wins over the environment.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.HasSubCommands() && len(args) > 0 {
-				return unknownCommand(cmd, args[0])
+			if cmd.HasSubCommands() {
+				// A group (frontdesk, org, staff key) only shows its help:
+				// no configuration is needed for that.
+				if len(args) > 0 {
+					return unknownCommand(cmd, args[0])
+				}
+				return nil
 			}
 			if err := applyEnv(cmd, app.Getenv); err != nil {
 				return usageError{err}
