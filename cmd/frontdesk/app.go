@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
 	"strings"
@@ -26,7 +28,8 @@ type App struct {
 	metrics *metrics
 }
 
-// Open opens the database in the data directory, creating both if needed.
+// Open opens the database in the data directory, creating both if needed;
+// making the database is said on stderr, with where it is.
 func (a *App) Open() error {
 	if a.DB != nil {
 		return nil
@@ -34,8 +37,29 @@ func (a *App) Open() error {
 	if err := os.MkdirAll(a.DataDir, 0o700); err != nil {
 		return fmt.Errorf("--data-dir %s: %w", a.DataDir, err)
 	}
+	_, err := os.Stat(a.DBPath())
+	fresh := errors.Is(err, fs.ErrNotExist)
 	db, err := store.OpenWith(a.DBPath(), store.Options{OutboxKey: a.OutboxKey})
 	if err != nil {
+		return err
+	}
+	a.DB = db
+	if fresh && a.Stderr != nil {
+		io.WriteString(a.Stderr, a.createdNotice())
+	}
+	return nil
+}
+
+// OpenExisting opens the database in the data directory if there is one,
+// creating nothing (store.Options.Existing).
+func (a *App) OpenExisting() error {
+	if a.DB != nil {
+		return nil
+	}
+	db, err := store.OpenWith(a.DBPath(), store.Options{OutboxKey: a.OutboxKey, Existing: true})
+	if errors.Is(err, store.ErrNoDatabase) {
+		return store.Errorf(store.ENOTFOUND, "%s", a.noDatabase())
+	} else if err != nil {
 		return err
 	}
 	a.DB = db

@@ -19,7 +19,7 @@ Email waiting in the outbox is in the copy only encrypted; the key that opens
 it is the outbox key file (--outbox-key), which is not part of the copy. Keep
 that file safe and apart from these backups.`,
 		Args: cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			if err := app.DB.Backup(ctx, args[0]); err != nil {
 				return err
 			}

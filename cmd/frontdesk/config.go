@@ -43,6 +43,10 @@ type Config struct {
 
 	OutboxKey string // "": outbox.key in the data directory
 
+	// DataDirFrom is the rule that chose DataDir (resolveDataDir), named
+	// in messages about where the database is.
+	DataDirFrom string
+
 	// EmailDNS is where the email check asks whether a domain receives
 	// mail: "" the system's resolver, "off" nowhere (typo warnings only),
 	// or a DNS server's HOST:PORT.
@@ -60,7 +64,7 @@ func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "frontdesk.db
 // bindConfig declares the configuration flags on the root command, inherited
 // by every subcommand.
 func bindConfig(fs *pflag.FlagSet, c *Config) {
-	fs.StringVar(&c.DataDir, "data-dir", "./frontdesk-data", "directory holding frontdesk.db, outbox.key, the SSH host key and outbox/")
+	fs.StringVar(&c.DataDir, "data-dir", "", "directory holding frontdesk.db, outbox.key, the SSH host key and outbox/ (default: $STATE_DIRECTORY under systemd, else $XDG_DATA_HOME/frontdesk, else ~/.local/share/frontdesk)")
 	fs.StringVar(&c.Org, "org", "", "organization slug (may be left out when there is only one)")
 	fs.DurationVar(&c.InviteTTL, "invite-ttl", 0, "invite link lifetime, overriding the organization's setting (e.g. 168h)")
 	fs.StringVar(&c.BaseURL, "base-url", "http://localhost:8080", "public address of the customers' web, used in emailed links")

@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -37,7 +35,7 @@ roster or elsewhere in the file). If any row is bad, each is listed with its
 line number and nothing is imported, unless --skip-invalid is given, which
 imports the good rows. --dry-run checks without importing.`,
 		Args: cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
@@ -96,7 +94,7 @@ tab or a carriage return is written behind a single quote ('=SUM(A1)), and so
 is a cell that already starts with a quote; spreadsheets show it as text.
 Import takes that one quote off again.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
@@ -144,26 +142,6 @@ Import takes that one quote off again.`,
 	return cmd
 }
 
-// customerJSON is one element of `customers list --json`.
-type customerJSON struct {
-	ID              int64      `json:"id"`
-	FirstName       string     `json:"first_name"`
-	LastName        string     `json:"last_name"`
-	Email           string     `json:"email"`
-	Phone           string     `json:"phone"`
-	Status          string     `json:"status"`
-	InviteSentAt    *time.Time `json:"invite_sent_at,omitempty"`
-	InviteExpiresAt *time.Time `json:"invite_expires_at,omitempty"`
-	ClaimedAt       *time.Time `json:"claimed_at,omitempty"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
 // statusText words a roster row's status with the date that matters for it.
 func statusText(r *store.RosterRow, loc *time.Location) string {
 	const day = "Mon 2 Jan 2006"
@@ -189,9 +167,11 @@ func newListCmd(app *App) *cobra.Command {
 		Short: "List customers, optionally searched and filtered by status",
 		Long: `List customers. --search matches the start of any word of the name, email or
 phone ("jan", "doe@", "0142"); --status is one of not-invited, invited,
-expired, failed, claimed, no-email. --json prints a JSON array.`,
+expired, failed, claimed, no-email. --json prints a JSON array, whose
+status values are those same words (the README's "JSON output" lists the
+fields).`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			var st store.Status
 			if status != "" {
 				var err error
@@ -209,14 +189,13 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 			out := bufio.NewWriter(app.Stdout)
 			defer out.Flush()
 			var tw *tabwriter.Writer
+			var list *jsonList
 			if asJSON {
-				io.WriteString(out, "[")
+				list = newJSONList(app.Stdout)
 			} else {
 				tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tSTATUS")
 			}
-			enc := json.NewEncoder(out)
-			enc.SetEscapeHTML(false)
 			loc := o.Location()
 			// Page through the roster so even a million customers stream in
 			// constant memory.
@@ -233,12 +212,7 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 					}
 					r := &rows[i]
 					if asJSON {
-						if n > 0 {
-							io.WriteString(out, ",")
-						}
-						io.WriteString(out, "\n")
-						if err := enc.Encode(customerJSON{ID: r.ID, FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone,
-							Status: string(r.Status), InviteSentAt: timePtr(r.InviteSentAt), InviteExpiresAt: timePtr(r.InviteExpiresAt), ClaimedAt: timePtr(r.ClaimedAt)}); err != nil {
+						if err := list.Add(newCustomerJSON(r)); err != nil {
 							return err
 						}
 					} else {
@@ -257,8 +231,7 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 				q.After = &c
 			}
 			if asJSON {
-				io.WriteString(out, "]\n")
-				return nil
+				return list.Close()
 			}
 			if err := tw.Flush(); err != nil {
 				return err

@@ -32,7 +32,17 @@ desk@harbor-yoga.example (staff). Run again to replace its customers; the same
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "Demo organization %s (--org %s) has %d customers in %s.\n", o.Name, o.Slug, n, app.DBPath())
+			// The demo archives a few (people who left, kept with their
+			// history): say so, or the roster's smaller count looks wrong.
+			live, err := rosterTotal(ctx, app, o)
+			if err != nil {
+				return err
+			}
+			archived := ""
+			if n > live {
+				archived = fmt.Sprintf(", %d of them archived (the roster shows the other %d)", n-live, live)
+			}
+			fmt.Fprintf(app.Stdout, "Demo organization %s (--org %s) has %d customers%s, in %s.\n", o.Name, o.Slug, n, archived, app.DBPath())
 			return nil
 		}),
 	}

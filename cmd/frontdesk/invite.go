@@ -17,7 +17,7 @@ import (
 
 func newInviteCmd(app *App) *cobra.Command {
 	var as, status string
-	var all bool
+	var all, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "invite CUSTOMER... [--as EMAIL] | invite --all [--status not-invited|expired]",
 		Short: "Invite customers to claim their account (same rules as the TUI)",
@@ -34,8 +34,14 @@ invite or tui run) delivers it. The exit status is 1 if any customer was
 refused or any email permanently rejected.
 
 --all invites every eligible customer: by default those not invited and those
-whose invite expired; --status narrows it to one of them.`,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+whose invite expired; --status narrows it to one of them.
+
+--json prints, instead of these lines, a JSON array with one object per
+customer: the outcome (sent, queued, failed, refused), the reason code of a
+refusal, the mail server's reply or error, the next attempt and the link's
+expiry (the README's "JSON output" lists the fields). The exit status is the
+same.`,
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			if all == (len(args) > 0) {
 				return usageError{errors.New("name the customers to invite, or give --all")}
 			}
@@ -57,15 +63,16 @@ whose invite expired; --status narrows it to one of them.`,
 			svc := app.Service()
 			svc.Mail = w
 			if all {
-				return inviteAll(ctx, app, svc, o, actor, status)
+				return inviteAll(ctx, app, svc, o, actor, status, asJSON)
 			}
-			return inviteSome(ctx, app, svc, o, actor, args)
+			return inviteSome(ctx, app, svc, o, actor, args, asJSON)
 		}),
 	}
 	cmd.Flags().StringVar(&as, "as", "", "staff member acting (default: the organization's first owner)")
 	cmd.Flags().BoolVar(&all, "all", false, "invite every eligible customer")
 	cmd.Flags().StringVar(&status, "status", "", "with --all: not-invited or expired (default: both)")
-	markNoEnv(cmd.Flags(), "all", "status")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per customer with the outcome, instead of sentences")
+	markNoEnv(cmd.Flags(), "all", "status", "json")
 	return cmd
 }
 
@@ -87,32 +94,68 @@ func cliWords(o *store.Org) claim.Words {
 
 // inviteSome invites the named customers, one line each: "Jane Doe: Invite
 // sent to …", "Bo Chen: has no email address — fix the email first.".
-func inviteSome(ctx context.Context, app *App, svc *claim.Service, o *store.Org, actor *store.Staff, args []string) error {
+func inviteSome(ctx context.Context, app *App, svc *claim.Service, o *store.Org, actor *store.Staff, args []string, asJSON bool) error {
 	words := cliWords(o)
 	failed := 0
 	var ids []int64
 	var cs []*store.Customer
 	names := map[int64]string{}
+	// With --json, one element per argument, in their order: the customer
+	// it named, or why it named nobody.
+	var slots []inviteJSON
 	for _, arg := range args {
 		c, err := resolveCustomer(ctx, app, o, arg)
 		if err != nil {
-			fmt.Fprintf(app.Stdout, "%s: %s\n", inert.String(arg), errorText(err))
+			if asJSON {
+				slots = append(slots, inviteJSON{Result: resultWords[claim.Refused], Reason: "not_found", Message: fmt.Sprintf("%s: %s", arg, errorText(err))})
+			} else {
+				fmt.Fprintf(app.Stdout, "%s: %s\n", inert.String(arg), errorText(err))
+			}
 			failed++
 			continue
 		}
 		ids = append(ids, c.ID)
 		cs = append(cs, c)
 		names[c.ID] = c.Name()
+		slots = append(slots, inviteJSON{CustomerID: &c.ID})
 	}
 	warnAddresses(ctx, app, svc, cs)
 	outs, err := svc.Send(ctx, actor, ids, claim.SendOptions{})
+	if asJSON {
+		byID := map[int64]*claim.Outcome{}
+		for i := range outs {
+			byID[outs[i].CustomerID] = &outs[i]
+		}
+		customers := map[int64]*store.Customer{}
+		for _, c := range cs {
+			customers[c.ID] = c
+		}
+		list := newJSONList(app.Stdout)
+		for _, j := range slots {
+			if j.CustomerID != nil {
+				oc := byID[*j.CustomerID]
+				if oc == nil {
+					continue // not reached: the run stopped first (the error says so)
+				}
+				j = inviteElement(ctx, app, o, oc, customers[oc.CustomerID])
+			}
+			if jerr := list.Add(j); jerr != nil {
+				return jerr
+			}
+		}
+		if jerr := list.Close(); jerr != nil {
+			return jerr
+		}
+	}
 	for i := range outs {
 		o := &outs[i]
-		text := words.Outcome(o)
-		if o.Result == claim.Refused {
-			text = words.Reason(o.Refusal)
+		if !asJSON {
+			text := words.Outcome(o)
+			if o.Result == claim.Refused {
+				text = words.Reason(o.Refusal)
+			}
+			fmt.Fprintf(app.Stdout, "%s: %s\n", inert.String(names[o.CustomerID]), inert.String(text))
 		}
-		fmt.Fprintf(app.Stdout, "%s: %s\n", inert.String(names[o.CustomerID]), inert.String(text))
 		if o.Result == claim.Refused || o.Result == claim.Failed {
 			failed++
 		}
@@ -175,7 +218,7 @@ func stoppedText(err error) error {
 
 // inviteAll invites every customer waiting for an invite: one query picks
 // them, one call sends, and the tally names who was skipped and why.
-func inviteAll(ctx context.Context, app *App, svc *claim.Service, o *store.Org, actor *store.Staff, status string) error {
+func inviteAll(ctx context.Context, app *App, svc *claim.Service, o *store.Org, actor *store.Staff, status string, asJSON bool) error {
 	statuses := []store.Status{store.StatusNotInvited, store.StatusExpired}
 	if status != "" {
 		st, err := store.ParseStatus(status)
@@ -189,6 +232,9 @@ func inviteAll(ctx context.Context, app *App, svc *claim.Service, o *store.Org, 
 		return err
 	}
 	if len(ids) == 0 {
+		if asJSON {
+			return newJSONList(app.Stdout).Close()
+		}
 		fmt.Fprintln(app.Stdout, "Nobody to invite: no customer is waiting for an invite.")
 		return nil
 	}
@@ -209,6 +255,18 @@ func inviteAll(ctx context.Context, app *App, svc *claim.Service, o *store.Org, 
 	}
 	if err != nil && len(outs) == 0 {
 		return err
+	}
+	if asJSON {
+		list := newJSONList(app.Stdout)
+		for i := range outs {
+			if jerr := list.Add(inviteElement(ctx, app, o, &outs[i], nil)); jerr != nil {
+				return jerr
+			}
+		}
+		if jerr := list.Close(); jerr != nil {
+			return jerr
+		}
+		return tallyError(outs, err)
 	}
 	return printTally(app, cliWords(o), outs, err)
 }
@@ -247,8 +305,20 @@ func printTally(app *App, words claim.Words, outs []claim.Outcome, stopped error
 	for _, r := range reasons {
 		fmt.Fprintf(app.Stdout, "  skipped %d, %s: %s\n", len(skipped[r]), r.Label(), inert.String(strings.Join(skipped[r], ", ")))
 	}
+	return tallyError(outs, stopped)
+}
+
+// tallyError is a bulk run's exit: an error when it stopped early or the
+// mail server refused an invite for good.
+func tallyError(outs []claim.Outcome, stopped error) error {
 	if stopped != nil {
 		return fmt.Errorf("stopped after %d customer(s); what was queued goes out with the next worker: %w", len(outs), stoppedText(stopped))
+	}
+	failed := 0
+	for i := range outs {
+		if outs[i].Result == claim.Failed {
+			failed++
+		}
 	}
 	if failed > 0 {
 		return store.Errorf(store.EINVALID, "%d invite(s) were refused by the mail server; `frontdesk outbox list` shows why", failed)

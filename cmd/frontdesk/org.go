@@ -66,7 +66,7 @@ override, not the organization's stored lifetime).
 link still works for an hour more: a fresh link that replaces the first and
 expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
@@ -169,14 +169,28 @@ func printOrg(app *App, o *store.Org) {
 }
 
 func newOrgListCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
 		Short: "List organizations",
 		Args:  cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			orgs, err := app.DB.Orgs(ctx)
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				list := newJSONList(app.Stdout)
+				for _, o := range orgs {
+					total, err := rosterTotal(ctx, app, o)
+					if err != nil {
+						return err
+					}
+					if err := list.Add(newOrgJSON(o, total)); err != nil {
+						return err
+					}
+				}
+				return list.Close()
 			}
 			if len(orgs) == 0 {
 				fmt.Fprintln(app.Stdout, "No organizations yet. Create one with `frontdesk org add --name NAME`, or `frontdesk demo`.")
@@ -185,13 +199,9 @@ func newOrgListCmd(app *App) *cobra.Command {
 			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SLUG\tNAME\tCUSTOMERS\tINVITE TTL\tTIME ZONE\tNOTIFICATIONS\tREMIND AFTER")
 			for _, o := range orgs {
-				counts, err := app.DB.RosterCounts(ctx, o.ID)
+				total, err := rosterTotal(ctx, app, o)
 				if err != nil {
 					return err
-				}
-				total := 0
-				for _, n := range counts {
-					total += n
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\t%s\n", inert.String(o.Slug), inert.String(o.Name), total, o.InviteTTL, inert.String(o.TimeZone),
 					map[bool]string{true: "on", false: "off"}[o.Notifications], remindAfterText(o))
@@ -199,4 +209,18 @@ func newOrgListCmd(app *App) *cobra.Command {
 			return tw.Flush()
 		}),
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array (fields in the README's \"JSON output\")")
+	markNoEnv(cmd.Flags(), "json")
+	return cmd
+}
+
+// rosterTotal is how many customers the organization's roster shows (the
+// archived are not on it).
+func rosterTotal(ctx context.Context, app *App, o *store.Org) (int, error) {
+	counts, err := app.DB.RosterCounts(ctx, o.ID)
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	return total, err
 }

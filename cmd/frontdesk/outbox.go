@@ -27,11 +27,12 @@ func newOutboxCmd(app *App) *cobra.Command {
 
 func newOutboxListCmd(app *App) *cobra.Command {
 	var limit int
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list [--limit N]",
+		Use:   "list [--limit N] [--json]",
 		Short: "List outgoing email, newest first: whom it was for, its delivery, what happened in plain words and the server's reply",
 		Args:  cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
@@ -50,6 +51,15 @@ func newOutboxListCmd(app *App) *cobra.Command {
 					break
 				}
 				q.Before = page[len(page)-1].ID
+			}
+			if asJSON {
+				list := newJSONList(app.Stdout)
+				for _, m := range msgs {
+					if err := list.Add(newOutboxJSON(&m)); err != nil {
+						return err
+					}
+				}
+				return list.Close()
 			}
 			if len(msgs) == 0 {
 				fmt.Fprintln(app.Stdout, "The outbox is empty.")
@@ -80,7 +90,8 @@ func newOutboxListCmd(app *App) *cobra.Command {
 		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 50, "show at most N messages")
-	markNoEnv(cmd.Flags(), "limit")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array (fields in the README's \"JSON output\")")
+	markNoEnv(cmd.Flags(), "limit", "json")
 	return cmd
 }
 
@@ -97,7 +108,7 @@ link stopped working then): retrying it sends a fresh link, as a resend does,
 to the customer's address as it is now, so fix a mistyped email first. Any
 other failed message is sent as it was.`,
 		Args: cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil {
 				return usageError{fmt.Errorf("%q is not a message id; `frontdesk outbox list` shows them", args[0])}
@@ -177,7 +188,7 @@ file follow the new key by themselves. Machines that share one key file must
 all read that same file; where each has its own copy, copy the new file to
 every one of them right away.`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			r, err := app.DB.RotateOutboxKey(ctx, app.Actor())
 			if err != nil {
 				return err

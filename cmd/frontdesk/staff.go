@@ -44,7 +44,7 @@ func newStaffAddCmd(app *App) *cobra.Command {
 		Use:   "add --email E --name N --role owner|admin|staff [--key KEY | --key-file F] [--org SLUG]",
 		Short: "Add a staff member (owners and admins can manage customers; staff can only look)",
 		Args:  cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			r, err := store.ParseRole(role)
 			if err != nil {
 				return usageError{err}
@@ -103,11 +103,12 @@ func newStaffAddCmd(app *App) *cobra.Command {
 }
 
 func newStaffListCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list [--org SLUG]",
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--org SLUG] [--json]",
 		Short: "List an organization's staff and their SSH keys",
 		Args:  cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
@@ -115,6 +116,19 @@ func newStaffListCmd(app *App) *cobra.Command {
 			staff, err := app.DB.StaffList(ctx, o.ID)
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				list := newJSONList(app.Stdout)
+				for _, s := range staff {
+					keys, err := app.DB.StaffKeys(ctx, s.ID)
+					if err != nil {
+						return err
+					}
+					if err := list.Add(newStaffJSON(s, keys)); err != nil {
+						return err
+					}
+				}
+				return list.Close()
 			}
 			if len(staff) == 0 {
 				fmt.Fprintf(app.Stdout, "%s has no staff yet. Add an owner with `frontdesk staff add --role owner --email EMAIL --name NAME`.\n", o.Name)
@@ -139,6 +153,9 @@ func newStaffListCmd(app *App) *cobra.Command {
 			return tw.Flush()
 		}),
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array (fields in the README's \"JSON output\")")
+	markNoEnv(cmd.Flags(), "json")
+	return cmd
 }
 
 func newStaffRemoveCmd(app *App) *cobra.Command {
@@ -146,7 +163,7 @@ func newStaffRemoveCmd(app *App) *cobra.Command {
 		Use:   "remove EMAIL",
 		Short: "Remove a staff member and their SSH keys (their past actions keep their name)",
 		Args:  cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			s, err := app.DB.StaffByEmail(ctx, args[0])
 			if err != nil {
 				return err
@@ -171,7 +188,7 @@ func newStaffKeyAddCmd(app *App) *cobra.Command {
 		Use:   "add EMAIL KEY",
 		Short: "Register an SSH public key for a staff member (KEY is the key text or a .pub file)",
 		Args:  cobra.ExactArgs(2),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			s, err := app.DB.StaffByEmail(ctx, args[0])
 			if err != nil {
 				return err
