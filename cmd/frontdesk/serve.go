@@ -368,8 +368,10 @@ func (s *Server) hintKeys(ctx context.Context) {
 	if owner, err := db.FirstOwner(ctx, orgs[0].ID); err == nil {
 		email = owner.Email
 	}
+	// The key as a file, not "$(cat …)": the log quotes the value, and a
+	// line with no quotes of its own copies out of it unchanged.
 	s.log.Warn("no staff member has an SSH key yet, so nobody can connect",
-		"fix", fmt.Sprintf(`frontdesk staff key add %s "$(cat ~/.ssh/id_ed25519.pub)"`, email))
+		"fix", s.app.Command("staff key add", email, "~/.ssh/id_ed25519.pub"))
 }
 
 // shutdown stops both servers within the shutdown timeout, then forces
