@@ -66,6 +66,10 @@ type ServeConfig struct {
 	// are due (org set --remind-after); zero: DefaultRemindEvery. Not a
 	// flag: a reminder is due days after its invite, minutes do not matter.
 	RemindEvery time.Duration
+
+	// BaseURLGiven is whether --base-url (or FRONTDESK_BASE_URL) was set,
+	// rather than left at its default (see checkBaseURL).
+	BaseURLGiven bool
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -95,10 +99,11 @@ queued (a message on the wire is cut before its end, never half-sent); a
 second signal exits at once.
 Several serve and tui processes may share one data directory.`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, _ *cobra.Command, _ []string) error {
+		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			if err := sc.validate(); err != nil {
 				return usageError{err}
 			}
+			sc.BaseURLGiven = cmd.Flags().Changed("base-url") || app.Getenv(envName("base-url")) != ""
 			// A server holds the database open for everyone it serves:
 			// files others can read give all of it away, like a host key.
 			if err := app.DB.CheckPrivate(); err != nil {
@@ -118,7 +123,7 @@ Several serve and tui processes may share one data directory.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&sc.SSHAddr, "ssh-addr", ":23234", "address the staff SSH server listens on")
-	f.StringVar(&sc.HTTPAddr, "http-addr", ":8080", "address the customers' web listens on (see --base-url for the public address)")
+	f.StringVar(&sc.HTTPAddr, "http-addr", defaultHTTPAddr, "address the customers' web listens on (this machine only by default; for other machines give an address such as :8080, and --base-url, the address customers open)")
 	f.DurationVar(&sc.IdleTimeout, "idle-timeout", 30*time.Minute, "close an SSH session after this long without a key press (0: never)")
 	f.DurationVar(&sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
 	f.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
@@ -193,6 +198,7 @@ type Server struct {
 
 	ssh     *sshd.Server
 	desk    *gatedDeliverer // the SSH sessions' "send now", closed after them
+	reach   []string        // why emailed links may not reach the web (checkBaseURL)
 	sshLn   net.Listener
 	http    *http.Server
 	httpLn  net.Listener
@@ -239,6 +245,15 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 		s.sshLn.Close()
 		return nil, err
 	}
+	// Checked on the bound address: a host name or port 0 in --http-addr
+	// says less than what the listener got.
+	refuse, warnings := checkBaseURL(app.BaseURL, cfg.BaseURLGiven, s.httpLn.Addr(), len(proxies) > 0)
+	if refuse != nil {
+		s.sshLn.Close()
+		s.httpLn.Close()
+		return nil, usageError{refuse}
+	}
+	s.reach = warnings
 	return s, nil
 }
 
@@ -290,6 +305,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}()
 	s.hintKeys(ctx)
+	for _, w := range s.reach {
+		s.log.Warn("links in emails may not reach the customers' web", "why", w, "base_url", s.app.BaseURL, "http", s.HTTPAddr())
+	}
 	s.log.Info("serving", "ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir)
 
 	var failed error
