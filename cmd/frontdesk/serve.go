@@ -19,6 +19,7 @@ import (
 	"frontdesk/claim/web"
 	"frontdesk/mailer"
 	"frontdesk/mailer/bounce"
+	"frontdesk/store/format"
 	"frontdesk/tui/sshd"
 )
 
@@ -124,9 +125,9 @@ Several serve and tui processes may share one data directory.`,
 	f := cmd.Flags()
 	f.StringVar(&sc.SSHAddr, "ssh-addr", ":23234", "address the staff SSH server listens on")
 	f.StringVar(&sc.HTTPAddr, "http-addr", defaultHTTPAddr, "address the customers' web listens on (this machine only by default; for other machines give an address such as :8080, and --base-url, the address customers open)")
-	f.DurationVar(&sc.IdleTimeout, "idle-timeout", 30*time.Minute, "close an SSH session after this long without a key press (0: never)")
-	f.DurationVar(&sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
-	f.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
+	durationVar(f, &sc.IdleTimeout, "idle-timeout", 30*time.Minute, "close an SSH session after this long without a key press (0: never)")
+	durationVar(f, &sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
+	durationVar(f, &sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
 	f.StringVar(&sc.TrustedProxies, "trusted-proxies", "", "reverse proxies in front of the web (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client")
 	f.StringVar(&sc.BounceSecret, "bounce-secret", "", "password of Postmark's bounce webhook (HTTP basic auth on /webhooks/postmark; at least 16 characters; prefer FRONTDESK_BOUNCE_SECRET: flags show in ps); empty: refused")
 	f.StringVar(&sc.BounceSNSTopics, "bounce-sns-topics", "", "ARNs of the SNS topics whose Amazon SES bounce notifications /webhooks/ses accepts (comma-separated); empty: refused")
@@ -140,17 +141,17 @@ func (sc *ServeConfig) validate() error {
 		v    time.Duration
 	}{{"idle-timeout", sc.IdleTimeout}, {"max-session", sc.MaxSession}, {"shutdown-timeout", sc.ShutdownTimeout}} {
 		if d.v < 0 {
-			return fmt.Errorf("--%s %s is negative; give a duration such as 30m, or 0", d.flag, d.v)
+			return fmt.Errorf("--%s %s is negative; give a duration such as 30m, or 0", d.flag, format.Duration(d.v))
 		}
 	}
 	if sc.IdleTimeout > 0 && sc.IdleTimeout < time.Second {
-		return fmt.Errorf("--idle-timeout %s is too short; give a duration such as 30m, or 0 for none", sc.IdleTimeout)
+		return fmt.Errorf("--idle-timeout %s is too short; give a duration such as 30m, or 0 for none", format.Duration(sc.IdleTimeout))
 	}
 	if _, err := parseTrustedProxies(sc.TrustedProxies); err != nil {
 		return err
 	}
 	if sc.MaxSession > 0 && sc.MaxSession < time.Second {
-		return fmt.Errorf("--max-session %s is too short; give a duration such as 12h, or 0 for none", sc.MaxSession)
+		return fmt.Errorf("--max-session %s is too short; give a duration such as 12h, or 0 for none", format.Duration(sc.MaxSession))
 	}
 	if n := len(sc.BounceSecret); n > 0 && n < bounce.MinSecretLen {
 		return fmt.Errorf("--bounce-secret is %d characters; use at least %d random ones (openssl rand -hex 24 makes some)", n, bounce.MinSecretLen)

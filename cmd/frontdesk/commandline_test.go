@@ -1,0 +1,94 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// org set with a value its setting cannot take (0 included, which used to
+// mean "the default" and changed nothing while exiting 0) is refused with
+// the allowed range, and nothing is written.
+func TestOrgSetRefusesOutOfRange(t *testing.T) {
+	c := newCLI(t)
+	c.ok("org", "add", "--name", "Harbor Yoga")
+	c.ok("org", "set", "--invite-ttl", "3d", "--min-password-length", "12")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--invite-ttl", "0s"}, "use 1 hour to 90 days"},
+		{[]string{"--invite-ttl", "0"}, "use 1 hour to 90 days"},
+		{[]string{"--invite-ttl", "91d"}, "use 1 hour to 90 days"},
+		{[]string{"--min-password-length", "0"}, "use 8 to 64"},
+		{[]string{"--min-password-length", "65"}, "use 8 to 64"},
+	} {
+		code, out, errs := c.run(append([]string{"org", "set"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errs, tc.want) || !strings.Contains(errs, tc.args[0]) {
+			t.Errorf("org set %v: exit %d, stdout %q, stderr %q; want exit 2 naming %s and %q", tc.args, code, out, errs, tc.args[0], tc.want)
+		}
+	}
+	var ttl, minPw int
+	c.sqlite().QueryRow(`SELECT invite_ttl_seconds, min_password_length FROM orgs`).Scan(&ttl, &minPw)
+	if ttl != 3*86400 || minPw != 12 {
+		t.Errorf("after the refusals: invite lifetime %ds, min password length %d; want 3 days and 12", ttl, minPw)
+	}
+	if n := c.count(`audit WHERE action = 'org.set'`); n != 1 {
+		t.Errorf("%d org.set audit rows, want the 1 change", n)
+	}
+}
+
+// Durations are typed with days and printed in words.
+func TestDurationsInDays(t *testing.T) {
+	c := newCLI(t)
+	c.ok("org", "add", "--name", "Harbor Yoga")
+	out := c.ok("org", "set", "--invite-ttl", "7d")
+	if !regexp.MustCompile(`(?m)^invite lifetime\s+7 days$`).MatchString(out) {
+		t.Errorf("org set --invite-ttl 7d printed:\n%s", out)
+	}
+	out = c.ok("org", "set", "--invite-ttl", "36h", "--remind-after", "1d")
+	if !regexp.MustCompile(`(?m)^invite lifetime\s+1 day 12 hours$`).MatchString(out) || !regexp.MustCompile(`(?m)^remind after\s+1 day$`).MatchString(out) {
+		t.Errorf("org set --invite-ttl 36h --remind-after 1d printed:\n%s", out)
+	}
+	if out := c.ok("org", "list"); !strings.Contains(out, "1 day 12 hours") || strings.Contains(out, "36h") {
+		t.Errorf("org list:\n%s", out)
+	}
+	// The process-wide override, from the flag and from the environment.
+	c.ok("org", "list", "--invite-ttl", "2d")
+	c.env["FRONTDESK_SMTP_TIMEOUT"] = "1m"
+	c.env["FRONTDESK_INVITE_TTL"] = "1d12h"
+	c.ok("org", "list")
+}
+
+// Every duration flag of every command takes days, including flags added
+// later: a pflag DurationVar would refuse "7d" and fail here.
+func TestEveryDurationFlagTakesDays(t *testing.T) {
+	var walk func(cmd *cobra.Command)
+	n := 0
+	walk = func(cmd *cobra.Command) {
+		for _, fs := range []*pflag.FlagSet{cmd.LocalNonPersistentFlags(), cmd.PersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) {
+				if f.Value.Type() != "duration" {
+					return
+				}
+				n++
+				if err := f.Value.Set("7d"); err != nil {
+					t.Errorf("%s --%s 7d: %v", cmd.CommandPath(), f.Name, err)
+				}
+				if s := f.Value.String(); s != "7d" {
+					t.Errorf("%s --%s 7d reads back as %q", cmd.CommandPath(), f.Name, s)
+				}
+			})
+		}
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(&App{}))
+	if n < 6 {
+		t.Errorf("found %d duration flags; the walk missed some", n)
+	}
+}
