@@ -1,10 +1,13 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -90,5 +93,75 @@ func TestEveryDurationFlagTakesDays(t *testing.T) {
 	walk(newRootCmd(&App{}))
 	if n < 6 {
 		t.Errorf("found %d duration flags; the walk missed some", n)
+	}
+}
+
+// startsAt is the display column (terminal cells) at which cell begins in
+// line; -1 if it is not there.
+func startsAt(line, cell string) int {
+	i := strings.Index(line, cell)
+	if i < 0 {
+		return -1
+	}
+	return ansi.StringWidth(line[:i])
+}
+
+// Tables align by the cells a terminal gives each character: wide (CJK,
+// emoji) names keep the columns after them in line.
+func TestTablesAlignByDisplayWidth(t *testing.T) {
+	c := newCLI(t)
+	c.ok("org", "add", "--name", "札幌ヨガ", "--slug", "sapporo")
+	c.ok("org", "add", "--name", "Harbor Yoga")
+	file := filepath.Join(t.TempDir(), "people.csv")
+	people := [][2]string{
+		{"山田 太郎", "taro@example.com"},
+		{"Ann Lee", "ann@example.com"},
+		{"🧘 Mia Ng", "mia@example.com"},
+		{"Zoë Åberg", "zoe@example.com"},
+	}
+	csv := "first_name,last_name,email\n"
+	for _, p := range people {
+		first, last, _ := strings.Cut(p[0], " ")
+		if strings.HasPrefix(p[0], "🧘") {
+			first, last = "🧘 Mia", "Ng"
+		}
+		csv += first + "," + last + "," + p[1] + "\n"
+	}
+	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("customers", "import", "--org", "sapporo", file)
+
+	out := c.ok("customers", "list", "--org", "sapporo")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	email, status := startsAt(lines[0], "EMAIL"), startsAt(lines[0], "STATUS")
+	for _, p := range people {
+		var line string
+		for _, l := range lines {
+			if strings.Contains(l, p[1]) {
+				line = l
+			}
+		}
+		if startsAt(line, p[1]) != email || startsAt(line, "Not invited") != status {
+			t.Errorf("%s is out of line:\n%s", p[0], out)
+		}
+	}
+	for _, l := range lines {
+		if strings.HasSuffix(l, " ") {
+			t.Errorf("trailing spaces in %q", l)
+		}
+	}
+
+	out = c.ok("org", "list")
+	lines = strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	col := startsAt(lines[0], "CUSTOMERS")
+	for _, l := range lines[1:] {
+		count := "  4  " // sapporo's customers
+		if strings.HasPrefix(l, "harbor-yoga") {
+			count = "  0  "
+		}
+		if startsAt(l, count)+2 != col {
+			t.Errorf("org list is out of line:\n%s", out)
+		}
 	}
 }

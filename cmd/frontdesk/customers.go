@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -208,12 +208,11 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 			}
 			out := bufio.NewWriter(app.Stdout)
 			defer out.Flush()
-			var tw *tabwriter.Writer
+			var tw *table
 			if asJSON {
 				io.WriteString(out, "[")
 			} else {
-				tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tSTATUS")
+				tw = newTable(out, "ID", "NAME", "EMAIL", "STATUS")
 			}
 			enc := json.NewEncoder(out)
 			enc.SetEscapeHTML(false)
@@ -246,7 +245,7 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 						if email == "" {
 							email = "-"
 						}
-						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, inert.String(r.Name()), inert.String(email), statusText(r, loc))
+						tw.Row(strconv.FormatInt(r.ID, 10), inert.String(r.Name()), inert.String(email), statusText(r, loc))
 					}
 					n++
 				}

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -173,12 +173,19 @@ func remindAfterText(o *store.Org) string {
 
 func printOrg(app *App, o *store.Org) {
 	onOff := map[bool]string{true: "on", false: "off"}
-	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(app.Stdout)
 	// Stored text goes to the operator's terminal inert: a name or URL saved
 	// before the text rule (or by hand) may hold an escape sequence.
-	fmt.Fprintf(tw, "name\t%s\nslug\t%s\ninvite lifetime\t%s\nwalk-through URL\t%s\npayments URL\t%s\nreply-to\t%s\ntime zone\t%s\nmin password length\t%d\nnotifications\t%s\nremind after\t%s\n",
-		inert.String(o.Name), inert.String(o.Slug), format.DurationWords(o.InviteTTL), inert.String(o.WalkthroughURL), inert.String(o.PaymentsURL),
-		inert.String(o.ReplyTo), inert.String(o.TimeZone), o.MinPasswordLength, onOff[o.Notifications], remindAfterText(o))
+	tw.Row("name", inert.String(o.Name))
+	tw.Row("slug", inert.String(o.Slug))
+	tw.Row("invite lifetime", format.DurationWords(o.InviteTTL))
+	tw.Row("walk-through URL", inert.String(o.WalkthroughURL))
+	tw.Row("payments URL", inert.String(o.PaymentsURL))
+	tw.Row("reply-to", inert.String(o.ReplyTo))
+	tw.Row("time zone", inert.String(o.TimeZone))
+	tw.Row("min password length", strconv.Itoa(o.MinPasswordLength))
+	tw.Row("notifications", onOff[o.Notifications])
+	tw.Row("remind after", remindAfterText(o))
 	tw.Flush()
 }
 
@@ -196,8 +203,7 @@ func newOrgListCmd(app *App) *cobra.Command {
 				fmt.Fprintln(app.Stdout, "No organizations yet. Create one with `frontdesk org add --name NAME`, or `frontdesk demo`.")
 				return nil
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SLUG\tNAME\tCUSTOMERS\tINVITE TTL\tTIME ZONE\tNOTIFICATIONS\tREMIND AFTER")
+			tw := newTable(app.Stdout, "SLUG", "NAME", "CUSTOMERS", "INVITE TTL", "TIME ZONE", "NOTIFICATIONS", "REMIND AFTER")
 			for _, o := range orgs {
 				counts, err := app.DB.RosterCounts(ctx, o.ID)
 				if err != nil {
@@ -207,7 +213,7 @@ func newOrgListCmd(app *App) *cobra.Command {
 				for _, n := range counts {
 					total += n
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\t%s\n", inert.String(o.Slug), inert.String(o.Name), total, format.DurationWords(o.InviteTTL), inert.String(o.TimeZone),
+				tw.Row(inert.String(o.Slug), inert.String(o.Name), strconv.Itoa(total), format.DurationWords(o.InviteTTL), inert.String(o.TimeZone),
 					map[bool]string{true: "on", false: "off"}[o.Notifications], remindAfterText(o))
 			}
 			return tw.Flush()

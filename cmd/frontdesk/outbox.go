@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,8 +43,7 @@ func newOutboxListCmd(app *App) *cobra.Command {
 				return nil
 			}
 			loc := o.Location()
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tTO\tKIND\tATTEMPTS\tNEXT ATTEMPT\tLAST REPLY")
+			tw := newTable(app.Stdout, "ID", "STATUS", "TO", "KIND", "ATTEMPTS", "NEXT ATTEMPT", "LAST REPLY")
 			for _, m := range msgs {
 				next, reply := "-", m.LastError
 				switch m.Status {
@@ -55,7 +53,7 @@ func newOutboxListCmd(app *App) *cobra.Command {
 					reply = m.Reply
 					next = "sent " + format.DateTime(m.SentAt, loc)
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Status, inert.String(m.To), m.Kind, m.Attempts, next, inert.String(cmp.Or(reply, "-")))
+				tw.Row(strconv.FormatInt(m.ID, 10), string(m.Status), inert.String(m.To), string(m.Kind), strconv.Itoa(m.Attempts), next, inert.String(cmp.Or(reply, "-")))
 			}
 			return tw.Flush()
 		}),
