@@ -436,10 +436,21 @@ func (tx *Tx) CancelDeadMessages(ctx context.Context, owner string, ids []int64)
 // OutboxMessages lists an organization's messages, newest first, without
 // their bodies (`frontdesk outbox list`).
 func (q conn) OutboxMessages(ctx context.Context, orgID int64, limit int) ([]*OutboxMessage, error) {
+	return q.OutboxPage(ctx, orgID, 0, limit)
+}
+
+// OutboxPage lists up to limit (100 when not positive) of an
+// organization's messages older than the message before (0: from the
+// newest), newest first, without their bodies: a page of `frontdesk outbox
+// list`, which pages through them all by the id of each page's last.
+func (q conn) OutboxPage(ctx context.Context, orgID, before int64, limit int) ([]*OutboxMessage, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return scanOutboxRows(q.query(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? ORDER BY id DESC LIMIT ?`, orgID, limit))
+	if before <= 0 {
+		return scanOutboxRows(q.query(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? ORDER BY id DESC LIMIT ?`, orgID, limit))
+	}
+	return scanOutboxRows(q.query(ctx, `SELECT `+outboxNoBodies+` FROM outbox WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, orgID, before, limit))
 }
 
 // OutboxMessage returns one of the organization's messages without its

@@ -165,3 +165,50 @@ func TestTablesAlignByDisplayWidth(t *testing.T) {
 		}
 	}
 }
+
+// outbox list --limit 0 lists every message, as customers list --limit 0
+// does; a sent message's time is in its own column, not under NEXT ATTEMPT.
+func TestOutboxListAll(t *testing.T) {
+	c := newCLI(t)
+	c.ok("demo", "--customers", "300")
+	total := c.count("outbox")
+	if total <= 100 {
+		t.Fatalf("the demo made %d messages; the test needs more than 100", total)
+	}
+	lines := strings.Split(strings.TrimSuffix(c.ok("outbox", "list", "--limit", "0"), "\n"), "\n")
+	if len(lines)-1 != total {
+		t.Errorf("--limit 0 listed %d messages of %d", len(lines)-1, total)
+	}
+	if out := c.ok("outbox", "list", "--limit", "120"); strings.Count(out, "\n")-1 != 120 {
+		t.Errorf("--limit 120 listed %d", strings.Count(out, "\n")-1)
+	}
+	if out := c.ok("outbox", "list"); strings.Count(out, "\n")-1 != 50 {
+		t.Errorf("outbox list listed %d by default, want 50", strings.Count(out, "\n")-1)
+	}
+	if code, _, errs := c.run("outbox", "list", "--limit", "-1"); code != 2 || !strings.Contains(errs, "--limit") {
+		t.Errorf("--limit -1: exit %d, %q", code, errs)
+	}
+
+	next, sent := startsAt(lines[0], "NEXT ATTEMPT"), startsAt(lines[0], "SENT")
+	if sent < 0 {
+		t.Fatalf("no SENT column:\n%s", lines[0])
+	}
+	var sentRows, failedRows int
+	for _, l := range lines[1:] {
+		switch strings.Fields(l)[1] {
+		case "sent":
+			sentRows++
+			if !strings.HasPrefix(l[next:], "- ") || !regexp.MustCompile(`^\w{3} \d+ \w{3} \d{4}`).MatchString(l[sent:]) {
+				t.Errorf("a sent message reads:\n%s\n%s", lines[0], l)
+			}
+		case "failed":
+			failedRows++
+			if !strings.HasPrefix(l[sent:], "- ") {
+				t.Errorf("a failed message reads:\n%s\n%s", lines[0], l)
+			}
+		}
+	}
+	if sentRows == 0 || failedRows == 0 {
+		t.Errorf("%d sent and %d failed messages listed; the demo has both", sentRows, failedRows)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -30,35 +31,64 @@ func newOutboxListCmd(app *App) *cobra.Command {
 		Short: "List outgoing email, newest first, with delivery state and the server's last reply",
 		Args:  cobra.NoArgs,
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return usageError{fmt.Errorf("--limit %d: give 0 (no limit) or more", limit)}
+			}
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
 			}
-			msgs, err := app.DB.OutboxMessages(ctx, o.ID, limit)
-			if err != nil {
-				return err
+			loc := o.Location()
+			out := bufio.NewWriter(app.Stdout)
+			defer out.Flush()
+			var tw *table
+			// Page through the outbox so that --limit 0 streams any
+			// number of messages in bounded memory.
+			const page = 500
+			var before int64
+			n := 0
+			for {
+				want := page
+				if limit > 0 {
+					want = min(page, limit-n)
+				}
+				msgs, err := app.DB.OutboxPage(ctx, o.ID, before, want)
+				if err != nil {
+					return err
+				}
+				for _, m := range msgs {
+					if tw == nil {
+						tw = newTable(out, "ID", "STATUS", "TO", "KIND", "ATTEMPTS", "NEXT ATTEMPT", "SENT", "LAST REPLY")
+					}
+					next, sent, reply := "-", "-", m.LastError
+					if m.Status == store.OutboxQueued {
+						next = format.DateTime(m.NextAttemptAt, loc)
+					}
+					if m.Status == store.OutboxSent {
+						reply = m.Reply
+					}
+					if !m.SentAt.IsZero() { // sent, or sent and bounced since
+						sent = format.DateTime(m.SentAt, loc)
+					}
+					tw.Row(strconv.FormatInt(m.ID, 10), string(m.Status), inert.String(m.To), string(m.Kind), strconv.Itoa(m.Attempts), next, sent, inert.String(cmp.Or(reply, "-")))
+					n++
+				}
+				if len(msgs) < want || (limit > 0 && n >= limit) {
+					break
+				}
+				before = msgs[len(msgs)-1].ID
 			}
-			if len(msgs) == 0 {
-				fmt.Fprintln(app.Stdout, "The outbox is empty.")
+			if tw == nil {
+				fmt.Fprintln(out, "The outbox is empty.")
 				return nil
 			}
-			loc := o.Location()
-			tw := newTable(app.Stdout, "ID", "STATUS", "TO", "KIND", "ATTEMPTS", "NEXT ATTEMPT", "LAST REPLY")
-			for _, m := range msgs {
-				next, reply := "-", m.LastError
-				switch m.Status {
-				case store.OutboxQueued:
-					next = format.DateTime(m.NextAttemptAt, loc)
-				case store.OutboxSent:
-					reply = m.Reply
-					next = "sent " + format.DateTime(m.SentAt, loc)
-				}
-				tw.Row(strconv.FormatInt(m.ID, 10), string(m.Status), inert.String(m.To), string(m.Kind), strconv.Itoa(m.Attempts), next, inert.String(cmp.Or(reply, "-")))
+			if err := tw.Flush(); err != nil {
+				return err
 			}
-			return tw.Flush()
+			return out.Flush()
 		}),
 	}
-	cmd.Flags().IntVar(&limit, "limit", 50, "show at most N messages")
+	cmd.Flags().IntVar(&limit, "limit", 50, "show at most N messages (0: all)")
 	markNoEnv(cmd.Flags(), "limit")
 	return cmd
 }
