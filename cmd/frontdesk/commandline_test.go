@@ -1,10 +1,12 @@
 package main
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
@@ -210,5 +212,52 @@ func TestOutboxListAll(t *testing.T) {
 	}
 	if sentRows == 0 || failedRows == 0 {
 		t.Errorf("%d sent and %d failed messages listed; the demo has both", sentRows, failedRows)
+	}
+}
+
+// backup writes a private file, says in words when its folder is missing,
+// and replaces an existing file only with --force, as export does.
+func TestBackupFolderAndForce(t *testing.T) {
+	defer syscall.Umask(syscall.Umask(0)) // the file is private by its own mode, not the umask
+	c := newCLI(t)
+	c.ok("demo", "--customers", "20")
+	dir := t.TempDir()
+
+	missing := filepath.Join(dir, "nightly", "copy.db")
+	code, out, errs := c.run("backup", missing)
+	if code != 1 || !strings.Contains(errs, "the folder "+filepath.Join(dir, "nightly")+" does not exist") || strings.Contains(errs, "(14)") {
+		t.Errorf("backup into a missing folder: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+
+	dst := filepath.Join(dir, "copy.db")
+	if err := os.WriteFile(dst, []byte("last night's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = c.run("backup", dst)
+	if code != 1 || !strings.Contains(errs, "already exists") || !strings.Contains(errs, "--force") {
+		t.Errorf("backup over a file: exit %d, %q", code, errs)
+	}
+	if b, _ := os.ReadFile(dst); string(b) != "last night's" {
+		t.Fatal("backup without --force changed the file")
+	}
+	c.ok("backup", "--force", dst)
+	st, err := os.Stat(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("the backup has mode %v; want 0600", st.Mode().Perm())
+	}
+	var n int
+	cp, err := sql.Open("sqlite", "file:"+dst+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	if err := cp.QueryRow(`SELECT count(*) FROM customers`).Scan(&n); err != nil || n != 20 {
+		t.Errorf("the replaced backup holds %d customers (%v); want 20", n, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+		t.Errorf("temporary files left beside the backup: %v", left)
 	}
 }

@@ -109,8 +109,8 @@ Import takes that one quote off again.`,
 				return w.Flush()
 			}
 			dst := args[0]
-			if _, err := os.Stat(dst); err == nil && !force {
-				return store.Errorf(store.EINVALID, "%s already exists; choose another name or add --force to replace it", dst)
+			if err := refuseExisting(dst, force); err != nil {
+				return err
 			}
 			// Write beside the target and rename, so an interrupted export never
 			// leaves a half file under the real name.
