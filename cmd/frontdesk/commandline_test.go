@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -259,5 +260,70 @@ func TestBackupFolderAndForce(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
 		t.Errorf("temporary files left beside the backup: %v", left)
+	}
+}
+
+// A progress bar never says 100% for an import that imported nothing, and
+// counts agree with their nouns ("1 customer", "2 rows").
+func TestImportProgressAndCounts(t *testing.T) {
+	c := newCLI(t)
+	c.ok("org", "add", "--name", "Harbor Yoga")
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("first_name,last_name,email\nAnn,Lee,ann@example.com\nBo,Chen,bo@example\nCy,Dee,cy@example.com\n"), 0o600)
+	one := filepath.Join(dir, "one.csv")
+	os.WriteFile(one, []byte("first_name,last_name,email\nAnn,Lee,ann@example.com\n"), 0o600)
+
+	for _, args := range [][]string{{"customers", "import", bad}, {"customers", "import", "--dry-run", bad}} {
+		code, out, errs := c.run(args...)
+		if code != 1 || strings.Contains(errs, "100%") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and no 100%%", args, code, out, errs)
+		}
+	}
+	if n := c.count("customers"); n != 0 {
+		t.Fatalf("%d customers imported from a refused file", n)
+	}
+	if out := c.ok("customers", "import", "--dry-run", one); !strings.Contains(out, "1 row,") || strings.Contains(out, "1 rows") {
+		t.Errorf("dry run of one row: %q", out)
+	}
+	if out := c.ok("customers", "import", one); !strings.Contains(out, "Imported 1 customer into") {
+		t.Errorf("import of one row: %q", out)
+	}
+	if _, _, errs := c.run("customers", "export", filepath.Join(dir, "out.csv")); !strings.Contains(errs, "Exported 1 customer of") {
+		t.Errorf("export of one customer: %q", errs)
+	}
+	code, out, errs := c.run("customers", "import", "--skip-invalid", bad)
+	if code != 0 || !strings.Contains(out, "Imported 1 customer into") || !strings.Contains(out, "skipped 2 rows with problems") {
+		t.Errorf("--skip-invalid: exit %d, %q, %q", code, out, errs)
+	}
+	c.ok("staff", "add", "--email", "maya@harbor.example", "--name", "Maya", "--role", "owner")
+	c.queueInvite()
+	if out := c.ok("outbox", "rotate-key"); !strings.Contains(out, "1 message re-encrypted") {
+		t.Errorf("rotate-key: %q", out)
+	}
+}
+
+// A refusal about a named customer names them once.
+func TestInviteNamesTheCustomerOnce(t *testing.T) {
+	c := newCLI(t)
+	c.ok("demo", "--customers", "60")
+	var claimed []struct {
+		Email     string `json:"email"`
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("customers", "list", "--json", "--status", "claimed", "--limit", "1")), &claimed); err != nil || len(claimed) == 0 {
+		t.Fatalf("no claimed customer: %v", err)
+	}
+	name := claimed[0].FirstName + " " + claimed[0].LastName
+	code, out, _ := c.run("invite", claimed[0].Email)
+	if code != 1 || !strings.HasPrefix(out, name+": already claimed their account on ") || strings.Count(out, name) != 1 {
+		t.Errorf("inviting %s, who claimed: exit %d, %q", name, code, out)
+	}
+	for _, arg := range []string{"nobody@example.com", "99999"} {
+		code, out, _ := c.run("invite", arg)
+		if code != 1 || strings.Count(out, arg) != 1 {
+			t.Errorf("invite %s: exit %d, %q; want the customer named once", arg, code, out)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"frontdesk/claim"
 	"frontdesk/store"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
@@ -96,7 +97,8 @@ func inviteSome(ctx context.Context, app *App, svc *claim.Service, o *store.Org,
 	for _, arg := range args {
 		c, err := resolveCustomer(ctx, app, o, arg)
 		if err != nil {
-			fmt.Fprintf(app.Stdout, "%s: %s\n", inert.String(arg), errorText(err))
+			// The sentence names the email or id already.
+			fmt.Fprintln(app.Stdout, inert.String(errorText(err)))
 			failed++
 			continue
 		}
@@ -123,11 +125,11 @@ func inviteSome(ctx context.Context, app *App, svc *claim.Service, o *store.Org,
 		// Not about a customer: the acting staff member may not send.
 		return store.Errorf(store.EUNAUTHORIZED, "%s", words.Refusal(refusal))
 	case err != nil:
-		return fmt.Errorf("stopped after %d of %d customer(s): %w", len(outs), len(ids), stoppedText(err))
+		return fmt.Errorf("stopped after %d of %s: %w", len(outs), format.Count(len(ids), "customer"), stoppedText(err))
 	case ctx.Err() != nil:
 		return errors.New("interrupted: invites not sent stay queued; frontdesk serve, or the next invite or tui, sends them")
 	case failed > 0:
-		return store.Errorf(store.EINVALID, "%d of %d customer(s) not invited", failed, len(args))
+		return store.Errorf(store.EINVALID, "%d of %s not invited", failed, format.Count(len(args), "customer"))
 	}
 	return nil
 }
@@ -198,11 +200,16 @@ func inviteAll(ctx context.Context, app *App, svc *claim.Service, o *store.Org, 
 			issuing.Update(p.Done, p.Total)
 			return
 		}
-		issuing.Done()
+		issuing.Done(true) // delivering: something was issued
 		sending.Update(p.Done, p.Total)
 	}})
-	issuing.Done()
-	sending.Done()
+	var issued, delivered bool
+	for i := range outs {
+		issued = issued || outs[i].Result != claim.Refused
+		delivered = delivered || outs[i].Result == claim.Delivered
+	}
+	issuing.Done(issued)
+	sending.Done(delivered)
 	var refusal *claim.Refusal
 	if errors.As(err, &refusal) {
 		return store.Errorf(store.EUNAUTHORIZED, "%s", cliWords(o).Refusal(refusal))
@@ -248,10 +255,10 @@ func printTally(app *App, words claim.Words, outs []claim.Outcome, stopped error
 		fmt.Fprintf(app.Stdout, "  skipped %d, %s: %s\n", len(skipped[r]), r.Label(), inert.String(strings.Join(skipped[r], ", ")))
 	}
 	if stopped != nil {
-		return fmt.Errorf("stopped after %d customer(s); what was queued goes out with the next worker: %w", len(outs), stoppedText(stopped))
+		return fmt.Errorf("stopped after %s; what was queued goes out with the next worker: %w", format.Count(len(outs), "customer"), stoppedText(stopped))
 	}
 	if failed > 0 {
-		return store.Errorf(store.EINVALID, "%d invite(s) were refused by the mail server; `frontdesk outbox list` shows why", failed)
+		return store.Errorf(store.EINVALID, "the mail server refused %s; `frontdesk outbox list` shows why", format.Count(failed, "invite"))
 	}
 	return nil
 }

@@ -195,9 +195,9 @@ every one of them right away.`,
 			if len(r.Retired) > 0 {
 				retired = "retired key " + strings.Join(r.Retired, ", ")
 			}
-			fmt.Fprintf(app.Stdout, "Outbox key rotated: %d message(s) re-encrypted under key %s in %s; %s.\n", r.Resealed, r.Key, r.KeyFile, retired)
+			fmt.Fprintf(app.Stdout, "Outbox key rotated: %s re-encrypted under key %s in %s; %s.\n", format.Count(r.Resealed, "message"), r.Key, r.KeyFile, retired)
 			if r.Unreadable > 0 {
-				fmt.Fprintf(app.Stdout, "%d message(s) were sealed with a key the key file did not hold and were left as they were; they cannot be sent (send new invites).\n", r.Unreadable)
+				fmt.Fprintf(app.Stdout, "Left as stored: %s sealed with a key the key file did not hold, which cannot be sent (send new invites).\n", format.Count(r.Unreadable, "message"))
 			}
 			return nil
 		}),
