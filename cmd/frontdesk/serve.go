@@ -88,6 +88,11 @@ The HTTP side also takes mail providers' reports of bounces that come after
 delivery: POST /webhooks/postmark (Postmark, --bounce-secret) and POST
 /webhooks/ses (Amazon SES through SNS, --bounce-sns-topics); README, Bounces.
 
+Links in emails use --base-url, the address customers open; the web listens
+on --http-addr (this machine only by default). serve says at start when the
+one cannot reach the other, and refuses the default base URL (localhost) on
+an address other machines reach.
+
 Staff connect with "ssh -p 23234 HOST" using a key registered with
 "frontdesk staff add --key" or "frontdesk staff key add EMAIL KEY"; nobody
 else gets a session. The SSH host key is created on first start as
