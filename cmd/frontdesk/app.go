@@ -93,11 +93,11 @@ func (a *App) Command(sub string, args ...string) string {
 	if err != nil {
 		dir = a.DataDir
 	}
-	words := []string{"frontdesk", sub, "--data-dir", shellQuote(dir)}
+	words := []string{"frontdesk", sub}
 	for _, arg := range args {
 		words = append(words, shellQuote(arg))
 	}
-	return strings.Join(words, " ")
+	return strings.Join(append(words, "--data-dir", shellQuote(dir)), " ")
 }
 
 // shellQuote leaves a word a shell reads as itself alone, and puts any
