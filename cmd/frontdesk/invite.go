@@ -316,7 +316,7 @@ func confirmInviteAll(ctx context.Context, app *App, o *store.Org, will []*store
 	}
 	q := fmt.Sprintf("Invite %s of %s (%s)? Links expire %s.", format.Count(len(will), "customer"), inert.String(o.Name), sample, expiry)
 	if skipped > 0 {
-		q += fmt.Sprintf(" %s skipped (--dry-run says who and why).", format.Count(skipped, "customer")+map[bool]string{true: " is", false: " are"}[skipped == 1])
+		q += fmt.Sprintf(" Skipping %s (--dry-run says who and why).", format.Count(skipped, "customer"))
 	}
 	fmt.Fprintf(app.Stderr, "%s [y/N] ", q)
 	answer := make(chan string, 1)
