@@ -313,9 +313,14 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 	// mode and an existing file is never overwritten; VACUUM INTO accepts
 	// an empty file.
 	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	switch {
+	case errors.Is(err, fs.ErrExist):
 		return Errorf(EINVALID, "%s already exists; choose a new file name", dst)
-	} else if err != nil {
+	case errors.Is(err, fs.ErrNotExist):
+		return Errorf(EINVALID, "cannot write the backup: the folder %s does not exist; create it first, or choose another", filepath.Dir(abs))
+	case errors.Is(err, fs.ErrPermission):
+		return Errorf(EINVALID, "cannot write the backup: you may not create files in the folder %s", filepath.Dir(abs))
+	case err != nil:
 		return Errorf(EINVALID, "cannot create %s: %v", dst, err)
 	}
 	f.Close()

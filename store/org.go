@@ -38,6 +38,37 @@ type Org struct {
 	CreatedAt   time.Time
 }
 
+// The ranges of the settings an owner types (org set), checked by
+// CheckInviteTTL and CheckMinPasswordLength.
+const (
+	MinInviteTTL             = time.Hour
+	MaxInviteTTL             = 90 * 24 * time.Hour
+	DefaultMinPasswordLength = 15
+	MinMinPasswordLength     = 8
+	MaxMinPasswordLength     = 64
+)
+
+// CheckInviteTTL refuses an invite lifetime outside its range, saying the
+// range. Zero is refused too: Validate gives a new organization the
+// default before it checks, but an owner who types 0 meant something else.
+func CheckInviteTTL(d time.Duration) error {
+	if d < MinInviteTTL || d > MaxInviteTTL {
+		return Errorf(EINVALID, "invite lifetime %s is out of range; use %s to %s (%s is the default)",
+			format.Duration(d), format.DurationWords(MinInviteTTL), format.DurationWords(MaxInviteTTL), format.DurationWords(DefaultInviteTTL))
+	}
+	return nil
+}
+
+// CheckMinPasswordLength refuses a minimum password length outside its
+// range, saying the range.
+func CheckMinPasswordLength(n int) error {
+	if n < MinMinPasswordLength || n > MaxMinPasswordLength {
+		return Errorf(EINVALID, "minimum password length %d is out of range; use %d to %d (%d is recommended)",
+			n, MinMinPasswordLength, MaxMinPasswordLength, DefaultMinPasswordLength)
+	}
+	return nil
+}
+
 // MinRemindAfter is the shortest --remind-after: a reminder within the hour
 // is a second invite, not a reminder.
 const MinRemindAfter = time.Hour
@@ -100,8 +131,8 @@ func (o *Org) Validate() error {
 	if o.InviteTTL == 0 {
 		o.InviteTTL = DefaultInviteTTL
 	}
-	if o.InviteTTL < time.Hour || o.InviteTTL > 90*24*time.Hour {
-		return Errorf(EINVALID, "invite lifetime %s is out of range; use between 1h and 2160h (90 days)", o.InviteTTL)
+	if err := CheckInviteTTL(o.InviteTTL); err != nil {
+		return err
 	}
 	switch {
 	case o.RemindAfter < 0:
@@ -121,10 +152,10 @@ func (o *Org) Validate() error {
 		return Errorf(EINVALID, "unknown time zone %q; use an IANA name such as Europe/London or America/New_York", o.TimeZone)
 	}
 	if o.MinPasswordLength == 0 {
-		o.MinPasswordLength = 15
+		o.MinPasswordLength = DefaultMinPasswordLength
 	}
-	if o.MinPasswordLength < 8 || o.MinPasswordLength > 64 {
-		return Errorf(EINVALID, "minimum password length %d is out of range; use 8 to 64 (15 is recommended)", o.MinPasswordLength)
+	if err := CheckMinPasswordLength(o.MinPasswordLength); err != nil {
+		return err
 	}
 	for _, u := range []struct{ name, v string }{{"walk-through URL", o.WalkthroughURL}, {"payments URL", o.PaymentsURL}} {
 		if u.v != "" && !strings.HasPrefix(u.v, "https://") && !strings.HasPrefix(u.v, "http://") {

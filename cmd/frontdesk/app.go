@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 
 	"frontdesk/store"
@@ -107,4 +108,38 @@ func (a *App) Actor() store.Actor {
 		name = "cli:" + u.Username
 	}
 	return store.SystemActor(name)
+}
+
+// Command is the frontdesk command line that runs sub ("staff key add")
+// with args on this process's data, for a message to print: the data
+// directory is named, absolute, so the line does the same from any folder
+// and without this process's environment (a server started with
+// --data-dir or FRONTDESK_DATA_DIR). Args are quoted for a POSIX shell
+// where they need it; a leading ~ is left for the shell to expand.
+func (a *App) Command(sub string, args ...string) string {
+	dir, err := filepath.Abs(a.DataDir)
+	if err != nil {
+		dir = a.DataDir
+	}
+	words := []string{"frontdesk", sub}
+	for _, arg := range args {
+		words = append(words, shellQuote(arg))
+	}
+	return strings.Join(append(words, "--data-dir", shellQuote(dir)), " ")
+}
+
+// shellQuote leaves a word a shell reads as itself alone, and puts any
+// other in single quotes.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-~", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"frontdesk/store"
 	"frontdesk/store/csvio"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
@@ -45,31 +46,35 @@ imports the good rows. --dry-run checks without importing.`,
 				return err
 			}
 			defer f.Close()
-			bar := newProgress(app.Stderr, "Importing")
+			label := "Importing"
+			if dryRun {
+				label = "Checking"
+			}
+			bar := newProgress(app.Stderr, label)
 			rep, err := csvio.Import(ctx, app.DB, o, bufio.NewReaderSize(f, 1<<16), csvio.ImportOptions{
 				DryRun: dryRun, SkipInvalid: skipInvalid, Actor: app.Actor(), Source: filepath.Base(args[0]), Progress: bar.Update,
 			})
-			bar.Done()
+			bar.Done(err == nil)
 			// The report lists every bad row, whether or not the import went
 			// ahead; err then says whether it did.
 			for _, p := range rep.Problems {
 				fmt.Fprintf(app.Stderr, "%s:%d: %s\n", args[0], p.Line, inert.String(p.Reason))
 			}
 			if more := rep.Skipped - len(rep.Problems); more > 0 {
-				fmt.Fprintf(app.Stderr, "… and %d more rows with problems\n", more)
+				fmt.Fprintf(app.Stderr, "… and %s with problems\n", format.Count(more, "more row"))
 			}
 			if err != nil {
 				return err
 			}
 			switch {
 			case dryRun && rep.Skipped > 0:
-				fmt.Fprintf(app.Stdout, "Dry run: %d rows would be imported and %d skipped (listed above); nothing was imported.\n", rep.Imported, rep.Skipped)
+				fmt.Fprintf(app.Stdout, "Dry run: %s would be imported and %s skipped (listed above); nothing was imported.\n", format.Count(rep.Imported, "row"), format.Count(rep.Skipped, "row"))
 			case dryRun:
-				fmt.Fprintf(app.Stdout, "Dry run: all %d rows are good; nothing was imported. Run again without --dry-run to import them.\n", rep.Rows)
+				fmt.Fprintf(app.Stdout, "Dry run: %s, all good; nothing was imported. Run again without --dry-run to import them.\n", format.Count(rep.Rows, "row"))
 			case rep.Skipped > 0:
-				fmt.Fprintf(app.Stdout, "Imported %d customers into %s; skipped %d rows with problems (listed above).\n", rep.Imported, o.Name, rep.Skipped)
+				fmt.Fprintf(app.Stdout, "Imported %s into %s; skipped %s with problems (listed above).\n", format.Count(rep.Imported, "customer"), o.Name, format.Count(rep.Skipped, "row"))
 			default:
-				fmt.Fprintf(app.Stdout, "Imported %d customers into %s.\n", rep.Imported, o.Name)
+				fmt.Fprintf(app.Stdout, "Imported %s into %s.\n", format.Count(rep.Imported, "customer"), o.Name)
 			}
 			return nil
 		}),
@@ -107,8 +112,8 @@ Import takes that one quote off again.`,
 				return w.Flush()
 			}
 			dst := args[0]
-			if _, err := os.Stat(dst); err == nil && !force {
-				return store.Errorf(store.EINVALID, "%s already exists; choose another name or add --force to replace it", dst)
+			if err := refuseExisting(dst, force); err != nil {
+				return err
 			}
 			// Write beside the target and rename, so an interrupted export never
 			// leaves a half file under the real name.
@@ -133,7 +138,7 @@ Import takes that one quote off again.`,
 			if err := os.Rename(tmp.Name(), dst); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stderr, "Exported %d customers of %s to %s.\n", n, o.Name, dst)
+			fmt.Fprintf(app.Stderr, "Exported %s of %s to %s.\n", format.Count(n, "customer"), o.Name, dst)
 			return nil
 		}),
 	}
@@ -188,13 +193,12 @@ fields).`,
 			}
 			out := bufio.NewWriter(app.Stdout)
 			defer out.Flush()
-			var tw *tabwriter.Writer
+			var tw *table
 			var list *jsonList
 			if asJSON {
 				list = newJSONList(app.Stdout)
 			} else {
-				tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tSTATUS")
+				tw = newTable(out, "ID", "NAME", "EMAIL", "STATUS")
 			}
 			loc := o.Location()
 			// Page through the roster so even a million customers stream in
@@ -220,7 +224,7 @@ fields).`,
 						if email == "" {
 							email = "-"
 						}
-						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, inert.String(r.Name()), inert.String(email), statusText(r, loc))
+						tw.Row(strconv.FormatInt(r.ID, 10), inert.String(r.Name()), inert.String(email), statusText(r, loc))
 					}
 					n++
 				}

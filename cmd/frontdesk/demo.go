@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"frontdesk/store/demo"
+	"frontdesk/store/format"
 )
 
 func newDemoCmd(app *App) *cobra.Command {
@@ -28,7 +29,7 @@ desk@harbor-yoga.example (staff). Run again to replace its customers; the same
 			}
 			bar := newProgress(app.Stderr, "Generating customers")
 			o, err := demo.Generate(ctx, app.DB, demo.Options{Customers: n, Seed: seed, Progress: bar.Update})
-			bar.Done()
+			bar.Done(err == nil)
 			if err != nil {
 				return err
 			}
@@ -42,7 +43,7 @@ desk@harbor-yoga.example (staff). Run again to replace its customers; the same
 			if n > live {
 				archived = fmt.Sprintf(", %d of them archived (the roster shows the other %d)", n-live, live)
 			}
-			fmt.Fprintf(app.Stdout, "Demo organization %s (--org %s) has %d customers%s, in %s.\n", o.Name, o.Slug, n, archived, app.DBPath())
+			fmt.Fprintf(app.Stdout, "Demo organization %s (--org %s) has %s%s, in %s.\n", o.Name, o.Slug, format.Count(n, "customer"), archived, app.DBPath())
 			return nil
 		}),
 	}

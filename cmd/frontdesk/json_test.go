@@ -223,7 +223,7 @@ func TestInviteJSON(t *testing.T) {
 	c.useSMTP(mail.addr)
 	mail.reject = nil
 	eligible := len(decodeList(t, "customers", c.ok("customers", "list", "--json", "--status", "not-invited")))
-	code, out, errs = c.run("invite", "--all", "--status", "not-invited", "--json")
+	code, out, errs = c.run("invite", "--all", "--status", "not-invited", "--json", "--yes")
 	all := decodeList(t, "invite --all", out)
 	if code != 0 || len(all) != eligible || eligible == 0 {
 		t.Fatalf("--all --json: exit %d, %d objects for %d eligible; stderr %q", code, len(all), eligible, errs)

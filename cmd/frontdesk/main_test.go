@@ -165,7 +165,7 @@ func TestOrgCommands(t *testing.T) {
 		t.Fatalf("org add said %q", out)
 	}
 	out = c.ok("org", "set", "--invite-ttl", "72h", "--time-zone", "Europe/Paris", "--notifications", "off")
-	if !strings.Contains(out, "72h") || !strings.Contains(out, "Europe/Paris") || !strings.Contains(out, "off") {
+	if !strings.Contains(out, "3 days") || !strings.Contains(out, "Europe/Paris") || !strings.Contains(out, "off") {
 		t.Fatalf("org set printed %q", out)
 	}
 	for _, bad := range [][]string{

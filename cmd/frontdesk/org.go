@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,6 +79,20 @@ expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 					changed = append(changed, flag)
 				}
 			}
+			// A value out of range is a mistake in the command line (0
+			// included: for a new organization the store reads it as
+			// "the default", which here would change nothing and say
+			// nothing). The ranges are the store's.
+			if f.Changed("invite-ttl") {
+				if err := store.CheckInviteTTL(ttl); err != nil {
+					return usageError{fmt.Errorf("--invite-ttl: %s", store.ErrorMessage(err))}
+				}
+			}
+			if f.Changed("min-password-length") {
+				if err := store.CheckMinPasswordLength(minPw); err != nil {
+					return usageError{fmt.Errorf("--min-password-length: %s", store.ErrorMessage(err))}
+				}
+			}
 			set("name", func() { o.Name = name })
 			set("invite-ttl", func() { o.InviteTTL = ttl })
 			set("walkthrough-url", func() { o.WalkthroughURL = walkthrough })
@@ -123,7 +137,7 @@ expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "new name")
-	f.DurationVar(&ttl, "invite-ttl", 0, "how long invite links work (e.g. 168h; 1h to 2160h)")
+	durationVar(f, &ttl, "invite-ttl", 0, "how long invite links work (e.g. 7d; 1h to 90d)")
 	f.StringVar(&walkthrough, "walkthrough-url", "", "walk-through video link put in invite emails (empty removes it)")
 	f.StringVar(&payments, "payments-url", "", "where customers manage payment methods (empty removes it)")
 	f.StringVar(&replyTo, "reply-to", "", "address customers' replies to invite emails go to")
@@ -154,17 +168,24 @@ func remindAfterText(o *store.Org) string {
 	if o.RemindAfter <= 0 {
 		return "off"
 	}
-	return format.Duration(o.RemindAfter)
+	return format.DurationWords(o.RemindAfter)
 }
 
 func printOrg(app *App, o *store.Org) {
 	onOff := map[bool]string{true: "on", false: "off"}
-	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(app.Stdout)
 	// Stored text goes to the operator's terminal inert: a name or URL saved
 	// before the text rule (or by hand) may hold an escape sequence.
-	fmt.Fprintf(tw, "name\t%s\nslug\t%s\ninvite lifetime\t%s\nwalk-through URL\t%s\npayments URL\t%s\nreply-to\t%s\ntime zone\t%s\nmin password length\t%d\nnotifications\t%s\nremind after\t%s\n",
-		inert.String(o.Name), inert.String(o.Slug), o.InviteTTL, inert.String(o.WalkthroughURL), inert.String(o.PaymentsURL),
-		inert.String(o.ReplyTo), inert.String(o.TimeZone), o.MinPasswordLength, onOff[o.Notifications], remindAfterText(o))
+	tw.Row("name", inert.String(o.Name))
+	tw.Row("slug", inert.String(o.Slug))
+	tw.Row("invite lifetime", format.DurationWords(o.InviteTTL))
+	tw.Row("walk-through URL", inert.String(o.WalkthroughURL))
+	tw.Row("payments URL", inert.String(o.PaymentsURL))
+	tw.Row("reply-to", inert.String(o.ReplyTo))
+	tw.Row("time zone", inert.String(o.TimeZone))
+	tw.Row("min password length", strconv.Itoa(o.MinPasswordLength))
+	tw.Row("notifications", onOff[o.Notifications])
+	tw.Row("remind after", remindAfterText(o))
 	tw.Flush()
 }
 
@@ -196,14 +217,13 @@ func newOrgListCmd(app *App) *cobra.Command {
 				fmt.Fprintln(app.Stdout, "No organizations yet. Create one with `frontdesk org add --name NAME`, or `frontdesk demo`.")
 				return nil
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SLUG\tNAME\tCUSTOMERS\tINVITE TTL\tTIME ZONE\tNOTIFICATIONS\tREMIND AFTER")
+			tw := newTable(app.Stdout, "SLUG", "NAME", "CUSTOMERS", "INVITE TTL", "TIME ZONE", "NOTIFICATIONS", "REMIND AFTER")
 			for _, o := range orgs {
 				total, err := rosterTotal(ctx, app, o)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\t%s\n", inert.String(o.Slug), inert.String(o.Name), total, o.InviteTTL, inert.String(o.TimeZone),
+				tw.Row(inert.String(o.Slug), inert.String(o.Name), strconv.Itoa(total), format.DurationWords(o.InviteTTL), inert.String(o.TimeZone),
 					map[bool]string{true: "on", false: "off"}[o.Notifications], remindAfterText(o))
 			}
 			return tw.Flush()

@@ -22,6 +22,7 @@ import (
 	"frontdesk/claim/web"
 	"frontdesk/mailer"
 	"frontdesk/mailer/bounce"
+	"frontdesk/store/format"
 	"frontdesk/tui/sshd"
 )
 
@@ -73,6 +74,10 @@ type ServeConfig struct {
 	// MetricsAddr is where Prometheus metrics are served (GET /metrics);
 	// "": nowhere.
 	MetricsAddr string
+
+	// BaseURLGiven is whether --base-url (or FRONTDESK_BASE_URL) was set,
+	// rather than left at its default (see checkBaseURL).
+	BaseURLGiven bool
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -90,6 +95,11 @@ The HTTP side also takes mail providers' reports of bounces that come after
 delivery: POST /webhooks/postmark (Postmark, --bounce-secret) and POST
 /webhooks/ses (Amazon SES through SNS, --bounce-sns-topics); README, Bounces.
 
+Links in emails use --base-url, the address customers open; the web listens
+on --http-addr (this machine only by default). serve says at start when the
+one cannot reach the other, and refuses the default base URL (localhost) on
+an address other machines reach.
+
 Staff connect with "ssh -p 23234 HOST" using a key registered with
 "frontdesk staff add --key" or "frontdesk staff key add EMAIL KEY"; nobody
 else gets a session. The SSH host key is created on first start as
@@ -102,10 +112,11 @@ queued (a message on the wire is cut before its end, never half-sent); a
 second signal exits at once.
 Several serve and tui processes may share one data directory.`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, _ *cobra.Command, _ []string) error {
+		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			if err := sc.validate(); err != nil {
 				return usageError{err}
 			}
+			sc.BaseURLGiven = cmd.Flags().Changed("base-url") || app.Getenv(envName("base-url")) != ""
 			// A server holds the database open for everyone it serves:
 			// files others can read give all of it away, like a host key.
 			if err := app.DB.CheckPrivate(); err != nil {
@@ -125,10 +136,10 @@ Several serve and tui processes may share one data directory.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&sc.SSHAddr, "ssh-addr", ":23234", "address the staff SSH server listens on")
-	f.StringVar(&sc.HTTPAddr, "http-addr", ":8080", "address the customers' web listens on (see --base-url for the public address)")
-	f.DurationVar(&sc.IdleTimeout, "idle-timeout", 30*time.Minute, "close an SSH session after this long without a key press (0: never)")
-	f.DurationVar(&sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
-	f.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
+	f.StringVar(&sc.HTTPAddr, "http-addr", defaultHTTPAddr, "address the customers' web listens on (this machine only by default; for other machines give an address such as :8080, and --base-url, the address customers open)")
+	durationVar(f, &sc.IdleTimeout, "idle-timeout", 30*time.Minute, "close an SSH session after this long without a key press (0: never)")
+	durationVar(f, &sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
+	durationVar(f, &sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
 	f.StringVar(&sc.TrustedProxies, "trusted-proxies", "", "reverse proxies in front of the web (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client")
 	f.StringVar(&sc.BounceSecret, "bounce-secret", "", "password of Postmark's bounce webhook (HTTP basic auth on /webhooks/postmark; at least 16 characters; prefer FRONTDESK_BOUNCE_SECRET: flags show in ps); empty: refused")
 	f.StringVar(&sc.BounceSNSTopics, "bounce-sns-topics", "", "ARNs of the SNS topics whose Amazon SES bounce notifications /webhooks/ses accepts (comma-separated); empty: refused")
@@ -143,17 +154,17 @@ func (sc *ServeConfig) validate() error {
 		v    time.Duration
 	}{{"idle-timeout", sc.IdleTimeout}, {"max-session", sc.MaxSession}, {"shutdown-timeout", sc.ShutdownTimeout}} {
 		if d.v < 0 {
-			return fmt.Errorf("--%s %s is negative; give a duration such as 30m, or 0", d.flag, d.v)
+			return fmt.Errorf("--%s %s is negative; give a duration such as 30m, or 0", d.flag, format.Duration(d.v))
 		}
 	}
 	if sc.IdleTimeout > 0 && sc.IdleTimeout < time.Second {
-		return fmt.Errorf("--idle-timeout %s is too short; give a duration such as 30m, or 0 for none", sc.IdleTimeout)
+		return fmt.Errorf("--idle-timeout %s is too short; give a duration such as 30m, or 0 for none", format.Duration(sc.IdleTimeout))
 	}
 	if _, err := parseTrustedProxies(sc.TrustedProxies); err != nil {
 		return err
 	}
 	if sc.MaxSession > 0 && sc.MaxSession < time.Second {
-		return fmt.Errorf("--max-session %s is too short; give a duration such as 12h, or 0 for none", sc.MaxSession)
+		return fmt.Errorf("--max-session %s is too short; give a duration such as 12h, or 0 for none", format.Duration(sc.MaxSession))
 	}
 	if n := len(sc.BounceSecret); n > 0 && n < bounce.MinSecretLen {
 		return fmt.Errorf("--bounce-secret is %d characters; use at least %d random ones (openssl rand -hex 24 makes some)", n, bounce.MinSecretLen)
@@ -206,6 +217,7 @@ type Server struct {
 
 	ssh     *sshd.Server
 	desk    *gatedDeliverer // the SSH sessions' "send now", closed after them
+	reach   []string        // why emailed links may not reach the web (checkBaseURL)
 	sshLn   net.Listener
 	http    *http.Server
 	httpLn  net.Listener
@@ -263,6 +275,15 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 		s.sshLn.Close()
 		return nil, err
 	}
+	// Checked on the bound address: a host name or port 0 in --http-addr
+	// says less than what the listener got.
+	refuse, warnings := checkBaseURL(app.BaseURL, cfg.BaseURLGiven, s.httpLn.Addr(), len(proxies) > 0)
+	if refuse != nil {
+		s.sshLn.Close()
+		s.httpLn.Close()
+		return nil, usageError{refuse}
+	}
+	s.reach = warnings
 	if app.metrics != nil {
 		if s.metricsLn, err = listen("metrics-addr", cfg.MetricsAddr); err != nil {
 			s.sshLn.Close()
@@ -352,6 +373,9 @@ func (s *Server) Run(ctx context.Context) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	s.hintKeys(ctx)
+	for _, w := range s.reach {
+		s.log.Warn("links in emails may not reach the customers' web", "why", w, "base_url", s.app.BaseURL, "http", s.HTTPAddr())
+	}
 	s.log.Info("serving", serving...)
 
 	var failed error
@@ -437,8 +461,10 @@ func (s *Server) hintKeys(ctx context.Context) {
 	if owner, err := db.FirstOwner(ctx, orgs[0].ID); err == nil {
 		email = owner.Email
 	}
+	// The key as a file, not "$(cat …)": the log quotes the value, and a
+	// line with no quotes of its own copies out of it unchanged.
 	s.log.Warn("no staff member has an SSH key yet, so nobody can connect",
-		"fix", fmt.Sprintf(`frontdesk staff key add %s "$(cat ~/.ssh/id_ed25519.pub)"`, email))
+		"fix", s.app.Command("staff key add", email, "~/.ssh/id_ed25519.pub"))
 }
 
 // shutdown stops both servers within the shutdown timeout, then forces

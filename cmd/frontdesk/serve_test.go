@@ -377,7 +377,7 @@ func TestServeBadConfiguration(t *testing.T) {
 		{[]string{"--ssh-addr", busy.Addr().String(), "--http-addr", "127.0.0.1:0"}, nil, "--ssh-addr " + busy.Addr().String() + ": bind: address already in use"},
 		{[]string{"--ssh-addr", "127.0.0.1:0", "--http-addr", busy.Addr().String()}, nil, "--http-addr " + busy.Addr().String() + ": bind: address already in use"},
 		{[]string{"--idle-timeout", "ten"}, nil, `invalid argument "ten" for "--idle-timeout"`},
-		{[]string{"--max-session", "-1h"}, nil, "--max-session -1h0m0s is negative"},
+		{[]string{"--max-session", "-1h"}, nil, "--max-session -1h is negative"},
 		{nil, map[string]string{"FRONTDESK_SHUTDOWN_TIMEOUT": "soon"}, `FRONTDESK_SHUTDOWN_TIMEOUT="soon"`},
 		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.lan"}, nil, `--trusted-proxies: "proxy.lan" is neither an address nor a prefix`},
 		{nil, map[string]string{"FRONTDESK_BOUNCE_SECRET": "hunter2"}, "--bounce-secret is 7 characters; use at least 16"},

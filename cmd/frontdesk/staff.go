@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -134,8 +133,7 @@ func newStaffListCmd(app *App) *cobra.Command {
 				fmt.Fprintf(app.Stdout, "%s has no staff yet. Add an owner with `frontdesk staff add --role owner --email EMAIL --name NAME`.\n", o.Name)
 				return nil
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSSH KEYS")
+			tw := newTable(app.Stdout, "EMAIL", "NAME", "ROLE", "SSH KEYS")
 			for _, s := range staff {
 				keys, err := app.DB.StaffKeys(ctx, s.ID)
 				if err != nil {
@@ -148,7 +146,7 @@ func newStaffListCmd(app *App) *cobra.Command {
 				if len(fps) == 0 {
 					fps = []string{"-"}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", inert.String(s.Email), inert.String(s.Name), s.Role, strings.Join(fps, " "))
+				tw.Row(inert.String(s.Email), inert.String(s.Name), string(s.Role), strings.Join(fps, " "))
 			}
 			return tw.Flush()
 		}),

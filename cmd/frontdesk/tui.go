@@ -71,7 +71,7 @@ func ensureDemo(ctx context.Context, app *App) error {
 	}
 	bar := newProgress(app.Stderr, "Creating the demo organization")
 	_, err = demo.Generate(ctx, app.DB, demo.Options{Customers: 500, Seed: 1, Progress: bar.Update})
-	bar.Done()
+	bar.Done(err == nil)
 	return err
 }
 

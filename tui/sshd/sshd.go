@@ -382,6 +382,7 @@ type ctxKey string
 const (
 	authGateKey ctxKey = "auth-gate"   // *authGate, set by accept
 	refusedKey  ctxKey = "refused-key" // the last unregistered key offered, for the refusal message only
+	refusedSaid ctxKey = "refusal"     // true once the refusal was shown on this connection
 	identityKey ctxKey = "identity"    // *identity, set by identify from the proven key
 )
 
@@ -405,7 +406,15 @@ func (s *Server) knownKey(ctx ssh.Context, key ssh.PublicKey) bool {
 }
 
 // refuse shows an unregistered client what to ask for, and never admits it.
+// OpenSSH asks by keyboard-interactive again after a failure, up to its
+// NumberOfPasswordPrompts (3), printing the instruction each time: the
+// text goes with the first request of a connection only, and the later
+// ones fail at once.
 func (s *Server) refuse(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) bool {
+	if said, _ := ctx.Value(refusedSaid).(bool); said {
+		return false
+	}
+	ctx.SetValue(refusedSaid, true)
 	_, _ = challenge("frontdesk", unknownKeyText(ctx.Value(refusedKey)), nil, nil)
 	return false
 }
