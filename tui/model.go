@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+
+	"frontdesk/store"
 )
 
 // screen is one layer of the stack: the roster at the bottom, then a
@@ -79,6 +81,41 @@ type navigator interface {
 // what they show and the roster its counts.
 type changedMsg struct{}
 
+// liveMsg is what changed in the organization, made anywhere (Deps.Live).
+// Model gives it to the screen on view; a screen under it gets what it
+// missed once it is on top again (see Model.missed). Each screen decides
+// what concerns it (store.Change's Concerns methods) and reads only that.
+type liveMsg struct {
+	changes []store.Change
+	// seq is the latest change's position: sessions that read because of
+	// the same change share the reads (see shared).
+	seq int64
+}
+
+func newLiveMsg(changes []store.Change) liveMsg {
+	msg := liveMsg{changes: changes}
+	for _, c := range changes {
+		msg.seq = max(msg.seq, c.Seq)
+	}
+	return msg
+}
+
+// merge is a and then b, which stays short: past a batch's worth it says
+// everything changed.
+func (a liveMsg) merge(b liveMsg) liveMsg {
+	out := liveMsg{changes: append(slices.Clip(a.changes), b.changes...), seq: max(a.seq, b.seq)}
+	if len(out.changes) > 256 {
+		out.changes = []store.Change{{Seq: out.seq, Kind: store.ChangeAll}}
+	}
+	return out
+}
+
+// orgMsg is the organization's settings, read again after they changed.
+type orgMsg struct {
+	org *store.Org
+	err error
+}
+
 // routed is what a screen's command returned, addressed to that screen.
 // Model delivers it only while that screen is on the stack: the profile a
 // check was asked for gets the answer, not the roster under it, and the
@@ -126,6 +163,11 @@ type Model struct {
 	roster *rosterScreen
 	help   help.Model
 
+	// live delivers the organization's changes (nil without Deps.Live);
+	// missed are those the screens under the top one have not seen yet.
+	live   <-chan []store.Change
+	missed map[screen]liveMsg
+
 	// pending are keys typed while the top screen was busy (a page, a
 	// profile or a check on its way): they apply, in order, once it is
 	// not, so "tab space" marks a row of the filtered list however fast
@@ -166,16 +208,60 @@ func New(c Common, deps Deps) *Model {
 	if c.Width == 0 {
 		c.Width, c.Height = 80, 24
 	}
-	m := &Model{c: &c, deps: deps, cancel: cancel, help: c.Styles.Help()}
+	m := &Model{c: &c, deps: deps, cancel: cancel, help: c.Styles.Help(), missed: map[screen]liveMsg{}}
 	m.c.nav = m
+	if deps.Live != nil && c.Org != nil {
+		// Before the first page is read, so no change after it is missed.
+		ch, stop := deps.Live.Subscribe(c.Org.ID)
+		context.AfterFunc(ctx, stop)
+		m.live = ch
+	}
 	m.roster = newRoster(m.c, deps)
 	m.stack = []screen{m.roster}
 	m.layout()
 	return m
 }
 
-// Init loads the first page of the roster and its counts.
-func (m *Model) Init() tea.Cmd { return route(m.roster, m.roster.Init()) }
+// Init loads the first page of the roster and its counts, and starts
+// listening for changes.
+func (m *Model) Init() tea.Cmd { return tea.Batch(route(m.roster, m.roster.Init()), m.listen()) }
+
+// listen waits for the next batch of changes; Update asks again each time.
+func (m *Model) listen() tea.Cmd {
+	ch, ctx := m.live, m.c.Ctx
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case b, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			return newLiveMsg(b)
+		}
+	}
+}
+
+// onLive gives a batch of changes to the screen on view, and keeps it for
+// the others until they are.
+func (m *Model) onLive(msg liveMsg) tea.Cmd {
+	cmds := []tea.Cmd{m.listen()}
+	if slices.ContainsFunc(msg.changes, store.Change.ConcernsOrg) {
+		ctx, id, roster := m.c.Ctx, m.c.Org.ID, m.deps.Roster
+		cmds = append(cmds, func() tea.Msg {
+			o, err := roster.Org(ctx, id)
+			return orgMsg{o, err}
+		})
+	}
+	for _, s := range m.stack[:len(m.stack)-1] {
+		m.missed[s] = m.missed[s].merge(msg)
+	}
+	cmds = append(cmds, m.deliver(m.top(), msg))
+	return tea.Batch(cmds...)
+}
 
 func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
 
@@ -191,6 +277,7 @@ func (m *Model) pop(n *note, changed bool) tea.Cmd {
 		if c, ok := m.top().(closer); ok {
 			c.close()
 		}
+		delete(m.missed, m.top())
 		m.stack = m.stack[:len(m.stack)-1]
 	}
 	if n != nil {
@@ -200,10 +287,16 @@ func (m *Model) pop(n *note, changed bool) tea.Cmd {
 	}
 	m.footerKey = footerKey{}
 	m.layout()
-	if !changed {
-		return nil
+	if changed {
+		// Every screen reads again: that covers what they missed.
+		clear(m.missed)
+		return m.broadcast(changedMsg{})
 	}
-	return m.broadcast(changedMsg{})
+	if missed, ok := m.missed[m.top()]; ok {
+		delete(m.missed, m.top())
+		return m.deliver(m.top(), missed)
+	}
+	return nil
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -279,6 +372,16 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil // its screen has closed
 	case changedMsg, marksDoneMsg:
+		return m.broadcast(msg)
+	case liveMsg:
+		return m.onLive(msg)
+	case orgMsg:
+		if msg.err != nil || msg.org == nil || msg.org.ID != m.c.Org.ID {
+			return nil // the settings shown stay; the next change tries again
+		}
+		// A new value, never a write to the old one: commands under way
+		// hold the old pointer.
+		m.c.Org = msg.org
 		return m.broadcast(msg)
 	}
 	// Nothing else is for a screen: their results come routed.

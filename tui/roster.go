@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,15 @@ type matchesMsg struct {
 	gen int
 	n   int
 	err error
+}
+
+// refreshedMsg is what the roster shows, read again after a change: the
+// rows, the counts and, with a search, its match count, in one message so
+// a change redraws the screen once.
+type refreshedMsg struct {
+	page    pageMsg
+	counts  countsMsg
+	matches *matchesMsg
 }
 
 // matchLimit is where counting search matches stops ("1,000+ matches").
@@ -84,6 +94,14 @@ type rosterScreen struct {
 	marks marks
 	note  note
 
+	reads reads
+	// dirty: a change arrived while a read was under way, which may have
+	// started before it; the roster reads again (at dirtySeq) once it is in.
+	dirty    bool
+	dirtySeq int64
+	// staleNote is the note that explains the stale row, cleared with it.
+	staleNote string
+
 	w, h     int
 	tabLines []string
 	cols     columns
@@ -92,12 +110,13 @@ type rosterScreen struct {
 }
 
 func newRoster(c *Common, deps Deps) *rosterScreen {
-	r := &rosterScreen{c: c, deps: deps}
-	org, roster := c.Org.ID, deps.Roster
+	r := &rosterScreen{c: c, deps: deps, reads: deps.reads(c.Org.ID)}
+	org, roster, rd := c.Org.ID, deps.Roster, r.reads
 	r.window = window{
-		ctx: c.Ctx,
-		source: func(ctx context.Context, rq store.RosterQuery) ([]store.RosterRow, error) {
-			return roster.RosterPage(ctx, org, rq)
+		ctx:    c.Ctx,
+		source: rd.page,
+		byID: func(ctx context.Context, ids []int64) ([]store.RosterRow, error) {
+			return roster.RosterRowsByID(ctx, org, ids)
 		},
 		size: r.total,
 	}
@@ -228,7 +247,9 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		if mv := r.c.KeyMap.movement(msg, r.typing); mv != noMove {
-			return r.apply(mv)
+			cmd := r.apply(mv)
+			r.staleGone()
+			return cmd
 		}
 		if r.typing {
 			return r.updateSearch(msg)
@@ -236,10 +257,26 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		return r.updateKey(msg)
 	case pageMsg:
 		cmd, ok := r.got(msg)
+		r.staleCame()
 		if ok && msg.kind == fetchFirst && r.query != "" {
-			return tea.Batch(r.countMatches(), cmd)
+			cmd = tea.Batch(r.countMatches(), cmd)
 		}
-		return cmd
+		return tea.Batch(cmd, r.again())
+	case refreshedMsg:
+		cmd, ok := r.got(msg.page)
+		r.staleCame()
+		if ok && msg.matches != nil && msg.matches.err == nil {
+			r.matches, r.matchesGen = msg.matches.n, r.firstGen
+		}
+		if msg.counts.err == nil {
+			r.counts = msg.counts.counts
+			r.layoutTabs()
+		}
+		return tea.Batch(cmd, r.again())
+	case liveMsg:
+		if slices.ContainsFunc(msg.changes, store.Change.ConcernsRoster) {
+			return r.refresh(msg.seq)
+		}
 	case countsMsg:
 		if msg.err != nil {
 			r.note = note{"Could not count customers: " + say(msg.err), toneError}
@@ -255,11 +292,80 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 	case checkMsg:
 		return r.checked(msg)
 	case changedMsg:
-		return tea.Batch(r.reload(), r.loadCounts())
+		return r.refresh(0)
 	case marksDoneMsg:
 		r.marks.Remove(msg.ids...)
 	}
 	return nil
+}
+
+// refresh reads what the roster shows again, in place (the rows the window
+// holds, the counts, a search's match count), after a change: seq is the
+// change feed's position, 0 after this session's own write. While another
+// read is under way it waits for it (again).
+func (r *rosterScreen) refresh(seq int64) tea.Cmd {
+	if r.loading || r.fetching || !r.loaded {
+		r.dirty, r.dirtySeq = true, max(r.dirtySeq, seq)
+		return nil
+	}
+	page := r.reload(seq)
+	rd, ctx, qctx, rq, search := r.reads, r.c.Ctx, r.qctx, r.q, r.query != ""
+	return func() tea.Msg {
+		msg := refreshedMsg{page: page()}
+		msg.counts.counts, msg.counts.err = rd.counts(ctx, seq)
+		if search {
+			n, err := rd.matches(qctx, seq, rq, matchLimit)
+			msg.matches = &matchesMsg{n: n, err: err}
+		}
+		return msg
+	}
+}
+
+// again is the refresh a change asked for while a read was under way.
+func (r *rosterScreen) again() tea.Cmd {
+	if !r.dirty || r.loading || r.fetching || !r.loaded {
+		return nil
+	}
+	seq := r.dirtySeq
+	r.dirty, r.dirtySeq = false, 0
+	return r.refresh(seq)
+}
+
+// staleCame says so in the footer when a reload left the cursor's row
+// outside the list.
+func (r *rosterScreen) staleCame() {
+	row := r.current()
+	if r.stale == 0 || row == nil || row.ID != r.stale {
+		r.staleGone()
+		return
+	}
+	where := "this list"
+	switch {
+	case r.query != "" && r.filter != 0:
+		where = "the " + r.statusFilter().Label() + " customers matching the search"
+	case r.query != "":
+		where = "the search"
+	case r.filter != 0:
+		where = "the " + r.statusFilter().Label() + " filter"
+	}
+	text := inert.String(row.Name()) + " is now " + row.Status.Label() + " and no longer in " + where + r.c.Styles.Glyphs.Dash + "the row goes when the cursor leaves it."
+	// A note already there (the outcome of this session's own invite)
+	// says more; the row's marker says the rest.
+	if r.note.text == "" || r.note.text == r.staleNote {
+		r.note = note{text, toneInfo}
+	}
+	r.staleNote = text
+}
+
+// staleGone clears the stale row's note once the row has gone.
+func (r *rosterScreen) staleGone() {
+	if r.stale != 0 || r.staleNote == "" {
+		return
+	}
+	if r.note.text == r.staleNote {
+		r.note = note{}
+	}
+	r.staleNote = ""
 }
 
 // matchesKnown is whether the match count answers the search on screen.
@@ -385,17 +491,17 @@ func (r *rosterScreen) total() (int, bool) {
 // countMatches counts the search's matches once its first page is shown:
 // the count is secondary, so it never delays the rows.
 func (r *rosterScreen) countMatches() tea.Cmd {
-	gen, ctx, org, roster, rq := r.gen, r.qctx, r.c.Org.ID, r.deps.Roster, r.q
+	gen, ctx, rd, rq := r.gen, r.qctx, r.reads, r.q
 	return func() tea.Msg {
-		n, err := roster.RosterMatches(ctx, org, rq, matchLimit)
+		n, err := rd.matches(ctx, 0, rq, matchLimit)
 		return matchesMsg{gen: gen, n: n, err: err}
 	}
 }
 
 func (r *rosterScreen) loadCounts() tea.Cmd {
-	ctx, org, roster := r.c.Ctx, r.c.Org.ID, r.deps.Roster
+	ctx, rd := r.c.Ctx, r.reads
 	return func() tea.Msg {
-		c, err := roster.RosterCounts(ctx, org)
+		c, err := rd.counts(ctx, 0)
 		return countsMsg{c, err}
 	}
 }
@@ -525,7 +631,13 @@ func (r *rosterScreen) rowLine(i int) string {
 	default:
 		b.WriteByte(' ')
 	}
-	b.WriteByte(' ')
+	stale := r.isStale(i)
+	if stale {
+		// No longer in the list: the footer says why.
+		b.WriteByte('~')
+	} else {
+		b.WriteByte(' ')
+	}
 	b.WriteString(cell(row.Name(), c.name, s.Glyphs.Ellipsis))
 	if c.email > 0 {
 		b.WriteString(spaces(gapW))
@@ -541,7 +653,11 @@ func (r *rosterScreen) rowLine(i int) string {
 	}
 	if c.invite > 0 {
 		b.WriteString(spaces(gapW))
-		b.WriteString(cell(inviteCell(row, r.c.loc()), c.invite, s.Glyphs.Ellipsis))
+		if stale {
+			b.WriteString(cell("no longer listed", c.invite, s.Glyphs.Ellipsis))
+		} else {
+			b.WriteString(cell(inviteCell(row, r.c.loc()), c.invite, s.Glyphs.Ellipsis))
+		}
 	}
 	if sel {
 		used := prefixW + c.name

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -111,8 +113,36 @@ func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, o
 	m := tui.New(tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Org: org, Staff: staff},
 		app.TUIDeps(desk))
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(app.Stdin), tea.WithOutput(out))
+	revoked := watchAccess(ctx, app.DB, staff, p.Quit)
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return err
 	}
+	if revoked() {
+		return store.Errorf(store.EUNAUTHORIZED, "your access changed (%s was removed from the staff or given another role), so the front desk closed; run `frontdesk tui --as EMAIL` again if you still have access", staff.Email)
+	}
 	return nil
+}
+
+// watchAccess closes the local TUI (quit) the moment its staff member is
+// removed or given another role, as the SSH server does with its sessions:
+// a desk left open must not go on with rights taken away. It watches the
+// change feed until ctx ends; revoked says whether it closed the TUI.
+func watchAccess(ctx context.Context, db *store.DB, staff *store.Staff, quit func()) (revoked func() bool) {
+	changes, stop := db.Subscribe(staff.OrgID)
+	context.AfterFunc(ctx, stop)
+	var done atomic.Bool
+	go func() {
+		for b := range changes {
+			if !slices.ContainsFunc(b, store.Change.ConcernsStaff) {
+				continue
+			}
+			now, err := db.StaffByID(ctx, staff.ID)
+			if staff.AccessChanged(now, err) {
+				done.Store(true)
+				quit()
+				stop()
+			}
+		}
+	}()
+	return done.Load
 }

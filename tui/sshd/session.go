@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,9 +157,19 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 }
 
 // watch relays window resizes to the program and ends it on the idle and
-// maximum-session timeouts or when the client goes away. It returns when ctx
-// ends (the program has stopped, or the connection closed).
+// maximum-session timeouts, when the staff member's access changes, or when
+// the client goes away. It returns when ctx ends (the program has stopped,
+// or the connection closed).
 func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64) {
+	// Access is checked again the moment staff or their keys change
+	// (anywhere: `frontdesk staff remove` in another process), and on a
+	// tick besides, in case the change feed is not there.
+	var changes <-chan []store.Change
+	if s.deps.Live != nil {
+		ch, stop := s.deps.Live.Subscribe(staff.OrgID)
+		defer stop()
+		changes = ch
+	}
 	check := time.NewTicker(s.cfg.AccessCheck)
 	defer check.Stop()
 	var idle, maxed <-chan time.Time
@@ -193,12 +204,26 @@ func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, win
 			ss.end(endIdle, fmt.Sprintf("closed after %s without a key press. Connect again to go on.", s.cfg.IdleTimeout))
 		case <-maxed:
 			ss.end(endMaxSession, fmt.Sprintf("sessions last at most %s. Connect again to go on.", s.cfg.MaxSession))
-		case <-check.C:
-			now, err := s.staff.StaffByFingerprint(ctx, ss.fingerprint)
-			if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && (now.ID != staff.ID || now.Role != staff.Role)) {
-				ss.end(endRevoked, "your access changed (an owner removed your key or staff account, or changed your role). Connect again if you still have access.")
+		case b, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
 			}
+			if slices.ContainsFunc(b, store.Change.ConcernsStaff) {
+				s.checkAccess(ctx, ss, staff)
+			}
+		case <-check.C:
+			s.checkAccess(ctx, ss, staff)
 		}
+	}
+}
+
+// checkAccess ends the session when its key or staff member is no longer
+// registered, or the staff member's role changed.
+func (s *Server) checkAccess(ctx context.Context, ss *session, staff *store.Staff) {
+	now, err := s.staff.StaffByFingerprint(ctx, ss.fingerprint)
+	if staff.AccessChanged(now, err) {
+		ss.end(endRevoked, "your access changed (an owner removed your key or staff account, or changed your role). Connect again if you still have access.")
 	}
 }
 
