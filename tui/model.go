@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -90,7 +91,26 @@ type liveMsg struct {
 	// seq is the latest change's position: sessions that read because of
 	// the same change share the reads (see shared).
 	seq int64
+	// ahead is what the top screen's prefetch read for these changes, or
+	// nil; the screen takes it if it still shows what it read for.
+	ahead any
 }
+
+// prefetcher is a screen that can say, after each Update, what it would
+// read for a change (prefetch): the goroutine that waits for changes reads
+// it as one comes.
+type prefetcher interface{ prefetch() *prefetch }
+
+// prefetch is a screen's read for the next change, made in Update and run
+// in the goroutine waiting for changes: run must use nothing of the
+// screen's state but what it was made with. It returns nil when the changes
+// do not concern the screen.
+type prefetch struct {
+	plan livePlan
+	run  func(changes []store.Change, seq int64) any
+}
+
+var _ prefetcher = (*rosterScreen)(nil)
 
 func newLiveMsg(changes []store.Change) liveMsg {
 	msg := liveMsg{changes: changes}
@@ -167,6 +187,7 @@ type Model struct {
 	// missed are those the screens under the top one have not seen yet.
 	live   <-chan []store.Change
 	missed map[screen]liveMsg
+	ahead  atomic.Pointer[prefetch] // the top screen's, published after each Update
 
 	// pending are keys typed while the top screen was busy (a page, a
 	// profile or a check on its way): they apply, in order, once it is
@@ -228,7 +249,7 @@ func (m *Model) Init() tea.Cmd { return tea.Batch(route(m.roster, m.roster.Init(
 
 // listen waits for the next batch of changes; Update asks again each time.
 func (m *Model) listen() tea.Cmd {
-	ch, ctx := m.live, m.c.Ctx
+	ch, ctx, ahead := m.live, m.c.Ctx, &m.ahead
 	if ch == nil {
 		return nil
 	}
@@ -240,7 +261,11 @@ func (m *Model) listen() tea.Cmd {
 			if !ok {
 				return nil
 			}
-			return newLiveMsg(b)
+			msg := newLiveMsg(b)
+			if p := ahead.Load(); p != nil {
+				msg.ahead = p.run(b, msg.seq)
+			}
+			return msg
 		}
 	}
 }
@@ -310,6 +335,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.layout()
 	if len(m.pending) > 0 {
 		cmd = tea.Batch(cmd, m.replay())
+	}
+	if m.live != nil {
+		var next *prefetch
+		if p, ok := m.top().(prefetcher); ok {
+			next = p.prefetch()
+		}
+		m.ahead.Store(next)
 	}
 	return m, cmd
 }

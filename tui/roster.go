@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ type matchesMsg struct {
 // rows, the counts and, with a search, its match count, in one message so
 // a change redraws the screen once.
 type refreshedMsg struct {
+	plan    livePlan // read ahead of the change's message (see prefetch); zero otherwise
 	page    pageMsg
 	counts  countsMsg
 	matches *matchesMsg
@@ -107,6 +109,18 @@ type rosterScreen struct {
 	cols     columns
 	status   map[store.Status]string // rendered status cells
 	header   string
+	drawn    string // the last View, "" when it must be drawn again
+	lines    map[lineKey]string
+	// The title and search lines as last drawn, with what they show.
+	title struct {
+		key  titleKey
+		line string
+	}
+	searchLine struct {
+		key  searchKey
+		line string
+	}
+	ahead *prefetch // the last prefetch made
 }
 
 func newRoster(c *Common, deps Deps) *rosterScreen {
@@ -140,7 +154,7 @@ func (r *rosterScreen) Init() tea.Cmd {
 func (r *rosterScreen) busy() bool { return (r.loading || !r.loaded || r.checking) && !r.typing }
 
 func (r *rosterScreen) Note() note     { return r.note }
-func (r *rosterScreen) setNote(n note) { r.note = n }
+func (r *rosterScreen) setNote(n note) { r.note, r.drawn = n, "" }
 func (r *rosterScreen) Typing() bool   { return r.typing }
 func (r *rosterScreen) statusFilter() store.Status {
 	if r.filter == 0 {
@@ -173,6 +187,10 @@ func (r *rosterScreen) FullHelp() [][]key.Binding {
 // SetSize lays the screen out again; it needs no I/O (ensure, on the next
 // message, pages in rows if the window became taller than what is loaded).
 func (r *rosterScreen) SetSize(w, h int) {
+	r.drawn = ""
+	if w != r.w {
+		r.lines = nil
+	}
 	r.w, r.h = w, h
 	r.cols = layoutColumns(w)
 	r.search.Width = max(w-4-len(r.search.Prompt)-24, 10)
@@ -244,6 +262,9 @@ func (r *rosterScreen) headerLine() string {
 }
 
 func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
+	if _, live := msg.(liveMsg); !live || len(r.rows) == 0 {
+		r.drawn = ""
+	}
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		if mv := r.c.KeyMap.movement(msg, r.typing); mv != noMove {
@@ -268,15 +289,22 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		if ok && msg.matches != nil && msg.matches.err == nil {
 			r.matches, r.matchesGen = msg.matches.n, r.firstGen
 		}
-		if msg.counts.err == nil {
+		if msg.counts.err == nil && (r.counts == nil || !maps.Equal(r.counts, msg.counts.counts)) {
 			r.counts = msg.counts.counts
 			r.layoutTabs()
 		}
 		return tea.Batch(cmd, r.again())
 	case liveMsg:
-		if slices.ContainsFunc(msg.changes, store.Change.ConcernsRoster) {
-			return r.refresh(msg.seq)
+		if !slices.ContainsFunc(msg.changes, store.Change.ConcernsRoster) {
+			return nil
 		}
+		// Read ahead for the roster as it still is: taken as it came.
+		if m, ok := msg.ahead.(*refreshedMsg); ok {
+			if p, ok := r.plan(); ok && p.same(m.plan) {
+				return r.Update(*m)
+			}
+		}
+		return r.refresh(msg.seq)
 	case countsMsg:
 		if msg.err != nil {
 			r.note = note{"Could not count customers: " + say(msg.err), toneError}
@@ -295,6 +323,8 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		return r.refresh(0)
 	case marksDoneMsg:
 		r.marks.Remove(msg.ids...)
+	case orgMsg:
+		r.lines = nil // dates in the organization's (new) time zone
 	}
 	return nil
 }
@@ -309,16 +339,91 @@ func (r *rosterScreen) refresh(seq int64) tea.Cmd {
 		return nil
 	}
 	page := r.reload(seq)
-	rd, ctx, qctx, rq, search := r.reads, r.c.Ctx, r.qctx, r.q, r.query != ""
+	rd, ctx, q, search := r.reads, r.qctx, r.q, r.query != ""
 	return func() tea.Msg {
 		msg := refreshedMsg{page: page()}
-		msg.counts.counts, msg.counts.err = rd.counts(ctx, seq)
-		if search {
-			n, err := rd.matches(qctx, seq, rq, matchLimit)
-			msg.matches = &matchesMsg{n: n, err: err}
-		}
+		msg.counts, msg.matches = rd.liveCounts(ctx, seq, q, search)
 		return msg
 	}
+}
+
+// liveCounts reads the counts and, with a search, its match count, after
+// the change at seq.
+func (rd reads) liveCounts(ctx context.Context, seq int64, q store.RosterQuery, search bool) (countsMsg, *matchesMsg) {
+	var c countsMsg
+	c.counts, c.err = rd.counts(ctx, seq)
+	if !search {
+		return c, nil
+	}
+	n, err := rd.matches(ctx, seq, store.RosterQuery{Search: q.Search, Status: q.Status}, matchLimit)
+	return c, &matchesMsg{n: n, err: err}
+}
+
+// livePlan is the read a change would make the roster start now (see
+// reloadQuery): which rows, the cursor's row to keep, the counts and a
+// search's match count. Two plans are the same read when same says so.
+type livePlan struct {
+	gen      int
+	rq       store.RosterQuery // without After: after, when hasAfter
+	after    store.Cursor
+	hasAfter bool
+	keep     int64
+	search   bool
+}
+
+func (p livePlan) same(q livePlan) bool {
+	return p.gen == q.gen && p.keep == q.keep && p.search == q.search && p.hasAfter == q.hasAfter && p.after == q.after &&
+		p.rq.Search == q.rq.Search && p.rq.Status == q.rq.Status && p.rq.Limit == q.rq.Limit
+}
+
+func (p livePlan) query() store.RosterQuery {
+	rq := p.rq
+	if p.hasAfter {
+		after := p.after
+		rq.After = &after
+	}
+	return rq
+}
+
+// plan is the roster's read for a change now; false while a read is under
+// way (the change waits for it: see dirty) or there are no rows (the query
+// starts over instead).
+func (r *rosterScreen) plan() (livePlan, bool) {
+	if r.loading || r.fetching || !r.loaded || len(r.rows) == 0 {
+		return livePlan{}, false
+	}
+	rq, keep := r.reloadQuery()
+	p := livePlan{gen: r.gen, rq: rq, keep: keep, search: r.query != ""}
+	if rq.After != nil {
+		p.after, p.hasAfter, p.rq.After = *rq.After, true, nil
+	}
+	return p, true
+}
+
+// prefetch is the roster's read for the next change, for the goroutine
+// that waits for changes to run the moment one comes (see Model.listen):
+// the change then reaches the screen in one message, the read's answer,
+// instead of two. Hundreds of sessions redraw for each change, so the
+// message saved is a good part of what a change costs them. It is made
+// again only when the plan changes.
+func (r *rosterScreen) prefetch() *prefetch {
+	p, ok := r.plan()
+	if !ok {
+		return nil
+	}
+	if r.ahead != nil && r.ahead.plan.same(p) {
+		return r.ahead
+	}
+	rd, pr, ctx, q := r.reads, r.reader(), r.c.Ctx, r.q
+	r.ahead = &prefetch{plan: p, run: func(changes []store.Change, seq int64) any {
+		if !slices.ContainsFunc(changes, store.Change.ConcernsRoster) {
+			return nil
+		}
+		m := refreshedMsg{plan: p, page: pr.read(ctx, pageMsg{gen: p.gen, kind: fetchReload, keep: p.keep}, p.query(), seq)}
+		m.counts, m.matches = rd.liveCounts(ctx, seq, q, p.search)
+		return &m
+	}}
+	return r.ahead
 }
 
 // again is the refresh a change asked for while a read was under way.
@@ -516,19 +621,36 @@ func (r *rosterScreen) checked(msg checkMsg) tea.Cmd {
 
 // --- drawing ----------------------------------------------------------
 
+// View draws the screen, or returns the last drawing when nothing it
+// draws can have changed since: a change elsewhere wakes every session at
+// once, and the liveMsg that starts a session's read changes nothing on
+// screen (the old rows stay until the new ones come). Everything that
+// changes what View draws goes through Update, SetSize or setNote, which
+// clear drawn.
 func (r *rosterScreen) View() string {
+	if r.drawn == "" {
+		r.drawn = r.draw()
+	}
+	return r.drawn
+}
+
+func (r *rosterScreen) draw() string {
 	s := r.c.Styles
 	var b strings.Builder
 	b.Grow((r.w + 16) * (r.h + 1))
 
 	// Title: organization, who is at the keyboard, marks.
-	who := inert.String(r.c.Staff.Name) + " (" + string(r.c.Staff.Role) + ")"
-	left := s.Title.Render(inert.String(r.c.Org.Name)) + s.Subtle.Render(s.Glyphs.Sep+who)
-	right := ""
-	if n := r.marks.Len(); n > 0 {
-		right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them")
+	tk := titleKey{org: r.c.Org, marks: r.marks.Len(), w: r.w}
+	if tk != r.title.key {
+		who := inert.String(r.c.Staff.Name) + " (" + string(r.c.Staff.Role) + ")"
+		left := s.Title.Render(inert.String(r.c.Org.Name)) + s.Subtle.Render(s.Glyphs.Sep+who)
+		right := ""
+		if n := tk.marks; n > 0 {
+			right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them")
+		}
+		r.title.key, r.title.line = tk, spread(left, right, r.w)
 	}
-	b.WriteString(spread(left, right, r.w))
+	b.WriteString(r.title.line)
 	for _, l := range r.tabLines {
 		b.WriteByte('\n')
 		b.WriteString(l)
@@ -536,16 +658,23 @@ func (r *rosterScreen) View() string {
 
 	// Search line with the position in the result.
 	b.WriteByte('\n')
-	var sl string
-	switch {
-	case r.typing:
-		sl = inputView(&r.search, s)
-	case r.query != "":
-		sl = s.Key.Render("/ ") + s.Input.Render(inert.String(r.query)) + s.Subtle.Render("  (esc clears)")
-	default:
-		sl = s.Subtle.Render("/ to search by name, email or phone")
+	sk := searchKey{query: r.query, position: r.position(), w: r.w, drawn: true}
+	if r.typing || sk != r.searchLine.key {
+		var sl string
+		switch {
+		case r.typing:
+			sl = inputView(&r.search, s)
+		case r.query != "":
+			sl = s.Key.Render("/ ") + s.Input.Render(inert.String(r.query)) + s.Subtle.Render("  (esc clears)")
+		default:
+			sl = s.Subtle.Render("/ to search by name, email or phone")
+		}
+		r.searchLine.key, r.searchLine.line = sk, spread(sl, s.Subtle.Render(sk.position), r.w)
+		if r.typing {
+			r.searchLine.key = searchKey{} // the input draws itself each time
+		}
 	}
-	b.WriteString(spread(sl, s.Subtle.Render(r.position()), r.w))
+	b.WriteString(r.searchLine.line)
 
 	b.WriteByte('\n')
 	b.WriteString(r.header)
@@ -565,7 +694,7 @@ func (r *rosterScreen) View() string {
 	end := min(r.top+r.visible, len(r.rows))
 	for i := r.top; i < end && lines < r.visible; i++ {
 		b.WriteByte('\n')
-		b.WriteString(r.rowLine(i))
+		b.WriteString(r.cachedRowLine(i))
 		lines++
 	}
 	if r.h < 4+len(r.tabLines) {
@@ -608,6 +737,41 @@ func (r *rosterScreen) position() string {
 	first := r.offset + r.top + 1
 	last := r.offset + min(r.top+r.visible, len(r.rows))
 	return num(first) + "-" + num(last) + " of " + t
+}
+
+type titleKey struct {
+	org   *store.Org // replaced, never changed, when the settings change
+	marks int
+	w     int
+}
+
+type searchKey struct {
+	query, position string
+	w               int
+	drawn           bool // false: nothing drawn yet
+}
+
+// lineKey is everything a row's line depends on besides the screen's
+// layout (width, columns, styles, the organization's time zone), which
+// empties the cache when it changes.
+type lineKey struct {
+	row                store.RosterRow
+	sel, marked, stale bool
+}
+
+// cachedRowLine is rowLine, kept from the frames before: a change redraws
+// the one row it changed, not the screen's worth.
+func (r *rosterScreen) cachedRowLine(i int) string {
+	k := lineKey{row: r.rows[i], sel: i == r.cursor, marked: r.marks.Has(r.rows[i].ID), stale: r.isStale(i)}
+	if l, ok := r.lines[k]; ok {
+		return l
+	}
+	if r.lines == nil || len(r.lines) > 4*max(r.visible, 10) {
+		r.lines = make(map[lineKey]string, 2*r.visible)
+	}
+	l := r.rowLine(i)
+	r.lines[k] = l
+	return l
 }
 
 func (r *rosterScreen) rowLine(i int) string {

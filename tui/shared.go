@@ -126,7 +126,8 @@ func (s *shared) sweep() {
 	}
 }
 
-// Each caller gets its own copy: a window appends to its rows.
+// Callers share the rows, clipped so that a window appending to them (a
+// next page) copies them first: nobody writes into a slice another holds.
 
 func (s *shared) page(ctx context.Context, org, seq int64, rq store.RosterQuery) ([]store.RosterRow, error) {
 	r, err := s.do(ctx, pageKey(org, seq, "page", rq, rq.Limit), func(ctx context.Context, r *sharedRead) {
@@ -135,7 +136,7 @@ func (s *shared) page(ctx context.Context, org, seq int64, rq store.RosterQuery)
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(r.rows), nil
+	return slices.Clip(r.rows), nil
 }
 
 func (s *shared) counts(ctx context.Context, org, seq int64) (map[store.Status]int, error) {

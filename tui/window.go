@@ -238,22 +238,27 @@ func (w *window) reload(seq int64) func() pageMsg {
 		w.loading, w.fetching, w.pending = true, false, 0
 		return w.fetchFn(fetchFirst, store.RosterQuery{Limit: 2 * w.page()}, 0, 0, seq)
 	}
-	rq := store.RosterQuery{Limit: min(max(len(w.rows), 2*w.page()), 1000)}
+	rq, keep := w.reloadQuery()
+	w.newGen()
+	w.loading, w.fetching, w.pending = true, false, 0
+	return w.fetchFn(fetchReload, rq, 0, keep, seq)
+}
+
+// reloadQuery is what reload reads when the window holds rows: as many
+// again, from just before the first (ids are integers and the order is by
+// (name, id) or by id, so the page starts with it) or, at the start, from
+// the start (a new row may now come first); and the cursor's row, to keep.
+func (w *window) reloadQuery() (rq store.RosterQuery, keep int64) {
+	rq = store.RosterQuery{Search: w.q.Search, Status: w.q.Status, Limit: min(max(len(w.rows), 2*w.page()), 1000)}
 	if !w.atStart {
-		// From just before the first row, so the page starts with it (ids
-		// are integers and the order is by (name, id) or by id). At the
-		// start, from the start: a new row may now come first.
 		first := w.rows[0].Cursor()
 		first.ID--
 		rq.After = &first
 	}
-	keep := int64(0)
 	if row := w.current(); row != nil {
 		keep = row.ID
 	}
-	w.newGen()
-	w.loading, w.fetching, w.pending = true, false, 0
-	return w.fetchFn(fetchReload, rq, 0, keep, seq)
+	return rq, keep
 }
 
 func (w *window) fetch(kind fetchKind, rq store.RosterQuery, anchor, keep int64) tea.Cmd {
@@ -266,19 +271,35 @@ func (w *window) fetchFn(kind fetchKind, rq store.RosterQuery, anchor, keep, seq
 	if w.qctx == nil {
 		w.newGen()
 	}
-	gen, ctx, source, byID := w.gen, w.qctx, w.source, w.byID
+	gen, ctx, rd := w.gen, w.qctx, w.reader()
 	return func() pageMsg {
-		rows, err := source(ctx, seq, rq)
-		msg := pageMsg{gen: gen, kind: kind, anchor: anchor, keep: keep, limit: rq.Limit, rows: rows, err: err}
-		if err == nil && keep != 0 && byID != nil && !slices.ContainsFunc(rows, func(r store.RosterRow) bool { return r.ID == keep }) {
-			// The cursor's row left the query; read what it is now. Gone
-			// altogether (archived, deleted), it goes.
-			if kept, err := byID(ctx, []int64{keep}); err == nil && len(kept) == 1 {
-				msg.kept = &kept[0]
-			}
-		}
-		return msg
+		return rd.read(ctx, pageMsg{gen: gen, kind: kind, anchor: anchor, keep: keep}, rq, seq)
 	}
+}
+
+// pageReader is how a window reads, with nothing of its state: it may run
+// in any goroutine.
+type pageReader struct {
+	source pageSource
+	byID   func(ctx context.Context, ids []int64) ([]store.RosterRow, error)
+}
+
+func (w *window) reader() pageReader { return pageReader{w.source, w.byID} }
+
+// read fills msg with the page rq selects, and the row to keep when the
+// page left it out.
+func (rd pageReader) read(ctx context.Context, msg pageMsg, rq store.RosterQuery, seq int64) pageMsg {
+	msg.limit = rq.Limit
+	msg.rows, msg.err = rd.source(ctx, seq, rq)
+	keep := msg.keep
+	if msg.err == nil && keep != 0 && rd.byID != nil && !slices.ContainsFunc(msg.rows, func(r store.RosterRow) bool { return r.ID == keep }) {
+		// The cursor's row left the query; read what it is now. Gone
+		// altogether (archived, deleted), it goes.
+		if kept, err := rd.byID(ctx, []int64{keep}); err == nil && len(kept) == 1 {
+			msg.kept = &kept[0]
+		}
+	}
+	return msg
 }
 
 // ensure pages in rows when the cursor is within a page of the window's
@@ -357,7 +378,7 @@ func (w *window) got(msg pageMsg) (cmd tea.Cmd, ok bool) {
 				}
 				return 1
 			})
-			w.rows = slices.Insert(w.rows, i, *k)
+			w.rows = slices.Insert(slices.Clip(w.rows), i, *k)
 			w.stale = k.ID
 		}
 		w.cursor = min(w.cursor, max(n-1, 0))
@@ -372,7 +393,8 @@ func (w *window) got(msg pageMsg) (cmd tea.Cmd, ok bool) {
 		if len(w.rows) == 0 || w.rows[len(w.rows)-1].ID != msg.anchor {
 			return w.ensure(), false // the window moved meanwhile
 		}
-		w.rows = append(w.rows, msg.rows...)
+		// A new array: the rows may be shared with other sessions (shared).
+		w.rows = append(slices.Clip(w.rows), msg.rows...)
 		w.atEnd = n < msg.limit
 		w.trim()
 	case fetchPrev:
