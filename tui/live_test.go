@@ -270,3 +270,53 @@ func TestLiveOrgSettings(t *testing.T) {
 	}
 	within(t, s, time.Second, "Harbour Yoga & Pilates")
 }
+
+// An open confirmation shows what a send would do now: the address fixed
+// at another desk replaces the one shown, saying so; a customer who can no
+// longer be invited (the email removed elsewhere) closes it with the reason.
+func TestLiveConfirmationFollowsItsCustomer(t *testing.T) {
+	f := newFixture(t, 60)
+	other := f.elsewhere(t)
+	row := f.customer(t, store.StatusNotInvited)
+	s := startTUI(t, f.liveModel(t, f.admin, 120, 30), 120, 30)
+	waitFor(t, s, "Harbor Yoga")
+	typeKeys(s, "/", row.Email, "<enter>", "i")
+	waitFor(t, s, "to claim their account?", row.Email)
+
+	watchFrom(s)
+	other.setEmail(t, f.org.ID, row.ID, "fixed.elsewhere@example.com")
+	within(t, s, time.Second, "fixed.elsewhere@example.com", "Changed from "+row.Email, "check it before sending")
+
+	watchFrom(s)
+	other.setEmail(t, f.org.ID, row.ID, "")
+	within(t, s, time.Second, "Invite not sent: ")
+	if strings.Contains(s.out.String()[s.mark:], "Invite sent to") {
+		t.Error("an invite went out")
+	}
+}
+
+// The email editor's Current is what a save would replace: a change made
+// at another desk while staff type shows, and what they typed stays.
+func TestLiveEmailEditorFollowsItsCustomer(t *testing.T) {
+	f := newFixture(t, 60)
+	other := f.elsewhere(t)
+	row := f.customer(t, store.StatusNotInvited)
+	s := startTUI(t, f.liveModel(t, f.admin, 120, 30), 120, 30)
+	waitFor(t, s, "Harbor Yoga")
+	typeKeys(s, "/", row.Email, "<enter>", "<enter>")
+	waitFor(t, s, "Member since")
+	typeKeys(s, "e", "<ctrl+u>", "typed@example.com")
+	waitFor(t, s, "> typed@example.com")
+
+	watchFrom(s)
+	other.setEmail(t, f.org.ID, row.ID, "fixed.elsewhere@example.com")
+	within(t, s, time.Second, "fixed.elsewhere@example.com", "Changed elsewhere to fixed.elsewhere@example.com")
+	m := finalModel(t, s)
+	e, ok := m.top().(*emailScreen)
+	if !ok {
+		t.Fatalf("%T on top, want the email editor", m.top())
+	}
+	if e.input.Value() != "typed@example.com" || e.cust.Email != "fixed.elsewhere@example.com" {
+		t.Fatalf("input %q, current %q; want what was typed kept and the new current address", e.input.Value(), e.cust.Email)
+	}
+}
