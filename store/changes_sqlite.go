@@ -11,8 +11,9 @@ import (
 // Asking costs a read of the WAL index's header, nothing more.
 var changePoll = 150 * time.Millisecond
 
-// maxChangeRead is the most log rows one poll reads; a longer backlog (one
-// transaction inviting thousands) is reported as ChangeAll.
+// maxChangeRead is the most log rows one poll reads one by one; a longer
+// backlog (a transaction inviting thousands) is reported as ChangeAll to
+// the organizations it concerns.
 const maxChangeRead = 2048
 
 // sqliteWatcher is SQLite's change detector: one connection of its own,
@@ -128,18 +129,25 @@ func (w *sqliteWatcher) poll() (map[int64][]Change, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	var top int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&top); err != nil {
+	var top, next int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0), coalesce((SELECT min(seq) FROM changes WHERE seq > ?), 0) FROM changes`, w.pos).Scan(&top, &next); err != nil {
 		return nil, err
 	}
 	switch {
 	case top == w.pos:
 		return nil, nil
-	case top < w.pos || top-w.pos > maxChangeRead:
-		// The log went back (the file was replaced by a backup) or holds
-		// more than is worth listing.
+	case top < w.pos || next != w.pos+1:
+		// The log went back (the file was replaced by a backup), or rows
+		// were pruned before this detector read them: what changed, and
+		// where, is unknown.
 		w.pos, w.lost = top, true
 		return nil, nil
+	case top-w.pos > maxChangeRead:
+		// More than is worth listing: everything, for the organizations
+		// concerned only.
+		byOrg, err := w.orgsSince(ctx, tx)
+		w.pos = top
+		return byOrg, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, org_id, customer_id, kind FROM changes WHERE seq > ? ORDER BY seq`, w.pos)
 	if err != nil {
@@ -148,16 +156,11 @@ func (w *sqliteWatcher) poll() (map[int64][]Change, error) {
 	defer rows.Close()
 	byOrg := map[int64][]Change{}
 	seen := map[Change]int{} // without Seq: index in its organization's list
-	first := true
 	for rows.Next() {
 		var c Change
 		if err := rows.Scan(&c.Seq, &c.OrgID, &c.CustomerID, &c.Kind); err != nil {
 			return nil, err
 		}
-		if first && c.Seq != w.pos+1 {
-			w.lost = true // pruned before this detector read it
-		}
-		first = false
 		w.pos = c.Seq
 		key := c
 		key.Seq = 0
@@ -177,4 +180,22 @@ func (w *sqliteWatcher) poll() (map[int64][]Change, error) {
 		}
 	}
 	return byOrg, nil
+}
+
+// orgsSince is ChangeAll for each organization with changes past pos.
+func (w *sqliteWatcher) orgsSince(ctx context.Context, tx *sql.Tx) (map[int64][]Change, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT org_id, max(seq) FROM changes WHERE seq > ? GROUP BY org_id`, w.pos)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byOrg := map[int64][]Change{}
+	for rows.Next() {
+		c := Change{Kind: ChangeAll}
+		if err := rows.Scan(&c.OrgID, &c.Seq); err != nil {
+			return nil, err
+		}
+		byOrg[c.OrgID] = []Change{c}
+	}
+	return byOrg, rows.Err()
 }

@@ -380,6 +380,20 @@ func TestChangesLostTrackSaysAll(t *testing.T) {
 	waitChange(t, ch, time.Second, all)
 	waitChange(t, chOther, time.Second, all)
 
+	// A backlog longer than a poll lists, all of one organization: that
+	// organization hears that everything changed, the other nothing.
+	if _, err := db.write.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+		INSERT INTO changes (org_id, customer_id, kind) SELECT ?, i, 'customer' FROM n`, org.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitChange(t, ch, time.Second, all)
+	marker := mustCustomer(t, db, other, "Quiet", "One", "quiet@example.com")
+	for _, c := range waitChange(t, chOther, time.Second, func(c Change) bool { return c.CustomerID == marker.ID }) {
+		if c.Kind == ChangeAll || c.OrgID != other.ID {
+			t.Errorf("the quiet organization heard %+v of the other's backlog", c)
+		}
+	}
+
 	// A backlog longer than a poll reads, of which pruning has deleted
 	// the start.
 	if _, err := db.write.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
