@@ -166,16 +166,17 @@ func (s *subscription) send(batch []Change) {
 		}
 		select {
 		case old := <-s.ch:
-			batch = mergeChanges(s.org, old, batch)
+			batch = MergeChanges(s.org, old, batch)
 		default:
 		}
 	}
 }
 
-// mergeChanges is a then b, without repeats, or one ChangeAll when that is
-// what either says or the list would be longer than maxBatch. The slices
-// are shared by subscribers, so a fresh one is made.
-func mergeChanges(org int64, a, b []Change) []Change {
+// MergeChanges is a then b (of the organization org), without repeats, or
+// one ChangeAll when that is what either says or the list would be longer
+// than a subscriber is handed at once. The slices may be shared by
+// subscribers, so a fresh one is made.
+func MergeChanges(org int64, a, b []Change) []Change {
 	last := int64(0)
 	for _, list := range [][]Change{a, b} {
 		for _, c := range list {

@@ -106,8 +106,7 @@ type prefetcher interface{ prefetch() *prefetch }
 // screen's state but what it was made with. It returns nil when the changes
 // do not concern the screen.
 type prefetch struct {
-	plan livePlan
-	run  func(changes []store.Change, seq int64) any
+	run func(changes []store.Change, seq int64) any
 }
 
 var _ prefetcher = (*rosterScreen)(nil)
@@ -120,14 +119,10 @@ func newLiveMsg(changes []store.Change) liveMsg {
 	return msg
 }
 
-// merge is a and then b, which stays short: past a batch's worth it says
-// everything changed.
-func (a liveMsg) merge(b liveMsg) liveMsg {
-	out := liveMsg{changes: append(slices.Clip(a.changes), b.changes...), seq: max(a.seq, b.seq)}
-	if len(out.changes) > 256 {
-		out.changes = []store.Change{{Seq: out.seq, Kind: store.ChangeAll}}
-	}
-	return out
+// merge is a and then b, as the feed merges what a subscriber has not
+// taken yet (what was read ahead is for the top screen only, and goes).
+func (a liveMsg) merge(b liveMsg, org int64) liveMsg {
+	return liveMsg{changes: store.MergeChanges(org, a.changes, b.changes), seq: max(a.seq, b.seq)}
 }
 
 // orgMsg is the organization's settings, read again after they changed.
@@ -282,7 +277,7 @@ func (m *Model) onLive(msg liveMsg) tea.Cmd {
 		})
 	}
 	for _, s := range m.stack[:len(m.stack)-1] {
-		m.missed[s] = m.missed[s].merge(msg)
+		m.missed[s] = m.missed[s].merge(msg, m.c.Org.ID)
 	}
 	cmds = append(cmds, m.deliver(m.top(), msg))
 	return tea.Batch(cmds...)

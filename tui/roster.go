@@ -120,7 +120,8 @@ type rosterScreen struct {
 		key  searchKey
 		line string
 	}
-	ahead *prefetch // the last prefetch made
+	ahead     *prefetch // the last prefetch made, and what it reads
+	aheadPlan livePlan
 }
 
 func newRoster(c *Common, deps Deps) *rosterScreen {
@@ -411,11 +412,12 @@ func (r *rosterScreen) prefetch() *prefetch {
 	if !ok {
 		return nil
 	}
-	if r.ahead != nil && r.ahead.plan.same(p) {
+	if r.ahead != nil && r.aheadPlan.same(p) {
 		return r.ahead
 	}
 	rd, pr, ctx, q := r.reads, r.reader(), r.c.Ctx, r.q
-	r.ahead = &prefetch{plan: p, run: func(changes []store.Change, seq int64) any {
+	r.aheadPlan = p
+	r.ahead = &prefetch{run: func(changes []store.Change, seq int64) any {
 		if !slices.ContainsFunc(changes, store.Change.ConcernsRoster) {
 			return nil
 		}
