@@ -52,6 +52,11 @@ type Common struct {
 	Org           *store.Org
 	Staff         *store.Staff
 	KeyMap        KeyMap
+	// StaffChanged, when set, is told (without blocking; give it a buffer
+	// of one) that staff or their keys changed, as the change feed says:
+	// whoever runs the session (the SSH server, the local TUI) checks its
+	// access again at once.
+	StaffChanged chan<- struct{}
 
 	nav navigator // the session's Model
 }

@@ -269,6 +269,12 @@ func (m *Model) listen() tea.Cmd {
 // the others until they are.
 func (m *Model) onLive(msg liveMsg) tea.Cmd {
 	cmds := []tea.Cmd{m.listen()}
+	if m.c.StaffChanged != nil && slices.ContainsFunc(msg.changes, store.Change.ConcernsStaff) {
+		select {
+		case m.c.StaffChanged <- struct{}{}:
+		default: // a check is already due
+		}
+	}
 	if slices.ContainsFunc(msg.changes, store.Change.ConcernsOrg) {
 		ctx, id, roster := m.c.Ctx, m.c.Org.ID, m.deps.Roster
 		cmds = append(cmds, func() tea.Msg {

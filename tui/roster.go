@@ -122,6 +122,10 @@ type rosterScreen struct {
 	}
 	ahead     *prefetch // the last prefetch made, and what it reads
 	aheadPlan livePlan
+	sel       struct {
+		pre, post string // around the cursor's row (see selected)
+		ok        bool
+	}
 }
 
 func newRoster(c *Common, deps Deps) *rosterScreen {
@@ -837,9 +841,22 @@ func (r *rosterScreen) rowLine(i int) string {
 			used += gapW + c.invite
 		}
 		b.WriteString(spaces(r.w - used))
-		return s.Selected.Render(b.String())
+		return r.selected(b.String())
 	}
 	return b.String()
+}
+
+// selected is line in the cursor row's style: what Selected.Render gives for
+// one plain line, the style's opening and closing sequences around it, taken
+// from rendering a placeholder once. Render itself measures and walks the
+// line each time, and the cursor's row is the one drawn again most.
+func (r *rosterScreen) selected(line string) string {
+	if !r.sel.ok {
+		out := r.c.Styles.Selected.Render("X")
+		i := strings.Index(out, "X")
+		r.sel.pre, r.sel.post, r.sel.ok = out[:i], out[i+1:], true
+	}
+	return r.sel.pre + line + r.sel.post
 }
 
 // inviteCell is the roster's "invite date or expiry".

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,8 +98,10 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 	r := bm.MakeRenderer(sess)
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
+	staffChanged := make(chan struct{}, 1)
 	m := tui.New(
-		tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Width: pty.Window.Width, Height: pty.Window.Height, Org: org, Staff: staff},
+		tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Width: pty.Window.Width, Height: pty.Window.Height, Org: org, Staff: staff,
+			StaffChanged: staffChanged},
 		s.deps,
 	)
 	p := tea.NewProgram(m,
@@ -124,7 +125,7 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.watch(ctx, ss, staff, winch, &last)
+		s.watch(ctx, ss, staff, winch, &last, staffChanged)
 	}()
 	_, err := p.Run()
 	cancel()
@@ -160,16 +161,11 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 // maximum-session timeouts, when the staff member's access changes, or when
 // the client goes away. It returns when ctx ends (the program has stopped,
 // or the connection closed).
-func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64) {
+func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64, staffChanged <-chan struct{}) {
 	// Access is checked again the moment staff or their keys change
-	// (anywhere: `frontdesk staff remove` in another process), and on a
-	// tick besides, in case the change feed is not there.
-	var changes <-chan []store.Change
-	if s.deps.Live != nil {
-		ch, stop := s.deps.Live.Subscribe(staff.OrgID)
-		defer stop()
-		changes = ch
-	}
+	// (anywhere: `frontdesk staff remove` in another process; the session's
+	// TUI hears it on the change feed), and on a tick besides, in case the
+	// feed is not there.
 	check := time.NewTicker(s.cfg.AccessCheck)
 	defer check.Stop()
 	var idle, maxed <-chan time.Time
@@ -204,14 +200,8 @@ func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, win
 			ss.end(endIdle, fmt.Sprintf("closed after %s without a key press. Connect again to go on.", s.cfg.IdleTimeout))
 		case <-maxed:
 			ss.end(endMaxSession, fmt.Sprintf("sessions last at most %s. Connect again to go on.", s.cfg.MaxSession))
-		case b, ok := <-changes:
-			if !ok {
-				changes = nil
-				continue
-			}
-			if slices.ContainsFunc(b, store.Change.ConcernsStaff) {
-				s.checkAccess(ctx, ss, staff)
-			}
+		case <-staffChanged:
+			s.checkAccess(ctx, ss, staff)
 		case <-check.C:
 			s.checkAccess(ctx, ss, staff)
 		}
