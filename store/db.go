@@ -42,6 +42,8 @@ type DB struct {
 	// the file.
 	existing bool
 
+	feed feed // the change detector and its subscribers (changes.go)
+
 	// Now is the clock; tests move it.
 	Now func() time.Time
 }
@@ -225,8 +227,10 @@ func isBusy(err error) bool {
 // Path is the database file's path.
 func (db *DB) Path() string { return db.path }
 
-// Close closes both pools.
+// Close stops the change detector, closing its subscribers' channels, and
+// closes both pools.
 func (db *DB) Close() error {
+	db.feed.close()
 	var errs []error
 	db.rstmts.close()
 	db.wstmts.close()

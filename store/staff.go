@@ -107,6 +107,18 @@ func (tx *Tx) RemoveStaff(ctx context.Context, orgID, id int64) error {
 
 const staffColumns = `id, org_id, email, name, role, created_at`
 
+// AccessChanged reports whether a session opened as s may no longer go on,
+// given the staff member read again (now, err): they were removed (or the
+// key they signed in with was, err is ENOTFOUND), it is someone else, or
+// their role changed. Another error changes nothing: the next check tries
+// again.
+func (s *Staff) AccessChanged(now *Staff, err error) bool {
+	if err != nil {
+		return ErrorCode(err) == ENOTFOUND
+	}
+	return now.ID != s.ID || now.Role != s.Role
+}
+
 func scanStaff(row interface{ Scan(...any) error }) (*Staff, error) {
 	var s Staff
 	var created int64

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,6 +154,14 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case changedMsg:
 		return p.load()
+	case liveMsg:
+		// Another session's invite, the worker's delivery, the customer's
+		// claim or edit on the web: read the profile again, in place.
+		if slices.ContainsFunc(msg.changes, func(c store.Change) bool { return c.ConcernsCustomer(p.id) }) {
+			return p.load()
+		}
+	case orgMsg:
+		p.render() // dates in the organization's time zone, what i would do
 	}
 	return nil
 }

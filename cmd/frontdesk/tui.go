@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -108,11 +109,41 @@ func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, o
 	// Ask the terminal for its background now: once the program runs, the
 	// answer would arrive as key presses.
 	r.HasDarkBackground()
-	m := tui.New(tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Org: org, Staff: staff},
+	staffChanged := make(chan struct{}, 1)
+	m := tui.New(tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Org: org, Staff: staff, StaffChanged: staffChanged},
 		app.TUIDeps(desk))
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(app.Stdin), tea.WithOutput(out))
+	revoked := watchAccess(ctx, app.DB, staff, staffChanged, p.Quit)
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return err
 	}
+	if revoked() {
+		return store.Errorf(store.EUNAUTHORIZED, "your access changed (%s was removed from the staff or given another role), so the front desk closed; run `frontdesk tui --as EMAIL` again if you still have access", staff.Email)
+	}
 	return nil
+}
+
+// watchAccess closes the local TUI (quit) the moment its staff member is
+// removed or given another role, as the SSH server does with its sessions:
+// a desk left open must not go on with rights taken away. The TUI says when
+// staff changed (changed, from the change feed); it watches until ctx
+// ends, and revoked says whether it closed the TUI.
+func watchAccess(ctx context.Context, db *store.DB, staff *store.Staff, changed <-chan struct{}, quit func()) (revoked func() bool) {
+	var done atomic.Bool
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+			}
+			now, err := db.StaffByID(ctx, staff.ID)
+			if staff.AccessChanged(now, err) {
+				done.Store(true)
+				quit()
+				return
+			}
+		}
+	}()
+	return done.Load
 }

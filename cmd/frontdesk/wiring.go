@@ -66,10 +66,11 @@ func (a *App) Worker(logger *slog.Logger) (*mailer.Worker, error) {
 }
 
 // TUIDeps are what the staff TUI talks to, locally or over SSH: the
-// roster, and the invite service whose first delivery attempts go through
-// the desk's gate.
+// roster, the invite service whose first delivery attempts go through the
+// desk's gate, and the change feed that keeps every screen live. Made once
+// per process: its sessions share the reads a change causes.
 func (a *App) TUIDeps(desk *gatedDeliverer) tui.Deps {
-	return tui.Deps{Roster: a.DB, Invites: a.DeskService(desk), Now: a.DB.Now}
+	return tui.Deps{Roster: a.DB, Invites: a.DeskService(desk), Now: a.DB.Now}.WithLive(a.DB)
 }
 
 // gatedDeliverer is the desk's "send now" (claim.Deliverer) over a worker,

@@ -98,8 +98,10 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 	r := bm.MakeRenderer(sess)
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
+	staffChanged := make(chan struct{}, 1)
 	m := tui.New(
-		tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Width: pty.Window.Width, Height: pty.Window.Height, Org: org, Staff: staff},
+		tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Width: pty.Window.Width, Height: pty.Window.Height, Org: org, Staff: staff,
+			StaffChanged: staffChanged},
 		s.deps,
 	)
 	p := tea.NewProgram(m,
@@ -126,7 +128,7 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.watch(ctx, ss, staff, winch, &last)
+		s.watch(ctx, ss, staff, winch, &last, staffChanged)
 	}()
 	_, err := p.Run()
 	cancel()
@@ -159,9 +161,14 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 }
 
 // watch relays window resizes to the program and ends it on the idle and
-// maximum-session timeouts or when the client goes away. It returns when ctx
-// ends (the program has stopped, or the connection closed).
-func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64) {
+// maximum-session timeouts, when the staff member's access changes, or when
+// the client goes away. It returns when ctx ends (the program has stopped,
+// or the connection closed).
+func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64, staffChanged <-chan struct{}) {
+	// Access is checked again the moment staff or their keys change
+	// (anywhere: `frontdesk staff remove` in another process; the session's
+	// TUI hears it on the change feed), and on a tick besides, in case the
+	// feed is not there.
 	check := time.NewTicker(s.cfg.AccessCheck)
 	defer check.Stop()
 	var idle, maxed <-chan time.Time
@@ -196,12 +203,20 @@ func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, win
 			ss.end(endIdle, fmt.Sprintf("closed after %s without a key press. Connect again to go on.", s.cfg.IdleTimeout))
 		case <-maxed:
 			ss.end(endMaxSession, fmt.Sprintf("sessions last at most %s. Connect again to go on.", s.cfg.MaxSession))
+		case <-staffChanged:
+			s.checkAccess(ctx, ss, staff)
 		case <-check.C:
-			now, err := s.staff.StaffByFingerprint(ctx, ss.fingerprint)
-			if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && (now.ID != staff.ID || now.Role != staff.Role)) {
-				ss.end(endRevoked, "your access changed (an owner removed your key or staff account, or changed your role). Connect again if you still have access.")
-			}
+			s.checkAccess(ctx, ss, staff)
 		}
+	}
+}
+
+// checkAccess ends the session when its key or staff member is no longer
+// registered, or the staff member's role changed.
+func (s *Server) checkAccess(ctx context.Context, ss *session, staff *store.Staff) {
+	now, err := s.staff.StaffByFingerprint(ctx, ss.fingerprint)
+	if staff.AccessChanged(now, err) {
+		ss.end(endRevoked, "your access changed (an owner removed your key or staff account, or changed your role). Connect again if you still have access.")
 	}
 }
 
