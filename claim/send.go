@@ -71,6 +71,10 @@ type SendOptions struct {
 	Window time.Duration
 	// Progress, if set, is called after every batch.
 	Progress func(Progress)
+	// Queue issues the links and leaves their delivery to the outbox
+	// worker: no attempt is made, and every issued link is Queued. For
+	// runs too large to wait for at the desk (a bulk invite of thousands).
+	Queue bool
 }
 
 // sendBatch is how many links share one write transaction: enough to
@@ -96,6 +100,14 @@ func (s *Service) Send(ctx context.Context, actor *store.Staff, ids []int64, opt
 	out, err := s.issueAll(ctx, actor, ids, opt)
 	if err != nil {
 		return out, err
+	}
+	if opt.Queue {
+		for i := range out {
+			if out[i].Sent != nil {
+				out[i].Why = "waiting for the outbox worker"
+			}
+		}
+		return out, nil
 	}
 	s.deliverAll(ctx, out, opt)
 	return out, nil
