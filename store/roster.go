@@ -75,7 +75,9 @@ func MatchQuery(s string) string {
 // no write path has to keep a copy current. Its one parameter (now) is the
 // query's first: rosterRows supplies it. A visit is a booking that started
 // by now and was not cancelled or missed: a no-show is not a visit.
-const rosterColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.state, c.invite_sent_at, c.invite_expires_at, c.claimed_at, c.sort_name, ?`
+const rosterColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.state, c.invite_sent_at, c.invite_expires_at, c.claimed_at, c.sort_name,
+	(SELECT b.starts_at FROM bookings b WHERE b.customer_id = c.id AND b.starts_at <= ? AND b.status IN ('booked', 'attended')
+		ORDER BY b.starts_at DESC LIMIT 1)`
 
 // RosterPage returns up to rq.Limit rows of the organization's live
 // (unarchived) roster. Without a search the roster is ordered by name; with one

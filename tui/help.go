@@ -61,7 +61,8 @@ func (h *helpScreen) render() {
 			{"esc", "while searching: clear the search"},
 			{"tab / shift+tab", "next / previous status filter"},
 			{"enter", "open the profile"},
-			{"space", "mark / unmark for bulk invite (and move down)"},
+			// One row for the three marking keys: the help fits 80x40.
+			{"space/" + k.MarkAll.Help().Key + "/" + k.ClearMarks.Help().Key, "mark one (then down) / all the list selects / unmark all"},
 			{"I", "invite all marked (first says who is skipped and why)"},
 			{"i", "invite the selected customer to claim their account"},
 			{"o", "the outbox: what was sent, what failed and the fix"},
@@ -91,7 +92,7 @@ func (h *helpScreen) render() {
 		{"Everywhere", []helpRow{
 			{"esc / n", "cancel, close, go back (never quits from the roster)"},
 			{"?", "this help"},
-			{"q", "quit (not while typing)"},
+			{"q", "quit (not while typing; asks with marks); profile: back"},
 			{"ctrl+c", "quit, always"},
 		}},
 	}

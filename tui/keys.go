@@ -66,9 +66,11 @@ func DefaultKeyMap(ascii bool) KeyMap {
 		End:      b([]string{"end", "G"}, "end/G", "last"),
 		Arrows:   b([]string{"up", "down"}, arrows, "move"),
 
-		Open:       b([]string{"enter"}, "enter", "open"),
-		Mark:       b([]string{" "}, "space", "mark"),
-		MarkAll:    b([]string{"A"}, "A", "mark all"),
+		Open: b([]string{"enter"}, "enter", "open"),
+		Mark: b([]string{" "}, "space", "mark"),
+		// ctrl+a, not a letter: the customer form's keys take A for
+		// archive, and marking thousands should not be one slip away.
+		MarkAll:    b([]string{"ctrl+a"}, "ctrl+a", "mark all"),
 		ClearMarks: b([]string{"U"}, "U", "clear marks"),
 		BulkInvite: b([]string{"I"}, "I", "bulk invite"),
 		Invite:     b([]string{"i"}, "i", "invite"),

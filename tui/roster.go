@@ -197,7 +197,7 @@ type rosterScreen struct {
 	w, h     int
 	tabLines []string
 	cols     columns
-	fit      fitWidths // of the rows held (see refit)
+	fit      fitWidths               // of the rows held (see refit)
 	status   map[store.Status]string // rendered status cells
 	header   string
 	drawn    string // the last View, "" when it must be drawn again
@@ -278,7 +278,8 @@ func (r *rosterScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Search, with(k.KeepSearch, "keep the search, back to the list"), with(k.ClearInput, "clear the search"), k.NextFilter, k.PrevFilter},
 		r.c.KeyMap.scrollKeys(),
-		{k.Open, with(k.Mark, "mark / unmark for bulk invite"), with(k.BulkInvite, "invite all marked"), with(k.Invite, "invite or resend"),
+		{k.Open, with(k.Mark, "mark / unmark for bulk invite"), with(k.MarkAll, "mark all the search and filter select"), with(k.ClearMarks, "unmark all"),
+			with(k.BulkInvite, "invite all marked"), with(k.Invite, "invite or resend"),
 			with(k.Outbox, "the outbox: what was sent, what failed, and the fix")},
 	}
 }
@@ -657,7 +658,7 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return r.c.nav.push(ob, ob.Init())
 	case key.Matches(msg, k.BulkInvite):
 		if r.marks.Len() == 0 {
-			r.note = note{"Nobody is marked: mark customers with space (A marks all the list shows), then press I.", toneInfo}
+			r.note = note{"Nobody is marked: mark customers with space (" + k.MarkAll.Help().Key + " marks all the list shows), then press I.", toneInfo}
 			return nil
 		}
 		b := newBulk(r.c, r.deps, r.marks.IDs())
@@ -815,7 +816,8 @@ func (r *rosterScreen) foundAll(msg allMsg) tea.Cmd {
 	if already > 0 {
 		details = append(details, num(already)+" of them "+isAre(already)+" marked already.")
 	}
-	details = append(details, "Marks stay when the search or filter changes: I invites everyone marked, U clears the marks.")
+	k := r.c.KeyMap
+	details = append(details, "Marks stay when the search or filter changes: "+k.BulkInvite.Help().Key+" invites everyone marked, "+k.ClearMarks.Help().Key+" clears the marks.")
 	ids := msg.ids
 	a := &askScreen{c: r.c, question: question, details: details, yes: "mark them", no: "cancel",
 		noNote: &note{"Nothing marked.", toneInfo},
@@ -877,7 +879,7 @@ func (r *rosterScreen) draw() string {
 		left := s.Title.Render(inert.String(r.c.Org.Name)) + s.Subtle.Render(s.Glyphs.Sep+who)
 		right := ""
 		if n := tk.marks; n > 0 {
-			right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them" + s.Glyphs.Sep + "U clears")
+			right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them" + s.Glyphs.Sep + r.c.KeyMap.ClearMarks.Help().Key + " clears")
 		} else if f := r.funnelText(); f != "" && ansiWidth(left)+2+ansiWidth(f) <= r.w {
 			// Only where it fits whole: the organization's name comes first.
 			right = s.Subtle.Render(f)
