@@ -74,6 +74,9 @@ func TestScreensGolden(t *testing.T) {
 		{"search", func() *store.Staff { return f.owner }, []string{"/", "har"}},
 		{"filter_expired", func() *store.Staff { return f.owner }, []string{"<tab>", "<tab>", "<tab>"}},
 		{"refusal_no_email", func() *store.Staff { return f.owner }, []string{"<shift+tab>", "i"}},
+		{"mark_all_ask", func() *store.Staff { return f.owner }, []string{"/", "gmail", "<enter>", "<tab>", "<ctrl+a>"}},
+		{"mark_all_done", func() *store.Staff { return f.owner }, []string{"/", "gmail", "<enter>", "<tab>", "<ctrl+a>", "<enter>"}},
+		{"quit_with_marks", func() *store.Staff { return f.owner }, []string{" ", " ", "q"}},
 		{"narrow_40x12", func() *store.Staff { return f.owner }, []string{"<resize 40x12>"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
