@@ -49,12 +49,13 @@ type handler struct {
 	addr     func(*http.Request) string
 	secure   bool // BaseURL is https: cookies get Secure and the __Host- prefix
 
-	tokens, signIns, forgots *ratelimit.Limiter
+	tokens, signIns, forgots, renews *ratelimit.Limiter
 
 	// forgotFloor is the least time a "forgot password" answer takes, so
 	// that queueing an email (address known) and doing nothing (unknown)
-	// take the same time from outside.
-	forgotFloor time.Duration
+	// take the same time from outside; renewFloor the same for "send me a
+	// new link".
+	forgotFloor, renewFloor time.Duration
 
 	signInCount atomic.Uint64 // to prune stale sessions now and then
 	mux         *http.ServeMux
@@ -77,6 +78,7 @@ func newHandler(o Options) *handler {
 		addr:        o.ClientAddr,
 		secure:      strings.HasPrefix(strings.ToLower(o.Service.BaseURL), "https://"),
 		forgotFloor: 300 * time.Millisecond,
+		renewFloor:  300 * time.Millisecond,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -88,6 +90,7 @@ func newHandler(o Options) *handler {
 	h.tokens = ratelimit.NewWithClock(o.Limits.Token.Or(defaultLimits.Token), now)
 	h.signIns = ratelimit.NewWithClock(o.Limits.SignIn.Or(defaultLimits.SignIn), now)
 	h.forgots = ratelimit.NewWithClock(o.Limits.Forgot.Or(defaultLimits.Forgot), now)
+	h.renews = ratelimit.NewWithClock(o.Limits.Renew.Or(defaultLimits.Renew), now)
 	h.routes()
 	return h
 }
@@ -96,10 +99,13 @@ func (h *handler) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", h.home)
 	m.HandleFunc("GET "+cssPath, serveCSS)
+	m.HandleFunc("GET "+jsPath, serveJS)
+	m.HandleFunc("GET /brand/{slug}/{file}", h.brandFile)
 
 	m.HandleFunc("GET /claim/{token}", h.claimLink)
 	m.HandleFunc("GET /claim", h.claimForm)
 	m.HandleFunc("POST /claim", h.claimSubmit)
+	m.HandleFunc("POST /claim/renew", h.renewSubmit)
 
 	m.HandleFunc("GET /login", h.loginForm)
 	m.HandleFunc("POST /login", h.loginSubmit)
