@@ -149,6 +149,9 @@ func (h *handler) client(r *http.Request) string { return h.addr(r) }
 // /claim/{token} or /reset/{token} link opens an account until it is used,
 // and logs are read by more people, and kept longer, than the outbox.
 func logPath(r *http.Request) string {
+	if r.URL.Path == "/claim/renew" {
+		return r.URL.Path
+	}
 	for _, prefix := range []string{"/claim/", "/reset/"} {
 		if strings.HasPrefix(r.URL.Path, prefix) {
 			return prefix + "{token}"
