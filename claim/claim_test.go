@@ -553,16 +553,16 @@ func BenchmarkBulkInvite10k(b *testing.B) {
 	}
 }
 
-// TestSendQueue: with Queue, Send issues the links and makes no delivery
+// TestSendQueueOnly: with QueueOnly, Send issues the links and makes no delivery
 // attempt even with a mail transport wired: the emails wait in the outbox,
 // untried, for the worker, and say so.
-func TestSendQueue(t *testing.T) {
+func TestSendQueueOnly(t *testing.T) {
 	f := newFixture(t)
 	f.svc.Mail = f.worker()
 	a := f.customer("Ann", "A", "ann@example.com")
 	b := f.customer("Bo", "B", "")
 	var phases []Phase
-	res, err := f.svc.Send(context.Background(), f.owner, []int64{a.ID, b.ID}, SendOptions{Queue: true, Progress: func(p Progress) { phases = append(phases, p.Phase) }})
+	res, err := f.svc.Send(context.Background(), f.owner, []int64{a.ID, b.ID}, SendOptions{QueueOnly: true, Progress: func(p Progress) { phases = append(phases, p.Phase) }})
 	if err != nil {
 		t.Fatal(err)
 	}

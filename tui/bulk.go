@@ -349,7 +349,7 @@ func (b *bulkScreen) start() tea.Cmd {
 				return // stopped between steps
 			}
 			part := ids[start:min(start+step, len(ids))]
-			opt := claim.SendOptions{Window: deliverTimeout, Queue: queue, Progress: func(p claim.Progress) {
+			opt := claim.SendOptions{Window: deliverTimeout, QueueOnly: queue, Progress: func(p claim.Progress) {
 				if queue {
 					p.Done, p.Total = start+p.Done, len(ids)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"frontdesk/store"
+	"frontdesk/store/storetest"
 )
 
 // titleLine is the first line of what m draws: the roster's title, where
@@ -175,4 +176,58 @@ func TestQuitFromProfileTeatest(t *testing.T) {
 	waitFor(t, s, "/ search")
 	typeKeys(s, "q")
 	s.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// A bulk invite too large to wait for at the desk (more than deskDelivery)
+// is checked and issued in steps and queued for the outbox worker: no
+// delivery attempt while staff wait, every invite issued, the tally says
+// so, and the marks are done with.
+func TestMarkAllBulkInviteQueuesALargeRun(t *testing.T) {
+	f := newFixture(t, bigRoster)
+	ctx := context.Background()
+	ids, err := f.db.CustomerIDs(ctx, f.org.ID, "", store.StatusNotInvited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) <= deskDelivery {
+		t.Fatalf("%d not invited; the test needs more than %d", len(ids), deskDelivery)
+	}
+	before, err := f.db.RosterCounts(ctx, f.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastOutbox := storetest.Int(t, f.db, `SELECT coalesce(max(id), 0) FROM outbox`)
+	m := f.model(f.owner, 100, 30)
+	drive(t, m, keys("<tab>", "<ctrl+a>", "<enter>", "I")...)
+	b, ok := m.top().(*bulkScreen)
+	if !ok || b.state != bulkSummary {
+		t.Fatalf("I: want the summary, have %T:\n%s", m.top(), m.View())
+	}
+	will, skipped := len(b.will), b.skipped.total
+	if will+skipped != len(ids) || will <= deskDelivery || !strings.Contains(m.View(), "queued for the outbox worker") {
+		t.Fatalf("summary of %d marks: %d will get an invite, %d skipped:\n%s", len(ids), will, skipped, m.View())
+	}
+	drive(t, m, keys("y")...)
+	tally := fmt.Sprintf("Bulk invite: Sent 0 | queued %s | failed 0 | skipped %d.", num(will), skipped)
+	if v := m.View(); !strings.Contains(v, tally) {
+		t.Fatalf("want the tally %q:\n%s", tally, v)
+	}
+	drive(t, m, keys("<enter>")...)
+	if l := titleLine(m); strings.Contains(l, "marked") {
+		t.Fatalf("marks left after the run: %q", l)
+	}
+	after, err := f.db.RosterCounts(ctx, f.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after[store.StatusInvited] != before[store.StatusInvited]+will {
+		t.Errorf("invited before %d, after %d; want %d more", before[store.StatusInvited], after[store.StatusInvited], will)
+	}
+	queued := storetest.Int(t, f.db, `SELECT count(*) FROM outbox WHERE id > ? AND status = 'queued' AND attempts = 0`, lastOutbox)
+	if queued != will {
+		t.Errorf("outbox: %d new emails queued untried; want %d", queued, will)
+	}
+	if files, _ := filepath.Glob(filepath.Join(f.mailDir, "*.eml")); len(files) != 0 {
+		t.Errorf("%d messages delivered while staff waited; want none", len(files))
+	}
 }

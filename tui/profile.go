@@ -331,8 +331,11 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	}
 	by := inert.String(inv.CreatedByName)
 	if inv.CreatedBy == 0 {
+		// No staff creator: frontdesk's reminder, or the customer's own
+		// request (a reset link, or a new invite asked for from the page
+		// of a dead one).
 		by = "the customer"
-		if inv.Purpose == store.PurposeClaim {
+		if inv.ReminderOf != 0 {
 			by = "frontdesk"
 		}
 	}
