@@ -21,6 +21,7 @@ const (
 	ReasonNotificationsOff Reason = "notifications_off" // the organization turned email off
 	ReasonNotClaimed       Reason = "not_claimed"       // no account yet, so no password to reset
 	ReasonRateLimited      Reason = "rate_limited"      // the reset emails' limits were reached
+	ReasonNoInvite         Reason = "no_invite"         // no outstanding invite to withdraw
 )
 
 // Refusal is a typed "no". Message is the whole sentence; when it is about
