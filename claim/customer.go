@@ -448,6 +448,25 @@ func (s *Service) RestoreCustomer(ctx context.Context, actor *store.Staff, custo
 	return out, nil
 }
 
+// CanWithdraw decides whether actor may withdraw customer c's outstanding
+// invite now, without writing anything; nil means yes. Only a link that
+// works now can be withdrawn: one that expired, went to an old address or
+// never arrived is dead already, and so is every link of an archived
+// customer.
+func CanWithdraw(actor *store.Staff, org *store.Org, c *store.Customer) *Refusal {
+	switch {
+	case actor == nil || !actor.Role.CanManageCustomers():
+		return forbidden("withdraw the invite")
+	case actor.OrgID != c.OrgID || org.ID != c.OrgID:
+		return refuse(ReasonForbidden, "This customer belongs to another organization.")
+	case c.Archived:
+		return refuseCustomer(ReasonArchived, c, "is archived, so every link they had stopped working already")
+	case !c.HasLiveInvite():
+		return refuseCustomer(ReasonNoInvite, c, "has no outstanding invite")
+	}
+	return nil
+}
+
 // Withdrawn is what WithdrawInvite did.
 type Withdrawn struct {
 	Customer *store.Customer // as it is now
@@ -467,8 +486,8 @@ func (s *Service) WithdrawInvite(ctx context.Context, actor *store.Staff, custom
 		if err != nil {
 			return err
 		}
-		if c.Archived {
-			return refuseCustomer(ReasonArchived, c, "is archived, so every link they had stopped working already")
+		if r := CanWithdraw(actor, org, c); r != nil {
+			return r
 		}
 		invites, err := tx.Invites(ctx, actor.OrgID, customerID)
 		if err != nil {
@@ -483,6 +502,8 @@ func (s *Service) WithdrawInvite(ctx context.Context, actor *store.Staff, custom
 			}
 		}
 		if live == nil {
+			// The status said invited, the history has no live link: a
+			// state out of step is no reason to revoke anything.
 			return refuseCustomer(ReasonNoInvite, c, "has no outstanding invite")
 		}
 		n, err := tx.RevokeInvites(ctx, customerID, store.PurposeClaim, store.RevokeWithdrawn)

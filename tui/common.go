@@ -78,6 +78,10 @@ type Roster interface {
 	ClaimFunnel(ctx context.Context, orgID int64) (store.Funnel, error)
 	// OutboxPage is a page of the organization's outbox, newest first.
 	OutboxPage(ctx context.Context, orgID int64, q store.OutboxQuery) ([]store.OutboxRow, error)
+	// ArchivedCount is the count on the roster's Archived filter.
+	ArchivedCount(ctx context.Context, orgID int64) (int, error)
+	// CustomFieldNames are the custom fields the customer form offers.
+	CustomFieldNames(ctx context.Context, orgID int64) ([]string, error)
 }
 
 // Invites applies the invite rules and sends links; *claim.Service is one.
@@ -101,6 +105,14 @@ type Invites interface {
 	// CheckAddress warns of a likely typo and of a domain that receives
 	// no email; it asks DNS, so it runs in a command.
 	CheckAddress(ctx context.Context, email string) claim.AddressCheck
+
+	// Keeping the roster: the customer form's add and edit, archiving,
+	// restoring, and withdrawing an invite.
+	AddCustomer(ctx context.Context, actor *store.Staff, v claim.CustomerValues) (*store.Customer, error)
+	UpdateCustomer(ctx context.Context, actor *store.Staff, customerID int64, ch claim.CustomerChange) (*claim.CustomerEdit, error)
+	ArchiveCustomer(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Archived, error)
+	RestoreCustomer(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Restored, error)
+	WithdrawInvite(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Withdrawn, error)
 }
 
 // Deps are the parts of the application the TUI talks to.

@@ -205,7 +205,7 @@ func (w *window) reload() tea.Cmd {
 }
 
 func (w *window) fetch(kind fetchKind, rq store.RosterQuery, anchor, keep int64) tea.Cmd {
-	rq.Search, rq.Status = w.q.Search, w.q.Status
+	rq.Search, rq.Status, rq.Archived = w.q.Search, w.q.Status, w.q.Archived
 	if w.qctx == nil {
 		w.newGen()
 	}
