@@ -20,6 +20,9 @@ func cmd(verb string, c *store.Customer) string {
 // next, inviting them.
 func (w Words) Added(c *store.Customer) string {
 	t := c.Name() + " was added."
+	if w.Place == AtCommandLine {
+		t = c.Name() + " was added (id " + strconv.FormatInt(c.ID, 10) + ")."
+	}
 	switch {
 	case c.Email == "" && w.Place == AtCommandLine:
 		return t + " They have no email, so they cannot be invited until one is added: " + cmd("customers set", c) + " --email ADDRESS."
