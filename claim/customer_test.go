@@ -430,3 +430,28 @@ func TestWithdrawInvite(t *testing.T) {
 		t.Errorf("withdrawing twice: %v", err)
 	}
 }
+
+// An archived customer's refusal names the key that restores them where
+// there is one, and the way to it from the outbox, which has none.
+func TestArchivedHintPerPlace(t *testing.T) {
+	f := newFixture(t)
+	c := f.customer("Ann", "Lee", "ann@example.com")
+	if _, err := f.svc.ArchiveCustomer(context.Background(), f.owner, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.Issue(context.Background(), f.owner, c.ID, store.PurposeClaim)
+	var r *Refusal
+	if !errors.As(err, &r) || r.Reason != ReasonArchived {
+		t.Fatalf("inviting an archived customer: %v", err)
+	}
+	for place, want := range map[Place]string{
+		AtCommandLine: "Ann Lee is archived — restore them first (frontdesk customers restore).",
+		AtRoster:      "Ann Lee is archived — press R to restore them first.",
+		AtProfile:     "Ann Lee is archived — press R to restore them first.",
+		AtOutbox:      "Ann Lee is archived — open their profile (enter) and press R to restore them first.",
+	} {
+		if got := (Words{Place: place, Dash: " — "}).Refusal(r); got != want {
+			t.Errorf("place %d: %q, want %q", place, got, want)
+		}
+	}
+}
