@@ -347,11 +347,9 @@ func (m *Model) quitAsking() tea.Cmd {
 		return m.quit()
 	}
 	g := m.c.Styles.Glyphs
-	a := &askScreen{c: m.c, yes: "quit", no: "stay",
-		question: plural(n, "marked customer") + " will not be invited" + g.Dash + "quit anyway?",
-		details:  []string{"Marks last only as long as this session: I on the roster invites them."},
-		onYes:    m.quit,
-	}
+	a := newAsk(m.c, plural(n, "marked customer")+" will not be invited"+g.Dash+"quit anyway?", "quit", "Not quitting; the marks stay.", nil, nil)
+	a.details = []string{"Marks last only as long as this session: I on the roster invites them."}
+	a.now = m.quit
 	return m.push(a)
 }
 
