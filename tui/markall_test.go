@@ -121,6 +121,13 @@ func TestMarkAllCancelAndClear(t *testing.T) {
 	if v := m.View(); m.roster.marks.Len() != 0 || strings.Contains(titleLine(m), "marked") || !strings.Contains(v, fmt.Sprintf("Unmarked %d customers.", live)) {
 		t.Fatalf("after U, %d marked:\n%s", m.roster.marks.Len(), v)
 	}
+	// The Archived filter: archived customers get no invites, so there is
+	// nothing to mark, and no question.
+	drive(t, m, keys("<shift+tab>", "<ctrl+a>")...)
+	if _, ok := m.top().(*rosterScreen); !ok || m.roster.marks.Len() != 0 || !strings.Contains(m.View(), "Archived customers get no invites") {
+		t.Fatalf("mark all on the Archived filter: %T, %d marked:\n%s", m.top(), m.roster.marks.Len(), m.View())
+	}
+	drive(t, m, keys("<tab>")...)
 	// A search that selects nobody has nothing to mark and asks nothing.
 	drive(t, m, keys("/", "zzzzqx", "<enter>", "<ctrl+a>")...)
 	if v := m.View(); !strings.Contains(v, "Nobody to mark: no customers matching 'zzzzqx'.") {
