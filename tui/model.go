@@ -348,7 +348,7 @@ func (m *Model) quitAsking() tea.Cmd {
 	}
 	g := m.c.Styles.Glyphs
 	a := newAsk(m.c, plural(n, "marked customer")+" will not be invited"+g.Dash+"quit anyway?", "quit", "Not quitting; the marks stay.", nil, nil)
-	a.details = []string{"Marks last only as long as this session: I on the roster invites them."}
+	a.details = []string{"Marks last only as long as this session: " + m.c.KeyMap.BulkInvite.Help().Key + " on the roster invites them."}
 	a.now = m.quit
 	return m.push(a)
 }
