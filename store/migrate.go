@@ -15,54 +15,83 @@ var migrationFS embed.FS
 
 type migration struct {
 	version int
-	name    string
-	sql     string
+	// name is the file's name without its engine ("0001_init.sql"): what
+	// schema_migrations records, as it did before there were two engines.
+	name string
+	sql  string
 	// step, when set, runs in the migration's transaction after the SQL:
 	// for changes SQL cannot make (sealing with a key outside the database).
 	step func(ctx context.Context, db *DB, tx *Tx) error
 }
 
-// migrations are the numbered files in migrations/, in order. A released file is
-// never edited: a change to the schema is a new file.
+// migrations are the numbered files in migrations/ of each engine, in
+// order: NNNN_name_sqlite.sql and NNNN_name_postgres.sql (as soft-serve
+// keeps them). A released file is never edited: a change to the schema is
+// a new file, one per engine, under the same number. PostgreSQL starts from
+// one baseline numbered as the newest SQLite migration of its day, which
+// makes the same schema as SQLite's files up to it
+// (TestMigrationsForBothEngines checks that every later SQLite number has
+// its PostgreSQL file).
 var migrations = loadMigrations()
 
-// latestVersion is the newest migration's number.
-var latestVersion = migrations[len(migrations)-1].version
-
-// migrationSteps are the Go parts of migrations, by number.
-var migrationSteps = map[int]func(ctx context.Context, db *DB, tx *Tx) error{
-	8: sealPlainBodies,
+// latest is the engine's newest migration's number.
+func latest(e Engine) int {
+	ms := migrations[e]
+	return ms[len(ms)-1].version
 }
 
-func loadMigrations() []migration {
+// migrationSteps are the Go parts of migrations, by engine and number.
+// Migration 8's sealing of plain bodies is SQLite's history: PostgreSQL
+// databases never held any.
+var migrationSteps = map[Engine]map[int]func(ctx context.Context, db *DB, tx *Tx) error{
+	SQLite:   {8: sealPlainBodies},
+	Postgres: {},
+}
+
+func loadMigrations() map[Engine][]migration {
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
 		panic(err)
 	}
-	var ms []migration
+	all := map[Engine][]migration{}
 	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
+		num, rest, ok := strings.Cut(e.Name(), "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil {
 			panic("store: migration without a number: " + e.Name())
+		}
+		base := strings.TrimSuffix(rest, ".sql")
+		var eng Engine
+		for _, cand := range []Engine{SQLite, Postgres} {
+			if b, ok := strings.CutSuffix(base, "_"+string(cand)); ok {
+				eng, base = cand, b
+			}
+		}
+		if eng == "" {
+			panic("store: migration " + e.Name() + " names no engine: call it NNNN_name_sqlite.sql or NNNN_name_postgres.sql")
 		}
 		b, err := migrationFS.ReadFile("migrations/" + e.Name())
 		if err != nil {
 			panic(err)
 		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+		all[eng] = append(all[eng], migration{version: v, name: num + "_" + base + ".sql", sql: string(b)})
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		// Numbers are handed out to changes made side by side, so one may
-		// land before a lower one: gaps are allowed, and each database
-		// records every version it applied (see migrate).
-		if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
-			panic(fmt.Sprintf("store: migration numbers must be positive and unique, found %s", m.name))
+	for eng, ms := range all {
+		sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+		for i, m := range ms {
+			// Numbers are handed out to changes made side by side, so one may
+			// land before a lower one: gaps are allowed, and each database
+			// records every version it applied (see migrate).
+			if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
+				panic(fmt.Sprintf("store: migration numbers must be positive and unique per engine, found %s (%s)", m.name, eng))
+			}
+			ms[i].step = migrationSteps[eng][m.version]
 		}
-		ms[i].step = migrationSteps[m.version]
 	}
-	return ms
+	if len(all[SQLite]) == 0 || len(all[Postgres]) == 0 {
+		panic("store: migrations missing for an engine")
+	}
+	return all
 }
 
 // migrate applies every migration up to version upTo that the database has
@@ -73,7 +102,7 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
-		applied_at INTEGER NOT NULL
+		applied_at BIGINT NOT NULL
 	)`); err != nil {
 		return wrapBusy(fmt.Errorf("create schema_migrations: %w", err))
 	}
@@ -81,10 +110,10 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 	if err := db.write.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return err
 	}
-	if current > latestVersion {
+	if newest := latest(db.d.engine); current > newest {
 		// Most often a rollback to the previous binary after an upgrade:
 		// the way back is the newer binary, or the backup taken before it.
-		return Errorf(EINVALID, "database %s has schema version %d, but this frontdesk knows only up to %d: a newer frontdesk has upgraded it. Run that newer frontdesk (or a later one), or restore the backup taken before the upgrade; this one leaves the database untouched.", db.path, current, latestVersion)
+		return Errorf(EINVALID, "database %s has schema version %d, but this frontdesk knows only up to %d: a newer frontdesk has upgraded it. Run that newer frontdesk (or a later one), or restore the backup taken before the upgrade; this one leaves the database untouched.", db.where, current, newest)
 	}
 	applied := map[int]bool{}
 	rows, err := db.write.QueryContext(ctx, `SELECT version FROM schema_migrations`)
@@ -103,11 +132,19 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, m := range migrations {
+	for _, m := range migrations[db.d.engine] {
 		if m.version > upTo || applied[m.version] {
 			continue
 		}
 		err := db.Tx(ctx, func(tx *Tx) error {
+			if db.pg != nil {
+				// A schema change waits for the reads in flight on other
+				// nodes to let go of the tables it alters, for longer
+				// than a write waits for a lock.
+				if _, err := tx.tx.ExecContext(ctx, `SET LOCAL lock_timeout = '60s'`); err != nil {
+					return err
+				}
+			}
 			// Another process may have migrated while we waited for the lock.
 			var done bool
 			if err := tx.tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM schema_migrations WHERE version = ?`, m.version).Scan(&done); err != nil || done {
