@@ -21,6 +21,7 @@ const (
 	LinkEmailChanged LinkState = "email_changed" // sent to an address the customer no longer has
 	LinkUsed         LinkState = "used"          // already used: sign in, or reset the password
 	LinkClaimed      LinkState = "claimed"       // the account was claimed through another link
+	LinkWithdrawn    LinkState = "withdrawn"     // staff withdrew the invite: ask the organization
 	LinkRevoked      LinkState = "revoked"       // withdrawn for another reason (archived)
 )
 
@@ -48,7 +49,7 @@ func (e *LinkError) Error() string {
 		return "This link has already been used."
 	case LinkClaimed:
 		return "This account has already been claimed."
-	case LinkRevoked:
+	case LinkWithdrawn, LinkRevoked:
 		return "This link was withdrawn."
 	}
 	return "This link is not valid."
@@ -86,6 +87,12 @@ func (s *Service) lookup(ctx context.Context, q reader, purpose store.Purpose, t
 // customer's terms.
 func linkState(inv *store.Invite, c *store.Customer, now time.Time) LinkState {
 	state, why := inv.State(c, now)
+	if inv.Purpose == store.PurposeClaim && c != nil && !c.ClaimedAt.IsZero() && state != store.InviteUsed {
+		// Whatever became of this link (expired, replaced by the one the
+		// customer used), the account is set up: the page leads to
+		// sign-in and "forgot password", not to asking for a new link.
+		return LinkClaimed
+	}
 	switch state {
 	case store.InviteLive:
 		return LinkValid
@@ -103,6 +110,8 @@ func linkState(inv *store.Invite, c *store.Customer, now time.Time) LinkState {
 			return LinkEmailChanged
 		case store.RevokeClaimed:
 			return LinkClaimed
+		case store.RevokeWithdrawn:
+			return LinkWithdrawn
 		}
 	}
 	// Withdrawn for another reason, or never delivered (nobody should hold

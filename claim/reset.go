@@ -182,6 +182,7 @@ func (s *Service) issueReset(ctx context.Context, tx *store.Tx, org *store.Org, 
 		func(link string, expires time.Time) (string, string, string, error) {
 			return mailer.ComposeReset(mailer.ResetData{
 				OrgName: org.Name, CustomerName: c.FirstName, Link: link, Expires: expires, Location: org.Location(), ByStaff: by != nil,
+				Brand: s.brand(org),
 			})
 		})
 	if err != nil {

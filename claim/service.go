@@ -143,9 +143,19 @@ func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, 
 	if r := CanInvite(actor, org, c); r != nil {
 		return nil, r
 	}
+	return s.writeInvite(ctx, tx, org, c, channel, actor, nil)
+}
+
+// writeInvite is invite once the rules have been applied: sent by staff
+// member actor, or (actor nil) asked for by the customer through r, the
+// page of a dead link (renew.go), in which case the invite has no staff
+// creator and the customer is the audit row's actor.
+func (s *Service) writeInvite(ctx context.Context, tx *store.Tx, org *store.Org, c *store.Customer, channel store.Channel, actor *store.Staff, r *renewal) (*Sent, error) {
 	inv := &store.Invite{
-		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, Email: c.Email,
-		CreatedBy: actor.ID, CreatedByName: actor.Name, Channel: channel,
+		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, Email: c.Email, Channel: channel,
+	}
+	if actor != nil {
+		inv.CreatedBy, inv.CreatedByName = actor.ID, actor.Name
 	}
 	var compose composer
 	if channel != store.ChannelDesk {
@@ -156,7 +166,7 @@ func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, 
 			return mailer.ComposeInvite(mailer.InviteData{
 				OrgName: org.Name, CustomerName: c.FirstName, Link: link, WalkthroughURL: org.WalkthroughURL,
 				ReplyTo: org.ReplyTo, Expires: expires, Location: org.Location(),
-				Code: FormatCode(inv.Code), CodeURL: s.CodeURL(),
+				Code: FormatCode(inv.Code), CodeURL: s.CodeURL(), SignInURL: s.SignInURL(org.Slug), Brand: s.brand(org),
 			})
 		}
 	}
@@ -169,7 +179,10 @@ func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, 
 	inv.Code = ""
 	expires := inv.ExpiresAt.UTC().Format(time.RFC3339)
 	action, detail := "invite.send", fmt.Sprintf("invite to %s, expires %s", c.Email, expires)
-	if channel == store.ChannelDesk {
+	if r != nil {
+		action, detail = "invite.renew", fmt.Sprintf("new link asked for by the customer from the page of %s (from %s); invite to %s, the address on file, expires %s",
+			r.what(), r.addr, c.Email, expires)
+	} else if channel == store.ChannelDesk {
 		action, detail = "invite.desk", fmt.Sprintf("claim link for %s shown at the desk as a QR code, expires %s; no email sent (the customer is at the desk)", c.Email, expires)
 	} else if superseded > 0 {
 		action = "invite.resend"
@@ -177,7 +190,11 @@ func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, 
 	if superseded > 0 {
 		detail += fmt.Sprintf("; %d earlier link(s) revoked", superseded)
 	}
-	if err := tx.Audit(ctx, org.ID, store.StaffActor(actor), action, c.ID, detail); err != nil {
+	who := store.CustomerActor(c)
+	if actor != nil {
+		who = store.StaffActor(actor)
+	}
+	if err := tx.Audit(ctx, org.ID, who, action, c.ID, detail); err != nil {
 		return nil, err
 	}
 	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: superseded, token: token, code: code}, nil
@@ -218,44 +235,55 @@ func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerI
 		if err != nil {
 			return err
 		}
-		email = store.NormalizeEmail(email)
-		if email != "" {
-			if err := store.ValidateEmail(email); err != nil {
-				return err
-			}
-		}
-		ch = &EmailChange{Customer: c, Email: email, Claimed: !c.ClaimedAt.IsZero()}
-		if c.Email == email {
-			return nil
-		}
-		if ch.Claimed && email == "" {
-			return store.Errorf(store.EINVALID, "%s signs in with this address, so it cannot be removed; type their new address instead.", c.Name())
-		}
-		if err := tx.SetCustomerEmail(ctx, actor.OrgID, customerID, email); err != nil {
-			return err
-		}
-		if ch.Invites, err = tx.RevokeInvites(ctx, customerID, store.PurposeClaim, store.RevokeEmailChanged); err != nil {
-			return err
-		}
-		if ch.Resets, err = tx.RevokeInvites(ctx, customerID, store.PurposeReset, store.RevokeEmailChanged); err != nil {
-			return err
-		}
-		old := c.Email
-		if old == "" {
-			old = "(none)"
-		}
-		err = tx.Audit(ctx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
-			fmt.Sprintf("email %s → %s; %d outstanding link(s) revoked", old, email, ch.Revoked()))
-		if err != nil || !ch.Claimed {
-			return err
-		}
-		ch.Notices, err = s.noticeEmailChange(ctx, tx, actor, org, c, email)
+		ch, err = s.changeEmail(ctx, tx, actor, org, c, email)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return ch, nil
+}
+
+// changeEmail is ChangeEmail inside tx, for a customer loaded (and actor
+// authorized) in it: the one way a customer's email changes at the desk,
+// alone (the email editor) or with the rest of their details
+// (UpdateCustomer).
+func (s *Service) changeEmail(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer, email string) (*EmailChange, error) {
+	customerID := c.ID
+	email = store.NormalizeEmail(email)
+	if email != "" {
+		if err := store.ValidateEmail(email); err != nil {
+			return nil, err
+		}
+	}
+	ch := &EmailChange{Customer: c, Email: email, Claimed: !c.ClaimedAt.IsZero()}
+	if c.Email == email {
+		return ch, nil
+	}
+	if ch.Claimed && email == "" {
+		return nil, store.Errorf(store.EINVALID, "%s signs in with this address, so it cannot be removed; type their new address instead.", c.Name())
+	}
+	if err := tx.SetCustomerEmail(ctx, actor.OrgID, customerID, email); err != nil {
+		return nil, err
+	}
+	var err error
+	if ch.Invites, err = tx.RevokeInvites(ctx, customerID, store.PurposeClaim, store.RevokeEmailChanged); err != nil {
+		return nil, err
+	}
+	if ch.Resets, err = tx.RevokeInvites(ctx, customerID, store.PurposeReset, store.RevokeEmailChanged); err != nil {
+		return nil, err
+	}
+	old := c.Email
+	if old == "" {
+		old = "(none)"
+	}
+	err = tx.Audit(ctx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
+		fmt.Sprintf("email %s → %s; %d outstanding link(s) revoked", old, email, ch.Revoked()))
+	if err != nil || !ch.Claimed {
+		return ch, err
+	}
+	ch.Notices, err = s.noticeEmailChange(ctx, tx, actor, org, c, email)
+	return ch, err
 }
 
 // noticeEmailChange queues, inside the change's transaction, the notices
@@ -266,7 +294,7 @@ func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerI
 func (s *Service) noticeEmailChange(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer, email string) ([]int64, error) {
 	d := mailer.EmailChangeData{
 		OrgName: org.Name, CustomerName: c.FirstName, NewEmail: email, ChangedAt: s.DB.Now(),
-		SignInURL: s.SignInURL(org.Slug), ReplyTo: org.ReplyTo, Location: org.Location(),
+		SignInURL: s.SignInURL(org.Slug), ReplyTo: org.ReplyTo, Location: org.Location(), Brand: s.brand(org),
 	}
 	type notice struct {
 		to, which string

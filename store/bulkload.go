@@ -763,6 +763,12 @@ var bulkStandIns = map[string]struct{ trigger, bulk string }{
 		`CREATE TRIGGER outbox_change_insert AFTER INSERT ON outbox BEGIN INSERT INTO changes (org_id, customer_id, kind) VALUES (new.org_id, coalesce(new.customer_id, 0), 'outbox'); END`,
 		`INSERT INTO changes (org_id, customer_id, kind) SELECT DISTINCT org_id, 0, 'outbox' FROM outbox WHERE id BETWEEN ?1 AND ?2`,
 	},
+	"customers_archived_insert": {
+		`CREATE TRIGGER customers_archived_insert AFTER INSERT ON customers WHEN new.archived = 1 BEGIN INSERT INTO archived_counts (org_id, n) VALUES (new.org_id, 1) ON CONFLICT (org_id) DO UPDATE SET n = n + 1; END`,
+		`INSERT INTO archived_counts (org_id, n)
+			SELECT org_id, count(*) FROM customers WHERE id BETWEEN ?1 AND ?2 AND archived = 1 GROUP BY org_id
+			ON CONFLICT (org_id) DO UPDATE SET n = n + excluded.n`,
+	},
 	"customers_fts_delete": {
 		`CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN DELETE FROM customers_fts WHERE rowid = old.id; END`,
 		`INSERT INTO customers_fts (customers_fts) VALUES ('delete-all')`,
@@ -770,6 +776,10 @@ var bulkStandIns = map[string]struct{ trigger, bulk string }{
 	"customers_count_delete": {
 		`CREATE TRIGGER customers_count_delete AFTER DELETE ON customers WHEN old.archived = 0 BEGIN UPDATE roster_counts SET n = n - 1 WHERE org_id = old.org_id AND state = old.state; END`,
 		`UPDATE roster_counts SET n = 0 WHERE org_id = ?3`,
+	},
+	"customers_archived_delete": {
+		`CREATE TRIGGER customers_archived_delete AFTER DELETE ON customers WHEN old.archived = 1 BEGIN UPDATE archived_counts SET n = n - 1 WHERE org_id = old.org_id; END`,
+		`UPDATE archived_counts SET n = 0 WHERE org_id = ?3`,
 	},
 	"customers_funnel_delete": {
 		`CREATE TRIGGER customers_funnel_delete AFTER DELETE ON customers WHEN old.archived = 0 AND old.funnel > 0 BEGIN UPDATE funnel_counts SET n = n - 1 WHERE org_id = old.org_id AND stage = old.funnel; END`,

@@ -106,6 +106,25 @@ func TestChangeLogRecordsWhatChanged(t *testing.T) {
 				_, err := tx.AddStaffKey(ctx, admin.ID, testKey(t))
 				return err
 			}, []string{"staff:0"}},
+			{"a key opening an SSH session", func(tx *Tx) error {
+				_, fp, _ := ParseAuthorizedKey(testKey(t))
+				return tx.RecordKeyUse(ctx, fp)
+			}, nil},
+			{"a role changed", func(tx *Tx) error {
+				_, _, err := tx.EditStaff(ctx, org.ID, admin.ID, StaffEdit{Role: RoleStaff})
+				return err
+			}, []string{"staff:0"}},
+			{"a key removed", func(tx *Tx) error {
+				keys, err := tx.StaffKeys(ctx, admin.ID)
+				if err != nil || len(keys) != 1 {
+					return fmt.Errorf("keys %v: %v", keys, err)
+				}
+				return tx.RemoveStaffKey(ctx, keys[0].ID)
+			}, []string{"staff:0"}},
+			{"the key added again", func(tx *Tx) error {
+				_, err := tx.AddStaffKey(ctx, admin.ID, testKey(t))
+				return err
+			}, []string{"staff:0"}},
 			{"a staff member removed", func(tx *Tx) error { return tx.RemoveStaff(ctx, org.ID, admin.ID) }, []string{"staff:0", "staff:0"}},
 			{"the settings", func(tx *Tx) error {
 				o := *org
@@ -138,7 +157,8 @@ func testKey(t *testing.T) string {
 // A customer column added later must say whether writing it is a change
 // staff see: it goes into one of migration 0009's lists (or, with a reason,
 // into the ignored ones here). Likewise for the outbox, whose bookkeeping
-// columns the worker writes for every message.
+// columns the worker writes for every message, and for staff keys, whose
+// last use every SSH session start writes (0014).
 func TestChangeTriggersCoverColumns(t *testing.T) {
 	parallelEngines(t, func(t *testing.T) { checkTriggersCoverColumns(t) })
 }
@@ -159,6 +179,10 @@ func checkTriggersCoverColumns(t *testing.T) {
 			"id":                "never changes",
 			"password_hash":     "no one sees it; a rehash at every sign-in would redraw every screen",
 			"password_rehashes": "written with a rehash only",
+		}},
+		{"staff_keys", []string{"staff_keys_change_update"}, map[string]string{
+			"id":           "never changes",
+			"last_used_at": "written at every SSH session start; no change to who may use a session, shown by `staff key list` only",
 		}},
 		{"outbox", []string{"outbox_change_update"}, map[string]string{
 			"id":          "never changes",

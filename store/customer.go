@@ -114,6 +114,10 @@ func (q conn) duplicateEmail(ctx context.Context, orgID int64, email string, exc
 	if err != nil || other.ID == except {
 		return Errorf(ECONFLICT, "another customer already uses %s", email)
 	}
+	if other.Archived {
+		// Not on the roster, so staff would look for them in vain.
+		return Errorf(ECONFLICT, "Another customer, %s (archived), already uses this email", other.Name())
+	}
 	return Errorf(ECONFLICT, "Another customer, %s, already uses this email", other.Name())
 }
 

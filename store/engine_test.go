@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -126,4 +127,112 @@ func newStoreForTest(t testing.TB) (*DB, *time.Time) {
 	now := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
 	return db, &now
+}
+
+// Every SQLite migration is folded into PostgreSQL's baseline or has a
+// PostgreSQL twin under its number, and PostgreSQL has nothing else.
+func TestMigrationsForBothEngines(t *testing.T) {
+	sqliteVersions := map[int]bool{}
+	for _, m := range migrations[SQLite] {
+		sqliteVersions[m.version] = true
+	}
+	covered := map[int]bool{}
+	for i, m := range migrations[Postgres] {
+		if m.baseline() != (i == 0) {
+			t.Fatalf("PostgreSQL's migrations begin with %s: the baseline applies first, and there is one", migrations[Postgres][0].name)
+		}
+		vs := m.folds
+		if !slices.Contains(vs, m.version) {
+			vs = append([]int{m.version}, vs...)
+		}
+		for _, v := range vs {
+			if !sqliteVersions[v] {
+				t.Errorf("PostgreSQL's %s makes migration %d, which SQLite does not have", m.name, v)
+			}
+			if covered[v] {
+				t.Errorf("PostgreSQL makes migration %d twice (%s)", v, m.name)
+			}
+			covered[v] = true
+		}
+	}
+	for v := range sqliteVersions {
+		if !covered[v] {
+			t.Errorf("SQLite migration %d has no PostgreSQL twin: write %04d_NAME_postgres.sql making the same change", v, v)
+		}
+	}
+}
+
+// schemaOf describes db's schema in terms both engines share: each
+// table's columns in order, and the names of its indexes (those made by
+// CREATE INDEX; a UNIQUE or PRIMARY KEY constraint's are the columns') and
+// of its triggers. The search index is each engine's own (see
+// searchDialect) and left out.
+func schemaOf(t *testing.T, db *DB) map[string]string {
+	t.Helper()
+	queries := map[string]string{
+		"column": `SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
+			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'customers_fts%' ORDER BY m.name, p.cid`,
+		"index":   `SELECT tbl_name, name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name NOT LIKE 'customers_fts%' ORDER BY tbl_name, name`,
+		"trigger": `SELECT tbl_name, name FROM sqlite_schema WHERE type = 'trigger' AND name NOT LIKE 'customers_fts%' AND name NOT LIKE 'customers_search%' ORDER BY tbl_name, name`,
+	}
+	if db.Engine() == Postgres {
+		queries = map[string]string{
+			"column": `SELECT table_name, column_name FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name <> 'customers_search' ORDER BY table_name, ordinal_position`,
+			"index": `SELECT t.relname, i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+				WHERE t.relnamespace = current_schema()::regnamespace AND t.relname <> 'customers_search'
+				AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1, 2`,
+			"trigger": `SELECT c.relname, g.tgname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+				WHERE NOT g.tgisinternal AND c.relnamespace = current_schema()::regnamespace AND g.tgname NOT LIKE 'customers_search%'
+				AND g.tgname <> 'changes_next' ORDER BY 1, 2`, // PostgreSQL's numbering of the log under the write lock (the baseline)
+		}
+	}
+	out := map[string]string{}
+	for kind, q := range queries {
+		rows, err := db.read.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for rows.Next() {
+			var table, name string
+			if err := rows.Scan(&table, &name); err != nil {
+				t.Fatal(err)
+			}
+			key := table + " " + kind + "s"
+			if out[key] != "" {
+				out[key] += ", "
+			}
+			out[key] += name
+		}
+		rows.Close()
+	}
+	return out
+}
+
+// PostgreSQL's baseline and twins make the schema SQLite's migrations
+// make: the same tables with the same columns in the same order (a bulk
+// load and a data move name them so), the same indexes and triggers.
+func TestBothEnginesHaveTheSameSchema(t *testing.T) {
+	var schemas [2]map[string]string
+	bothEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		if db.Engine() == Postgres {
+			schemas[1] = schemaOf(t, db)
+		} else {
+			schemas[0] = schemaOf(t, db)
+		}
+	})
+	if schemas[0] == nil || schemas[1] == nil {
+		return // the PostgreSQL half skipped
+	}
+	for k, v := range schemas[0] {
+		if schemas[1][k] != v {
+			t.Errorf("%s: SQLite has %s;\n\tPostgreSQL has %s", k, v, schemas[1][k])
+		}
+	}
+	for k, v := range schemas[1] {
+		if _, ok := schemas[0][k]; !ok {
+			t.Errorf("%s: PostgreSQL has %s; SQLite has none", k, v)
+		}
+	}
 }

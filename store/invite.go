@@ -108,13 +108,18 @@ func (tx *Tx) CreateInvite(ctx context.Context, inv *Invite) error {
 	return err
 }
 
+// outstanding is the condition (on invites, with the clock as its one
+// argument) of a link not yet used, revoked or expired: what a revocation
+// stops.
+const outstanding = `used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`
+
 // RevokeInvites revokes the customer's live invites of a purpose (unused,
 // unrevoked, unexpired) and returns how many there were. An expired link is
 // left as it is: it was dead already, and "revoked" would misstate why.
 func (tx *Tx) RevokeInvites(ctx context.Context, customerID int64, purpose Purpose, reason RevokeReason) (int, error) {
 	now := tx.now().Unix()
 	res, err := tx.exec(ctx, `UPDATE invites SET revoked_at = ?, revoke_reason = ?
-		WHERE customer_id = ? AND purpose = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, now, reason, customerID, purpose, now)
+		WHERE customer_id = ? AND purpose = ? AND `+outstanding, now, reason, customerID, purpose, now)
 	if err != nil {
 		return 0, err
 	}
@@ -123,6 +128,14 @@ func (tx *Tx) RevokeInvites(ctx context.Context, customerID int64, purpose Purpo
 		err = tx.refreshState(ctx, `id = ?`, customerID)
 	}
 	return int(n), err
+}
+
+// OutstandingLinks counts the customer's links of any purpose that
+// RevokeInvites would revoke now: what archiving them stops.
+func (q conn) OutstandingLinks(ctx context.Context, customerID int64) (int, error) {
+	var n int
+	err := q.queryRow(ctx, `SELECT count(*) FROM invites WHERE customer_id = ? AND `+outstanding, customerID, q.now().Unix()).Scan(&n)
+	return n, err
 }
 
 // UseInvite marks an invite used if it still was unused and unrevoked; false

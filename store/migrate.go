@@ -22,29 +22,52 @@ type migration struct {
 	// step, when set, runs in the migration's transaction after the SQL:
 	// for changes SQL cannot make (sealing with a key outside the database).
 	step func(ctx context.Context, db *DB, tx *Tx) error
+	// folds, for PostgreSQL's baseline, are the SQLite migrations whose
+	// schema it makes, recorded as applied with it.
+	folds []int
 }
 
-// migrations are the numbered files in migrations/ of each engine, in
-// order: NNNN_name_sqlite.sql and NNNN_name_postgres.sql (as soft-serve
-// keeps them). A released file is never edited: a change to the schema is
-// a new file, one per engine, under the same number. PostgreSQL starts from
-// one baseline numbered as the newest SQLite migration of its day, which
-// makes the same schema as SQLite's files up to it
-// (TestMigrationsForBothEngines checks that every later SQLite number has
-// its PostgreSQL file).
+// baseline reports whether m is an engine's baseline (see migrations).
+func (m migration) baseline() bool { return strings.HasSuffix(m.name, "_baseline.sql") }
+
+// migrations are the numbered files in migrations/ of each engine, in the
+// order they apply: NNNN_name_sqlite.sql and NNNN_name_postgres.sql (as
+// soft-serve keeps them). A released file is never edited: a change to the
+// schema is a new file, one per engine, under the same number (the twin).
+//
+// PostgreSQL starts from one baseline, NNNN_baseline_postgres.sql, that
+// makes at once the schema SQLite's files make up to it. It applies first,
+// whatever its number, and records as applied every SQLite number it folds
+// in (pgBaselineFolds), so a database of either engine that one binary
+// migrated records the same numbers. A SQLite migration not folded in gets
+// its PostgreSQL twin under its own number, even one below the baseline's
+// (numbers are handed out to changes made side by side, and 0016 may land
+// after 0019): the twin applies after the baseline on a new database and
+// on its own on an existing one. TestMigrationsForBothEngines checks that
+// every SQLite number is folded or twinned, and
+// TestBothEnginesHaveTheSameSchema that the result is the same schema.
 var migrations = loadMigrations()
 
-// latest is the engine's newest migration's number.
+// pgBaselineFolds are the SQLite migrations the PostgreSQL baseline makes
+// the schema of. Never change it once released: a later SQLite migration
+// gets a twin file instead.
+var pgBaselineFolds = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19}
+
+// latest is the engine's highest migration number.
 func latest(e Engine) int {
-	ms := migrations[e]
-	return ms[len(ms)-1].version
+	n := 0
+	for _, m := range migrations[e] {
+		n = max(n, m.version)
+	}
+	return n
 }
 
 // migrationSteps are the Go parts of migrations, by engine and number.
-// Migration 8's sealing of plain bodies is SQLite's history: PostgreSQL
-// databases never held any.
+// Migration 8's sealing of plain bodies and 15's rebuild of invites are
+// SQLite's history: PostgreSQL databases never held plain bodies, and
+// PostgreSQL's baseline writes the CHECK 15 widens as it is now.
 var migrationSteps = map[Engine]map[int]func(ctx context.Context, db *DB, tx *Tx) error{
-	SQLite:   {8: sealPlainBodies},
+	SQLite:   {8: sealPlainBodies, 15: allowWithdrawn},
 	Postgres: {},
 }
 
@@ -77,15 +100,24 @@ func loadMigrations() map[Engine][]migration {
 		all[eng] = append(all[eng], migration{version: v, name: num + "_" + base + ".sql", sql: string(b)})
 	}
 	for eng, ms := range all {
-		sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+		// The baseline first (see migrations), then by number.
+		sort.Slice(ms, func(i, j int) bool {
+			if bi, bj := ms[i].baseline(), ms[j].baseline(); bi != bj {
+				return bi
+			}
+			return ms[i].version < ms[j].version
+		})
 		for i, m := range ms {
 			// Numbers are handed out to changes made side by side, so one may
 			// land before a lower one: gaps are allowed, and each database
 			// records every version it applied (see migrate).
-			if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
+			if m.version < 1 || (i > 0 && m.version == ms[i-1].version) || (i > 0 && m.baseline()) {
 				panic(fmt.Sprintf("store: migration numbers must be positive and unique per engine, found %s (%s)", m.name, eng))
 			}
 			ms[i].step = migrationSteps[eng][m.version]
+			if m.baseline() {
+				ms[i].folds = pgBaselineFolds
+			}
 		}
 	}
 	if len(all[SQLite]) == 0 || len(all[Postgres]) == 0 {
@@ -133,6 +165,9 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 		return err
 	}
 	for _, m := range migrations[db.d.engine] {
+		if m.version > upTo && m.baseline() && !applied[m.version] {
+			break // nothing applies before the baseline
+		}
 		if m.version > upTo || applied[m.version] {
 			continue
 		}
@@ -158,8 +193,18 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 					return err
 				}
 			}
-			_, err := tx.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, db.Now().Unix())
-			return err
+			if _, err := tx.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, db.Now().Unix()); err != nil {
+				return err
+			}
+			for _, v := range m.folds {
+				if v == m.version {
+					continue
+				}
+				if _, err := tx.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, v, foldedName(v), db.Now().Unix()); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
@@ -186,4 +231,15 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := db.queryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
+}
+
+// foldedName is what schema_migrations records for a SQLite migration the
+// PostgreSQL baseline folds in: its name, marked as made by the baseline.
+func foldedName(v int) string {
+	for _, m := range migrations[SQLite] {
+		if m.version == v {
+			return strings.TrimSuffix(m.name, ".sql") + " (baseline).sql"
+		}
+	}
+	return fmt.Sprintf("%04d (baseline)", v)
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"frontdesk/store/brand"
 	"frontdesk/store/format"
 )
 
@@ -36,6 +37,15 @@ type Org struct {
 	// reminder goes out (see claim.Service.SendReminders); 0 sends none.
 	RemindAfter time.Duration
 	CreatedAt   time.Time
+
+	// Accent is the organization's colour on its customers' pages and in
+	// its emails, "#rrggbb" ("" for the site's own); Validate checks its
+	// contrast (brand.CheckAccent).
+	Accent string
+	// The logo, when there is one (SetOrgLogo; the bytes: OrgLogo).
+	// LogoHash is the hex SHA-256 of its bytes, "" for none.
+	LogoHash, LogoType    string
+	LogoWidth, LogoHeight int
 }
 
 // The ranges of the settings an owner types (org set), checked by
@@ -167,6 +177,11 @@ func (o *Org) Validate() error {
 			return Errorf(EINVALID, "reply-to: %s", ErrorMessage(err))
 		}
 	}
+	accent, err := brand.CheckAccent(o.Accent)
+	if err != nil {
+		return Errorf(EINVALID, "accent colour: %v", err)
+	}
+	o.Accent = accent
 	return nil
 }
 
@@ -176,9 +191,9 @@ func (tx *Tx) CreateOrg(ctx context.Context, o *Org) error {
 		return err
 	}
 	o.CreatedAt = tx.now().Truncate(time.Second)
-	id, err := tx.insert(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.CreatedAt.Unix())
+	id, err := tx.insert(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, created_at, accent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.CreatedAt.Unix(), o.Accent)
 	if isConstraint(err) {
 		return Errorf(ECONFLICT, "an organization with slug %q already exists; pick another with --slug", o.Slug)
 	} else if err != nil {
@@ -188,22 +203,57 @@ func (tx *Tx) CreateOrg(ctx context.Context, o *Org) error {
 	return nil
 }
 
-// UpdateOrg validates and saves o's settings.
+// UpdateOrg validates and saves o's settings (the logo has its own
+// writer, SetOrgLogo).
 func (tx *Tx) UpdateOrg(ctx context.Context, o *Org) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	_, err := tx.exec(ctx, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ?, remind_after_seconds = ? WHERE id = ?`,
-		o.Name, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.ID)
+	_, err := tx.exec(ctx, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ?, remind_after_seconds = ?, accent = ? WHERE id = ?`,
+		o.Name, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.Accent, o.ID)
 	return err
 }
 
-const orgColumns = `id, name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, created_at`
+// SetOrgLogo stores the organization's logo, checked by brand.CheckLogo
+// (re-encoded: only the picture), or removes it when l is nil; o's logo
+// fields are set to match. Call it in a transaction with the audit row.
+func (tx *Tx) SetOrgLogo(ctx context.Context, o *Org, l *brand.Logo) error {
+	if l == nil {
+		if _, err := tx.exec(ctx, `DELETE FROM org_logos WHERE org_id = ?`, o.ID); err != nil {
+			return err
+		}
+		o.LogoHash, o.LogoType, o.LogoWidth, o.LogoHeight = "", "", 0, 0
+	} else {
+		if len(l.Data) == 0 || len(l.Data) > brand.MaxLogoBytes || len(l.Hash) != 64 {
+			return Errorf(EINVALID, "the logo was not checked; give it to brand.CheckLogo first")
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO org_logos (org_id, data) VALUES (?, ?) ON CONFLICT (org_id) DO UPDATE SET data = excluded.data`, o.ID, l.Data); err != nil {
+			return err
+		}
+		o.LogoHash, o.LogoType, o.LogoWidth, o.LogoHeight = l.Hash, l.Type, l.Width, l.Height
+	}
+	_, err := tx.exec(ctx, `UPDATE orgs SET logo_hash = ?, logo_type = ?, logo_width = ?, logo_height = ? WHERE id = ?`,
+		o.LogoHash, o.LogoType, o.LogoWidth, o.LogoHeight, o.ID)
+	return err
+}
+
+// OrgLogo returns the organization's logo bytes and their type, or
+// ENOTFOUND when it has none.
+func (q conn) OrgLogo(ctx context.Context, orgID int64) (data []byte, contentType string, err error) {
+	err = q.queryRow(ctx, `SELECT l.data, g.logo_type FROM org_logos l JOIN orgs g ON g.id = l.org_id WHERE l.org_id = ?`, orgID).Scan(&data, &contentType)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", Errorf(ENOTFOUND, "organization %d has no logo", orgID)
+	}
+	return data, contentType, err
+}
+
+const orgColumns = `id, name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, created_at, accent, logo_hash, logo_type, logo_width, logo_height`
 
 func scanOrg(row interface{ Scan(...any) error }) (*Org, error) {
 	var o Org
 	var ttl, remind, created int64
-	err := row.Scan(&o.ID, &o.Name, &o.Slug, &ttl, &o.WalkthroughURL, &o.PaymentsURL, &o.ReplyTo, &o.TimeZone, &o.MinPasswordLength, &o.Notifications, &remind, &created)
+	err := row.Scan(&o.ID, &o.Name, &o.Slug, &ttl, &o.WalkthroughURL, &o.PaymentsURL, &o.ReplyTo, &o.TimeZone, &o.MinPasswordLength, &o.Notifications, &remind, &created,
+		&o.Accent, &o.LogoHash, &o.LogoType, &o.LogoWidth, &o.LogoHeight)
 	o.InviteTTL = time.Duration(ttl) * time.Second
 	o.RemindAfter = time.Duration(remind) * time.Second
 	o.CreatedAt = time.Unix(created, 0)

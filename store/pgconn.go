@@ -80,7 +80,9 @@ func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt,
 
 func (c *pgConn) Close() error { return c.inner.Close() }
 
-func (c *pgConn) Begin() (driver.Tx, error) { return c.inner.BeginTx(context.Background(), driver.TxOptions{}) }
+func (c *pgConn) Begin() (driver.Tx, error) {
+	return c.inner.BeginTx(context.Background(), driver.TxOptions{})
+}
 
 func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	return c.inner.BeginTx(ctx, opts)

@@ -39,6 +39,9 @@ func (r *RosterRow) Cursor() Cursor { return Cursor{SortName: r.sortName, ID: r.
 type RosterQuery struct {
 	Search string // free text over name, email and phone; "" for all
 	Status Status // "" for every status
+	// Archived selects the archived customers instead of those on the
+	// roster (the roster's "Archived" filter).
+	Archived bool
 	// After pages forward from the cursor; Before pages backward (rows still
 	// come back in roster order). Neither: the first page; Before with a zero
 	// cursor and Backward: the last page.
@@ -89,11 +92,21 @@ func tsQuery(s string) string {
 
 const rosterColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.state, c.invite_sent_at, c.invite_expires_at, c.claimed_at, c.sort_name`
 
+// archivedIs is the condition on alias c selecting live customers, or with
+// rq.Archived the archived ones: a literal, so the live roster's plans stay
+// what they were.
+func (rq *RosterQuery) archivedIs() string {
+	if rq.Archived {
+		return `c.archived = 1`
+	}
+	return `c.archived = 0`
+}
+
 // RosterPage returns up to rq.Limit rows of the organization's live
-// (unarchived) roster. Without a search the roster is ordered by name; with one
-// it is in the index's order (newest-first would need a sort of every match,
-// the trap that makes broad FTS queries slow), and the cursor's SortName is
-// ignored.
+// (unarchived) roster, or with rq.Archived of its archived customers.
+// Without a search the roster is ordered by name; with one it is in the
+// index's order (newest-first would need a sort of every match, the trap
+// that makes broad FTS queries slow), and the cursor's SortName is ignored.
 func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]RosterRow, error) {
 	now := q.now()
 	limit := rq.Limit
@@ -106,7 +119,7 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 	args := []any{}
 	backward := rq.Before != nil || rq.Backward
 	if match != "" {
-		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + search.from + ` AND c.org_id = ? AND c.archived = 0`)
+		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + search.from + ` AND c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, match, orgID)
 		if rq.After != nil {
 			sb.WriteString(` AND ` + search.id + ` > ?`)
@@ -123,7 +136,7 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 			// by name: 0.7 s at a million instead of under a millisecond.
 			from = q.db.d.rosterByState
 		}
-		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + from + ` WHERE c.org_id = ? AND c.archived = 0`)
+		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + from + ` WHERE c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, orgID)
 		if rq.After != nil {
 			sb.WriteString(` AND (c.sort_name, c.id) > (?, ?)`)
@@ -301,11 +314,11 @@ func (q conn) ClaimFunnel(ctx context.Context, orgID int64) (Funnel, error) {
 	return f, rows.Err()
 }
 
-// RosterMatches counts the live customers a roster query (search and status;
-// its paging fields are ignored) selects, stopping at limit: the TUI shows
-// "12 matches" or "1,000+ matches" while someone types, and an exact count
-// of a broad search over a million customers would cost more than the page
-// of results it accompanies.
+// RosterMatches counts the customers a roster query (search, status and
+// Archived; its paging fields are ignored) selects, stopping at limit: the
+// TUI shows "12 matches" or "1,000+ matches" while someone types, and an
+// exact count of a broad search over a million customers would cost more
+// than the page of results it accompanies.
 func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 1000
@@ -313,10 +326,10 @@ func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, li
 	var sb strings.Builder
 	var args []any
 	if match := q.db.d.search.query(rq.Search); match != "" {
-		sb.WriteString(`SELECT 1 FROM ` + q.db.d.search.from + ` AND c.org_id = ? AND c.archived = 0`)
+		sb.WriteString(`SELECT 1 FROM ` + q.db.d.search.from + ` AND c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, match, orgID)
 	} else {
-		sb.WriteString(`SELECT 1 FROM customers c WHERE c.org_id = ? AND c.archived = 0`)
+		sb.WriteString(`SELECT 1 FROM customers c WHERE c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, orgID)
 	}
 	if rq.Status != "" {

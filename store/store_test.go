@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"frontdesk/store/pgtest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -261,29 +262,38 @@ func TestOutboxRebuildKeepsDeliveryState(t *testing.T) {
 
 func TestNewerSchemaRefused(t *testing.T) {
 	bothEngines(t, func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "new.db")
-		db, err := Open(path)
+		target, dir := testTarget(t)
+		db, err := openTarget(target, dir, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		db.write.ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`)
+		if _, err := db.write.ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`); err != nil {
+			t.Fatal(err)
+		}
 		db.Close()
-		if _, err := Open(path); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "a newer frontdesk has upgraded it") {
+		if _, err := openTarget(target, dir, Options{}); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "a newer frontdesk has upgraded it") {
 			t.Fatalf("opening a database from a newer frontdesk: %v", err)
 		}
 	})
 }
 
+// Several processes starting at once on a new database: one migrates, the
+// others wait and find it done (SQLite's write lock; PostgreSQL's
+// migration lock), and every migration is recorded once.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	bothEngines(t, func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "race.db")
+		dir := t.TempDir()
+		target := filepath.Join(dir, "race.db")
+		if engineOf(t) == Postgres {
+			target = pgtest.Empty(t)
+		}
 		var wg sync.WaitGroup
 		errs := make([]error, 4)
 		for i := range errs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				db, err := Open(path)
+				db, err := openTarget(target, dir, Options{})
 				if err == nil {
 					db.Close()
 				}
@@ -295,6 +305,18 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+		}
+		db, err := openTarget(target, dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var rows, versions int
+		if err := db.read.QueryRow(`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions); err != nil {
+			t.Fatal(err)
+		}
+		if want := len(migrations[SQLite]); rows != want || versions != want {
+			t.Fatalf("schema_migrations has %d rows of %d versions, want each of the %d migrations once", rows, versions, want)
 		}
 	})
 }

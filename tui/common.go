@@ -93,6 +93,10 @@ type Roster interface {
 	RosterRowsByID(ctx context.Context, orgID int64, ids []int64) ([]store.RosterRow, error)
 	// Org is the organization's settings, read again when they change.
 	Org(ctx context.Context, id int64) (*store.Org, error)
+	// ArchivedCount is the count on the roster's Archived filter.
+	ArchivedCount(ctx context.Context, orgID int64) (int, error)
+	// CustomFieldNames are the custom fields the customer form offers.
+	CustomFieldNames(ctx context.Context, orgID int64) ([]string, error)
 }
 
 // Live is the change feed: the organization's changes, made anywhere (this
@@ -123,6 +127,14 @@ type Invites interface {
 	// CheckAddress warns of a likely typo and of a domain that receives
 	// no email; it asks DNS, so it runs in a command.
 	CheckAddress(ctx context.Context, email string) claim.AddressCheck
+
+	// Keeping the roster: the customer form's add and edit, archiving,
+	// restoring, and withdrawing an invite.
+	AddCustomer(ctx context.Context, actor *store.Staff, v claim.CustomerValues) (*store.Customer, error)
+	UpdateCustomer(ctx context.Context, actor *store.Staff, customerID int64, ch claim.CustomerChange) (*claim.CustomerEdit, error)
+	ArchiveCustomer(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Archived, error)
+	RestoreCustomer(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Restored, error)
+	WithdrawInvite(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Withdrawn, error)
 }
 
 // Deps are the parts of the application the TUI talks to.

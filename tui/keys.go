@@ -30,6 +30,13 @@ type KeyMap struct {
 	Reset      key.Binding // profile: send a password-reset link (claimed customers)
 	ClaimHere  key.Binding // profile: show a claim link as a QR code at the desk
 	Outbox     key.Binding // roster: the outbox screen
+	Add        key.Binding // roster: add a customer
+	Edit       key.Binding // profile: edit the customer's details
+	Archive    key.Binding // profile: archive the customer
+	Restore    key.Binding // profile, roster's Archived filter: restore an archived customer
+	Withdraw   key.Binding // profile: withdraw the outstanding invite
+	NextField  key.Binding // customer form
+	PrevField  key.Binding // customer form
 	Confirm    key.Binding // confirmation: send / save
 	Save       key.Binding // email editor: save (y is a letter there)
 	Suggest    key.Binding // email editor: take the address a typo warning suggests
@@ -72,6 +79,13 @@ func DefaultKeyMap(ascii bool) KeyMap {
 		Reset:      b([]string{"r"}, "r", "reset password"),
 		ClaimHere:  b([]string{"c"}, "c", "claim here"),
 		Outbox:     b([]string{"o"}, "o", "outbox"),
+		Add:        b([]string{"a"}, "a", "add customer"),
+		Edit:       b([]string{"E"}, "E", "edit details"),
+		Archive:    b([]string{"A"}, "A", "archive"),
+		Restore:    b([]string{"R"}, "R", "restore"),
+		Withdraw:   b([]string{"X"}, "X", "withdraw invite"),
+		NextField:  b([]string{"tab", "down"}, "tab", "next field"),
+		PrevField:  b([]string{"shift+tab", "up"}, "shift+tab", "previous field"),
 		Confirm:    b([]string{"enter", "y"}, "enter/y", "send"),
 		Save:       b([]string{"enter"}, "enter", "save"),
 		Suggest:    b([]string{"tab"}, "tab", "use the suggestion"),

@@ -74,6 +74,8 @@ func (p *profileScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{with(k.Invite, "invite to claim the account (or resend)"), with(k.ClaimHere, "claim here: show a new link as a QR code to scan at the desk"), with(k.EditEmail, "edit the email"),
 			with(k.Reset, "send a password-reset link (claimed accounts)"), with(k.Back, "back to the roster")},
+		{with(k.Edit, "edit name, email, phone and custom fields"), with(k.Withdraw, "withdraw the outstanding invite"),
+			with(k.Archive, "archive the customer"), with(k.Restore, "restore an archived customer")},
 		k.scrollKeys(),
 	}
 }
@@ -134,8 +136,16 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 			p.checking = true
 			return checkReset(p.c, p.deps, p.id)
 		default:
+			if cmd, ok := p.keep(msg); ok {
+				return cmd
+			}
 			p.pg.handle(msg, k)
 		}
+	case doneMsg: // a restore
+		p.checking = false
+		var cmd tea.Cmd
+		p.note, cmd = done(p.c, msg)
+		return cmd
 	case profileMsg:
 		if msg.seq != p.seq {
 			return nil
@@ -225,6 +235,9 @@ func (p *profileScreen) render() {
 	}
 
 	b.section("Account")
+	if pr.Archived {
+		b.field("Archived", s.Warning.Render("Not on the roster; every link stopped working and they cannot sign in. Press R to restore them."))
+	}
 	b.field("Status", p.statusText())
 	b.field("Invite", p.inviteText())
 	if len(pr.Invites) == 0 {
@@ -330,8 +343,11 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	}
 	by := inert.String(inv.CreatedByName)
 	if inv.CreatedBy == 0 {
+		// No staff creator: frontdesk's reminder, or the customer's own
+		// request (a reset link, or a new invite asked for from the page
+		// of a dead one).
 		by = "the customer"
-		if inv.Purpose == store.PurposeClaim {
+		if inv.ReminderOf != 0 {
 			by = "frontdesk"
 		}
 	}

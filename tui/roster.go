@@ -17,9 +17,10 @@ import (
 )
 
 type countsMsg struct {
-	counts map[store.Status]int
-	funnel store.Funnel
-	err    error
+	counts   map[store.Status]int
+	archived int
+	funnel   store.Funnel
+	err      error
 }
 
 type matchesMsg struct {
@@ -87,10 +88,11 @@ type rosterScreen struct {
 	search   textinput.Model
 	typing   bool
 	query    string // the search the rows answer
-	filter   int    // 0: all; i: store.Statuses[i-1]
+	filter   int    // 0: all; i: store.Statuses[i-1]; archivedFilter: the archived customers
 	checking bool   // an invite check is on its way
 
 	counts     map[store.Status]int
+	archived   int           // archived customers, the last filter's count
 	funnel     *store.Funnel // the header's invited, opened, claimed; nil until read
 	matches    int
 	matchesGen int // the first-page generation the match count answers
@@ -164,11 +166,15 @@ func (r *rosterScreen) Note() note     { return r.note }
 func (r *rosterScreen) setNote(n note) { r.note, r.drawn = n, "" }
 func (r *rosterScreen) Typing() bool   { return r.typing }
 func (r *rosterScreen) statusFilter() store.Status {
-	if r.filter == 0 {
+	if r.filter == 0 || r.filter == archivedFilter {
 		return ""
 	}
 	return store.Statuses[r.filter-1]
 }
+
+// archivedFilter is the last filter: the archived customers, whom no other
+// filter shows.
+var archivedFilter = len(store.Statuses) + 1
 
 func (r *rosterScreen) ShortHelp() []key.Binding {
 	k := r.c.KeyMap
@@ -190,7 +196,8 @@ func (r *rosterScreen) FullHelp() [][]key.Binding {
 		{k.Search, with(k.KeepSearch, "keep the search, back to the list"), with(k.ClearInput, "clear the search"), k.NextFilter, k.PrevFilter},
 		r.c.KeyMap.scrollKeys(),
 		{k.Open, with(k.Mark, "mark / unmark for bulk invite"), with(k.BulkInvite, "invite all marked"), with(k.Invite, "invite or resend"),
-			with(k.Outbox, "the outbox: what was sent, what failed, and the fix")},
+			with(k.Outbox, "the outbox: what was sent, what failed, and the fix"), with(k.Add, "add a customer"),
+			with(k.Restore, "restore (on the Archived filter)")},
 	}
 }
 
@@ -230,6 +237,7 @@ func (r *rosterScreen) layoutTabs() {
 	for i, st := range store.Statuses {
 		items = append(items, label(i+1, st.Label(), r.counts[st]))
 	}
+	items = append(items, label(archivedFilter, "Archived", r.archived))
 	r.tabLines = r.tabLines[:0]
 	line, lw := "", 0
 	for _, it := range items {
@@ -289,7 +297,9 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 	case pageMsg:
 		cmd, ok := r.got(msg)
 		r.staleCame()
-		if ok && msg.kind == fetchFirst && r.query != "" {
+		// A reload follows a write, which may have moved customers in or
+		// out of the search (an archive, a restore): count again.
+		if ok && (msg.kind == fetchFirst || msg.kind == fetchReload) && r.query != "" {
 			cmd = tea.Batch(r.countMatches(), cmd)
 		}
 		return tea.Batch(cmd, r.again())
@@ -301,6 +311,10 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		if msg.counts.err == nil && (r.counts == nil || !maps.Equal(r.counts, msg.counts.counts)) {
 			r.counts = msg.counts.counts
+			r.layoutTabs()
+		}
+		if msg.counts.err == nil && msg.counts.archived != r.archived {
+			r.archived = msg.counts.archived
 			r.layoutTabs()
 		}
 		if msg.counts.err == nil && (r.funnel == nil || *r.funnel != msg.counts.funnel) {
@@ -323,15 +337,22 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 			r.note = note{"Could not count customers: " + say(msg.err), toneError}
 			return nil
 		}
-		r.counts, r.funnel = msg.counts, &msg.funnel
+		r.counts, r.archived, r.funnel = msg.counts, msg.archived, &msg.funnel
 		r.layoutTabs()
 		return r.ensure()
 	case matchesMsg:
 		if msg.gen == r.gen && msg.err == nil {
-			r.matches, r.matchesGen = msg.n, msg.gen
+			// Counted for the rows on screen: the first page's, or a
+			// reload's of the same query.
+			r.matches, r.matchesGen = msg.n, r.firstGen
 		}
 	case checkMsg:
 		return r.checked(msg)
+	case doneMsg: // a restore
+		r.checking = false
+		var cmd tea.Cmd
+		r.note, cmd = done(r.c, msg)
+		return cmd
 	case changedMsg:
 		return r.refresh(0)
 	case marksDoneMsg:
@@ -363,12 +384,11 @@ func (r *rosterScreen) refresh(seq int64) tea.Cmd {
 // liveCounts reads the counts and, with a search, its match count, after
 // the change at seq.
 func (rd reads) liveCounts(ctx context.Context, seq int64, q store.RosterQuery, search bool) (countsMsg, *matchesMsg) {
-	var c countsMsg
-	c.counts, c.funnel, c.err = rd.counts(ctx, seq)
+	c := rd.counts(ctx, seq)
 	if !search {
 		return c, nil
 	}
-	n, err := rd.matches(ctx, seq, store.RosterQuery{Search: q.Search, Status: q.Status}, matchLimit)
+	n, err := rd.matches(ctx, seq, store.RosterQuery{Search: q.Search, Status: q.Status, Archived: q.Archived}, matchLimit)
 	return c, &matchesMsg{n: n, err: err}
 }
 
@@ -537,8 +557,32 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 			r.checking = true
 			return checkInvite(r.c, r.deps, row.ID)
 		}
+	case key.Matches(msg, k.Add):
+		var cmd tea.Cmd
+		r.note, cmd = addCustomer(r.c, r.deps)
+		return cmd
+	case key.Matches(msg, k.Restore):
+		return r.restore()
 	}
 	return nil
+}
+
+// restore brings the selected customer of the Archived filter back.
+func (r *rosterScreen) restore() tea.Cmd {
+	row := r.current()
+	switch {
+	case r.filter != archivedFilter:
+		r.note = note{"R restores archived customers: tab to the Archived filter, the last, to find them.", toneInfo}
+		return nil
+	case !r.c.CanManage():
+		r.note = note{forbiddenText("restore customers", r.c.Styles.Glyphs), toneWarning}
+		return nil
+	case row == nil:
+		return nil
+	}
+	r.note = note{"Restoring " + inert.String(row.Name()) + r.c.Styles.Glyphs.Ellipsis, toneInfo}
+	r.checking = true
+	return restore(r.c, r.deps, row.ID, onRoster)
 }
 
 func (r *rosterScreen) updateSearch(msg tea.KeyMsg) tea.Cmd {
@@ -574,13 +618,13 @@ func (r *rosterScreen) setQuery(q string) tea.Cmd {
 // requery starts the roster's query (search and status filter) over; its
 // match count is asked when the first page is in.
 func (r *rosterScreen) requery() tea.Cmd {
-	return r.first(store.RosterQuery{Search: r.query, Status: r.statusFilter()})
+	return r.first(store.RosterQuery{Search: r.query, Status: r.statusFilter(), Archived: r.filter == archivedFilter})
 }
 
 // cycleFilter moves to the next (+1) or previous (-1) status filter, "All"
-// included, wrapping around.
+// and "Archived" included, wrapping around.
 func (r *rosterScreen) cycleFilter(delta int) tea.Cmd {
-	n := len(store.Statuses) + 1
+	n := archivedFilter + 1
 	r.filter = ((r.filter+delta)%n + n) % n
 	return r.refilter()
 }
@@ -598,6 +642,9 @@ func (r *rosterScreen) total() (int, bool) {
 	}
 	if r.counts == nil {
 		return 0, false
+	}
+	if r.filter == archivedFilter {
+		return r.archived, true
 	}
 	if st := r.statusFilter(); st != "" {
 		return r.counts[st], true
@@ -624,8 +671,7 @@ func (r *rosterScreen) countMatches() tea.Cmd {
 func (r *rosterScreen) loadCounts() tea.Cmd {
 	ctx, rd := r.c.Ctx, r.reads
 	return func() tea.Msg {
-		c, f, err := rd.counts(ctx, 0)
-		return countsMsg{counts: c, funnel: f, err: err}
+		return rd.counts(ctx, 0)
 	}
 }
 
@@ -740,6 +786,10 @@ func (r *rosterScreen) funnelText() string {
 
 func (r *rosterScreen) emptyText() string {
 	switch {
+	case r.filter == archivedFilter && r.query != "":
+		return "No archived customers match \"" + inert.String(r.query) + "\"."
+	case r.filter == archivedFilter:
+		return "No archived customers: A on a profile archives one."
 	case r.query != "" && r.filter != 0:
 		return "No " + strings.ToLower(r.statusFilter().Label()) + " customers match \"" + inert.String(r.query) + "\"."
 	case r.query != "":

@@ -61,12 +61,13 @@ type handler struct {
 	metrics  Metrics // never nil
 	secure   bool    // BaseURL is https: cookies get Secure and the __Host- prefix
 
-	tokens, signIns, forgots *ratelimit.Limiter
+	tokens, signIns, forgots, renews *ratelimit.Limiter
 
 	// forgotFloor is the least time a "forgot password" answer takes, so
 	// that queueing an email (address known) and doing nothing (unknown)
-	// take the same time from outside.
-	forgotFloor time.Duration
+	// take the same time from outside; renewFloor the same for "send me a
+	// new link".
+	forgotFloor, renewFloor time.Duration
 
 	signInCount atomic.Uint64 // to prune stale sessions now and then
 	mux         *http.ServeMux
@@ -90,6 +91,7 @@ func newHandler(o Options) *handler {
 		metrics:     o.Metrics,
 		secure:      strings.HasPrefix(strings.ToLower(o.Service.BaseURL), "https://"),
 		forgotFloor: 300 * time.Millisecond,
+		renewFloor:  300 * time.Millisecond,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -104,6 +106,7 @@ func newHandler(o Options) *handler {
 	h.tokens = ratelimit.NewWithClock(o.Limits.Token.Or(defaultLimits.Token), now)
 	h.signIns = ratelimit.NewWithClock(o.Limits.SignIn.Or(defaultLimits.SignIn), now)
 	h.forgots = ratelimit.NewWithClock(o.Limits.Forgot.Or(defaultLimits.Forgot), now)
+	h.renews = ratelimit.NewWithClock(o.Limits.Renew.Or(defaultLimits.Renew), now)
 	h.routes()
 	return h
 }
@@ -112,10 +115,13 @@ func (h *handler) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", h.home)
 	m.HandleFunc("GET "+cssPath, serveCSS)
+	m.HandleFunc("GET "+jsPath, serveJS)
+	m.HandleFunc("GET /brand/{slug}/{file}", h.brandFile)
 
 	m.HandleFunc("GET /claim/{token}", h.claimLink)
 	m.HandleFunc("GET /claim", h.claimForm)
 	m.HandleFunc("POST /claim", h.claimSubmit)
+	m.HandleFunc("POST /claim/renew", h.renewSubmit)
 
 	m.HandleFunc("GET /login", h.loginForm)
 	m.HandleFunc("POST /login", h.loginSubmit)
@@ -159,6 +165,9 @@ func (h *handler) client(r *http.Request) string { return h.addr(r) }
 // /claim/{token} or /reset/{token} link opens an account until it is used,
 // and logs are read by more people, and kept longer, than the outbox.
 func logPath(r *http.Request) string {
+	if r.URL.Path == "/claim/renew" {
+		return r.URL.Path
+	}
 	for _, prefix := range []string{"/claim/", "/reset/"} {
 		if strings.HasPrefix(r.URL.Path, prefix) {
 			return prefix + "{token}"

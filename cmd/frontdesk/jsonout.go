@@ -142,6 +142,22 @@ func newStaffJSON(s *store.Staff, keys []store.StaffKey) staffJSON {
 	return j
 }
 
+// keyListJSON is one element of `staff key list --json`: one key.
+type keyListJSON struct {
+	Fingerprint string     `json:"fingerprint"` // SHA256:…, as `staff key remove` takes it
+	Type        string     `json:"type"`        // ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, …
+	Comment     string     `json:"comment"`     // after the key in its line; "" when none
+	Email       string     `json:"email"`       // the staff member it signs in
+	Name        string     `json:"name"`
+	AddedAt     *time.Time `json:"added_at"`
+	LastUsedAt  *time.Time `json:"last_used_at"` // the last SSH session it opened; null: never
+}
+
+func newKeyListJSON(s *store.Staff, k *store.StaffKey) keyListJSON {
+	return keyListJSON{Fingerprint: k.Fingerprint, Type: k.Type(), Comment: k.Comment(), Email: s.Email, Name: s.Name,
+		AddedAt: timePtr(k.CreatedAt), LastUsedAt: timePtr(k.LastUsedAt)}
+}
+
 // outboxJSON is one element of `outbox list --json`. No body: an email
 // waiting holds a live link.
 type outboxJSON struct {

@@ -10,13 +10,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"frontdesk/store"
+	"frontdesk/store/brand"
 	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
 func newOrgCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{Use: "org", Short: "Create, change and list organizations"}
-	cmd.AddCommand(newOrgAddCmd(app), newOrgSetCmd(app), newOrgListCmd(app))
+	cmd.AddCommand(newOrgAddCmd(app), newOrgSetCmd(app), newOrgListCmd(app), newOrgFieldCmd(app))
 	return cmd
 }
 
@@ -53,9 +54,10 @@ func newOrgSetCmd(app *App) *cobra.Command {
 		name, walkthrough, payments, tz, notifications, replyTo, remind string
 		ttl                                                             time.Duration
 		minPw                                                           int
+		logoFile, accent                                                string
 	)
 	cmd := &cobra.Command{
-		Use:   "set [--org SLUG] [--name N] [--invite-ttl D] [--walkthrough-url U] [--payments-url U] [--reply-to E] [--time-zone Z] [--min-password-length N] [--notifications on|off] [--remind-after D|off]",
+		Use:   "set [--org SLUG] [--name N] [--invite-ttl D] [--walkthrough-url U] [--payments-url U] [--reply-to E] [--time-zone Z] [--min-password-length N] [--notifications on|off] [--remind-after D|off] [--logo FILE|none] [--accent '#RRGGBB'|none]",
 		Short: "Change an organization's settings",
 		Long: `Change an organization's settings. Only the flags you give change; the
 environment does not supply these (FRONTDESK_INVITE_TTL configures a process's
@@ -64,7 +66,14 @@ override, not the organization's stored lifetime).
 --remind-after D sends one reminder for an invite not claimed D after it went
 (3d, 36h, 1d12h; at least 1h and shorter than the invite lifetime), while its
 link still works for an hour more: a fresh link that replaces the first and
-expires when it did. frontdesk serve sends them. off (the default) sends none.`,
+expires when it did. frontdesk serve sends them. off (the default) sends none.
+
+--logo FILE and --accent '#RRGGBB' brand the customers' pages and emails.
+The logo is a PNG or JPEG (SVG is refused: it can carry scripts) of at most
+256 KiB and 1024 pixels a side; it is stored re-encoded, so only the picture
+is kept. The accent colours buttons and links and must have a contrast of
+4.5:1 (WCAG AA) with white and with the page background; a colour that does
+not is refused with its ratio. none removes either.`,
 		Args: cobra.NoArgs,
 		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
@@ -108,6 +117,20 @@ expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 				o.RemindAfter = d
 				changed = append(changed, "remind-after")
 			}
+			var logo *brand.Logo
+			if f.Changed("logo") {
+				if logo, err = readLogo(logoFile); err != nil {
+					return err
+				}
+				changed = append(changed, "logo")
+			}
+			if f.Changed("accent") {
+				o.Accent = accent
+				if strings.EqualFold(strings.TrimSpace(accent), "none") {
+					o.Accent = ""
+				}
+				changed = append(changed, "accent")
+			}
 			if f.Changed("notifications") {
 				switch notifications {
 				case "on":
@@ -126,7 +149,17 @@ expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 				if err := tx.UpdateOrg(ctx, o); err != nil {
 					return err
 				}
-				return tx.Audit(ctx, o.ID, app.Actor(), "org.set", 0, fmt.Sprintf("changed %v", changed))
+				detail := fmt.Sprintf("changed %v", changed)
+				if f.Changed("logo") {
+					if err := tx.SetOrgLogo(ctx, o, logo); err != nil {
+						return err
+					}
+					detail += "; " + logoText(o)
+				}
+				if f.Changed("accent") {
+					detail += "; accent " + orNone(o.Accent)
+				}
+				return tx.Audit(ctx, o.ID, app.Actor(), "org.set", 0, detail)
 			})
 			if err != nil {
 				return err
@@ -145,7 +178,10 @@ expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 	f.IntVar(&minPw, "min-password-length", 0, "minimum customer password length (8 to 64; 15 recommended)")
 	f.StringVar(&notifications, "notifications", "", "email notifications on or off (off: no invites can be sent)")
 	f.StringVar(&remind, "remind-after", "", "send one reminder for an invite not claimed after this long (e.g. 3d; 1h up to the invite lifetime), or off")
+	f.StringVar(&logoFile, "logo", "", "logo on the customers' pages and emails: a PNG or JPEG file (at most 256 KiB, 1024 px a side), or none")
+	f.StringVar(&accent, "accent", "", "accent colour of buttons and links, e.g. '#1f5fbf' (contrast 4.5:1 with white required), or none")
 	markNoEnv(f, "name", "invite-ttl", "walkthrough-url", "payments-url", "reply-to", "time-zone", "min-password-length", "notifications", "remind-after")
+	markNoEnv(f, "logo", "accent")
 	return cmd
 }
 
@@ -186,6 +222,8 @@ func printOrg(app *App, o *store.Org) {
 	tw.Row("min password length", strconv.Itoa(o.MinPasswordLength))
 	tw.Row("notifications", onOff[o.Notifications])
 	tw.Row("remind after", remindAfterText(o))
+	tw.Row("logo", logoText(o))
+	tw.Row("accent", orNone(o.Accent))
 	tw.Flush()
 }
 

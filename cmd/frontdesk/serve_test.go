@@ -553,9 +553,13 @@ func TestServeCustomerClaimsThroughWeb(t *testing.T) {
 		t.Fatalf("GET /claim: %.300s", got)
 	}
 	pw := "a quiet harbour at dawn 42"
-	got := page(client.PostForm(base+"/claim", url.Values{"password": {pw}, "confirm": {pw}}))
-	if !strings.HasPrefix(got, "200") || !strings.Contains(got, "/login") {
+	res, err = client.PostForm(base+"/claim", url.Values{"password": {pw}, "confirm": {pw}})
+	if got := page(res, err); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account?m=claimed" {
 		t.Fatalf("POST /claim: %.400s", got)
+	}
+	// Signed in by the claim, told where to sign in next time.
+	if got := page(client.Get(base + "/account?m=claimed")); !strings.HasPrefix(got, "200") || !strings.Contains(got, email) || !strings.Contains(got, "http://desk.example/login?org=") {
+		t.Fatalf("GET /account after claiming: %.400s", got)
 	}
 	res, err = client.PostForm(base+"/login", url.Values{"email": {email}, "password": {pw}})
 	if got := page(res, err); res.StatusCode != http.StatusSeeOther {

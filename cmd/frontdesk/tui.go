@@ -117,19 +117,21 @@ func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, o
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return err
 	}
-	if revoked() {
-		return store.Errorf(store.EUNAUTHORIZED, "your access changed (%s was removed from the staff or given another role), so the front desk closed; run `frontdesk tui --as EMAIL` again if you still have access", staff.Email)
+	if why := revoked(); why != "" {
+		return store.Errorf(store.EUNAUTHORIZED, "your access changed: %s (%s), so the front desk closed; run `frontdesk tui --as EMAIL` again if you still have access", why, staff.Email)
 	}
 	return nil
 }
 
 // watchAccess closes the local TUI (quit) the moment its staff member is
-// removed or given another role, as the SSH server does with its sessions:
-// a desk left open must not go on with rights taken away. The TUI says when
-// staff changed (changed, from the change feed); it watches until ctx
-// ends, and revoked says whether it closed the TUI.
-func watchAccess(ctx context.Context, db *store.DB, staff *store.Staff, changed <-chan struct{}, quit func()) (revoked func() bool) {
-	var done atomic.Bool
+// removed or given another role, as the SSH server does with its sessions
+// (store.Staff.AccessLost is the rule for both): a desk left open must not
+// go on with rights taken away. The TUI says when staff changed (changed,
+// from the change feed); it watches until ctx ends, and revoked says why
+// it closed the TUI, "" when it did not.
+func watchAccess(ctx context.Context, db *store.DB, staff *store.Staff, changed <-chan struct{}, quit func()) (revoked func() string) {
+	var why atomic.Value
+	why.Store("")
 	go func() {
 		for {
 			select {
@@ -138,12 +140,13 @@ func watchAccess(ctx context.Context, db *store.DB, staff *store.Staff, changed 
 			case <-changed:
 			}
 			now, err := db.StaffByID(ctx, staff.ID)
-			if staff.AccessChanged(now, err) {
-				done.Store(true)
+			// A local session holds no key: only the person and the role count.
+			if loss, w := staff.AccessLost(now, err, true); loss != store.AccessKept {
+				why.Store(w)
 				quit()
 				return
 			}
 		}
 	}()
-	return done.Load
+	return func() string { return why.Load().(string) }
 }

@@ -1,7 +1,9 @@
 -- frontdesk's schema on PostgreSQL: the baseline, the same schema the SQLite
--- migrations 0001 to 0019 make (see their files for why each table, column,
--- index and trigger is there; this file says only what differs). Later
--- changes come as new numbered files, one per engine.
+-- migrations 0001 to 0015, 0018 and 0019 make (store.pgBaselineFolds; see
+-- their files for why each table, column, index and trigger is there; this
+-- file says only what differs). Later changes come as new numbered files,
+-- one per engine: a SQLite migration not folded in here has a PostgreSQL
+-- twin under its own number (store/migrate.go).
 --
 -- Types: ids are BIGINT identities; times are Unix seconds (UTC) in BIGINT;
 -- blobs are BYTEA. Flags stay 0/1 INTEGERs with their CHECKs, as on SQLite,
@@ -33,7 +35,17 @@ CREATE TABLE orgs (
     min_password_length  INTEGER NOT NULL DEFAULT 15 CHECK (min_password_length BETWEEN 8 AND 64),
     notifications        INTEGER NOT NULL DEFAULT 1 CHECK (notifications IN (0, 1)),
     created_at           BIGINT NOT NULL,
-    remind_after_seconds BIGINT NOT NULL DEFAULT 0 CHECK (remind_after_seconds >= 0)
+    remind_after_seconds BIGINT NOT NULL DEFAULT 0 CHECK (remind_after_seconds >= 0),
+    accent               TEXT COLLATE "C" NOT NULL DEFAULT '',
+    logo_hash            TEXT COLLATE "C" NOT NULL DEFAULT '',
+    logo_type            TEXT COLLATE "C" NOT NULL DEFAULT '' CHECK (logo_type IN ('', 'image/png', 'image/jpeg')),
+    logo_width           INTEGER NOT NULL DEFAULT 0,
+    logo_height          INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE org_logos (
+    org_id BIGINT PRIMARY KEY REFERENCES orgs (id) ON DELETE CASCADE,
+    data   BYTEA NOT NULL CHECK (length(data) BETWEEN 1 AND 262144)
 );
 
 CREATE TABLE staff (
@@ -53,7 +65,8 @@ CREATE TABLE staff_keys (
     staff_id    BIGINT NOT NULL REFERENCES staff (id) ON DELETE CASCADE,
     public_key  TEXT COLLATE "C" NOT NULL,
     fingerprint TEXT COLLATE "C" NOT NULL UNIQUE,
-    created_at  BIGINT NOT NULL
+    created_at  BIGINT NOT NULL,
+    last_used_at BIGINT
 );
 CREATE INDEX staff_keys_staff ON staff_keys (staff_id);
 
@@ -88,6 +101,7 @@ CREATE TABLE custom_fields (
     org_id   BIGINT NOT NULL REFERENCES orgs (id),
     name     TEXT COLLATE "C" NOT NULL CHECK (name <> ''),
     position INTEGER NOT NULL,
+    customer_editable INTEGER NOT NULL DEFAULT 0 CHECK (customer_editable IN (0, 1)),
     UNIQUE (org_id, name)
 );
 
@@ -180,7 +194,7 @@ CREATE TABLE invites (
     expires_at    BIGINT NOT NULL,
     used_at       BIGINT,
     revoked_at    BIGINT,
-    revoke_reason TEXT COLLATE "C" NOT NULL DEFAULT '' CHECK (revoke_reason IN ('', 'superseded', 'email_changed', 'claimed', 'password_changed', 'archived')),
+    revoke_reason TEXT COLLATE "C" NOT NULL DEFAULT '' CHECK (revoke_reason IN ('', 'superseded', 'email_changed', 'claimed', 'password_changed', 'archived', 'withdrawn')),
     outbox_id     BIGINT REFERENCES outbox (id),
     opened_at     BIGINT,
     code_key      TEXT COLLATE "C" NOT NULL DEFAULT '',
@@ -191,6 +205,7 @@ CREATE TABLE invites (
 CREATE INDEX invites_customer ON invites (customer_id, purpose, id);
 CREATE INDEX invites_outbox ON invites (outbox_id) WHERE outbox_id IS NOT NULL;
 CREATE INDEX invites_reset_email ON invites (lower(email), created_at) WHERE purpose = 'reset';
+CREATE INDEX invites_renew_email ON invites (lower(email), created_at) WHERE purpose = 'claim' AND created_by IS NULL;
 CREATE INDEX invites_code_email ON invites (lower(email), id) WHERE code_mac IS NOT NULL;
 CREATE UNIQUE INDEX invites_reminder_of ON invites (reminder_of) WHERE reminder_of IS NOT NULL;
 CREATE INDEX invites_remind ON invites (org_id, expires_at)
@@ -244,6 +259,11 @@ CREATE TABLE roster_counts (
     state  TEXT COLLATE "C" NOT NULL,
     n      INTEGER NOT NULL,
     PRIMARY KEY (org_id, state)
+);
+
+CREATE TABLE archived_counts (
+    org_id BIGINT PRIMARY KEY,
+    n      INTEGER NOT NULL
 );
 
 CREATE TABLE funnel_counts (
@@ -337,6 +357,42 @@ END $$;
 CREATE TRIGGER customers_count_update AFTER UPDATE OF state, archived, org_id ON customers
 FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.archived IS DISTINCT FROM NEW.archived OR OLD.org_id IS DISTINCT FROM NEW.org_id)
 EXECUTE FUNCTION customers_count_update();
+
+-- Archived customers per organization (archived_counts, 0015).
+CREATE FUNCTION archived_count_add(org BIGINT, d INTEGER) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO archived_counts (org_id, n) VALUES (org, d)
+    ON CONFLICT (org_id) DO UPDATE SET n = archived_counts.n + d
+$$;
+
+CREATE FUNCTION customers_archived_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM archived_count_add(NEW.org_id, 1);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER customers_archived_insert AFTER INSERT ON customers
+FOR EACH ROW WHEN (NEW.archived = 1) EXECUTE FUNCTION customers_archived_insert();
+
+CREATE FUNCTION customers_archived_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE archived_counts SET n = n - 1 WHERE org_id = OLD.org_id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER customers_archived_delete AFTER DELETE ON customers
+FOR EACH ROW WHEN (OLD.archived = 1) EXECUTE FUNCTION customers_archived_delete();
+
+CREATE FUNCTION customers_archived_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.archived = 1 THEN
+        UPDATE archived_counts SET n = n - 1 WHERE org_id = OLD.org_id;
+    END IF;
+    IF NEW.archived = 1 THEN
+        PERFORM archived_count_add(NEW.org_id, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER customers_archived_update AFTER UPDATE OF archived, org_id ON customers
+FOR EACH ROW WHEN (OLD.archived IS DISTINCT FROM NEW.archived OR OLD.org_id IS DISTINCT FROM NEW.org_id)
+EXECUTE FUNCTION customers_archived_update();
 
 CREATE FUNCTION customers_funnel_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -496,7 +552,7 @@ BEGIN
 END $$;
 CREATE TRIGGER staff_keys_change_insert AFTER INSERT ON staff_keys
 FOR EACH ROW EXECUTE FUNCTION staff_keys_change();
-CREATE TRIGGER staff_keys_change_update AFTER UPDATE ON staff_keys
+CREATE TRIGGER staff_keys_change_update AFTER UPDATE OF staff_id, public_key, fingerprint, created_at ON staff_keys
 FOR EACH ROW EXECUTE FUNCTION staff_keys_change();
 CREATE TRIGGER staff_keys_change_delete AFTER DELETE ON staff_keys
 FOR EACH ROW EXECUTE FUNCTION staff_keys_change();

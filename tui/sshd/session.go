@@ -32,7 +32,6 @@ const (
 	endIdle         = "idle"
 	endMaxSession   = "max-session"
 	endNoTerminal   = "no terminal"
-	endRevoked      = "access removed"
 	endUnidentified = "unidentified"
 )
 
@@ -212,12 +211,27 @@ func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, win
 }
 
 // checkAccess ends the session when its key or staff member is no longer
-// registered, or the staff member's role changed.
+// registered, or the staff member's role changed (store.Staff.AccessLost
+// says why a role change ends it rather than re-scoping it), saying which;
+// the log's end reason is the loss ("key removed").
 func (s *Server) checkAccess(ctx context.Context, ss *session, staff *store.Staff) {
 	now, err := s.staff.StaffByFingerprint(ctx, ss.fingerprint)
-	if staff.AccessChanged(now, err) {
-		ss.end(endRevoked, "your access changed (an owner removed your key or staff account, or changed your role). Connect again if you still have access.")
+	keyKept := err == nil && now.ID == staff.ID
+	if !keyKept && (err == nil || store.ErrorCode(err) == store.ENOTFOUND) {
+		// The key is gone (or someone else's): is the person too?
+		now, err = s.staff.StaffByID(ctx, staff.ID)
 	}
+	loss, why := staff.AccessLost(now, err, keyKept)
+	if loss != store.AccessKept {
+		ss.end(string(loss), "your access changed: "+why+". "+accessNext[loss])
+	}
+}
+
+// accessNext is what the person whose session ended can do, by loss.
+var accessNext = map[store.AccessLoss]string{
+	store.AccessRemoved: "Ask an owner if this is a mistake.",
+	store.AccessKeyGone: "Connect with another key registered to you, or ask an owner to register one (`frontdesk staff key add`).",
+	store.AccessRole:    "Connect again to go on with what your new role allows.",
 }
 
 // activityReader notes when the client last sent anything: the idle timeout

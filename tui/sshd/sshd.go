@@ -121,7 +121,11 @@ type Directory interface {
 	// StaffByFingerprint is the active staff member holding the key with
 	// that SHA256 fingerprint; an error with store.ENOTFOUND if none.
 	StaffByFingerprint(ctx context.Context, fingerprint string) (*store.Staff, error)
+	// StaffByID is the active staff member; store.ENOTFOUND if removed.
+	StaffByID(ctx context.Context, id int64) (*store.Staff, error)
 	Org(ctx context.Context, id int64) (*store.Org, error)
+	// Tx runs a write: the key's last use (store.Tx.RecordKeyUse).
+	Tx(ctx context.Context, fn func(tx *store.Tx) error) error
 }
 
 var _ Directory = (*store.DB)(nil)
@@ -458,8 +462,33 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 			fatal(sess, "frontdesk could not load your organization; try again, and tell an owner if it persists.")
 			return
 		}
+		// Beside the session, not before it: a write may wait for the
+		// lock (another process's import), and a login must not. The
+		// handler waits for it, so it never outlives the session (nor the
+		// database at shutdown).
+		used := make(chan struct{})
+		go func() {
+			defer close(used)
+			s.recordKeyUse(ctx, staff, fp)
+		}()
+		defer func() { <-used }()
 		ctx.SetValue(identityKey, &identity{staff: staff, org: org})
 		next(sess)
+	}
+}
+
+// keyUseTimeout bounds the write of a key's last use.
+const keyUseTimeout = 5 * time.Second
+
+// recordKeyUse notes that the key of fingerprint fp opened a session now,
+// for `frontdesk staff key list`. It is bookkeeping, not an access
+// decision: a failure (the database busy past keyUseTimeout) is logged and
+// the session goes on.
+func (s *Server) recordKeyUse(ctx context.Context, staff *store.Staff, fp string) {
+	ctx, cancel := context.WithTimeout(ctx, keyUseTimeout)
+	defer cancel()
+	if err := s.staff.Tx(ctx, func(tx *store.Tx) error { return tx.RecordKeyUse(ctx, fp) }); err != nil {
+		s.log.Warn("key use not recorded", "staff", staff.Email, "fingerprint", fp, "err", err)
 	}
 }
 
