@@ -279,6 +279,8 @@ func (e *obEnv) count(t *testing.T, query string) int {
 
 // Each report reads a few rows through an index, not the whole outbox,
 // which only grows.
+//
+// SQLite only: query plans are SQLite's (EXPLAIN QUERY PLAN); PostgreSQL's are the search task's.
 func TestBounceSearchesUseIndexes(t *testing.T) {
 	e := newObEnv(t)
 	for _, c := range []struct {

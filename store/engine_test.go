@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -235,4 +237,46 @@ func TestBothEnginesHaveTheSameSchema(t *testing.T) {
 			t.Errorf("%s: PostgreSQL has %s; SQLite has none", k, v)
 		}
 	}
+}
+
+// Options.Existing on PostgreSQL: a database without frontdesk's schema,
+// or none at all, is "no database", and nothing is created in it.
+func TestOpenExistingOnPostgres(t *testing.T) {
+	empty := pgtest.Empty(t)
+	dir := t.TempDir()
+	if _, err := OpenWith(empty, Options{Dir: dir, Existing: true}); !errors.Is(err, ErrNoDatabase) || ErrorCode(err) != ENOTFOUND {
+		t.Fatalf("a database without the schema: %v (code %s), want ErrNoDatabase", err, ErrorCode(err))
+	}
+	if _, err := OpenWith(pgtest.WithDatabase(empty, "fdtest_none_"+filepath.Base(dir)), Options{Dir: dir, Existing: true}); !errors.Is(err, ErrNoDatabase) {
+		t.Fatalf("a database that does not exist: %v, want ErrNoDatabase", err)
+	}
+	// Opened normally, it gets the schema; Existing then opens it.
+	db, err := OpenWith(empty, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = OpenWith(empty, Options{Dir: dir, Existing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if got := dirNames(t, dir); len(got) != 0 {
+		t.Fatalf("opening a PostgreSQL database left %v in the data directory", got)
+	}
+}
+
+// There is no file to copy on PostgreSQL: backup says to use pg_dump and
+// writes nothing.
+func TestBackupOnPostgresPointsToPgDump(t *testing.T) {
+	t.Run(string(Postgres), func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		dst := filepath.Join(t.TempDir(), "copy.db")
+		if err := db.Backup(context.Background(), dst); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "pg_dump") {
+			t.Fatalf("backup on PostgreSQL: %v", err)
+		}
+		if _, err := os.Stat(dst); !os.IsNotExist(err) {
+			t.Fatalf("backup wrote %s: %v", dst, err)
+		}
+	})
 }

@@ -277,6 +277,8 @@ func TestFailedMessageWithoutLinkKeepsItsBody(t *testing.T) {
 // TestUpgradeSealsPlainBodies: a database written before bodies were sealed
 // keeps its queued mail deliverable, loses the rest, and keeps no plain link
 // anywhere in its file.
+//
+// SQLite only: migration 0008's sealing of plain bodies is SQLite's history.
 func TestUpgradeSealsPlainBodies(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -350,6 +352,8 @@ func TestUpgradeSealsPlainBodies(t *testing.T) {
 
 // TestDatabaseFilesArePrivate: whatever the umask, the database and the
 // files SQLite makes beside it, and a backup, are the owner's alone.
+//
+// SQLite only: file modes; a PostgreSQL database has no file.
 func TestDatabaseFilesArePrivate(t *testing.T) {
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)

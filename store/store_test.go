@@ -81,6 +81,7 @@ func names(rows []RosterRow) []string {
 	return out
 }
 
+// SQLite only: upgrading old SQLite files; PostgreSQL starts at its baseline.
 func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -214,6 +215,8 @@ func dumpTable(t *testing.T, q *sql.DB, query string) string {
 // TestOutboxRebuildKeepsDeliveryState: migration 0006 rebuilds the outbox;
 // a database at version 5 with a message mid-delivery (leased, retried,
 // answered) comes out with every value as it was.
+//
+// SQLite only: migration 0006's rebuild is SQLite's history.
 func TestOutboxRebuildKeepsDeliveryState(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v5.db")
@@ -321,6 +324,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	})
 }
 
+// SQLite only: pragmas are SQLite's.
 func TestPragmas(t *testing.T) {
 	db, _ := newStoreForTest(t)
 	ctx := context.Background()
@@ -679,6 +683,7 @@ func TestStaffKeys(t *testing.T) {
 	})
 }
 
+// SQLite only: VACUUM INTO a file; on PostgreSQL backup refuses (TestBackupOnPostgresPointsToPgDump).
 func TestBackupWhileWriting(t *testing.T) {
 	db, _ := newStoreForTest(t)
 	ctx := context.Background()
