@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 )
@@ -147,7 +148,7 @@ func (w *CustomerWriter) conflicts(ctx context.Context) ([]Conflict, error) {
 	w.vals = append(w.vals[:0], w.orgID)
 	for _, e := range w.queue {
 		if e.c.Email != "" {
-			w.vals = append(w.vals, e.c.Email)
+			w.vals = append(w.vals, FoldEmail(e.c.Email))
 		}
 	}
 	n := len(w.vals) - 1
@@ -161,7 +162,7 @@ func (w *CustomerWriter) conflicts(ctx context.Context) ([]Conflict, error) {
 		w.vals = append(w.vals, "")
 	}
 	st, err := w.q.prepared(ctx, `SELECT email, id, first_name, last_name, archived FROM customers
-		WHERE org_id = ? AND email <> '' AND lower(email) IN (`+placeholders("lower(?)", WriterBatch)+`)`)
+		WHERE org_id = ? AND email <> '' AND lower(email) IN (`+placeholders("?", WriterBatch)+`)`)
 	if err != nil {
 		return nil, err
 	}
@@ -193,25 +194,24 @@ func (w *CustomerWriter) conflicts(ctx context.Context) ([]Conflict, error) {
 
 // insert writes the queued customers, and their custom values once a full
 // statement's worth is pending (or everything, when final). Ids are assigned
-// here rather than by SQLite so the values can be written in batches too:
-// max(id)+1 onwards is what SQLite would pick, and the transaction holds the
-// write lock, so nobody else can take them meanwhile.
+// here rather than by the INSERT so the values can be written in batches
+// too (newCustomerIDs).
 func (w *CustomerWriter) insert(ctx context.Context, final bool) error {
 	if len(w.queue) > 0 {
-		var base int64
-		if err := w.q.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM customers`).Scan(&base); err != nil {
+		ids, err := w.q.newCustomerIDs(ctx, len(w.queue))
+		if err != nil {
 			return err
 		}
 		w.vals = w.vals[:0]
 		for i := range w.queue {
 			e := &w.queue[i]
-			id := base + int64(i) + 1
+			id := ids[i]
 			w.vals = appendCustomerRow(w.vals, &e.c, id)
 			for _, v := range e.values {
 				w.pending = append(w.pending, id, v.field, v.value)
 			}
 		}
-		err := w.exec(ctx, customerInsert, len(w.queue), WriterBatch)
+		err = w.exec(ctx, customerInsert, len(w.queue), WriterBatch)
 		if isConstraint(err) {
 			return Errorf(ECONFLICT, "two customers in one import have the same email")
 		} else if err != nil {
@@ -287,12 +287,12 @@ func (w *CustomerWriter) EmailOwner(ctx context.Context, email string) (*Custome
 		return nil, nil
 	}
 	st, err := w.q.prepared(ctx, `SELECT id, first_name, last_name, archived FROM customers
-		WHERE org_id = ? AND lower(email) = lower(?) AND email <> ''`)
+		WHERE org_id = ? AND lower(email) = ? AND email <> ''`)
 	if err != nil {
 		return nil, err
 	}
 	c := Customer{OrgID: w.orgID}
-	err = st.QueryRowContext(ctx, w.orgID, email).Scan(&c.ID, &c.FirstName, &c.LastName, &c.Archived)
+	err = st.QueryRowContext(ctx, w.orgID, FoldEmail(email)).Scan(&c.ID, &c.FirstName, &c.LastName, &c.Archived)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	} else if err != nil {
@@ -312,4 +312,30 @@ func placeholders(group string, n int) string {
 		b.WriteString(group)
 	}
 	return b.String()
+}
+
+// newCustomerIDs hands out n ids for customers written with their ids
+// (dialect.newCustomerIDs), in ascending order.
+func (q conn) newCustomerIDs(ctx context.Context, n int) ([]int64, error) {
+	rows, err := q.query(ctx, q.db.d.newCustomerIDs, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, n)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) != n {
+		return nil, Errorf(EINTERNAL, "store: %d customer ids handed out, %d asked for", len(ids), n)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }

@@ -101,9 +101,10 @@ func (tx *Tx) CreateInvite(ctx context.Context, inv *Invite) error {
 	// queued delivery) or counts for nothing and the state stands. Cheaper
 	// than refreshState, which bulk invites felt. The same statement moves
 	// the customer into the funnel's "invited" (see migration 0010).
-	_, err = tx.exec(ctx, `UPDATE customers SET state = `+StatePending.lit()+`, invite_sent_at = ?, invite_expires_at = ?, funnel = max(funnel, 1)
-		WHERE id = ? AND claimed_at IS NULL AND email <> '' AND lower(email) = lower(?)`,
-		inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), inv.CustomerID, inv.Email)
+	_, err = tx.exec(ctx, `UPDATE customers SET state = `+StatePending.lit()+`, invite_sent_at = ?, invite_expires_at = ?,
+			funnel = CASE WHEN funnel < 1 THEN 1 ELSE funnel END
+		WHERE id = ? AND claimed_at IS NULL AND email <> '' AND lower(email) = ?`,
+		inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), inv.CustomerID, FoldEmail(inv.Email))
 	return err
 }
 

@@ -143,28 +143,22 @@ func (q conn) subscriptions(ctx context.Context, customerID int64) ([]Subscripti
 // AddBooking, AddPayment and AddSubscription record a customer's activity
 // (demo data and imports; the booking system proper lives elsewhere).
 func (tx *Tx) AddBooking(ctx context.Context, customerID int64, b *Booking) error {
-	res, err := tx.exec(ctx, `INSERT INTO bookings (customer_id, kind, title, starts_at, ends_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
+	id, err := tx.insert(ctx, `INSERT INTO bookings (customer_id, kind, title, starts_at, ends_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
 		customerID, b.Kind, b.Title, b.StartsAt.Unix(), b.EndsAt.Unix(), b.Status)
-	if err == nil {
-		b.ID, err = res.LastInsertId()
-	}
+	b.ID = id
 	return err
 }
 
 func (tx *Tx) AddPayment(ctx context.Context, customerID int64, p *Payment) error {
-	res, err := tx.exec(ctx, `INSERT INTO payments (customer_id, amount_cents, currency, description, paid_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
+	id, err := tx.insert(ctx, `INSERT INTO payments (customer_id, amount_cents, currency, description, paid_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
 		customerID, p.Amount, p.Currency, p.Description, p.PaidAt.Unix(), p.Status)
-	if err == nil {
-		p.ID, err = res.LastInsertId()
-	}
+	p.ID = id
 	return err
 }
 
 func (tx *Tx) AddSubscription(ctx context.Context, customerID int64, s *Subscription) error {
-	res, err := tx.exec(ctx, `INSERT INTO subscriptions (customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	id, err := tx.insert(ctx, `INSERT INTO subscriptions (customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		customerID, s.Plan, s.Price, s.Currency, s.Interval, s.Status, s.StartedAt.Unix(), unix(s.RenewsAt), unix(s.EndedAt))
-	if err == nil {
-		s.ID, err = res.LastInsertId()
-	}
+	s.ID = id
 	return err
 }

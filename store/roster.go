@@ -54,19 +54,41 @@ type RosterQuery struct {
 	Limit    int
 }
 
+// searchWords are the words of what someone typed: runs of letters and
+// digits, so punctuation separates words ("jane.d" is "jane", "d") and
+// nothing the user types can reach a search engine's own syntax.
+func searchWords(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
 // MatchQuery turns what someone typed into an FTS5 query: every word must
-// match as a prefix of some word in the name, email or phone. Punctuation
-// separates words (so "jane.d" is "jane* d*"); nothing the user types can reach
-// FTS5's own syntax. "" means no search.
+// match as a prefix of some word in the name, email or phone ("jane.d" is
+// "jane* d*"). "" means no search.
 func MatchQuery(s string) string {
 	var b strings.Builder
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+	for _, w := range searchWords(s) {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		b.WriteByte('"')
 		b.WriteString(w)
 		b.WriteString(`"*`)
+	}
+	return b.String()
+}
+
+// tsQuery is MatchQuery for PostgreSQL's to_tsquery: "jane.d" is
+// "'jane':* & 'd':*". A word is only letters and digits, so quoting it
+// needs no escapes.
+func tsQuery(s string) string {
+	var b strings.Builder
+	for _, w := range searchWords(s) {
+		if b.Len() > 0 {
+			b.WriteString(" & ")
+		}
+		b.WriteByte('\'')
+		b.WriteString(w)
+		b.WriteString(`':*`)
 	}
 	return b.String()
 }
@@ -103,28 +125,28 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	match := MatchQuery(rq.Search)
+	search := q.db.d.search
+	match := search.query(rq.Search)
 	var sb strings.Builder
 	args := []any{}
 	backward := rq.Before != nil || rq.Backward
 	if match != "" {
-		sb.WriteString(`SELECT ` + rosterColumns + ` FROM customers_fts f JOIN customers c ON c.id = f.rowid
-			WHERE customers_fts MATCH ? AND c.org_id = ? AND ` + rq.archivedIs())
+		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + search.from + ` AND c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, match, orgID)
 		if rq.After != nil {
-			sb.WriteString(` AND f.rowid > ?`)
+			sb.WriteString(` AND ` + search.id + ` > ?`)
 			args = append(args, rq.After.ID)
 		} else if rq.Before != nil {
-			sb.WriteString(` AND f.rowid < ?`)
+			sb.WriteString(` AND ` + search.id + ` < ?`)
 			args = append(args, rq.Before.ID)
 		}
 	} else {
 		from := `customers c`
 		if rq.Status != "" {
-			// Without this the planner may take customers_expiry for the
-			// invited/expired filters and sort every pending customer by
-			// name: 0.7 s at a million instead of under a millisecond.
-			from = `customers c INDEXED BY customers_state`
+			// Without this SQLite's planner may take customers_expiry for
+			// the invited/expired filters and sort every pending customer
+			// by name: 0.7 s at a million instead of under a millisecond.
+			from = q.db.d.rosterByState
 		}
 		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + from + ` WHERE c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, orgID)
@@ -146,7 +168,7 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 		dir = "DESC"
 	}
 	if match != "" {
-		sb.WriteString(` ORDER BY f.rowid ` + dir)
+		sb.WriteString(` ORDER BY ` + search.id + ` ` + dir)
 	} else {
 		sb.WriteString(` ORDER BY c.sort_name ` + dir + `, c.id ` + dir)
 	}
@@ -169,7 +191,7 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 // name (sort name, then id) without a search, in the search index's order
 // (id) with one.
 func (rq RosterQuery) Less(a, b *RosterRow) bool {
-	if MatchQuery(rq.Search) != "" || a.sortName == b.sortName {
+	if len(searchWords(rq.Search)) > 0 || a.sortName == b.sortName {
 		return a.ID < b.ID
 	}
 	return a.sortName < b.sortName
@@ -317,9 +339,8 @@ func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, li
 	}
 	var sb strings.Builder
 	var args []any
-	if match := MatchQuery(rq.Search); match != "" {
-		sb.WriteString(`SELECT 1 FROM customers_fts f JOIN customers c ON c.id = f.rowid
-			WHERE customers_fts MATCH ? AND c.org_id = ? AND ` + rq.archivedIs())
+	if match := q.db.d.search.query(rq.Search); match != "" {
+		sb.WriteString(`SELECT 1 FROM ` + q.db.d.search.from + ` AND c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, match, orgID)
 	} else {
 		sb.WriteString(`SELECT 1 FROM customers c WHERE c.org_id = ? AND ` + rq.archivedIs())
@@ -333,7 +354,7 @@ func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, li
 	sb.WriteString(` LIMIT ?`)
 	args = append(args, limit)
 	var n int
-	err := q.queryRow(ctx, `SELECT count(*) FROM (`+sb.String()+`)`, args...).Scan(&n)
+	err := q.queryRow(ctx, `SELECT count(*) FROM (`+sb.String()+`) AS m`, args...).Scan(&n)
 	return n, err
 }
 
@@ -348,12 +369,11 @@ func (q conn) CustomerIDs(ctx context.Context, orgID int64, search string, statu
 	var sb strings.Builder
 	var args []any
 	order := `c.id`
-	if match := MatchQuery(search); match != "" {
+	if match := q.db.d.search.query(search); match != "" {
 		// In the index's order, which is id order: no sort of the matches.
-		sb.WriteString(`SELECT c.id FROM customers_fts f JOIN customers c ON c.id = f.rowid
-			WHERE customers_fts MATCH ? AND c.org_id = ? AND c.archived = 0`)
+		sb.WriteString(`SELECT c.id FROM ` + q.db.d.search.from + ` AND c.org_id = ? AND c.archived = 0`)
 		args = append(args, match, orgID)
-		order = `f.rowid`
+		order = q.db.d.search.id
 	} else {
 		sb.WriteString(`SELECT c.id FROM customers c WHERE c.org_id = ? AND c.archived = 0`)
 		args = append(args, orgID)
