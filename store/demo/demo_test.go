@@ -411,7 +411,9 @@ func testDemoSearchAndProfile(t *testing.T) {
 // the triggers would have written, and the triggers and the index's settings
 // must be back. (That the stand-ins are still written against the schema's
 // triggers is TestBulkStandInsMatchTriggers, in store.)
-func TestDemoSearchIndexMatchesTrigger(t *testing.T) { bothEngines(t, testDemoSearchIndexMatchesTrigger) }
+func TestDemoSearchIndexMatchesTrigger(t *testing.T) {
+	bothEngines(t, testDemoSearchIndexMatchesTrigger)
+}
 
 func testDemoSearchIndexMatchesTrigger(t *testing.T) {
 	db, org := demoForTest(t, 500, 5)
