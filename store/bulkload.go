@@ -34,6 +34,7 @@ type BulkLoader struct {
 	conn   *sql.Conn
 	tables map[string]*bulkTable
 
+	order     []*bulkTable  // PostgreSQL: parents before children (pgParentsFirst)
 	inserts   []bulkTrigger // INSERT triggers of the tables it writes, stood in for
 	deletes   []bulkTrigger // customers' DELETE triggers, stood in for
 	automerge int           // the search index's own setting
@@ -44,9 +45,6 @@ type BulkLoader struct {
 	stmts *stmtSet[driver.Stmt]
 	nv    []driver.NamedValue
 }
-
-// ErrBulkPostgres is BulkLoad's answer on PostgreSQL.
-var ErrBulkPostgres = Errorf(EINVALID, "loading in bulk (frontdesk demo) is not yet on PostgreSQL; run it with a SQLite data directory (leave out --database)")
 
 // BulkTxCustomers is how many customers one transaction of BulkLoader.Load
 // holds. Each commit writes every page the transaction touched, which
@@ -116,11 +114,11 @@ type bulkTable struct {
 // processes can write in between. It refuses to start when a trigger on
 // customers differs from what its stand-in was written against.
 //
-// On PostgreSQL it refuses, for now (ErrBulkPostgres): the door's way
-// there is COPY, yet to be written.
+// On PostgreSQL the rows go by COPY (bulkload_postgres.go), and nothing
+// needs folding back afterwards.
 func (db *DB) BulkLoad(ctx context.Context, fn func(l *BulkLoader) error) error {
 	if db.pg != nil {
-		return ErrBulkPostgres
+		return db.pgBulkLoad(ctx, fn)
 	}
 	c, err := db.write.Conn(ctx)
 	if err != nil {
@@ -352,6 +350,13 @@ func (t *BulkTx) FirstID(ctx context.Context, table string) (int64, error) {
 	if !ok || bt.idName == "" {
 		return 0, Errorf(EINTERNAL, "bulk load: %s has no id column", table)
 	}
+	if bt.next == 0 && t.l.db.pg != nil {
+		id, err := t.pgFirstID(ctx, bt)
+		if err != nil {
+			return 0, err
+		}
+		bt.next = id
+	}
 	if bt.next == 0 {
 		// The transaction holds the write lock, so nobody else can take
 		// the ids from here on meanwhile.
@@ -377,6 +382,9 @@ func (t *BulkTx) Write(ctx context.Context, rows ...*BulkRows) error {
 			return err
 		}
 		r.t.pending = append(r.t.pending, r.vals...)
+	}
+	if t.l.db.pg != nil {
+		return t.pgWrite(ctx, false)
 	}
 	return t.l.raw(func() error {
 		for _, r := range rows {
@@ -517,6 +525,9 @@ func (l *BulkLoader) Load(ctx context.Context, customers int, fill func(tx *Bulk
 
 // run does the door's part of a transaction around fill.
 func (t *BulkTx) run(ctx context.Context, fill func() error) error {
+	if t.l.db.pg != nil {
+		return t.pgRun(ctx, fill)
+	}
 	for _, bt := range t.l.tables {
 		bt.pending, bt.next = bt.pending[:0], 0
 	}
@@ -608,6 +619,12 @@ func (l *BulkLoader) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return wrapBusy(err)
 	}
+	if l.db.pg != nil {
+		if err := pgLockWrites(ctx, tx); err != nil {
+			tx.Rollback()
+			return wrapBusy(err)
+		}
+	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
@@ -620,6 +637,9 @@ func (l *BulkLoader) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // audit rows about them) and all of its outbox. Foreign keys are off (see
 // bulkTune), so nothing cascades: every dependent row is deleted explicitly.
 func (l *BulkLoader) DeleteCustomers(ctx context.Context, orgID int64) error {
+	if l.db.pg != nil {
+		return l.pgDeleteCustomers(ctx, orgID)
+	}
 	var lo, hi sql.NullInt64
 	var others bool
 	if err := l.conn.QueryRowContext(ctx, `SELECT min(id), max(id), EXISTS (SELECT 1 FROM customers WHERE org_id <> ?1) FROM customers WHERE org_id = ?1`, orgID).Scan(&lo, &hi, &others); err != nil {

@@ -33,9 +33,11 @@
 // What differs is each in one named place: dialect (engine.go) holds the
 // SQL only one engine takes (the search, id lists, random hex, index
 // hints); changes_sqlite.go and changes_postgres.go the change detector;
-// isBusy and isConstraint both engines' errors; bulkload.go, Backup and
-// CheckPrivate are SQLite's (PostgreSQL: not yet, pg_dump, the server's
-// roles). Everything else is SQL both accept: ON CONFLICT, RETURNING,
+// isBusy and isConstraint both engines' errors; bulkload.go and
+// bulkload_postgres.go the bulk-load door (multi-row INSERTs on SQLite,
+// COPY on PostgreSQL, behind one API; MoveData uses its COPY to move a
+// SQLite database into PostgreSQL); Backup and CheckPrivate are SQLite's
+// (PostgreSQL: pg_dump, the server's roles). Everything else is SQL both accept: ON CONFLICT, RETURNING,
 // CAST, coalesce.
 //
 // The schema is the numbered files in migrations/, one set per engine,

@@ -67,10 +67,10 @@ func (q conn) Profile(ctx context.Context, orgID, customerID int64) (*Profile, e
 		return nil, err
 	}
 	now := q.now().Unix()
-	if p.Upcoming, err = q.bookings(ctx, `customer_id = ? AND starts_at >= ? ORDER BY starts_at ASC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
+	if p.Upcoming, err = q.bookings(ctx, `customer_id = ? AND starts_at >= ? ORDER BY starts_at ASC, id ASC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
 		return nil, err
 	}
-	if p.Past, err = q.bookings(ctx, `customer_id = ? AND starts_at < ? ORDER BY starts_at DESC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
+	if p.Past, err = q.bookings(ctx, `customer_id = ? AND starts_at < ? ORDER BY starts_at DESC, id DESC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
 		return nil, err
 	}
 	if p.Payments, err = q.payments(ctx, customerID); err != nil {
@@ -101,7 +101,7 @@ func (q conn) bookings(ctx context.Context, where string, args ...any) ([]Bookin
 
 func (q conn) payments(ctx context.Context, customerID int64) ([]Payment, error) {
 	rows, err := q.query(ctx, `SELECT id, amount_cents, currency, description, paid_at, status FROM payments
-		WHERE customer_id = ? ORDER BY paid_at DESC LIMIT ?`, customerID, ProfileLimit)
+		WHERE customer_id = ? ORDER BY paid_at DESC, id DESC LIMIT ?`, customerID, ProfileLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (q conn) payments(ctx context.Context, customerID int64) ([]Payment, error)
 
 func (q conn) subscriptions(ctx context.Context, customerID int64) ([]Subscription, error) {
 	rows, err := q.query(ctx, `SELECT id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at FROM subscriptions
-		WHERE customer_id = ? ORDER BY status = 'cancelled', started_at DESC LIMIT ?`, customerID, ProfileLimit)
+		WHERE customer_id = ? ORDER BY status = 'cancelled', started_at DESC, id DESC LIMIT ?`, customerID, ProfileLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -85,16 +85,26 @@ func TestDatabaseFlagNeverPrintsThePassword(t *testing.T) {
 	}
 }
 
-// The demo loads in bulk, which is not on PostgreSQL yet: it says so and
-// what to do, and leaves the database empty.
-func TestDemoOnPostgresSaysNotYet(t *testing.T) {
+// The demo fills PostgreSQL as it fills SQLite (through the bulk-load
+// door's COPY): the organization, its staff and customers in every status,
+// and a refill replaces them.
+func TestDemoOnPostgres(t *testing.T) {
 	c := newCLI(t)
 	c.env["FRONTDESK_DATABASE"] = storetest.Postgres(t)
-	code, _, errs := c.run("demo", "--customers", "5")
-	if code != 1 || !strings.Contains(errs, "not yet on PostgreSQL") || !strings.Contains(errs, "leave out --database") {
-		t.Fatalf("demo on PostgreSQL: exit %d\n%s", code, errs)
+	out := c.ok("demo", "--customers", "120")
+	if !strings.Contains(out, "has 120 customers") || !strings.Contains(out, `PostgreSQL database "`) {
+		t.Fatalf("demo on PostgreSQL said %q", out)
 	}
-	if out := c.ok("org", "list"); strings.Contains(out, "Harbor Yoga") {
-		t.Fatalf("the demo left an organization behind:\n%s", out)
+	for _, status := range []string{"claimed", "invited", "not-invited", "no-email"} {
+		c.firstWith(status)
+	}
+	if out := c.ok("staff", "list"); !strings.Contains(out, "owner@harbor-yoga.example") {
+		t.Fatalf("staff after the demo:\n%s", out)
+	}
+	if out := c.ok("demo", "--customers", "40", "--seed", "2"); !strings.Contains(out, "has 40 customers") {
+		t.Fatalf("refill on PostgreSQL said %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "frontdesk.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the demo made a SQLite file with --database: %v", err)
 	}
 }
