@@ -6,20 +6,47 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"frontdesk/store"
 	"frontdesk/store/demo"
+	"frontdesk/store/pgtest"
 	"frontdesk/store/storetest"
 )
 
 // benchRoster returns a demo database of n customers. The 1,000,000 one takes
 // about a minute to build, so it is built once per machine (in the temp
 // directory, keyed by size and schema) and reused; only with
-// FRONTDESK_BENCH_1M=1.
+// FRONTDESK_BENCH_1M=1. With FRONTDESK_BENCH_ENGINE=postgres the same data
+// goes into a database kept on the FRONTDESK_TEST_POSTGRES server
+// (frontdesk_bench_N_vM), so the two engines run the same queries on the
+// same customers.
 var benchDBs sync.Map
+
+// benchTarget is where the n-customer benchmark database lives.
+func benchTarget(b *testing.B, n int) string {
+	migrations, _ := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	name := "frontdesk-bench-" + strconv.Itoa(n) + "-v" + strconv.Itoa(len(migrations))
+	switch engine := os.Getenv("FRONTDESK_BENCH_ENGINE"); engine {
+	case "", "sqlite":
+		return filepath.Join(os.TempDir(), name+".db")
+	case "postgres":
+		dsn, err := pgtest.Kept(strings.ReplaceAll(name, "-", "_"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if dsn == "" {
+			b.Fatalf("FRONTDESK_BENCH_ENGINE=postgres needs %s, the server's connection string", pgtest.EnvServer)
+		}
+		return dsn
+	default:
+		b.Fatalf("FRONTDESK_BENCH_ENGINE=%q: use sqlite or postgres", engine)
+	}
+	return ""
+}
 
 func benchRoster(b *testing.B, n int) (*store.DB, *store.Org) {
 	b.Helper()
@@ -27,10 +54,11 @@ func benchRoster(b *testing.B, n int) (*store.DB, *store.Org) {
 		p := v.([2]any)
 		return p[0].(*store.DB), p[1].(*store.Org)
 	}
-	migrations, _ := filepath.Glob(filepath.Join("migrations", "*.sql"))
-	path := filepath.Join(os.TempDir(), "frontdesk-bench-"+strconv.Itoa(n)+"-v"+strconv.Itoa(len(migrations))+".db")
+	path := benchTarget(b, n)
 	ctx := context.Background()
-	db, err := store.Open(path)
+	// The outbox key beside the SQLite file; for PostgreSQL in the temp
+	// directory (the demo seals no mail, but opening asks where).
+	db, err := store.OpenWith(path, store.Options{Dir: os.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,7 +70,7 @@ func benchRoster(b *testing.B, n int) (*store.DB, *store.Org) {
 		}
 	}
 	if err != nil {
-		b.Logf("generating %d demo customers into %s", n, path)
+		b.Logf("generating %d demo customers into %s", n, store.Describe(path))
 		if o, err = demo.Generate(ctx, db, demo.Options{Customers: n, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
