@@ -32,7 +32,9 @@
 //
 // What differs is each in one named place: dialect (engine.go) holds the
 // SQL only one engine takes (the search, id lists, random hex, index
-// hints); changes_sqlite.go and changes_postgres.go the change detector;
+// hints, the outbox lease's SKIP LOCKED); changes_sqlite.go and
+// changes_postgres.go the change detector (PRAGMA data_version polled;
+// LISTEN/NOTIFY on a connection of its own);
 // isBusy and isConstraint both engines' errors; bulkload.go, Backup and
 // CheckPrivate are SQLite's (PostgreSQL: not yet, pg_dump, the server's
 // roles). Everything else is SQL both accept: ON CONFLICT, RETURNING,
@@ -49,6 +51,8 @@
 // (plpgsql for triggers, BIGINT for times and ids, BYTEA for blobs, COLLATE
 // "C" for text compared or sorted as SQLite does); a twin applies after the
 // baseline even when its number is lower (0016 landing after 0019).
+// A change only PostgreSQL needs (0021: the change log's notification) is a
+// NNNN_name_postgres.sql alone, under a number SQLite never uses.
 // TestMigrationsForBothEngines refuses a SQLite number without its twin,
 // and TestBothEnginesHaveTheSameSchema a twin that makes another schema.
 // Outbox bodies, which carry live links, are sealed with a key kept outside
