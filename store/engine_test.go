@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -282,4 +283,15 @@ func TestBackupOnPostgresPointsToPgDump(t *testing.T) {
 			t.Fatalf("backup wrote %s: %v", dst, err)
 		}
 	})
+}
+
+// The change log's numbering trigger on PostgreSQL takes DB.Tx's write
+// lock, so that a write made outside frontdesk is ordered with the rest:
+// the baseline must name the same key as pgWriteLock.
+func TestChangeLogTakesTheWriteLock(t *testing.T) {
+	for _, m := range migrations[Postgres] {
+		if m.baseline() && !strings.Contains(m.sql, fmt.Sprintf("pg_advisory_xact_lock(%d)", pgWriteLock)) {
+			t.Fatalf("%s's changes_next does not take pg_advisory_xact_lock(%d), DB.Tx's write lock", m.name, pgWriteLock)
+		}
+	}
 }

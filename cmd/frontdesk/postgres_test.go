@@ -84,3 +84,17 @@ func TestDatabaseFlagNeverPrintsThePassword(t *testing.T) {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 }
+
+// The demo loads in bulk, which is not on PostgreSQL yet: it says so and
+// what to do, and leaves the database empty.
+func TestDemoOnPostgresSaysNotYet(t *testing.T) {
+	c := newCLI(t)
+	c.env["FRONTDESK_DATABASE"] = storetest.Postgres(t)
+	code, _, errs := c.run("demo", "--customers", "5")
+	if code != 1 || !strings.Contains(errs, "not yet on PostgreSQL") || !strings.Contains(errs, "leave out --database") {
+		t.Fatalf("demo on PostgreSQL: exit %d\n%s", code, errs)
+	}
+	if out := c.ok("org", "list"); strings.Contains(out, "Harbor Yoga") {
+		t.Fatalf("the demo left an organization behind:\n%s", out)
+	}
+}
