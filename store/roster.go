@@ -19,6 +19,9 @@ type RosterRow struct {
 	InviteSentAt    time.Time
 	InviteExpiresAt time.Time
 	ClaimedAt       time.Time
+	// LastVisit is when the customer's latest past booking started (zero:
+	// none): what wide roster screens show beside the phone.
+	LastVisit time.Time
 
 	sortName string
 }
@@ -90,7 +93,16 @@ func tsQuery(s string) string {
 	return b.String()
 }
 
-const rosterColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.state, c.invite_sent_at, c.invite_expires_at, c.claimed_at, c.sort_name`
+// rosterColumns are a roster row's columns. The last visit is a correlated
+// subquery rather than a column kept by the store: SQLite evaluates it only
+// for the rows a page returns (after WHERE and LIMIT), one backward seek on
+// bookings_customer each, so a page costs the same at any roster size and
+// no write path has to keep a copy current. Its one parameter (now) is the
+// query's first: rosterRows supplies it. A visit is a booking that started
+// by now and was not cancelled or missed: a no-show is not a visit.
+const rosterColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.state, c.invite_sent_at, c.invite_expires_at, c.claimed_at, c.sort_name,
+	(SELECT b.starts_at FROM bookings b WHERE b.customer_id = c.id AND b.starts_at <= ? AND b.status IN ('booked', 'attended')
+		ORDER BY b.starts_at DESC LIMIT 1)`
 
 // archivedIs is the condition on alias c selecting live customers, or with
 // rq.Archived the archived ones: a literal, so the live roster's plans stay
@@ -201,10 +213,11 @@ func (q conn) RosterRowsByID(ctx context.Context, orgID int64, ids []int64) ([]R
 	return q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM customers c WHERE c.org_id = ? AND c.archived = 0 AND c.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY c.id`, len(ids), args...)
 }
 
-// rosterRows runs a query of rosterColumns.
+// rosterRows runs a query that starts with rosterColumns; args are the
+// query's parameters after the columns' own.
 func (q conn) rosterRows(ctx context.Context, query string, limit int, args ...any) ([]RosterRow, error) {
 	now := q.now()
-	rows, err := q.query(ctx, query, args...)
+	rows, err := q.query(ctx, query, append([]any{now.Unix()}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -213,12 +226,13 @@ func (q conn) rosterRows(ctx context.Context, query string, limit int, args ...a
 	for rows.Next() {
 		var r RosterRow
 		var state State
-		var sent, expires, claimed sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &state, &sent, &expires, &claimed, &r.sortName); err != nil {
+		var sent, expires, claimed, visit sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &state, &sent, &expires, &claimed, &r.sortName, &visit); err != nil {
 			return nil, err
 		}
 		r.Status = statusOf(state, expires, now)
 		r.InviteSentAt, r.InviteExpiresAt, r.ClaimedAt = fromUnix(sent), fromUnix(expires), fromUnix(claimed)
+		r.LastVisit = fromUnix(visit)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -345,21 +359,37 @@ func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, li
 }
 
 // CustomerIDs lists the ids of the organization's live (unarchived)
-// customers whose status is one of statuses, in id order, in one query:
-// whom `frontdesk invite --all` sends invites to.
-func (q conn) CustomerIDs(ctx context.Context, orgID int64, statuses ...Status) ([]int64, error) {
-	if len(statuses) == 0 {
-		return nil, nil
-	}
+// customers that search selects (as RosterPage: "" for all) whose status is
+// one of statuses (none: every status), in id order, in one query: whom
+// `frontdesk invite --all` sends invites to, and whom the roster's "mark
+// all" marks. Only ids: at a million customers that is 8 MB, where rows
+// would be hundreds.
+func (q conn) CustomerIDs(ctx context.Context, orgID int64, search string, statuses ...Status) ([]int64, error) {
 	now := q.now()
-	var conds []string
-	args := []any{orgID}
-	for _, s := range statuses {
-		cond, a := statusWhere(s, now)
-		conds = append(conds, "("+cond+")")
-		args = append(args, a...)
+	var sb strings.Builder
+	var args []any
+	order := `c.id`
+	if match := MatchQuery(search); match != "" {
+		// In the index's order, which is id order: no sort of the matches.
+		sb.WriteString(`SELECT c.id FROM customers_fts f JOIN customers c ON c.id = f.rowid
+			WHERE customers_fts MATCH ? AND c.org_id = ? AND c.archived = 0`)
+		args = append(args, match, orgID)
+		order = `f.rowid`
+	} else {
+		sb.WriteString(`SELECT c.id FROM customers c WHERE c.org_id = ? AND c.archived = 0`)
+		args = append(args, orgID)
 	}
-	rows, err := q.query(ctx, `SELECT c.id FROM customers c WHERE c.org_id = ? AND c.archived = 0 AND (`+strings.Join(conds, " OR ")+`) ORDER BY c.id`, args...)
+	if len(statuses) > 0 {
+		var conds []string
+		for _, s := range statuses {
+			cond, a := statusWhere(s, now)
+			conds = append(conds, "("+cond+")")
+			args = append(args, a...)
+		}
+		sb.WriteString(` AND (` + strings.Join(conds, " OR ") + `)`)
+	}
+	sb.WriteString(` ORDER BY ` + order)
+	rows, err := q.query(ctx, sb.String(), args...)
 	if err != nil {
 		return nil, err
 	}

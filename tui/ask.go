@@ -14,16 +14,23 @@ type doneMsg struct {
 }
 
 // askScreen asks before a step that cannot simply be taken back with the
-// same key (archiving a customer, withdrawing an invite): what it is, what
-// it will do, then y runs it with a spinner and goes back with the outcome
-// in words.
+// same key (archiving a customer, withdrawing an invite, marking every
+// customer of a search, quitting with marks set): what it is, what it will
+// do, then y runs it with a spinner and goes back with the outcome in
+// words. q is no answer: it neither quits from a question nor asks again.
 type askScreen struct {
 	c        *Common
 	question string      // "Archive Ann Lee?", made inert by the caller
+	details  []string    // paragraphs under the question, safe text
 	fields   [][2]string // label and value, drawn like a profile's
 	yes      string      // what y does: "archive"
 	no       string      // the note on cancel: "Not archived."
 	run      func() tea.Msg
+	// now, instead of run, is an answer that needs no I/O and changes the
+	// screen below (marking) or ends the session (quitting): it runs in
+	// Update, so it may change what Update owns, and closes the question
+	// itself.
+	now func() tea.Cmd
 
 	running bool
 	spin    spinner.Model
@@ -38,6 +45,7 @@ func (a *askScreen) busy() bool       { return a.running }
 func (a *askScreen) Note() note       { return note{} }
 func (a *askScreen) Typing() bool     { return false }
 func (a *askScreen) SetSize(w, h int) { a.w, a.h = w, h }
+func (a *askScreen) takesQuit()       {}
 func (a *askScreen) helpKey() string {
 	if a.running {
 		return "running"
@@ -66,6 +74,8 @@ func (a *askScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		switch {
+		case key.Matches(msg, k.Confirm) && a.now != nil:
+			return a.now()
 		case key.Matches(msg, k.Confirm):
 			a.running = true
 			return tea.Batch(a.spin.Tick, a.run)
@@ -91,12 +101,18 @@ func (a *askScreen) View() string {
 	var lines []string
 	add := func(text string) { lines = append(lines, wrap(text, inner)...) }
 	add(s.Bold.Render(a.question))
-	add("")
-	b := &block{w: inner, s: s}
-	for _, f := range a.fields {
-		b.field(f[0], f[1])
+	for _, d := range a.details {
+		add("")
+		add(d)
 	}
-	lines = append(lines, b.lines...)
+	if len(a.fields) > 0 || len(a.details) == 0 {
+		add("")
+		b := &block{w: inner, s: s}
+		for _, f := range a.fields {
+			b.field(f[0], f[1])
+		}
+		lines = append(lines, b.lines...)
+	}
 	add("")
 	if a.running {
 		add(a.spin.View() + " " + s.Glyphs.Ellipsis)

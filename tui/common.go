@@ -78,6 +78,10 @@ func (c *Common) loc() *time.Location {
 type Roster interface {
 	RosterPage(ctx context.Context, orgID int64, rq store.RosterQuery) ([]store.RosterRow, error)
 	RosterCounts(ctx context.Context, orgID int64) (map[store.Status]int, error)
+	// CustomerIDs lists the ids of every live customer a search ("": all)
+	// selects whose status is one of statuses (none: any), in id order:
+	// what "mark all" marks.
+	CustomerIDs(ctx context.Context, orgID int64, search string, statuses ...store.Status) ([]int64, error)
 	// RosterMatches counts what a search selects, up to limit.
 	RosterMatches(ctx context.Context, orgID int64, rq store.RosterQuery, limit int) (int, error)
 	Profile(ctx context.Context, orgID, customerID int64) (*store.Profile, error)

@@ -60,7 +60,8 @@ func (h *helpScreen) render() {
 			{"enter / esc", "while searching: keep the filter / clear the search"},
 			{"tab / shift+tab", "next / previous status filter; the last is Archived"},
 			{"enter", "open the profile"},
-			{"space / I", "mark / invite all marked (first says who is skipped)"},
+			// One row for the four marking keys: the help fits 80x40.
+			{"space/" + k.MarkAll.Help().Key + "/" + k.ClearMarks.Help().Key + "/I", "mark one / mark all listed / unmark all / invite marked"},
 			{"i", "invite the selected customer to claim their account"},
 			{"a", "add a customer (a walk-in at the desk)"},
 			{"R", "on the Archived filter: restore the selected customer"},
@@ -91,7 +92,7 @@ func (h *helpScreen) render() {
 		{"Everywhere", []helpRow{
 			{"esc / n", "cancel, close, go back (never quits from the roster)"},
 			{"?", "this help"},
-			{"q / ctrl+c", "quit (q not while typing; ctrl+c always)"},
+			{"q / ctrl+c", "quit (q: not while typing; asks with marks; profile: back)"},
 		}},
 	}
 	b := &block{w: h.w, s: s}

@@ -24,6 +24,8 @@ type KeyMap struct {
 
 	Open       key.Binding // roster: open the profile
 	Mark       key.Binding // roster: mark/unmark for bulk invite
+	MarkAll    key.Binding // roster: mark every customer the search and filter select
+	ClearMarks key.Binding // roster: unmark everyone
 	BulkInvite key.Binding // roster: invite the marked customers
 	Invite     key.Binding // roster row, profile: invite (or resend)
 	EditEmail  key.Binding // profile
@@ -42,7 +44,7 @@ type KeyMap struct {
 	Suggest    key.Binding // email editor: take the address a typo warning suggests
 	Back       key.Binding // cancel, close, go back; never quits the roster
 	Help       key.Binding
-	Quit       key.Binding // not while typing
+	Quit       key.Binding // not while typing; on a profile, back; asks first with marks set
 	ForceQuit  key.Binding // always
 }
 
@@ -71,8 +73,12 @@ func DefaultKeyMap(ascii bool) KeyMap {
 		End:      b([]string{"end", "G"}, "end/G", "last"),
 		Arrows:   b([]string{"up", "down"}, arrows, "move"),
 
-		Open:       b([]string{"enter"}, "enter", "open"),
-		Mark:       b([]string{" "}, "space", "mark"),
+		Open: b([]string{"enter"}, "enter", "open"),
+		Mark: b([]string{" "}, "space", "mark"),
+		// ctrl+a, not a letter: the customer form's keys take A for
+		// archive, and marking thousands should not be one slip away.
+		MarkAll:    b([]string{"ctrl+a"}, "ctrl+a", "mark all"),
+		ClearMarks: b([]string{"U"}, "U", "clear marks"),
 		BulkInvite: b([]string{"I"}, "I", "bulk invite"),
 		Invite:     b([]string{"i"}, "i", "invite"),
 		EditEmail:  b([]string{"e"}, "e", "edit email"),

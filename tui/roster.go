@@ -23,6 +23,16 @@ type countsMsg struct {
 	err      error
 }
 
+// allMsg is the ids of every customer a search and filter select, for
+// "mark all" (see findAll).
+type allMsg struct {
+	gen    int
+	query  string
+	filter int
+	ids    []int64
+	err    error
+}
+
 type matchesMsg struct {
 	gen int
 	n   int
@@ -42,37 +52,114 @@ type refreshedMsg struct {
 // matchLimit is where counting search matches stops ("1,000+ matches").
 const matchLimit = 1000
 
-// The roster's fixed columns, in cells.
+// The roster's columns, in cells.
 const (
-	prefixW = 3 // cursor, mark, space
-	gapW    = 2
-	statusW = 15 // "Delivery failed"
-	inviteW = 18 // "expires Mon 30 Nov"
+	prefixW   = 3  // cursor, mark, space
+	gapW      = 2  // between columns
+	statusW   = 15 // "Delivery failed"
+	inviteW   = 18 // "expires Mon 30 Nov"
+	visitW    = 15 // "Mon 16 Nov 2026"
+	nameMinW  = 12 // a first name and an initial: the name's share before the email
+	nameMaxW  = 40
+	emailMinW = 12
+	// emailFirstW is as much of an email as comes before the status: at 80
+	// columns (DESIGN §4's least) a 44-cell email and the status both fit
+	// beside the shortest name. A longer email is cut there rather than
+	// push the status off the screen; wider terminals show it whole.
+	emailFirstW = 44
+	emailMaxW   = 64
+	phoneMaxW   = 20
 )
 
-type columns struct{ name, email, status, invite int }
+// columns are the roster's column widths; 0 is a column not shown.
+type columns struct{ name, email, status, invite, phone, visit int }
 
-// layoutColumns shares the width out: status and invite date keep their
-// size, name and email split the rest, and narrow terminals drop the least
-// needed columns first.
-func layoutColumns(w int) columns {
-	rest := w - prefixW
+// width is the cells a row's columns take, the prefix included.
+func (c columns) width() int {
+	w := prefixW + c.name
+	for _, n := range []int{c.email, c.status, c.invite, c.phone, c.visit} {
+		if n > 0 {
+			w += gapW + n
+		}
+	}
+	return w
+}
+
+// fitWidths are the widest name, email and phone among the rows the roster
+// holds (0: none known): columns are as wide as what they show.
+type fitWidths struct{ name, email, phone int }
+
+// textWidth is the cells customer text takes once made inert.
+func textWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return ansiWidth(inert.String(s))
+		}
+	}
+	return len(s)
+}
+
+// measure widens f to fit rows.
+func measure(rows []store.RosterRow, f fitWidths) fitWidths {
+	for i := range rows {
+		r := &rows[i]
+		f.name = max(f.name, textWidth(r.FirstName)+1+textWidth(r.LastName))
+		f.email = max(f.email, textWidth(r.Email))
+		f.phone = max(f.phone, textWidth(r.Phone))
+	}
+	return f
+}
+
+// layoutColumns shares the width out by priority, so that what matters
+// most is never cut for what matters less: the name at its least, then the
+// email whole (up to emailFirstW), then the status, the invite date, the
+// phone and the last visit, each only where it fits whole; then the name
+// and the email grow to what they show. Narrow terminals lose the last of
+// these first; wide ones show them all instead of empty space.
+func layoutColumns(w int, f fitWidths) columns {
+	want := func(fit, def, lo, hi int) int {
+		if fit == 0 {
+			fit = def
+		}
+		return min(max(fit, lo), hi)
+	}
+	nameW, emailW := want(f.name, 20, nameMinW, nameMaxW), want(f.email, 30, emailMinW, emailMaxW)
 	var c columns
-	switch {
-	case rest >= 30+3*gapW+statusW+inviteW:
-		c.status, c.invite = statusW, inviteW
-		rest -= 2*gapW + statusW + inviteW
-	case rest >= 24+2*gapW+statusW:
-		c.status = statusW
-		rest -= gapW + statusW
+	rest := w - prefixW
+	c.name = min(nameMinW, max(rest, 0))
+	rest -= c.name
+	if rest >= gapW+emailMinW {
+		c.email = min(emailW, emailFirstW, rest-gapW)
+		rest -= gapW + c.email
 	}
-	if rest < 24 {
-		c.name = max(rest, 0)
-		return c
+	add := func(n int) int {
+		if rest < gapW+n {
+			return 0
+		}
+		rest -= gapW + n
+		return n
 	}
-	rest -= gapW
-	c.name = min(max(rest*2/5, 12), 40)
-	c.email = min(rest-c.name, 56)
+	if c.email == min(emailW, emailFirstW) {
+		if c.status = add(statusW); c.status > 0 {
+			c.invite = add(inviteW)
+		}
+		// No column for phones nobody on the list has.
+		if c.invite > 0 && f.phone > 0 {
+			c.phone = add(want(f.phone, 16, len("Phone"), phoneMaxW))
+		}
+		if c.invite > 0 && (c.phone > 0 || f.phone == 0) {
+			c.visit = add(visitW)
+		}
+	}
+	grow := func(n *int, to int) {
+		g := max(min(rest, to-*n), 0)
+		*n += g
+		rest -= g
+	}
+	grow(&c.name, nameW)
+	if c.email > 0 {
+		grow(&c.email, emailW)
+	}
 	return c
 }
 
@@ -97,8 +184,9 @@ type rosterScreen struct {
 	matches    int
 	matchesGen int // the first-page generation the match count answers
 
-	marks marks
-	note  note
+	marks  marks
+	allGen int // of the latest "mark all"; older answers are dropped
+	note   note
 
 	reads reads
 	// dirty: a change arrived while a read was under way, which may have
@@ -111,6 +199,7 @@ type rosterScreen struct {
 	w, h     int
 	tabLines []string
 	cols     columns
+	fit      fitWidths               // of the rows held (see refit)
 	status   map[store.Status]string // rendered status cells
 	header   string
 	drawn    string // the last View, "" when it must be drawn again
@@ -195,7 +284,8 @@ func (r *rosterScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Search, with(k.KeepSearch, "keep the search, back to the list"), with(k.ClearInput, "clear the search"), k.NextFilter, k.PrevFilter},
 		r.c.KeyMap.scrollKeys(),
-		{k.Open, with(k.Mark, "mark / unmark for bulk invite"), with(k.BulkInvite, "invite all marked"), with(k.Invite, "invite or resend"),
+		{k.Open, with(k.Mark, "mark / unmark for bulk invite"), with(k.MarkAll, "mark all the search and filter select"), with(k.ClearMarks, "unmark all"),
+			with(k.BulkInvite, "invite all marked"), with(k.Invite, "invite or resend"),
 			with(k.Outbox, "the outbox: what was sent, what failed, and the fix"), with(k.Add, "add a customer"),
 			with(k.Restore, "restore (on the Archived filter)")},
 	}
@@ -209,7 +299,7 @@ func (r *rosterScreen) SetSize(w, h int) {
 		r.lines = nil
 	}
 	r.w, r.h = w, h
-	r.cols = layoutColumns(w)
+	r.cols = layoutColumns(w, r.fit)
 	r.search.Width = max(w-4-len(r.search.Prompt)-24, 10)
 	r.layoutTabs()
 	r.header = r.c.Styles.TableHeader.Render(r.headerLine())
@@ -276,7 +366,32 @@ func (r *rosterScreen) headerLine() string {
 	if c.invite > 0 {
 		b.WriteString(spaces(gapW) + pad("Invite", c.invite))
 	}
+	if c.phone > 0 {
+		b.WriteString(spaces(gapW) + pad("Phone", c.phone))
+	}
+	if c.visit > 0 {
+		b.WriteString(spaces(gapW) + pad("Last visit", c.visit))
+	}
 	return clip(b.String(), r.w)
+}
+
+// refit lays the columns out again for the rows held, when they need it:
+// columns widen as wider rows come in, and narrow again only when a new
+// list starts (reset: a search, a filter, a jump to an end), so they do not
+// shift under the cursor while it moves through one list.
+func (r *rosterScreen) refit(reset bool) {
+	f := r.fit
+	if reset {
+		f = fitWidths{}
+	}
+	if f = measure(r.rows, f); f == r.fit {
+		return
+	}
+	r.fit = f
+	if c := layoutColumns(r.w, f); c != r.cols {
+		r.cols, r.lines = c, nil
+		r.header = r.c.Styles.TableHeader.Render(r.headerLine())
+	}
 }
 
 func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
@@ -296,6 +411,9 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		return r.updateKey(msg)
 	case pageMsg:
 		cmd, ok := r.got(msg)
+		if ok {
+			r.refit(msg.kind == fetchFirst || msg.kind == fetchLast)
+		}
 		r.staleCame()
 		// A reload follows a write, which may have moved customers in or
 		// out of the search (an archive, a restore): count again.
@@ -305,6 +423,9 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmd, r.again())
 	case refreshedMsg:
 		cmd, ok := r.got(msg.page)
+		if ok {
+			r.refit(false)
+		}
 		r.staleCame()
 		if ok && msg.matches != nil && msg.matches.err == nil {
 			r.matches, r.matchesGen = msg.matches.n, r.firstGen
@@ -348,6 +469,8 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 	case checkMsg:
 		return r.checked(msg)
+	case allMsg:
+		return r.foundAll(msg)
 	case doneMsg: // a restore
 		r.checking = false
 		var cmd tea.Cmd
@@ -540,13 +663,22 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 			r.marks.Toggle(row.ID)
 			return r.move(1, false)
 		}
+	case key.Matches(msg, k.MarkAll):
+		return r.findAll()
+	case key.Matches(msg, k.ClearMarks):
+		if n := r.marks.Len(); n > 0 {
+			r.marks.Clear()
+			r.note = note{"Unmarked " + plural(n, "customer") + ".", toneInfo}
+		} else {
+			r.note = note{"Nobody is marked.", toneInfo}
+		}
 	case key.Matches(msg, k.Outbox):
 		r.note = note{}
 		ob := newOutbox(r.c, r.deps)
 		return r.c.nav.push(ob, ob.Init())
 	case key.Matches(msg, k.BulkInvite):
 		if r.marks.Len() == 0 {
-			r.note = note{"Nobody is marked: mark customers with space, then press I.", toneInfo}
+			r.note = note{"Nobody is marked: mark customers with space (" + k.MarkAll.Help().Key + " marks all the list shows), then press I.", toneInfo}
 			return nil
 		}
 		b := newBulk(r.c, r.deps, r.marks.IDs())
@@ -675,6 +807,92 @@ func (r *rosterScreen) loadCounts() tea.Cmd {
 	}
 }
 
+// --- marking all ------------------------------------------------------
+
+// findAll reads the ids of every customer the search and filter select:
+// not the rows (the list may be a million long), and not the window's rows
+// (a few screens of them). The answer asks before it marks them.
+func (r *rosterScreen) findAll() tea.Cmd {
+	if r.filter == archivedFilter {
+		// Marks are for invites, which archived customers do not get.
+		r.note = note{"Archived customers get no invites, so there is nothing to mark here: R restores one first.", toneInfo}
+		return nil
+	}
+	r.allGen++
+	r.note = note{"Finding the customers to mark" + r.c.Styles.Glyphs.Ellipsis, toneInfo}
+	gen, ctx, org, roster, q, filter, st := r.allGen, r.c.Ctx, r.c.Org.ID, r.deps.Roster, r.query, r.filter, r.statusFilter()
+	return func() tea.Msg {
+		var sts []store.Status
+		if st != "" {
+			sts = append(sts, st)
+		}
+		ids, err := roster.CustomerIDs(ctx, org, q, sts...)
+		return allMsg{gen: gen, query: q, filter: filter, ids: ids, err: err}
+	}
+}
+
+// foundAll asks whether to mark the customers findAll found, saying how
+// many and what selected them. An answer for a search or filter no longer
+// on screen is dropped: staff confirm what they see.
+func (r *rosterScreen) foundAll(msg allMsg) tea.Cmd {
+	if msg.gen != r.allGen || msg.query != r.query || msg.filter != r.filter {
+		return nil
+	}
+	what := r.selection()
+	switch {
+	case msg.err != nil:
+		r.note = note{"Could not find the customers to mark: " + say(msg.err), toneError}
+		return nil
+	case len(msg.ids) == 0:
+		r.note = note{"Nobody to mark: no " + what + ".", toneInfo}
+		return nil
+	}
+	already := 0
+	for _, id := range msg.ids {
+		if r.marks.Has(id) {
+			already++
+		}
+	}
+	n := len(msg.ids)
+	if already == n {
+		r.note = note{"Nothing to mark: the " + what + " are all marked already.", toneInfo}
+		return nil
+	}
+	r.note = note{}
+	question := "Mark all " + num(n) + " " + what + "?"
+	if n == 1 {
+		question = "Mark the 1 " + what + "?"
+	}
+	var details []string
+	if already > 0 {
+		details = append(details, num(already)+" of them "+isAre(already)+" marked already.")
+	}
+	k := r.c.KeyMap
+	details = append(details, "Marks stay when the search or filter changes: "+k.BulkInvite.Help().Key+" invites everyone marked, "+k.ClearMarks.Help().Key+" clears the marks.")
+	ids := msg.ids
+	a := newAsk(r.c, question, "mark them", "Nothing marked.", nil, nil)
+	a.details = details
+	a.now = func() tea.Cmd {
+		added := r.marks.Add(ids)
+		r.drawn = ""
+		return r.c.nav.pop(&note{"Marked " + plural(added, "customer") + r.c.Styles.Glyphs.Sep + num(r.marks.Len()) + " marked in all.", toneSuccess}, false)
+	}
+	return r.c.nav.push(a)
+}
+
+// selection names what the search and filter select, for a sentence:
+// "customers matching 'gmail' in Not invited".
+func (r *rosterScreen) selection() string {
+	what := "customers"
+	if r.query != "" {
+		what += " matching '" + inert.String(r.query) + "'"
+	}
+	if r.filter != 0 {
+		what += " in " + r.statusFilter().Label()
+	}
+	return what
+}
+
 // --- invites ----------------------------------------------------------
 
 func (r *rosterScreen) checked(msg checkMsg) tea.Cmd {
@@ -711,7 +929,7 @@ func (r *rosterScreen) draw() string {
 		left := s.Title.Render(inert.String(r.c.Org.Name)) + s.Subtle.Render(s.Glyphs.Sep+who)
 		right := ""
 		if n := tk.marks; n > 0 {
-			right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them")
+			right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them" + s.Glyphs.Sep + r.c.KeyMap.ClearMarks.Help().Key + " clears")
 		} else if f := r.funnelText(); f != "" && ansiWidth(left)+2+ansiWidth(f) <= r.w {
 			// Only where it fits whole: the organization's name comes first.
 			right = s.Subtle.Render(f)
@@ -909,18 +1127,20 @@ func (r *rosterScreen) rowLine(i int) string {
 			b.WriteString(cell(inviteCell(row, r.c.loc()), c.invite, s.Glyphs.Ellipsis))
 		}
 	}
+	if c.phone > 0 {
+		b.WriteString(spaces(gapW))
+		b.WriteString(cell(row.Phone, c.phone, s.Glyphs.Ellipsis))
+	}
+	if c.visit > 0 {
+		b.WriteString(spaces(gapW))
+		visit := ""
+		if !row.LastVisit.IsZero() {
+			visit = format.Date(row.LastVisit, r.c.loc())
+		}
+		b.WriteString(cell(visit, c.visit, ""))
+	}
 	if sel {
-		used := prefixW + c.name
-		if c.email > 0 {
-			used += gapW + c.email
-		}
-		if c.status > 0 {
-			used += gapW + c.status
-		}
-		if c.invite > 0 {
-			used += gapW + c.invite
-		}
-		b.WriteString(spaces(r.w - used))
+		b.WriteString(spaces(r.w - c.width()))
 		return r.selected(b.String())
 	}
 	return b.String()
