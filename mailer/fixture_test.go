@@ -22,7 +22,8 @@ import (
 // outbox row in one transaction).
 type fixture struct {
 	db    *store.DB
-	path  string
+	path  string // the SQLite file, or a PostgreSQL connection string
+	dir   string // the data directory: the outbox key file
 	org   *store.Org
 	staff *store.Staff
 
@@ -35,8 +36,17 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	dir := t.TempDir()
+	return newFixtureAt(t, filepath.Join(dir, "frontdesk.db"), dir)
+}
+
+// newFixtureAt is newFixture on the database target (a file, or a
+// PostgreSQL database: storetest.Postgres) with its key file in dir.
+func newFixtureAt(t testing.TB, target, dir string) *fixture {
+	t.Helper()
 	f := &fixture{
-		path:     filepath.Join(t.TempDir(), "frontdesk.db"),
+		path:     target,
+		dir:      dir,
 		now:      time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC),
 		customer: map[int64]int64{},
 		invite:   map[int64]int64{},
@@ -59,7 +69,7 @@ func newFixture(t testing.TB) *fixture {
 // on the fixture's clock.
 func (f *fixture) open(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(f.path)
+	db, err := store.OpenWith(f.path, store.Options{Dir: f.dir})
 	if err != nil {
 		t.Fatal(err)
 	}

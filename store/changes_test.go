@@ -485,3 +485,86 @@ func TestChangesCloseEndsSubscriptions(t *testing.T) {
 		}
 	})
 }
+
+// listeners are the backend ids of the change detectors' LISTEN
+// connections on db's PostgreSQL database.
+func listeners(t *testing.T, db *DB) []int64 {
+	t.Helper()
+	rows, err := db.read.Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = ? ORDER BY pid`, pgListenerName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var pids []int64
+	for rows.Next() {
+		var pid int64
+		if err := rows.Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// On PostgreSQL the detector hears commits on a connection of its own
+// (LISTEN; the change log's trigger notifies), so a change made through
+// another store.DB, as on another node, arrives within a second. A listener
+// connection killed on the server (pg_terminate_backend: a restart, a
+// failover, an idle-connection reaper) reconnects by itself, and what was
+// committed while it was gone arrives as the changes it was, not lost and
+// not as "everything changed".
+func TestChangesListenerReconnects(t *testing.T) {
+	t.Run(string(Postgres), func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		org := mustOrg(t, db, "Listening Studio")
+		c := mustCustomer(t, db, org, "Ann", "Lee", "ann@example.com")
+		other, err := reopenForTest(t, db, Options{}) // another node
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, cancel := db.Subscribe(org.ID)
+		defer cancel()
+		start := time.Now()
+		if err := other.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, org.ID, c.ID, "ann.lee@example.com") }); err != nil {
+			t.Fatal(err)
+		}
+		waitChange(t, ch, time.Second, func(ch Change) bool { return ch.Kind == ChangeCustomer && ch.CustomerID == c.ID })
+		t.Logf("heard %s after the other node's commit", time.Since(start).Round(time.Millisecond))
+		// The detector reads the log only once it listens, so it does now.
+		before := listeners(t, db)
+		if len(before) != 1 {
+			t.Fatalf("%d change listeners connected to the database, want 1 (only this store.DB subscribes)", len(before))
+		}
+
+		for _, pid := range before {
+			if _, err := other.write.Exec(`SELECT pg_terminate_backend(?)`, pid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Committed while the listener is gone (or reconnecting).
+		missed := make([]int64, 3)
+		for i := range missed {
+			missed[i] = mustCustomer(t, other, org, "Bo", fmt.Sprint(i), fmt.Sprintf("bo%d@example.com", i)).ID
+		}
+		got := map[int64]bool{}
+		waitChange(t, ch, 5*time.Second, func(ch Change) bool {
+			if ch.Kind == ChangeAll {
+				t.Errorf("after reconnecting the detector said everything changed; it should read what it missed")
+			}
+			got[ch.CustomerID] = true
+			return got[missed[0]] && got[missed[1]] && got[missed[2]]
+		})
+		after := listeners(t, db)
+		if len(after) != len(before) || slices.Equal(after, before) {
+			t.Errorf("listeners %v after killing %v: want as many, on new connections", after, before)
+		}
+		// And it hears commits again, at once.
+		start = time.Now()
+		if err := other.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, org.ID, c.ID, "ann@example.org") }); err != nil {
+			t.Fatal(err)
+		}
+		waitChange(t, ch, time.Second, func(ch Change) bool { return ch.Kind == ChangeCustomer && ch.CustomerID == c.ID })
+		t.Logf("after the reconnect, heard %s after the commit", time.Since(start).Round(time.Millisecond))
+	})
+}

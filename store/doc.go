@@ -32,12 +32,14 @@
 //
 // What differs is each in one named place: dialect (engine.go) holds the
 // SQL only one engine takes (the search, id lists, random hex, index
-// hints); changes_sqlite.go and changes_postgres.go the change detector;
-// isBusy and isConstraint both engines' errors; bulkload.go and
-// bulkload_postgres.go the bulk-load door (multi-row INSERTs on SQLite,
-// COPY on PostgreSQL, behind one API; MoveData uses its COPY to move a
-// SQLite database into PostgreSQL); Backup and CheckPrivate are SQLite's
-// (PostgreSQL: pg_dump, the server's roles). Everything else is SQL both accept: ON CONFLICT, RETURNING,
+// hints, the outbox lease's SKIP LOCKED); changes_sqlite.go and
+// changes_postgres.go the change detector (PRAGMA data_version polled;
+// LISTEN/NOTIFY on a connection of its own); isBusy and isConstraint both
+// engines' errors; bulkload.go and bulkload_postgres.go the bulk-load door
+// (multi-row INSERTs on SQLite, COPY on PostgreSQL, behind one API; MoveData
+// uses its COPY to move a SQLite database into PostgreSQL); Backup and
+// CheckPrivate are SQLite's (PostgreSQL: pg_dump, the server's roles).
+// Everything else is SQL both accept: ON CONFLICT, RETURNING,
 // CAST, coalesce.
 //
 // The schema is the numbered files in migrations/, one set per engine,
@@ -51,6 +53,8 @@
 // (plpgsql for triggers, BIGINT for times and ids, BYTEA for blobs, COLLATE
 // "C" for text compared or sorted as SQLite does); a twin applies after the
 // baseline even when its number is lower (0016 landing after 0019).
+// A change only PostgreSQL needs (0021: the change log's notification) is a
+// NNNN_name_postgres.sql alone, under a number SQLite never uses.
 // TestMigrationsForBothEngines refuses a SQLite number without its twin,
 // and TestBothEnginesHaveTheSameSchema a twin that makes another schema.
 // Outbox bodies, which carry live links, are sealed with a key kept outside

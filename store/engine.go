@@ -116,6 +116,16 @@ type dialect struct {
 	// SQLite needs telling which index (see RosterPage).
 	rosterByState string
 
+	// skipLocked ends the outbox lease's SELECT of the rows to take. On
+	// PostgreSQL, FOR UPDATE SKIP LOCKED: a row another transaction has
+	// locked (another node's worker, an operator in psql) is passed over
+	// rather than waited for, so one held message never stalls the queue,
+	// and the rows taken are locked until the lease commits. DB.Tx's write
+	// lock already orders frontdesk's own leases one after another; this
+	// keeps the lease right, and quick, without leaning on that. SQLite has
+	// no row locks: its one writer is the whole of it.
+	skipLocked string
+
 	// snapshot begins a read transaction that sees one snapshot (DB.view):
 	// every SQLite transaction does; PostgreSQL's default, READ COMMITTED,
 	// takes a snapshot per statement.
@@ -157,6 +167,7 @@ var postgresDialect = dialect{
 	randomHex:      `substr(md5(CAST(gen_random_uuid() AS text)), 1, 20)`,
 	newCustomerIDs: `SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, ?)`,
 	rosterByState:  `customers c`,
+	skipLocked:     ` FOR UPDATE SKIP LOCKED`,
 	snapshot:       &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	search: searchDialect{
 		from:  `customers_search f JOIN customers c ON c.id = f.id WHERE f.doc @@ to_tsquery('simple', unaccent(?))`,

@@ -133,7 +133,10 @@ func newStoreForTest(t testing.TB) (*DB, *time.Time) {
 }
 
 // Every SQLite migration is folded into PostgreSQL's baseline or has a
-// PostgreSQL twin under its number, and PostgreSQL has nothing else.
+// PostgreSQL twin under its number. PostgreSQL may have migrations of its
+// own under numbers SQLite does not use (what only its engine needs, as
+// 0021's notification); TestBothEnginesHaveTheSameSchema keeps them from
+// making another schema.
 func TestMigrationsForBothEngines(t *testing.T) {
 	sqliteVersions := map[int]bool{}
 	for _, m := range migrations[SQLite] {
@@ -149,7 +152,7 @@ func TestMigrationsForBothEngines(t *testing.T) {
 			vs = append([]int{m.version}, vs...)
 		}
 		for _, v := range vs {
-			if !sqliteVersions[v] {
+			if !sqliteVersions[v] && (v != m.version || m.baseline()) {
 				t.Errorf("PostgreSQL's %s makes migration %d, which SQLite does not have", m.name, v)
 			}
 			if covered[v] {

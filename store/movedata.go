@@ -64,8 +64,11 @@ func MoveData(ctx context.Context, from, to *DB, opt MoveOptions) ([]MovedTable,
 	if err := to.read.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&toV); err != nil {
 		return nil, err
 	}
-	if fromV != toV {
-		return nil, Errorf(EINVALID, "the SQLite database is at schema version %d and the PostgreSQL one at %d; open both with this frontdesk first", fromV, toV)
+	// Each engine has migrations of its own (PostgreSQL's 0021 makes its
+	// change log notify), so the numbers differ: each side must be at this
+	// binary's newest for its engine, which is the same schema.
+	if fromV != latest(SQLite) || toV != latest(Postgres) {
+		return nil, Errorf(EINVALID, "the SQLite database is at schema version %d and the PostgreSQL one at %d, where this frontdesk's are %d and %d; open both with this frontdesk first", fromV, toV, latest(SQLite), latest(Postgres))
 	}
 
 	c, err := to.write.Conn(ctx)

@@ -100,8 +100,10 @@ func (tx *Tx) EnqueueMessage(ctx context.Context, m *OutboxMessage) error {
 // every message, their parsing would otherwise cost more than their work.
 
 // Leasing. A worker takes messages by writing its lease token and an expiry
-// into them in one statement, inside a BEGIN IMMEDIATE transaction (db.Tx), so
-// two processes on one database never hold the same message. Every later
+// into them in one statement, inside a write transaction (db.Tx: BEGIN
+// IMMEDIATE on SQLite, the advisory write lock and SELECT … FOR UPDATE SKIP
+// LOCKED on PostgreSQL), so two processes on one database, on one machine or
+// on several, never hold the same message. Every later
 // write about the message (MarkSent, MarkRetry, MarkFailed) names the token
 // and applies only while the worker still holds the lease: a worker whose
 // lease ran out and was taken over cannot overwrite its successor's result.
@@ -159,8 +161,11 @@ func (tx *Tx) leaseExpiry(d time.Duration) int64 {
 // anyone (or whose lease ran out), oldest due first, to owner until now+lease,
 // and returns them with their bodies opened (a message whose bodies do not
 // open comes with BodyErr instead). Run it through db.Tx so that it holds
-// the write lock (BEGIN IMMEDIATE): the UPDATE then sees and claims rows no
-// other process can claim at the same time.
+// the write lock (BEGIN IMMEDIATE; PostgreSQL's advisory lock): the UPDATE
+// then sees and claims rows no other process can claim at the same time. On
+// PostgreSQL the rows are chosen FOR UPDATE SKIP LOCKED (dialect.skipLocked),
+// so workers on several nodes take disjoint batches and a row locked by
+// anyone else is left to them.
 func (tx *Tx) LeaseDue(ctx context.Context, owner string, lease time.Duration, limit int) ([]*OutboxMessage, error) {
 	if owner == "" {
 		return nil, Errorf(EINTERNAL, "outbox lease without an owner")
@@ -168,7 +173,7 @@ func (tx *Tx) LeaseDue(ctx context.Context, owner string, lease time.Duration, l
 	now := tx.now().Unix()
 	msgs, err := scanOutboxRows(tx.query(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?
 		WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? AND lease_until <= ?
-			ORDER BY next_attempt_at, id LIMIT ?)
+			ORDER BY next_attempt_at, id LIMIT ?`+tx.db.d.skipLocked+`)
 		RETURNING `+outboxWithBodies, owner, tx.leaseExpiry(lease), now, now, limit))
 	sortOutbox(msgs)
 	tx.db.openBodies(msgs)
@@ -192,7 +197,7 @@ func (tx *Tx) LeaseIDs(ctx context.Context, owner string, lease time.Duration, i
 		return nil, err
 	}
 	msgs, err := scanOutboxRows(tx.query(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?
-		WHERE id IN (`+tx.db.d.idList+`) AND status = 'queued' AND lease_until <= ?
+		WHERE id IN (SELECT id FROM outbox WHERE id IN (`+tx.db.d.idList+`) AND status = 'queued' AND lease_until <= ?`+tx.db.d.skipLocked+`)
 		RETURNING `+outboxWithBodies, owner, tx.leaseExpiry(lease), string(list), tx.now().Unix()))
 	sortOutbox(msgs)
 	tx.db.openBodies(msgs)

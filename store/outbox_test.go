@@ -522,3 +522,54 @@ func TestEnqueueNamesTheCustomer(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL the lease passes over a message whose row someone else has
+// locked (FOR UPDATE SKIP LOCKED) instead of waiting for it: a worker on
+// another node, or an operator's transaction in psql, holding one message
+// never stalls the rest of the queue. Each message is still leased once:
+// the locked one is left to whoever holds it.
+func TestLeaseSkipsLockedMessages(t *testing.T) {
+	t.Run(string(Postgres), func(t *testing.T) { skipLockedCase(t, newObEnv(t)) })
+}
+
+func skipLockedCase(t *testing.T, e *obEnv) {
+	ctx := context.Background()
+	m1, _ := e.invite(t, e.org)
+	m2, _ := e.invite(t, e.org)
+	m3, _ := e.invite(t, e.org)
+	raw, err := e.db.OpenRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	lock, err := raw.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	var id int64
+	if err := lock.QueryRowContext(ctx, `SELECT id FROM outbox WHERE id = ? FOR UPDATE`, m1.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got := e.lease(t, "me", 10)
+	if fmt.Sprint(msgIDs(got)) != fmt.Sprint([]int64{m2.ID, m3.ID}) {
+		t.Fatalf("with message %d locked, the lease took %v, want %v", m1.ID, msgIDs(got), []int64{m2.ID, m3.ID})
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the lease waited %s for the locked row", d)
+	}
+	var ids []int64
+	e.db.Tx(ctx, func(tx *Tx) error {
+		ms, err := tx.LeaseIDs(ctx, "me-too", time.Minute, []int64{m1.ID})
+		ids = msgIDs(ms)
+		return err
+	})
+	if len(ids) != 0 {
+		t.Fatalf("LeaseIDs took the locked message: %v", ids)
+	}
+	lock.Rollback()
+	if got := e.lease(t, "later", 10); fmt.Sprint(msgIDs(got)) != fmt.Sprint([]int64{m1.ID}) {
+		t.Fatalf("once unlocked, the lease took %v, want [%d]", msgIDs(got), m1.ID)
+	}
+}

@@ -17,6 +17,15 @@ type Limit = ratelimit.Limit
 // Limits are the per-client limits of the customers' web, kept in this
 // process's memory. Zero fields take the defaults below. Sign-in attempts
 // per email are throttled by claim.Service.SignIn, in the database.
+//
+// Several serve nodes on one PostgreSQL database keep these per node, on
+// purpose: they limit load from one address, not guessing, so an address
+// getting up to N times the rate over N nodes costs N times the load one
+// node already takes. What protects accounts is shared in the database:
+// the sign-in and code throttles per email (claim/throttle.go, code.go),
+// the reset limits (counted from the outbox), and the tokens themselves,
+// 256 bits, past guessing at any rate. Moving the buckets to the database
+// would put a write on every request, through the one write lock.
 type Limits struct {
 	Token  Limit // per client address: opening and using claim and reset links
 	SignIn Limit // per client address: sign-in attempts, whatever the email
