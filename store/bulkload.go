@@ -699,9 +699,9 @@ func (l *BulkLoader) deleteAll(ctx context.Context, tx *sql.Tx, orgID int64) err
 // TestBulkStandInsMatchTriggers fails.
 var bulkStandIns = map[string]struct{ trigger, bulk string }{
 	"customers_fts_insert": {
-		`CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN INSERT INTO customers_fts (rowid, name, email, phone) VALUES ( new.id, new.first_name || ' ' || new.last_name, new.email, new.phone_keys); END`,
+		`CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN INSERT INTO customers_fts (rowid, name, email, phone) VALUES ( new.id, new.first_name || ' ' || new.last_name || ' ' || new.name_keys, new.email, new.phone_keys); END`,
 		`INSERT INTO customers_fts (rowid, name, email, phone)
-			SELECT id, first_name || ' ' || last_name, email, phone_keys FROM customers WHERE id BETWEEN ?1 AND ?2`,
+			SELECT id, first_name || ' ' || last_name || ' ' || name_keys, email, phone_keys FROM customers WHERE id BETWEEN ?1 AND ?2`,
 	},
 	"customers_count_insert": {
 		`CREATE TRIGGER customers_count_insert AFTER INSERT ON customers WHEN new.archived = 0 BEGIN INSERT INTO roster_counts (org_id, state, n) VALUES (new.org_id, new.state, 1) ON CONFLICT (org_id, state) DO UPDATE SET n = n + 1; END`,

@@ -50,7 +50,11 @@ func (tx *Tx) CreateCustomer(ctx context.Context, c *Customer) error {
 	if err := newCustomer(c, now); err != nil {
 		return err
 	}
-	id, err := tx.insert(ctx, customerInsertOne, appendCustomerRow(nil, c, 0)...)
+	country, err := tx.orgCountry(ctx, c.OrgID)
+	if err != nil {
+		return err
+	}
+	id, err := tx.insert(ctx, customerInsertOne, appendCustomerRow(nil, c, 0, country)...)
 	if isConstraint(err) {
 		return tx.duplicateEmail(ctx, c.OrgID, c.Email, 0)
 	} else if err != nil {
@@ -81,22 +85,23 @@ func newCustomer(c *Customer, now time.Time) error {
 // given by appendCustomerRow: CreateCustomer writes one, CustomerWriter a
 // batch per statement.
 func customerInsert(rows int) string {
-	return `INSERT INTO customers (id, org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, state) VALUES ` +
-		placeholders(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rows)
+	return `INSERT INTO customers (id, org_id, first_name, last_name, sort_name, name_keys, email, phone, phone_keys, created_at, updated_at, state) VALUES ` +
+		placeholders(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rows)
 }
 
 var customerInsertOne = customerInsert(1)
 
 // appendCustomerRow appends the values of customerInsert's row for c, which
-// newCustomer has readied, with the derived columns (sort name, phone keys,
-// initial state). id 0 leaves the id to the database.
-func appendCustomerRow(vals []any, c *Customer, id int64) []any {
+// newCustomer has readied, with the derived columns (sort name, search keys
+// for the organization's country, initial state). id 0 leaves the id to the
+// database.
+func appendCustomerRow(vals []any, c *Customer, id int64, country string) []any {
 	var rowid any
 	if id != 0 {
 		rowid = id
 	}
-	return append(vals, rowid, c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), c.Email, c.Phone, PhoneKeys(c.Phone),
-		c.CreatedAt.Unix(), c.UpdatedAt.Unix(), string(initialState(c.Email)))
+	return append(vals, rowid, c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), NameKeys(c.FirstName, c.LastName),
+		c.Email, c.Phone, PhoneKeys(c.Phone, country), c.CreatedAt.Unix(), c.UpdatedAt.Unix(), string(initialState(c.Email)))
 }
 
 // duplicateEmail builds the conflict error naming the customer who already

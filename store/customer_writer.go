@@ -24,13 +24,14 @@ import (
 // a customer whose email is taken (any case, archived customers included) is
 // not written but returned as a Conflict.
 type CustomerWriter struct {
-	q      conn // the write transaction, or a checker's read snapshot
-	tx     *Tx  // nil for a checker
-	orgID  int64
-	now    time.Time
-	fields map[string]int64
-	queue  []queued
-	vals   []any // argument buffer, reused
+	q       conn // the write transaction, or a checker's read snapshot
+	tx      *Tx  // nil for a checker
+	orgID   int64
+	country *string // the organization's, for phone keys; read once
+	now     time.Time
+	fields  map[string]int64
+	queue   []queued
+	vals    []any // argument buffer, reused
 	// pending are custom values (customer id, field id, value) of customers
 	// already written, held back until they fill a statement.
 	pending []any
@@ -41,7 +42,7 @@ type CustomerWriter struct {
 }
 
 // WriterBatch is how many customers CustomerWriter writes per statement.
-// Each row of the INSERT takes 11 variables; SQLite allows 32,766.
+// Each row of the INSERT takes 12 variables; SQLite allows 32,766.
 const WriterBatch = 2000
 
 // valuesBatch is how many custom values go in one INSERT (3 variables each).
@@ -202,11 +203,18 @@ func (w *CustomerWriter) insert(ctx context.Context, final bool) error {
 		if err := w.q.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM customers`).Scan(&base); err != nil {
 			return err
 		}
+		if w.country == nil {
+			c, err := w.q.orgCountry(ctx, w.orgID)
+			if err != nil {
+				return err
+			}
+			w.country = &c
+		}
 		w.vals = w.vals[:0]
 		for i := range w.queue {
 			e := &w.queue[i]
 			id := base + int64(i) + 1
-			w.vals = appendCustomerRow(w.vals, &e.c, id)
+			w.vals = appendCustomerRow(w.vals, &e.c, id, *w.country)
 			for _, v := range e.values {
 				w.pending = append(w.pending, id, v.field, v.value)
 			}

@@ -31,7 +31,8 @@ var latestVersion = migrations[len(migrations)-1].version
 
 // migrationSteps are the Go parts of migrations, by number.
 var migrationSteps = map[int]func(ctx context.Context, db *DB, tx *Tx) error{
-	8: sealPlainBodies,
+	8:  sealPlainBodies,
+	17: rebuildAllSearchKeys,
 }
 
 func loadMigrations() []migration {

@@ -51,8 +51,14 @@ type RosterQuery struct {
 // MatchQuery turns what someone typed into an FTS5 query: every word must
 // match as a prefix of some word in the name, email or phone. Punctuation
 // separates words (so "jane.d" is "jane* d*"); nothing the user types can reach
-// FTS5's own syntax. "" means no search.
+// FTS5's own syntax. "" means no search. A search that looks like a phone
+// number is one number however it is grouped (see phoneMatch): "0151
+// 62185557" and "151-621-85557" find +49 151 62185557. Names are indexed
+// with their joined forms too (NameKeys), so "dsouza" finds D'Souza.
 func MatchQuery(s string) string {
+	if term, ok := phoneMatch(s); ok {
+		return term
+	}
 	var b strings.Builder
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
 		if b.Len() > 0 {

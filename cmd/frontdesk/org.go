@@ -50,12 +50,12 @@ func newOrgAddCmd(app *App) *cobra.Command {
 
 func newOrgSetCmd(app *App) *cobra.Command {
 	var (
-		name, walkthrough, payments, tz, notifications, replyTo, remind string
-		ttl                                                             time.Duration
-		minPw                                                           int
+		name, walkthrough, payments, tz, notifications, replyTo, remind, country string
+		ttl                                                                      time.Duration
+		minPw                                                                    int
 	)
 	cmd := &cobra.Command{
-		Use:   "set [--org SLUG] [--name N] [--invite-ttl D] [--walkthrough-url U] [--payments-url U] [--reply-to E] [--time-zone Z] [--min-password-length N] [--notifications on|off] [--remind-after D|off]",
+		Use:   "set [--org SLUG] [--name N] [--invite-ttl D] [--walkthrough-url U] [--payments-url U] [--reply-to E] [--time-zone Z] [--min-password-length N] [--notifications on|off] [--remind-after D|off] [--country CC]",
 		Short: "Change an organization's settings",
 		Long: `Change an organization's settings. Only the flags you give change; the
 environment does not supply these (FRONTDESK_INVITE_TTL configures a process's
@@ -64,7 +64,13 @@ override, not the organization's stored lifetime).
 --remind-after D sends one reminder for an invite not claimed D after it went
 (3d, 36h, 1d12h; at least 1h and shorter than the invite lifetime), while its
 link still works for an hour more: a fresh link that replaces the first and
-expires when it did. frontdesk serve sends them. off (the default) sends none.`,
+expires when it did. frontdesk serve sends them. off (the default) sends none.
+
+--country CC is where the organization is, an ISO 3166 code (DE, GB, US; ""
+for none). Phone numbers written without a +code are read as that country's,
+so that a search finds "0151 62185557" by "+49 151 62185557" and the other way
+round. Changing it re-reads every customer's number (about a second per
+100,000 customers).`,
 		Args: cobra.NoArgs,
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			o, err := app.Organization(ctx)
@@ -86,6 +92,7 @@ expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 			set("reply-to", func() { o.ReplyTo = replyTo })
 			set("time-zone", func() { o.TimeZone = tz })
 			set("min-password-length", func() { o.MinPasswordLength = minPw })
+			set("country", func() { o.Country = country })
 			if f.Changed("remind-after") {
 				d, err := parseRemindAfter(remind)
 				if err != nil {
@@ -131,7 +138,8 @@ expires when it did. frontdesk serve sends them. off (the default) sends none.`,
 	f.IntVar(&minPw, "min-password-length", 0, "minimum customer password length (8 to 64; 15 recommended)")
 	f.StringVar(&notifications, "notifications", "", "email notifications on or off (off: no invites can be sent)")
 	f.StringVar(&remind, "remind-after", "", "send one reminder for an invite not claimed after this long (e.g. 3d; 1h up to the invite lifetime), or off")
-	markNoEnv(f, "name", "invite-ttl", "walkthrough-url", "payments-url", "reply-to", "time-zone", "min-password-length", "notifications", "remind-after")
+	f.StringVar(&country, "country", "", `the organization's country, an ISO 3166 code (e.g. DE, GB; "" for none): how phone numbers without a +code are read`)
+	markNoEnv(f, "name", "invite-ttl", "walkthrough-url", "payments-url", "reply-to", "time-zone", "min-password-length", "notifications", "remind-after", "country")
 	return cmd
 }
 
@@ -162,9 +170,13 @@ func printOrg(app *App, o *store.Org) {
 	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 	// Stored text goes to the operator's terminal inert: a name or URL saved
 	// before the text rule (or by hand) may hold an escape sequence.
-	fmt.Fprintf(tw, "name\t%s\nslug\t%s\ninvite lifetime\t%s\nwalk-through URL\t%s\npayments URL\t%s\nreply-to\t%s\ntime zone\t%s\nmin password length\t%d\nnotifications\t%s\nremind after\t%s\n",
+	country := o.Country
+	if country == "" {
+		country = "not set"
+	}
+	fmt.Fprintf(tw, "name\t%s\nslug\t%s\ninvite lifetime\t%s\nwalk-through URL\t%s\npayments URL\t%s\nreply-to\t%s\ntime zone\t%s\nmin password length\t%d\nnotifications\t%s\nremind after\t%s\ncountry\t%s\n",
 		inert.String(o.Name), inert.String(o.Slug), o.InviteTTL, inert.String(o.WalkthroughURL), inert.String(o.PaymentsURL),
-		inert.String(o.ReplyTo), inert.String(o.TimeZone), o.MinPasswordLength, onOff[o.Notifications], remindAfterText(o))
+		inert.String(o.ReplyTo), inert.String(o.TimeZone), o.MinPasswordLength, onOff[o.Notifications], remindAfterText(o), inert.String(country))
 	tw.Flush()
 }
 

@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// customerUpdate is a customer's new names and phone, for updateCustomers.
+type customerUpdate struct {
+	ID                         int64
+	FirstName, LastName, Phone string
+}
+
+// updateBatch is how many customers one statement of updateCustomers or
+// rebuildSearchKeys changes (7 or 3 variables each). One statement per customer would make FTS5
+// write a search-index segment per customer (see CustomerWriter).
+const updateBatch = 1000
+
+// updateCustomers is the one UPDATE of customers' names and phone: it
+// writes the columns derived from them with them (sort name, name and phone
+// search keys for the organization's country), so the roster's order and
+// the search index cannot drift from what a customer is called. It changes
+// the organization's live (unarchived) customers among rows, in batches,
+// and returns how many it changed. Values are stored as given (callers trim
+// and check them).
+func (tx *Tx) updateCustomers(ctx context.Context, orgID int64, country string, rows []customerUpdate) (int64, error) {
+	var changed int64
+	now := tx.now().Truncate(time.Second).Unix()
+	vals := make([]any, 0, 2+7*min(len(rows), updateBatch))
+	for start := 0; start < len(rows); start += updateBatch {
+		batch := rows[start:min(start+updateBatch, len(rows))]
+		vals = append(vals[:0], now)
+		for _, r := range batch {
+			vals = append(vals, r.ID, r.FirstName, r.LastName, SortName(r.FirstName, r.LastName), NameKeys(r.FirstName, r.LastName),
+				r.Phone, PhoneKeys(r.Phone, country))
+		}
+		vals = append(vals, orgID)
+		n, err := tx.execBatch(ctx, customerUpdateSQL(len(batch)), len(batch) == updateBatch, vals)
+		if err != nil {
+			return changed, err
+		}
+		changed += n
+	}
+	return changed, nil
+}
+
+// customerUpdateSQL is updateCustomers' statement for rows customers.
+func customerUpdateSQL(rows int) string {
+	return `UPDATE customers SET first_name = v.column2, last_name = v.column3, sort_name = v.column4, name_keys = v.column5,
+		phone = v.column6, phone_keys = v.column7, updated_at = ?
+		FROM (VALUES ` + placeholders(`(?, ?, ?, ?, ?, ?, ?)`, rows) + `) AS v
+		WHERE customers.id = v.column1 AND customers.org_id = ? AND customers.archived = 0`
+}
+
+// searchKeysSQL is rebuildSearchKeys' statement for rows customers.
+func searchKeysSQL(rows int) string {
+	return `UPDATE customers SET name_keys = v.column2, phone_keys = v.column3
+		FROM (VALUES ` + placeholders(`(?, ?, ?)`, rows) + `) AS v WHERE customers.id = v.column1`
+}
+
+// execBatch runs one batch statement and returns the rows it changed. A full
+// batch's statement is prepared on the transaction and reused; a shorter one
+// runs once unprepared rather than holding a statement of its own until the
+// transaction ends (as CustomerWriter.exec).
+func (tx *Tx) execBatch(ctx context.Context, query string, full bool, vals []any) (int64, error) {
+	var res sql.Result
+	var err error
+	if full {
+		var st *sql.Stmt
+		if st, err = tx.prepared(ctx, query); err == nil {
+			res, err = st.ExecContext(ctx, vals...)
+		}
+	} else {
+		res, err = tx.tx.ExecContext(ctx, query, vals...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// orgCountry is the organization's country, for its customers' phone keys.
+func (q conn) orgCountry(ctx context.Context, orgID int64) (string, error) {
+	var c string
+	err := q.queryRow(ctx, `SELECT country FROM orgs WHERE id = ?`, orgID).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", Errorf(ENOTFOUND, "organization %d not found", orgID)
+	}
+	return c, err
+}
+
+// rebuildBatch is how many customers rebuildSearchKeys reads per query.
+const rebuildBatch = 5000
+
+// rebuildSearchKeys recomputes the name and phone search keys of every
+// customer of the organization (orgID 0: of every organization, for the
+// migration that introduced them) and writes those that changed; the update
+// trigger re-indexes them. Archived customers are rebuilt too, so a restore
+// finds them searchable as everyone else. It reads by id in pages, so the
+// rows it writes never move under the page being read.
+func (tx *Tx) rebuildSearchKeys(ctx context.Context, orgID int64) error {
+	countries := map[int64]string{}
+	rows, err := tx.query(ctx, `SELECT id, country FROM orgs WHERE ?1 = 0 OR id = ?1`, orgID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var c string
+		if err := rows.Scan(&id, &c); err != nil {
+			rows.Close()
+			return err
+		}
+		countries[id] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var after int64
+	var changes []any
+	for {
+		changes = changes[:0]
+		rows, err := tx.query(ctx, `SELECT id, org_id, first_name, last_name, phone, name_keys, phone_keys FROM customers
+			WHERE id > ?1 AND (?2 = 0 OR +org_id = ?2) ORDER BY id LIMIT ?3`, after, orgID, rebuildBatch)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for rows.Next() {
+			var id, org int64
+			var first, last, phone, names, phones string
+			if err := rows.Scan(&id, &org, &first, &last, &phone, &names, &phones); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			after = id
+			nk, pk := NameKeys(first, last), PhoneKeys(phone, countries[org])
+			if nk != names || pk != phones {
+				changes = append(changes, id, nk, pk)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for len(changes) > 0 {
+			k := min(len(changes)/3, updateBatch)
+			if _, err := tx.execBatch(ctx, searchKeysSQL(k), k == updateBatch, changes[:3*k]); err != nil {
+				return err
+			}
+			changes = changes[3*k:]
+		}
+		if n < rebuildBatch {
+			return nil
+		}
+	}
+}
+
+// rebuildAllSearchKeys is migration 0017's Go step.
+func rebuildAllSearchKeys(ctx context.Context, _ *DB, tx *Tx) error {
+	return tx.rebuildSearchKeys(ctx, 0)
+}
