@@ -7,6 +7,58 @@ import (
 	"testing"
 )
 
+// customers export --with-status, edited, then import --update: the edit
+// lands, the rest is unchanged, and a refused row names FILE:LINE.
+func TestImportUpdateThroughCLI(t *testing.T) {
+	c := newCLI(t)
+	c.ok("org", "add", "--name", "Harbor Yoga")
+	first := filepath.Join(c.dir, "first.csv")
+	os.WriteFile(first, []byte("First Name,Surname,E-mail,Mobile\nAnn,Lee,ann@example.com,0161 496 8466\nBo,Chen,bo@example.com,\n"), 0o600)
+	if out := c.ok("customers", "import", first); !strings.Contains(out, "Imported 2 customers") {
+		t.Fatalf("import: %q", out)
+	}
+	exported := filepath.Join(c.dir, "status.csv")
+	c.ok("customers", "export", exported, "--with-status")
+	b, _ := os.ReadFile(exported)
+	if !strings.HasPrefix(string(b), "id,first_name,last_name,email,phone,status,invited_at,claimed_at\n") || !strings.Contains(string(b), ",Ann,Lee,ann@example.com,0161 496 8466,Not invited,,\n") {
+		t.Fatalf("export --with-status:\n%s", b)
+	}
+	out := c.ok("customers", "import", exported, "--update")
+	if !strings.Contains(out, "0 added, 0 updated, 2 unchanged") {
+		t.Fatalf("round trip: %q", out)
+	}
+	edited := strings.Replace(string(b), ",Bo,Chen,bo@example.com,,", ",Bo,Chen,bo@example.com,07700 900123,", 1)
+	edited += ",Cy,Dee,cy@example.com,,,,\n"
+	os.WriteFile(exported, []byte(edited), 0o600)
+	out = c.ok("customers", "import", exported, "--update")
+	if !strings.Contains(out, "1 added, 1 updated, 1 unchanged") {
+		t.Fatalf("edited: %q", out)
+	}
+	if n := c.count(`audit WHERE action = 'customer.update'`); n != 1 {
+		t.Fatalf("%d customer.update audit rows, want 1", n)
+	}
+
+	// An email changed in the file is refused at its line; nothing changes.
+	changed := strings.Replace(edited, "ann@example.com", "ann@elsewhere.example", 1)
+	changed = strings.Replace(changed, "07700 900123", "07700 900999", 1)
+	os.WriteFile(exported, []byte(changed), 0o600)
+	code, _, errs := c.run("customers", "import", exported, "--update")
+	if code != 1 || !strings.Contains(errs, exported+":2: the email (ann@elsewhere.example) is not the email of customer") {
+		t.Fatalf("email change: exit %d\n%s", code, errs)
+	}
+	if n := c.count(`customers WHERE phone = '07700 900999'`); n != 0 {
+		t.Fatal("a refused import updated a customer")
+	}
+
+	// Without --update, the id column is named as not imported.
+	fresh := filepath.Join(c.dir, "fresh.csv")
+	os.WriteFile(fresh, []byte("id,first_name,email\n7,Di,di@example.com\n"), 0o600)
+	_, _, errs = c.run("customers", "import", fresh)
+	if !strings.Contains(errs, "Not imported: column(s) id") || !strings.Contains(errs, "Member ID") {
+		t.Fatalf("id column without --update: %q", errs)
+	}
+}
+
 // org set --country is validated, shown, and makes numbers findable in
 // their international form.
 func TestOrgSetCountry(t *testing.T) {
