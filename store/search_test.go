@@ -230,3 +230,28 @@ func TestMigrationRebuildsSearchKeys(t *testing.T) {
 	found(t, db, org, id, "dsouza", true)
 	found(t, db, org, id, "0151 62185557", true)
 }
+
+// A country change in one organization re-indexes its customers, a few of
+// them row by row when they are a small part of the index, and leaves the
+// other organizations' search as it was.
+func TestCountryChangeKeepsOtherOrganizations(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	big := mustOrg(t, db, "Big Gym")
+	var theirs []*Customer
+	for i := range 12 {
+		theirs = append(theirs, withPhone(t, db, big, "Member", "Nr"+string(rune('a'+i)), "+44 20 7946 09"+string(rune('0'+i%10))+"1"))
+	}
+	small := mustOrg(t, db, "Small Studio")
+	jo := withPhone(t, db, small, "Jo", "O'Neil", "(0161) 496 8466")
+	setCountry(t, db, small, "GB")
+	found(t, db, small, jo.ID, "+44 161 496 8466", true)
+	found(t, db, small, jo.ID, "oneil", true)
+	for _, c := range theirs {
+		found(t, db, big, c.ID, c.Phone, true)
+		found(t, db, big, c.ID, "0"+strings.TrimPrefix(c.Phone, "+44 "), false)
+	}
+	var n int
+	if err := db.queryRow(context.Background(), `SELECT count(*) FROM customers_fts WHERE customers_fts MATCH '"4420"'`).Scan(&n); err != nil || n != len(theirs) {
+		t.Errorf("index rows for 4420: %d, %v", n, err)
+	}
+}

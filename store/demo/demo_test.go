@@ -458,6 +458,21 @@ func TestDemoSearchKeysMatchTheStore(t *testing.T) {
 	if len(rows) == 0 || rows[0].ID != id {
 		t.Errorf("search %q does not find the customer with %s: %v", intl, phone, rows)
 	}
+	// The rebuild puts back what it set aside: the update trigger (an
+	// edit is searchable) and the index's merge setting.
+	storetest.Write(t, db, func(tx *store.Tx) (int, error) {
+		return 0, tx.UpdateCustomerProfile(ctx, org.ID, id, store.ProfileUpdate{FirstName: "Quentin", LastName: "Zyzzyva", Phone: phone})
+	})
+	if rows, _ := db.RosterPage(ctx, org.ID, store.RosterQuery{Search: "zyzzyva"}); len(rows) != 1 || rows[0].ID != id {
+		t.Errorf("an edit after the rebuild is not searchable: %v", rows)
+	}
+	var v sql.NullInt64
+	if err := storetest.Raw(t, db).QueryRowContext(ctx, `SELECT v FROM customers_fts_config WHERE k = 'automerge'`).Scan(&v); err != nil && err != sql.ErrNoRows {
+		t.Fatal(err)
+	}
+	if v.Valid && v.Int64 != 4 {
+		t.Errorf("automerge left at %d", v.Int64)
+	}
 }
 
 // firstDiff shows the first line where two texts differ.
