@@ -12,11 +12,11 @@ import (
 
 // Account is what the customer's account page shows: their profile, their
 // organization and the custom fields it declares (so an empty one still gets
-// an input).
+// an input, and a staff-only one is shown as text).
 type Account struct {
-	Org        *store.Org
-	Profile    *store.Profile
-	FieldNames []string
+	Org     *store.Org
+	Profile *store.Profile
+	Fields  []store.CustomField
 }
 
 // Account reads the signed-in customer's account. The ids come from the
@@ -30,11 +30,11 @@ func (s *Service) Account(ctx context.Context, sess *CustomerSession) (*Account,
 	if err != nil {
 		return nil, err
 	}
-	names, err := s.DB.CustomFieldNames(ctx, sess.OrgID)
+	fields, err := s.DB.CustomFields(ctx, sess.OrgID)
 	if err != nil {
 		return nil, err
 	}
-	return &Account{Org: org, Profile: p, FieldNames: names}, nil
+	return &Account{Org: org, Profile: p, Fields: fields}, nil
 }
 
 // FieldError is a refusal of one form field, worded for the customer; Field
@@ -42,6 +42,9 @@ func (s *Service) Account(ctx context.Context, sess *CustomerSession) (*Account,
 type FieldError struct {
 	Field   string
 	Message string
+	// Locked: the field is staff-only, so the refusal is of the change
+	// itself, not of how it was typed.
+	Locked bool
 }
 
 // FieldErrors is every refusal of one form.
@@ -58,20 +61,23 @@ func (e FieldErrors) Error() string {
 // UpdateProfile saves the signed-in customer's own changes (name, phone and
 // the values of declared custom fields) with an audit row, in one
 // transaction. Form mistakes come back as FieldErrors keyed by the form
-// names first_name, last_name, phone and field.<index>.
+// names first_name, last_name, phone and field.<index>. A staff-only field
+// sent with its stored value is left alone (a page rendered before an owner
+// closed the field sends it back unchanged); sent with another value, the
+// whole form is refused (FieldError.Locked) and nothing is saved.
 func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u store.ProfileUpdate, fieldKeys []string) error {
 	var errs FieldErrors
 	// The store's one text rule, worded per field for the form.
 	check := func(field string, err error) {
 		if err != nil {
-			errs = append(errs, FieldError{field, store.ErrorMessage(err) + "."})
+			errs = append(errs, FieldError{Field: field, Message: store.ErrorMessage(err) + "."})
 		}
 	}
 	check("first_name", store.CheckText("First name", u.FirstName, store.MaxNameLen))
 	check("last_name", store.CheckText("Last name", u.LastName, store.MaxNameLen))
 	check("phone", store.CheckText("Phone", u.Phone, store.MaxPhoneLen))
 	if p := strings.TrimSpace(u.Phone); p != "" && utf8.ValidString(p) && strings.IndexFunc(p, unicode.IsDigit) < 0 {
-		errs = append(errs, FieldError{"phone", "Phone has no digits; enter a number or leave it empty."})
+		errs = append(errs, FieldError{Field: "phone", Message: "Phone has no digits; enter a number or leave it empty."})
 	}
 	for i, f := range u.Fields {
 		key := ""
@@ -81,7 +87,7 @@ func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u st
 		check(key, store.CheckLines(f.Name, f.Value, store.MaxFieldLen))
 	}
 	if len(errs) == 0 && strings.TrimSpace(u.FirstName) == "" && strings.TrimSpace(u.LastName) == "" {
-		errs = append(errs, FieldError{"first_name", "Enter a first or last name."})
+		errs = append(errs, FieldError{Field: "first_name", Message: "Enter a first or last name."})
 	}
 	if len(errs) > 0 {
 		return errs
@@ -92,6 +98,11 @@ func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u st
 	return s.DB.Tx(ctx, func(tx *store.Tx) error {
 		c, err := tx.Customer(ctx, sess.OrgID, sess.CustomerID)
 		if err != nil {
+			return err
+		}
+		// Which fields are open is read under the write lock: an owner
+		// closing one a moment ago wins.
+		if u.Fields, err = s.editableOnly(ctx, tx, sess.OrgID, c, u.Fields, fieldKeys); err != nil {
 			return err
 		}
 		if err := tx.UpdateCustomerProfile(ctx, sess.OrgID, sess.CustomerID, u); err != nil {
@@ -124,4 +135,50 @@ func profileChanges(c *store.Customer, u store.ProfileUpdate) string {
 		return "profile saved without changes"
 	}
 	return "profile changed on the web: " + strings.Join(parts, "; ")
+}
+
+// editableOnly returns the fields of an update the customer may change,
+// dropping staff-only ones sent back unchanged, or FieldErrors for the
+// staff-only ones sent with a new value.
+func (s *Service) editableOnly(ctx context.Context, tx *store.Tx, orgID int64, c *store.Customer, fields []store.Field, keys []string) ([]store.Field, error) {
+	if len(fields) == 0 {
+		return fields, nil
+	}
+	declared, err := tx.CustomFields(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	org, err := tx.Org(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	open := map[string]bool{}
+	for _, f := range declared {
+		open[f.Name] = f.CustomerEditable
+	}
+	stored := map[string]string{}
+	for _, f := range c.Fields {
+		stored[f.Name] = f.Value
+	}
+	var keep []store.Field
+	var errs FieldErrors
+	for i, f := range fields {
+		if open[f.Name] {
+			keep = append(keep, f)
+			continue
+		}
+		if f.Value == stored[f.Name] {
+			continue
+		}
+		key := ""
+		if i < len(keys) {
+			key = keys[i]
+		}
+		errs = append(errs, FieldError{Field: key, Locked: true,
+			Message: f.Name + " is kept by " + org.Name + ", so it can't be changed here. Nothing was saved; ask " + org.Name + " if it needs changing."})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return keep, nil
 }

@@ -142,15 +142,29 @@ func (s *Service) LookupCode(ctx context.Context, e CodeEntry) (*Link, error) {
 // does, and checked again under the write lock. Of any number of concurrent
 // redemptions of one code, exactly one succeeds.
 func (s *Service) RedeemCode(ctx context.Context, e CodeEntry, password string) (*store.Customer, error) {
-	l, err := s.LookupCode(ctx, e)
+	l, find, also, err := s.codeRedemption(ctx, e)
 	if err != nil {
 		return nil, err
 	}
+	return s.redeem(ctx, store.PurposeClaim, l, find, password, codeHow, also)
+}
+
+// codeHow names a code's redemption in the audit row.
+const codeHow = "the one-time code of the invite"
+
+// codeRedemption is what redeeming a code needs: the link it opens (looked
+// up and throttled as LookupCode does), how to find it again under the
+// write lock, and what else the redemption's transaction does (forget this
+// client's wrong codes for the address).
+func (s *Service) codeRedemption(ctx context.Context, e CodeEntry) (*Link, func(q reader) (*Link, error), func(tx *store.Tx) error, error) {
+	l, err := s.LookupCode(ctx, e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	email, code, client, _ := readEntry(e)
 	find := func(q reader) (*Link, error) { return s.lookupCode(ctx, q, email, code) }
-	return s.redeem(ctx, store.PurposeClaim, l, find, password, "the one-time code of the invite", func(tx *store.Tx) error {
-		return tx.ClearCodeFailuresFrom(ctx, email, client)
-	})
+	also := func(tx *store.Tx) error { return tx.ClearCodeFailuresFrom(ctx, email, client) }
+	return l, find, also, nil
 }
 
 // readEntry normalizes a typed code; ok is false for what cannot be one
@@ -183,9 +197,11 @@ func (s *Service) checkCodeThrottle(ctx context.Context, email, client string) e
 		return err
 	}
 	if f.Total >= CodeCeiling {
+		s.metrics().Throttled(ThrottledCode)
 		return &CodeThrottled{Wait: signInCeilingWindow, Everywhere: true}
 	}
 	if wait := backOff(f, now); wait > 0 {
+		s.metrics().Throttled(ThrottledCode)
 		return &CodeThrottled{Wait: wait}
 	}
 	return nil

@@ -40,5 +40,6 @@ func (s *Service) ShowAtDesk(ctx context.Context, actor *store.Staff, customerID
 	if err != nil {
 		return nil, err
 	}
+	s.metrics().Issued(IssuedDesk, 1)
 	return out, nil
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"frontdesk/store"
+	"frontdesk/store/format"
 )
 
 // Password rules follow NIST SP 800-63B rev. 4 for a single-factor secret:
@@ -223,13 +224,7 @@ func patterns(seq []*match.Match) string {
 			add("dates or years")
 		}
 	}
-	switch len(out) {
-	case 0:
-		return ""
-	case 1:
-		return out[0]
-	}
-	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
+	return format.And(out)
 }
 
 // repetitive catches one unit repeated, in any script ("aaaa…", "abcabc…",

@@ -86,6 +86,12 @@ func (s *Service) lookup(ctx context.Context, q reader, purpose store.Purpose, t
 // customer's terms.
 func linkState(inv *store.Invite, c *store.Customer, now time.Time) LinkState {
 	state, why := inv.State(c, now)
+	if inv.Purpose == store.PurposeClaim && c != nil && !c.ClaimedAt.IsZero() && state != store.InviteUsed {
+		// Whatever became of this link (expired, replaced by the one the
+		// customer used), the account is set up: the page leads to
+		// sign-in and "forgot password", not to asking for a new link.
+		return LinkClaimed
+	}
 	switch state {
 	case store.InviteLive:
 		return LinkValid
@@ -204,5 +210,6 @@ func (s *Service) redeem(ctx context.Context, purpose store.Purpose, l *Link, fi
 	if err != nil {
 		return nil, err
 	}
+	s.metrics().Redeemed(purpose)
 	return c, nil
 }

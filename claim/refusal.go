@@ -20,7 +20,9 @@ const (
 	ReasonInvalidEmail     Reason = "invalid_email"     // email on file is not deliverable
 	ReasonNotificationsOff Reason = "notifications_off" // the organization turned email off
 	ReasonNotClaimed       Reason = "not_claimed"       // no account yet, so no password to reset
-	ReasonRateLimited      Reason = "rate_limited"      // the reset emails' limits were reached
+	ReasonRateLimited      Reason = "rate_limited"      // the reset emails' (or asked-for links') limits were reached
+	ReasonWithdrawn        Reason = "withdrawn"         // a customer asked to renew a link staff withdrew
+	ReasonHasLink          Reason = "has_link"          // a customer asked to renew a link, and has a working one
 )
 
 // Refusal is a typed "no". Message is the whole sentence; when it is about
@@ -70,6 +72,17 @@ func CanInvite(actor *store.Staff, org *store.Org, c *store.Customer) *Refusal {
 	case actor.OrgID != c.OrgID || org.ID != c.OrgID:
 		// Never reached through the UIs (they only load their own org's
 		// customers); kept so a wiring mistake cannot cross organizations.
+		return refuse(ReasonForbidden, "This customer belongs to another organization.")
+	}
+	return canBeInvited(org, c)
+}
+
+// canBeInvited is CanInvite's rules about the customer and the
+// organization, whoever asks: staff, or the customer from the page of a
+// dead link (CanRenew).
+func canBeInvited(org *store.Org, c *store.Customer) *Refusal {
+	switch {
+	case org.ID != c.OrgID:
 		return refuse(ReasonForbidden, "This customer belongs to another organization.")
 	case c.Archived:
 		return refuseCustomer(ReasonArchived, c, "is archived")

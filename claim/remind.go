@@ -90,6 +90,9 @@ func (s *Service) SendReminders(ctx context.Context) ([]int64, error) {
 			if err != nil {
 				return queued, err
 			}
+			if len(batch) > 0 {
+				s.metrics().Issued(IssuedReminder, len(batch))
+			}
 			queued = append(queued, batch...)
 			// A short batch was the last; one that reminded nobody would
 			// find the same invites again.
@@ -126,7 +129,7 @@ func (s *Service) remind(ctx context.Context, tx *store.Tx, org *store.Org, inv 
 			return mailer.ComposeReminder(mailer.InviteData{
 				OrgName: org.Name, CustomerName: c.FirstName, Link: link, WalkthroughURL: org.WalkthroughURL,
 				ReplyTo: org.ReplyTo, Expires: expires, Location: org.Location(),
-				Code: code, CodeURL: s.CodeURL(),
+				Code: code, CodeURL: s.CodeURL(), SignInURL: s.SignInURL(org.Slug), Brand: s.brand(org),
 			})
 		})
 	rem.Code = ""

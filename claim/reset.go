@@ -110,6 +110,12 @@ func (s *Service) RequestReset(ctx context.Context, req ResetRequest) (*ResetRes
 	if err != nil {
 		return nil, err
 	}
+	if n := len(res.OutboxIDs); n > 0 {
+		s.metrics().Issued(IssuedReset, n)
+	}
+	if res.Throttled > 0 {
+		s.metrics().Throttled(ThrottledReset)
+	}
 	return res, nil
 }
 
@@ -176,6 +182,7 @@ func (s *Service) issueReset(ctx context.Context, tx *store.Tx, org *store.Org, 
 		func(link string, expires time.Time) (string, string, string, error) {
 			return mailer.ComposeReset(mailer.ResetData{
 				OrgName: org.Name, CustomerName: c.FirstName, Link: link, Expires: expires, Location: org.Location(), ByStaff: by != nil,
+				Brand: s.brand(org),
 			})
 		})
 	if err != nil {

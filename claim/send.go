@@ -71,6 +71,15 @@ type SendOptions struct {
 	Window time.Duration
 	// Progress, if set, is called after every batch.
 	Progress func(Progress)
+	// QueueOnly leaves delivery to the outbox worker: no first attempt.
+	// For a request whose answer must take the same time whether or not
+	// a link went out (the customers' web).
+	QueueOnly bool
+
+	// renewal: the customer asked for a new claim link from the page of
+	// a dead one (RenewLink); the actor is nil and ids holds that
+	// customer.
+	renewal *renewal
 }
 
 // sendBatch is how many links share one write transaction: enough to
@@ -107,7 +116,11 @@ func (s *Service) issueAll(ctx context.Context, actor *store.Staff, ids []int64,
 	if opt.Purpose == store.PurposeReset {
 		what = "send a password-reset link"
 	}
-	if actor == nil || !actor.Role.CanManageCustomers() {
+	if opt.renewal != nil {
+		if len(ids) != 1 || opt.Purpose != store.PurposeClaim {
+			return nil, errors.New("claim: a customer's request renews their own invite only")
+		}
+	} else if actor == nil || !actor.Role.CanManageCustomers() {
 		// Refused before the first batch takes the write lock.
 		return nil, forbidden(what)
 	}
@@ -118,7 +131,7 @@ func (s *Service) issueAll(ctx context.Context, actor *store.Staff, ids []int64,
 		err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 			done = done[:0]
 			for _, id := range batch {
-				o, err := s.issueOne(ctx, tx, actor, id, opt.Purpose)
+				o, err := s.issueOne(ctx, tx, actor, id, opt)
 				if err != nil {
 					return err
 				}
@@ -128,6 +141,19 @@ func (s *Service) issueAll(ctx context.Context, actor *store.Staff, ids []int64,
 		})
 		if err != nil {
 			return out, err
+		}
+		issued := 0
+		for _, o := range done {
+			if o.Sent != nil {
+				issued++
+			}
+		}
+		if issued > 0 {
+			kind := IssuedInvite
+			if opt.Purpose == store.PurposeReset {
+				kind = IssuedReset
+			}
+			s.metrics().Issued(kind, issued)
 		}
 		out = append(out, done...)
 		if opt.Progress != nil {
@@ -140,11 +166,13 @@ func (s *Service) issueAll(ctx context.Context, actor *store.Staff, ids []int64,
 // issueOne writes one customer's link inside tx. A refusal about the
 // customer is an Outcome; the actor's refusal (removed or demoted mid-run)
 // and anything else is an error that ends the run.
-func (s *Service) issueOne(ctx context.Context, tx *store.Tx, actor *store.Staff, id int64, purpose store.Purpose) (Outcome, error) {
+func (s *Service) issueOne(ctx context.Context, tx *store.Tx, actor *store.Staff, id int64, opt SendOptions) (Outcome, error) {
 	o := Outcome{CustomerID: id}
 	var sent *Sent
 	var err error
-	if purpose == store.PurposeReset {
+	if opt.renewal != nil {
+		sent, err = s.renewOne(ctx, tx, id, opt.renewal)
+	} else if opt.Purpose == store.PurposeReset {
 		var org *store.Org
 		var c *store.Customer
 		if actor, org, c, err = s.loadReset(ctx, tx, actor, id); err == nil {
@@ -206,7 +234,7 @@ func (s *Service) deliverAll(ctx context.Context, out []Outcome, opt SendOptions
 			issued = append(issued, i)
 		}
 	}
-	if s.Mail == nil {
+	if s.Mail == nil || opt.QueueOnly {
 		for _, i := range issued {
 			out[i].Why = "waiting for the outbox worker"
 		}

@@ -35,6 +35,9 @@ type Service struct {
 	// (DefaultDNSTimeout when 0).
 	Resolver   Resolver
 	DNSTimeout time.Duration
+	// Metrics hears links issued and redeemed, sign-ins failed and
+	// throttles met; nil: nobody.
+	Metrics Metrics
 }
 
 // Sent is the outcome of a link sent: an invite, or a reset link staff
@@ -140,9 +143,19 @@ func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, 
 	if r := CanInvite(actor, org, c); r != nil {
 		return nil, r
 	}
+	return s.writeInvite(ctx, tx, org, c, channel, actor, nil)
+}
+
+// writeInvite is invite once the rules have been applied: sent by staff
+// member actor, or (actor nil) asked for by the customer through r, the
+// page of a dead link (renew.go), in which case the invite has no staff
+// creator and the customer is the audit row's actor.
+func (s *Service) writeInvite(ctx context.Context, tx *store.Tx, org *store.Org, c *store.Customer, channel store.Channel, actor *store.Staff, r *renewal) (*Sent, error) {
 	inv := &store.Invite{
-		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, Email: c.Email,
-		CreatedBy: actor.ID, CreatedByName: actor.Name, Channel: channel,
+		OrgID: org.ID, CustomerID: c.ID, Purpose: store.PurposeClaim, Email: c.Email, Channel: channel,
+	}
+	if actor != nil {
+		inv.CreatedBy, inv.CreatedByName = actor.ID, actor.Name
 	}
 	var compose composer
 	if channel != store.ChannelDesk {
@@ -153,7 +166,7 @@ func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, 
 			return mailer.ComposeInvite(mailer.InviteData{
 				OrgName: org.Name, CustomerName: c.FirstName, Link: link, WalkthroughURL: org.WalkthroughURL,
 				ReplyTo: org.ReplyTo, Expires: expires, Location: org.Location(),
-				Code: FormatCode(inv.Code), CodeURL: s.CodeURL(),
+				Code: FormatCode(inv.Code), CodeURL: s.CodeURL(), SignInURL: s.SignInURL(org.Slug), Brand: s.brand(org),
 			})
 		}
 	}
@@ -166,7 +179,10 @@ func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, 
 	inv.Code = ""
 	expires := inv.ExpiresAt.UTC().Format(time.RFC3339)
 	action, detail := "invite.send", fmt.Sprintf("invite to %s, expires %s", c.Email, expires)
-	if channel == store.ChannelDesk {
+	if r != nil {
+		action, detail = "invite.renew", fmt.Sprintf("new link asked for by the customer from the page of %s (from %s); invite to %s, the address on file, expires %s",
+			r.what(), r.addr, c.Email, expires)
+	} else if channel == store.ChannelDesk {
 		action, detail = "invite.desk", fmt.Sprintf("claim link for %s shown at the desk as a QR code, expires %s; no email sent (the customer is at the desk)", c.Email, expires)
 	} else if superseded > 0 {
 		action = "invite.resend"
@@ -174,7 +190,11 @@ func (s *Service) invite(ctx context.Context, tx *store.Tx, actor *store.Staff, 
 	if superseded > 0 {
 		detail += fmt.Sprintf("; %d earlier link(s) revoked", superseded)
 	}
-	if err := tx.Audit(ctx, org.ID, store.StaffActor(actor), action, c.ID, detail); err != nil {
+	who := store.CustomerActor(c)
+	if actor != nil {
+		who = store.StaffActor(actor)
+	}
+	if err := tx.Audit(ctx, org.ID, who, action, c.ID, detail); err != nil {
 		return nil, err
 	}
 	return &Sent{Invite: inv, Customer: c, OutboxID: outboxID, Superseded: superseded, token: token, code: code}, nil
@@ -263,7 +283,7 @@ func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerI
 func (s *Service) noticeEmailChange(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer, email string) ([]int64, error) {
 	d := mailer.EmailChangeData{
 		OrgName: org.Name, CustomerName: c.FirstName, NewEmail: email, ChangedAt: s.DB.Now(),
-		SignInURL: s.SignInURL(org.Slug), ReplyTo: org.ReplyTo, Location: org.Location(),
+		SignInURL: s.SignInURL(org.Slug), ReplyTo: org.ReplyTo, Location: org.Location(), Brand: s.brand(org),
 	}
 	type notice struct {
 		to, which string

@@ -111,6 +111,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		if err != nil {
 			return nil, err
 		}
+		s.metrics().SignInFailed()
 		return nil, ErrSignIn
 	}
 	var match *store.Customer
@@ -140,6 +141,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest, life SessionLif
 		if err != nil {
 			return nil, err
 		}
+		s.metrics().SignInFailed()
 		return nil, ErrSignIn
 	}
 	// A hash from older argon2id parameters is replaced now, while the

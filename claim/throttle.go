@@ -97,9 +97,11 @@ func (s *Service) checkSignInThrottle(ctx context.Context, email, client string)
 	if f.Clients >= SignInCeiling {
 		// Reopens within the window as the failures age out of it; the
 		// hour is the honest upper bound.
+		s.metrics().Throttled(ThrottledSignIn)
 		return &SignInThrottled{Wait: signInCeilingWindow, Everywhere: true}
 	}
 	if wait := backOff(f, now); wait > 0 {
+		s.metrics().Throttled(ThrottledSignIn)
 		return &SignInThrottled{Wait: wait}
 	}
 	return nil

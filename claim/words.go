@@ -59,6 +59,10 @@ var reasonWords = map[Reason]struct {
 		"an owner can turn them on: frontdesk org set --notifications on"},
 	ReasonNotClaimed: {"not claimed yet",
 		"send an invite to claim the account instead", "press i to invite them to claim it", "press i to invite them to claim it"},
+	// Only ever the answer to a customer's own request (the audit log
+	// shows it); staff send invites whatever an earlier one became.
+	ReasonWithdrawn: {"invite withdrawn by staff", "", "", ""},
+	ReasonHasLink:   {"has a working link", "", "", ""},
 	ReasonRateLimited: {"reset emails used up for the hour",
 		"ask them to use the latest email, or try again in an hour",
 		"ask them to use the latest email, or try again in an hour",

@@ -39,7 +39,7 @@ func BenchmarkOutboxVsDialAndSend(b *testing.B) {
 		gm := make([]*gomail.Msg, len(msgs))
 		for i, m := range msgs {
 			var err error
-			if gm[i], err = buildMsg(m, from, time.Now()); err != nil {
+			if gm[i], err = buildMsg(m, from, nil, time.Now()); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"frontdesk/store/brand"
 	"frontdesk/store/format"
 	htmltemplate "html/template"
 	"strings"
@@ -18,9 +19,26 @@ var templateFS embed.FS
 var (
 	textTemplates = texttemplate.Must(texttemplate.New("").ParseFS(templateFS, "templates/*.txt.tmpl"))
 	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Funcs(htmltemplate.FuncMap{
-		"button": func(link, label string) map[string]string { return map[string]string{"Link": link, "Label": label} },
+		"button": func(v view, link, label string) map[string]string {
+			return map[string]string{"Link": link, "Label": label, "Accent": v.Accent}
+		},
 	}).ParseFS(templateFS, "templates/*.html.tmpl"))
 )
+
+// Brand is the organization's look in the HTML part of its emails.
+type Brand struct {
+	// Accent colours the button and the links ("#rrggbb", checked for
+	// contrast with white when the organization saved it); "" for the
+	// default blue.
+	Accent string
+	// LogoURL is the logo's https address on the customers' site, shown
+	// above the heading at LogoWidth×LogoHeight; "" for none. A link
+	// rather than an attachment: the message stays small, the outbox
+	// keeps one body per message, and an email app that blocks remote
+	// images shows the organization's name beside it all the same.
+	LogoURL               string
+	LogoWidth, LogoHeight int
+}
 
 // InviteData is what the invite email says.
 type InviteData struct {
@@ -34,6 +52,10 @@ type InviteData struct {
 	// Code is the one-time code the claim page takes instead of the link
 	// ("K7F2-9QXM"), CodeURL that page (<base-url>/claim); "" for none.
 	Code, CodeURL string
+	// SignInURL is where the customer signs in once claimed
+	// (<base-url>/login?org=<slug>), kept for later; "" leaves it out.
+	SignInURL string
+	Brand     Brand
 }
 
 // ResetData is what the password reset email says.
@@ -46,6 +68,7 @@ type ResetData struct {
 	// ByStaff: the organization's staff sent the link from the front desk;
 	// otherwise someone asked for it on the sign-in page.
 	ByStaff bool
+	Brand   Brand
 }
 
 // EmailChangeData is what the two notices of a claimed customer's changed
@@ -59,6 +82,7 @@ type EmailChangeData struct {
 	SignInURL    string    // <base-url>/login?org=<slug>
 	ReplyTo      string    // where to write, "" when replies are not read
 	Location     *time.Location
+	Brand        Brand
 }
 
 // view is what the templates see: the caller's data plus the words computed
@@ -76,6 +100,29 @@ type view struct {
 	ChangedAt      string
 	SignInURL      string
 	Code, CodeURL  string // the invite's one-time code and where it is typed
+
+	Accent                string // the button's and the links' colour, never ""
+	LogoURL               string
+	LogoWidth, LogoHeight int
+}
+
+// defaultAccent is the emails' blue when the organization has no accent.
+const defaultAccent = "#1d4ed8"
+
+// branded adds the organization's look to v. An accent that fails the
+// contrast check (saved by hand, or by an older frontdesk) is left out
+// rather than sent; so is a logo that is not at an https address, which
+// email apps would refuse or flag as insecure.
+func (v view) branded(b Brand) view {
+	v.Accent = defaultAccent
+	if a, err := brand.CheckAccent(b.Accent); err == nil && a != "" {
+		v.Accent = a
+	}
+	if strings.HasPrefix(b.LogoURL, "https://") {
+		v.LogoURL = b.LogoURL
+		v.LogoWidth, v.LogoHeight = brand.EmailSize(b.LogoWidth, b.LogoHeight)
+	}
+	return v
 }
 
 func greeting(name string) string {
@@ -122,11 +169,12 @@ func invitation(d InviteData, subject string) view {
 		WalkthroughURL: d.WalkthroughURL,
 		ReplyTo:        d.ReplyTo,
 		Expires:        format.Expiry(d.Expires, d.Location),
+		SignInURL:      d.SignInURL,
 	}
 	if d.Code != "" && d.CodeURL != "" {
 		v.Code, v.CodeURL = d.Code, d.CodeURL
 	}
-	return v
+	return v.branded(d.Brand)
 }
 
 // ComposeReset renders the password reset email.
@@ -142,7 +190,7 @@ func ComposeReset(d ResetData) (subject, text, html string, err error) {
 		Expires:  format.Expiry(d.Expires, d.Location),
 		ByStaff:  d.ByStaff,
 	}
-	return render("reset", v)
+	return render("reset", v.branded(d.Brand))
 }
 
 // ComposeEmailChangeOld renders the notice to the address a claimed customer
@@ -184,7 +232,7 @@ func emailChangeView(d EmailChangeData) (view, error) {
 		NewEmail:  d.NewEmail,
 		ChangedAt: format.Expiry(d.ChangedAt, d.Location), // every time in the emails is written alike
 		SignInURL: d.SignInURL,
-	}, nil
+	}.branded(d.Brand), nil
 }
 
 // maskEmail shows an address the way a notice to another mailbox may: the

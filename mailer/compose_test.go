@@ -49,7 +49,12 @@ func TestInviteGolden(t *testing.T) {
 	}{
 		{"invite", InviteData{OrgName: "Harbor Yoga", CustomerName: "Jane", Link: link, WalkthroughURL: "https://videos.example/harbor-tour",
 			ReplyTo: "desk@harbor.example", Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Location: mustLoad(t, "Europe/London"),
-			Code: "K7F2-9QXM", CodeURL: "http://localhost:8080/claim"},
+			Code: "K7F2-9QXM", CodeURL: "http://localhost:8080/claim", SignInURL: "http://localhost:8080/login?org=harbor-yoga"},
+			"Claim your Harbor Yoga account"},
+		{"invite_branded", InviteData{OrgName: "Harbor Yoga", CustomerName: "Jane", Link: link,
+			Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Location: mustLoad(t, "Europe/London"),
+			SignInURL: "https://desk.harbor.example/login?org=harbor-yoga",
+			Brand:     Brand{Accent: "#0b6b3a", LogoURL: "https://desk.harbor.example/brand/harbor-yoga/logo-0123456789abcdef.png", LogoWidth: 480, LogoHeight: 96}},
 			"Claim your Harbor Yoga account"},
 		{"invite_minimal", InviteData{OrgName: "Northside Climbing", Link: link,
 			Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Location: mustLoad(t, "America/New_York")},
@@ -280,6 +285,67 @@ func TestMaskEmail(t *testing.T) {
 	} {
 		if got := maskEmail(in); got != want {
 			t.Errorf("maskEmail(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The organization's accent colours the button and the links, its logo
+// heads the message at a size email apps keep; an accent that fails the
+// contrast check, or a logo not at an https address, is left out.
+func TestBrandInEmails(t *testing.T) {
+	base := InviteData{OrgName: "Harbor Yoga", Link: link, Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC)}
+	d := base
+	d.Brand = Brand{Accent: "#0B6B3A", LogoURL: "https://desk.example/brand/harbor-yoga/logo-ab.png", LogoWidth: 480, LogoHeight: 96}
+	_, text, html, err := ComposeInvite(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`background-color:#0b6b3a;`, `style="color:#0b6b3a;word-break:break-all;"`,
+		`<img src="https://desk.example/brand/harbor-yoga/logo-ab.png" width="240" height="48" alt="Harbor Yoga"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("branded HTML lacks %q", want)
+		}
+	}
+	if strings.Contains(html, defaultAccent) {
+		t.Error("the default blue is still in the branded HTML")
+	}
+	if strings.Contains(text, "logo") {
+		t.Error("the text part mentions the logo")
+	}
+	_, _, sent, _ := ComposeReset(ResetData{OrgName: "Harbor Yoga", Link: link, Expires: base.Expires, Brand: d.Brand})
+	_, _, notice, _ := ComposeEmailChangeNew(EmailChangeData{OrgName: "Harbor Yoga", NewEmail: "j@example.com", ChangedAt: base.Expires, SignInURL: "https://desk.example/login", Brand: d.Brand})
+	for name, h := range map[string]string{"reset": sent, "email change": notice} {
+		if !strings.Contains(h, "#0b6b3a") || !strings.Contains(h, `<img src="https://desk.example/`) {
+			t.Errorf("the %s email is not branded", name)
+		}
+	}
+
+	d.Brand = Brand{Accent: "#ffee00", LogoURL: "http://desk.example/brand/harbor-yoga/logo-ab.png", LogoWidth: 10, LogoHeight: 10}
+	_, _, html, err = ComposeInvite(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(html, "#ffee00") || !strings.Contains(html, defaultAccent) {
+		t.Error("an accent failing the contrast check went out")
+	}
+	if strings.Contains(html, "<img") {
+		t.Error("a logo at an http address went out")
+	}
+}
+
+// The invite says where to sign in once the account is claimed.
+func TestInviteGivesSignInAddress(t *testing.T) {
+	d := InviteData{OrgName: "Harbor Yoga", Link: link, Expires: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), SignInURL: "https://desk.example/login?org=harbor-yoga"}
+	for name, compose := range map[string]func(InviteData) (string, string, string, error){"invite": ComposeInvite, "reminder": ComposeReminder} {
+		_, text, html, err := compose(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, "To sign in later, go to\nhttps://desk.example/login?org=harbor-yoga\n") {
+			t.Errorf("%s text lacks the sign-in address:\n%s", name, text)
+		}
+		if !strings.Contains(html, `<a href="https://desk.example/login?org=harbor-yoga"`) {
+			t.Errorf("%s HTML lacks the sign-in address", name)
 		}
 	}
 }

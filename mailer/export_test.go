@@ -24,3 +24,24 @@ func (s *testServer) Transport(t testing.TB) *SMTP { return s.transport(t) }
 
 // WaitFor waits until the server has accepted n messages, up to timeout.
 func (s *testServer) WaitFor(n int, timeout time.Duration) bool { return s.waitFor(n, timeout) }
+
+// TransportWithDKIM is Transport signing every message with dk.
+func (s *testServer) TransportWithDKIM(t testing.TB, dk *DKIM) *SMTP {
+	t.Helper()
+	cfg := s.config()
+	cfg.DKIM = dk
+	tr, err := NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// Raw is what the server received, in order: one message each.
+func (s *testServer) Raw() []string {
+	var out []string
+	for _, r := range s.Received() {
+		out = append(out, r.Data)
+	}
+	return out
+}

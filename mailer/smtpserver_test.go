@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +34,13 @@ const (
 type serverConfig struct {
 	StartTLS    bool // offer STARTTLS and refuse MAIL before it
 	ImplicitTLS bool // TLS from the first byte
-	Auth        bool // require AUTH PLAIN (testUser, testPass)
+	Auth        bool // require AUTH (testUser, testPass) before MAIL
+	// Mechs are the SASL mechanisms offered, in the EHLO reply's order
+	// (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256, XOAUTH2 with testToken; any
+	// other name is offered and refused). Nil offers PLAIN when Auth is
+	// set. Without TLS they are offered in the clear, as a server on a
+	// private network may.
+	Mechs []string
 	// RcptCodes are answered to RCPT by successive attempts (across
 	// connections) before RCPT is accepted: 421, 451, 550 …
 	RcptCodes []int
@@ -57,6 +64,7 @@ type received struct {
 	Data string
 	TLS  bool
 	User string
+	Mech string // the SASL mechanism the client logged in with
 }
 
 // Header returns a header of the received message.
@@ -73,6 +81,8 @@ type testServer struct {
 	Port int
 	cfg  serverConfig
 	pool *x509.CertPool
+
+	authTries []string // the mechanism of every AUTH command, in order
 
 	got     chan struct{} // one token per accepted message
 	stalled chan struct{} // one token per message stalled in DATA
@@ -140,6 +150,7 @@ func startServer(t testing.TB, cfg serverConfig) *testServer {
 	srv.WriteTimeout = 10 * time.Second
 	srv.MaxMessageBytes = 1 << 20
 	srv.ErrorLog = log.New(io.Discard, "", 0)
+	srv.AllowInsecureAuth = !cfg.StartTLS && !cfg.ImplicitTLS
 	var l net.Listener
 	var err error
 	if cfg.StartTLS || cfg.ImplicitTLS {
@@ -175,10 +186,17 @@ func (s *testServer) config() Config {
 	if s.pool != nil {
 		c.TLSConfig = &tls.Config{RootCAs: s.pool}
 	}
-	if s.cfg.Auth {
+	if s.cfg.Auth || len(s.cfg.Mechs) > 0 {
 		c.Username, c.Password = testUser, testPass
 	}
 	return c
+}
+
+// AuthTries returns the mechanism of every AUTH command the server got.
+func (s *testServer) AuthTries() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.authTries...)
 }
 
 func (s *testServer) transport(t testing.TB) *SMTP {
@@ -295,12 +313,16 @@ type session struct {
 	s      *testServer
 	c      *smtp.Conn
 	user   string
+	mech   string
 	from   string
 	to     []string
 	authed bool
 }
 
 func (ss *session) AuthMechanisms() []string {
+	if ss.s.cfg.Mechs != nil {
+		return ss.s.cfg.Mechs
+	}
 	if !ss.s.cfg.Auth {
 		return nil
 	}
@@ -308,13 +330,16 @@ func (ss *session) AuthMechanisms() []string {
 }
 
 func (ss *session) Auth(mech string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(identity, username, password string) error {
-		if username != testUser || password != testPass {
-			return smtp.ErrAuthFailed
-		}
-		ss.authed, ss.user = true, username
-		return nil
-	}), nil
+	ss.s.mu.Lock()
+	ss.s.authTries = append(ss.s.authTries, mech)
+	ss.s.mu.Unlock()
+	if !slices.Contains(ss.AuthMechanisms(), mech) {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	ok := func(username string) {
+		ss.authed, ss.user, ss.mech = true, username, mech
+	}
+	return saslServer(mech, ok)
 }
 
 func (ss *session) isTLS() bool {
@@ -404,7 +429,7 @@ func (ss *session) Data(r io.Reader) error {
 		return err
 	}
 	ss.s.mu.Lock()
-	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Data: string(b), TLS: ss.isTLS(), User: ss.user})
+	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Data: string(b), TLS: ss.isTLS(), User: ss.user, Mech: ss.mech})
 	ss.s.mu.Unlock()
 	select {
 	case ss.s.got <- struct{}{}:

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"time"
 
+	// go-mail v0.8.1 is the newest release that builds here: v0.8.2
+	// declares go 1.26.10, and this project builds with Go 1.26.8 and
+	// GOTOOLCHAIN=local (CI too). Move on when the project's Go does.
 	gomail "github.com/wneessen/go-mail"
 	gosmtp "github.com/wneessen/go-mail/smtp"
 
@@ -47,7 +50,7 @@ type sender interface{ sender() string }
 const (
 	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS, which the server must offer
 	TLSImplicit = "tls"      // TLS from the first byte (SMTPS, usually port 465)
-	TLSNone     = "none"     // no encryption at all; no AUTH either
+	TLSNone     = "none"     // no encryption at all (a password goes only to this machine, or with Auth named)
 )
 
 // DefaultTimeout bounds each step of talking to the mail server (see
@@ -63,9 +66,16 @@ type Config struct {
 	Host     string
 	Port     int // 0: 587 for starttls, 465 for tls, 25 for none
 	Username string
-	Password string
-	TLS      string // starttls (default) | tls | none
-	From     string // envelope sender and From address ("frontdesk@studio.example")
+	Password string // the password, or with AuthXOAUTH2 the access token
+	// Auth is how to log in when Username is set: AuthAuto (the default:
+	// the strongest mechanism the server offers, never one that sends the
+	// password unencrypted to another machine), a mechanism by name, or
+	// AuthNone.
+	Auth string
+	TLS  string // starttls (default) | tls | none
+	From string // envelope sender and From address ("frontdesk@studio.example")
+	// DKIM, when set, signs every message (see LoadDKIM).
+	DKIM *DKIM
 	// Timeout bounds, each on its own: connecting (the TCP connection and,
 	// for tls, the handshake), waiting for the server's greeting, the
 	// opening exchange (EHLO, STARTTLS and its handshake, AUTH), and each
@@ -83,11 +93,19 @@ type Config struct {
 
 // SMTP is the transport that speaks SMTP through go-mail.
 type SMTP struct {
-	client   *gomail.Client
+	client   *gomail.Client // without AUTH; Open makes one per session with it
+	host     string
+	opts     []gomail.Option
+	auth     *authPolicy // nil: no AUTH
 	from     *mail.Address
+	dkim     *DKIM
 	tls      *tls.Config
 	implicit bool // TLS from the first byte, done by dial
 	timeout  time.Duration
+	// connectTo, when set, is the address dialled instead of Host:Port,
+	// which stays the name TLS verifies and the login policy judges: the
+	// tests' servers listen on loopback under other names.
+	connectTo string
 }
 
 // NewSMTP checks cfg and returns its transport; it does not connect.
@@ -128,14 +146,10 @@ func NewSMTP(cfg Config) (*SMTP, error) {
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 		port = orDefault(port, gomail.DefaultPortSSL)
 	case TLSNone:
+		// Whether a password may go is decided when the server has said
+		// which mechanisms it offers (authChooser).
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 		port = orDefault(port, gomail.DefaultPort)
-		if cfg.Username != "" && !loopback(cfg.Host) {
-			// go-mail refuses PLAIN over an unencrypted connection to
-			// anything but this machine; saying so now beats a failure on
-			// every message.
-			return nil, store.Errorf(store.EINVALID, "SMTP authentication needs an encrypted connection; use --smtp-tls starttls or tls, or drop --smtp-username")
-		}
 	default:
 		return nil, store.Errorf(store.EINVALID, "SMTP TLS mode %q: use starttls, tls or none", cfg.TLS)
 	}
@@ -148,12 +162,13 @@ func NewSMTP(cfg Config) (*SMTP, error) {
 		tc.ServerName = cfg.Host
 	}
 	opts = append(opts, gomail.WithTLSConfig(tc))
-	if cfg.Username != "" {
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
+	auth, err := checkAuth(cfg.Auth, cfg.Username, cfg.Password, cfg.Host)
+	if err != nil {
+		return nil, err
 	}
-	s := &SMTP{from: from, tls: tc, implicit: mode == TLSImplicit, timeout: timeout}
-	opts = append(opts, gomail.WithDialContextFunc(s.dial))
-	c, err := gomail.NewClient(cfg.Host, opts...)
+	s := &SMTP{host: cfg.Host, auth: auth, from: from, dkim: cfg.DKIM, tls: tc, implicit: mode == TLSImplicit, timeout: timeout}
+	s.opts = append(opts, gomail.WithDialContextFunc(s.dial))
+	c, err := gomail.NewClient(cfg.Host, s.opts...)
 	if err != nil {
 		return nil, store.Errorf(store.EINVALID, "SMTP settings: %v", err)
 	}
@@ -161,8 +176,16 @@ func NewSMTP(cfg Config) (*SMTP, error) {
 	return s, nil
 }
 
-func loopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+// session returns the go-mail client of one session and, when it logs in,
+// the chooser that will pick the mechanism: a login has state, so two
+// sessions open at once must not share one.
+func (s *SMTP) session() (*gomail.Client, *authChooser, error) {
+	if s.auth == nil {
+		return s.client, nil, nil
+	}
+	ch := s.auth.chooser()
+	c, err := gomail.NewClient(s.host, append(s.opts[:len(s.opts):len(s.opts)], gomail.WithSMTPAuthCustom(ch))...)
+	return c, ch, err
 }
 
 // dialed carries, through the dial context, the connection Open made and
@@ -182,6 +205,9 @@ type dialedKey struct{}
 
 func (s *SMTP) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	var d net.Dialer
+	if s.connectTo != "" {
+		addr = s.connectTo
+	}
 	raw, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
@@ -225,9 +251,13 @@ func (s *SMTP) stepTimeout() time.Duration { return s.timeout }
 // own connection, so several may be open at once (the worker's batch and a
 // staff member's "send now").
 func (s *SMTP) Open(ctx context.Context) (Conn, error) {
+	client, ch, err := s.session()
+	if err != nil {
+		return nil, store.Errorf(store.EINVALID, "SMTP settings: %v", err)
+	}
 	h := &dialed{ctx: ctx}
 	start := time.Now()
-	c, err := s.client.DialToSMTPClientWithContext(context.WithValue(ctx, dialedKey{}, h))
+	c, err := client.DialToSMTPClientWithContext(context.WithValue(ctx, dialedKey{}, h))
 	cut := h.stop != nil && !h.stop()
 	if err == nil && cut {
 		// The context ended just as the session opened: it is cut.
@@ -242,9 +272,14 @@ func (s *SMTP) Open(ctx context.Context) (Conn, error) {
 			te.server = s.client.ServerAddr()
 			return nil, te
 		}
+		if ch != nil {
+			if ae, ok := ch.explain(err, s.client.ServerAddr()).(*authError); ok {
+				return nil, ae
+			}
+		}
 		return nil, fmt.Errorf("connecting to the mail server %s: %w", s.client.ServerAddr(), err)
 	}
-	return &smtpConn{t: s, c: c, g: h.conn}, nil
+	return &smtpConn{t: s, gc: client, c: c, g: h.conn}, nil
 }
 
 // explain turns a failure caused by time into words: the caller's context
@@ -379,9 +414,10 @@ func (g *guardedConn) isDead() bool {
 }
 
 type smtpConn struct {
-	t *SMTP
-	c *gosmtp.Client
-	g *guardedConn
+	t  *SMTP
+	gc *gomail.Client // the session's go-mail client
+	c  *gosmtp.Client
+	g  *guardedConn
 }
 
 // errStaleConn: the connection was found dead before the message started
@@ -393,13 +429,13 @@ func (c *smtpConn) Send(ctx context.Context, m *store.OutboxMessage) (string, er
 	if c.c == nil || c.g.isDead() {
 		return "", errStaleConn
 	}
-	msg, err := buildMsg(m, c.t.from, time.Now())
+	msg, err := buildMsg(m, c.t.from, c.t.dkim, time.Now())
 	if err != nil {
 		return "", err
 	}
 	start := time.Now()
 	stop := c.g.watch(ctx)
-	err = c.t.client.SendWithSMTPClient(c.c, msg)
+	err = c.gc.SendWithSMTPClient(c.c, msg)
 	cut := !stop()
 	if msg.IsDelivered() {
 		// The server accepted the message; a failure after that (the RSET
@@ -452,7 +488,7 @@ func (c *smtpConn) Close() error {
 	if err := c.c.UpdateDeadline(min(c.t.timeout, quitTimeout)); err != nil {
 		return c.c.Close()
 	}
-	err := c.t.client.CloseWithSMTPClient(c.c)
+	err := c.gc.CloseWithSMTPClient(c.c)
 	if err != nil {
 		// QUIT failed (the server had gone): drop the socket regardless.
 		c.c.Close()
@@ -465,6 +501,7 @@ func (c *smtpConn) Close() error {
 type FileTransport struct {
 	Dir    string
 	From   string // the From address written into the files; "frontdesk@localhost" when empty
+	DKIM   *DKIM  // signs the files as it would sign mail sent; nil for none
 	Logger *slog.Logger
 }
 
@@ -501,7 +538,7 @@ type fileConn struct {
 // half-written message.
 func (c *fileConn) Send(ctx context.Context, m *store.OutboxMessage) (string, error) {
 	now := time.Now()
-	msg, err := buildMsg(m, c.from, now)
+	msg, err := buildMsg(m, c.from, c.f.DKIM, now)
 	if err != nil {
 		return "", err
 	}

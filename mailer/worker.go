@@ -91,6 +91,8 @@ type Worker struct {
 	Batch  int           // messages per batch (per connection); default DefaultBatch
 	Poll   time.Duration // Run's wait between looks at the queue; default DefaultPoll
 	Logger *slog.Logger
+	// Metrics hears every attempt's result; nil: nobody.
+	Metrics Metrics
 
 	once sync.Once
 	wake chan struct{}
@@ -555,6 +557,10 @@ func (w *Worker) record(ctx context.Context, tok string, m *store.OutboxMessage,
 		if err = w.DB.Tx(ctx, write); store.ErrorCode(err) != store.ECONFLICT {
 			break
 		}
+	}
+	if w.Metrics != nil {
+		// What happened at the server, recorded or not.
+		w.Metrics.Attempted(o.Status, ReplyClass(reply, sendErr))
 	}
 	log := w.Logger.With("outbox_id", m.ID, "kind", m.Kind, "attempt", m.Attempts+1)
 	switch {

@@ -17,7 +17,7 @@ import (
 // rows reach the engine: a connection tuned for loading, transactions of
 // BulkTxCustomers customers, multi-row INSERTs, the order of invites' token
 // hashes, the search index's merging, and stand-ins for the triggers on
-// customers (bulkStandIns). Its callers only say which rows there are.
+// what it writes (bulkStandIns). Its callers only say which rows there are.
 //
 // Nothing in its API is SQLite's, so that another engine can load the same
 // rows its own way (PostgreSQL: COPY). A row is every column of its table, in
@@ -34,7 +34,7 @@ type BulkLoader struct {
 	conn   *sql.Conn
 	tables map[string]*bulkTable
 
-	inserts   []bulkTrigger // customers' INSERT triggers, stood in for
+	inserts   []bulkTrigger // INSERT triggers of the tables it writes, stood in for
 	deletes   []bulkTrigger // customers' DELETE triggers, stood in for
 	automerge int           // the search index's own setting
 
@@ -91,11 +91,15 @@ type bulkTable struct {
 	all       []string // every column, in the schema's order
 	columns   []string // the columns written: all, or those named to Rows
 	projected bool
-	npk       int  // columns in the primary key
-	id        int  // the column that is the rowid, or -1
-	sorted    int  // the column of bulkSortedColumns, or -1
-	held      bool // written at the transaction's end (sorted >= 0)
-	insert    func(rows int) string
+	// idName is the column that is the rowid, "" for none; id is its place
+	// in columns, -1 when it is not written (SQLite numbers the rows then,
+	// one after another, all the same).
+	idName string
+	npk    int  // columns in the primary key
+	id     int  // the column that is the rowid, or -1
+	sorted int  // the column of bulkSortedColumns, or -1
+	held   bool // written at the transaction's end (sorted >= 0)
+	insert func(rows int) string
 
 	// Per transaction:
 	pending []any
@@ -210,13 +214,13 @@ func (l *BulkLoader) readSchema(ctx context.Context) error {
 			// alone is written as given.
 			t.id = -1
 		}
+		if t.id >= 0 {
+			t.idName = t.columns[t.id]
+		}
 		t.all = t.columns
 		t.insert = t.insertFunc()
 	}
-	if l.inserts, err = bulkTriggers(ctx, l.conn, "INSERT"); err != nil {
-		return err
-	}
-	if l.deletes, err = bulkTriggers(ctx, l.conn, "DELETE"); err != nil {
+	if l.inserts, l.deletes, err = bulkTriggers(ctx, l.conn); err != nil {
 		return err
 	}
 	l.automerge = 4 // FTS5's default, in force while the config table has no row
@@ -257,6 +261,9 @@ func (l *BulkLoader) Rows(table string, columns ...string) (*BulkRows, error) {
 	if !ok {
 		return nil, Errorf(EINTERNAL, "bulk load: no table %s", table)
 	}
+	if bulkNeverLoaded[table] {
+		return nil, Errorf(EINTERNAL, "bulk load: %s is written through BulkLoader.Tx, not in bulk", table)
+	}
 	if err := t.project(columns); err != nil {
 		return nil, err
 	}
@@ -275,8 +282,8 @@ func (t *bulkTable) project(columns []string) error {
 		return nil
 	}
 	idName, sortedName := "", bulkSortedColumns[t.name]
-	if t.id >= 0 {
-		idName = t.columns[t.id]
+	if t.idName != "" {
+		idName = t.idName
 	}
 	t.id, t.sorted, t.held = -1, -1, false
 	for i, col := range columns {
@@ -333,13 +340,13 @@ type BulkTx struct {
 // from it, one after another.
 func (t *BulkTx) FirstID(ctx context.Context, table string) (int64, error) {
 	bt, ok := t.l.tables[table]
-	if !ok || bt.id < 0 {
+	if !ok || bt.idName == "" {
 		return 0, Errorf(EINTERNAL, "bulk load: %s has no id column", table)
 	}
 	if bt.next == 0 {
 		// The transaction holds the write lock, so nobody else can take
 		// the ids from here on meanwhile.
-		if err := t.queryRow(ctx, `SELECT coalesce(max(`+bt.columns[bt.id]+`), 0) + 1 FROM `+bt.name).Scan(&bt.next); err != nil {
+		if err := t.queryRow(ctx, `SELECT coalesce(max(`+bt.idName+`), 0) + 1 FROM `+bt.name).Scan(&bt.next); err != nil {
 			return 0, err
 		}
 	}
@@ -377,7 +384,7 @@ func (t *BulkTx) Write(ctx context.Context, rows ...*BulkRows) error {
 // ready looks up the next id of a table that has one, which flush needs
 // and cannot look up itself: the transaction is not to be used inside raw.
 func (t *BulkTx) ready(ctx context.Context, bt *bulkTable) error {
-	if bt.id < 0 || bt.next != 0 {
+	if bt.idName == "" || bt.next != 0 {
 		return nil
 	}
 	_, err := t.FirstID(ctx, bt.name)
@@ -436,7 +443,7 @@ func (t *BulkTx) flush(bt *bulkTable, all bool) error {
 		if err != nil {
 			return fmt.Errorf("writing %s: %w", bt.name, err)
 		}
-		if bt.id >= 0 {
+		if bt.idName != "" {
 			bt.next += int64(rows)
 			if last, err := res.LastInsertId(); err != nil || last != bt.next-1 {
 				return fmt.Errorf("writing %s: got id %d, expected %d (%v)", bt.name, last, bt.next-1, err)
@@ -481,9 +488,9 @@ func (bt *bulkTable) sortColumn() error {
 // Load writes customers customers (and whatever hangs off them) in
 // transactions of at most BulkTxCustomers: for each, fill gets how many
 // customers were written before it and how many it is to write, and writes
-// them with Write. The customers' triggers are dropped for the transaction
-// and stood in for at its end (see bulkStandIns); no other connection ever
-// sees them missing.
+// them with Write. The INSERT triggers of the tables it writes are dropped
+// for the transaction and stood in for at its end (see bulkStandIns); no
+// other connection ever sees them missing.
 func (l *BulkLoader) Load(ctx context.Context, customers int, fill func(tx *BulkTx, done, n int) error) error {
 	for done := 0; done < customers; {
 		n := min(BulkTxCustomers, customers-done)
@@ -504,9 +511,18 @@ func (t *BulkTx) run(ctx context.Context, fill func() error) error {
 	for _, bt := range t.l.tables {
 		bt.pending, bt.next = bt.pending[:0], 0
 	}
-	first, err := t.FirstID(ctx, "customers")
-	if err != nil {
-		return err
+	// Each stand-in gets the range of ids its trigger's table gained in
+	// this transaction, however they were written.
+	first := map[string]int64{}
+	for _, tr := range t.l.inserts {
+		if _, ok := first[tr.table]; ok {
+			continue
+		}
+		id, err := t.FirstID(ctx, tr.table)
+		if err != nil {
+			return fmt.Errorf("standing in for trigger %s: %w", tr.name, err)
+		}
+		first[tr.table] = id
 	}
 	for _, tr := range t.l.inserts {
 		if _, err := t.exec(ctx, `DROP TRIGGER `+tr.name); err != nil {
@@ -526,7 +542,7 @@ func (t *BulkTx) run(ctx context.Context, fill func() error) error {
 			}
 		}
 	}
-	err = t.l.raw(func() error {
+	err := t.l.raw(func() error {
 		for _, bt := range t.l.tables {
 			if bt.held && len(bt.pending) > 0 {
 				if err := bt.sortColumn(); err != nil {
@@ -542,12 +558,19 @@ func (t *BulkTx) run(ctx context.Context, fill func() error) error {
 	if err != nil {
 		return err
 	}
-	var last int64
-	if err := t.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM customers`).Scan(&last); err != nil {
-		return err
+	last := map[string]int64{}
+	for _, tr := range t.l.inserts {
+		if _, ok := last[tr.table]; ok {
+			continue
+		}
+		var id int64
+		if err := t.queryRow(ctx, `SELECT coalesce(max(`+t.l.tables[tr.table].idName+`), 0) FROM `+tr.table).Scan(&id); err != nil {
+			return err
+		}
+		last[tr.table] = id
 	}
 	for _, tr := range t.l.inserts {
-		if _, err := t.exec(ctx, tr.bulk, first, last, 0); err != nil {
+		if _, err := t.exec(ctx, tr.bulk, first[tr.table], last[tr.table], 0); err != nil {
 			return fmt.Errorf("standing in for trigger %s: %w", tr.name, err)
 		}
 		if _, err := t.exec(ctx, tr.ddl); err != nil {
@@ -686,22 +709,25 @@ func (l *BulkLoader) deleteAll(ctx context.Context, tx *sql.Tx, orgID int64) err
 // flushes its buffered terms as a new segment. That was a small segment per
 // statement to write and merge again and again, and every page the triggers
 // touched copied first: most of a million-customer run. So each Load
-// transaction drops the INSERT triggers, does their work for all its
-// customers with one statement each at the end, and recreates them.
-// Deleting every customer does the same with the DELETE triggers (see
-// deleteAll).
+// transaction drops the INSERT triggers of the tables it writes, does their
+// work for all its rows with one statement each at the end, and recreates
+// them. Deleting every customer does the same with customers' DELETE
+// triggers (see deleteAll). The change log's triggers (migration 0009) are
+// stood in for by one organization-wide change per table and transaction:
+// a million rows of "this customer changed" would cost the load time and
+// tell every screen nothing more than "everything changed".
 //
 // bulkStandIns says what the door does instead of each trigger (?1 and ?2 are
-// the range of new customers' ids, ?3 the organization), and the trigger's
-// SQL it was written against, whitespace collapsed. A migration that changes
-// one of these triggers, or adds another on customers for INSERT or DELETE,
-// must change this too: BulkLoad refuses to start otherwise, and
-// TestBulkStandInsMatchTriggers fails.
+// the range of ids the trigger's table gained, ?3 the organization), and the
+// trigger's SQL it was written against, whitespace collapsed. A migration
+// that changes one of these triggers, or adds an INSERT trigger on a table
+// the door writes or a DELETE trigger on customers, must change this too:
+// BulkLoad refuses to start otherwise, and TestBulkStandInsMatchTriggers
+// fails.
 var bulkStandIns = map[string]struct{ trigger, bulk string }{
 	"customers_fts_insert": {
 		`CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN INSERT INTO customers_fts (rowid, name, email, phone) VALUES ( new.id, new.first_name || ' ' || new.last_name || ' ' || new.name_keys, new.email, new.phone_keys); END`,
-		`INSERT INTO customers_fts (rowid, name, email, phone)
-			SELECT id, first_name || ' ' || last_name || ' ' || name_keys, email, phone_keys FROM customers WHERE id BETWEEN ?1 AND ?2`,
+		`INSERT INTO customers_fts (rowid, name, email, phone) ` + ftsRows + ` WHERE id BETWEEN ?1 AND ?2`,
 	},
 	"customers_count_insert": {
 		`CREATE TRIGGER customers_count_insert AFTER INSERT ON customers WHEN new.archived = 0 BEGIN INSERT INTO roster_counts (org_id, state, n) VALUES (new.org_id, new.state, 1) ON CONFLICT (org_id, state) DO UPDATE SET n = n + 1; END`,
@@ -715,6 +741,18 @@ var bulkStandIns = map[string]struct{ trigger, bulk string }{
 			SELECT org_id, funnel, count(*) FROM customers WHERE id BETWEEN ?1 AND ?2 AND archived = 0 AND funnel > 0 GROUP BY org_id, funnel
 			ON CONFLICT (org_id, stage) DO UPDATE SET n = n + excluded.n`,
 	},
+	"customers_change_insert": {
+		`CREATE TRIGGER customers_change_insert AFTER INSERT ON customers BEGIN INSERT INTO changes (org_id, customer_id, kind) VALUES (new.org_id, new.id, 'customer'); END`,
+		`INSERT INTO changes (org_id, customer_id, kind) SELECT DISTINCT org_id, 0, 'customer' FROM customers WHERE id BETWEEN ?1 AND ?2`,
+	},
+	"invites_change_insert": {
+		`CREATE TRIGGER invites_change_insert AFTER INSERT ON invites BEGIN INSERT INTO changes (org_id, customer_id, kind) VALUES (new.org_id, new.customer_id, 'invite'); END`,
+		`INSERT INTO changes (org_id, customer_id, kind) SELECT DISTINCT org_id, 0, 'invite' FROM invites WHERE id BETWEEN ?1 AND ?2`,
+	},
+	"outbox_change_insert": {
+		`CREATE TRIGGER outbox_change_insert AFTER INSERT ON outbox BEGIN INSERT INTO changes (org_id, customer_id, kind) VALUES (new.org_id, coalesce(new.customer_id, 0), 'outbox'); END`,
+		`INSERT INTO changes (org_id, customer_id, kind) SELECT DISTINCT org_id, 0, 'outbox' FROM outbox WHERE id BETWEEN ?1 AND ?2`,
+	},
 	"customers_fts_delete": {
 		`CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN DELETE FROM customers_fts WHERE rowid = old.id; END`,
 		`INSERT INTO customers_fts (customers_fts) VALUES ('delete-all')`,
@@ -727,42 +765,76 @@ var bulkStandIns = map[string]struct{ trigger, bulk string }{
 		`CREATE TRIGGER customers_funnel_delete AFTER DELETE ON customers WHEN old.archived = 0 AND old.funnel > 0 BEGIN UPDATE funnel_counts SET n = n - 1 WHERE org_id = old.org_id AND stage = old.funnel; END`,
 		`UPDATE funnel_counts SET n = 0 WHERE org_id = ?3`,
 	},
+	"customers_change_delete": {
+		`CREATE TRIGGER customers_change_delete AFTER DELETE ON customers BEGIN INSERT INTO changes (org_id, customer_id, kind) VALUES (old.org_id, old.id, 'customer'); END`,
+		`INSERT INTO changes (org_id, customer_id, kind) VALUES (?3, 0, 'customer')`,
+	},
 }
 
-// bulkTrigger is a trigger on customers the door stands in for.
+// ftsRows is what the search index holds of each customer, as the
+// customers_fts_insert and _update triggers write it, for the code that
+// does their work in bulk (the door, rebuildSearchKeys).
+const ftsRows = `SELECT id, first_name || ' ' || last_name || ' ' || name_keys, email, phone_keys FROM customers`
+
+// bulkNeverLoaded are tables a load writes only through BulkLoader.Tx, the
+// ordinary way, with their triggers: Rows refuses them, and their INSERT
+// triggers need no stand-in.
+var bulkNeverLoaded = map[string]bool{"orgs": true, "staff": true, "staff_keys": true, "changes": true}
+
+// bulkTrigger is a trigger the door stands in for.
 type bulkTrigger struct {
-	name, ddl, bulk string
+	name, table, ddl, bulk string
 }
 
-// bulkTriggers returns customers' triggers for event (INSERT or DELETE)
+// bulkTriggerEvent is the event of a trigger on table (whitespace-collapsed
+// SQL) the door stands in for: "INSERT" for an INSERT trigger on a table it
+// may write, "DELETE" for a DELETE trigger on customers, "" for the rest.
+func bulkTriggerEvent(table, flat string) string {
+	up := strings.ToUpper(flat)
+	on := " ON " + strings.ToUpper(table) + " "
+	switch {
+	case strings.Contains(up, " INSERT"+on) && !bulkNeverLoaded[table]:
+		return "INSERT"
+	case strings.Contains(up, " DELETE"+on) && table == "customers":
+		return "DELETE"
+	}
+	return ""
+}
+
+// bulkTriggers returns the triggers the door stands in for, by event,
 // with their stand-ins. A trigger without one, or whose SQL is no longer
 // what its stand-in was written against, is an error: standing in for it
 // would load wrong data, and leaving it to fire would make a load many times
 // slower without anyone noticing.
-func bulkTriggers(ctx context.Context, conn *sql.Conn, event string) ([]bulkTrigger, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'customers' ORDER BY name`)
+func bulkTriggers(ctx context.Context, conn *sql.Conn) (inserts, deletes []bulkTrigger, err error) {
+	rows, err := conn.QueryContext(ctx, `SELECT name, tbl_name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var out []bulkTrigger
 	for rows.Next() {
-		var name, ddl string
-		if err := rows.Scan(&name, &ddl); err != nil {
-			return nil, err
+		var name, table, ddl string
+		if err := rows.Scan(&name, &table, &ddl); err != nil {
+			return nil, nil, err
 		}
 		flat := strings.Join(strings.Fields(ddl), " ")
-		if !strings.Contains(strings.ToUpper(flat), " "+event+" ON CUSTOMERS ") {
+		event := bulkTriggerEvent(table, flat)
+		if event == "" {
 			continue
 		}
 		si, ok := bulkStandIns[name]
 		if !ok {
-			return nil, Errorf(EINTERNAL, "store: trigger %s on customers has no bulk-load stand-in; add one to bulkStandIns", name)
+			return nil, nil, Errorf(EINTERNAL, "store: trigger %s on %s has no bulk-load stand-in; add one to bulkStandIns", name, table)
 		}
 		if si.trigger != flat {
-			return nil, Errorf(EINTERNAL, "store: trigger %s on customers changed since its bulk-load stand-in was written; update bulkStandIns to do what it now does", name)
+			return nil, nil, Errorf(EINTERNAL, "store: trigger %s on %s changed since its bulk-load stand-in was written; update bulkStandIns to do what it now does", name, table)
 		}
-		out = append(out, bulkTrigger{name, ddl, si.bulk})
+		t := bulkTrigger{name, table, ddl, si.bulk}
+		if event == "INSERT" {
+			inserts = append(inserts, t)
+		} else {
+			deletes = append(deletes, t)
+		}
 	}
-	return out, rows.Err()
+	return inserts, deletes, rows.Err()
 }

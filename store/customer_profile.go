@@ -19,8 +19,9 @@ type ProfileUpdate struct {
 // UpdateCustomerProfile saves a customer's own changes. Everything is scoped
 // by orgID, and Fields may only name custom fields the organization already
 // declared: a customer must not be able to invent columns for staff (that
-// would happen through setFields, which declares names it meets). Call it in
-// a transaction, with the audit row.
+// would happen through setFields, which declares names it meets), and only
+// fields open to customers (CustomField.CustomerEditable). Call it in a
+// transaction, with the audit row.
 func (tx *Tx) UpdateCustomerProfile(ctx context.Context, orgID, customerID int64, u ProfileUpdate) error {
 	u.FirstName, u.LastName, u.Phone = strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName), strings.TrimSpace(u.Phone)
 	if u.FirstName == "" && u.LastName == "" {
@@ -41,17 +42,23 @@ func (tx *Tx) UpdateCustomerProfile(ctx context.Context, orgID, customerID int64
 		}
 	}
 	if len(u.Fields) > 0 {
-		declared, err := tx.CustomFieldNames(ctx, orgID)
+		declared, err := tx.CustomFields(ctx, orgID)
 		if err != nil {
 			return err
 		}
-		known := make(map[string]bool, len(declared))
-		for _, n := range declared {
-			known[n] = true
+		editable := make(map[string]bool, len(declared))
+		for _, f := range declared {
+			editable[f.Name] = f.CustomerEditable
 		}
 		for _, f := range u.Fields {
-			if !known[f.Name] {
+			ok, known := editable[f.Name]
+			if !known {
 				return Errorf(EINVALID, "unknown field %q", f.Name)
+			}
+			// Checked here, where the write happens, whatever the caller
+			// checked: a staff-only field is the studio's record.
+			if !ok {
+				return Errorf(EINVALID, "%s is kept by the organization and cannot be changed on the account page", f.Name)
 			}
 		}
 	}

@@ -15,7 +15,13 @@ func TestUpdateCustomerProfileRefusesBadText(t *testing.T) {
 	ctx := context.Background()
 	org := mustOrg(t, db, "Harbor Yoga")
 	c := &Customer{OrgID: org.ID, FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Fields: []Field{{Name: "Level", Value: "Beginner"}}}
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
+	if err := db.Tx(ctx, func(tx *Tx) error {
+		if err := tx.CreateCustomer(ctx, c); err != nil {
+			return err
+		}
+		_, err := tx.SetCustomFieldEditable(ctx, org.ID, "Level", true)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	good := ProfileUpdate{FirstName: "Janet", LastName: "Doe", Phone: "+44 20 7946 0018", Fields: []Field{{Name: "Level", Value: "Improver"}}}

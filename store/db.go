@@ -38,6 +38,12 @@ type DB struct {
 
 	wstmts, rstmts stmtCache
 
+	// existing: opened with Options.Existing, so no connection may create
+	// the file.
+	existing bool
+
+	feed feed // the change detector and its subscribers (changes.go)
+
 	// Now is the clock; tests move it.
 	Now func() time.Time
 }
@@ -46,8 +52,13 @@ type DB struct {
 // (a second frontdesk process on the same file) before giving up.
 const BusyTimeout = 5 * time.Second
 
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly, mustExist bool) string {
 	q := url.Values{}
+	if mustExist {
+		// SQLite's own open flags, not a check made beforehand: a file
+		// removed meanwhile is not made again.
+		q.Set("mode", "rw")
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -72,7 +83,22 @@ type Options struct {
 	// use. A file named here must exist before anything is sealed
 	// (RotateOutboxKey makes it).
 	OutboxKey string
+
+	// Existing opens only a database that is already there, and creates
+	// nothing: not the directory, not the file (an error wrapping
+	// ErrNoDatabase says so), not the key file (made by the first write
+	// that seals mail, as always). For commands that only read: run in the
+	// wrong place, they must not leave an empty database behind for the
+	// next one to find. The schema is still brought up to date, as by
+	// every start (so a database from before outbox bodies were sealed
+	// still gets its key file from migration 8, which seals its waiting
+	// mail).
+	Existing bool
 }
+
+// ErrNoDatabase is what Open with Options.Existing reports (wrapped in an
+// *Error, code ENOTFOUND) when there is no database file at the path.
+var ErrNoDatabase = errors.New("no database")
 
 // Open opens (creating if needed) the database at path and brings its schema up
 // to date. Outbox bodies are sealed with the key file beside it.
@@ -86,18 +112,12 @@ func OpenWith(path string, o Options) (*DB, error) {
 }
 
 func open(path string, o Options, upTo int) (*DB, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, Errorf(EINVALID, "cannot create data directory %s: %v", dir, err)
+	if o.Existing {
+		if err := existingFile(path); err != nil {
+			return nil, err
 		}
-	}
-	// SQLite creates the file with the process umask (0644 as a rule) and
-	// gives the -wal and -shm files the database's mode: made here first,
-	// all three are private whatever the umask.
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		f.Close()
-	} else if !errors.Is(err, fs.ErrExist) {
-		return nil, Errorf(EINVALID, "cannot create database %s: %v", path, err)
+	} else if err := createFile(path); err != nil {
+		return nil, err
 	}
 	keys := &keyring{path: o.OutboxKey}
 	if keys.path == "" {
@@ -108,20 +128,20 @@ func open(path string, o Options, upTo int) (*DB, error) {
 	if _, err := keys.load(); err != nil && !errors.Is(err, errNoKeyFile) {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := sql.Open("sqlite", dsn(path, false, o.Existing))
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{path: path, write: w, keys: keys, Now: time.Now}
+	db := &DB{path: path, write: w, keys: keys, existing: o.Existing, Now: time.Now}
 	db.conn = conn{db: db, stmts: &db.rstmts}
 	db.wstmts.pool = w
 	if err := db.start(upTo); err != nil {
 		db.write.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, true))
+	r, err := sql.Open("sqlite", dsn(path, true, o.Existing))
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -131,6 +151,38 @@ func open(path string, o Options, upTo int) (*DB, error) {
 	db.read = r
 	db.rstmts.pool = r
 	return db, nil
+}
+
+// createFile makes the database's directory and file when they are missing.
+func createFile(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return Errorf(EINVALID, "cannot create data directory %s: %v", dir, err)
+		}
+	}
+	// SQLite creates the file with the process umask (0644 as a rule) and
+	// gives the -wal and -shm files the database's mode: made here first,
+	// all three are private whatever the umask.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return Errorf(EINVALID, "cannot create database %s: %v", path, err)
+	}
+	return nil
+}
+
+// existingFile checks that the database file is there (Options.Existing).
+func existingFile(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &Error{Code: ENOTFOUND, Message: fmt.Sprintf("there is no database at %s", path), cause: ErrNoDatabase}
+	case err != nil:
+		return Errorf(EINVALID, "cannot open database %s: %v", path, err)
+	case !st.Mode().IsRegular():
+		return Errorf(EINVALID, "%s is not a database file", path)
+	}
+	return nil
 }
 
 // start connects and migrates. Two processes creating the same new file race
@@ -158,7 +210,7 @@ func (db *DB) start(upTo int) error {
 		}
 		db.write.Close()
 		time.Sleep(wait)
-		w, oerr := sql.Open("sqlite", dsn(db.path, false))
+		w, oerr := sql.Open("sqlite", dsn(db.path, false, db.existing))
 		if oerr != nil {
 			return oerr
 		}
@@ -175,8 +227,10 @@ func isBusy(err error) bool {
 // Path is the database file's path.
 func (db *DB) Path() string { return db.path }
 
-// Close closes both pools.
+// Close stops the change detector, closing its subscribers' channels, and
+// closes both pools.
 func (db *DB) Close() error {
+	db.feed.close()
 	var errs []error
 	db.rstmts.close()
 	db.wstmts.close()
@@ -263,15 +317,20 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 	// mode and an existing file is never overwritten; VACUUM INTO accepts
 	// an empty file.
 	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	switch {
+	case errors.Is(err, fs.ErrExist):
 		return Errorf(EINVALID, "%s already exists; choose a new file name", dst)
-	} else if err != nil {
+	case errors.Is(err, fs.ErrNotExist):
+		return Errorf(EINVALID, "cannot write the backup: the folder %s does not exist; create it first, or choose another", filepath.Dir(abs))
+	case errors.Is(err, fs.ErrPermission):
+		return Errorf(EINVALID, "cannot write the backup: you may not create files in the folder %s", filepath.Dir(abs))
+	case err != nil:
 		return Errorf(EINVALID, "cannot create %s: %v", dst, err)
 	}
 	f.Close()
 	// A connection of its own: the readers are query_only (which VACUUM INTO
 	// refuses) and the writer must stay free for the app while this runs.
-	c, err := sql.Open("sqlite", dsn(db.path, false))
+	c, err := sql.Open("sqlite", dsn(db.path, false, db.existing))
 	if err != nil {
 		os.Remove(abs)
 		return err

@@ -24,6 +24,7 @@ func (q conn) LinkByTokenHash(ctx context.Context, hash []byte) (*Invite, *Org, 
 func (q conn) linkWhere(ctx context.Context, where string, arg any) (*Invite, *Org, *Customer, error) {
 	row := q.queryRow(ctx, `SELECT `+inviteColumns+`,
 		g.id, g.name, g.slug, g.invite_ttl_seconds, g.walkthrough_url, g.payments_url, g.reply_to, g.time_zone, g.min_password_length, g.notifications, g.created_at,
+		g.accent, g.logo_hash, g.logo_type, g.logo_width, g.logo_height,
 		`+customerColumns+`
 		FROM invites i
 		JOIN orgs g ON g.id = i.org_id
@@ -38,6 +39,7 @@ func (q conn) linkWhere(ctx context.Context, where string, arg any) (*Invite, *O
 	var state State
 	inv, err := scanInvite(row,
 		&org.ID, &org.Name, &org.Slug, &ttl, &org.WalkthroughURL, &org.PaymentsURL, &org.ReplyTo, &org.TimeZone, &org.MinPasswordLength, &org.Notifications, &orgCreated,
+		&org.Accent, &org.LogoHash, &org.LogoType, &org.LogoWidth, &org.LogoHeight,
 		&c.ID, &c.OrgID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &cCreated, &cUpdated, &claimed, &c.PasswordHash, &c.Archived, &state, &invSent, &invExpires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil, Errorf(ENOTFOUND, "this link is not valid")

@@ -83,7 +83,9 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 		return err
 	}
 	if current > latestVersion {
-		return Errorf(EINVALID, "database %s has schema version %d, newer than this frontdesk (%d); upgrade frontdesk", db.path, current, latestVersion)
+		// Most often a rollback to the previous binary after an upgrade:
+		// the way back is the newer binary, or the backup taken before it.
+		return Errorf(EINVALID, "database %s has schema version %d, but this frontdesk knows only up to %d: a newer frontdesk has upgraded it. Run that newer frontdesk (or a later one), or restore the backup taken before the upgrade; this one leaves the database untouched.", db.path, current, latestVersion)
 	}
 	applied := map[int]bool{}
 	rows, err := db.write.QueryContext(ctx, `SELECT version FROM schema_migrations`)

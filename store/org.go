@@ -13,6 +13,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/unicode/norm"
 
+	"frontdesk/store/brand"
 	"frontdesk/store/format"
 )
 
@@ -41,6 +42,46 @@ type Org struct {
 	// its numbering plan, so that searching "+49 151 …" finds "0151 …".
 	Country   string
 	CreatedAt time.Time
+
+	// Accent is the organization's colour on its customers' pages and in
+	// its emails, "#rrggbb" ("" for the site's own); Validate checks its
+	// contrast (brand.CheckAccent).
+	Accent string
+	// The logo, when there is one (SetOrgLogo; the bytes: OrgLogo).
+	// LogoHash is the hex SHA-256 of its bytes, "" for none.
+	LogoHash, LogoType    string
+	LogoWidth, LogoHeight int
+}
+
+// The ranges of the settings an owner types (org set), checked by
+// CheckInviteTTL and CheckMinPasswordLength.
+const (
+	MinInviteTTL             = time.Hour
+	MaxInviteTTL             = 90 * 24 * time.Hour
+	DefaultMinPasswordLength = 15
+	MinMinPasswordLength     = 8
+	MaxMinPasswordLength     = 64
+)
+
+// CheckInviteTTL refuses an invite lifetime outside its range, saying the
+// range. Zero is refused too: Validate gives a new organization the
+// default before it checks, but an owner who types 0 meant something else.
+func CheckInviteTTL(d time.Duration) error {
+	if d < MinInviteTTL || d > MaxInviteTTL {
+		return Errorf(EINVALID, "invite lifetime %s is out of range; use %s to %s (%s is the default)",
+			format.Duration(d), format.DurationWords(MinInviteTTL), format.DurationWords(MaxInviteTTL), format.DurationWords(DefaultInviteTTL))
+	}
+	return nil
+}
+
+// CheckMinPasswordLength refuses a minimum password length outside its
+// range, saying the range.
+func CheckMinPasswordLength(n int) error {
+	if n < MinMinPasswordLength || n > MaxMinPasswordLength {
+		return Errorf(EINVALID, "minimum password length %d is out of range; use %d to %d (%d is recommended)",
+			n, MinMinPasswordLength, MaxMinPasswordLength, DefaultMinPasswordLength)
+	}
+	return nil
 }
 
 // MinRemindAfter is the shortest --remind-after: a reminder within the hour
@@ -105,8 +146,8 @@ func (o *Org) Validate() error {
 	if o.InviteTTL == 0 {
 		o.InviteTTL = DefaultInviteTTL
 	}
-	if o.InviteTTL < time.Hour || o.InviteTTL > 90*24*time.Hour {
-		return Errorf(EINVALID, "invite lifetime %s is out of range; use between 1h and 2160h (90 days)", o.InviteTTL)
+	if err := CheckInviteTTL(o.InviteTTL); err != nil {
+		return err
 	}
 	switch {
 	case o.RemindAfter < 0:
@@ -126,10 +167,10 @@ func (o *Org) Validate() error {
 		return Errorf(EINVALID, "unknown time zone %q; use an IANA name such as Europe/London or America/New_York", o.TimeZone)
 	}
 	if o.MinPasswordLength == 0 {
-		o.MinPasswordLength = 15
+		o.MinPasswordLength = DefaultMinPasswordLength
 	}
-	if o.MinPasswordLength < 8 || o.MinPasswordLength > 64 {
-		return Errorf(EINVALID, "minimum password length %d is out of range; use 8 to 64 (15 is recommended)", o.MinPasswordLength)
+	if err := CheckMinPasswordLength(o.MinPasswordLength); err != nil {
+		return err
 	}
 	for _, u := range []struct{ name, v string }{{"walk-through URL", o.WalkthroughURL}, {"payments URL", o.PaymentsURL}} {
 		if u.v != "" && !strings.HasPrefix(u.v, "https://") && !strings.HasPrefix(u.v, "http://") {
@@ -146,6 +187,11 @@ func (o *Org) Validate() error {
 		return err
 	}
 	o.Country = c
+	accent, err := brand.CheckAccent(o.Accent)
+	if err != nil {
+		return Errorf(EINVALID, "accent colour: %v", err)
+	}
+	o.Accent = accent
 	return nil
 }
 
@@ -172,9 +218,9 @@ func (tx *Tx) CreateOrg(ctx context.Context, o *Org) error {
 		return err
 	}
 	o.CreatedAt = tx.now().Truncate(time.Second)
-	res, err := tx.exec(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, country, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.Country, o.CreatedAt.Unix())
+	res, err := tx.exec(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, country, created_at, accent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.Country, o.CreatedAt.Unix(), o.Accent)
 	if isConstraint(err) {
 		return Errorf(ECONFLICT, "an organization with slug %q already exists; pick another with --slug", o.Slug)
 	} else if err != nil {
@@ -184,10 +230,10 @@ func (tx *Tx) CreateOrg(ctx context.Context, o *Org) error {
 	return err
 }
 
-// UpdateOrg validates and saves o's settings. A change of country rebuilds
-// the search keys of the organization's customers in the same transaction
-// (their numbers read differently now): about a second per 100,000
-// customers with a phone.
+// UpdateOrg validates and saves o's settings (the logo has its own
+// writer, SetOrgLogo). A change of country rebuilds the search keys of the
+// organization's customers in the same transaction (their numbers read
+// differently now): about a second per 100,000 customers with a phone.
 func (tx *Tx) UpdateOrg(ctx context.Context, o *Org) error {
 	if err := o.Validate(); err != nil {
 		return err
@@ -198,20 +244,54 @@ func (tx *Tx) UpdateOrg(ctx context.Context, o *Org) error {
 	} else if err != nil {
 		return err
 	}
-	_, err := tx.exec(ctx, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ?, remind_after_seconds = ?, country = ? WHERE id = ?`,
-		o.Name, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.Country, o.ID)
+	_, err := tx.exec(ctx, `UPDATE orgs SET name = ?, invite_ttl_seconds = ?, walkthrough_url = ?, payments_url = ?, reply_to = ?, time_zone = ?, min_password_length = ?, notifications = ?, remind_after_seconds = ?, country = ?, accent = ? WHERE id = ?`,
+		o.Name, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.Country, o.Accent, o.ID)
 	if err != nil || country == o.Country {
 		return err
 	}
 	return tx.rebuildSearchKeys(ctx, o.ID)
 }
 
-const orgColumns = `id, name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, country, created_at`
+// SetOrgLogo stores the organization's logo, checked by brand.CheckLogo
+// (re-encoded: only the picture), or removes it when l is nil; o's logo
+// fields are set to match. Call it in a transaction with the audit row.
+func (tx *Tx) SetOrgLogo(ctx context.Context, o *Org, l *brand.Logo) error {
+	if l == nil {
+		if _, err := tx.exec(ctx, `DELETE FROM org_logos WHERE org_id = ?`, o.ID); err != nil {
+			return err
+		}
+		o.LogoHash, o.LogoType, o.LogoWidth, o.LogoHeight = "", "", 0, 0
+	} else {
+		if len(l.Data) == 0 || len(l.Data) > brand.MaxLogoBytes || len(l.Hash) != 64 {
+			return Errorf(EINVALID, "the logo was not checked; give it to brand.CheckLogo first")
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO org_logos (org_id, data) VALUES (?, ?) ON CONFLICT (org_id) DO UPDATE SET data = excluded.data`, o.ID, l.Data); err != nil {
+			return err
+		}
+		o.LogoHash, o.LogoType, o.LogoWidth, o.LogoHeight = l.Hash, l.Type, l.Width, l.Height
+	}
+	_, err := tx.exec(ctx, `UPDATE orgs SET logo_hash = ?, logo_type = ?, logo_width = ?, logo_height = ? WHERE id = ?`,
+		o.LogoHash, o.LogoType, o.LogoWidth, o.LogoHeight, o.ID)
+	return err
+}
+
+// OrgLogo returns the organization's logo bytes and their type, or
+// ENOTFOUND when it has none.
+func (q conn) OrgLogo(ctx context.Context, orgID int64) (data []byte, contentType string, err error) {
+	err = q.queryRow(ctx, `SELECT l.data, g.logo_type FROM org_logos l JOIN orgs g ON g.id = l.org_id WHERE l.org_id = ?`, orgID).Scan(&data, &contentType)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", Errorf(ENOTFOUND, "organization %d has no logo", orgID)
+	}
+	return data, contentType, err
+}
+
+const orgColumns = `id, name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, country, created_at, accent, logo_hash, logo_type, logo_width, logo_height`
 
 func scanOrg(row interface{ Scan(...any) error }) (*Org, error) {
 	var o Org
 	var ttl, remind, created int64
-	err := row.Scan(&o.ID, &o.Name, &o.Slug, &ttl, &o.WalkthroughURL, &o.PaymentsURL, &o.ReplyTo, &o.TimeZone, &o.MinPasswordLength, &o.Notifications, &remind, &o.Country, &created)
+	err := row.Scan(&o.ID, &o.Name, &o.Slug, &ttl, &o.WalkthroughURL, &o.PaymentsURL, &o.ReplyTo, &o.TimeZone, &o.MinPasswordLength, &o.Notifications, &remind, &o.Country, &created,
+		&o.Accent, &o.LogoHash, &o.LogoType, &o.LogoWidth, &o.LogoHeight)
 	o.InviteTTL = time.Duration(ttl) * time.Second
 	o.RemindAfter = time.Duration(remind) * time.Second
 	o.CreatedAt = time.Unix(created, 0)

@@ -630,3 +630,24 @@ func (q conn) OutboxMessageByID(ctx context.Context, id int64) (*OutboxMessage, 
 	}
 	return m, err
 }
+
+// OutboxCounts counts every organization's messages by status (the
+// operator's monitoring): one pass over the outbox_due index, which starts
+// with the status, so it reads no message.
+func (q conn) OutboxCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := q.query(ctx, `SELECT status, count(*) FROM outbox GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, err
+		}
+		out[status] = n
+	}
+	return out, rows.Err()
+}

@@ -375,6 +375,27 @@ func TestOutboxMessagesListsNewestFirstWithoutBodies(t *testing.T) {
 	if _, err := e.db.OutboxMessage(ctx, other.ID, a.ID); ErrorCode(err) != ENOTFOUND {
 		t.Errorf("another organization's message: %v", err)
 	}
+
+	// Paged by the last id of each page, the pages hold every message of
+	// the organization once, and none of another's.
+	c, _ := e.invite(t, e.org)
+	var paged []int64
+	for before := int64(0); ; {
+		page, err := e.db.OutboxPage(ctx, e.org.ID, OutboxQuery{Before: before, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page {
+			paged = append(paged, r.ID)
+		}
+		if len(page) < 2 {
+			break
+		}
+		before = page[len(page)-1].ID
+	}
+	if fmt.Sprint(paged) != fmt.Sprint([]int64{c.ID, b.ID, a.ID}) {
+		t.Errorf("paged %v, want %v", paged, []int64{c.ID, b.ID, a.ID})
+	}
 }
 
 func TestLeaseIDsExtendAndRelease(t *testing.T) {

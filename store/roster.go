@@ -134,7 +134,48 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 	sb.WriteString(` LIMIT ?`)
 	args = append(args, limit)
 
-	rows, err := q.query(ctx, sb.String(), args...)
+	out, err := q.rosterRows(ctx, sb.String(), limit, args...)
+	if err != nil {
+		return nil, err
+	}
+	if backward {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, nil
+}
+
+// Less reports whether row a comes before row b in the query's order: by
+// name (sort name, then id) without a search, in the search index's order
+// (id) with one.
+func (rq RosterQuery) Less(a, b *RosterRow) bool {
+	if MatchQuery(rq.Search) != "" || a.sortName == b.sortName {
+		return a.ID < b.ID
+	}
+	return a.sortName < b.sortName
+}
+
+// RosterRowsByID returns the organization's live (unarchived) customers with
+// the given ids as roster rows, in id order, whatever their status: a screen
+// keeps a row a change took out of its filter, showing what it is now.
+func (q conn) RosterRowsByID(ctx context.Context, orgID int64, ids []int64) ([]RosterRow, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ids = ids[:min(len(ids), customersByIDChunk)]
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, orgID)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM customers c WHERE c.org_id = ? AND c.archived = 0 AND c.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY c.id`, len(ids), args...)
+}
+
+// rosterRows runs a query of rosterColumns.
+func (q conn) rosterRows(ctx context.Context, query string, limit int, args ...any) ([]RosterRow, error) {
+	now := q.now()
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -151,15 +192,7 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 		r.InviteSentAt, r.InviteExpiresAt, r.ClaimedAt = fromUnix(sent), fromUnix(expires), fromUnix(claimed)
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if backward {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // RosterCounts returns how many live customers the organization has in each

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -96,28 +95,12 @@ var errNoKeyFile = errors.New("no outbox key file")
 
 // load reads and parses the key file, refusing one that others can read.
 func (k *keyring) load() ([]outboxKey, error) {
-	f, err := os.Open(k.path)
+	b, st, err := ReadSecretFile(k.path, "the outbox key file")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errNoKeyFile
 	}
 	if err != nil {
-		return nil, Errorf(EINVALID, "cannot read the outbox key file %s: %v", k.path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, Errorf(EINVALID, "cannot read the outbox key file %s: %v", k.path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, Errorf(EINVALID, "the outbox key file %s is not a regular file", k.path)
-	}
-	// Like sshd with a host key: a key others can read protects nothing.
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, Errorf(EINVALID, "the outbox key file %s can be read by others (mode %v); run `chmod 600 %s`", k.path, st.Mode().Perm(), k.path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
-	if err != nil {
-		return nil, Errorf(EINVALID, "cannot read the outbox key file %s: %v", k.path, err)
+		return nil, err
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()

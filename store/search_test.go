@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // found reports whether searching q finds customer id, also at every
@@ -253,5 +254,54 @@ func TestCountryChangeKeepsOtherOrganizations(t *testing.T) {
 	var n int
 	if err := db.queryRow(context.Background(), `SELECT count(*) FROM customers_fts WHERE customers_fts MATCH '"4420"'`).Scan(&n); err != nil || n != len(theirs) {
 		t.Errorf("index rows for 4420: %d, %v", n, err)
+	}
+}
+
+// A country change re-reads every number of the organization: screens that
+// show its roster hear of it once, as one change of all its customers, not
+// once per customer, and a later edit is a change of its own again (the
+// rebuild puts the change log's trigger back).
+func TestCountryChangeIsOneChange(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	org := mustOrg(t, db, "Big Gym")
+	var last *Customer
+	for i := range 20 {
+		last = withPhone(t, db, org, "Member", "Nr"+string(rune('a'+i)), "020 7946 09"+string(rune('0'+i%10))+"1")
+	}
+	changes, cancel := db.Subscribe(org.ID)
+	defer cancel()
+	count := func() (n int) {
+		if err := db.queryRow(ctx, `SELECT count(*) FROM changes WHERE org_id = ?`, org.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	setCountry(t, db, org, "GB")
+	found(t, db, org, last.ID, "+44 "+strings.TrimPrefix(last.Phone, "0"), false)
+	if n := count() - before; n != 2 {
+		t.Errorf("a country change over 20 customers logged %d changes; want 2 (the settings, and all its customers at once)", n)
+	}
+	deadline := time.After(10 * time.Second)
+	for roster := false; !roster; {
+		select {
+		case batch := <-changes:
+			for _, c := range batch {
+				roster = roster || (c.ConcernsRoster() && c.CustomerID == 0)
+			}
+		case <-deadline:
+			t.Fatal("no roster change reached a subscriber after the country change")
+		}
+	}
+	before = count()
+	if err := db.Tx(ctx, func(tx *Tx) error {
+		return tx.UpdateCustomerProfile(ctx, org.ID, last.ID, ProfileUpdate{FirstName: "Renamed", LastName: last.LastName, Phone: last.Phone})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := db.queryRow(ctx, `SELECT customer_id FROM changes WHERE org_id = ? ORDER BY seq DESC LIMIT 1`, org.ID).Scan(&id); err != nil || id != last.ID || count() == before {
+		t.Errorf("an edit after the rebuild logged no change of its customer (last change's customer %d, %v)", id, err)
 	}
 }

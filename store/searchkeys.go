@@ -108,10 +108,14 @@ const rebuildBatch = 10_000
 // changes how they are made, and through the update trigger each row's
 // re-indexing is a statement of its own in FTS5's eyes: 6 minutes for a
 // million customers on a loaded 2-core machine. So, as the bulk-load door
-// does for inserts, the trigger is dropped while the keys are written and
-// the changed rows are re-indexed ten thousand to a statement, with the
-// index merging less often meanwhile; the trigger and the setting are put
-// back before the transaction ends (a failure rolls all of it back).
+// does for inserts, the triggers are set aside while the keys are written
+// and their work done in bulk: the changed rows are re-indexed ten thousand
+// to a statement, with the index merging less often meanwhile, and the
+// change log (migration 0009) gets one change of every customer per
+// organization concerned rather than a row per customer, which would tell
+// the screens no more than "search finds other people now". The triggers
+// and the setting are put back before the transaction ends (a failure rolls
+// all of it back).
 func (tx *Tx) rebuildSearchKeys(ctx context.Context, orgID int64) error {
 	countries := map[int64]string{}
 	rows, err := tx.query(ctx, `SELECT id, country FROM orgs WHERE ?1 = 0 OR id = ?1`, orgID)
@@ -132,23 +136,29 @@ func (tx *Tx) rebuildSearchKeys(ctx context.Context, orgID int64) error {
 		return err
 	}
 
-	var trigger string
-	if err := tx.queryRow(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'customers_fts_update'`).Scan(&trigger); err != nil {
-		return fmt.Errorf("store: reading the search index's update trigger: %w", err)
+	var triggers []string
+	for _, name := range rebuildSetAside {
+		var ddl string
+		if err := tx.queryRow(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?`, name).Scan(&ddl); err != nil {
+			return fmt.Errorf("store: reading trigger %s to set it aside: %w", name, err)
+		}
+		if _, err := tx.tx.ExecContext(ctx, `DROP TRIGGER `+name); err != nil {
+			return err
+		}
+		triggers = append(triggers, ddl)
 	}
 	automerge := 4 // FTS5's default, in force while the config table has no row
 	if err := tx.queryRow(ctx, `SELECT v FROM customers_fts_config WHERE k = 'automerge'`).Scan(&automerge); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	for _, q := range []string{`DROP TRIGGER customers_fts_update`, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', 16)`} {
-		if _, err := tx.tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', ?)`, bulkFTSAutomerge); err != nil {
+		return err
 	}
 
 	var after int64
 	var changes []any
 	var changed []int64
+	orgs := map[int64]bool{} // those with a customer whose keys changed
 	for {
 		changes = changes[:0]
 		rows, err := tx.query(ctx, `SELECT id, org_id, first_name, last_name, phone, name_keys, phone_keys FROM customers
@@ -170,6 +180,7 @@ func (tx *Tx) rebuildSearchKeys(ctx context.Context, orgID int64) error {
 			if nk != names || pk != phones {
 				changes = append(changes, id, nk, pk)
 				changed = append(changed, id)
+				orgs[org] = true
 			}
 		}
 		rows.Close()
@@ -194,22 +205,31 @@ func (tx *Tx) rebuildSearchKeys(ctx context.Context, orgID int64) error {
 	if err := tx.reindex(ctx, changed, orgID == 0 || len(changed)*4 > total); err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, trigger); err != nil {
-		return err
+	for org := range orgs {
+		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO changes (org_id, customer_id, kind) VALUES (?, 0, 'customer')`, org); err != nil {
+			return err
+		}
+	}
+	for _, ddl := range triggers {
+		if _, err := tx.tx.ExecContext(ctx, ddl); err != nil {
+			return err
+		}
 	}
 	_, err = tx.tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', ?)`, automerge)
 	return err
 }
 
+// rebuildSetAside are the triggers that fire when rebuildSearchKeys writes
+// a customer's keys, whose work it does in bulk instead.
+var rebuildSetAside = []string{"customers_fts_update", "customers_change_edit"}
+
 // reindex does the update trigger's work for the customers with the given
 // ids (ascending), a page of them per statement. With all, it rebuilds the
 // whole index instead, every customer of every organization: when most rows
 // change that is faster, since deleting rows one by one leaves tombstones
-// that every later merge has to read past (measured at a million: 2 minutes
-// of CPU the one way, ... the other).
+// that every later merge has to read past.
 func (tx *Tx) reindex(ctx context.Context, ids []int64, all bool) error {
-	const insert = `INSERT INTO customers_fts (rowid, name, email, phone)
-		SELECT id, first_name || ' ' || last_name || ' ' || name_keys, email, phone_keys FROM customers `
+	const insert = `INSERT INTO customers_fts (rowid, name, email, phone) ` + ftsRows + ` `
 	if all {
 		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts) VALUES ('delete-all')`); err != nil {
 			return err

@@ -71,6 +71,10 @@ func (s Status) Label() string {
 	return string(s)
 }
 
+// Word is the status as the command line writes it: the word --status
+// takes and `customers list --json` prints ("not-invited", "no-email").
+func (s Status) Word() string { return strings.ReplaceAll(string(s), "_", "-") }
+
 // ParseStatus accepts a status in any of the forms people type: "not-invited",
 // "not_invited", "Not invited".
 func ParseStatus(s string) (Status, error) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,5 +85,16 @@ func TestInviteStates(t *testing.T) {
 	}
 	if s, _ := state(fourth); s != InviteOldEmail {
 		t.Errorf("address changed under it: %s, want old_email", s)
+	}
+}
+
+// Status.Word is what --status takes and JSON prints: every status's word
+// parses back to it, and none is written with an underscore.
+func TestStatusWordParsesBack(t *testing.T) {
+	for _, s := range Statuses {
+		got, err := ParseStatus(s.Word())
+		if err != nil || got != s || strings.Contains(s.Word(), "_") {
+			t.Errorf("%q: Word %q parses to %q, %v", s, s.Word(), got, err)
+		}
 	}
 }

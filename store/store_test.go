@@ -280,7 +280,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 	db.write.ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`)
 	db.Close()
-	if _, err := Open(path); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "upgrade frontdesk") {
+	if _, err := Open(path); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "a newer frontdesk has upgraded it") {
 		t.Fatalf("opening a database from a newer frontdesk: %v", err)
 	}
 }

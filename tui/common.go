@@ -10,8 +10,10 @@
 //     under the top one. Keys go to the top screen, and wait while it is
 //     busy; what a screen's commands return is routed back to that screen
 //     while it is on the stack; only what concerns every screen (the window
-//     size, changedMsg, marksDoneMsg) is broadcast. The optional screen
-//     methods Model asks for are named interfaces there.
+//     size, changedMsg, marksDoneMsg) is broadcast. Changes made elsewhere
+//     (liveMsg, from Deps.Live) go to the top screen, the one on view; a
+//     screen under it gets what it missed when it is on top again. The
+//     optional screen methods Model asks for are named interfaces there.
 //   - Screens: the roster (roster.go), a profile (profile.go), the email
 //     editor (email.go), the invite confirmation (confirm.go), a bulk invite
 //     (bulk.go), the outbox (outbox.go) and the help (help.go); check.go is
@@ -21,6 +23,8 @@
 //     fetching of first, last, next and previous pages. It draws nothing.
 //   - marks (marks.go) are the customers marked for a bulk invite, in the
 //     order they were marked.
+//   - shared (shared.go) lets the sessions of a process share the reads
+//     one change causes.
 //   - pager (pager.go) scrolls the pre-rendered lines of the profile, help
 //     and bulk screens.
 //   - KeyMap (keys.go) is DESIGN §4's key map; KeyMap.movement is the one
@@ -48,6 +52,11 @@ type Common struct {
 	Org           *store.Org
 	Staff         *store.Staff
 	KeyMap        KeyMap
+	// StaffChanged, when set, is told (without blocking; give it a buffer
+	// of one) that staff or their keys changed, as the change feed says:
+	// whoever runs the session (the SSH server, the local TUI) checks its
+	// access again at once.
+	StaffChanged chan<- struct{}
 
 	nav navigator // the session's Model
 }
@@ -78,6 +87,19 @@ type Roster interface {
 	ClaimFunnel(ctx context.Context, orgID int64) (store.Funnel, error)
 	// OutboxPage is a page of the organization's outbox, newest first.
 	OutboxPage(ctx context.Context, orgID int64, q store.OutboxQuery) ([]store.OutboxRow, error)
+	// RosterRowsByID returns the live customers with the given ids as
+	// roster rows, whatever the filter: the row under the cursor that a
+	// change took out of the list stays, saying what it is now.
+	RosterRowsByID(ctx context.Context, orgID int64, ids []int64) ([]store.RosterRow, error)
+	// Org is the organization's settings, read again when they change.
+	Org(ctx context.Context, id int64) (*store.Org, error)
+}
+
+// Live is the change feed: the organization's changes, made anywhere (this
+// session, another one, the CLI, the customers' web, the mail worker,
+// another process on the database). *store.DB is one.
+type Live interface {
+	Subscribe(orgID int64) (changes <-chan []store.Change, cancel func())
 }
 
 // Invites applies the invite rules and sends links; *claim.Service is one.
@@ -107,14 +129,31 @@ type Invites interface {
 type Deps struct {
 	Roster  Roster  // *store.DB is one
 	Invites Invites // *claim.Service is one
+	// Live, when set (see WithLive), redraws what a session shows when it
+	// changes anywhere, without a key press; nil: screens change on their
+	// own writes and on key presses only.
+	Live Live
 	// Now is the clock that tells a live invite from an expired one in a
 	// profile's history; time.Now when nil (tests fix it with the store's).
 	Now func() time.Time
+
+	shared *shared // what sessions read because of the same change
+}
+
+// WithLive returns deps whose sessions follow the change feed l and share
+// what they read because of the same change: a process makes it once and
+// gives it to every session, so five hundred sessions showing the first
+// page of the roster read it once per change, not five hundred times.
+func (d Deps) WithLive(l Live) Deps {
+	d.Live = l
+	d.shared = newShared(d.Roster)
+	return d
 }
 
 var (
 	_ Invites = (*claim.Service)(nil)
 	_ Roster  = (*store.DB)(nil)
+	_ Live    = (*store.DB)(nil)
 )
 
 // deliverTimeout bounds the first delivery attempt a staff member waits

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,9 @@ type confirmScreen struct {
 	sending bool
 	spin    spinner.Model
 	w, h    int
+	// was is the address shown before a change made elsewhere replaced it
+	// (see liveMsg), "" while it has not.
+	was string
 }
 
 func newConfirm(c *Common, deps Deps, cust *store.Customer, purpose store.Purpose, expiry time.Time, cautions []claim.Caution, from where) *confirmScreen {
@@ -132,6 +136,32 @@ func (m *confirmScreen) Update(msg tea.Msg) tea.Cmd {
 		return m.c.nav.pop(&n, true)
 	case addressCheckedMsg:
 		return m.addr.answered(msg)
+	case liveMsg:
+		// The customer changed elsewhere (another desk fixed the email,
+		// they claimed meanwhile) while this asks: ask the rules again,
+		// with fresh data, so what it shows is what a send would do.
+		if !m.sending && slices.ContainsFunc(msg.changes, func(c store.Change) bool { return c.ConcernsCustomer(m.cust.ID) }) {
+			if m.reset() {
+				return checkReset(m.c, m.deps, m.cust.ID)
+			}
+			return checkInvite(m.c, m.deps, m.cust.ID)
+		}
+	case checkMsg:
+		if m.sending {
+			return nil // the send itself checks again
+		}
+		if n, refused := refusalNote(m.c, msg.err, m.from, msg.purpose); refused {
+			n.text = m.what() + " not sent: " + n.text
+			return m.c.nav.pop(&n, false)
+		}
+		changed := msg.customer.Email != m.cust.Email
+		if changed && m.was == "" {
+			m.was = m.cust.Email
+		}
+		m.cust, m.expiry, m.cautions = msg.customer, msg.expiry, msg.cautions
+		if changed && !m.reset() {
+			return m.addr.set(m.cust.Email) // the new address is checked too
+		}
 	}
 	return nil
 }
@@ -193,6 +223,9 @@ func (m *confirmScreen) View() string {
 	add("")
 	b := &block{w: inner, s: s}
 	b.field("To", inert.String(m.cust.Email))
+	if m.was != "" && m.was != m.cust.Email {
+		b.field("", s.Warning.Render("Changed from "+inert.String(m.was)+" while this was open: check it before sending."))
+	}
 	hint := ""
 	if m.addr.suggestion() != "" {
 		hint = " To fix it, cancel and edit the email (e on the profile)."

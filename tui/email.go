@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -13,6 +14,12 @@ import (
 	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
+
+// emailFreshMsg is the customer read again after a change made elsewhere.
+type emailFreshMsg struct {
+	p   *store.Profile
+	err error
+}
 
 type emailSavedMsg struct {
 	email  string
@@ -181,6 +188,29 @@ func (e *emailScreen) Update(msg tea.Msg) tea.Cmd {
 			text += " Press i to send an invite."
 		}
 		return e.c.nav.pop(&note{text, toneSuccess}, true)
+	case liveMsg:
+		// Another desk (or the customer) changed them while this is open:
+		// read them again, so Current is what a save would replace.
+		if !e.saving && slices.ContainsFunc(msg.changes, func(c store.Change) bool { return c.ConcernsCustomer(e.cust.ID) }) {
+			ctx, org, id, roster := e.c.Ctx, e.c.Org.ID, e.cust.ID, e.deps.Roster
+			return func() tea.Msg {
+				p, err := roster.Profile(ctx, org, id)
+				return emailFreshMsg{p, err}
+			}
+		}
+	case emailFreshMsg:
+		if msg.err != nil || e.saving {
+			return nil
+		}
+		if msg.p.Email != e.cust.Email {
+			// What was typed stays; staff decide with the new address in view.
+			e.err = note{"Changed elsewhere to " + inert.String(msg.p.Email) + " while you were editing; saving replaces that.", toneWarning}
+			if msg.p.Email == "" {
+				e.err.text = "The email was removed elsewhere while you were editing; saving sets this one."
+			}
+		}
+		e.cust, e.claimed = msg.p.Customer, !msg.p.ClaimedAt.IsZero()
+		e.validate()
 	}
 	return nil
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+
+	"frontdesk/store"
 )
 
 // screen is one layer of the stack: the roster at the bottom, then a
@@ -80,6 +83,55 @@ type navigator interface {
 // what they show and the roster its counts.
 type changedMsg struct{}
 
+// liveMsg is what changed in the organization, made anywhere (Deps.Live).
+// Model gives it to the screen on view; a screen under it gets what it
+// missed once it is on top again (see Model.missed). Each screen decides
+// what concerns it (store.Change's Concerns methods) and reads only that.
+type liveMsg struct {
+	changes []store.Change
+	// seq is the latest change's position: sessions that read because of
+	// the same change share the reads (see shared).
+	seq int64
+	// ahead is what the top screen's prefetch read for these changes, or
+	// nil; the screen takes it if it still shows what it read for.
+	ahead any
+}
+
+// prefetcher is a screen that can say, after each Update, what it would
+// read for a change (prefetch): the goroutine that waits for changes reads
+// it as one comes.
+type prefetcher interface{ prefetch() *prefetch }
+
+// prefetch is a screen's read for the next change, made in Update and run
+// in the goroutine waiting for changes: run must use nothing of the
+// screen's state but what it was made with. It returns nil when the changes
+// do not concern the screen.
+type prefetch struct {
+	run func(changes []store.Change, seq int64) any
+}
+
+var _ prefetcher = (*rosterScreen)(nil)
+
+func newLiveMsg(changes []store.Change) liveMsg {
+	msg := liveMsg{changes: changes}
+	for _, c := range changes {
+		msg.seq = max(msg.seq, c.Seq)
+	}
+	return msg
+}
+
+// merge is a and then b, as the feed merges what a subscriber has not
+// taken yet (what was read ahead is for the top screen only, and goes).
+func (a liveMsg) merge(b liveMsg, org int64) liveMsg {
+	return liveMsg{changes: store.MergeChanges(org, a.changes, b.changes), seq: max(a.seq, b.seq)}
+}
+
+// orgMsg is the organization's settings, read again after they changed.
+type orgMsg struct {
+	org *store.Org
+	err error
+}
+
 // routed is what a screen's command returned, addressed to that screen.
 // Model delivers it only while that screen is on the stack: the profile a
 // check was asked for gets the answer, not the roster under it, and the
@@ -127,6 +179,12 @@ type Model struct {
 	roster *rosterScreen
 	help   help.Model
 
+	// live delivers the organization's changes (nil without Deps.Live);
+	// missed are those the screens under the top one have not seen yet.
+	live   <-chan []store.Change
+	missed map[screen]liveMsg
+	ahead  atomic.Pointer[prefetch] // the top screen's, published after each Update
+
 	// pending are keys typed while the top screen was busy (a page, a
 	// profile or a check on its way): they apply, in order, once it is
 	// not, so "tab space" marks a row of the filtered list however fast
@@ -167,16 +225,70 @@ func New(c Common, deps Deps) *Model {
 	if c.Width == 0 {
 		c.Width, c.Height = 80, 24
 	}
-	m := &Model{c: &c, deps: deps, cancel: cancel, help: c.Styles.Help()}
+	m := &Model{c: &c, deps: deps, cancel: cancel, help: c.Styles.Help(), missed: map[screen]liveMsg{}}
 	m.c.nav = m
+	if deps.Live != nil && c.Org != nil {
+		// Before the first page is read, so no change after it is missed.
+		ch, stop := deps.Live.Subscribe(c.Org.ID)
+		context.AfterFunc(ctx, stop)
+		m.live = ch
+	}
 	m.roster = newRoster(m.c, deps)
 	m.stack = []screen{m.roster}
 	m.layout()
 	return m
 }
 
-// Init loads the first page of the roster and its counts.
-func (m *Model) Init() tea.Cmd { return route(m.roster, m.roster.Init()) }
+// Init loads the first page of the roster and its counts, and starts
+// listening for changes.
+func (m *Model) Init() tea.Cmd { return tea.Batch(route(m.roster, m.roster.Init()), m.listen()) }
+
+// listen waits for the next batch of changes; Update asks again each time.
+func (m *Model) listen() tea.Cmd {
+	ch, ctx, ahead := m.live, m.c.Ctx, &m.ahead
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case b, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			msg := newLiveMsg(b)
+			if p := ahead.Load(); p != nil {
+				msg.ahead = p.run(b, msg.seq)
+			}
+			return msg
+		}
+	}
+}
+
+// onLive gives a batch of changes to the screen on view, and keeps it for
+// the others until they are.
+func (m *Model) onLive(msg liveMsg) tea.Cmd {
+	cmds := []tea.Cmd{m.listen()}
+	if m.c.StaffChanged != nil && slices.ContainsFunc(msg.changes, store.Change.ConcernsStaff) {
+		select {
+		case m.c.StaffChanged <- struct{}{}:
+		default: // a check is already due
+		}
+	}
+	if slices.ContainsFunc(msg.changes, store.Change.ConcernsOrg) {
+		ctx, id, roster := m.c.Ctx, m.c.Org.ID, m.deps.Roster
+		cmds = append(cmds, func() tea.Msg {
+			o, err := roster.Org(ctx, id)
+			return orgMsg{o, err}
+		})
+	}
+	for _, s := range m.stack[:len(m.stack)-1] {
+		m.missed[s] = m.missed[s].merge(msg, m.c.Org.ID)
+	}
+	cmds = append(cmds, m.deliver(m.top(), msg))
+	return tea.Batch(cmds...)
+}
 
 func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
 
@@ -192,6 +304,7 @@ func (m *Model) pop(n *note, changed bool) tea.Cmd {
 		if c, ok := m.top().(closer); ok {
 			c.close()
 		}
+		delete(m.missed, m.top())
 		m.stack = m.stack[:len(m.stack)-1]
 	}
 	if n != nil {
@@ -201,10 +314,16 @@ func (m *Model) pop(n *note, changed bool) tea.Cmd {
 	}
 	m.footerKey = footerKey{}
 	m.layout()
-	if !changed {
-		return nil
+	if changed {
+		// Every screen reads again: that covers what they missed.
+		clear(m.missed)
+		return m.broadcast(changedMsg{})
 	}
-	return m.broadcast(changedMsg{})
+	if missed, ok := m.missed[m.top()]; ok {
+		delete(m.missed, m.top())
+		return m.deliver(m.top(), missed)
+	}
+	return nil
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -218,6 +337,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.layout()
 	if len(m.pending) > 0 {
 		cmd = tea.Batch(cmd, m.replay())
+	}
+	if m.live != nil {
+		var next *prefetch
+		if p, ok := m.top().(prefetcher); ok {
+			next = p.prefetch()
+		}
+		m.ahead.Store(next)
 	}
 	return m, cmd
 }
@@ -280,6 +406,16 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil // its screen has closed
 	case changedMsg, marksDoneMsg:
+		return m.broadcast(msg)
+	case liveMsg:
+		return m.onLive(msg)
+	case orgMsg:
+		if msg.err != nil || msg.org == nil || msg.org.ID != m.c.Org.ID {
+			return nil // the settings shown stay; the next change tries again
+		}
+		// A new value, never a write to the old one: commands under way
+		// hold the old pointer.
+		m.c.Org = msg.org
 		return m.broadcast(msg)
 	}
 	// Nothing else is for a screen: their results come routed.

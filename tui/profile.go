@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,6 +154,14 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case changedMsg:
 		return p.load()
+	case liveMsg:
+		// Another session's invite, the worker's delivery, the customer's
+		// claim or edit on the web: read the profile again, in place.
+		if slices.ContainsFunc(msg.changes, func(c store.Change) bool { return c.ConcernsCustomer(p.id) }) {
+			return p.load()
+		}
+	case orgMsg:
+		p.render() // dates in the organization's time zone, what i would do
 	}
 	return nil
 }
@@ -321,8 +330,11 @@ func (p *profileScreen) inviteLines(b *block, inv *store.Invite) {
 	}
 	by := inert.String(inv.CreatedByName)
 	if inv.CreatedBy == 0 {
+		// No staff creator: frontdesk's reminder, or the customer's own
+		// request (a reset link, or a new invite asked for from the page
+		// of a dead one).
 		by = "the customer"
-		if inv.Purpose == store.PurposeClaim {
+		if inv.ReminderOf != 0 {
 			by = "frontdesk"
 		}
 	}

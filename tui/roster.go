@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +26,16 @@ type matchesMsg struct {
 	gen int
 	n   int
 	err error
+}
+
+// refreshedMsg is what the roster shows, read again after a change: the
+// rows, the counts and, with a search, its match count, in one message so
+// a change redraws the screen once.
+type refreshedMsg struct {
+	plan    livePlan // read ahead of the change's message (see prefetch); zero otherwise
+	page    pageMsg
+	counts  countsMsg
+	matches *matchesMsg
 }
 
 // matchLimit is where counting search matches stops ("1,000+ matches").
@@ -86,20 +98,46 @@ type rosterScreen struct {
 	marks marks
 	note  note
 
+	reads reads
+	// dirty: a change arrived while a read was under way, which may have
+	// started before it; the roster reads again (at dirtySeq) once it is in.
+	dirty    bool
+	dirtySeq int64
+	// staleNote is the note that explains the stale row, cleared with it.
+	staleNote string
+
 	w, h     int
 	tabLines []string
 	cols     columns
 	status   map[store.Status]string // rendered status cells
 	header   string
+	drawn    string // the last View, "" when it must be drawn again
+	lines    map[lineKey]string
+	// The title and search lines as last drawn, with what they show.
+	title struct {
+		key  titleKey
+		line string
+	}
+	searchLine struct {
+		key  searchKey
+		line string
+	}
+	ahead     *prefetch // the last prefetch made, and what it reads
+	aheadPlan livePlan
+	sel       struct {
+		pre, post string // around the cursor's row (see selected)
+		ok        bool
+	}
 }
 
 func newRoster(c *Common, deps Deps) *rosterScreen {
-	r := &rosterScreen{c: c, deps: deps}
-	org, roster := c.Org.ID, deps.Roster
+	r := &rosterScreen{c: c, deps: deps, reads: deps.reads(c.Org.ID)}
+	org, roster, rd := c.Org.ID, deps.Roster, r.reads
 	r.window = window{
-		ctx: c.Ctx,
-		source: func(ctx context.Context, rq store.RosterQuery) ([]store.RosterRow, error) {
-			return roster.RosterPage(ctx, org, rq)
+		ctx:    c.Ctx,
+		source: rd.page,
+		byID: func(ctx context.Context, ids []int64) ([]store.RosterRow, error) {
+			return roster.RosterRowsByID(ctx, org, ids)
 		},
 		size: r.total,
 	}
@@ -123,7 +161,7 @@ func (r *rosterScreen) Init() tea.Cmd {
 func (r *rosterScreen) busy() bool { return (r.loading || !r.loaded || r.checking) && !r.typing }
 
 func (r *rosterScreen) Note() note     { return r.note }
-func (r *rosterScreen) setNote(n note) { r.note = n }
+func (r *rosterScreen) setNote(n note) { r.note, r.drawn = n, "" }
 func (r *rosterScreen) Typing() bool   { return r.typing }
 func (r *rosterScreen) statusFilter() store.Status {
 	if r.filter == 0 {
@@ -159,6 +197,10 @@ func (r *rosterScreen) FullHelp() [][]key.Binding {
 // SetSize lays the screen out again; it needs no I/O (ensure, on the next
 // message, pages in rows if the window became taller than what is loaded).
 func (r *rosterScreen) SetSize(w, h int) {
+	r.drawn = ""
+	if w != r.w {
+		r.lines = nil
+	}
 	r.w, r.h = w, h
 	r.cols = layoutColumns(w)
 	r.search.Width = max(w-4-len(r.search.Prompt)-24, 10)
@@ -230,10 +272,15 @@ func (r *rosterScreen) headerLine() string {
 }
 
 func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
+	if _, live := msg.(liveMsg); !live || len(r.rows) == 0 {
+		r.drawn = ""
+	}
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		if mv := r.c.KeyMap.movement(msg, r.typing); mv != noMove {
-			return r.apply(mv)
+			cmd := r.apply(mv)
+			r.staleGone()
+			return cmd
 		}
 		if r.typing {
 			return r.updateSearch(msg)
@@ -241,10 +288,36 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		return r.updateKey(msg)
 	case pageMsg:
 		cmd, ok := r.got(msg)
+		r.staleCame()
 		if ok && msg.kind == fetchFirst && r.query != "" {
-			return tea.Batch(r.countMatches(), cmd)
+			cmd = tea.Batch(r.countMatches(), cmd)
 		}
-		return cmd
+		return tea.Batch(cmd, r.again())
+	case refreshedMsg:
+		cmd, ok := r.got(msg.page)
+		r.staleCame()
+		if ok && msg.matches != nil && msg.matches.err == nil {
+			r.matches, r.matchesGen = msg.matches.n, r.firstGen
+		}
+		if msg.counts.err == nil && (r.counts == nil || !maps.Equal(r.counts, msg.counts.counts)) {
+			r.counts = msg.counts.counts
+			r.layoutTabs()
+		}
+		if msg.counts.err == nil && (r.funnel == nil || *r.funnel != msg.counts.funnel) {
+			r.funnel = &msg.counts.funnel
+		}
+		return tea.Batch(cmd, r.again())
+	case liveMsg:
+		if !slices.ContainsFunc(msg.changes, store.Change.ConcernsRoster) {
+			return nil
+		}
+		// Read ahead for the roster as it still is: taken as it came.
+		if m, ok := msg.ahead.(*refreshedMsg); ok {
+			if p, ok := r.plan(); ok && p.same(m.plan) {
+				return r.Update(*m)
+			}
+		}
+		return r.refresh(msg.seq)
 	case countsMsg:
 		if msg.err != nil {
 			r.note = note{"Could not count customers: " + say(msg.err), toneError}
@@ -260,11 +333,158 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 	case checkMsg:
 		return r.checked(msg)
 	case changedMsg:
-		return tea.Batch(r.reload(), r.loadCounts())
+		return r.refresh(0)
 	case marksDoneMsg:
 		r.marks.Remove(msg.ids...)
+	case orgMsg:
+		r.lines = nil // dates in the organization's (new) time zone
 	}
 	return nil
+}
+
+// refresh reads what the roster shows again, in place (the rows the window
+// holds, the counts, a search's match count), after a change: seq is the
+// change feed's position, 0 after this session's own write. While another
+// read is under way it waits for it (again).
+func (r *rosterScreen) refresh(seq int64) tea.Cmd {
+	if r.loading || r.fetching || !r.loaded {
+		r.dirty, r.dirtySeq = true, max(r.dirtySeq, seq)
+		return nil
+	}
+	page := r.reload(seq)
+	rd, ctx, q, search := r.reads, r.qctx, r.q, r.query != ""
+	return func() tea.Msg {
+		msg := refreshedMsg{page: page()}
+		msg.counts, msg.matches = rd.liveCounts(ctx, seq, q, search)
+		return msg
+	}
+}
+
+// liveCounts reads the counts and, with a search, its match count, after
+// the change at seq.
+func (rd reads) liveCounts(ctx context.Context, seq int64, q store.RosterQuery, search bool) (countsMsg, *matchesMsg) {
+	var c countsMsg
+	c.counts, c.funnel, c.err = rd.counts(ctx, seq)
+	if !search {
+		return c, nil
+	}
+	n, err := rd.matches(ctx, seq, store.RosterQuery{Search: q.Search, Status: q.Status}, matchLimit)
+	return c, &matchesMsg{n: n, err: err}
+}
+
+// livePlan is the read a change would make the roster start now (see
+// reloadQuery): which rows, the cursor's row to keep, the counts and a
+// search's match count. Two plans are the same read when same says so.
+type livePlan struct {
+	gen      int
+	rq       store.RosterQuery // without After: after, when hasAfter
+	after    store.Cursor
+	hasAfter bool
+	keep     int64
+	search   bool
+}
+
+func (p livePlan) same(q livePlan) bool {
+	return p.gen == q.gen && p.keep == q.keep && p.search == q.search && p.hasAfter == q.hasAfter && p.after == q.after &&
+		p.rq.Search == q.rq.Search && p.rq.Status == q.rq.Status && p.rq.Limit == q.rq.Limit
+}
+
+func (p livePlan) query() store.RosterQuery {
+	rq := p.rq
+	if p.hasAfter {
+		after := p.after
+		rq.After = &after
+	}
+	return rq
+}
+
+// plan is the roster's read for a change now; false while a read is under
+// way (the change waits for it: see dirty) or there are no rows (the query
+// starts over instead).
+func (r *rosterScreen) plan() (livePlan, bool) {
+	if r.loading || r.fetching || !r.loaded || len(r.rows) == 0 {
+		return livePlan{}, false
+	}
+	rq, keep := r.reloadQuery()
+	p := livePlan{gen: r.gen, rq: rq, keep: keep, search: r.query != ""}
+	if rq.After != nil {
+		p.after, p.hasAfter, p.rq.After = *rq.After, true, nil
+	}
+	return p, true
+}
+
+// prefetch is the roster's read for the next change, for the goroutine
+// that waits for changes to run the moment one comes (see Model.listen):
+// the change then reaches the screen in one message, the read's answer,
+// instead of two. Hundreds of sessions redraw for each change, so the
+// message saved is a good part of what a change costs them. It is made
+// again only when the plan changes.
+func (r *rosterScreen) prefetch() *prefetch {
+	p, ok := r.plan()
+	if !ok {
+		return nil
+	}
+	if r.ahead != nil && r.aheadPlan.same(p) {
+		return r.ahead
+	}
+	rd, pr, ctx, q := r.reads, r.reader(), r.c.Ctx, r.q
+	r.aheadPlan = p
+	r.ahead = &prefetch{run: func(changes []store.Change, seq int64) any {
+		if !slices.ContainsFunc(changes, store.Change.ConcernsRoster) {
+			return nil
+		}
+		m := refreshedMsg{plan: p, page: pr.read(ctx, pageMsg{gen: p.gen, kind: fetchReload, keep: p.keep}, p.query(), seq)}
+		m.counts, m.matches = rd.liveCounts(ctx, seq, q, p.search)
+		return &m
+	}}
+	return r.ahead
+}
+
+// again is the refresh a change asked for while a read was under way.
+func (r *rosterScreen) again() tea.Cmd {
+	if !r.dirty || r.loading || r.fetching || !r.loaded {
+		return nil
+	}
+	seq := r.dirtySeq
+	r.dirty, r.dirtySeq = false, 0
+	return r.refresh(seq)
+}
+
+// staleCame says so in the footer when a reload left the cursor's row
+// outside the list.
+func (r *rosterScreen) staleCame() {
+	row := r.current()
+	if r.stale == 0 || row == nil || row.ID != r.stale {
+		r.staleGone()
+		return
+	}
+	where := "this list"
+	switch {
+	case r.query != "" && r.filter != 0:
+		where = "the " + r.statusFilter().Label() + " customers matching the search"
+	case r.query != "":
+		where = "the search"
+	case r.filter != 0:
+		where = "the " + r.statusFilter().Label() + " filter"
+	}
+	text := inert.String(row.Name()) + " is now " + row.Status.Label() + " and no longer in " + where + r.c.Styles.Glyphs.Dash + "the row goes when the cursor leaves it."
+	// A note already there (the outcome of this session's own invite)
+	// says more; the row's marker says the rest.
+	if r.note.text == "" || r.note.text == r.staleNote {
+		r.note = note{text, toneInfo}
+	}
+	r.staleNote = text
+}
+
+// staleGone clears the stale row's note once the row has gone.
+func (r *rosterScreen) staleGone() {
+	if r.stale != 0 || r.staleNote == "" {
+		return
+	}
+	if r.note.text == r.staleNote {
+		r.note = note{}
+	}
+	r.staleNote = ""
 }
 
 // matchesKnown is whether the match count answers the search on screen.
@@ -394,21 +614,17 @@ func (r *rosterScreen) total() (int, bool) {
 // countMatches counts the search's matches once its first page is shown:
 // the count is secondary, so it never delays the rows.
 func (r *rosterScreen) countMatches() tea.Cmd {
-	gen, ctx, org, roster, rq := r.gen, r.qctx, r.c.Org.ID, r.deps.Roster, r.q
+	gen, ctx, rd, rq := r.gen, r.qctx, r.reads, r.q
 	return func() tea.Msg {
-		n, err := roster.RosterMatches(ctx, org, rq, matchLimit)
+		n, err := rd.matches(ctx, 0, rq, matchLimit)
 		return matchesMsg{gen: gen, n: n, err: err}
 	}
 }
 
 func (r *rosterScreen) loadCounts() tea.Cmd {
-	ctx, org, roster := r.c.Ctx, r.c.Org.ID, r.deps.Roster
+	ctx, rd := r.c.Ctx, r.reads
 	return func() tea.Msg {
-		c, err := roster.RosterCounts(ctx, org)
-		if err != nil {
-			return countsMsg{err: err}
-		}
-		f, err := roster.ClaimFunnel(ctx, org)
+		c, f, err := rd.counts(ctx, 0)
 		return countsMsg{counts: c, funnel: f, err: err}
 	}
 }
@@ -424,22 +640,39 @@ func (r *rosterScreen) checked(msg checkMsg) tea.Cmd {
 
 // --- drawing ----------------------------------------------------------
 
+// View draws the screen, or returns the last drawing when nothing it
+// draws can have changed since: a change elsewhere wakes every session at
+// once, and the liveMsg that starts a session's read changes nothing on
+// screen (the old rows stay until the new ones come). Everything that
+// changes what View draws goes through Update, SetSize or setNote, which
+// clear drawn.
 func (r *rosterScreen) View() string {
+	if r.drawn == "" {
+		r.drawn = r.draw()
+	}
+	return r.drawn
+}
+
+func (r *rosterScreen) draw() string {
 	s := r.c.Styles
 	var b strings.Builder
 	b.Grow((r.w + 16) * (r.h + 1))
 
 	// Title: organization, who is at the keyboard, marks.
-	who := inert.String(r.c.Staff.Name) + " (" + string(r.c.Staff.Role) + ")"
-	left := s.Title.Render(inert.String(r.c.Org.Name)) + s.Subtle.Render(s.Glyphs.Sep+who)
-	right := ""
-	if n := r.marks.Len(); n > 0 {
-		right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them")
-	} else if f := r.funnelText(); f != "" && ansiWidth(left)+2+ansiWidth(f) <= r.w {
-		// Only where it fits whole: the organization's name comes first.
-		right = s.Subtle.Render(f)
+	tk := titleKey{org: r.c.Org, marks: r.marks.Len(), w: r.w, funnel: r.funnel}
+	if tk != r.title.key {
+		who := inert.String(r.c.Staff.Name) + " (" + string(r.c.Staff.Role) + ")"
+		left := s.Title.Render(inert.String(r.c.Org.Name)) + s.Subtle.Render(s.Glyphs.Sep+who)
+		right := ""
+		if n := tk.marks; n > 0 {
+			right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them")
+		} else if f := r.funnelText(); f != "" && ansiWidth(left)+2+ansiWidth(f) <= r.w {
+			// Only where it fits whole: the organization's name comes first.
+			right = s.Subtle.Render(f)
+		}
+		r.title.key, r.title.line = tk, spread(left, right, r.w)
 	}
-	b.WriteString(spread(left, right, r.w))
+	b.WriteString(r.title.line)
 	for _, l := range r.tabLines {
 		b.WriteByte('\n')
 		b.WriteString(l)
@@ -447,16 +680,23 @@ func (r *rosterScreen) View() string {
 
 	// Search line with the position in the result.
 	b.WriteByte('\n')
-	var sl string
-	switch {
-	case r.typing:
-		sl = inputView(&r.search, s)
-	case r.query != "":
-		sl = s.Key.Render("/ ") + s.Input.Render(inert.String(r.query)) + s.Subtle.Render("  (esc clears)")
-	default:
-		sl = s.Subtle.Render("/ to search by name, email or phone")
+	sk := searchKey{query: r.query, position: r.position(), w: r.w, drawn: true}
+	if r.typing || sk != r.searchLine.key {
+		var sl string
+		switch {
+		case r.typing:
+			sl = inputView(&r.search, s)
+		case r.query != "":
+			sl = s.Key.Render("/ ") + s.Input.Render(inert.String(r.query)) + s.Subtle.Render("  (esc clears)")
+		default:
+			sl = s.Subtle.Render("/ to search by name, email or phone")
+		}
+		r.searchLine.key, r.searchLine.line = sk, spread(sl, s.Subtle.Render(sk.position), r.w)
+		if r.typing {
+			r.searchLine.key = searchKey{} // the input draws itself each time
+		}
 	}
-	b.WriteString(spread(sl, s.Subtle.Render(r.position()), r.w))
+	b.WriteString(r.searchLine.line)
 
 	b.WriteByte('\n')
 	b.WriteString(r.header)
@@ -476,7 +716,7 @@ func (r *rosterScreen) View() string {
 	end := min(r.top+r.visible, len(r.rows))
 	for i := r.top; i < end && lines < r.visible; i++ {
 		b.WriteByte('\n')
-		b.WriteString(r.rowLine(i))
+		b.WriteString(r.cachedRowLine(i))
 		lines++
 	}
 	if r.h < 4+len(r.tabLines) {
@@ -534,6 +774,42 @@ func (r *rosterScreen) position() string {
 	return num(first) + "-" + num(last) + " of " + t
 }
 
+type titleKey struct {
+	org    *store.Org    // replaced, never changed, when the settings change
+	funnel *store.Funnel // replaced with each count
+	marks  int
+	w      int
+}
+
+type searchKey struct {
+	query, position string
+	w               int
+	drawn           bool // false: nothing drawn yet
+}
+
+// lineKey is everything a row's line depends on besides the screen's
+// layout (width, columns, styles, the organization's time zone), which
+// empties the cache when it changes.
+type lineKey struct {
+	row                store.RosterRow
+	sel, marked, stale bool
+}
+
+// cachedRowLine is rowLine, kept from the frames before: a change redraws
+// the one row it changed, not the screen's worth.
+func (r *rosterScreen) cachedRowLine(i int) string {
+	k := lineKey{row: r.rows[i], sel: i == r.cursor, marked: r.marks.Has(r.rows[i].ID), stale: r.isStale(i)}
+	if l, ok := r.lines[k]; ok {
+		return l
+	}
+	if r.lines == nil || len(r.lines) > 4*max(r.visible, 10) {
+		r.lines = make(map[lineKey]string, 2*r.visible)
+	}
+	l := r.rowLine(i)
+	r.lines[k] = l
+	return l
+}
+
 func (r *rosterScreen) rowLine(i int) string {
 	s := r.c.Styles
 	row := &r.rows[i]
@@ -555,7 +831,13 @@ func (r *rosterScreen) rowLine(i int) string {
 	default:
 		b.WriteByte(' ')
 	}
-	b.WriteByte(' ')
+	stale := r.isStale(i)
+	if stale {
+		// No longer in the list: the footer says why.
+		b.WriteByte('~')
+	} else {
+		b.WriteByte(' ')
+	}
 	b.WriteString(cell(row.Name(), c.name, s.Glyphs.Ellipsis))
 	if c.email > 0 {
 		b.WriteString(spaces(gapW))
@@ -571,7 +853,11 @@ func (r *rosterScreen) rowLine(i int) string {
 	}
 	if c.invite > 0 {
 		b.WriteString(spaces(gapW))
-		b.WriteString(cell(inviteCell(row, r.c.loc()), c.invite, s.Glyphs.Ellipsis))
+		if stale {
+			b.WriteString(cell("no longer listed", c.invite, s.Glyphs.Ellipsis))
+		} else {
+			b.WriteString(cell(inviteCell(row, r.c.loc()), c.invite, s.Glyphs.Ellipsis))
+		}
 	}
 	if sel {
 		used := prefixW + c.name
@@ -585,9 +871,22 @@ func (r *rosterScreen) rowLine(i int) string {
 			used += gapW + c.invite
 		}
 		b.WriteString(spaces(r.w - used))
-		return s.Selected.Render(b.String())
+		return r.selected(b.String())
 	}
 	return b.String()
+}
+
+// selected is line in the cursor row's style: what Selected.Render gives for
+// one plain line, the style's opening and closing sequences around it, taken
+// from rendering a placeholder once. Render itself measures and walks the
+// line each time, and the cursor's row is the one drawn again most.
+func (r *rosterScreen) selected(line string) string {
+	if !r.sel.ok {
+		out := r.c.Styles.Selected.Render("X")
+		i := strings.Index(out, "X")
+		r.sel.pre, r.sel.post, r.sel.ok = out[:i], out[i+1:], true
+	}
+	return r.sel.pre + line + r.sel.post
 }
 
 // inviteCell is the roster's "invite date or expiry".

@@ -3,14 +3,17 @@ package tui
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
 
 	"frontdesk/store"
 )
@@ -249,5 +252,57 @@ func TestResize(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The cursor's row is drawn by wrapping it in the Selected style's
+// sequences, taken once; that must be exactly what Render draws, in every
+// colour profile and on either background.
+func TestSelectedRowMatchesRender(t *testing.T) {
+	for _, p := range []termenv.Profile{termenv.TrueColor, termenv.ANSI256, termenv.ANSI, termenv.Ascii} {
+		for _, dark := range []bool{true, false} {
+			r := lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(p)
+			r.SetHasDarkBackground(dark)
+			s := NewStyles(r)
+			rs := &rosterScreen{c: &Common{Styles: s}}
+			for _, line := range []string{">  Ann Lee   ann@example.com   Invited   expires Mon 30 Nov", "> *Zoë Ödegård  王小明@example.com  ", " ", ""} {
+				if got, want := rs.selected(line), s.Selected.Render(line); got != want {
+					t.Errorf("profile %v, dark %v: %q drawn as %q, Render gives %q", p, dark, line, got, want)
+				}
+			}
+		}
+	}
+}
+
+// Colours resolved once for the terminal draw exactly what the adaptive
+// colours drew when lipgloss converted them at every Render.
+func TestStylesResolveColoursAsLipgloss(t *testing.T) {
+	for _, p := range []termenv.Profile{termenv.TrueColor, termenv.ANSI256, termenv.ANSI, termenv.Ascii} {
+		for _, dark := range []bool{true, false} {
+			r := lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(p)
+			r.SetHasDarkBackground(dark)
+			s := NewStyles(r)
+			for name, c := range map[string]struct {
+				got   lipgloss.Style
+				light string
+				dark  string
+			}{
+				"title":    {s.Title, "#5A3FC0", "#B7A6FF"},
+				"subtle":   {s.Subtle, "#6B6B6B", "#9A9A9A"},
+				"claimed":  {s.Status[store.StatusClaimed], "#1E7B34", "#5FD787"},
+				"error":    {s.Error, "#B3261E", "#FF7B72"},
+				"selected": {s.Selected, "#000000", "#FFFFFF"},
+			} {
+				want := c.got.Foreground(lipgloss.AdaptiveColor{Light: c.light, Dark: c.dark})
+				if name == "selected" {
+					want = want.Background(lipgloss.AdaptiveColor{Light: "#DCD3FF", Dark: "#3B2F73"})
+				}
+				if g, w := c.got.Render("Ann Lee"), want.Render("Ann Lee"); g != w {
+					t.Errorf("%s, profile %v, dark %v: %q, adaptive colours give %q", name, p, dark, g, w)
+				}
+			}
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strconv"
+
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/progress"
@@ -75,16 +77,37 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 	if ascii {
 		s.Glyphs = asciiGlyphs
 	}
+	dark := r.HasDarkBackground()
+	// Each colour is picked for the background and converted to the
+	// terminal's profile here, once: given the hex colour, lipgloss would
+	// convert it on every Render (for a 256-colour terminal, a search of
+	// the palette in HSLuv), which was most of the cost of redrawing a
+	// screen when a change reaches hundreds of sessions at once.
+	adaptive := func(light, darkHex string) lipgloss.TerminalColor {
+		hex := light
+		if dark {
+			hex = darkHex
+		}
+		switch c := r.ColorProfile().Color(hex).(type) {
+		case termenv.ANSIColor:
+			return lipgloss.Color(strconv.Itoa(int(c)))
+		case termenv.ANSI256Color:
+			return lipgloss.Color(strconv.Itoa(int(c)))
+		case termenv.RGBColor:
+			return lipgloss.Color(string(c))
+		}
+		return lipgloss.NoColor{}
+	}
 	var (
-		accent  = lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#B7A6FF"}
-		subtle  = lipgloss.AdaptiveColor{Light: "#6B6B6B", Dark: "#9A9A9A"}
-		green   = lipgloss.AdaptiveColor{Light: "#1E7B34", Dark: "#5FD787"}
-		yellow  = lipgloss.AdaptiveColor{Light: "#8A5A00", Dark: "#F2C55C"}
-		red     = lipgloss.AdaptiveColor{Light: "#B3261E", Dark: "#FF7B72"}
-		blue    = lipgloss.AdaptiveColor{Light: "#0B5CAD", Dark: "#79B8FF"}
-		selFg   = lipgloss.AdaptiveColor{Light: "#000000", Dark: "#FFFFFF"}
-		selBg   = lipgloss.AdaptiveColor{Light: "#DCD3FF", Dark: "#3B2F73"}
-		neutral = lipgloss.AdaptiveColor{Light: "#333333", Dark: "#DDDDDD"}
+		accent  = adaptive("#5A3FC0", "#B7A6FF")
+		subtle  = adaptive("#6B6B6B", "#9A9A9A")
+		green   = adaptive("#1E7B34", "#5FD787")
+		yellow  = adaptive("#8A5A00", "#F2C55C")
+		red     = adaptive("#B3261E", "#FF7B72")
+		blue    = adaptive("#0B5CAD", "#79B8FF")
+		selFg   = adaptive("#000000", "#FFFFFF")
+		selBg   = adaptive("#DCD3FF", "#3B2F73")
+		neutral = adaptive("#333333", "#DDDDDD")
 	)
 	n := r.NewStyle
 	s.Title = n().Bold(true).Foreground(accent)

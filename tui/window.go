@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -14,7 +15,7 @@ type fetchKind int
 const (
 	fetchFirst  fetchKind = iota // the first page of a query
 	fetchLast                    // the last page (end, G)
-	fetchReload                  // the window again, in place, after a write
+	fetchReload                  // the window again, in place, after a change
 	fetchNext                    // more rows after the window
 	fetchPrev                    // more rows before it
 )
@@ -29,12 +30,16 @@ type pageMsg struct {
 	keep   int64 // reload: the row the cursor was on
 	limit  int
 	rows   []store.RosterRow
-	err    error
+	// kept is the reload's keep row when the change took it out of the
+	// query's rows: it stays under the cursor, saying what it is now.
+	kept *store.RosterRow
+	err  error
 }
 
 // pageSource reads one page of rows. The window calls it inside a command,
-// never in Update, with the context of the request's generation.
-type pageSource func(ctx context.Context, rq store.RosterQuery) ([]store.RosterRow, error)
+// never in Update, with the context of the request's generation. seq is
+// the change feed's position a reload answers (0: none; see shared).
+type pageSource func(ctx context.Context, seq int64, rq store.RosterQuery) ([]store.RosterRow, error)
 
 // window is a paged view of a query's rows, which may be far more than a
 // session should hold: the rows around the cursor, two or three screens
@@ -45,6 +50,9 @@ type pageSource func(ctx context.Context, rq store.RosterQuery) ([]store.RosterR
 type window struct {
 	ctx    context.Context // the session's; every generation's derives from it
 	source pageSource
+	// byID reads rows by id whatever the query: the cursor's row after a
+	// reload left it out.
+	byID func(ctx context.Context, ids []int64) ([]store.RosterRow, error)
 	// size is how many rows the query has, and whether that is exact: it
 	// places the last page in the whole result. Nil: unknown.
 	size func() (int, bool)
@@ -67,6 +75,11 @@ type window struct {
 	fetching       bool // a next or previous page is on its way
 	pending        int  // moves past the window's edge, made when rows arrive
 	err            string
+	// stale is the row under the cursor that no longer matches the query
+	// (a change elsewhere, or this session's own write, moved it out): it
+	// stays, saying so, until the cursor leaves it or the query starts
+	// over, so a row never vanishes from under someone about to act on it.
+	stale int64
 }
 
 // page is how many rows one request brings in.
@@ -126,9 +139,36 @@ func (w *window) move(delta int, paging bool) tea.Cmd {
 	if paging {
 		w.top = w.cursor - screenRow
 	}
+	w.dropStale()
 	w.scrollIntoView()
 	return w.ensure()
 }
+
+// dropStale takes the stale row out once the cursor is on another row.
+func (w *window) dropStale() {
+	if w.stale == 0 {
+		return
+	}
+	i := slices.IndexFunc(w.rows, func(r store.RosterRow) bool { return r.ID == w.stale })
+	if i < 0 {
+		w.stale = 0
+		return
+	}
+	if i == w.cursor {
+		return
+	}
+	w.stale = 0
+	w.rows = slices.Delete(slices.Clone(w.rows), i, i+1)
+	if w.cursor > i {
+		w.cursor--
+	}
+	if w.top > i {
+		w.top--
+	}
+}
+
+// isStale is whether rows[i] is the stale row.
+func (w *window) isStale(i int) bool { return w.stale != 0 && w.rows[i].ID == w.stale }
 
 func (w *window) scrollIntoView() {
 	maxTop := max(0, len(w.rows)-w.visible)
@@ -145,6 +185,7 @@ func (w *window) home() tea.Cmd {
 	w.pending = 0
 	if w.atStart {
 		w.cursor, w.top = 0, 0
+		w.dropStale()
 		return nil
 	}
 	return w.first(w.q)
@@ -153,6 +194,8 @@ func (w *window) home() tea.Cmd {
 func (w *window) end() tea.Cmd {
 	w.pending = 0
 	if w.atEnd {
+		w.cursor = max(len(w.rows)-1, 0)
+		w.dropStale()
 		w.cursor = max(len(w.rows)-1, 0)
 		w.scrollIntoView()
 		return nil
@@ -184,36 +227,79 @@ func (w *window) newGen() {
 	w.qctx, w.qcancel = context.WithCancel(w.ctx)
 }
 
-// reload reads the window again from its first row, after a write changed
-// some rows; the cursor stays on its row.
-func (w *window) reload() tea.Cmd {
+// reload reads the rows the window holds again, in place, after a change
+// (seq: the change feed's position, or 0 after this session's own write):
+// the cursor stays on its row, and the old rows stay on screen until the
+// new ones arrive. It returns the read for a command to run.
+func (w *window) reload(seq int64) func() pageMsg {
 	if len(w.rows) == 0 {
-		return w.first(w.q)
+		w.newGen()
+		w.firstGen = w.gen
+		w.loading, w.fetching, w.pending = true, false, 0
+		return w.fetchFn(fetchFirst, store.RosterQuery{Limit: 2 * w.page()}, 0, 0, seq)
 	}
-	first := w.rows[0].Cursor()
-	// Just before the first row, so the page starts with it (ids are
-	// integers and the order is by (name, id) or by id).
-	first.ID--
-	keep := int64(0)
+	rq, keep := w.reloadQuery()
+	w.newGen()
+	w.loading, w.fetching, w.pending = true, false, 0
+	return w.fetchFn(fetchReload, rq, 0, keep, seq)
+}
+
+// reloadQuery is what reload reads when the window holds rows: as many
+// again, from just before the first (ids are integers and the order is by
+// (name, id) or by id, so the page starts with it) or, at the start, from
+// the start (a new row may now come first); and the cursor's row, to keep.
+func (w *window) reloadQuery() (rq store.RosterQuery, keep int64) {
+	rq = store.RosterQuery{Search: w.q.Search, Status: w.q.Status, Limit: min(max(len(w.rows), 2*w.page()), 1000)}
+	if !w.atStart {
+		first := w.rows[0].Cursor()
+		first.ID--
+		rq.After = &first
+	}
 	if row := w.current(); row != nil {
 		keep = row.ID
 	}
-	w.newGen()
-	w.loading, w.fetching, w.pending = true, false, 0
-	limit := min(max(len(w.rows), 2*w.page()), 1000)
-	return w.fetch(fetchReload, store.RosterQuery{After: &first, Limit: limit}, 0, keep)
+	return rq, keep
 }
 
 func (w *window) fetch(kind fetchKind, rq store.RosterQuery, anchor, keep int64) tea.Cmd {
+	read := w.fetchFn(kind, rq, anchor, keep, 0)
+	return func() tea.Msg { return read() }
+}
+
+func (w *window) fetchFn(kind fetchKind, rq store.RosterQuery, anchor, keep, seq int64) func() pageMsg {
 	rq.Search, rq.Status = w.q.Search, w.q.Status
 	if w.qctx == nil {
 		w.newGen()
 	}
-	gen, ctx, source := w.gen, w.qctx, w.source
-	return func() tea.Msg {
-		rows, err := source(ctx, rq)
-		return pageMsg{gen: gen, kind: kind, anchor: anchor, keep: keep, limit: rq.Limit, rows: rows, err: err}
+	gen, ctx, rd := w.gen, w.qctx, w.reader()
+	return func() pageMsg {
+		return rd.read(ctx, pageMsg{gen: gen, kind: kind, anchor: anchor, keep: keep}, rq, seq)
 	}
+}
+
+// pageReader is how a window reads, with nothing of its state: it may run
+// in any goroutine.
+type pageReader struct {
+	source pageSource
+	byID   func(ctx context.Context, ids []int64) ([]store.RosterRow, error)
+}
+
+func (w *window) reader() pageReader { return pageReader{w.source, w.byID} }
+
+// read fills msg with the page rq selects, and the row to keep when the
+// page left it out.
+func (rd pageReader) read(ctx context.Context, msg pageMsg, rq store.RosterQuery, seq int64) pageMsg {
+	msg.limit = rq.Limit
+	msg.rows, msg.err = rd.source(ctx, seq, rq)
+	keep := msg.keep
+	if msg.err == nil && keep != 0 && rd.byID != nil && !slices.ContainsFunc(msg.rows, func(r store.RosterRow) bool { return r.ID == keep }) {
+		// The cursor's row left the query; read what it is now. Gone
+		// altogether (archived, deleted), it goes.
+		if kept, err := rd.byID(ctx, []int64{keep}); err == nil && len(kept) == 1 {
+			msg.kept = &kept[0]
+		}
+	}
+	return msg
 }
 
 // ensure pages in rows when the cursor is within a page of the window's
@@ -259,11 +345,13 @@ func (w *window) got(msg pageMsg) (cmd tea.Cmd, ok bool) {
 	n := len(msg.rows)
 	switch msg.kind {
 	case fetchFirst:
+		w.stale = 0
 		w.rows, w.loaded = msg.rows, true
 		w.atStart, w.atEnd = true, n < msg.limit
 		w.offset, w.offsetKnown = 0, true
 		w.cursor, w.top = 0, 0
 	case fetchLast:
+		w.stale = 0
 		w.rows, w.loaded = msg.rows, true
 		w.atStart, w.atEnd = n < msg.limit, true
 		w.cursor = max(n-1, 0)
@@ -281,6 +369,18 @@ func (w *window) got(msg pageMsg) (cmd tea.Cmd, ok bool) {
 		old := w.cursor - w.top
 		w.rows = msg.rows
 		w.atEnd = n < msg.limit
+		w.stale = 0
+		if k := msg.kept; k != nil {
+			// In its place in the order, where the cursor finds it.
+			i, _ := slices.BinarySearchFunc(w.rows, k, func(r store.RosterRow, k *store.RosterRow) int {
+				if w.q.Less(&r, k) {
+					return -1
+				}
+				return 1
+			})
+			w.rows = slices.Insert(slices.Clip(w.rows), i, *k)
+			w.stale = k.ID
+		}
 		w.cursor = min(w.cursor, max(n-1, 0))
 		for i := range w.rows {
 			if w.rows[i].ID == msg.keep {
@@ -293,7 +393,8 @@ func (w *window) got(msg pageMsg) (cmd tea.Cmd, ok bool) {
 		if len(w.rows) == 0 || w.rows[len(w.rows)-1].ID != msg.anchor {
 			return w.ensure(), false // the window moved meanwhile
 		}
-		w.rows = append(w.rows, msg.rows...)
+		// A new array: the rows may be shared with other sessions (shared).
+		w.rows = append(slices.Clip(w.rows), msg.rows...)
 		w.atEnd = n < msg.limit
 		w.trim()
 	case fetchPrev:

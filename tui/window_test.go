@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -20,8 +21,11 @@ func testWindow(t *testing.T, f *fixture, q store.RosterQuery) (*window, []store
 	}
 	w := &window{
 		ctx: ctx,
-		source: func(ctx context.Context, rq store.RosterQuery) ([]store.RosterRow, error) {
+		source: func(ctx context.Context, _ int64, rq store.RosterQuery) ([]store.RosterRow, error) {
 			return f.roster.RosterPage(ctx, f.org.ID, rq)
+		},
+		byID: func(ctx context.Context, ids []int64) ([]store.RosterRow, error) {
+			return f.roster.RosterRowsByID(ctx, f.org.ID, ids)
 		},
 		size:    func() (int, bool) { return len(all), true },
 		visible: 5,
@@ -130,7 +134,7 @@ func TestWindowReloadKeepsTheCursorRow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	settle(t, w, w.reload())
+	settle(t, w, reloadCmd(w))
 	if row := w.current(); row == nil || row.ID != keep {
 		t.Fatalf("after the reload the cursor is on %+v, want customer %d", row, keep)
 	}
@@ -144,5 +148,53 @@ func TestWindowReloadKeepsTheCursorRow(t *testing.T) {
 	}
 	if w.offset+w.cursor != 11 {
 		t.Fatalf("cursor placed at %d of the result, want 11", w.offset+w.cursor)
+	}
+}
+
+// reloadCmd is the window's reload as a command.
+func reloadCmd(w *window) tea.Cmd {
+	read := w.reload(0)
+	return func() tea.Msg { return read() }
+}
+
+// A change that takes the cursor's own row out of the filter leaves it
+// where it is, with its new status, until the cursor moves off it; then it
+// goes and the cursor is on the row that followed it.
+func TestWindowKeepsTheCursorRowThatLeftTheFilter(t *testing.T) {
+	f := newFixture(t, 100)
+	w, all := testWindow(t, f, store.RosterQuery{Status: store.StatusNotInvited})
+	for range 5 {
+		settle(t, w, w.move(1, false))
+	}
+	at(t, w, all, 5)
+	gone, next, screenRow := all[5].ID, all[6].ID, w.cursor-w.top
+	if _, err := f.svc.Issue(context.Background(), f.owner, gone, store.PurposeClaim); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, w, reloadCmd(w))
+	row := w.current()
+	if row == nil || row.ID != gone || w.stale != gone || !w.isStale(w.cursor) {
+		t.Fatalf("after the reload the cursor is on %+v (stale %d), want the invited customer %d kept", row, w.stale, gone)
+	}
+	if row.Status != store.StatusInvited || w.cursor-w.top != screenRow {
+		t.Fatalf("kept row says %s on screen row %d, want Invited on %d", row.Status, w.cursor-w.top, screenRow)
+	}
+	if w.rows[w.cursor+1].ID != next || w.rows[w.cursor-1].ID != all[4].ID {
+		t.Fatalf("kept row is not in its place: neighbours %d and %d", w.rows[w.cursor-1].ID, w.rows[w.cursor+1].ID)
+	}
+	// Another reload while the cursor is still on it keeps it.
+	settle(t, w, reloadCmd(w))
+	if row := w.current(); row == nil || row.ID != gone || w.stale != gone {
+		t.Fatalf("a second reload dropped the kept row: cursor on %+v", row)
+	}
+	settle(t, w, w.move(1, false))
+	if row := w.current(); row == nil || row.ID != next {
+		t.Fatalf("moving down from the kept row lands on %+v, want customer %d", row, next)
+	}
+	if w.stale != 0 || slices.ContainsFunc(w.rows, func(r store.RosterRow) bool { return r.ID == gone }) {
+		t.Fatal("the kept row stayed after the cursor left it")
+	}
+	if w.offset+w.cursor != 5 {
+		t.Fatalf("the next customer is placed at %d of the result, want 5", w.offset+w.cursor)
 	}
 }

@@ -16,12 +16,18 @@ type accountView struct {
 	Email       string
 	MemberSince string
 	PaymentsURL string
-	Upcoming    []bookingView
-	Past        []bookingView
-	Payments    []paymentView
-	Subs        []subView
+	// Welcome is the sign-in address, shown once, on the page a claim
+	// lands on: where to sign in next time.
+	Welcome string
+	// Kept are the staff-only custom fields: shown, not editable.
+	Kept     []keptField
+	Upcoming []bookingView
+	Past     []bookingView
+	Payments []paymentView
+	Subs     []subView
 }
 
+type keptField struct{ Name, Value string }
 type bookingView struct{ Title, Kind, When, Status string }
 type paymentView struct{ Amount, Description, When, Status string }
 type subView struct{ Plan, Status, Price, Dates string }
@@ -72,13 +78,16 @@ func (h *handler) account(w http.ResponseWriter, r *http.Request) {
 	if acc == nil {
 		return
 	}
-	h.renderAccount(w, r, http.StatusOK, acc, nil, nil, notices[r.URL.Query().Get("m")])
+	m := r.URL.Query().Get("m")
+	h.renderAccount(w, r, http.StatusOK, acc, nil, nil, notices[m], m == "claimed")
 }
 
 // accountSave is POST /account. The customer is the session's; the form
 // carries no id, and any id-like field a browser adds is ignored. Custom
 // fields are addressed by their position in the organization's list
-// (field.0, field.1, …), and only those present in the form change.
+// (field.0, field.1, …), and only those present in the form change. The
+// page has no input for a staff-only field; a form that changes one anyway
+// is refused whole (403) and nothing is saved (claim.UpdateProfile).
 func (h *handler) accountSave(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
@@ -90,23 +99,28 @@ func (h *handler) accountSave(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	u := store.ProfileUpdate{FirstName: f.Get("first_name"), LastName: f.Get("last_name"), Phone: f.Get("phone")}
 	var keys []string
-	for i, name := range acc.FieldNames {
+	for i, cf := range acc.Fields {
 		key := "field." + strconv.Itoa(i)
 		if vs, ok := f[key]; ok && len(vs) > 0 {
-			u.Fields = append(u.Fields, store.Field{Name: name, Value: vs[0]})
+			u.Fields = append(u.Fields, store.Field{Name: cf.Name, Value: vs[0]})
 			keys = append(keys, key)
 		}
 	}
 	err := h.svc.UpdateProfile(r.Context(), sess, u, keys)
 	var fe claim.FieldErrors
 	if errors.As(err, &fe) {
+		status := http.StatusUnprocessableEntity
 		errs := map[string]string{}
 		for _, e := range fe {
+			if e.Locked {
+				status = http.StatusForbidden
+				h.log.Warn("account form changed a staff-only field", "client", h.client(r), "org", sess.OrgID, "customer", sess.CustomerID, "field", e.Field)
+			}
 			if errs[e.Field] == "" {
 				errs[e.Field] = e.Message
 			}
 		}
-		h.renderAccount(w, r, http.StatusUnprocessableEntity, acc, f, errs, "")
+		h.renderAccount(w, r, status, acc, f, errs, "", false)
 		return
 	} else if err != nil {
 		h.internal(w, r, err)
@@ -117,7 +131,7 @@ func (h *handler) accountSave(w http.ResponseWriter, r *http.Request) {
 
 // renderAccount shows the account page; form and errs, when set, are a
 // refused submission to show again with its errors.
-func (h *handler) renderAccount(w http.ResponseWriter, r *http.Request, status int, acc *claim.Account, form map[string][]string, errs map[string]string, notice string) {
+func (h *handler) renderAccount(w http.ResponseWriter, r *http.Request, status int, acc *claim.Account, form map[string][]string, errs map[string]string, notice string, claimed bool) {
 	p, org := acc.Profile, acc.Org
 	loc := org.Location()
 	value := func(key, stored string) string {
@@ -137,13 +151,27 @@ func (h *handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 	for _, f := range p.Fields {
 		stored[f.Name] = f.Value
 	}
-	for i, name := range acc.FieldNames {
-		key := "field." + strconv.Itoa(i)
-		fields = append(fields, field{ID: "field-" + strconv.Itoa(i), Name: key, Label: name, Type: "text", Value: value(key, stored[name]), Error: errs[key]})
-	}
 	av := &accountView{
 		Greeting: p.FirstName, Email: p.Email, PaymentsURL: org.PaymentsURL,
 		MemberSince: format.Date(p.CreatedAt, loc),
+	}
+	var formErr string
+	for i, cf := range acc.Fields {
+		key := "field." + strconv.Itoa(i)
+		if !cf.CustomerEditable {
+			// Shown as the studio keeps it, never as an input.
+			if v := stored[cf.Name]; v != "" {
+				av.Kept = append(av.Kept, keptField{Name: cf.Name, Value: v})
+			}
+			if errs[key] != "" && formErr == "" {
+				formErr = errs[key]
+			}
+			continue
+		}
+		fields = append(fields, field{ID: "field-" + strconv.Itoa(i), Name: key, Label: cf.Name, Type: "text", Value: value(key, stored[cf.Name]), Error: errs[key]})
+	}
+	if claimed {
+		av.Welcome = h.svc.SignInURL(org.Slug)
 	}
 	if av.Greeting == "" {
 		av.Greeting = p.Name()
@@ -164,7 +192,7 @@ func (h *handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 		av.Subs = append(av.Subs, subOf(s, loc))
 	}
 	h.render(w, r, status, "account", &view{
-		Title: "Your account", Org: org.Name, OrgSlug: org.Slug, SignedIn: true,
-		Account: av, Fields: focusFirstError(fields), Notice: notice,
+		Title: "Your account", org: org, SignedIn: true,
+		Account: av, Fields: focusFirstError(fields), Notice: notice, FormError: formErr,
 	})
 }

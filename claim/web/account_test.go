@@ -36,11 +36,22 @@ func (f *fixture) activity(c *store.Customer) {
 }
 
 // customerWithFields creates a claimed customer with custom field values,
-// which declares the fields for the organization.
+// which declares the fields for the organization, open to customers
+// (staff-only is the default; see staffOnly).
 func (f *fixture) customerWithFields(org *store.Org, first, email string, fields ...store.Field) *store.Customer {
 	f.t.Helper()
 	c := &store.Customer{OrgID: org.ID, FirstName: first, LastName: "Test", Email: email, Fields: fields}
-	err := f.db.Tx(context.Background(), func(tx *store.Tx) error { return tx.CreateCustomer(context.Background(), c) })
+	err := f.db.Tx(context.Background(), func(tx *store.Tx) error {
+		if err := tx.CreateCustomer(context.Background(), c); err != nil {
+			return err
+		}
+		for _, fl := range fields {
+			if _, err := tx.SetCustomFieldEditable(context.Background(), org.ID, fl.Name, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -186,5 +197,68 @@ func TestAccountIsolation(t *testing.T) {
 	forged.c.Jar.SetCookies(u, []*http.Cookie{{Name: "__Host-" + sessionCookie, Value: strings.Repeat("A", 43), Path: "/", Secure: true}})
 	if p := forged.get("/account"); p.status != http.StatusSeeOther {
 		t.Fatalf("forged session: %d", p.status)
+	}
+}
+
+// staffOnly creates a claimed customer with a staff-only field,
+// Membership level (staff-only is the default for a field), and an
+// editable one, Emergency contact.
+func (f *fixture) staffOnly(first, email string) *store.Customer {
+	f.t.Helper()
+	ctx := context.Background()
+	c := &store.Customer{OrgID: f.org.ID, FirstName: first, LastName: "Test", Email: email,
+		Fields: []store.Field{{Name: "Membership level", Value: "Gold"}, {Name: "Emergency contact", Value: "Sam 555-0100"}}}
+	err := f.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateCustomer(ctx, c); err != nil {
+			return err
+		}
+		_, err := tx.SetCustomFieldEditable(ctx, f.org.ID, "Emergency contact", true)
+		return err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.svc.Redeem(ctx, store.PurposeClaim, f.invite(c), goodPassword); err != nil {
+		f.t.Fatal(err)
+	}
+	return c
+}
+
+// A staff-only field is shown as text, never as an input; a form that
+// changes it anyway is refused whole (403) and nothing is saved; sent back
+// unchanged it is no change.
+func TestAccountStaffOnlyField(t *testing.T) {
+	f := newFixture(t)
+	jane := f.staffOnly("Jane", "jane@example.com")
+	b := f.browser()
+	b.signIn("harbor-yoga", "jane@example.com", goodPassword)
+	p := b.get("/account")
+	wantStatus(t, p, http.StatusOK)
+	mustContain(t, p, "<dt>Membership level</dt><dd>Gold</dd>", "Harbor Yoga keeps these details",
+		`<label for="field-1">Emergency contact</label>`, `name="field.1"`)
+	if strings.Contains(p.body, `name="field.0"`) || strings.Contains(p.body, `value="Gold"`) {
+		t.Error("the staff-only field has an input")
+	}
+
+	p = b.post("/account", url.Values{"first_name": {"Janet"}, "field.0": {"Platinum"}, "field.1": {"Alex"}})
+	wantStatus(t, p, http.StatusForbidden)
+	mustContain(t, p, "Membership level is kept by Harbor Yoga, so it can&#39;t be changed here. Nothing was saved", `role="alert"`)
+	got, _ := f.db.Customer(t.Context(), f.org.ID, jane.ID)
+	if got.FirstName != "Jane" || got.Fields[0].Value != "Gold" || got.Fields[1].Value != "Sam 555-0100" {
+		t.Fatalf("a refused form saved something: %+v", got)
+	}
+	if f.auditCount("account.profile") != 0 {
+		t.Error("a refused form was audited as a change")
+	}
+
+	// The stored value sent back (a page from before the field was
+	// closed): the rest is saved.
+	p = b.post("/account", url.Values{"first_name": {"Janet"}, "field.0": {"Gold"}, "field.1": {"Alex"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save with the staff-only value unchanged: %d\n%s", p.status, p.body)
+	}
+	got, _ = f.db.Customer(t.Context(), f.org.ID, jane.ID)
+	if got.FirstName != "Janet" || got.Fields[0].Value != "Gold" || got.Fields[1].Value != "Alex" {
+		t.Fatalf("after saving: %+v", got)
 	}
 }

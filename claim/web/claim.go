@@ -20,17 +20,8 @@ var claimFlow = &flow{
 		return l.Org.Name + " invited you to claim your online account. Choose a password to finish; you'll use it with your email address to sign in."
 	},
 	state: claimState,
-	done: func(org *store.Org) *message {
-		return &message{
-			Heading: "Your account is ready",
-			Paras: []string{
-				"Your " + org.Name + " account is set up. Sign in with your email address and the password you just chose.",
-				"Once signed in you can see your bookings, payments and subscriptions, and keep your details up to date.",
-			},
-			Actions: []action{{Href: withOrg("/login", org.Slug), Label: "Sign in"}},
-			Tone:    "ok",
-		}
-	},
+	// No done page: claiming signs the customer in and shows their account
+	// (setPassword), which says where to sign in next time.
 	codes: true,
 }
 
@@ -116,7 +107,7 @@ func (h *handler) codeSubmit(w http.ResponseWriter, r *http.Request) {
 			"That code doesn't match an invite sent to this email address. Check both against the email, or open the link in it.")
 		return
 	default:
-		h.linkState(w, r, claimFlow, l)
+		h.linkState(w, r, claimFlow, l, k)
 		return
 	}
 	h.setCookie(w, claimFlow.cookie, k.cookie(), min(tokenCookieTTL, max(l.Invite.ExpiresAt.Sub(h.svc.DB.Now()), 1)))
@@ -137,13 +128,15 @@ func claimState(l *claim.Link) (int, *message) {
 		{Href: withOrg("/login", slug), Label: "Sign in"},
 		{Href: withOrg("/forgot", slug), Label: "Reset your password", Secondary: true},
 	}
+	// The dead links' pages offer "send me a new link" (linkState adds the
+	// form): it goes to the address on file, so the pages say so.
 	switch l.State {
 	case claim.LinkExpired:
 		return http.StatusGone, &message{
 			Heading: "This invite link has expired",
 			Paras: []string{
 				"Invite links work for a limited time, and this one has run out.",
-				"Ask " + org + " to send you a new invite. The new email will have a fresh link.",
+				"We can email you a new link, to the address " + org + " has on file for you. Or ask " + org + " to send you a new invite.",
 			},
 			Actions: contact,
 		}
@@ -152,7 +145,7 @@ func claimState(l *claim.Link) (int, *message) {
 			Heading: "A newer invite was sent",
 			Paras: []string{
 				org + " sent you a newer invite, so this link no longer works.",
-				"Use the link in the most recent email from " + org + ". Can't find it? Check your spam or junk folder, or ask " + org + " to send it again.",
+				"Use the link in the most recent email from " + org + ". Can't find it? Check your spam or junk folder, or ask for a new link: it goes to the address " + org + " has on file for you.",
 			},
 			Actions: contact,
 		}
@@ -170,14 +163,16 @@ func claimState(l *claim.Link) (int, *message) {
 			Heading: "This link went to an old email address",
 			Paras: []string{
 				"The email address on your account changed after this invite was sent, so the link no longer works.",
-				"Ask " + org + " to send a new invite to your current address.",
+				"We can email a new link to the address " + org + " now has on file for you. Or ask " + org + " to send a new invite to your current address.",
 			},
 			Actions: contact,
 		}
 	case claim.LinkRevoked:
 		return http.StatusGone, &message{
 			Heading: "This invite was withdrawn",
-			Paras:   []string{"This link no longer works. If you think that's a mistake, contact " + org + "."},
+			Paras: []string{
+				"This link no longer works. If you think that's a mistake, ask for a new link, or contact " + org + ".",
+			},
 			Actions: contact,
 		}
 	}

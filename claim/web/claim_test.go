@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"frontdesk/store/storetest"
 )
 
 func TestClaimValid(t *testing.T) {
@@ -45,11 +47,17 @@ func TestClaimValid(t *testing.T) {
 	}
 
 	p = b.post("/claim", url.Values{"username": {"jane@example.com"}, "password": {goodPassword}, "confirm": {goodPassword}})
-	wantStatus(t, p, http.StatusOK)
-	mustContain(t, p, "Your account is ready", "Harbor Yoga", `href="/login?org=harbor-yoga"`)
+	wantStatus(t, p, http.StatusSeeOther)
+	if p.location() != "/account?m=claimed" {
+		t.Fatalf("after claiming, sent to %q", p.location())
+	}
 	if c := b.cookie(claimCookie); c != nil {
 		t.Errorf("token cookie kept after the claim: %+v", c)
 	}
+	// Signed in: the account page, saying where to sign in next time.
+	p = b.follow(p)
+	wantStatus(t, p, http.StatusOK)
+	mustContain(t, p, "Hello, Jane", "you're signed in", `<a href="`+f.srv.URL+`/login?org=harbor-yoga">`)
 	got, _ := f.db.Customer(t.Context(), f.org.ID, jane.ID)
 	if got.ClaimedAt.IsZero() {
 		t.Fatal("customer not claimed")
@@ -91,7 +99,7 @@ func TestClaimStates(t *testing.T) {
 
 	p = open(movedTok)
 	wantStatus(t, p, http.StatusGone)
-	mustContain(t, p, "old email address", "Ask Harbor Yoga to send a new invite")
+	mustContain(t, p, "old email address", "ask Harbor Yoga to send a new invite", "Send me a new link")
 
 	// Unknown: well-formed but never issued, and malformed.
 	p = open(strings.Repeat("A", 43))
@@ -105,7 +113,8 @@ func TestClaimStates(t *testing.T) {
 	f.advance(8 * 24 * time.Hour)
 	p = open(expiredTok)
 	wantStatus(t, p, http.StatusGone)
-	mustContain(t, p, "This invite link has expired", "Ask Harbor Yoga to send you a new invite", "mailto:hello@harbor-yoga.example")
+	mustContain(t, p, "This invite link has expired", "ask Harbor Yoga to send you a new invite", "mailto:hello@harbor-yoga.example",
+		`<form method="post" action="/claim/renew">`, `name="link" value="`+expiredTok+`"`, "Send me a new link")
 
 	// No token cookie at all: open the link, or type the email's code.
 	p = f.browser().get("/claim")
@@ -158,7 +167,7 @@ func TestClaimFormErrors(t *testing.T) {
 	}
 	// The link still works after all those refusals.
 	p := b.post("/claim", url.Values{"password": {goodPassword}, "confirm": {goodPassword}})
-	wantStatus(t, p, http.StatusOK)
+	wantStatus(t, p, http.StatusSeeOther)
 }
 
 // Fifty browsers submit the same link at once: one account, one success.
@@ -193,8 +202,11 @@ func TestClaimConcurrent(t *testing.T) {
 	for s := range statuses {
 		count[s]++
 	}
-	if count[http.StatusOK] != 1 || count[http.StatusGone] != n-1 {
-		t.Fatalf("statuses %v, want one 200 and %d 410", count, n-1)
+	if count[http.StatusSeeOther] != 1 || count[http.StatusGone] != n-1 {
+		t.Fatalf("statuses %v, want one 303 (signed in) and %d 410", count, n-1)
+	}
+	if n := storetest.Int(t, f.db, `SELECT count(*) FROM sessions WHERE customer_id = ?`, jane.ID); n != 1 {
+		t.Fatalf("%d sessions after fifty claims, want 1", n)
 	}
 	log, err := f.db.AuditLog(t.Context(), f.org.ID, jane.ID, 100)
 	if err != nil {
@@ -216,7 +228,7 @@ func TestCrossSitePost(t *testing.T) {
 	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
 	b := f.browser()
 	b.get("/claim/" + f.invite(jane))
-	for _, path := range []string{"/claim", "/login", "/logout", "/account", "/forgot", "/reset"} {
+	for _, path := range []string{"/claim", "/claim/renew", "/login", "/logout", "/account", "/forgot", "/reset"} {
 		for _, hdr := range []map[string]string{
 			{"Sec-Fetch-Site": "cross-site"},
 			{"Origin": "https://evil.example"}, // older browsers: no Sec-Fetch-Site
@@ -335,5 +347,45 @@ func TestTokenCookieAlwaysExpires(t *testing.T) {
 	c := p.header.Get("Set-Cookie")
 	if !strings.Contains(c, "Max-Age=1") {
 		t.Fatalf("token cookie %q: want Max-Age=1", c)
+	}
+}
+
+// Claiming signs the customer in with a new session: a session the browser
+// had (someone else's, on a shared computer) is ended, not reused, and the
+// link's cookie is gone.
+func TestClaimSignsInWithANewSession(t *testing.T) {
+	f := newFixture(t)
+	f.claimed(f.org, "Bo", "Chen", "bo@example.com", goodPassword)
+	jane := f.customer(f.org, "Jane", "Doe", "jane@example.com")
+	b := f.browser()
+	b.signIn("harbor-yoga", "bo@example.com", goodPassword)
+	old := b.cookie(sessionCookie).Value
+
+	b.get("/claim/" + f.invite(jane))
+	p := b.post("/claim", url.Values{"password": {goodPassword}, "confirm": {goodPassword}})
+	wantStatus(t, p, http.StatusSeeOther)
+	set := strings.Join(p.header.Values("Set-Cookie"), "\n")
+	for _, want := range []string{"__Host-" + claimCookie + "=; Path=/; Max-Age=0", "__Host-" + sessionCookie + "="} {
+		if !strings.Contains(set, want) {
+			t.Errorf("claim response lacks cookie %q:\n%s", want, set)
+		}
+	}
+	c := b.cookie(sessionCookie)
+	if c == nil || c.Value == old {
+		t.Fatalf("session after claiming: %+v (before: %s)", c, old)
+	}
+	if b.cookie(claimCookie) != nil {
+		t.Error("the claim cookie outlived the claim")
+	}
+	// The new session is Jane's; Bob's is over.
+	mustContain(t, b.get("/account"), "Hello, Jane", "jane@example.com")
+	bob := f.browser()
+	u, _ := url.Parse(f.srv.URL)
+	bob.c.Jar.SetCookies(u, []*http.Cookie{{Name: "__Host-" + sessionCookie, Value: old, Path: "/", Secure: true}})
+	if p := bob.get("/account"); p.status != http.StatusSeeOther {
+		t.Errorf("the browser's earlier session still works: %d", p.status)
+	}
+	if f.auditCount("account.signin") != 2 { // Bob's sign-in, Jane's claim
+		t.Errorf("%d sign-ins audited, want 2", f.auditCount("account.signin"))
 	}
 }

@@ -64,8 +64,8 @@ func TestClaimWithCode(t *testing.T) {
 	wantStatus(t, p, http.StatusOK)
 	mustContain(t, p, "Set up your account", "Harbor Yoga", "jane@example.com", `autocomplete="new-password"`)
 	p = b.post("/claim", url.Values{"username": {"jane@example.com"}, "password": {goodPassword}, "confirm": {goodPassword}})
-	wantStatus(t, p, http.StatusOK)
-	mustContain(t, p, "Your account is ready", `href="/login?org=harbor-yoga"`)
+	wantStatus(t, p, http.StatusSeeOther)
+	mustContain(t, b.follow(p), "Hello, Jane", "you're signed in")
 	if c := b.cookie(claimCookie); c != nil {
 		t.Errorf("code cookie kept after the claim: %+v", c)
 	}
@@ -155,7 +155,7 @@ func TestClaimCodeStates(t *testing.T) {
 	f.advance(8 * 24 * time.Hour)
 	p = b.post("/claim", url.Values{"email": {"sue@example.com"}, "code": {current}})
 	wantStatus(t, p, http.StatusGone)
-	mustContain(t, p, "This invite link has expired", "Ask Harbor Yoga to send you a new invite")
+	mustContain(t, p, "This invite link has expired", "ask Harbor Yoga to send you a new invite", "Send me a new link")
 	if b.cookie(claimCookie) != nil {
 		t.Error("a dead code set a cookie")
 	}

@@ -5,11 +5,13 @@ import (
 	"time"
 )
 
-// contentSecurityPolicy allows nothing but our own stylesheet and forms
-// posting to ourselves: no script at all, no inline style, no framing, no
-// <base> rewriting. The pages need nothing else, so anything injected
-// despite html/template's escaping has nothing to run with.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// contentSecurityPolicy allows nothing but this site's own files (the
+// stylesheets, the logos, the one script) and forms posting to ourselves:
+// no inline script or style, no framing, no <base> rewriting. The pages
+// need nothing else, so anything injected despite html/template's escaping
+// has nothing to run with: script-src 'self' runs files served from here
+// only, and no path here serves anything a customer or staff member wrote.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // headers sets the security headers on every response. Cache-Control:
 // no-store is the default because almost every page is either about a

@@ -24,8 +24,10 @@ type flow struct {
 	heading, button string
 	intro           func(l *claim.Link) string
 	state           func(l *claim.Link) (int, *message) // a link that cannot be used
-	done            func(org *store.Org) *message       // after the password is set
-	noLink          *message                            // the form page without a token cookie
+	// done is the page after the password is set; nil signs the customer
+	// in and shows their account (the claim, see claimDone).
+	done   func(org *store.Org) *message
+	noLink *message // the form page without a token cookie
 	// codes: the flow also takes the invite email's one-time code (claim
 	// only): without a token cookie, the form page asks for it.
 	codes bool
@@ -43,7 +45,7 @@ func (h *handler) openLink(w http.ResponseWriter, r *http.Request, f *flow) {
 	token := r.PathValue("token")
 	if _, ok := claim.TokenHash(token); !ok {
 		status, m := f.state(&claim.Link{State: claim.LinkUnknown})
-		h.say(w, r, status, "", "", m)
+		h.say(w, r, status, nil, m)
 		return
 	}
 	l, err := h.svc.Lookup(r.Context(), f.purpose, token)
@@ -108,11 +110,22 @@ func (h *handler) lookup(r *http.Request, f *flow, k linkKey) (*claim.Link, erro
 	return h.svc.LookupCode(r.Context(), claim.CodeEntry{Email: k.email, Code: k.code, Addr: h.client(r)})
 }
 
-func (h *handler) redeem(r *http.Request, f *flow, k linkKey, password string) (*store.Customer, error) {
-	if k.token != "" {
-		return h.svc.Redeem(r.Context(), f.purpose, k.token, password)
+// redeem sets the password through the link k opens. A claim signs the
+// customer in as well (claim.Service.Claim: in, with the new session's
+// token); a reset does not (in is nil).
+func (h *handler) redeem(r *http.Request, f *flow, k linkKey, password string) (c *store.Customer, in *claim.SignedIn, err error) {
+	if f.purpose != store.PurposeClaim {
+		c, err = h.svc.Redeem(r.Context(), f.purpose, k.token, password)
+		return c, nil, err
 	}
-	return h.svc.RedeemCode(r.Context(), claim.CodeEntry{Email: k.email, Code: k.code, Addr: h.client(r)}, password)
+	req := claim.ClaimRequest{Token: k.token, Password: password, Addr: h.client(r)}
+	if k.token == "" {
+		req.Code = &claim.CodeEntry{Email: k.email, Code: k.code, Addr: h.client(r)}
+	}
+	if in, err = h.svc.Claim(r.Context(), req, h.sessions); err != nil {
+		return nil, nil, err
+	}
+	return in.Customer, in, nil
 }
 
 // currentLink reads the flow's cookie and looks it up, answering itself
@@ -131,7 +144,7 @@ func (h *handler) currentLink(w http.ResponseWriter, r *http.Request, f *flow) (
 			h.renderCode(w, r, status, "", "", "", formErr)
 			return nil, linkKey{}
 		}
-		h.say(w, r, http.StatusBadRequest, "", "", f.noLink)
+		h.say(w, r, http.StatusBadRequest, nil, f.noLink)
 		return nil, linkKey{}
 	}
 	k := parseLinkKey(v, f.codes)
@@ -147,19 +160,22 @@ func (h *handler) currentLink(w http.ResponseWriter, r *http.Request, f *flow) (
 	}
 	if l.State != claim.LinkValid {
 		h.clearCookie(w, f.cookie)
-		h.linkState(w, r, f, l)
+		h.linkState(w, r, f, l, k)
 		return nil, linkKey{}
 	}
 	return l, k
 }
 
-func (h *handler) linkState(w http.ResponseWriter, r *http.Request, f *flow, l *claim.Link) {
+// linkState shows the page of link l, opened with key k, that cannot be
+// used. The page of a dead invite link offers "send me a new link"
+// (renewSubmit), carrying k: the key opens nothing any more, and says
+// which invite the customer means.
+func (h *handler) linkState(w http.ResponseWriter, r *http.Request, f *flow, l *claim.Link, k linkKey) {
 	status, m := f.state(l)
-	org, slug := "", ""
-	if l.Org != nil {
-		org, slug = l.Org.Name, l.Org.Slug
+	if f.purpose == store.PurposeClaim && claim.Renewable(l.State) {
+		m.Renew = k.cookie()
 	}
-	h.say(w, r, status, org, slug, m)
+	h.say(w, r, status, l.Org, m)
 }
 
 // passwordForm is GET /claim and GET /reset.
@@ -181,7 +197,7 @@ func (h *handler) renderPassword(w http.ResponseWriter, r *http.Request, status 
 			Error: confirmErr, Required: true, NoSpellcheck: true},
 	})
 	h.render(w, r, status, "password", &view{
-		Title: f.heading, Org: l.Org.Name, OrgSlug: l.Org.Slug, Fields: fields, FormError: formErr,
+		Title: f.heading, org: l.Org, Fields: fields, FormError: formErr,
 		Password: &passwordPage{
 			Heading: f.heading, Intro: f.intro(l), Email: l.Customer.Email, Action: f.path, Button: f.button,
 		},
@@ -194,8 +210,8 @@ type passwordPage struct {
 }
 
 // setPassword is POST /claim and POST /reset: the one request that uses the
-// token. claim.Service.Redeem does it in one transaction; of concurrent
-// submissions exactly one wins and the rest see "already used".
+// token. claim.Service.Claim and Redeem do it in one transaction; of
+// concurrent submissions exactly one wins and the rest see "already used".
 func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, f *flow) {
 	if !h.parseForm(w, r) {
 		return
@@ -220,7 +236,7 @@ func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, f *flow) {
 		h.renderPassword(w, r, http.StatusUnprocessableEntity, f, l, pwErr, confirmErr, "")
 		return
 	}
-	c, err := h.redeem(r, f, k, pw)
+	c, in, err := h.redeem(r, f, k, pw)
 	var pe *claim.PasswordError
 	var le *claim.LinkError
 	var th *claim.CodeThrottled
@@ -234,18 +250,24 @@ func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, f *flow) {
 		return
 	case errors.As(err, &le):
 		h.clearCookie(w, f.cookie)
-		h.linkState(w, r, f, &claim.Link{State: le.State, Org: l.Org, Customer: l.Customer})
+		h.linkState(w, r, f, &claim.Link{State: le.State, Org: l.Org, Customer: l.Customer, Invite: l.Invite}, k)
 		return
 	case err != nil:
 		h.internal(w, r, err)
 		return
 	}
 	h.clearCookie(w, f.cookie)
-	if f.purpose == store.PurposeReset {
-		// Every session of this customer is gone (the password trigger);
-		// this browser's cookie, if it had one, is now only noise.
-		h.clearCookie(w, sessionCookie)
-	}
 	h.log.Info("password set", "purpose", f.purpose, "org", l.Org.ID, "customer", c.ID)
-	h.say(w, r, http.StatusOK, l.Org.Name, l.Org.Slug, f.done(l.Org))
+	if in != nil {
+		// Claimed and signed in: the link's cookie is gone, the browser
+		// gets the new session (any it had is ended), and the customer
+		// lands on their account, which says where to sign in next time.
+		h.startSession(w, r, in.Token)
+		http.Redirect(w, r, "/account?m=claimed", http.StatusSeeOther)
+		return
+	}
+	// A reset: every session of this customer is gone (the password
+	// trigger); this browser's cookie, if it had one, is now only noise.
+	h.clearCookie(w, sessionCookie)
+	h.say(w, r, http.StatusOK, l.Org, f.done(l.Org))
 }

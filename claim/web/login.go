@@ -26,8 +26,11 @@ func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if h.forgetOrg(w, r) {
+		return
+	}
 	q := r.URL.Query()
-	org := h.orgFromQuery(r, q.Get("org"))
+	org := h.pageOrg(r, q.Get("org"))
 	h.renderLogin(w, r, http.StatusOK, org, "", "", "", "", notices[q.Get("m")])
 }
 
@@ -44,14 +47,17 @@ func (h *handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 			fields[i].Also = "form-error"
 		}
 	}
-	v := &view{Title: "Sign in", Fields: focusFirstError(fields), FormError: formErr, Notice: notice}
+	v := &view{Title: "Sign in", org: org, Fields: focusFirstError(fields), FormError: formErr, Notice: notice}
 	if formErr != "" && emailErr == "" && pwErr == "" {
 		v.Fields[1].Autofocus = true
 	}
+	v.ForgotURL = "/forgot"
 	if org != nil {
-		v.Org, v.OrgSlug = org.Name, org.Slug
+		v.ForgotURL = withOrg("/forgot", org.Slug)
+		// Signing in is for this organization's account only; a customer
+		// of another (the cookie remembers the last one) needs a way out.
+		v.OtherURL = "/login?org="
 	}
-	v.ForgotURL = withOrg("/forgot", v.OrgSlug)
 	h.render(w, r, status, "login", v)
 }
 
@@ -64,7 +70,7 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || h.limited(w, r, h.signIns, "sign-in") {
 		return
 	}
-	org := h.orgFromQuery(r, r.PostForm.Get("org"))
+	org := h.pageOrg(r, r.PostForm.Get("org"))
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	pw := r.PostForm.Get("password")
 	var emailErr, pwErr string
@@ -96,12 +102,20 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, r, err)
 		return
 	}
+	h.startSession(w, r, in.Token)
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+}
+
+// startSession gives the browser a new session (signing in, or claiming):
+// the session the browser had, if any, is ended, so the id changes at
+// every sign-in.
+func (h *handler) startSession(w http.ResponseWriter, r *http.Request, token string) {
 	if old := h.cookie(r, sessionCookie); old != "" {
 		if err := h.svc.SignOut(r.Context(), old); err != nil {
 			h.log.Error("end previous session", "err", err)
 		}
 	}
-	h.setCookie(w, sessionCookie, in.Token, 0)
+	h.setCookie(w, sessionCookie, token, 0)
 	if h.signInCount.Add(1)%64 == 0 {
 		if n, err := h.svc.PruneSessions(r.Context(), h.sessions); err != nil {
 			h.log.Error("prune sessions", "err", err)
@@ -109,7 +123,6 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			h.log.Info("pruned stale sessions", "n", n)
 		}
 	}
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
 // logoutPage is GET /logout: signing out changes state, so it takes a POST;
@@ -120,7 +133,7 @@ func (h *handler) logoutPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	v := &view{Title: "Sign out", Org: org.Name, OrgSlug: org.Slug, SignedIn: true, Message: &message{
+	v := &view{Title: "Sign out", org: org, SignedIn: true, Message: &message{
 		Heading: "Sign out?",
 		Paras:   []string{"Use the Sign out button at the top of the page."},
 		Actions: []action{{Href: "/account", Label: "Back to your account", Secondary: true}},

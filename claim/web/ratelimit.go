@@ -21,6 +21,7 @@ type Limits struct {
 	Token  Limit // per client address: opening and using claim and reset links
 	SignIn Limit // per client address: sign-in attempts, whatever the email
 	Forgot Limit // per client address: "forgot password" requests
+	Renew  Limit // per client address: "send me a new link" from a dead link's page
 }
 
 // The defaults let a person mistype a few times and a script get nowhere:
@@ -30,6 +31,7 @@ var defaultLimits = Limits{
 	Token:  Limit{Burst: 30, Every: 6 * time.Second},
 	SignIn: Limit{Burst: 10, Every: 20 * time.Second},
 	Forgot: Limit{Burst: 5, Every: 2 * time.Minute},
+	Renew:  Limit{Burst: 5, Every: 2 * time.Minute},
 }
 
 // remoteAddr is the client's IP as the connection shows it. Behind a

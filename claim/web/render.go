@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"frontdesk/store"
 )
 
 //go:embed templates/*.html
@@ -23,17 +25,38 @@ var templateFS embed.FS
 //go:embed static/site.css
 var siteCSS []byte
 
-// cssPath carries a hash of the stylesheet so it can be cached for good:
+// siteJS is the pages' one script: the show-password switch. Every page
+// works without it (the CSP allows scripts from this site only, never
+// inline ones).
+//
+//go:embed static/site.js
+var siteJS []byte
+
+// cssPath and jsPath carry a hash of the file so it can be cached for good:
 // a new build has a new path.
-var cssPath = func() string {
-	sum := sha256.Sum256(siteCSS)
-	return "/static/site." + hex.EncodeToString(sum[:6]) + ".css"
-}()
+var (
+	cssPath = staticPath("site", "css", siteCSS)
+	jsPath  = staticPath("site", "js", siteJS)
+)
+
+func staticPath(name, ext string, b []byte) string {
+	sum := sha256.Sum256(b)
+	return "/static/" + name + "." + hex.EncodeToString(sum[:6]) + "." + ext
+}
 
 func serveCSS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	serveStatic(w, "text/css; charset=utf-8", siteCSS)
+}
+
+func serveJS(w http.ResponseWriter, r *http.Request) {
+	serveStatic(w, "text/javascript; charset=utf-8", siteJS)
+}
+
+// serveStatic answers with a file whose address carries its content hash.
+func serveStatic(w http.ResponseWriter, contentType string, b []byte) {
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	w.Write(siteCSS)
+	w.Write(b)
 }
 
 // pages are the templates, each the layout plus one page's "content".
@@ -44,7 +67,7 @@ var pages = func() map[string]*template.Template {
 	}
 	// The stylesheet's path is fixed per build: baked in rather than
 	// passed, since every template action costs escaper calls at run time.
-	src := strings.ReplaceAll(string(layout), "{{.CSS}}", cssPath)
+	src := strings.NewReplacer("{{.CSS}}", cssPath, "{{.JS}}", jsPath).Replace(string(layout))
 	base := template.Must(template.New("").Parse(src))
 	m := map[string]*template.Template{}
 	for _, name := range []string{"message", "password", "login", "forgot", "account", "code"} {
@@ -56,9 +79,16 @@ var pages = func() map[string]*template.Template {
 // view is what a page template sees. Common parts first; each page fills
 // its own.
 type view struct {
-	Title     string
-	Org       string // the organization's name, "" when the page does not know it
-	OrgSlug   string
+	Title string
+	// org is the page's organization: from its ?org=, its link or its
+	// session; nil leaves render to take it from the cookie a page that
+	// knew it set (orgCookie), or to show a neutral name.
+	org *store.Org
+	// Filled by render from org: its name and slug, and the addresses of
+	// its logo and its stylesheet (the accent), "" when it has none.
+	Org, OrgSlug      string
+	LogoURL, BrandCSS string
+
 	SignedIn  bool
 	Notice    string // a confirmation ("Your details were saved.")
 	FormError string // a refusal of the whole form
@@ -69,6 +99,7 @@ type view struct {
 	Account   *accountView
 	ForgotURL string
 	LoginURL  string
+	OtherURL  string // sign in without the organization the page assumed
 }
 
 // field is one form input with its label, hint and error.
@@ -182,6 +213,9 @@ type message struct {
 	Paras   []string
 	Actions []action
 	Tone    string // "", "ok" or "error"
+	// Renew, when set, offers "send me a new link": a form posting it
+	// (the dead link's key, see linkKey) to /claim/renew.
+	Renew string
 }
 
 type action struct {
@@ -194,6 +228,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // render writes a page. It renders into a buffer first, so a template error
 // becomes a clean 500 instead of half a page.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
+	h.brand(w, r, v)
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -208,9 +243,9 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	w.Write(buf.Bytes())
 }
 
-// say renders a message page.
-func (h *handler) say(w http.ResponseWriter, r *http.Request, status int, org, slug string, m *message) {
-	h.render(w, r, status, "message", &view{Title: m.Heading, Org: org, OrgSlug: slug, Message: m})
+// say renders a message page; org nil when the page does not know it.
+func (h *handler) say(w http.ResponseWriter, r *http.Request, status int, org *store.Org, m *message) {
+	h.render(w, r, status, "message", &view{Title: m.Heading, org: org, Message: m})
 }
 
 // withOrg adds ?org=slug to a path when the slug is known, so the next page
@@ -236,14 +271,14 @@ func (h *handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		h.say(w, r, http.StatusRequestEntityTooLarge, "", "", &message{
+		h.say(w, r, http.StatusRequestEntityTooLarge, nil, &message{
 			Heading: "That form was too large",
 			Paras:   []string{"What you sent was larger than any form on this site needs. Go back, shorten what you typed, and try again."},
 			Tone:    "error",
 		})
 		return false
 	}
-	h.say(w, r, http.StatusBadRequest, "", "", &message{
+	h.say(w, r, http.StatusBadRequest, nil, &message{
 		Heading: "We couldn't read that form",
 		Paras:   []string{"Go back and send it again. If it keeps happening, reload the page first."},
 		Tone:    "error",
@@ -257,7 +292,7 @@ func (h *handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
 // than GET on a page is answered 405, the status the mux would give.
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.say(w, r, http.StatusMethodNotAllowed, "", "", &message{
+		h.say(w, r, http.StatusMethodNotAllowed, nil, &message{
 			Heading: "That doesn't work here",
 			Paras:   []string{"This address can't take that kind of request. Go back to the page you came from and use its buttons and links."},
 			Actions: []action{{Href: "/login", Label: "Go to sign in"}},
@@ -265,7 +300,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	h.say(w, r, http.StatusNotFound, "", "", &message{
+	h.say(w, r, http.StatusNotFound, nil, &message{
 		Heading: "Page not found",
 		Paras:   []string{"There is no page at this address. If you followed a link from an email, open it again from the email, or copy the whole link into the address bar."},
 		Actions: []action{{Href: "/login", Label: "Go to sign in"}},
@@ -275,7 +310,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 func (h *handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
 	h.log.Warn("cross-origin request refused", "client", h.client(r), "path", logPath(r),
 		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
-	h.say(w, r, http.StatusForbidden, "", "", &message{
+	h.say(w, r, http.StatusForbidden, nil, &message{
 		Heading: "This form came from another website",
 		Paras: []string{
 			"For your safety, we only accept forms sent from this site's own pages, and this one arrived from somewhere else.",
@@ -297,7 +332,7 @@ func (h *handler) tooManyFor(w http.ResponseWriter, r *http.Request, extra strin
 		paras = []string{extra}
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(int(max(wait, time.Second)/time.Second)))
-	h.say(w, r, http.StatusTooManyRequests, "", "", &message{
+	h.say(w, r, http.StatusTooManyRequests, nil, &message{
 		Heading: "Too many attempts",
 		Paras:   paras,
 		Tone:    "error",
@@ -306,7 +341,7 @@ func (h *handler) tooManyFor(w http.ResponseWriter, r *http.Request, extra strin
 
 func (h *handler) internal(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.Error("request failed", "path", logPath(r), "err", err)
-	h.say(w, r, http.StatusInternalServerError, "", "", &message{
+	h.say(w, r, http.StatusInternalServerError, nil, &message{
 		Heading: "Something went wrong on our side",
 		Paras:   []string{"Nothing you did caused this. Please try again in a moment."},
 		Tone:    "error",

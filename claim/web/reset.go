@@ -90,19 +90,22 @@ func resetState(l *claim.Link) (int, *message) {
 
 // forgotForm is GET /forgot.
 func (h *handler) forgotForm(w http.ResponseWriter, r *http.Request) {
-	org := h.orgFromQuery(r, r.URL.Query().Get("org"))
+	if h.forgetOrg(w, r) {
+		return
+	}
+	org := h.pageOrg(r, r.URL.Query().Get("org"))
 	h.renderForgot(w, r, http.StatusOK, org, "", "")
 }
 
 func (h *handler) renderForgot(w http.ResponseWriter, r *http.Request, status int, org *store.Org, email, emailErr string) {
-	v := &view{Title: "Reset your password", Fields: focusFirstError([]field{
+	v := &view{Title: "Reset your password", org: org, Fields: focusFirstError([]field{
 		{ID: "email", Name: "email", Label: "Email address", Type: "email", Autocomplete: "username", InputMode: "email",
 			Value: email, Error: emailErr, Required: true, NoSpellcheck: true},
 	})}
+	v.LoginURL = "/login"
 	if org != nil {
-		v.Org, v.OrgSlug = org.Name, org.Slug
+		v.LoginURL = withOrg("/login", org.Slug)
 	}
-	v.LoginURL = withOrg("/login", v.OrgSlug)
 	h.render(w, r, status, "forgot", v)
 }
 
@@ -115,7 +118,7 @@ func (h *handler) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) || h.limited(w, r, h.forgots, "forgot") {
 		return
 	}
-	org := h.orgFromQuery(r, r.PostForm.Get("org"))
+	org := h.pageOrg(r, r.PostForm.Get("org"))
 	slug := ""
 	if org != nil {
 		slug = org.Slug
@@ -140,7 +143,7 @@ func (h *handler) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 	if org != nil {
 		name = "a " + org.Name + " account"
 	}
-	h.say(w, r, http.StatusOK, orgName(org), slug, &message{
+	h.say(w, r, http.StatusOK, org, &message{
 		Heading: "Check your email",
 		Paras: []string{
 			"If " + email + " belongs to " + name + ", we've sent it a link to choose a new password. The link works for one hour.",
@@ -149,13 +152,6 @@ func (h *handler) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 		Actions: []action{{Href: withOrg("/login", slug), Label: "Back to sign in", Secondary: true}},
 		Tone:    "ok",
 	})
-}
-
-func orgName(o *store.Org) string {
-	if o == nil {
-		return ""
-	}
-	return o.Name
 }
 
 // orgFromQuery resolves an ?org= slug to its organization, nil when absent

@@ -38,6 +38,17 @@ type Options struct {
 	// nil uses the connection's remote address; behind a reverse proxy,
 	// set it to read the proxy's trusted forwarding header.
 	ClientAddr func(*http.Request) string
+	// Metrics hears the requests its rate limits refuse; nil: nobody.
+	Metrics Metrics
+}
+
+// Metrics is what the web tells the operator's monitoring (frontdesk serve
+// --metrics-addr); requests themselves are counted by whoever serves the
+// handler. Calls must be quick and safe for concurrent use.
+type Metrics interface {
+	// RateLimited: a request was answered 429 by one of the per-client
+	// Limits: kind "token" (links and codes), "signin" or "forgot".
+	RateLimited(kind string)
 }
 
 // handler serves every customer path.
@@ -47,14 +58,16 @@ type handler struct {
 	wake     func()
 	sessions claim.SessionLifetime
 	addr     func(*http.Request) string
-	secure   bool // BaseURL is https: cookies get Secure and the __Host- prefix
+	metrics  Metrics // never nil
+	secure   bool    // BaseURL is https: cookies get Secure and the __Host- prefix
 
-	tokens, signIns, forgots *ratelimit.Limiter
+	tokens, signIns, forgots, renews *ratelimit.Limiter
 
 	// forgotFloor is the least time a "forgot password" answer takes, so
 	// that queueing an email (address known) and doing nothing (unknown)
-	// take the same time from outside.
-	forgotFloor time.Duration
+	// take the same time from outside; renewFloor the same for "send me a
+	// new link".
+	forgotFloor, renewFloor time.Duration
 
 	signInCount atomic.Uint64 // to prune stale sessions now and then
 	mux         *http.ServeMux
@@ -75,8 +88,10 @@ func newHandler(o Options) *handler {
 		wake:        o.Wake,
 		sessions:    o.Sessions,
 		addr:        o.ClientAddr,
+		metrics:     o.Metrics,
 		secure:      strings.HasPrefix(strings.ToLower(o.Service.BaseURL), "https://"),
 		forgotFloor: 300 * time.Millisecond,
+		renewFloor:  300 * time.Millisecond,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -84,10 +99,14 @@ func newHandler(o Options) *handler {
 	if h.addr == nil {
 		h.addr = remoteAddr
 	}
+	if h.metrics == nil {
+		h.metrics = nopMetrics{}
+	}
 	now := func() time.Time { return h.svc.DB.Now() }
 	h.tokens = ratelimit.NewWithClock(o.Limits.Token.Or(defaultLimits.Token), now)
 	h.signIns = ratelimit.NewWithClock(o.Limits.SignIn.Or(defaultLimits.SignIn), now)
 	h.forgots = ratelimit.NewWithClock(o.Limits.Forgot.Or(defaultLimits.Forgot), now)
+	h.renews = ratelimit.NewWithClock(o.Limits.Renew.Or(defaultLimits.Renew), now)
 	h.routes()
 	return h
 }
@@ -96,10 +115,13 @@ func (h *handler) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", h.home)
 	m.HandleFunc("GET "+cssPath, serveCSS)
+	m.HandleFunc("GET "+jsPath, serveJS)
+	m.HandleFunc("GET /brand/{slug}/{file}", h.brandFile)
 
 	m.HandleFunc("GET /claim/{token}", h.claimLink)
 	m.HandleFunc("GET /claim", h.claimForm)
 	m.HandleFunc("POST /claim", h.claimSubmit)
+	m.HandleFunc("POST /claim/renew", h.renewSubmit)
 
 	m.HandleFunc("GET /login", h.loginForm)
 	m.HandleFunc("POST /login", h.loginSubmit)
@@ -143,6 +165,9 @@ func (h *handler) client(r *http.Request) string { return h.addr(r) }
 // /claim/{token} or /reset/{token} link opens an account until it is used,
 // and logs are read by more people, and kept longer, than the outbox.
 func logPath(r *http.Request) string {
+	if r.URL.Path == "/claim/renew" {
+		return r.URL.Path
+	}
 	for _, prefix := range []string{"/claim/", "/reset/"} {
 		if strings.HasPrefix(r.URL.Path, prefix) {
 			return prefix + "{token}"
@@ -159,6 +184,18 @@ func (h *handler) limited(w http.ResponseWriter, r *http.Request, l *ratelimit.L
 		return false
 	}
 	h.log.Warn("rate limited", "what", what, "client", addr, "path", logPath(r))
+	kind := "token"
+	switch l {
+	case h.signIns:
+		kind = "signin"
+	case h.forgots:
+		kind = "forgot"
+	}
+	h.metrics.RateLimited(kind)
 	h.tooMany(w, r, "")
 	return true
 }
+
+type nopMetrics struct{}
+
+func (nopMetrics) RateLimited(string) {}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 
 	"frontdesk/store"
@@ -20,9 +23,14 @@ type App struct {
 	Getenv         func(string) string
 
 	DB *store.DB
+
+	// metrics counts for serve --metrics-addr; nil (counting nothing)
+	// otherwise.
+	metrics *metrics
 }
 
-// Open opens the database in the data directory, creating both if needed.
+// Open opens the database in the data directory, creating both if needed;
+// making the database is said on stderr, with where it is.
 func (a *App) Open() error {
 	if a.DB != nil {
 		return nil
@@ -30,8 +38,29 @@ func (a *App) Open() error {
 	if err := os.MkdirAll(a.DataDir, 0o700); err != nil {
 		return fmt.Errorf("--data-dir %s: %w", a.DataDir, err)
 	}
+	_, err := os.Stat(a.DBPath())
+	fresh := errors.Is(err, fs.ErrNotExist)
 	db, err := store.OpenWith(a.DBPath(), store.Options{OutboxKey: a.OutboxKey})
 	if err != nil {
+		return err
+	}
+	a.DB = db
+	if fresh && a.Stderr != nil {
+		io.WriteString(a.Stderr, a.createdNotice())
+	}
+	return nil
+}
+
+// OpenExisting opens the database in the data directory if there is one,
+// creating nothing (store.Options.Existing).
+func (a *App) OpenExisting() error {
+	if a.DB != nil {
+		return nil
+	}
+	db, err := store.OpenWith(a.DBPath(), store.Options{OutboxKey: a.OutboxKey, Existing: true})
+	if errors.Is(err, store.ErrNoDatabase) {
+		return store.Errorf(store.ENOTFOUND, "%s", a.noDatabase())
+	} else if err != nil {
 		return err
 	}
 	a.DB = db
@@ -79,4 +108,38 @@ func (a *App) Actor() store.Actor {
 		name = "cli:" + u.Username
 	}
 	return store.SystemActor(name)
+}
+
+// Command is the frontdesk command line that runs sub ("staff key add")
+// with args on this process's data, for a message to print: the data
+// directory is named, absolute, so the line does the same from any folder
+// and without this process's environment (a server started with
+// --data-dir or FRONTDESK_DATA_DIR). Args are quoted for a POSIX shell
+// where they need it; a leading ~ is left for the shell to expand.
+func (a *App) Command(sub string, args ...string) string {
+	dir, err := filepath.Abs(a.DataDir)
+	if err != nil {
+		dir = a.DataDir
+	}
+	words := []string{"frontdesk", sub}
+	for _, arg := range args {
+		words = append(words, shellQuote(arg))
+	}
+	return strings.Join(append(words, "--data-dir", shellQuote(dir)), " ")
+}
+
+// shellQuote leaves a word a shell reads as itself alone, and puts any
+// other in single quotes.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-~", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"frontdesk/claim"
 	"frontdesk/mailer"
+	"frontdesk/store/format"
 )
 
 // Config is everything a frontdesk process can be told, from flags or
@@ -30,16 +32,31 @@ type Config struct {
 	SMTPPort     int
 	SMTPUsername string
 	SMTPPassword string
+	SMTPAuth     string
 	SMTPTLS      string
 	SMTPTimeout  time.Duration
 	MailFrom     string
 
+	// DKIMKey and DKIMSelector sign every email for the domain of
+	// MailFrom; both or neither.
+	DKIMKey      string
+	DKIMSelector string
+
 	OutboxKey string // "": outbox.key in the data directory
+
+	// DataDirFrom is the rule that chose DataDir (resolveDataDir), named
+	// in messages about where the database is.
+	DataDirFrom string
 
 	// EmailDNS is where the email check asks whether a domain receives
 	// mail: "" the system's resolver, "off" nowhere (typo warnings only),
 	// or a DNS server's HOST:PORT.
 	EmailDNS string
+
+	// LogFormat is text (key=value) or json; LogLevel debug, info, warn
+	// or error, "" for the command's own (see App.logger).
+	LogFormat string
+	LogLevel  string
 }
 
 // DBPath is the database file inside the data directory.
@@ -48,19 +65,25 @@ func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "frontdesk.db
 // bindConfig declares the configuration flags on the root command, inherited
 // by every subcommand.
 func bindConfig(fs *pflag.FlagSet, c *Config) {
-	fs.StringVar(&c.DataDir, "data-dir", "./frontdesk-data", "directory holding frontdesk.db, outbox.key, the SSH host key and outbox/")
+	fs.StringVar(&c.DataDir, "data-dir", "", "directory holding frontdesk.db, outbox.key, the SSH host key and outbox/ (default: $STATE_DIRECTORY under systemd, else $XDG_DATA_HOME/frontdesk, else ~/.local/share/frontdesk)")
 	fs.StringVar(&c.Org, "org", "", "organization slug (may be left out when there is only one)")
-	fs.DurationVar(&c.InviteTTL, "invite-ttl", 0, "invite link lifetime, overriding the organization's setting (e.g. 168h)")
+	durationVar(fs, &c.InviteTTL, "invite-ttl", 0, "invite link lifetime, overriding the organization's setting (e.g. 7d)")
 	fs.StringVar(&c.BaseURL, "base-url", "http://localhost:8080", "public address of the customers' web, used in emailed links")
 	fs.StringVar(&c.SMTPHost, "smtp-host", "", "SMTP server; empty writes mail as .eml files under <data-dir>/outbox/")
 	fs.IntVar(&c.SMTPPort, "smtp-port", 587, "SMTP port")
 	fs.StringVar(&c.SMTPUsername, "smtp-username", "", "SMTP user name (no authentication when empty)")
-	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password (prefer FRONTDESK_SMTP_PASSWORD: flags show in ps)")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password, or with --smtp-auth xoauth2 the access token (prefer FRONTDESK_SMTP_PASSWORD: flags show in ps)")
+	fs.StringVar(&c.SMTPAuth, "smtp-auth", mailer.AuthAuto, "how to log in with --smtp-username: auto (the strongest the server offers; never the password unencrypted to another machine), plain, login, cram-md5, scram-sha-256, xoauth2 or none")
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: starttls (required), tls or none")
-	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", mailer.DefaultTimeout, "how long the mail server gets for each step (connecting, greeting, EHLO/TLS/AUTH, each message) before the message waits for a retry")
+	durationVar(fs, &c.SMTPTimeout, "smtp-timeout", mailer.DefaultTimeout, "how long the mail server gets for each step (connecting, greeting, EHLO/TLS/AUTH, each message) before the message waits for a retry")
 	fs.StringVar(&c.MailFrom, "mail-from", "frontdesk@localhost", "envelope sender address of outgoing mail")
+	fs.StringVar(&c.DKIMKey, "dkim-key", "", "private key file (PEM, Ed25519 or RSA, mode 0600) that DKIM-signs every email for the domain of --mail-from; needs --dkim-selector")
+	fs.StringVar(&c.DKIMSelector, "dkim-selector", "", "DKIM selector: the public key is published as a TXT record at SELECTOR._domainkey.DOMAIN")
 	fs.StringVar(&c.EmailDNS, "email-dns", "", "DNS server the email check asks whether a customer's email domain receives mail (HOST:PORT); empty: the system's resolver; off: no lookups, typo warnings only")
 	fs.StringVar(&c.OutboxKey, "outbox-key", "", "key file that encrypts email waiting in the outbox (default <data-dir>/outbox.key, made on first use; a file named here must exist: outbox rotate-key makes one); keep it out of database backups")
+	c.LogFormat = "text"
+	fs.Var(choice{&c.LogFormat, logFormats}, "log-format", "log lines as text (key=value) or json (one object a line)")
+	fs.Var(choice{&c.LogLevel, logLevelNames}, "log-level", "least severity logged: debug, info, warn or error (default info for serve and tui, warn for other commands)")
 }
 
 // resolver is what the email check asks (claim.Service.Resolver): nil when
@@ -90,15 +113,21 @@ func (c *Config) validate() error {
 		return fmt.Errorf("--data-dir is empty")
 	}
 	if c.InviteTTL < 0 || (c.InviteTTL > 0 && c.InviteTTL < time.Minute) {
-		return fmt.Errorf("--invite-ttl %s is too short; give a duration such as 72h or 168h", c.InviteTTL)
+		return fmt.Errorf("--invite-ttl %s is too short; give a duration such as 3d or 7d", format.Duration(c.InviteTTL))
 	}
 	switch c.SMTPTLS {
 	case "starttls", "tls", "none":
 	default:
 		return fmt.Errorf("--smtp-tls %q: use starttls, tls or none", c.SMTPTLS)
 	}
+	if !slices.Contains(mailer.AuthModes, c.SMTPAuth) {
+		return fmt.Errorf("--smtp-auth %q: use %s", c.SMTPAuth, strings.Join(mailer.AuthModes, ", "))
+	}
+	if (c.DKIMKey == "") != (c.DKIMSelector == "") {
+		return fmt.Errorf("--dkim-key and --dkim-selector go together: give both, or neither to send unsigned mail")
+	}
 	if c.SMTPTimeout <= 0 || c.SMTPTimeout > maxSMTPTimeout {
-		return fmt.Errorf("--smtp-timeout %s: give a positive duration up to %s, such as 30s", c.SMTPTimeout, maxSMTPTimeout)
+		return fmt.Errorf("--smtp-timeout %s: give a positive duration up to %s, such as 30s", format.Duration(c.SMTPTimeout), format.DurationWords(maxSMTPTimeout))
 	}
 	if c.SMTPPort <= 0 || c.SMTPPort > 65535 {
 		return fmt.Errorf("--smtp-port %d is not a port number", c.SMTPPort)
@@ -116,6 +145,36 @@ func (c *Config) validate() error {
 		return fmt.Errorf("--data-dir %s is a file, not a directory", c.DataDir)
 	}
 	return nil
+}
+
+// durationValue is a duration flag that takes days as well as Go's units
+// ("7d", "1d12h", "90m": format.ParseDuration) and reads back as typed.
+// Every duration flag is one (durationVar): a lifetime is thought of in
+// days, and "168h" is nobody's way of saying a week.
+type durationValue time.Duration
+
+func (d *durationValue) Set(s string) error {
+	v, err := format.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = durationValue(v)
+	return nil
+}
+
+func (d *durationValue) String() string {
+	if *d == 0 {
+		return "0" // pflag leaves a zero default out of --help
+	}
+	return format.Duration(time.Duration(*d))
+}
+
+func (d *durationValue) Type() string { return "duration" }
+
+// durationVar declares a duration flag that takes days (durationValue).
+func durationVar(fs *pflag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var((*durationValue)(p), name, usage)
 }
 
 // envName is the environment variable of a flag: --smtp-host → FRONTDESK_SMTP_HOST.

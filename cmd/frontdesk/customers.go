@@ -3,20 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"frontdesk/store"
 	"frontdesk/store/csvio"
+	"frontdesk/store/format"
 	"frontdesk/tui/inert"
 )
 
@@ -49,7 +48,7 @@ added. Emails are never changed by an import: a row whose email differs from
 its customer's is refused (change an email in the TUI, which cancels links
 sent to the old address). An export --with-status imports back unchanged.`,
 		Args: cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
@@ -59,18 +58,22 @@ sent to the old address). An export --with-status imports back unchanged.`,
 				return err
 			}
 			defer f.Close()
-			bar := newProgress(app.Stderr, "Importing")
+			label := "Importing"
+			if dryRun {
+				label = "Checking"
+			}
+			bar := newProgress(app.Stderr, label)
 			rep, err := csvio.Import(ctx, app.DB, o, bufio.NewReaderSize(f, 1<<16), csvio.ImportOptions{
 				DryRun: dryRun, SkipInvalid: skipInvalid, Update: update, Actor: app.Actor(), Source: args[0], Progress: bar.Update,
 			})
-			bar.Done()
+			bar.Done(err == nil)
 			// The report lists every bad row, whether or not the import went
 			// ahead; err then says whether it did.
 			for _, p := range rep.Problems {
 				fmt.Fprintf(app.Stderr, "%s:%d: %s\n", args[0], p.Line, inert.String(p.Reason))
 			}
 			if more := rep.Skipped - len(rep.Problems); more > 0 {
-				fmt.Fprintf(app.Stderr, "… and %d more rows with problems\n", more)
+				fmt.Fprintf(app.Stderr, "… and %s with problems\n", format.Count(more, "more row"))
 			}
 			if len(rep.Ignored) > 0 {
 				fmt.Fprintf(app.Stderr, "Not imported: column(s) %s (frontdesk's own", inert.String(strings.Join(rep.Ignored, ", ")))
@@ -88,20 +91,20 @@ sent to the old address). An export --with-status imports back unchanged.`,
 					msg = fmt.Sprintf("Dry run: %d would be added, %d updated, %d unchanged; nothing was written", rep.Added, rep.Updated, rep.Unchanged)
 				}
 				if rep.Skipped > 0 {
-					msg += fmt.Sprintf("; skipped %d rows with problems (listed above)", rep.Skipped)
+					msg += fmt.Sprintf("; skipped %s with problems (listed above)", format.Count(rep.Skipped, "row"))
 				}
 				fmt.Fprintln(app.Stdout, msg+".")
 				return nil
 			}
 			switch {
 			case dryRun && rep.Skipped > 0:
-				fmt.Fprintf(app.Stdout, "Dry run: %d rows would be imported and %d skipped (listed above); nothing was imported.\n", rep.Imported, rep.Skipped)
+				fmt.Fprintf(app.Stdout, "Dry run: %s would be imported and %s skipped (listed above); nothing was imported.\n", format.Count(rep.Imported, "row"), format.Count(rep.Skipped, "row"))
 			case dryRun:
-				fmt.Fprintf(app.Stdout, "Dry run: all %d rows are good; nothing was imported. Run again without --dry-run to import them.\n", rep.Rows)
+				fmt.Fprintf(app.Stdout, "Dry run: %s, all good; nothing was imported. Run again without --dry-run to import them.\n", format.Count(rep.Rows, "row"))
 			case rep.Skipped > 0:
-				fmt.Fprintf(app.Stdout, "Imported %d customers into %s; skipped %d rows with problems (listed above).\n", rep.Imported, o.Name, rep.Skipped)
+				fmt.Fprintf(app.Stdout, "Imported %s into %s; skipped %s with problems (listed above).\n", format.Count(rep.Imported, "customer"), o.Name, format.Count(rep.Skipped, "row"))
 			default:
-				fmt.Fprintf(app.Stdout, "Imported %d customers into %s.\n", rep.Imported, o.Name)
+				fmt.Fprintf(app.Stdout, "Imported %s into %s.\n", format.Count(rep.Imported, "customer"), o.Name)
 			}
 			return nil
 		}),
@@ -132,7 +135,7 @@ the latest invite and the date they claimed their account last (in the
 organization's time zone). Import does not read those three; import --update
 matches rows by the id, so the file can be edited and imported back.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
@@ -145,8 +148,8 @@ matches rows by the id, so the file can be edited and imported back.`,
 				return w.Flush()
 			}
 			dst := args[0]
-			if _, err := os.Stat(dst); err == nil && !force {
-				return store.Errorf(store.EINVALID, "%s already exists; choose another name or add --force to replace it", dst)
+			if err := refuseExisting(dst, force); err != nil {
+				return err
 			}
 			// Write beside the target and rename, so an interrupted export never
 			// leaves a half file under the real name.
@@ -171,7 +174,7 @@ matches rows by the id, so the file can be edited and imported back.`,
 			if err := os.Rename(tmp.Name(), dst); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stderr, "Exported %d customers of %s to %s.\n", n, o.Name, dst)
+			fmt.Fprintf(app.Stderr, "Exported %s of %s to %s.\n", format.Count(n, "customer"), o.Name, dst)
 			return nil
 		}),
 	}
@@ -179,26 +182,6 @@ matches rows by the id, so the file can be edited and imported back.`,
 	cmd.Flags().BoolVar(&withStatus, "with-status", false, "add the id, status, invited and claimed dates")
 	markNoEnv(cmd.Flags(), "force", "with-status")
 	return cmd
-}
-
-// customerJSON is one element of `customers list --json`.
-type customerJSON struct {
-	ID              int64      `json:"id"`
-	FirstName       string     `json:"first_name"`
-	LastName        string     `json:"last_name"`
-	Email           string     `json:"email"`
-	Phone           string     `json:"phone"`
-	Status          string     `json:"status"`
-	InviteSentAt    *time.Time `json:"invite_sent_at,omitempty"`
-	InviteExpiresAt *time.Time `json:"invite_expires_at,omitempty"`
-	ClaimedAt       *time.Time `json:"claimed_at,omitempty"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 // statusText words a roster row's status with the date that matters for it.
@@ -226,9 +209,11 @@ func newListCmd(app *App) *cobra.Command {
 		Short: "List customers, optionally searched and filtered by status",
 		Long: `List customers. --search matches the start of any word of the name, email or
 phone ("jan", "doe@", "0142"); --status is one of not-invited, invited,
-expired, failed, claimed, no-email. --json prints a JSON array.`,
+expired, failed, claimed, no-email. --json prints a JSON array, whose
+status values are those same words (the README's "JSON output" lists the
+fields).`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			var st store.Status
 			if status != "" {
 				var err error
@@ -245,15 +230,13 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 			}
 			out := bufio.NewWriter(app.Stdout)
 			defer out.Flush()
-			var tw *tabwriter.Writer
+			var tw *table
+			var list *jsonList
 			if asJSON {
-				io.WriteString(out, "[")
+				list = newJSONList(app.Stdout)
 			} else {
-				tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tSTATUS")
+				tw = newTable(out, "ID", "NAME", "EMAIL", "STATUS")
 			}
-			enc := json.NewEncoder(out)
-			enc.SetEscapeHTML(false)
 			loc := o.Location()
 			// Page through the roster so even a million customers stream in
 			// constant memory.
@@ -270,12 +253,7 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 					}
 					r := &rows[i]
 					if asJSON {
-						if n > 0 {
-							io.WriteString(out, ",")
-						}
-						io.WriteString(out, "\n")
-						if err := enc.Encode(customerJSON{ID: r.ID, FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone,
-							Status: string(r.Status), InviteSentAt: timePtr(r.InviteSentAt), InviteExpiresAt: timePtr(r.InviteExpiresAt), ClaimedAt: timePtr(r.ClaimedAt)}); err != nil {
+						if err := list.Add(newCustomerJSON(r)); err != nil {
 							return err
 						}
 					} else {
@@ -283,7 +261,7 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 						if email == "" {
 							email = "-"
 						}
-						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, inert.String(r.Name()), inert.String(email), statusText(r, loc))
+						tw.Row(strconv.FormatInt(r.ID, 10), inert.String(r.Name()), inert.String(email), statusText(r, loc))
 					}
 					n++
 				}
@@ -294,8 +272,7 @@ expired, failed, claimed, no-email. --json prints a JSON array.`,
 				q.After = &c
 			}
 			if asJSON {
-				io.WriteString(out, "]\n")
-				return nil
+				return list.Close()
 			}
 			if err := tw.Flush(); err != nil {
 				return err

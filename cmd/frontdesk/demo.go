@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"frontdesk/store/demo"
+	"frontdesk/store/format"
 )
 
 func newDemoCmd(app *App) *cobra.Command {
@@ -28,11 +29,21 @@ desk@harbor-yoga.example (staff). Run again to replace its customers; the same
 			}
 			bar := newProgress(app.Stderr, "Generating customers")
 			o, err := demo.Generate(ctx, app.DB, demo.Options{Customers: n, Seed: seed, Progress: bar.Update})
-			bar.Done()
+			bar.Done(err == nil)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "Demo organization %s (--org %s) has %d customers in %s.\n", o.Name, o.Slug, n, app.DBPath())
+			// The demo archives a few (people who left, kept with their
+			// history): say so, or the roster's smaller count looks wrong.
+			live, err := rosterTotal(ctx, app, o)
+			if err != nil {
+				return err
+			}
+			archived := ""
+			if n > live {
+				archived = fmt.Sprintf(", %d of them archived (the roster shows the other %d)", n-live, live)
+			}
+			fmt.Fprintf(app.Stdout, "Demo organization %s (--org %s) has %s%s, in %s.\n", o.Name, o.Slug, format.Count(n, "customer"), archived, app.DBPath())
 			return nil
 		}),
 	}

@@ -265,7 +265,7 @@ func TestInviteAllAndFileTransport(t *testing.T) {
 	c.ok("demo", "--customers", "80")
 	var before []map[string]any
 	json.Unmarshal([]byte(c.ok("customers", "list", "--json", "--status", "not-invited")), &before)
-	out := c.ok("invite", "--all", "--status", "not-invited")
+	out := c.ok("invite", "--all", "--status", "not-invited", "--yes")
 	want := "Invites: "
 	if !strings.Contains(out, want) || !strings.Contains(out, "sent") {
 		t.Fatalf("--all said %q", out)
@@ -297,7 +297,7 @@ func TestInviteAllAndFileTransport(t *testing.T) {
 	if st, _ := os.Stat(files[0]); st.Mode().Perm() != 0o600 {
 		t.Errorf("eml file mode %v: it holds a live link", st.Mode().Perm())
 	}
-	if out := c.ok("invite", "--all", "--status", "not-invited"); !strings.Contains(out, "sent") && !strings.Contains(out, "Nobody") {
+	if out := c.ok("invite", "--all", "--status", "not-invited", "--yes"); !strings.Contains(out, "sent") && !strings.Contains(out, "Nobody") {
 		t.Errorf("second --all: %q", out)
 	}
 	if code, _, _ := c.run("invite", "--all", "--status", "claimed"); code != 2 {

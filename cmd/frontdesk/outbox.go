@@ -1,13 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,60 +27,93 @@ func newOutboxCmd(app *App) *cobra.Command {
 
 func newOutboxListCmd(app *App) *cobra.Command {
 	var limit int
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list [--limit N]",
+		Use:   "list [--limit N] [--json]",
 		Short: "List outgoing email, newest first: whom it was for, its delivery, what happened in plain words and the server's reply",
 		Args:  cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return usageError{fmt.Errorf("--limit %d: give 0 (no limit) or more", limit)}
+			}
 			o, err := app.Organization(ctx)
 			if err != nil {
 				return err
 			}
-			// The pages the outbox screen reads, as many as --limit asks.
-			var msgs []store.OutboxRow
+			loc := o.Location()
+			out := bufio.NewWriter(app.Stdout)
+			defer out.Flush()
+			var list *jsonList
+			if asJSON {
+				list = newJSONList(out)
+			}
+			var tw *table
+			// The pages the outbox screen reads, streamed, so that --limit 0
+			// lists any number of messages in bounded memory.
 			q := store.OutboxQuery{}
-			for len(msgs) < limit {
-				q.Limit = min(limit-len(msgs), store.OutboxPageMax)
-				page, err := app.DB.OutboxPage(ctx, o.ID, q)
+			for n := 0; limit == 0 || n < limit; {
+				q.Limit = store.OutboxPageMax
+				if limit > 0 {
+					q.Limit = min(q.Limit, limit-n)
+				}
+				msgs, err := app.DB.OutboxPage(ctx, o.ID, q)
 				if err != nil {
 					return err
 				}
-				msgs = append(msgs, page...)
-				if len(page) < q.Limit {
+				for _, m := range msgs {
+					n++
+					if list != nil {
+						if err := list.Add(newOutboxJSON(&m)); err != nil {
+							return err
+						}
+						continue
+					}
+					if tw == nil {
+						tw = newTable(out, "ID", "STATUS", "TO", "CUSTOMER", "KIND", "ATTEMPTS", "NEXT ATTEMPT", "SENT", "WHAT HAPPENED", "LAST REPLY")
+					}
+					next, sent, reply := "-", "-", m.LastError
+					if m.Status == store.OutboxQueued {
+						next = format.DateTime(m.NextAttemptAt, loc)
+					}
+					if m.Status == store.OutboxSent {
+						reply = m.Reply
+					}
+					if !m.SentAt.IsZero() { // sent, or sent and bounced since
+						sent = format.DateTime(m.SentAt, loc)
+					}
+					customer := m.CustomerName
+					if m.CustomerID == 0 {
+						customer = "(deleted)"
+					}
+					// Customer text made inert cannot carry a newline or an
+					// escape that would shift the other cells.
+					tw.Row(strconv.FormatInt(m.ID, 10), string(m.Status), inert.String(m.To), inert.String(customer), string(m.Kind), strconv.Itoa(m.Attempts), next, sent,
+						inert.String(cmp.Or(mailer.ExplainDelivery(&m.OutboxMessage, " — "), "-")), inert.String(cmp.Or(reply, "-")))
+				}
+				if len(msgs) < q.Limit {
 					break
 				}
-				q.Before = page[len(page)-1].ID
+				q.Before = msgs[len(msgs)-1].ID
 			}
-			if len(msgs) == 0 {
-				fmt.Fprintln(app.Stdout, "The outbox is empty.")
-				return nil
-			}
-			loc := o.Location()
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tTO\tCUSTOMER\tKIND\tATTEMPTS\tNEXT ATTEMPT\tWHAT HAPPENED\tLAST REPLY")
-			for _, m := range msgs {
-				next, reply := "-", m.LastError
-				switch m.Status {
-				case store.OutboxQueued:
-					next = format.DateTime(m.NextAttemptAt, loc)
-				case store.OutboxSent:
-					reply = m.Reply
-					next = "sent " + format.DateTime(m.SentAt, loc)
+			if list != nil {
+				if err := list.Close(); err != nil {
+					return err
 				}
-				customer := m.CustomerName
-				if m.CustomerID == 0 {
-					customer = "(deleted)"
-				}
-				// Every column is one cell: customer text made inert cannot
-				// carry a tab or a newline that would shift the others.
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", m.ID, m.Status, inert.String(m.To), inert.String(customer), m.Kind, m.Attempts, next,
-					inert.String(cmp.Or(mailer.ExplainDelivery(&m.OutboxMessage, " — "), "-")), inert.String(cmp.Or(reply, "-")))
+				return out.Flush()
 			}
-			return tw.Flush()
+			if tw == nil {
+				fmt.Fprintln(out, "The outbox is empty.")
+				return out.Flush()
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return out.Flush()
 		}),
 	}
-	cmd.Flags().IntVar(&limit, "limit", 50, "show at most N messages")
-	markNoEnv(cmd.Flags(), "limit")
+	cmd.Flags().IntVar(&limit, "limit", 50, "show at most N messages (0: all)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array (fields in the README's \"JSON output\")")
+	markNoEnv(cmd.Flags(), "limit", "json")
 	return cmd
 }
 
@@ -97,7 +130,7 @@ link stopped working then): retrying it sends a fresh link, as a resend does,
 to the customer's address as it is now, so fix a mistyped email first. Any
 other failed message is sent as it was.`,
 		Args: cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil {
 				return usageError{fmt.Errorf("%q is not a message id; `frontdesk outbox list` shows them", args[0])}
@@ -177,7 +210,7 @@ file follow the new key by themselves. Machines that share one key file must
 all read that same file; where each has its own copy, copy the new file to
 every one of them right away.`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
+		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			r, err := app.DB.RotateOutboxKey(ctx, app.Actor())
 			if err != nil {
 				return err
@@ -186,9 +219,9 @@ every one of them right away.`,
 			if len(r.Retired) > 0 {
 				retired = "retired key " + strings.Join(r.Retired, ", ")
 			}
-			fmt.Fprintf(app.Stdout, "Outbox key rotated: %d message(s) re-encrypted under key %s in %s; %s.\n", r.Resealed, r.Key, r.KeyFile, retired)
+			fmt.Fprintf(app.Stdout, "Outbox key rotated: %s re-encrypted under key %s in %s; %s.\n", format.Count(r.Resealed, "message"), r.Key, r.KeyFile, retired)
 			if r.Unreadable > 0 {
-				fmt.Fprintf(app.Stdout, "%d message(s) were sealed with a key the key file did not hold and were left as they were; they cannot be sent (send new invites).\n", r.Unreadable)
+				fmt.Fprintf(app.Stdout, "Left as stored: %s sealed with a key the key file did not hold, which cannot be sent (send new invites).\n", format.Count(r.Unreadable, "message"))
 			}
 			return nil
 		}),

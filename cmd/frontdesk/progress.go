@@ -12,8 +12,12 @@ import (
 )
 
 // progress draws a progress bar on stderr for long work (demo generation,
-// imports). On a terminal it redraws one line; elsewhere (CI logs, pipes) it
-// prints a line per tenth so logs stay readable.
+// imports, bulk invites). On a terminal it redraws one line; elsewhere (CI
+// logs, pipes) it prints a line per tenth so logs stay readable.
+//
+// The last step (done == total) is held until Done says whether the work
+// came to anything: the reader takes "100%" for "done", and an import that
+// checked every row and then imported none was not.
 type progress struct {
 	mu      sync.Mutex
 	w       io.Writer
@@ -22,6 +26,7 @@ type progress struct {
 	start   time.Time
 	lastPct int
 	drawn   bool
+	final   [2]int // the held last step: done, total
 }
 
 func newProgress(w io.Writer, label string) *progress {
@@ -39,6 +44,14 @@ func (p *progress) Update(done, total int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if done >= total {
+		p.final = [2]int{done, total}
+		return
+	}
+	p.draw(done, total)
+}
+
+func (p *progress) draw(done, total int) {
 	pct := done * 100 / total
 	elapsed := time.Since(p.start).Round(100 * time.Millisecond)
 	if p.tty {
@@ -56,10 +69,16 @@ func (p *progress) Update(done, total int) {
 	p.lastPct = pct
 }
 
-// Done ends the bar's line.
-func (p *progress) Done() {
+// Done ends the bar: at its last step when ok (the work came to
+// something), otherwise where it stood, so the error after it reads as the
+// end.
+func (p *progress) Done(ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if ok && p.final[1] > 0 {
+		p.draw(p.final[0], p.final[1])
+	}
+	p.final = [2]int{}
 	if p.tty && p.drawn {
 		fmt.Fprintln(p.w)
 		p.drawn = false

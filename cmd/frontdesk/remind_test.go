@@ -24,13 +24,13 @@ func TestOrgRemindAfter(t *testing.T) {
 		t.Errorf("org list before any setting:\n%s", out)
 	}
 	out := c.ok("org", "set", "--remind-after", "3d")
-	if !regexp.MustCompile(`(?m)^remind after\s+3d$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^remind after\s+3 days$`).MatchString(out) {
 		t.Errorf("org set printed:\n%s", out)
 	}
-	if out := c.ok("org", "list"); !regexp.MustCompile(`harbor-yoga .* 3d\n`).MatchString(out) {
+	if out := c.ok("org", "list"); !regexp.MustCompile(`harbor-yoga .* 3 days\n`).MatchString(out) {
 		t.Errorf("org list:\n%s", out)
 	}
-	if out := c.ok("org", "set", "--remind-after", "1d12h"); !strings.Contains(out, "1d12h") {
+	if out := c.ok("org", "set", "--remind-after", "1d12h"); !strings.Contains(out, "1 day 12 hours") {
 		t.Errorf("1d12h printed:\n%s", out)
 	}
 	for _, tc := range []struct {

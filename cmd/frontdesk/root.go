@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -61,10 +62,22 @@ account.
 Every flag can also be set with an environment variable: --smtp-host is
 FRONTDESK_SMTP_HOST, --data-dir is FRONTDESK_DATA_DIR, and so on. A flag on
 the command line wins over the environment.`,
+		Version:       versionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.HasSubCommands() {
+				// A group (frontdesk, org, staff key) only shows its help:
+				// no configuration is needed for that.
+				if len(args) > 0 {
+					return unknownCommand(cmd, args[0])
+				}
+				return nil
+			}
 			if err := applyEnv(cmd, app.Getenv); err != nil {
+				return usageError{err}
+			}
+			if err := app.Config.resolveDataDir(cmd.Flags().Changed("data-dir"), app.Getenv); err != nil {
 				return usageError{err}
 			}
 			if err := app.Config.validate(); err != nil {
@@ -73,6 +86,7 @@ the command line wins over the environment.`,
 			return nil
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	bindConfig(root.PersistentFlags(), &app.Config)
 	root.AddCommand(
@@ -85,16 +99,35 @@ the command line wins over the environment.`,
 		newOutboxCmd(app),
 		newTUICmd(app),
 		newServeCmd(app),
+		newVersionCmd(app),
 	)
-	for _, c := range root.Commands() {
-		setArgsUsage(c)
-	}
+	setArgsUsage(root)
 	return root
 }
 
+// unknownCommand is a word that names no command of cmd, with cobra's
+// suggestions.
+func unknownCommand(cmd *cobra.Command, word string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", word, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's own default
+	}
+	if s := cmd.SuggestionsFor(word); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return usageError{errors.New(msg)}
+}
+
 // setArgsUsage makes wrong positional arguments a usage error throughout the
-// tree.
+// tree. A command that only groups others (frontdesk, org, staff key) takes
+// its words too, so that the pre-run refuses one that names no subcommand:
+// left to cobra, an unknown word shows the group's help with exit 0 (or, at
+// the top, fails with exit 1), and a script never learns it was mistyped.
 func setArgsUsage(c *cobra.Command) {
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 	if c.Args != nil {
 		check := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
@@ -109,10 +142,25 @@ func setArgsUsage(c *cobra.Command) {
 	}
 }
 
-// withDB wraps a command body that needs the open database.
+// withDB wraps a command body that needs the open database, created when
+// there is none.
 func withDB(app *App, fn func(ctx context.Context, cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := app.Open(); err != nil {
+			return err
+		}
+		return fn(cmd.Context(), cmd, args)
+	}
+}
+
+// withExistingDB wraps the body of a command that only reads, or that
+// works on an organization that must exist already (invite, staff add): it
+// opens the database only when there is one, and otherwise fails saying
+// where it looked and what creates one. Only demo, org add, tui and serve
+// create a database.
+func withExistingDB(app *App, fn func(ctx context.Context, cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := app.OpenExisting(); err != nil {
 			return err
 		}
 		return fn(cmd.Context(), cmd, args)

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +22,7 @@ import (
 	"frontdesk/claim/web"
 	"frontdesk/mailer"
 	"frontdesk/mailer/bounce"
+	"frontdesk/store/format"
 	"frontdesk/tui/sshd"
 )
 
@@ -66,6 +70,14 @@ type ServeConfig struct {
 	// are due (org set --remind-after); zero: DefaultRemindEvery. Not a
 	// flag: a reminder is due days after its invite, minutes do not matter.
 	RemindEvery time.Duration
+
+	// MetricsAddr is where Prometheus metrics are served (GET /metrics);
+	// "": nowhere.
+	MetricsAddr string
+
+	// BaseURLGiven is whether --base-url (or FRONTDESK_BASE_URL) was set,
+	// rather than left at its default (see checkBaseURL).
+	BaseURLGiven bool
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -83,6 +95,11 @@ The HTTP side also takes mail providers' reports of bounces that come after
 delivery: POST /webhooks/postmark (Postmark, --bounce-secret) and POST
 /webhooks/ses (Amazon SES through SNS, --bounce-sns-topics); README, Bounces.
 
+Links in emails use --base-url, the address customers open; the web listens
+on --http-addr (this machine only by default). serve says at start when the
+one cannot reach the other, and refuses the default base URL (localhost) on
+an address other machines reach.
+
 Staff connect with "ssh -p 23234 HOST" using a key registered with
 "frontdesk staff add --key" or "frontdesk staff key add EMAIL KEY"; nobody
 else gets a session. The SSH host key is created on first start as
@@ -95,10 +112,11 @@ queued (a message on the wire is cut before its end, never half-sent); a
 second signal exits at once.
 Several serve and tui processes may share one data directory.`,
 		Args: cobra.NoArgs,
-		RunE: withDB(app, func(ctx context.Context, _ *cobra.Command, _ []string) error {
+		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			if err := sc.validate(); err != nil {
 				return usageError{err}
 			}
+			sc.BaseURLGiven = cmd.Flags().Changed("base-url") || app.Getenv(envName("base-url")) != ""
 			// A server holds the database open for everyone it serves:
 			// files others can read give all of it away, like a host key.
 			if err := app.DB.CheckPrivate(); err != nil {
@@ -118,14 +136,15 @@ Several serve and tui processes may share one data directory.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&sc.SSHAddr, "ssh-addr", ":23234", "address the staff SSH server listens on")
-	f.StringVar(&sc.HTTPAddr, "http-addr", ":8080", "address the customers' web listens on (see --base-url for the public address)")
-	f.DurationVar(&sc.IdleTimeout, "idle-timeout", 30*time.Minute, "close an SSH session after this long without a key press (0: never)")
-	f.DurationVar(&sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
-	f.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
+	f.StringVar(&sc.HTTPAddr, "http-addr", defaultHTTPAddr, "address the customers' web listens on (this machine only by default; for other machines give an address such as :8080, and --base-url, the address customers open)")
+	durationVar(f, &sc.IdleTimeout, "idle-timeout", 30*time.Minute, "close an SSH session after this long without a key press (0: never)")
+	durationVar(f, &sc.MaxSession, "max-session", 12*time.Hour, "close any SSH session after this long (0: no limit)")
+	durationVar(f, &sc.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "on SIGINT/SIGTERM, how long sessions and requests get to finish")
 	f.StringVar(&sc.TrustedProxies, "trusted-proxies", "", "reverse proxies in front of the web (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client")
 	f.StringVar(&sc.BounceSecret, "bounce-secret", "", "password of Postmark's bounce webhook (HTTP basic auth on /webhooks/postmark; at least 16 characters; prefer FRONTDESK_BOUNCE_SECRET: flags show in ps); empty: refused")
 	f.StringVar(&sc.BounceSNSTopics, "bounce-sns-topics", "", "ARNs of the SNS topics whose Amazon SES bounce notifications /webhooks/ses accepts (comma-separated); empty: refused")
 	f.BoolVar(&demo, "demo", false, "create the demo organization first if the database has none")
+	f.StringVar(&sc.MetricsAddr, "metrics-addr", "", "address serving Prometheus metrics at /metrics, such as 127.0.0.1:9090 (no authentication: keep it on loopback or a private network); empty: none")
 	return cmd
 }
 
@@ -135,23 +154,28 @@ func (sc *ServeConfig) validate() error {
 		v    time.Duration
 	}{{"idle-timeout", sc.IdleTimeout}, {"max-session", sc.MaxSession}, {"shutdown-timeout", sc.ShutdownTimeout}} {
 		if d.v < 0 {
-			return fmt.Errorf("--%s %s is negative; give a duration such as 30m, or 0", d.flag, d.v)
+			return fmt.Errorf("--%s %s is negative; give a duration such as 30m, or 0", d.flag, format.Duration(d.v))
 		}
 	}
 	if sc.IdleTimeout > 0 && sc.IdleTimeout < time.Second {
-		return fmt.Errorf("--idle-timeout %s is too short; give a duration such as 30m, or 0 for none", sc.IdleTimeout)
+		return fmt.Errorf("--idle-timeout %s is too short; give a duration such as 30m, or 0 for none", format.Duration(sc.IdleTimeout))
 	}
 	if _, err := parseTrustedProxies(sc.TrustedProxies); err != nil {
 		return err
 	}
 	if sc.MaxSession > 0 && sc.MaxSession < time.Second {
-		return fmt.Errorf("--max-session %s is too short; give a duration such as 12h, or 0 for none", sc.MaxSession)
+		return fmt.Errorf("--max-session %s is too short; give a duration such as 12h, or 0 for none", format.Duration(sc.MaxSession))
 	}
 	if n := len(sc.BounceSecret); n > 0 && n < bounce.MinSecretLen {
 		return fmt.Errorf("--bounce-secret is %d characters; use at least %d random ones (openssl rand -hex 24 makes some)", n, bounce.MinSecretLen)
 	}
 	if _, err := parseSNSTopics(sc.BounceSNSTopics); err != nil {
 		return err
+	}
+	if sc.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(sc.MetricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr %q: give HOST:PORT, such as 127.0.0.1:9090", sc.MetricsAddr)
+		}
 	}
 	return nil
 }
@@ -178,7 +202,7 @@ func parseSNSTopics(s string) ([]string, error) {
 // ServeLogger writes one structured line per event to stderr: the server's
 // log is its standard error, for systemd or a container runtime to keep.
 func (a *App) ServeLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return a.logger(a.Stderr, slog.LevelInfo)
 }
 
 // Server is one `frontdesk serve`: the SSH server, the HTTP server and the
@@ -193,10 +217,15 @@ type Server struct {
 
 	ssh     *sshd.Server
 	desk    *gatedDeliverer // the SSH sessions' "send now", closed after them
+	reach   []string        // why emailed links may not reach the web (checkBaseURL)
 	sshLn   net.Listener
 	http    *http.Server
 	httpLn  net.Listener
 	started time.Time
+
+	// The metrics page, with --metrics-addr; nil otherwise.
+	metrics   *http.Server
+	metricsLn net.Listener
 }
 
 // NewServer prepares the servers and listens on their addresses.
@@ -204,6 +233,12 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 	w, err := app.Worker(logger.With("part", "outbox"))
 	if err != nil {
 		return nil, err
+	}
+	var sshMetrics sshd.Metrics
+	if cfg.MetricsAddr != "" {
+		// Before anything asks app for a service: they count through it.
+		app.metrics = newMetrics(app.DB, app.DBPath(), logger.With("part", "metrics"))
+		w.Metrics, sshMetrics = app.metrics, app.metrics
 	}
 	s := &Server{app: app, cfg: cfg, log: logger, worker: w, desk: &gatedDeliverer{w: w}}
 	s.ssh, err = sshd.New(sshd.Config{
@@ -215,6 +250,7 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 		PreAuthPerAddr: cfg.PreAuthPerAddr,
 		AccessCheck:    cfg.AccessCheck,
 		Logger:         logger.With("part", "ssh"),
+		Metrics:        sshMetrics,
 	}, sshd.Deps{Staff: app.DB, TUI: app.TUIDeps(s.desk)})
 	if err != nil {
 		return nil, err
@@ -238,6 +274,30 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 	if s.httpLn, err = listen("http-addr", cfg.HTTPAddr); err != nil {
 		s.sshLn.Close()
 		return nil, err
+	}
+	// Checked on the bound address: a host name or port 0 in --http-addr
+	// says less than what the listener got.
+	refuse, warnings := checkBaseURL(app.BaseURL, cfg.BaseURLGiven, s.httpLn.Addr(), len(proxies) > 0)
+	if refuse != nil {
+		s.sshLn.Close()
+		s.httpLn.Close()
+		return nil, usageError{refuse}
+	}
+	s.reach = warnings
+	if app.metrics != nil {
+		if s.metricsLn, err = listen("metrics-addr", cfg.MetricsAddr); err != nil {
+			s.sshLn.Close()
+			s.httpLn.Close()
+			return nil, err
+		}
+		s.metrics = &http.Server{
+			Handler:           app.metrics.handler(logger.With("part", "metrics")),
+			ReadHeaderTimeout: 5 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
 	}
 	return s, nil
 }
@@ -267,7 +327,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.started = time.Now()
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
@@ -289,15 +349,48 @@ func (s *Server) Run(ctx context.Context) error {
 			errs <- fmt.Errorf("http server: %w", err)
 		}
 	}()
+	serving := []any{"ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir}
+	if s.metrics != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.metrics.Serve(s.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("metrics server: %w", err)
+			}
+		}()
+		addr := s.metricsLn.Addr().String()
+		serving = append(serving, "metrics", "http://"+addr+"/metrics")
+		if !loopback(addr) {
+			s.log.Warn("the metrics page has no authentication and listens beyond this machine; keep --metrics-addr on loopback or a private network", "metrics_addr", addr)
+		}
+	}
+	// The log is stderr, which journald or a container runtime keeps and
+	// rotates: there is no file to reopen. SIGHUP is caught all the same,
+	// as Caddy does, because its default is to end the process at once,
+	// and the reflex of an operator (or a logrotate script) is to send it
+	// expecting a reload: that would cut sessions and mail mid-way.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	s.hintKeys(ctx)
-	s.log.Info("serving", "ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir)
+	for _, w := range s.reach {
+		s.log.Warn("links in emails may not reach the customers' web", "why", w, "base_url", s.app.BaseURL, "http", s.HTTPAddr())
+	}
+	s.log.Info("serving", serving...)
 
 	var failed error
-	select {
-	case <-ctx.Done():
-		s.log.Info("shutting down", "reason", "signal", "timeout", s.cfg.ShutdownTimeout)
-	case failed = <-errs:
-		s.log.Error("shutting down", "reason", "server failed", "err", failed)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			s.log.Info("shutting down", "reason", "signal", "timeout", s.cfg.ShutdownTimeout)
+			break wait
+		case failed = <-errs:
+			s.log.Error("shutting down", "reason", "server failed", "err", failed)
+			break wait
+		case <-hup:
+			s.log.Info("SIGHUP ignored: the log is standard error, with no file to reopen; configuration changes need a restart")
+		}
 	}
 	s.shutdown()
 	// The sessions are over, so are their contexts: a "send now" still
@@ -368,8 +461,10 @@ func (s *Server) hintKeys(ctx context.Context) {
 	if owner, err := db.FirstOwner(ctx, orgs[0].ID); err == nil {
 		email = owner.Email
 	}
+	// The key as a file, not "$(cat …)": the log quotes the value, and a
+	// line with no quotes of its own copies out of it unchanged.
 	s.log.Warn("no staff member has an SSH key yet, so nobody can connect",
-		"fix", fmt.Sprintf(`frontdesk staff key add %s "$(cat ~/.ssh/id_ed25519.pub)"`, email))
+		"fix", s.app.Command("staff key add", email, "~/.ssh/id_ed25519.pub"))
 }
 
 // shutdown stops both servers within the shutdown timeout, then forces
@@ -379,6 +474,16 @@ func (s *Server) shutdown() {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(2)
+	if s.metrics != nil {
+		// Scrapes are short; one under way may finish.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.metrics.Shutdown(sctx); err != nil {
+				s.metrics.Close()
+			}
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		s.ssh.Shutdown(sctx)
@@ -399,7 +504,7 @@ func (s *Server) shutdown() {
 // slow clients cannot hold connections open.
 func newHTTPServer(app *App, w *mailer.Worker, bounces *bounce.Handler, proxies trustedProxies, logger *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(healthzRoute, func(rw http.ResponseWriter, r *http.Request) {
 		// Healthy means the database answers, not merely that we listen.
 		if _, err := app.DB.Orgs(r.Context()); err != nil {
 			http.Error(rw, "database unavailable", http.StatusServiceUnavailable)
@@ -410,9 +515,13 @@ func newHTTPServer(app *App, w *mailer.Worker, bounces *bounce.Handler, proxies 
 		fmt.Fprintln(rw, "ok")
 	})
 	bounces.Mount(mux)
-	mux.Handle("/", web.New(web.Options{Service: app.Service(), Logger: logger, Wake: w.Wake, ClientAddr: proxies.clientAddr}))
+	var webMetrics web.Metrics
+	if app.metrics != nil {
+		webMetrics = app.metrics
+	}
+	mux.Handle("/", web.New(web.Options{Service: app.Service(), Logger: logger, Wake: w.Wake, ClientAddr: proxies.clientAddr, Metrics: webMetrics}))
 	return &http.Server{
-		Handler:           mux,
+		Handler:           accessLog(mux, logger, proxies.clientAddr, app.metrics),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 
 	"frontdesk/store"
@@ -88,8 +89,9 @@ func benchServer(b *testing.B) (s *Server, keyFile, dataDir string, stop func())
 }
 
 // loadProcess starts the client process: n sessions in the given mode. It
-// returns once every session shows the roster.
-func loadProcess(b *testing.B, s *Server, keyFile, dataDir, mode string, n int) (out *bufio.Scanner, finish func()) {
+// returns once every session shows the roster. finish closes its stdin and
+// returns what it printed after that.
+func loadProcess(b *testing.B, s *Server, keyFile, dataDir, mode string, n int) (out *bufio.Scanner, finish func() []string) {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
@@ -105,22 +107,38 @@ func loadProcess(b *testing.B, s *Server, keyFile, dataDir, mode string, n int) 
 	if !out.Scan() || out.Text() != "ready" {
 		b.Fatalf("the load process did not get its sessions: %q", out.Text())
 	}
-	return out, func() {
+	return out, func() []string {
 		stdin.Close()
+		var rest []string
+		for out.Scan() {
+			rest = append(rest, out.Text())
+		}
 		cmd.Wait()
+		return rest
 	}
 }
 
 // BenchmarkIdleSessions holds 500 idle TUI sessions and reports what each
 // costs the server: Go heap and stacks, goroutines, and the CPU the server
-// spends while they sit idle. Run with -benchtime=1x.
+// spends while they sit idle. With changes=1/s, another process changes a
+// customer on every session's first page once a second (the live screens
+// of issue 12: each session redraws the row), and the client process
+// reports the share of sessions that showed each change within a second.
+// Run with -benchtime=1x.
 func BenchmarkIdleSessions(b *testing.B) {
+	for _, mode := range []string{"idle", "changing"} {
+		name := map[string]string{"idle": "changes=0/s", "changing": "changes=1/s"}[mode]
+		b.Run(name, func(b *testing.B) { idleSessions(b, mode) })
+	}
+}
+
+func idleSessions(b *testing.B, mode string) {
 	const n = 500
 	s, keyFile, dataDir, stop := benchServer(b)
 	defer stop()
 	before, gBefore := serverMemory()
 	for b.Loop() {
-		_, finish := loadProcess(b, s, keyFile, dataDir, "idle", n)
+		_, finish := loadProcess(b, s, keyFile, dataDir, mode, n)
 		after, gAfter := serverMemory()
 		var r0, r1 syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
@@ -130,8 +148,18 @@ func BenchmarkIdleSessions(b *testing.B) {
 		cpu := time.Duration(r1.Utime.Nano()+r1.Stime.Nano()-r0.Utime.Nano()-r0.Stime.Nano()) * time.Nanosecond
 		b.ReportMetric(float64(after-before)/n/1024, "KiB/session")
 		b.ReportMetric(float64(gAfter-gBefore)/n, "goroutines/session")
-		b.ReportMetric(100*cpu.Seconds()/window.Seconds(), "%cpu-idle-500")
-		finish()
+		b.ReportMetric(100*cpu.Seconds()/window.Seconds(), "%cpu-500")
+		rest := finish()
+		if mode == "changing" {
+			var seen, all int
+			if len(rest) > 0 {
+				fmt.Sscanf(rest[0], "seen=%d/%d", &seen, &all)
+			}
+			if all == 0 {
+				b.Fatalf("the load process reports %q", rest)
+			}
+			b.ReportMetric(100*float64(seen)/float64(all), "%shown-within-1s")
+		}
 	}
 }
 
@@ -171,7 +199,9 @@ func serverMemory() (bytes uint64, goroutines int) {
 
 // sshLoad is the client process: it opens FRONTDESK_SSH_N sessions, says
 // "ready" when each shows the roster, then either idles until its stdin
-// closes ("idle") or presses 20 keys in every session at once, at random
+// closes ("idle"), changes the first customer's email once a second until
+// then and prints how many sessions showed each change within a second
+// ("changing"), or presses 20 keys in every session at once, at random
 // moments, and prints latency percentiles ("keys").
 func sshLoad() int {
 	n, _ := strconv.Atoi(os.Getenv("FRONTDESK_SSH_N"))
@@ -244,11 +274,78 @@ func sshLoad() int {
 		}
 		fmt.Printf("p50=%.2f p95=%.2f p99=%.2f\n", pct(0.50), pct(0.95), pct(0.99))
 	}
+	if os.Getenv("FRONTDESK_SSH_LOAD") == "changing" {
+		seen, all, err := changeEverySecond(terms)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Printf("seen=%d/%d\n", seen, all)
+		return 0
+	}
 	io.Copy(io.Discard, os.Stdin)
 	if t.failed() {
 		return 1
 	}
 	return 0
+}
+
+// changeEverySecond is another process changing the first customer of the
+// roster once a second, as a colleague at another desk would, until stdin
+// closes; it counts the sessions that drew each change within a second.
+func changeEverySecond(terms []*sshTerm) (seen, all int, err error) {
+	db, err := store.Open(filepath.Join(os.Getenv("FRONTDESK_SSH_DATA"), "frontdesk.db"))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	org, err := db.OrgBySlug(ctx, "harbor-yoga")
+	if err != nil {
+		return 0, 0, err
+	}
+	rows, err := db.RosterPage(ctx, org.ID, store.RosterQuery{Limit: 1})
+	if err != nil || len(rows) == 0 {
+		return 0, 0, fmt.Errorf("no first customer: %v", err)
+	}
+	stdinClosed := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		close(stdinClosed)
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-stdinClosed:
+			return seen, all, nil
+		case <-tick.C:
+		}
+		email := fmt.Sprintf("live-%d@example.com", i)
+		from := make([]int, len(terms))
+		for j, tm := range terms {
+			from[j] = tm.out.Len()
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.SetCustomerEmail(ctx, org.ID, rows[0].ID, email) }); err != nil {
+			return 0, 0, err
+		}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for j, tm := range terms {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, ok := tm.out.waitFor(from[j], time.Second, func(s string) bool { return strings.Contains(ansi.Strip(s), email) })
+				mu.Lock()
+				all++
+				if ok {
+					seen++
+				}
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+	}
 }
 
 // loadT lets the load process use the tests' SSH helpers outside a test.

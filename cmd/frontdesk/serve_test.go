@@ -377,7 +377,7 @@ func TestServeBadConfiguration(t *testing.T) {
 		{[]string{"--ssh-addr", busy.Addr().String(), "--http-addr", "127.0.0.1:0"}, nil, "--ssh-addr " + busy.Addr().String() + ": bind: address already in use"},
 		{[]string{"--ssh-addr", "127.0.0.1:0", "--http-addr", busy.Addr().String()}, nil, "--http-addr " + busy.Addr().String() + ": bind: address already in use"},
 		{[]string{"--idle-timeout", "ten"}, nil, `invalid argument "ten" for "--idle-timeout"`},
-		{[]string{"--max-session", "-1h"}, nil, "--max-session -1h0m0s is negative"},
+		{[]string{"--max-session", "-1h"}, nil, "--max-session -1h is negative"},
 		{nil, map[string]string{"FRONTDESK_SHUTDOWN_TIMEOUT": "soon"}, `FRONTDESK_SHUTDOWN_TIMEOUT="soon"`},
 		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.lan"}, nil, `--trusted-proxies: "proxy.lan" is neither an address nor a prefix`},
 		{nil, map[string]string{"FRONTDESK_BOUNCE_SECRET": "hunter2"}, "--bounce-secret is 7 characters; use at least 16"},
@@ -553,9 +553,13 @@ func TestServeCustomerClaimsThroughWeb(t *testing.T) {
 		t.Fatalf("GET /claim: %.300s", got)
 	}
 	pw := "a quiet harbour at dawn 42"
-	got := page(client.PostForm(base+"/claim", url.Values{"password": {pw}, "confirm": {pw}}))
-	if !strings.HasPrefix(got, "200") || !strings.Contains(got, "/login") {
+	res, err = client.PostForm(base+"/claim", url.Values{"password": {pw}, "confirm": {pw}})
+	if got := page(res, err); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account?m=claimed" {
 		t.Fatalf("POST /claim: %.400s", got)
+	}
+	// Signed in by the claim, told where to sign in next time.
+	if got := page(client.Get(base + "/account?m=claimed")); !strings.HasPrefix(got, "200") || !strings.Contains(got, email) || !strings.Contains(got, "http://desk.example/login?org=") {
+		t.Fatalf("GET /account after claiming: %.400s", got)
 	}
 	res, err = client.PostForm(base+"/login", url.Values{"email": {email}, "password": {pw}})
 	if got := page(res, err); res.StatusCode != http.StatusSeeOther {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -71,7 +72,7 @@ func ensureDemo(ctx context.Context, app *App) error {
 	}
 	bar := newProgress(app.Stderr, "Creating the demo organization")
 	_, err = demo.Generate(ctx, app.DB, demo.Options{Customers: 500, Seed: 1, Progress: bar.Update})
-	bar.Done()
+	bar.Done(err == nil)
 	return err
 }
 
@@ -82,7 +83,7 @@ func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, o
 		return fmt.Errorf("opening the log: %w", err)
 	}
 	defer logf.Close()
-	logger := slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := app.logger(logf, slog.LevelInfo)
 	w, err := app.Worker(logger)
 	if err != nil {
 		return err
@@ -108,11 +109,44 @@ func runTUI(ctx context.Context, app *App, org *store.Org, staff *store.Staff, o
 	// Ask the terminal for its background now: once the program runs, the
 	// answer would arrive as key presses.
 	r.HasDarkBackground()
-	m := tui.New(tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Org: org, Staff: staff},
+	staffChanged := make(chan struct{}, 1)
+	m := tui.New(tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Org: org, Staff: staff, StaffChanged: staffChanged},
 		app.TUIDeps(desk))
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(app.Stdin), tea.WithOutput(out))
+	revoked := watchAccess(ctx, app.DB, staff, staffChanged, p.Quit)
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return err
 	}
+	if why := revoked(); why != "" {
+		return store.Errorf(store.EUNAUTHORIZED, "your access changed: %s (%s), so the front desk closed; run `frontdesk tui --as EMAIL` again if you still have access", why, staff.Email)
+	}
 	return nil
+}
+
+// watchAccess closes the local TUI (quit) the moment its staff member is
+// removed or given another role, as the SSH server does with its sessions
+// (store.Staff.AccessLost is the rule for both): a desk left open must not
+// go on with rights taken away. The TUI says when staff changed (changed,
+// from the change feed); it watches until ctx ends, and revoked says why
+// it closed the TUI, "" when it did not.
+func watchAccess(ctx context.Context, db *store.DB, staff *store.Staff, changed <-chan struct{}, quit func()) (revoked func() string) {
+	var why atomic.Value
+	why.Store("")
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+			}
+			now, err := db.StaffByID(ctx, staff.ID)
+			// A local session holds no key: only the person and the role count.
+			if loss, w := staff.AccessLost(now, err, true); loss != store.AccessKept {
+				why.Store(w)
+				quit()
+				return
+			}
+		}
+	}()
+	return func() string { return why.Load().(string) }
 }

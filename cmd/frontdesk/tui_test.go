@@ -125,3 +125,55 @@ func TestTUIOnTerminal(t *testing.T) {
 		t.Fatalf("log lines reached the terminal:\n%q", screen.String())
 	}
 }
+
+// The local TUI, like an SSH session, closes the moment its staff member is
+// removed (here by `frontdesk staff remove` in another process), saying why.
+func TestTUIClosesWhenAccessRemoved(t *testing.T) {
+	t.Setenv("TERM", "dumb")
+	c := newCLI(t)
+	c.ok("demo", "--customers", "10")
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 100})
+	screen := newWatched()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			screen.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	done := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- Run(context.Background(), []string{"tui", "--as", demoAdmin}, tty, tty, &stderr, func(k string) string {
+			if k == "FRONTDESK_DATA_DIR" {
+				return c.dir
+			}
+			return ""
+		})
+	}()
+	if text, ok := screen.waitFor(0, 15*time.Second, func(s string) bool { return strings.Contains(s, "Sam Rivera (admin)") }); !ok {
+		t.Fatalf("the TUI did not open:\n%q", text)
+	}
+	start := time.Now()
+	c.ok("staff", "remove", demoAdmin)
+	select {
+	case code := <-done:
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("the TUI closed %s after the removal, want at once", took.Round(time.Millisecond))
+		}
+		if code != 1 || !strings.Contains(stderr.String(), "your access changed") {
+			t.Fatalf("exit %d, stderr %q", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the TUI is still open 15s after its staff member was removed")
+	}
+}

@@ -16,7 +16,7 @@ import (
 // Service is the invite service configured from the command line. It
 // delivers nothing itself (Mail is nil): links wait for a worker.
 func (a *App) Service() *claim.Service {
-	return &claim.Service{DB: a.DB, BaseURL: a.BaseURL, InviteTTL: a.InviteTTL, Resolver: a.resolver()}
+	return &claim.Service{DB: a.DB, BaseURL: a.BaseURL, InviteTTL: a.InviteTTL, Resolver: a.resolver(), Metrics: a.metrics}
 }
 
 // DeskService is the invite service of a desk (a TUI, local or over SSH),
@@ -27,22 +27,32 @@ func (a *App) DeskService(desk *gatedDeliverer) *claim.Service {
 	return s
 }
 
-// Logger writes structured log lines to stderr.
+// Logger writes structured log lines to stderr: warnings and errors unless
+// --log-level says otherwise.
 func (a *App) Logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return a.logger(a.Stderr, slog.LevelWarn)
 }
 
 // Transport is SMTP when --smtp-host is set, and otherwise the file transport
-// under <data-dir>/outbox/: the embedded default.
+// under <data-dir>/outbox/: the embedded default. Either signs with DKIM
+// when --dkim-key is set.
 func (a *App) Transport(logger *slog.Logger) (mailer.Transport, error) {
+	var dk *mailer.DKIM
+	if a.DKIMKey != "" {
+		var err error
+		if dk, err = mailer.LoadDKIM(a.DKIMKey, a.DKIMSelector, a.MailFrom); err != nil {
+			return nil, err
+		}
+		logger.Info("signing mail with DKIM", "domain", dk.Domain, "selector", dk.Selector, "dns_name", dk.DNSName(), "dns_txt", dk.DNSRecord())
+	}
 	if a.SMTPHost == "" {
 		t := mailer.NewFileTransport(filepath.Join(a.DataDir, "outbox"), logger)
-		t.From = a.MailFrom
+		t.From, t.DKIM = a.MailFrom, dk
 		return t, nil
 	}
 	return mailer.NewSMTP(mailer.Config{
-		Host: a.SMTPHost, Port: a.SMTPPort, Username: a.SMTPUsername, Password: a.SMTPPassword,
-		TLS: a.SMTPTLS, From: a.MailFrom, Timeout: a.SMTPTimeout,
+		Host: a.SMTPHost, Port: a.SMTPPort, Username: a.SMTPUsername, Password: a.SMTPPassword, Auth: a.SMTPAuth,
+		TLS: a.SMTPTLS, From: a.MailFrom, Timeout: a.SMTPTimeout, DKIM: dk,
 	})
 }
 
@@ -56,10 +66,11 @@ func (a *App) Worker(logger *slog.Logger) (*mailer.Worker, error) {
 }
 
 // TUIDeps are what the staff TUI talks to, locally or over SSH: the
-// roster, and the invite service whose first delivery attempts go through
-// the desk's gate.
+// roster, the invite service whose first delivery attempts go through the
+// desk's gate, and the change feed that keeps every screen live. Made once
+// per process: its sessions share the reads a change causes.
 func (a *App) TUIDeps(desk *gatedDeliverer) tui.Deps {
-	return tui.Deps{Roster: a.DB, Invites: a.DeskService(desk), Now: a.DB.Now}
+	return tui.Deps{Roster: a.DB, Invites: a.DeskService(desk), Now: a.DB.Now}.WithLive(a.DB)
 }
 
 // gatedDeliverer is the desk's "send now" (claim.Deliverer) over a worker,

@@ -153,7 +153,10 @@ func (g *gen) setup(ctx context.Context, tx *store.Tx) error {
 			return err
 		}
 	}
-	return nil
+	// The studio keeps the membership level and its notes; customers keep
+	// their emergency contact up to date themselves.
+	_, err = tx.SetCustomFieldEditable(ctx, org.ID, "Emergency contact", true)
+	return err
 }
 
 // The tables the generator writes, in the order of tables.

@@ -778,3 +778,52 @@ func BenchmarkGenerateDemo(b *testing.B) {
 		})
 	}
 }
+
+// A load records its customers, invites and messages in the change log as
+// one organization-wide change each per transaction (what the log's
+// triggers would have said row by row), a refill the same for the
+// customers it deletes; a subscriber hears of it; and the log's triggers
+// are back afterwards.
+func TestDemoRecordsOrganizationWideChanges(t *testing.T) {
+	t.Parallel()
+	db := openForTest(t)
+	ctx := context.Background()
+	org, err := Generate(ctx, db, Options{Customers: 300, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, cancel := db.Subscribe(org.ID)
+	defer cancel()
+	log := func() string {
+		var s string
+		storetest.Scan(t, db, `SELECT coalesce(group_concat(kind || ':' || customer_id || 'x' || n, ' '), '') FROM (
+			SELECT kind, customer_id, count(*) AS n FROM changes WHERE org_id = ? AND kind IN ('customer', 'invite', 'outbox') GROUP BY kind, customer_id ORDER BY kind, customer_id)`,
+			[]any{org.ID}, &s)
+		return s
+	}
+	if got, want := log(), "customer:0x1 invite:0x1 outbox:0x1"; got != want {
+		t.Errorf("after a load the log holds %q, want %q", got, want)
+	}
+	storetest.Exec(t, db, `DELETE FROM changes`)
+	if _, err := Generate(ctx, db, Options{Customers: 300, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := log(), "customer:0x2 invite:0x1 outbox:0x1"; got != want {
+		t.Errorf("after a refill the log holds %q, want %q (one for the customers deleted, one for those loaded)", got, want)
+	}
+	deadline := time.After(5 * time.Second)
+	for heard := false; !heard; {
+		select {
+		case b := <-ch:
+			for _, c := range b {
+				heard = heard || (c.OrgID == org.ID && c.CustomerID == 0 && c.ConcernsRoster())
+			}
+		case <-deadline:
+			t.Fatal("a subscriber did not hear of the refill")
+		}
+	}
+	c := mustCustomer(t, db, org, "Quentin", "Zyzzyva", "q.zyzzyva@example.com")
+	if n := storetest.Int(t, db, `SELECT count(*) FROM changes WHERE customer_id = ? AND kind = 'customer'`, c.ID); n != 1 {
+		t.Errorf("a customer added after Generate logged %d changes, want 1: the trigger is not back", n)
+	}
+}

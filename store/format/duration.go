@@ -78,3 +78,27 @@ func badDuration(s string) error {
 	}
 	return fmt.Errorf("%q is not a duration; use a number with d, h or m, such as 3d, 36h or 1d12h", s)
 }
+
+// DurationWords writes a length for people to read: "7 days", "1 day 12
+// hours", "1 hour 30 minutes", "45 seconds". Parts below a second are
+// dropped.
+func DurationWords(d time.Duration) string {
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	var parts []string
+	for _, u := range []struct {
+		size time.Duration
+		name string
+	}{{day, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if n := d / u.size; n > 0 {
+			parts = append(parts, Count(int(n), u.name))
+			d -= n * u.size
+		}
+	}
+	if len(parts) == 0 {
+		return "0 seconds"
+	}
+	return sign + strings.Join(parts, " ")
+}

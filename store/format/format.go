@@ -198,3 +198,19 @@ func Label(code string) string {
 func Price(minor int64, code, interval string, ascii bool) string {
 	return Money(minor, code, ascii) + " a " + Label(interval)
 }
+
+// And writes a list as a sentence does: "A", "A and B", "A, B and C".
+func And(items []string) string { return list(items, "and") }
+
+// Or writes "A", "A or B", "A, B or C".
+func Or(items []string) string { return list(items, "or") }
+
+func list(items []string, word string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + word + " " + items[len(items)-1]
+}

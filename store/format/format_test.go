@@ -66,3 +66,22 @@ func TestLabels(t *testing.T) {
 		t.Errorf("Price = %q, want %q", got, want)
 	}
 }
+
+func TestLists(t *testing.T) {
+	for _, c := range []struct {
+		in      []string
+		and, or string
+	}{
+		{nil, "", ""},
+		{[]string{"PLAIN"}, "PLAIN", "PLAIN"},
+		{[]string{"LOGIN", "PLAIN"}, "LOGIN and PLAIN", "LOGIN or PLAIN"},
+		{[]string{"a", "b", "c"}, "a, b and c", "a, b or c"},
+	} {
+		if got := And(c.in); got != c.and {
+			t.Errorf("And(%q) = %q, want %q", c.in, got, c.and)
+		}
+		if got := Or(c.in); got != c.or {
+			t.Errorf("Or(%q) = %q, want %q", c.in, got, c.or)
+		}
+	}
+}

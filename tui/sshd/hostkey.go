@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"frontdesk/store"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,19 +19,12 @@ import (
 // known_hosts trust the server across restarts. Like sshd, it refuses a key
 // others can read.
 func hostKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, _, err := store.ReadSecretFile(path, "the SSH host key")
 	if errors.Is(err, fs.ErrNotExist) {
 		return newHostKey(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the SSH host key: %w", err)
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the SSH host key: %w", err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("the SSH host key %s can be read by others (mode %v); run `chmod 600 %s`", path, st.Mode().Perm(), path)
+		return nil, err
 	}
 	if _, err := gossh.ParsePrivateKey(b); err != nil {
 		return nil, fmt.Errorf("the SSH host key %s is not a private key (%v); move it away to have a new one made", path, err)

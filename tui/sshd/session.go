@@ -32,7 +32,6 @@ const (
 	endIdle         = "idle"
 	endMaxSession   = "max-session"
 	endNoTerminal   = "no terminal"
-	endRevoked      = "access removed"
 	endUnidentified = "unidentified"
 )
 
@@ -98,8 +97,10 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 	r := bm.MakeRenderer(sess)
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
+	staffChanged := make(chan struct{}, 1)
 	m := tui.New(
-		tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Width: pty.Window.Width, Height: pty.Window.Height, Org: org, Staff: staff},
+		tui.Common{Ctx: ctx, Styles: tui.NewStyles(r), Width: pty.Window.Width, Height: pty.Window.Height, Org: org, Staff: staff,
+			StaffChanged: staffChanged},
 		s.deps,
 	)
 	p := tea.NewProgram(m,
@@ -113,17 +114,20 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 	)
 	ss := &session{prog: p, fingerprint: gossh.FingerprintSHA256(sess.PublicKey())}
 	if !s.register(ss) {
+		s.cfg.Metrics.Refused(RefusedShutdown)
 		setEndReason(sess, endShutdown)
 		fatal(sess, "frontdesk: "+shutdownText)
 		return
 	}
 	defer s.unregister(ss)
+	s.cfg.Metrics.SessionStarted()
+	defer s.cfg.Metrics.SessionEnded()
 
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.watch(ctx, ss, staff, winch, &last)
+		s.watch(ctx, ss, staff, winch, &last, staffChanged)
 	}()
 	_, err := p.Run()
 	cancel()
@@ -156,9 +160,14 @@ func (s *Server) runTUI(sess ssh.Session, staff *store.Staff, org *store.Org) {
 }
 
 // watch relays window resizes to the program and ends it on the idle and
-// maximum-session timeouts or when the client goes away. It returns when ctx
-// ends (the program has stopped, or the connection closed).
-func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64) {
+// maximum-session timeouts, when the staff member's access changes, or when
+// the client goes away. It returns when ctx ends (the program has stopped,
+// or the connection closed).
+func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, winch <-chan ssh.Window, last *atomic.Int64, staffChanged <-chan struct{}) {
+	// Access is checked again the moment staff or their keys change
+	// (anywhere: `frontdesk staff remove` in another process; the session's
+	// TUI hears it on the change feed), and on a tick besides, in case the
+	// feed is not there.
 	check := time.NewTicker(s.cfg.AccessCheck)
 	defer check.Stop()
 	var idle, maxed <-chan time.Time
@@ -193,13 +202,36 @@ func (s *Server) watch(ctx context.Context, ss *session, staff *store.Staff, win
 			ss.end(endIdle, fmt.Sprintf("closed after %s without a key press. Connect again to go on.", s.cfg.IdleTimeout))
 		case <-maxed:
 			ss.end(endMaxSession, fmt.Sprintf("sessions last at most %s. Connect again to go on.", s.cfg.MaxSession))
+		case <-staffChanged:
+			s.checkAccess(ctx, ss, staff)
 		case <-check.C:
-			now, err := s.staff.StaffByFingerprint(ctx, ss.fingerprint)
-			if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && (now.ID != staff.ID || now.Role != staff.Role)) {
-				ss.end(endRevoked, "your access changed (an owner removed your key or staff account, or changed your role). Connect again if you still have access.")
-			}
+			s.checkAccess(ctx, ss, staff)
 		}
 	}
+}
+
+// checkAccess ends the session when its key or staff member is no longer
+// registered, or the staff member's role changed (store.Staff.AccessLost
+// says why a role change ends it rather than re-scoping it), saying which;
+// the log's end reason is the loss ("key removed").
+func (s *Server) checkAccess(ctx context.Context, ss *session, staff *store.Staff) {
+	now, err := s.staff.StaffByFingerprint(ctx, ss.fingerprint)
+	keyKept := err == nil && now.ID == staff.ID
+	if !keyKept && (err == nil || store.ErrorCode(err) == store.ENOTFOUND) {
+		// The key is gone (or someone else's): is the person too?
+		now, err = s.staff.StaffByID(ctx, staff.ID)
+	}
+	loss, why := staff.AccessLost(now, err, keyKept)
+	if loss != store.AccessKept {
+		ss.end(string(loss), "your access changed: "+why+". "+accessNext[loss])
+	}
+}
+
+// accessNext is what the person whose session ended can do, by loss.
+var accessNext = map[store.AccessLoss]string{
+	store.AccessRemoved: "Ask an owner if this is a mistake.",
+	store.AccessKeyGone: "Connect with another key registered to you, or ask an owner to register one (`frontdesk staff key add`).",
+	store.AccessRole:    "Connect again to go on with what your new role allows.",
 }
 
 // activityReader notes when the client last sent anything: the idle timeout

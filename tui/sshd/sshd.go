@@ -61,7 +61,39 @@ type Config struct {
 	AccessCheck time.Duration
 
 	Logger *slog.Logger // nil: discard
+
+	// Metrics hears sessions open and close and connections refused;
+	// nil: nobody.
+	Metrics Metrics
 }
+
+// Metrics is what the server tells the operator's monitoring (frontdesk
+// serve --metrics-addr). Calls must be quick and safe for concurrent use.
+type Metrics interface {
+	SessionStarted() // a staff member's TUI is running
+	SessionEnded()   // and has ended, whatever the reason
+	// Refused: a connection or session was turned away, for one of the
+	// Refused* reasons.
+	Refused(reason string)
+}
+
+// Why a connection or session was turned away, as Metrics hears it.
+const (
+	RefusedRateLimit       = "rate_limit"      // too many new connections from the address
+	RefusedPreAuthLimit    = "preauth_limit"   // too many from the address waiting to authenticate
+	RefusedAuthTimeout     = "auth_timeout"    // not authenticated in time
+	RefusedUnknownKey      = "unknown_key"     // closed unauthenticated after offering unregistered keys, or the key was removed
+	RefusedUnauthenticated = "unauthenticated" // closed before authenticating, no key offered
+	RefusedNoTerminal      = "no_terminal"     // a session without a PTY
+	RefusedShutdown        = "shutdown"        // the server is going down
+)
+
+// nopMetrics is Config.Metrics when none is given.
+type nopMetrics struct{}
+
+func (nopMetrics) SessionStarted() {}
+func (nopMetrics) SessionEnded()   {}
+func (nopMetrics) Refused(string)  {}
 
 // Per-address connection limits: an office behind one address opens a few
 // sessions a minute; a scanner or a loop opens hundreds.
@@ -89,7 +121,11 @@ type Directory interface {
 	// StaffByFingerprint is the active staff member holding the key with
 	// that SHA256 fingerprint; an error with store.ENOTFOUND if none.
 	StaffByFingerprint(ctx context.Context, fingerprint string) (*store.Staff, error)
+	// StaffByID is the active staff member; store.ENOTFOUND if removed.
+	StaffByID(ctx context.Context, id int64) (*store.Staff, error)
 	Org(ctx context.Context, id int64) (*store.Org, error)
+	// Tx runs a write: the key's last use (store.Tx.RecordKeyUse).
+	Tx(ctx context.Context, fn func(tx *store.Tx) error) error
 }
 
 var _ Directory = (*store.DB)(nil)
@@ -151,7 +187,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		// Outermost last: track counts every handler for shutdown, recovery
 		// wraps the rest, identify runs before the session is logged as
 		// started, the TUI is innermost.
-		wish.WithMiddleware(s.tui, requireTerminal, s.logged, s.identify, s.recover, s.track),
+		wish.WithMiddleware(s.tui, s.requireTerminal, s.logged, s.identify, s.recover, s.track),
 	)
 	if err != nil {
 		return nil, err
@@ -179,6 +215,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Metrics == nil {
+		c.Metrics = nopMetrics{}
 	}
 	return c
 }
@@ -215,20 +254,31 @@ func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	key := ratelimit.Key(host)
 	if !s.limit.Allow(key) {
 		s.log.Warn("connection refused", "remote", host, "reason", "rate limit")
+		s.cfg.Metrics.Refused(RefusedRateLimit)
 		return nil
 	}
 	limit := s.cfg.PreAuthPerAddr
 	if !s.unauth.take(key, limit) {
 		s.log.Warn("connection refused", "remote", host, "reason", "too many unauthenticated connections", "limit", limit)
+		s.cfg.Metrics.Refused(RefusedPreAuthLimit)
 		return nil
 	}
-	g := &authGate{Conn: conn, release: func() { s.unauth.give(key) }}
+	g := &authGate{Conn: conn, release: func() { s.unauth.give(key) }, closed: func() {
+		// Closed before authenticating: the client gave up, most often
+		// because none of its keys is registered.
+		if ctx.Value(refusedKey) != nil {
+			s.cfg.Metrics.Refused(RefusedUnknownKey)
+		} else {
+			s.cfg.Metrics.Refused(RefusedUnauthenticated)
+		}
+	}}
 	ctx.SetValue(authGateKey, g)
 	timeout := s.cfg.AuthTimeout
 	g.mu.Lock()
 	g.timer = time.AfterFunc(timeout, func() {
 		if g.settle(gateExpired) {
 			s.log.Warn("connection closed", "remote", host, "reason", "not authenticated within "+timeout.String())
+			s.cfg.Metrics.Refused(RefusedAuthTimeout)
 			conn.Close()
 		}
 	})
@@ -283,6 +333,7 @@ func (p *preAuthCount) give(host string) {
 type authGate struct {
 	net.Conn
 	release func()
+	closed  func() // when it closes before authenticating
 
 	mu    sync.Mutex
 	state gateState
@@ -315,7 +366,9 @@ func (g *authGate) settle(state gateState) bool {
 }
 
 func (g *authGate) Close() error {
-	g.settle(gateClosed)
+	if g.settle(gateClosed) && g.closed != nil {
+		g.closed()
+	}
 	return g.Conn.Close()
 }
 
@@ -333,6 +386,7 @@ type ctxKey string
 const (
 	authGateKey ctxKey = "auth-gate"   // *authGate, set by accept
 	refusedKey  ctxKey = "refused-key" // the last unregistered key offered, for the refusal message only
+	refusedSaid ctxKey = "refusal"     // true once the refusal was shown on this connection
 	identityKey ctxKey = "identity"    // *identity, set by identify from the proven key
 )
 
@@ -356,7 +410,15 @@ func (s *Server) knownKey(ctx ssh.Context, key ssh.PublicKey) bool {
 }
 
 // refuse shows an unregistered client what to ask for, and never admits it.
+// OpenSSH asks by keyboard-interactive again after a failure, up to its
+// NumberOfPasswordPrompts (3), printing the instruction each time: the
+// text goes with the first request of a connection only, and the later
+// ones fail at once.
 func (s *Server) refuse(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) bool {
+	if said, _ := ctx.Value(refusedSaid).(bool); said {
+		return false
+	}
+	ctx.SetValue(refusedSaid, true)
 	_, _ = challenge("frontdesk", unknownKeyText(ctx.Value(refusedKey)), nil, nil)
 	return false
 }
@@ -390,6 +452,7 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 		staff, err := s.staff.StaffByFingerprint(ctx, fp)
 		if err != nil {
 			s.log.Warn("session refused", "fingerprint", fp, "remote", remoteHost(sess.RemoteAddr()), "err", err)
+			s.cfg.Metrics.Refused(RefusedUnknownKey)
 			fatal(sess, unknownKeyText(key))
 			return
 		}
@@ -399,8 +462,33 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 			fatal(sess, "frontdesk could not load your organization; try again, and tell an owner if it persists.")
 			return
 		}
+		// Beside the session, not before it: a write may wait for the
+		// lock (another process's import), and a login must not. The
+		// handler waits for it, so it never outlives the session (nor the
+		// database at shutdown).
+		used := make(chan struct{})
+		go func() {
+			defer close(used)
+			s.recordKeyUse(ctx, staff, fp)
+		}()
+		defer func() { <-used }()
 		ctx.SetValue(identityKey, &identity{staff: staff, org: org})
 		next(sess)
+	}
+}
+
+// keyUseTimeout bounds the write of a key's last use.
+const keyUseTimeout = 5 * time.Second
+
+// recordKeyUse notes that the key of fingerprint fp opened a session now,
+// for `frontdesk staff key list`. It is bookkeeping, not an access
+// decision: a failure (the database busy past keyUseTimeout) is logged and
+// the session goes on.
+func (s *Server) recordKeyUse(ctx context.Context, staff *store.Staff, fp string) {
+	ctx, cancel := context.WithTimeout(ctx, keyUseTimeout)
+	defer cancel()
+	if err := s.staff.Tx(ctx, func(tx *store.Tx) error { return tx.RecordKeyUse(ctx, fp) }); err != nil {
+		s.log.Warn("key use not recorded", "staff", staff.Email, "fingerprint", fp, "err", err)
 	}
 }
 
@@ -454,9 +542,10 @@ func (s *Server) logged(next ssh.Handler) ssh.Handler {
 
 // requireTerminal turns away a session without a PTY (`ssh host cmd`, a
 // script) with one line that says what to do.
-func requireTerminal(next ssh.Handler) ssh.Handler {
+func (s *Server) requireTerminal(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		if _, _, ok := sess.Pty(); !ok {
+			s.cfg.Metrics.Refused(RefusedNoTerminal)
 			setEndReason(sess, endNoTerminal)
 			fatal(sess, "frontdesk is a terminal app: connect with `ssh -t` from a terminal. For scripts, run the frontdesk command on the server.")
 			return
@@ -534,6 +623,7 @@ func (s *Server) track(next ssh.Handler) ssh.Handler {
 		}
 		s.mu.Unlock()
 		if closing {
+			s.cfg.Metrics.Refused(RefusedShutdown)
 			setEndReason(sess, endShutdown)
 			fatal(sess, "frontdesk: "+shutdownText)
 			return

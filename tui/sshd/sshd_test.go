@@ -205,7 +205,7 @@ func TestMiddlewareOutOfOrderRefuses(t *testing.T) {
 	}
 	s := f.s
 	for name, mw := range map[string][]wish.Middleware{
-		"logged before identify": {s.tui, requireTerminal, s.identify, s.logged, s.recover, s.track},
+		"logged before identify": {s.tui, s.requireTerminal, s.identify, s.logged, s.recover, s.track},
 		"tui before identify":    {s.identify, s.tui, s.recover, s.track},
 		"no identify":            {s.tui, s.logged, s.recover, s.track},
 	} {
@@ -223,5 +223,48 @@ func TestMiddlewareOutOfOrderRefuses(t *testing.T) {
 				t.Errorf("the session panicked or started:\n%s", log)
 			}
 		})
+	}
+}
+
+// A client that asks by keyboard-interactive again after a failure, as
+// OpenSSH does up to three times, reads the refusal once per connection.
+func TestKeyRefusalShownOncePerConnection(t *testing.T) {
+	f := newFixture(t)
+	addr := f.serve(t, nil)
+	signer, err := gossh.ParsePrivateKey(f.hostKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for conn := range 2 {
+		var asked, shown int
+		_, err = gossh.Dial("tcp", addr, &gossh.ClientConfig{
+			User: "staff",
+			Auth: []gossh.AuthMethod{
+				gossh.PublicKeys(stranger),
+				gossh.RetryableAuthMethod(gossh.KeyboardInteractive(func(_, instruction string, questions []string, _ []bool) ([]string, error) {
+					asked++
+					if strings.Contains(instruction, "does not know this SSH key") {
+						shown++
+					}
+					return make([]string, len(questions)), nil
+				}), 3),
+			},
+			HostKeyCallback: gossh.FixedHostKey(signer.PublicKey()),
+			Timeout:         10 * time.Second,
+		})
+		if err == nil {
+			t.Fatal("an unregistered key got in")
+		}
+		if shown != 1 || asked != 1 {
+			t.Errorf("connection %d: the refusal was shown %d times in %d challenges; want once", conn+1, shown, asked)
+		}
 	}
 }
