@@ -233,7 +233,7 @@ func (tx *Tx) CreateOrg(ctx context.Context, o *Org) error {
 // UpdateOrg validates and saves o's settings (the logo has its own
 // writer, SetOrgLogo). A change of country rebuilds the search keys of the
 // organization's customers in the same transaction (their numbers read
-// differently now): about a second per 100,000 customers with a phone.
+// differently now): 2 minutes for a million customers (BENCHMARKS.md).
 func (tx *Tx) UpdateOrg(ctx context.Context, o *Org) error {
 	if err := o.Validate(); err != nil {
 		return err
