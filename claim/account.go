@@ -2,10 +2,7 @@ package claim
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"frontdesk/store"
 )
@@ -66,30 +63,7 @@ func (e FieldErrors) Error() string {
 // closed the field sends it back unchanged); sent with another value, the
 // whole form is refused (FieldError.Locked) and nothing is saved.
 func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u store.ProfileUpdate, fieldKeys []string) error {
-	var errs FieldErrors
-	// The store's one text rule, worded per field for the form.
-	check := func(field string, err error) {
-		if err != nil {
-			errs = append(errs, FieldError{Field: field, Message: store.ErrorMessage(err) + "."})
-		}
-	}
-	check("first_name", store.CheckText("First name", u.FirstName, store.MaxNameLen))
-	check("last_name", store.CheckText("Last name", u.LastName, store.MaxNameLen))
-	check("phone", store.CheckText("Phone", u.Phone, store.MaxPhoneLen))
-	if p := strings.TrimSpace(u.Phone); p != "" && utf8.ValidString(p) && strings.IndexFunc(p, unicode.IsDigit) < 0 {
-		errs = append(errs, FieldError{Field: "phone", Message: "Phone has no digits; enter a number or leave it empty."})
-	}
-	for i, f := range u.Fields {
-		key := ""
-		if i < len(fieldKeys) {
-			key = fieldKeys[i]
-		}
-		check(key, store.CheckLines(f.Name, f.Value, store.MaxFieldLen))
-	}
-	if len(errs) == 0 && strings.TrimSpace(u.FirstName) == "" && strings.TrimSpace(u.LastName) == "" {
-		errs = append(errs, FieldError{Field: "first_name", Message: "Enter a first or last name."})
-	}
-	if len(errs) > 0 {
+	if errs := checkPerson(u.FirstName, u.LastName, u.Phone, u.Fields, fieldKeys); len(errs) > 0 {
 		return errs
 	}
 	for i := range u.Fields {
@@ -115,22 +89,7 @@ func (s *Service) UpdateProfile(ctx context.Context, sess *CustomerSession, u st
 
 // profileChanges words what changed for the audit log.
 func profileChanges(c *store.Customer, u store.ProfileUpdate) string {
-	var parts []string
-	if name := strings.TrimSpace(strings.TrimSpace(u.FirstName) + " " + strings.TrimSpace(u.LastName)); name != c.Name() {
-		parts = append(parts, fmt.Sprintf("name %q → %q", c.Name(), name))
-	}
-	if p := strings.TrimSpace(u.Phone); p != c.Phone {
-		parts = append(parts, fmt.Sprintf("phone %q → %q", c.Phone, p))
-	}
-	old := map[string]string{}
-	for _, f := range c.Fields {
-		old[f.Name] = f.Value
-	}
-	for _, f := range u.Fields {
-		if old[f.Name] != f.Value {
-			parts = append(parts, fmt.Sprintf("%s %q → %q", f.Name, old[f.Name], f.Value))
-		}
-	}
+	parts := valueChanges(c, u.FirstName, u.LastName, u.Phone, u.Fields)
 	if len(parts) == 0 {
 		return "profile saved without changes"
 	}

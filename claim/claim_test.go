@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -549,5 +550,35 @@ func BenchmarkBulkInvite10k(b *testing.B) {
 		if err != nil || len(res) != len(ids) || res[len(res)-1].Sent == nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSendQueueOnly: with QueueOnly, Send issues the links and makes no delivery
+// attempt even with a mail transport wired: the emails wait in the outbox,
+// untried, for the worker, and say so.
+func TestSendQueueOnly(t *testing.T) {
+	f := newFixture(t)
+	f.svc.Mail = f.worker()
+	a := f.customer("Ann", "A", "ann@example.com")
+	b := f.customer("Bo", "B", "")
+	var phases []Phase
+	res, err := f.svc.Send(context.Background(), f.owner, []int64{a.ID, b.ID}, SendOptions{QueueOnly: true, Progress: func(p Progress) { phases = append(phases, p.Phase) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[0].Result != Queued || res[0].Sent == nil || res[0].Why != "waiting for the outbox worker" || res[1].Result != Refused {
+		t.Fatalf("results: %+v", res)
+	}
+	if slices.Contains(phases, Delivering) {
+		t.Errorf("progress reported a delivery: %v", phases)
+	}
+	var status string
+	var attempts int
+	storetest.Scan(t, f.db, `SELECT status, attempts FROM outbox WHERE id = ?`, []any{res[0].Sent.OutboxID}, &status, &attempts)
+	if status != string(store.OutboxQueued) || attempts != 0 {
+		t.Errorf("the invite's email is %s after %d attempts, want queued and untried", status, attempts)
+	}
+	if f.status(a) != store.StatusInvited {
+		t.Errorf("Ann is %s, want invited", f.status(a))
 	}
 }

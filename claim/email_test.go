@@ -239,6 +239,12 @@ func TestStaffWritesRereadTheActor(t *testing.T) {
 			}
 			jane := f.customer("Jane", "Doe", "jane@example.com")
 			cleo := f.claimed("Cleo", "Claimed", "cleo@example.com")
+			invited := f.customer("Ida", "Invited", "ida@example.com")
+			f.invite(invited)
+			archived := f.customer("Arlo", "Archived", "arlo@example.com")
+			if _, err := f.svc.ArchiveCustomer(ctx, f.owner, archived.ID); err != nil {
+				t.Fatal(err)
+			}
 			session := *admin // what the open session holds
 			change.apply(f, admin)
 			inv, out, aud := f.counts()
@@ -250,6 +256,17 @@ func TestStaffWritesRereadTheActor(t *testing.T) {
 				"ChangeEmail": func() error { _, err := f.svc.ChangeEmail(ctx, &session, cleo.ID, "cleo@new.example"); return err },
 				"CheckReset":  func() error { _, err := f.svc.CheckReset(ctx, &session, cleo.ID); return err },
 				"SendReset":   func() error { _, err := f.svc.Issue(ctx, &session, cleo.ID, store.PurposeReset); return err },
+				"AddCustomer": func() error {
+					_, err := f.svc.AddCustomer(ctx, &session, CustomerValues{FirstName: "Walk", LastName: "In"})
+					return err
+				},
+				"UpdateCustomer": func() error {
+					_, err := f.svc.UpdateCustomer(ctx, &session, jane.ID, CustomerChange{FirstName: ptr("Janet")})
+					return err
+				},
+				"ArchiveCustomer": func() error { _, err := f.svc.ArchiveCustomer(ctx, &session, jane.ID); return err },
+				"RestoreCustomer": func() error { _, err := f.svc.RestoreCustomer(ctx, &session, archived.ID); return err },
+				"WithdrawInvite":  func() error { _, err := f.svc.WithdrawInvite(ctx, &session, invited.ID); return err },
 			}
 			for name, write := range writes {
 				err := write()
@@ -263,6 +280,15 @@ func TestStaffWritesRereadTheActor(t *testing.T) {
 			}
 			if got, _ := f.db.Customer(ctx, f.org.ID, cleo.ID); got.Email != "cleo@example.com" {
 				t.Errorf("email changed to %s", got.Email)
+			}
+			if got, _ := f.db.Customer(ctx, f.org.ID, jane.ID); got.Name() != "Jane Doe" || got.Archived {
+				t.Errorf("customer changed to %q, archived %v", got.Name(), got.Archived)
+			}
+			if got, _ := f.db.Customer(ctx, f.org.ID, archived.ID); !got.Archived {
+				t.Errorf("archived customer restored")
+			}
+			if f.status(invited) != store.StatusInvited {
+				t.Errorf("invite withdrawn")
 			}
 		})
 	}

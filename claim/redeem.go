@@ -21,6 +21,7 @@ const (
 	LinkEmailChanged LinkState = "email_changed" // sent to an address the customer no longer has
 	LinkUsed         LinkState = "used"          // already used: sign in, or reset the password
 	LinkClaimed      LinkState = "claimed"       // the account was claimed through another link
+	LinkWithdrawn    LinkState = "withdrawn"     // staff withdrew the invite: ask the organization
 	LinkRevoked      LinkState = "revoked"       // withdrawn for another reason (archived)
 )
 
@@ -48,7 +49,7 @@ func (e *LinkError) Error() string {
 		return "This link has already been used."
 	case LinkClaimed:
 		return "This account has already been claimed."
-	case LinkRevoked:
+	case LinkWithdrawn, LinkRevoked:
 		return "This link was withdrawn."
 	}
 	return "This link is not valid."
@@ -109,6 +110,8 @@ func linkState(inv *store.Invite, c *store.Customer, now time.Time) LinkState {
 			return LinkEmailChanged
 		case store.RevokeClaimed:
 			return LinkClaimed
+		case store.RevokeWithdrawn:
+			return LinkWithdrawn
 		}
 	}
 	// Withdrawn for another reason, or never delivered (nobody should hold

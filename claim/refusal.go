@@ -23,6 +23,7 @@ const (
 	ReasonRateLimited      Reason = "rate_limited"      // the reset emails' (or asked-for links') limits were reached
 	ReasonWithdrawn        Reason = "withdrawn"         // a customer asked to renew a link staff withdrew
 	ReasonHasLink          Reason = "has_link"          // a customer asked to renew a link, and has a working one
+	ReasonNoInvite         Reason = "no_invite"         // no outstanding invite to withdraw
 )
 
 // Refusal is a typed "no". Message is the whole sentence; when it is about

@@ -73,7 +73,8 @@ type SendOptions struct {
 	Progress func(Progress)
 	// QueueOnly leaves delivery to the outbox worker: no first attempt.
 	// For a request whose answer must take the same time whether or not
-	// a link went out (the customers' web).
+	// a link went out (the customers' web), and for runs too large to wait
+	// for at the desk (a bulk invite of thousands).
 	QueueOnly bool
 
 	// renewal: the customer asked for a new claim link from the page of

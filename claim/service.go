@@ -235,44 +235,55 @@ func (s *Service) ChangeEmail(ctx context.Context, actor *store.Staff, customerI
 		if err != nil {
 			return err
 		}
-		email = store.NormalizeEmail(email)
-		if email != "" {
-			if err := store.ValidateEmail(email); err != nil {
-				return err
-			}
-		}
-		ch = &EmailChange{Customer: c, Email: email, Claimed: !c.ClaimedAt.IsZero()}
-		if c.Email == email {
-			return nil
-		}
-		if ch.Claimed && email == "" {
-			return store.Errorf(store.EINVALID, "%s signs in with this address, so it cannot be removed; type their new address instead.", c.Name())
-		}
-		if err := tx.SetCustomerEmail(ctx, actor.OrgID, customerID, email); err != nil {
-			return err
-		}
-		if ch.Invites, err = tx.RevokeInvites(ctx, customerID, store.PurposeClaim, store.RevokeEmailChanged); err != nil {
-			return err
-		}
-		if ch.Resets, err = tx.RevokeInvites(ctx, customerID, store.PurposeReset, store.RevokeEmailChanged); err != nil {
-			return err
-		}
-		old := c.Email
-		if old == "" {
-			old = "(none)"
-		}
-		err = tx.Audit(ctx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
-			fmt.Sprintf("email %s → %s; %d outstanding link(s) revoked", old, email, ch.Revoked()))
-		if err != nil || !ch.Claimed {
-			return err
-		}
-		ch.Notices, err = s.noticeEmailChange(ctx, tx, actor, org, c, email)
+		ch, err = s.changeEmail(ctx, tx, actor, org, c, email)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return ch, nil
+}
+
+// changeEmail is ChangeEmail inside tx, for a customer loaded (and actor
+// authorized) in it: the one way a customer's email changes at the desk,
+// alone (the email editor) or with the rest of their details
+// (UpdateCustomer).
+func (s *Service) changeEmail(ctx context.Context, tx *store.Tx, actor *store.Staff, org *store.Org, c *store.Customer, email string) (*EmailChange, error) {
+	customerID := c.ID
+	email = store.NormalizeEmail(email)
+	if email != "" {
+		if err := store.ValidateEmail(email); err != nil {
+			return nil, err
+		}
+	}
+	ch := &EmailChange{Customer: c, Email: email, Claimed: !c.ClaimedAt.IsZero()}
+	if c.Email == email {
+		return ch, nil
+	}
+	if ch.Claimed && email == "" {
+		return nil, store.Errorf(store.EINVALID, "%s signs in with this address, so it cannot be removed; type their new address instead.", c.Name())
+	}
+	if err := tx.SetCustomerEmail(ctx, actor.OrgID, customerID, email); err != nil {
+		return nil, err
+	}
+	var err error
+	if ch.Invites, err = tx.RevokeInvites(ctx, customerID, store.PurposeClaim, store.RevokeEmailChanged); err != nil {
+		return nil, err
+	}
+	if ch.Resets, err = tx.RevokeInvites(ctx, customerID, store.PurposeReset, store.RevokeEmailChanged); err != nil {
+		return nil, err
+	}
+	old := c.Email
+	if old == "" {
+		old = "(none)"
+	}
+	err = tx.Audit(ctx, actor.OrgID, store.StaffActor(actor), "customer.email", customerID,
+		fmt.Sprintf("email %s → %s; %d outstanding link(s) revoked", old, email, ch.Revoked()))
+	if err != nil || !ch.Claimed {
+		return ch, err
+	}
+	ch.Notices, err = s.noticeEmailChange(ctx, tx, actor, org, c, email)
+	return ch, err
 }
 
 // noticeEmailChange queues, inside the change's transaction, the notices

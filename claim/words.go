@@ -44,7 +44,7 @@ var reasonWords = map[Reason]struct {
 	ReasonGone: {"no longer on the roster",
 		"", "", ""},
 	ReasonArchived: {"archived",
-		"restore the customer first", "restore the customer first", "restore the customer first"},
+		"restore them first (frontdesk customers restore)", "press R to restore them first", "press R to restore them first"},
 	ReasonClaimed: {"already claimed",
 		"they can sign in, or reset their password from the sign-in page",
 		"they can sign in, or reset their password from the sign-in page",
@@ -63,6 +63,7 @@ var reasonWords = map[Reason]struct {
 	// shows it); staff send invites whatever an earlier one became.
 	ReasonWithdrawn: {"invite withdrawn by staff", "", "", ""},
 	ReasonHasLink:   {"has a working link", "", "", ""},
+	ReasonNoInvite:  {"no outstanding invite", "", "", ""},
 	ReasonRateLimited: {"reset emails used up for the hour",
 		"ask them to use the latest email, or try again in an hour",
 		"ask them to use the latest email, or try again in an hour",
@@ -87,7 +88,13 @@ func (w Words) Hint(r *Refusal) string {
 	switch w.Place {
 	case AtRoster:
 		return rw.roster
-	case AtProfile, AtOutbox:
+	case AtOutbox:
+		if r.Reason == ReasonArchived {
+			// The one key of the profile that the outbox does not have.
+			return "open their profile (enter) and press R to restore them first"
+		}
+		return rw.profile
+	case AtProfile:
 		return rw.profile
 	}
 	return rw.cli

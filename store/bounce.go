@@ -151,12 +151,13 @@ func (tx *Tx) RecordBounce(ctx context.Context, b *Bounce) (*Bounced, error) {
 const (
 	bounceColumns     = `SELECT id, org_id, coalesce(customer_id, 0), kind, to_addr, reply FROM outbox `
 	bounceByMessageID = bounceColumns + `WHERE message_id <> '' AND message_id = ? AND status IN ('sent', 'bounced')`
-	// Read through the window (outbox_sent; "+status" keeps the planner
-	// off outbox_due, which would read every message ever sent); the id
-	// must then be a whole word of the reply (replyNames), not part of one.
-	bounceByProviderID = bounceColumns + `WHERE sent_at IS NOT NULL AND sent_at >= ? AND +status IN ('sent', 'bounced')
-		AND instr(lower(reply), lower(?)) > 0 ORDER BY sent_at DESC`
-	bounceByRecipient = bounceColumns + `WHERE lower(to_addr) = lower(?) AND sent_at IS NOT NULL AND sent_at BETWEEN ? AND ?
+	// Read through the window (outbox_sent; "status || ''" keeps SQLite's
+	// planner off outbox_due, which would read every message ever sent);
+	// the id must then be a whole word of the reply (replyNames), not
+	// part of one. Its argument is a LIKE pattern (likeContains).
+	bounceByProviderID = bounceColumns + `WHERE sent_at IS NOT NULL AND sent_at >= ? AND status || '' IN ('sent', 'bounced')
+		AND lower(reply) LIKE ? ESCAPE '\' ORDER BY sent_at DESC`
+	bounceByRecipient = bounceColumns + `WHERE lower(to_addr) = ? AND sent_at IS NOT NULL AND sent_at BETWEEN ? AND ?
 		AND status IN ('sent', 'bounced') ORDER BY sent_at DESC, id DESC LIMIT 1`
 )
 
@@ -174,11 +175,11 @@ func (tx *Tx) findBounced(ctx context.Context, b *Bounce, at, now time.Time) (*B
 		keys = append(keys, key{by: MatchMessageID, query: bounceByMessageID, args: []any{id}})
 	}
 	if id := strings.TrimSpace(b.ProviderID); len(id) >= minProviderIDLen && !strings.ContainsFunc(id, isSpace) {
-		keys = append(keys, key{by: MatchProviderID, query: bounceByProviderID, args: []any{now.Add(-BounceWindow).Unix(), id},
+		keys = append(keys, key{by: MatchProviderID, query: bounceByProviderID, args: []any{now.Add(-BounceWindow).Unix(), likeContains(FoldEmail(id))},
 			ok: func(reply string) bool { return replyNames(reply, id) }})
 	}
 	if rcpt != "" {
-		keys = append(keys, key{by: MatchRecipient, query: bounceByRecipient, args: []any{rcpt, at.Add(-BounceWindow).Unix(), at.Add(bounceClockSkew).Unix()}})
+		keys = append(keys, key{by: MatchRecipient, query: bounceByRecipient, args: []any{FoldEmail(rcpt), at.Add(-BounceWindow).Unix(), at.Add(bounceClockSkew).Unix()}})
 	}
 	for _, k := range keys {
 		m, err := tx.firstBounced(ctx, k.query, k.args, k.ok)
@@ -244,4 +245,10 @@ func oneLine(s string, max int) string {
 		s = strings.ToValidUTF8(s[:max], "") + "…"
 	}
 	return strings.ToValidUTF8(s, "")
+}
+
+// likeContains is the LIKE pattern (with ESCAPE '\') of text containing
+// s: its own %, _ and \ match only themselves.
+func likeContains(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
 }

@@ -34,6 +34,7 @@ type BulkLoader struct {
 	conn   *sql.Conn
 	tables map[string]*bulkTable
 
+	order     []*bulkTable  // PostgreSQL: parents before children (pgParentsFirst)
 	inserts   []bulkTrigger // INSERT triggers of the tables it writes, stood in for
 	deletes   []bulkTrigger // customers' DELETE triggers, stood in for
 	automerge int           // the search index's own setting
@@ -112,7 +113,13 @@ type bulkTable struct {
 // wait for it); Load commits every BulkTxCustomers customers so that other
 // processes can write in between. It refuses to start when a trigger on
 // customers differs from what its stand-in was written against.
+//
+// On PostgreSQL the rows go by COPY (bulkload_postgres.go), and nothing
+// needs folding back afterwards.
 func (db *DB) BulkLoad(ctx context.Context, fn func(l *BulkLoader) error) error {
+	if db.pg != nil {
+		return db.pgBulkLoad(ctx, fn)
+	}
 	c, err := db.write.Conn(ctx)
 	if err != nil {
 		return wrapBusy(err)
@@ -343,6 +350,13 @@ func (t *BulkTx) FirstID(ctx context.Context, table string) (int64, error) {
 	if !ok || bt.idName == "" {
 		return 0, Errorf(EINTERNAL, "bulk load: %s has no id column", table)
 	}
+	if bt.next == 0 && t.l.db.pg != nil {
+		id, err := t.pgFirstID(ctx, bt)
+		if err != nil {
+			return 0, err
+		}
+		bt.next = id
+	}
 	if bt.next == 0 {
 		// The transaction holds the write lock, so nobody else can take
 		// the ids from here on meanwhile.
@@ -368,6 +382,9 @@ func (t *BulkTx) Write(ctx context.Context, rows ...*BulkRows) error {
 			return err
 		}
 		r.t.pending = append(r.t.pending, r.vals...)
+	}
+	if t.l.db.pg != nil {
+		return t.pgWrite(ctx, false)
 	}
 	return t.l.raw(func() error {
 		for _, r := range rows {
@@ -508,6 +525,9 @@ func (l *BulkLoader) Load(ctx context.Context, customers int, fill func(tx *Bulk
 
 // run does the door's part of a transaction around fill.
 func (t *BulkTx) run(ctx context.Context, fill func() error) error {
+	if t.l.db.pg != nil {
+		return t.pgRun(ctx, fill)
+	}
 	for _, bt := range t.l.tables {
 		bt.pending, bt.next = bt.pending[:0], 0
 	}
@@ -599,6 +619,12 @@ func (l *BulkLoader) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return wrapBusy(err)
 	}
+	if l.db.pg != nil {
+		if err := pgLockWrites(ctx, tx); err != nil {
+			tx.Rollback()
+			return wrapBusy(err)
+		}
+	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
@@ -611,6 +637,9 @@ func (l *BulkLoader) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // audit rows about them) and all of its outbox. Foreign keys are off (see
 // bulkTune), so nothing cascades: every dependent row is deleted explicitly.
 func (l *BulkLoader) DeleteCustomers(ctx context.Context, orgID int64) error {
+	if l.db.pg != nil {
+		return l.pgDeleteCustomers(ctx, orgID)
+	}
 	var lo, hi sql.NullInt64
 	var others bool
 	if err := l.conn.QueryRowContext(ctx, `SELECT min(id), max(id), EXISTS (SELECT 1 FROM customers WHERE org_id <> ?1) FROM customers WHERE org_id = ?1`, orgID).Scan(&lo, &hi, &others); err != nil {
@@ -753,6 +782,12 @@ var bulkStandIns = map[string]struct{ trigger, bulk string }{
 		`CREATE TRIGGER outbox_change_insert AFTER INSERT ON outbox BEGIN INSERT INTO changes (org_id, customer_id, kind) VALUES (new.org_id, coalesce(new.customer_id, 0), 'outbox'); END`,
 		`INSERT INTO changes (org_id, customer_id, kind) SELECT DISTINCT org_id, 0, 'outbox' FROM outbox WHERE id BETWEEN ?1 AND ?2`,
 	},
+	"customers_archived_insert": {
+		`CREATE TRIGGER customers_archived_insert AFTER INSERT ON customers WHEN new.archived = 1 BEGIN INSERT INTO archived_counts (org_id, n) VALUES (new.org_id, 1) ON CONFLICT (org_id) DO UPDATE SET n = n + 1; END`,
+		`INSERT INTO archived_counts (org_id, n)
+			SELECT org_id, count(*) FROM customers WHERE id BETWEEN ?1 AND ?2 AND archived = 1 GROUP BY org_id
+			ON CONFLICT (org_id) DO UPDATE SET n = n + excluded.n`,
+	},
 	"customers_fts_delete": {
 		`CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN DELETE FROM customers_fts WHERE rowid = old.id; END`,
 		`INSERT INTO customers_fts (customers_fts) VALUES ('delete-all')`,
@@ -760,6 +795,10 @@ var bulkStandIns = map[string]struct{ trigger, bulk string }{
 	"customers_count_delete": {
 		`CREATE TRIGGER customers_count_delete AFTER DELETE ON customers WHEN old.archived = 0 BEGIN UPDATE roster_counts SET n = n - 1 WHERE org_id = old.org_id AND state = old.state; END`,
 		`UPDATE roster_counts SET n = 0 WHERE org_id = ?3`,
+	},
+	"customers_archived_delete": {
+		`CREATE TRIGGER customers_archived_delete AFTER DELETE ON customers WHEN old.archived = 1 BEGIN UPDATE archived_counts SET n = n - 1 WHERE org_id = old.org_id; END`,
+		`UPDATE archived_counts SET n = 0 WHERE org_id = ?3`,
 	},
 	"customers_funnel_delete": {
 		`CREATE TRIGGER customers_funnel_delete AFTER DELETE ON customers WHEN old.archived = 0 AND old.funnel > 0 BEGIN UPDATE funnel_counts SET n = n - 1 WHERE org_id = old.org_id AND stage = old.funnel; END`,

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,8 +14,15 @@ import (
 // trigger. A migration that changes one of these triggers fails here (and
 // BulkLoad refuses to start) until its stand-in is brought in line.
 func TestBulkStandInsMatchTriggers(t *testing.T) {
-	t.Parallel()
+	parallelEngines(t, testBulkStandInsMatchTriggers)
+}
+
+func testBulkStandInsMatchTriggers(t *testing.T) {
 	db, _ := newStoreForTest(t)
+	if db.pg != nil {
+		testPGBulkStandInsMatchTriggers(t, db)
+		return
+	}
 	rows, err := db.read.Query(`SELECT name, tbl_name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name`)
 	if err != nil {
 		t.Fatal(err)
@@ -48,23 +57,78 @@ func TestBulkStandInsMatchTriggers(t *testing.T) {
 	}
 }
 
+// testPGBulkStandInsMatchTriggers is TestBulkStandInsMatchTriggers on
+// PostgreSQL, against pgBulkStandIns.
+func testPGBulkStandInsMatchTriggers(t *testing.T, db *DB) {
+	rows, err := db.read.Query(pgBulkTriggerSQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		var name, table, def string
+		var events int
+		if err := rows.Scan(&name, &table, &events, &def); err != nil {
+			t.Fatal(err)
+		}
+		if pgBulkTriggerEvent(table, events) == "" {
+			continue
+		}
+		def = strings.TrimSpace(def)
+		seen[name] = true
+		si, ok := pgBulkStandIns[name]
+		switch {
+		case !ok:
+			t.Errorf("trigger %s on %s has no stand-in: add one to pgBulkStandIns (store/bulkload_postgres.go) that does its work for a range of rows", name, table)
+		case si.trigger != def:
+			t.Errorf("trigger %s on %s is now\n\t%s\nbut its stand-in in pgBulkStandIns was written against\n\t%s\nmake the stand-in do what the trigger now does, then record the new SQL", name, table, def, si.trigger)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for name := range pgBulkStandIns {
+		if !seen[name] {
+			t.Errorf("pgBulkStandIns stands in for %s, which is no longer a trigger the door stands in for: remove it", name)
+		}
+	}
+}
+
 // A trigger that drifted from its stand-in stops a load before anything is
 // written, and leaves the writer connection as the app needs it.
 func TestBulkLoadRefusesChangedTrigger(t *testing.T) {
-	t.Parallel()
+	parallelEngines(t, testBulkLoadRefusesChangedTrigger)
+}
+
+func testBulkLoadRefusesChangedTrigger(t *testing.T) {
 	db, _ := newStoreForTest(t)
 	ctx := context.Background()
-	if _, err := db.write.ExecContext(ctx, `DROP TRIGGER customers_count_insert;
+	change := `DROP TRIGGER customers_count_insert;
 		CREATE TRIGGER customers_count_insert AFTER INSERT ON customers WHEN new.archived = 0 AND new.state <> 'none' BEGIN
 			INSERT INTO roster_counts (org_id, state, n) VALUES (new.org_id, new.state, 1)
 			ON CONFLICT (org_id, state) DO UPDATE SET n = n + 1;
-		END`); err != nil {
+		END`
+	if db.pg != nil {
+		change = `DROP TRIGGER customers_count_insert ON customers;
+			CREATE TRIGGER customers_count_insert AFTER INSERT ON customers
+			FOR EACH ROW WHEN (NEW.archived = 0 AND NEW.state <> 'none') EXECUTE FUNCTION customers_count_insert()`
+	}
+	raw, err := db.OpenRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, change); err != nil {
 		t.Fatal(err)
 	}
 	called := false
-	err := db.BulkLoad(ctx, func(l *BulkLoader) error { called = true; return nil })
+	err = db.BulkLoad(ctx, func(l *BulkLoader) error { called = true; return nil })
 	if err == nil || !strings.Contains(err.Error(), "customers_count_insert") || called {
 		t.Fatalf("BulkLoad with a changed trigger: %v (fn called: %v), want a refusal naming it", err, called)
+	}
+	if db.pg != nil {
+		return
 	}
 	var fk int
 	if err := db.write.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
@@ -77,8 +141,9 @@ var bulkCustomerColumns = []string{"id", "org_id", "first_name", "last_name", "s
 
 // The door checks the columns it is asked to write: a name the table does not
 // have, or one named twice, is a clear error before anything is written.
-func TestBulkLoadChecksColumns(t *testing.T) {
-	t.Parallel()
+func TestBulkLoadChecksColumns(t *testing.T) { parallelEngines(t, testBulkLoadChecksColumns) }
+
+func testBulkLoadChecksColumns(t *testing.T) {
 	db, _ := newStoreForTest(t)
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -102,8 +167,9 @@ func TestBulkLoadChecksColumns(t *testing.T) {
 // The door checks the rows it is given: a row of the wrong length, or an id
 // other than the next free one, is a clear error and the transaction is
 // rolled back.
-func TestBulkLoadChecksRows(t *testing.T) {
-	t.Parallel()
+func TestBulkLoadChecksRows(t *testing.T) { parallelEngines(t, testBulkLoadChecksRows) }
+
+func testBulkLoadChecksRows(t *testing.T) {
 	db, _ := newStoreForTest(t)
 	ctx := context.Background()
 	org := mustOrg(t, db, "Bulk Studio")
@@ -141,5 +207,58 @@ func TestBulkLoadChecksRows(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%s: %d customers written", c.name, n)
 		}
+	}
+}
+
+// Ids a load numbers from FirstID are the load's: the app's next customer,
+// written the ordinary way afterwards (on PostgreSQL, from the identity
+// sequence, which rows written with their ids do not move), gets a new
+// one, and the load's next transaction starts after it.
+func TestBulkLoadIDsAreReserved(t *testing.T) { parallelEngines(t, testBulkLoadIDsAreReserved) }
+
+func testBulkLoadIDsAreReserved(t *testing.T) {
+	db, _ := newStoreForTest(t)
+	ctx := context.Background()
+	org := mustOrg(t, db, "Bulk Studio")
+	now := db.Now().Unix()
+	var loaded []int64
+	load := func() {
+		t.Helper()
+		err := db.BulkLoad(ctx, func(l *BulkLoader) error {
+			rows, err := l.Rows("customers", bulkCustomerColumns...)
+			if err != nil {
+				return err
+			}
+			return l.Load(ctx, 3, func(tx *BulkTx, done, n int) error {
+				id, err := tx.FirstID(ctx, "customers")
+				if err != nil {
+					return err
+				}
+				for i := range int64(n) {
+					loaded = append(loaded, id+i)
+					rows.Add(id+i, org.ID, "Ann", fmt.Sprint("Lee ", id+i), "", "", "", "", now, now, nil, "", 0, string(StateNoEmail), nil, nil, 0)
+				}
+				return tx.Write(ctx, rows)
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	load()
+	c := mustCustomer(t, db, org, "Bo", "Next", "bo@example.com")
+	if slices.Contains(loaded, c.ID) || c.ID <= slices.Max(loaded) {
+		t.Errorf("a customer added after the load got id %d; the load wrote %v", c.ID, loaded)
+	}
+	load()
+	if got := loaded[len(loaded)-3]; got <= c.ID {
+		t.Errorf("the second load began at id %d, not after the customer added before it (%d)", got, c.ID)
+	}
+	counts, err := db.RosterCounts(ctx, org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := counts[StatusNoEmail]; n != 6 {
+		t.Errorf("%d customers without email counted, want the 6 loaded", n)
 	}
 }

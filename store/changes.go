@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"sync"
 )
 
@@ -71,7 +73,7 @@ const maxBatch = 256
 // or when the database closes.
 //
 // The changes are detected once per process, however many subscribe (see
-// watchChanges for SQLite's way).
+// changes_sqlite.go and changes_postgres.go for each engine's way).
 func (db *DB) Subscribe(orgID int64) (changes <-chan []Change, cancel func()) {
 	return db.feed.subscribe(db, orgID)
 }
@@ -227,4 +229,98 @@ func (f *feed) close() {
 		}
 	}
 	f.subs = nil
+}
+
+// watcher is an engine's change detector: it runs until stop closes,
+// handing what it finds to deliver (see feed.deliver).
+type watcher interface {
+	run(stop <-chan struct{}, deliver func(byOrg map[int64][]Change, lost bool, seq int64))
+}
+
+// newWatcher starts the engine's detector, its baseline taken before it
+// returns so that nothing committed after Subscribe can be missed.
+func (db *DB) newWatcher() watcher {
+	if db.pg != nil {
+		return db.newPostgresWatcher()
+	}
+	return db.newSQLiteWatcher()
+}
+
+// maxChangeRead is the most log rows one poll reads one by one; a longer
+// backlog (a transaction inviting thousands) is reported as ChangeAll to
+// the organizations it concerns.
+const maxChangeRead = 2048
+
+// readLog reads the change log past pos in tx, which must be one snapshot
+// (so the rows past pos are exactly top-pos when none was pruned), and
+// returns them per organization with the new position. lost says the log
+// could not be followed: it went back (the database was replaced by a
+// backup), or rows were pruned before they were read, so what changed, and
+// where, is unknown. Both engines number the log without gaps in commit
+// order (one writer at a time), which is what makes a gap mean pruning.
+func readLog(ctx context.Context, tx *sql.Tx, pos int64) (byOrg map[int64][]Change, newPos int64, lost bool, err error) {
+	var top, next int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0), coalesce((SELECT min(seq) FROM changes WHERE seq > ?), 0) FROM changes`, pos).Scan(&top, &next); err != nil {
+		return nil, pos, false, err
+	}
+	switch {
+	case top == pos:
+		return nil, pos, false, nil
+	case top < pos || next != pos+1:
+		return nil, top, true, nil
+	case top-pos > maxChangeRead:
+		// More than is worth listing: everything, for the organizations
+		// concerned only.
+		byOrg, err := orgsSince(ctx, tx, pos)
+		return byOrg, top, false, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, org_id, customer_id, kind FROM changes WHERE seq > ? ORDER BY seq`, pos)
+	if err != nil {
+		return nil, pos, false, err
+	}
+	defer rows.Close()
+	byOrg = map[int64][]Change{}
+	seen := map[Change]int{} // without Seq: index in its organization's list
+	for rows.Next() {
+		var c Change
+		if err := rows.Scan(&c.Seq, &c.OrgID, &c.CustomerID, &c.Kind); err != nil {
+			return nil, pos, false, err
+		}
+		pos = c.Seq
+		key := c
+		key.Seq = 0
+		if i, ok := seen[key]; ok {
+			byOrg[c.OrgID][i].Seq = c.Seq
+			continue
+		}
+		seen[key] = len(byOrg[c.OrgID])
+		byOrg[c.OrgID] = append(byOrg[c.OrgID], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, pos, false, err
+	}
+	for org, list := range byOrg {
+		if len(list) > maxBatch {
+			byOrg[org] = []Change{{Seq: pos, OrgID: org, Kind: ChangeAll}}
+		}
+	}
+	return byOrg, pos, false, nil
+}
+
+// orgsSince is ChangeAll for each organization with changes past pos.
+func orgsSince(ctx context.Context, tx *sql.Tx, pos int64) (map[int64][]Change, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT org_id, max(seq) FROM changes WHERE seq > ? GROUP BY org_id`, pos)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byOrg := map[int64][]Change{}
+	for rows.Next() {
+		c := Change{Kind: ChangeAll}
+		if err := rows.Scan(&c.OrgID, &c.Seq); err != nil {
+			return nil, err
+		}
+		byOrg[c.OrgID] = []Change{c}
+	}
+	return byOrg, rows.Err()
 }

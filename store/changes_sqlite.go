@@ -11,11 +11,6 @@ import (
 // Asking costs a read of the WAL index's header, nothing more.
 var changePoll = 150 * time.Millisecond
 
-// maxChangeRead is the most log rows one poll reads one by one; a longer
-// backlog (a transaction inviting thousands) is reported as ChangeAll to
-// the organizations it concerns.
-const maxChangeRead = 2048
-
 // sqliteWatcher is SQLite's change detector: one connection of its own,
 // polling PRAGMA data_version, which moves whenever another connection (of
 // this process or another) commits, and then reading the change log past
@@ -30,10 +25,10 @@ type sqliteWatcher struct {
 	lost    bool  // the log could not be followed: report ChangeAll
 }
 
-// newWatcher connects and takes the baseline: the data version first, then
+// newSQLiteWatcher connects and takes the baseline: the data version first, then
 // the log's end, so that a commit between the two is read again rather
 // than missed. A failure leaves it lost; it reconnects on its next poll.
-func (db *DB) newWatcher() *sqliteWatcher {
+func (db *DB) newSQLiteWatcher() *sqliteWatcher {
 	w := &sqliteWatcher{db: db}
 	if err := w.connect(); err != nil {
 		w.lost = true
@@ -122,80 +117,16 @@ func (w *sqliteWatcher) poll() (map[int64][]Change, error) {
 		return nil, nil
 	}
 	w.version = v
-	// One snapshot for the log's end and its rows: the rows past pos are
-	// then exactly top-pos when none was pruned.
+	// One snapshot for the log's end and its rows (readLog).
 	tx, err := w.conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	var top, next int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0), coalesce((SELECT min(seq) FROM changes WHERE seq > ?), 0) FROM changes`, w.pos).Scan(&top, &next); err != nil {
-		return nil, err
-	}
-	switch {
-	case top == w.pos:
-		return nil, nil
-	case top < w.pos || next != w.pos+1:
-		// The log went back (the file was replaced by a backup), or rows
-		// were pruned before this detector read them: what changed, and
-		// where, is unknown.
-		w.pos, w.lost = top, true
-		return nil, nil
-	case top-w.pos > maxChangeRead:
-		// More than is worth listing: everything, for the organizations
-		// concerned only.
-		byOrg, err := w.orgsSince(ctx, tx)
-		w.pos = top
-		return byOrg, err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, org_id, customer_id, kind FROM changes WHERE seq > ? ORDER BY seq`, w.pos)
+	byOrg, pos, lost, err := readLog(ctx, tx, w.pos)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	byOrg := map[int64][]Change{}
-	seen := map[Change]int{} // without Seq: index in its organization's list
-	for rows.Next() {
-		var c Change
-		if err := rows.Scan(&c.Seq, &c.OrgID, &c.CustomerID, &c.Kind); err != nil {
-			return nil, err
-		}
-		w.pos = c.Seq
-		key := c
-		key.Seq = 0
-		if i, ok := seen[key]; ok {
-			byOrg[c.OrgID][i].Seq = c.Seq
-			continue
-		}
-		seen[key] = len(byOrg[c.OrgID])
-		byOrg[c.OrgID] = append(byOrg[c.OrgID], c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for org, list := range byOrg {
-		if len(list) > maxBatch {
-			byOrg[org] = []Change{{Seq: w.pos, OrgID: org, Kind: ChangeAll}}
-		}
-	}
+	w.pos, w.lost = pos, w.lost || lost
 	return byOrg, nil
-}
-
-// orgsSince is ChangeAll for each organization with changes past pos.
-func (w *sqliteWatcher) orgsSince(ctx context.Context, tx *sql.Tx) (map[int64][]Change, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT org_id, max(seq) FROM changes WHERE seq > ? GROUP BY org_id`, w.pos)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	byOrg := map[int64][]Change{}
-	for rows.Next() {
-		c := Change{Kind: ChangeAll}
-		if err := rows.Scan(&c.OrgID, &c.Seq); err != nil {
-			return nil, err
-		}
-		byOrg[c.OrgID] = []Change{c}
-	}
-	return byOrg, rows.Err()
 }

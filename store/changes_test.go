@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -46,105 +45,106 @@ func logEnd(t *testing.T, db *DB) int64 {
 // status refresh that finds nothing new) record nothing: those happen all
 // day and must not redraw every screen.
 func TestChangeLogRecordsWhatChanged(t *testing.T) {
-	t.Parallel()
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	org := mustOrg(t, db, "Log Studio")
-	admin := mustStaff(t, db, org, "admin@log.example", RoleAdmin)
-	ann := mustCustomer(t, db, org, "Ann", "Lee", "ann@example.com")
-	claimed := mustCustomer(t, db, org, "Cleo", "Ray", "cleo@example.com")
-	if _, err := inTx(db, func(tx *Tx) (bool, error) { return tx.ClaimAccount(ctx, org.ID, claimed.ID, "old-hash") }); err != nil {
-		t.Fatal(err)
-	}
-	var inv *Invite
-	var msgs []*OutboxMessage
-	for _, c := range []struct {
-		name  string
-		write func(tx *Tx) error
-		want  []string
-	}{
-		{"a new customer", func(tx *Tx) error {
-			return tx.CreateCustomer(ctx, &Customer{OrgID: org.ID, FirstName: "Bo", LastName: "Ng", Email: "bo@example.com"})
-		}, []string{"customer:*"}},
-		{"a profile saved unchanged", func(tx *Tx) error {
-			return tx.UpdateCustomerProfile(ctx, org.ID, ann.ID, ProfileUpdate{FirstName: "Ann", LastName: "Lee"})
-		}, []string{fmt.Sprintf("customer:%d", ann.ID)}},
-		{"an email change", func(tx *Tx) error { return tx.SetCustomerEmail(ctx, org.ID, ann.ID, "ann.lee@example.com") },
-			[]string{fmt.Sprintf("customer:%d", ann.ID)}},
-		{"a rehash at sign-in", func(tx *Tx) error {
-			_, err := tx.RehashPassword(ctx, org.ID, claimed.ID, "old-hash", "new-hash")
-			return err
-		}, nil},
-		{"an invite", func(tx *Tx) error {
-			m := &OutboxMessage{OrgID: org.ID, CustomerID: ann.ID, Kind: "invite", To: "ann.lee@example.com", Subject: "Claim", Text: "link"}
-			if err := tx.EnqueueMessage(ctx, m); err != nil {
+	parallelEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		org := mustOrg(t, db, "Log Studio")
+		admin := mustStaff(t, db, org, "admin@log.example", RoleAdmin)
+		ann := mustCustomer(t, db, org, "Ann", "Lee", "ann@example.com")
+		claimed := mustCustomer(t, db, org, "Cleo", "Ray", "cleo@example.com")
+		if _, err := inTx(db, func(tx *Tx) (bool, error) { return tx.ClaimAccount(ctx, org.ID, claimed.ID, "old-hash") }); err != nil {
+			t.Fatal(err)
+		}
+		var inv *Invite
+		var msgs []*OutboxMessage
+		for _, c := range []struct {
+			name  string
+			write func(tx *Tx) error
+			want  []string
+		}{
+			{"a new customer", func(tx *Tx) error {
+				return tx.CreateCustomer(ctx, &Customer{OrgID: org.ID, FirstName: "Bo", LastName: "Ng", Email: "bo@example.com"})
+			}, []string{"customer:*"}},
+			{"a profile saved unchanged", func(tx *Tx) error {
+				return tx.UpdateCustomerProfile(ctx, org.ID, ann.ID, ProfileUpdate{FirstName: "Ann", LastName: "Lee"})
+			}, []string{fmt.Sprintf("customer:%d", ann.ID)}},
+			{"an email change", func(tx *Tx) error { return tx.SetCustomerEmail(ctx, org.ID, ann.ID, "ann.lee@example.com") },
+				[]string{fmt.Sprintf("customer:%d", ann.ID)}},
+			{"a rehash at sign-in", func(tx *Tx) error {
+				_, err := tx.RehashPassword(ctx, org.ID, claimed.ID, "old-hash", "new-hash")
 				return err
+			}, nil},
+			{"an invite", func(tx *Tx) error {
+				m := &OutboxMessage{OrgID: org.ID, CustomerID: ann.ID, Kind: "invite", To: "ann.lee@example.com", Subject: "Claim", Text: "link"}
+				if err := tx.EnqueueMessage(ctx, m); err != nil {
+					return err
+				}
+				inv = &Invite{OrgID: org.ID, CustomerID: ann.ID, Purpose: PurposeClaim, Email: "ann.lee@example.com", CreatedBy: admin.ID,
+					ExpiresAt: db.Now().Add(time.Hour), TokenHash: make([]byte, 32), OutboxID: m.ID}
+				return tx.CreateInvite(ctx, inv)
+			}, []string{fmt.Sprintf("outbox:%d", ann.ID), fmt.Sprintf("invite:%d", ann.ID), fmt.Sprintf("customer:%d", ann.ID)}},
+			{"the worker's lease and Message-ID", func(tx *Tx) error {
+				var err error
+				if msgs, err = tx.LeaseDue(ctx, "w1", time.Minute, 10); err != nil || len(msgs) != 1 {
+					return fmt.Errorf("leased %d: %v", len(msgs), err)
+				}
+				_, err = tx.AssignMessageIDs(ctx, []int64{msgs[0].ID}, "log.example")
+				return err
+			}, nil},
+			{"the message sent (the status stays Invited)", func(tx *Tx) error {
+				_, err := tx.MarkSent(ctx, msgs[0].ID, "w1", "250 OK", "")
+				return err
+			}, []string{fmt.Sprintf("outbox:%d", ann.ID)}},
+			{"the link used", func(tx *Tx) error {
+				_, err := tx.UseInvite(ctx, inv.ID)
+				return err
+			}, []string{fmt.Sprintf("invite:%d", ann.ID)}},
+			{"a staff member added", func(tx *Tx) error {
+				return tx.CreateStaff(ctx, &Staff{OrgID: org.ID, Email: "desk@log.example", Name: "Desk", Role: RoleStaff})
+			}, []string{"staff:0"}},
+			{"a key added", func(tx *Tx) error {
+				_, err := tx.AddStaffKey(ctx, admin.ID, testKey(t))
+				return err
+			}, []string{"staff:0"}},
+			{"a key opening an SSH session", func(tx *Tx) error {
+				_, fp, _ := ParseAuthorizedKey(testKey(t))
+				return tx.RecordKeyUse(ctx, fp)
+			}, nil},
+			{"a role changed", func(tx *Tx) error {
+				_, _, err := tx.EditStaff(ctx, org.ID, admin.ID, StaffEdit{Role: RoleStaff})
+				return err
+			}, []string{"staff:0"}},
+			{"a key removed", func(tx *Tx) error {
+				keys, err := tx.StaffKeys(ctx, admin.ID)
+				if err != nil || len(keys) != 1 {
+					return fmt.Errorf("keys %v: %v", keys, err)
+				}
+				return tx.RemoveStaffKey(ctx, keys[0].ID)
+			}, []string{"staff:0"}},
+			{"the key added again", func(tx *Tx) error {
+				_, err := tx.AddStaffKey(ctx, admin.ID, testKey(t))
+				return err
+			}, []string{"staff:0"}},
+			{"a staff member removed", func(tx *Tx) error { return tx.RemoveStaff(ctx, org.ID, admin.ID) }, []string{"staff:0", "staff:0"}},
+			{"the settings", func(tx *Tx) error {
+				o := *org
+				o.TimeZone = "Europe/London"
+				return tx.UpdateOrg(ctx, &o)
+			}, []string{"org:0"}},
+		} {
+			from := logEnd(t, db)
+			if err := db.Tx(ctx, c.write); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
 			}
-			inv = &Invite{OrgID: org.ID, CustomerID: ann.ID, Purpose: PurposeClaim, Email: "ann.lee@example.com", CreatedBy: admin.ID,
-				ExpiresAt: db.Now().Add(time.Hour), TokenHash: make([]byte, 32), OutboxID: m.ID}
-			return tx.CreateInvite(ctx, inv)
-		}, []string{fmt.Sprintf("outbox:%d", ann.ID), fmt.Sprintf("invite:%d", ann.ID), fmt.Sprintf("customer:%d", ann.ID)}},
-		{"the worker's lease and Message-ID", func(tx *Tx) error {
-			var err error
-			if msgs, err = tx.LeaseDue(ctx, "w1", time.Minute, 10); err != nil || len(msgs) != 1 {
-				return fmt.Errorf("leased %d: %v", len(msgs), err)
+			got := logSince(t, db, org, from)
+			if len(c.want) == 1 && c.want[0] == "customer:*" && len(got) == 1 && strings.HasPrefix(got[0], "customer:") && got[0] != "customer:0" {
+				continue
 			}
-			_, err = tx.AssignMessageIDs(ctx, []int64{msgs[0].ID}, "log.example")
-			return err
-		}, nil},
-		{"the message sent (the status stays Invited)", func(tx *Tx) error {
-			_, err := tx.MarkSent(ctx, msgs[0].ID, "w1", "250 OK", "")
-			return err
-		}, []string{fmt.Sprintf("outbox:%d", ann.ID)}},
-		{"the link used", func(tx *Tx) error {
-			_, err := tx.UseInvite(ctx, inv.ID)
-			return err
-		}, []string{fmt.Sprintf("invite:%d", ann.ID)}},
-		{"a staff member added", func(tx *Tx) error {
-			return tx.CreateStaff(ctx, &Staff{OrgID: org.ID, Email: "desk@log.example", Name: "Desk", Role: RoleStaff})
-		}, []string{"staff:0"}},
-		{"a key added", func(tx *Tx) error {
-			_, err := tx.AddStaffKey(ctx, admin.ID, testKey(t))
-			return err
-		}, []string{"staff:0"}},
-		{"a key opening an SSH session", func(tx *Tx) error {
-			_, fp, _ := ParseAuthorizedKey(testKey(t))
-			return tx.RecordKeyUse(ctx, fp)
-		}, nil},
-		{"a role changed", func(tx *Tx) error {
-			_, _, err := tx.EditStaff(ctx, org.ID, admin.ID, StaffEdit{Role: RoleStaff})
-			return err
-		}, []string{"staff:0"}},
-		{"a key removed", func(tx *Tx) error {
-			keys, err := tx.StaffKeys(ctx, admin.ID)
-			if err != nil || len(keys) != 1 {
-				return fmt.Errorf("keys %v: %v", keys, err)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("%s: the log has %q, want %q", c.name, got, c.want)
 			}
-			return tx.RemoveStaffKey(ctx, keys[0].ID)
-		}, []string{"staff:0"}},
-		{"the key added again", func(tx *Tx) error {
-			_, err := tx.AddStaffKey(ctx, admin.ID, testKey(t))
-			return err
-		}, []string{"staff:0"}},
-		{"a staff member removed", func(tx *Tx) error { return tx.RemoveStaff(ctx, org.ID, admin.ID) }, []string{"staff:0", "staff:0"}},
-		{"the settings", func(tx *Tx) error {
-			o := *org
-			o.TimeZone = "Europe/London"
-			return tx.UpdateOrg(ctx, &o)
-		}, []string{"org:0"}},
-	} {
-		from := logEnd(t, db)
-		if err := db.Tx(ctx, c.write); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
 		}
-		got := logSince(t, db, org, from)
-		if len(c.want) == 1 && c.want[0] == "customer:*" && len(got) == 1 && strings.HasPrefix(got[0], "customer:") && got[0] != "customer:0" {
-			continue
-		}
-		if !slices.Equal(got, c.want) {
-			t.Errorf("%s: the log has %q, want %q", c.name, got, c.want)
-		}
-	}
+	})
 }
 
 // testKey is an authorized_keys line of a fresh key.
@@ -160,8 +160,16 @@ func testKey(t *testing.T) string {
 // columns the worker writes for every message, and for staff keys, whose
 // last use every SSH session start writes (0014).
 func TestChangeTriggersCoverColumns(t *testing.T) {
-	t.Parallel()
+	parallelEngines(t, func(t *testing.T) { checkTriggersCoverColumns(t) })
+}
+
+func checkTriggersCoverColumns(t *testing.T) {
 	db, _ := newStoreForTest(t)
+	triggerSQL, columns := `SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?`, `SELECT name FROM pragma_table_info(?)`
+	if db.Engine() == Postgres {
+		triggerSQL = `SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = ?`
+		columns = `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?`
+	}
 	for _, c := range []struct {
 		table    string
 		triggers []string
@@ -192,7 +200,7 @@ func TestChangeTriggersCoverColumns(t *testing.T) {
 		var sqls []string
 		for _, name := range c.triggers {
 			var s string
-			if err := db.write.QueryRow(`SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?`, name).Scan(&s); err != nil {
+			if err := db.write.QueryRow(triggerSQL, name).Scan(&s); err != nil {
 				t.Fatalf("trigger %s: %v", name, err)
 			}
 			// The UPDATE OF list, up to ON.
@@ -208,7 +216,7 @@ func TestChangeTriggersCoverColumns(t *testing.T) {
 				listed[strings.TrimSpace(col)] = true
 			}
 		}
-		rows, err := db.write.Query(`SELECT name FROM pragma_table_info(?)`, c.table)
+		rows, err := db.write.Query(columns, c.table)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,99 +273,102 @@ func waitChange(t *testing.T, ch <-chan []Change, d time.Duration, want func(Cha
 // another process: its own connections, its own detector) reaches a
 // subscriber of this one within a second.
 func TestChangesFromAnotherProcess(t *testing.T) {
-	t.Parallel()
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	org := mustOrg(t, db, "Two Process Studio")
-	c := mustCustomer(t, db, org, "Ann", "Lee", "ann@example.com")
-	ch, cancel := db.Subscribe(org.ID)
-	defer cancel()
+	parallelEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		org := mustOrg(t, db, "Two Process Studio")
+		c := mustCustomer(t, db, org, "Ann", "Lee", "ann@example.com")
+		ch, cancel := db.Subscribe(org.ID)
+		defer cancel()
 
-	other, err := Open(db.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	start := time.Now()
-	if err := other.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, org.ID, c.ID, "ann.lee@example.com") }); err != nil {
-		t.Fatal(err)
-	}
-	waitChange(t, ch, time.Second, func(ch Change) bool {
-		return ch.Kind == ChangeCustomer && ch.CustomerID == c.ID && ch.OrgID == org.ID
+		other, err := reopenForTest(t, db, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		start := time.Now()
+		if err := other.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, org.ID, c.ID, "ann.lee@example.com") }); err != nil {
+			t.Fatal(err)
+		}
+		waitChange(t, ch, time.Second, func(ch Change) bool {
+			return ch.Kind == ChangeCustomer && ch.CustomerID == c.ID && ch.OrgID == org.ID
+		})
+		t.Logf("arrived %s after the commit", time.Since(start).Round(time.Millisecond))
+
+		// And this process's own writes, on its writer connection.
+		c2 := mustCustomer(t, db, org, "Bo", "Ng", "bo@example.com")
+		waitChange(t, ch, time.Second, func(ch Change) bool { return ch.CustomerID == c2.ID })
 	})
-	t.Logf("arrived %s after the commit", time.Since(start).Round(time.Millisecond))
-
-	// And this process's own writes, on its writer connection.
-	c2 := mustCustomer(t, db, org, "Bo", "Ng", "bo@example.com")
-	waitChange(t, ch, time.Second, func(ch Change) bool { return ch.CustomerID == c2.ID })
 }
 
 // A subscriber hears only its organization: org B's changes, however many,
 // never reach org A's subscriber.
 func TestChangesScopedToOrganization(t *testing.T) {
-	t.Parallel()
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	a, b := mustOrg(t, db, "Studio A"), mustOrg(t, db, "Studio B")
-	chA, cancelA := db.Subscribe(a.ID)
-	defer cancelA()
-	chB, cancelB := db.Subscribe(b.ID)
-	defer cancelB()
-	bob := mustCustomer(t, db, b, "Bob", "B", "bob@b.example")
-	if err := db.Tx(ctx, func(tx *Tx) error {
-		o := *b
-		o.Name = "Studio B renamed"
-		return tx.UpdateOrg(ctx, &o)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range waitChange(t, chB, time.Second, func(c Change) bool { return c.Kind == ChangeOrg }) {
-		if c.OrgID != b.ID {
-			t.Errorf("org B's subscriber heard %+v", c)
+	parallelEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		a, b := mustOrg(t, db, "Studio A"), mustOrg(t, db, "Studio B")
+		chA, cancelA := db.Subscribe(a.ID)
+		defer cancelA()
+		chB, cancelB := db.Subscribe(b.ID)
+		defer cancelB()
+		bob := mustCustomer(t, db, b, "Bob", "B", "bob@b.example")
+		if err := db.Tx(ctx, func(tx *Tx) error {
+			o := *b
+			o.Name = "Studio B renamed"
+			return tx.UpdateOrg(ctx, &o)
+		}); err != nil {
+			t.Fatal(err)
 		}
-	}
-	ann := mustCustomer(t, db, a, "Ann", "A", "ann@a.example")
-	got := waitChange(t, chA, time.Second, func(c Change) bool { return c.CustomerID == ann.ID })
-	for _, c := range got {
-		if c.OrgID != a.ID || c.CustomerID == bob.ID {
-			t.Errorf("org A's subscriber heard %+v", c)
+		for _, c := range waitChange(t, chB, time.Second, func(c Change) bool { return c.Kind == ChangeOrg }) {
+			if c.OrgID != b.ID {
+				t.Errorf("org B's subscriber heard %+v", c)
+			}
 		}
-	}
+		ann := mustCustomer(t, db, a, "Ann", "A", "ann@a.example")
+		got := waitChange(t, chA, time.Second, func(c Change) bool { return c.CustomerID == ann.ID })
+		for _, c := range got {
+			if c.OrgID != a.ID || c.CustomerID == bob.ID {
+				t.Errorf("org A's subscriber heard %+v", c)
+			}
+		}
+	})
 }
 
 // A subscriber that does not read holds nobody up: the others get every
 // change as it comes, and the slow one finds them all merged into one
 // batch when it reads.
 func TestChangesCoalesce(t *testing.T) {
-	t.Parallel()
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	org := mustOrg(t, db, "Busy Studio")
-	slow, cancelSlow := db.Subscribe(org.ID)
-	defer cancelSlow()
-	fast, cancelFast := db.Subscribe(org.ID)
-	defer cancelFast()
-	var ids []int64
-	for i := range 5 {
-		c := mustCustomer(t, db, org, "Cust", fmt.Sprint(i), fmt.Sprintf("c%d@example.com", i))
-		ids = append(ids, c.ID)
-		// Each its own poll: the fast subscriber has it before the next.
-		waitChange(t, fast, time.Second, func(ch Change) bool { return ch.CustomerID == c.ID })
-	}
-	_ = ctx
-	batch := recv(t, slow, time.Second)
-	var got []int64
-	for _, c := range batch {
-		got = append(got, c.CustomerID)
-	}
-	if !slices.Equal(got, ids) {
-		t.Errorf("the slow subscriber's batch has customers %v, want %v", got, ids)
-	}
-	select {
-	case b := <-slow:
-		t.Errorf("a second batch waited: %+v", b)
-	default:
-	}
+	parallelEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		org := mustOrg(t, db, "Busy Studio")
+		slow, cancelSlow := db.Subscribe(org.ID)
+		defer cancelSlow()
+		fast, cancelFast := db.Subscribe(org.ID)
+		defer cancelFast()
+		var ids []int64
+		for i := range 5 {
+			c := mustCustomer(t, db, org, "Cust", fmt.Sprint(i), fmt.Sprintf("c%d@example.com", i))
+			ids = append(ids, c.ID)
+			// Each its own poll: the fast subscriber has it before the next.
+			waitChange(t, fast, time.Second, func(ch Change) bool { return ch.CustomerID == c.ID })
+		}
+		_ = ctx
+		batch := recv(t, slow, time.Second)
+		var got []int64
+		for _, c := range batch {
+			got = append(got, c.CustomerID)
+		}
+		if !slices.Equal(got, ids) {
+			t.Errorf("the slow subscriber's batch has customers %v, want %v", got, ids)
+		}
+		select {
+		case b := <-slow:
+			t.Errorf("a second batch waited: %+v", b)
+		default:
+		}
+	})
 }
 
 // Merging never grows a backlog past maxBatch: it becomes ChangeAll, as
@@ -387,79 +398,91 @@ func TestMergeChanges(t *testing.T) {
 // or a transaction wrote more than is worth listing), every subscriber is
 // told that anything may have changed, rather than nothing.
 func TestChangesLostTrackSaysAll(t *testing.T) {
-	t.Parallel()
-	db, _ := newStoreForTest(t)
-	org := mustOrg(t, db, "Lost Studio")
-	other := mustOrg(t, db, "Quiet Studio")
-	ch, cancel := db.Subscribe(org.ID)
-	defer cancel()
-	chOther, cancelOther := db.Subscribe(other.ID)
-	defer cancelOther()
-	all := func(c Change) bool { return c.Kind == ChangeAll }
+	parallelEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		org := mustOrg(t, db, "Lost Studio")
+		other := mustOrg(t, db, "Quiet Studio")
+		ch, cancel := db.Subscribe(org.ID)
+		defer cancel()
+		chOther, cancelOther := db.Subscribe(other.ID)
+		defer cancelOther()
+		all := func(c Change) bool { return c.Kind == ChangeAll }
 
-	// A gap: the next row the detector expects is gone.
-	if _, err := db.write.Exec(`INSERT INTO changes (org_id, customer_id, kind) VALUES (?1, 1, 'customer'), (?1, 2, 'customer'), (?1, 3, 'customer');
-		DELETE FROM changes WHERE seq = (SELECT max(seq) - 2 FROM changes)`, org.ID); err != nil {
-		t.Fatal(err)
-	}
-	waitChange(t, ch, time.Second, all)
-	waitChange(t, chOther, time.Second, all)
-
-	// A backlog longer than a poll lists, all of one organization: that
-	// organization hears that everything changed, the other nothing.
-	if _, err := db.write.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
-		INSERT INTO changes (org_id, customer_id, kind) SELECT ?, i, 'customer' FROM n`, org.ID); err != nil {
-		t.Fatal(err)
-	}
-	waitChange(t, ch, time.Second, all)
-	marker := mustCustomer(t, db, other, "Quiet", "One", "quiet@example.com")
-	for _, c := range waitChange(t, chOther, time.Second, func(c Change) bool { return c.CustomerID == marker.ID }) {
-		if c.Kind == ChangeAll || c.OrgID != other.ID {
-			t.Errorf("the quiet organization heard %+v of the other's backlog", c)
+		// A gap: the next row the detector expects is gone.
+		tx, err := db.write.Begin()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if _, err := tx.Exec(`INSERT INTO changes (org_id, customer_id, kind) VALUES (?1, 1, 'customer'), (?1, 2, 'customer'), (?1, 3, 'customer')`, org.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`DELETE FROM changes WHERE seq = (SELECT max(seq) - 2 FROM changes)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		waitChange(t, ch, time.Second, all)
+		waitChange(t, chOther, time.Second, all)
 
-	// A backlog longer than a poll reads, of which pruning has deleted
-	// the start.
-	if _, err := db.write.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+		// A backlog longer than a poll lists, all of one organization: that
+		// organization hears that everything changed, the other nothing.
+		if _, err := db.write.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
 		INSERT INTO changes (org_id, customer_id, kind) SELECT ?, i, 'customer' FROM n`, org.ID); err != nil {
-		t.Fatal(err)
-	}
-	waitChange(t, ch, time.Second, all)
-	if n := logEnd(t, db); n < 12000 {
-		t.Fatalf("log end %d", n)
-	}
-	var kept int
-	db.write.QueryRow(`SELECT count(*) FROM changes`).Scan(&kept)
-	if kept > 11000 || kept < 10000 {
-		t.Errorf("the log keeps %d rows, want 10,000 to 11,000", kept)
-	}
-	// And it follows the log again afterwards.
-	c := mustCustomer(t, db, org, "Ann", "Lee", "ann@example.com")
-	waitChange(t, ch, time.Second, func(ch Change) bool { return ch.CustomerID == c.ID && ch.Kind == ChangeCustomer })
+			t.Fatal(err)
+		}
+		waitChange(t, ch, time.Second, all)
+		marker := mustCustomer(t, db, other, "Quiet", "One", "quiet@example.com")
+		for _, c := range waitChange(t, chOther, time.Second, func(c Change) bool { return c.CustomerID == marker.ID }) {
+			if c.Kind == ChangeAll || c.OrgID != other.ID {
+				t.Errorf("the quiet organization heard %+v of the other's backlog", c)
+			}
+		}
+
+		// A backlog longer than a poll reads, of which pruning has deleted
+		// the start.
+		if _, err := db.write.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+		INSERT INTO changes (org_id, customer_id, kind) SELECT ?, i, 'customer' FROM n`, org.ID); err != nil {
+			t.Fatal(err)
+		}
+		waitChange(t, ch, time.Second, all)
+		if n := logEnd(t, db); n < 12000 {
+			t.Fatalf("log end %d", n)
+		}
+		var kept int
+		db.write.QueryRow(`SELECT count(*) FROM changes`).Scan(&kept)
+		if kept > 11000 || kept < 10000 {
+			t.Errorf("the log keeps %d rows, want 10,000 to 11,000", kept)
+		}
+		// And it follows the log again afterwards.
+		c := mustCustomer(t, db, org, "Ann", "Lee", "ann@example.com")
+		waitChange(t, ch, time.Second, func(ch Change) bool { return ch.CustomerID == c.ID && ch.Kind == ChangeCustomer })
+	})
 }
 
 // Closing the database closes its subscribers' channels.
 func TestChangesCloseEndsSubscriptions(t *testing.T) {
-	t.Parallel()
-	db, err := Open(filepath.Join(t.TempDir(), "frontdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, cancel := db.Subscribe(1)
-	db.Close()
-	select {
-	case _, ok := <-ch:
-		if ok {
-			t.Error("a batch after Close")
+	parallelEngines(t, func(t *testing.T) {
+		target, dir := testTarget(t)
+		db, err := openTarget(target, dir, Options{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(time.Second):
-		t.Error("the channel stayed open after Close")
-	}
-	cancel() // after Close: no panic
-	if ch, _ := db.Subscribe(1); ch != nil {
-		if _, ok := <-ch; ok {
-			t.Error("a subscription after Close is open")
+		ch, cancel := db.Subscribe(1)
+		db.Close()
+		select {
+		case _, ok := <-ch:
+			if ok {
+				t.Error("a batch after Close")
+			}
+		case <-time.After(time.Second):
+			t.Error("the channel stayed open after Close")
 		}
-	}
+		cancel() // after Close: no panic
+		if ch, _ := db.Subscribe(1); ch != nil {
+			if _, ok := <-ch; ok {
+				t.Error("a subscription after Close is open")
+			}
+		}
+	})
 }

@@ -72,8 +72,8 @@ const maxCodeCandidates = 20
 // longer holds cannot match.
 func (q conn) LinkByCode(ctx context.Context, email, code string) (*Invite, *Org, *Customer, error) {
 	rows, err := q.query(ctx, `SELECT id, org_id, customer_id, email, code_key, code_mac FROM invites
-		WHERE lower(email) = lower(?) AND code_mac IS NOT NULL AND purpose = 'claim'
-		ORDER BY id DESC LIMIT ?`, NormalizeEmail(email), maxCodeCandidates)
+		WHERE lower(email) = ? AND code_mac IS NOT NULL AND purpose = 'claim'
+		ORDER BY id DESC LIMIT ?`, FoldEmail(NormalizeEmail(email)), maxCodeCandidates)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -115,9 +115,9 @@ type CodeHolder struct{ OrgID, CustomerID int64 }
 // audited on.
 func (q conn) LiveCodeHolders(ctx context.Context, email string) ([]CodeHolder, error) {
 	rows, err := q.query(ctx, `SELECT DISTINCT org_id, customer_id FROM invites
-		WHERE lower(email) = lower(?) AND code_mac IS NOT NULL AND purpose = 'claim'
+		WHERE lower(email) = ? AND code_mac IS NOT NULL AND purpose = 'claim'
 		  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?
-		ORDER BY org_id, customer_id LIMIT ?`, NormalizeEmail(email), q.now().Unix(), maxCodeCandidates)
+		ORDER BY org_id, customer_id LIMIT ?`, FoldEmail(NormalizeEmail(email)), q.now().Unix(), maxCodeCandidates)
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,11 @@ func (tx *Tx) CreateCustomer(ctx context.Context, c *Customer) error {
 	if err != nil {
 		return err
 	}
-	id, err := tx.insert(ctx, customerInsertOne, appendCustomerRow(nil, c, 0, country)...)
+	var id int64
+	err = tx.guarded(ctx, func() (err error) {
+		id, err = tx.insert(ctx, customerInsertOne, appendCustomerRow(nil, c, 0, country)...)
+		return err
+	})
 	if isConstraint(err) {
 		return tx.duplicateEmail(ctx, c.OrgID, c.Email, 0)
 	} else if err != nil {
@@ -81,26 +85,30 @@ func newCustomer(c *Customer, now time.Time) error {
 	return nil
 }
 
+// customerColumns are what a new customer's row is written with
+// (appendCustomerRow), after its id when it has one.
+const customerInsertColumns = `org_id, first_name, last_name, sort_name, name_keys, email, phone, phone_keys, created_at, updated_at, state`
+
 // customerInsert is the one INSERT of new customers, for rows customers each
-// given by appendCustomerRow: CreateCustomer writes one, CustomerWriter a
-// batch per statement.
+// given by appendCustomerRow with their ids: CustomerWriter's batch per
+// statement. CreateCustomer's customerInsertOne leaves the id to the
+// database.
 func customerInsert(rows int) string {
-	return `INSERT INTO customers (id, org_id, first_name, last_name, sort_name, name_keys, email, phone, phone_keys, created_at, updated_at, state) VALUES ` +
+	return `INSERT INTO customers (id, ` + customerInsertColumns + `) VALUES ` +
 		placeholders(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rows)
 }
 
-var customerInsertOne = customerInsert(1)
+var customerInsertOne = `INSERT INTO customers (` + customerInsertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // appendCustomerRow appends the values of customerInsert's row for c, which
 // newCustomer has readied, with the derived columns (sort name, search keys
-// for the organization's country, initial state). id 0 leaves the id to the
-// database.
+// for the organization's country, initial state): id first, unless it is 0
+// (customerInsertOne).
 func appendCustomerRow(vals []any, c *Customer, id int64, country string) []any {
-	var rowid any
 	if id != 0 {
-		rowid = id
+		vals = append(vals, id)
 	}
-	return append(vals, rowid, c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), NameKeys(c.FirstName, c.LastName),
+	return append(vals, c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), NameKeys(c.FirstName, c.LastName),
 		c.Email, c.Phone, PhoneKeys(c.Phone, country), c.CreatedAt.Unix(), c.UpdatedAt.Unix(), string(initialState(c.Email)))
 }
 
@@ -110,6 +118,10 @@ func (q conn) duplicateEmail(ctx context.Context, orgID int64, email string, exc
 	other, err := q.CustomerByEmail(ctx, orgID, email)
 	if err != nil || other.ID == except {
 		return Errorf(ECONFLICT, "another customer already uses %s", email)
+	}
+	if other.Archived {
+		// Not on the roster, so staff would look for them in vain.
+		return Errorf(ECONFLICT, "Another customer, %s (archived), already uses this email", other.Name())
 	}
 	return Errorf(ECONFLICT, "Another customer, %s, already uses this email", other.Name())
 }
@@ -198,7 +210,7 @@ func (q conn) Customer(ctx context.Context, orgID, id int64) (*Customer, error) 
 func (q conn) CustomerByEmail(ctx context.Context, orgID int64, email string) (*Customer, error) {
 	email = NormalizeEmail(email)
 	var id int64
-	err := q.queryRow(ctx, `SELECT id FROM customers WHERE org_id = ? AND lower(email) = lower(?) AND email <> ''`, orgID, email).Scan(&id)
+	err := q.queryRow(ctx, `SELECT id FROM customers WHERE org_id = ? AND lower(email) = ? AND email <> ''`, orgID, FoldEmail(email)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no customer with email %s", email)
 	} else if err != nil {
@@ -236,7 +248,11 @@ func (tx *Tx) SetCustomerEmail(ctx context.Context, orgID, id int64, email strin
 			return err
 		}
 	}
-	res, err := tx.exec(ctx, `UPDATE customers SET email = ?, updated_at = ? WHERE org_id = ? AND id = ?`, email, tx.now().Unix(), orgID, id)
+	var res sql.Result
+	err := tx.guarded(ctx, func() (err error) {
+		res, err = tx.exec(ctx, `UPDATE customers SET email = ?, updated_at = ? WHERE org_id = ? AND id = ?`, email, tx.now().Unix(), orgID, id)
+		return err
+	})
 	if isConstraint(err) {
 		return tx.duplicateEmail(ctx, orgID, email, id)
 	} else if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 )
@@ -164,7 +165,7 @@ func (w *CustomerWriter) conflicts(ctx context.Context) ([]Conflict, error) {
 	w.vals = append(w.vals[:0], w.orgID)
 	for _, e := range w.queue {
 		if e.c.Email != "" {
-			w.vals = append(w.vals, e.c.Email)
+			w.vals = append(w.vals, FoldEmail(e.c.Email))
 		}
 	}
 	n := len(w.vals) - 1
@@ -178,7 +179,7 @@ func (w *CustomerWriter) conflicts(ctx context.Context) ([]Conflict, error) {
 		w.vals = append(w.vals, "")
 	}
 	st, err := w.q.prepared(ctx, `SELECT email, id, first_name, last_name, archived FROM customers
-		WHERE org_id = ? AND email <> '' AND lower(email) IN (`+placeholders("lower(?)", WriterBatch)+`)`)
+		WHERE org_id = ? AND email <> '' AND lower(email) IN (`+placeholders("?", WriterBatch)+`)`)
 	if err != nil {
 		return nil, err
 	}
@@ -210,19 +211,18 @@ func (w *CustomerWriter) conflicts(ctx context.Context) ([]Conflict, error) {
 
 // insert writes the entries as new customers, and their custom values once
 // a full statement's worth is pending (or everything, when final). Ids are
-// assigned here rather than by SQLite so the values can be written in
-// batches too: max(id)+1 onwards is what SQLite would pick, and the
-// transaction holds the write lock, so nobody else can take them meanwhile.
+// assigned here rather than by the INSERT so the values can be written in
+// batches too (newCustomerIDs).
 func (w *CustomerWriter) insert(ctx context.Context, entries []queued, final bool) error {
 	if len(entries) > 0 {
-		var base int64
-		if err := w.q.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM customers`).Scan(&base); err != nil {
+		ids, err := w.q.newCustomerIDs(ctx, len(entries))
+		if err != nil {
 			return err
 		}
 		w.vals = w.vals[:0]
 		for i := range entries {
 			e := &entries[i]
-			id := base + int64(i) + 1
+			id := ids[i]
 			w.vals = appendCustomerRow(w.vals, &e.c, id, w.country)
 			for _, v := range e.values {
 				if v.value != "" {
@@ -230,7 +230,7 @@ func (w *CustomerWriter) insert(ctx context.Context, entries []queued, final boo
 				}
 			}
 		}
-		err := w.exec(ctx, customerInsert, len(entries), WriterBatch)
+		err = w.exec(ctx, customerInsert, len(entries), WriterBatch)
 		if isConstraint(err) {
 			return Errorf(ECONFLICT, "two customers in one import have the same email")
 		} else if err != nil {
@@ -310,12 +310,12 @@ func (w *CustomerWriter) EmailOwner(ctx context.Context, email string) (*Custome
 		return nil, nil
 	}
 	st, err := w.q.prepared(ctx, `SELECT id, first_name, last_name, archived FROM customers
-		WHERE org_id = ? AND lower(email) = lower(?) AND email <> ''`)
+		WHERE org_id = ? AND lower(email) = ? AND email <> ''`)
 	if err != nil {
 		return nil, err
 	}
 	c := Customer{OrgID: w.orgID}
-	err = st.QueryRowContext(ctx, w.orgID, email).Scan(&c.ID, &c.FirstName, &c.LastName, &c.Archived)
+	err = st.QueryRowContext(ctx, w.orgID, FoldEmail(email)).Scan(&c.ID, &c.FirstName, &c.LastName, &c.Archived)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	} else if err != nil {
@@ -335,4 +335,30 @@ func placeholders(group string, n int) string {
 		b.WriteString(group)
 	}
 	return b.String()
+}
+
+// newCustomerIDs hands out n ids for customers written with their ids
+// (dialect.newCustomerIDs), in ascending order.
+func (q conn) newCustomerIDs(ctx context.Context, n int) ([]int64, error) {
+	rows, err := q.query(ctx, q.db.d.newCustomerIDs, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, n)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) != n {
+		return nil, Errorf(EINTERNAL, "store: %d customer ids handed out, %d asked for", len(ids), n)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }

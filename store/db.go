@@ -12,9 +12,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // DB is an open frontdesk database: one writer connection (SQLite allows one
@@ -27,10 +24,16 @@ import (
 // transaction (DB.Tx): there is no writer handle to misuse, and nothing can
 // deadlock by writing outside the transaction that holds the one writer
 // connection. Both go through conn, which keeps the prepared statements.
+//
+// The engine is SQLite (one file) or PostgreSQL (a server several processes
+// share; see postgres.go): d holds the SQL that differs between them.
 type DB struct {
 	conn // reads, on the reader pool
 
-	path  string
+	d     *dialect
+	path  string // the SQLite file; "" on PostgreSQL
+	where string // the database as messages name it (Describe)
+	pg    *pgPools
 	write *sql.DB
 	read  *sql.DB
 	keys  *keyring // seals outbox bodies (seal.go)
@@ -79,10 +82,15 @@ func dsn(path string, readOnly, mustExist bool) string {
 // Options are Open's settings beyond the database path.
 type Options struct {
 	// OutboxKey is the key file that seals outbox bodies (see seal.go);
-	// "" means OutboxKeyFile beside the database, which is created on first
-	// use. A file named here must exist before anything is sealed
-	// (RotateOutboxKey makes it).
+	// "" means OutboxKeyFile in Dir, which is created on first use. A file
+	// named here must exist before anything is sealed (RotateOutboxKey
+	// makes it).
 	OutboxKey string
+
+	// Dir is the data directory, where OutboxKeyFile is when OutboxKey is
+	// "". For SQLite it defaults to the database file's directory; a
+	// PostgreSQL database has no file, so it needs Dir or OutboxKey.
+	Dir string
 
 	// Existing opens only a database that is already there, and creates
 	// nothing: not the directory, not the file (an error wrapping
@@ -92,12 +100,14 @@ type Options struct {
 	// next one to find. The schema is still brought up to date, as by
 	// every start (so a database from before outbox bodies were sealed
 	// still gets its key file from migration 8, which seals its waiting
-	// mail).
+	// mail). On PostgreSQL the server's database must exist, as always,
+	// and hold frontdesk's tables.
 	Existing bool
 }
 
 // ErrNoDatabase is what Open with Options.Existing reports (wrapped in an
-// *Error, code ENOTFOUND) when there is no database file at the path.
+// *Error, code ENOTFOUND) when there is no database file at the path (on
+// PostgreSQL: no database, or one without frontdesk's tables).
 var ErrNoDatabase = errors.New("no database")
 
 // Open opens (creating if needed) the database at path and brings its schema up
@@ -106,11 +116,35 @@ func Open(path string) (*DB, error) {
 	return OpenWith(path, Options{})
 }
 
-// OpenWith is Open with options.
-func OpenWith(path string, o Options) (*DB, error) {
-	return open(path, o, latestVersion)
+// OpenWith opens the database target, bringing its schema up to date:
+// a SQLite file (created if needed), or a PostgreSQL database when target
+// is a connection string (IsPostgres).
+func OpenWith(target string, o Options) (*DB, error) {
+	if IsPostgres(target) {
+		return openPostgres(target, o, latest(Postgres))
+	}
+	return open(target, o, latest(SQLite))
 }
 
+// keyring is the outbox key file of the options; dbDir is the database
+// file's directory, "" for none.
+func (o Options) keyring(dbDir string) (*keyring, error) {
+	keys := &keyring{path: o.OutboxKey}
+	if keys.path != "" {
+		return keys, nil
+	}
+	dir := o.Dir
+	if dir == "" {
+		dir = dbDir
+	}
+	if dir == "" {
+		return nil, Errorf(EINVALID, "the outbox key file has no place: a PostgreSQL database keeps it outside the database, so give its path (--outbox-key) or a data directory")
+	}
+	keys.path, keys.mayCreate = filepath.Join(dir, OutboxKeyFile), true
+	return keys, nil
+}
+
+// open opens the SQLite file at path, migrated up to version upTo.
 func open(path string, o Options, upTo int) (*DB, error) {
 	if o.Existing {
 		if err := existingFile(path); err != nil {
@@ -119,9 +153,9 @@ func open(path string, o Options, upTo int) (*DB, error) {
 	} else if err := createFile(path); err != nil {
 		return nil, err
 	}
-	keys := &keyring{path: o.OutboxKey}
-	if keys.path == "" {
-		keys.path, keys.mayCreate = filepath.Join(filepath.Dir(path), OutboxKeyFile), true
+	keys, err := o.keyring(filepath.Dir(path))
+	if err != nil {
+		return nil, err
 	}
 	// A key file that is unsafe or damaged is refused now, not at the
 	// first invite.
@@ -134,7 +168,7 @@ func open(path string, o Options, upTo int) (*DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{path: path, write: w, keys: keys, existing: o.Existing, Now: time.Now}
+	db := &DB{d: &sqliteDialect, path: path, where: path, write: w, keys: keys, existing: o.Existing, Now: time.Now}
 	db.conn = conn{db: db, stmts: &db.rstmts}
 	db.wstmts.pool = w
 	if err := db.start(upTo); err != nil {
@@ -146,8 +180,8 @@ func open(path string, o Options, upTo int) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	r.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
-	r.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
+	r.SetMaxOpenConns(readers())
+	r.SetMaxIdleConns(readers())
 	db.read = r
 	db.rstmts.pool = r
 	return db, nil
@@ -185,6 +219,9 @@ func existingFile(path string) error {
 	return nil
 }
 
+// readers is the size of the reader pool.
+func readers() int { return max(4, runtime.NumCPU()*2) }
+
 // start connects and migrates. Two processes creating the same new file race
 // for the exclusive lock that switching to WAL takes, and SQLite does not
 // apply busy_timeout to that switch, so the loser retries for as long as
@@ -219,13 +256,13 @@ func (db *DB) start(upTo int) error {
 	}
 }
 
-func isBusy(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
-}
-
-// Path is the database file's path.
+// Path is the database file's path; "" on PostgreSQL.
 func (db *DB) Path() string { return db.path }
+
+// Where names the database for people: the file, or the PostgreSQL
+// database and its server (never the connection string, which may hold
+// a password).
+func (db *DB) Where() string { return db.where }
 
 // Close stops the change detector, closing its subscribers' channels, and
 // closes both pools.
@@ -240,6 +277,9 @@ func (db *DB) Close() error {
 	if db.write != nil {
 		errs = append(errs, db.write.Close())
 	}
+	if db.pg != nil {
+		db.pg.close()
+	}
 	return errors.Join(errs...)
 }
 
@@ -250,14 +290,22 @@ type Tx struct {
 	conn
 }
 
-// Tx runs fn in a write transaction (BEGIN IMMEDIATE), committing if fn
-// returns nil and rolling back otherwise. Transactions are short: the writer
-// is one connection, and every other writer of this process waits for it.
-// Never call Tx from inside fn.
+// Tx runs fn in a write transaction (BEGIN IMMEDIATE; on PostgreSQL, the
+// write lock: see pgWriteLock), committing if fn returns nil and rolling
+// back otherwise. Transactions are short: the writer is one connection, and
+// every other writer of this process (and, on either engine, of every
+// other process on the database) waits for it. Never call Tx from inside
+// fn.
 func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrapBusy(err)
+	}
+	if db.pg != nil {
+		if err := pgLockWrites(ctx, sqlTx); err != nil {
+			sqlTx.Rollback()
+			return wrapBusy(err)
+		}
 	}
 	defer db.wstmts.warm(ctx)
 	defer func() {
@@ -276,10 +324,32 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	return fn(&Tx{c})
 }
 
+// guarded runs fn, a write that may fail in a way its caller handles and
+// then goes on in the same transaction (a constraint violation, answered by
+// looking up who has the email). SQLite undoes the failed statement only;
+// PostgreSQL aborts the whole transaction at any error, so there fn runs
+// under a savepoint, which a failure rolls back to.
+func (tx *Tx) guarded(ctx context.Context, fn func() error) error {
+	if tx.db.pg == nil {
+		return fn()
+	}
+	if _, err := tx.tx.ExecContext(ctx, `SAVEPOINT guarded`); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rerr := tx.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT guarded`); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	_, err := tx.tx.ExecContext(ctx, `RELEASE SAVEPOINT guarded`)
+	return err
+}
+
 // view runs fn in a read transaction on the reader pool: several reads that
 // must see one snapshot.
 func (db *DB) view(ctx context.Context, fn func(c conn) error) error {
-	sqlTx, err := db.read.BeginTx(ctx, nil)
+	sqlTx, err := db.read.BeginTx(ctx, db.d.snapshot)
 	if err != nil {
 		return err
 	}
@@ -298,17 +368,17 @@ func wrapBusy(err error) error {
 	return err
 }
 
-// isConstraint reports whether err is a UNIQUE or other constraint violation.
-func isConstraint(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
-}
-
 // Backup writes a consistent copy of the live database to dst, which must not
 // exist. VACUUM INTO reads one snapshot, so it is safe while other processes
 // write. The copy is created private (0600), like the database; it holds
 // outbox bodies only sealed, and the outbox key file is not part of it.
 func (db *DB) Backup(ctx context.Context, dst string) error {
+	if db.pg != nil {
+		// A copy of a server's database is the server's own tool's job: it
+		// knows the server's version, its roles and what else the database
+		// holds.
+		return Errorf(EINVALID, "backup copies a SQLite database file; %s is on a PostgreSQL server: back it up with pg_dump (pg_dump --format=custom --file=%s ...), and keep the outbox key file apart from it", db.where, filepath.Base(dst))
+	}
 	abs, err := filepath.Abs(dst)
 	if err != nil {
 		return err
@@ -347,7 +417,13 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 // that anyone but their owner can read or write, naming the command that
 // fixes them. A server refuses to start on them (they hold password hashes,
 // customers' data and, sealed, the outbox): like sshd and its host key.
+//
+// On PostgreSQL there is no file: who may read the database is the
+// server's roles and pg_hba.conf, outside frontdesk's reach.
 func (db *DB) CheckPrivate() error {
+	if db.path == "" {
+		return nil
+	}
 	var open []string
 	var modes []string
 	for _, p := range []string{db.path, db.path + "-wal", db.path + "-shm"} {

@@ -15,6 +15,8 @@ import (
 // The demo generator writes the state columns directly for speed; they must
 // be exactly what refreshState derives from the invites. (Here rather than in
 // store/demo because refreshState is the store's own.)
+//
+// SQLite only: it checks the bulk door's stand-ins, SQLite's for now.
 func TestDemoStateMatchesRefreshState(t *testing.T) {
 	t.Parallel()
 	db, err := store.Open(filepath.Join(t.TempDir(), "frontdesk.db"))

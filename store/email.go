@@ -14,7 +14,11 @@ func NormalizeEmail(s string) string { return strings.TrimSpace(s) }
 // FoldEmail is the key two emails are the same address by: ASCII letters
 // lower-cased and nothing else, as SQLite's lower() does in the roster's
 // unique index. Folding more (Unicode case, dots, +tags) would call two
-// addresses the same that the database keeps apart.
+// addresses the same that the database keeps apart. Queries compare
+// lower(column) with FoldEmail of the address looked for, not with
+// lower(?): on PostgreSQL lower() of a parameter would fold by the
+// server's locale, while lower() of a column (declared COLLATE "C")
+// folds ASCII only, as SQLite's does.
 func FoldEmail(s string) string {
 	return strings.Map(func(r rune) rune {
 		if 'A' <= r && r <= 'Z' {

@@ -26,6 +26,8 @@ func dirNames(t *testing.T, dir string) []string {
 
 // Options.Existing opens a database that is there and creates nothing when
 // it is not: no directory, no database file, no -wal or -shm, no key file.
+//
+// SQLite only: files and directories; TestOpenExistingOnPostgres is PostgreSQL's.
 func TestOpenExistingCreatesNothing(t *testing.T) {
 	root := t.TempDir()
 	missingDir := filepath.Join(root, "nowhere", "data")

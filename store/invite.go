@@ -101,11 +101,17 @@ func (tx *Tx) CreateInvite(ctx context.Context, inv *Invite) error {
 	// queued delivery) or counts for nothing and the state stands. Cheaper
 	// than refreshState, which bulk invites felt. The same statement moves
 	// the customer into the funnel's "invited" (see migration 0010).
-	_, err = tx.exec(ctx, `UPDATE customers SET state = `+StatePending.lit()+`, invite_sent_at = ?, invite_expires_at = ?, funnel = max(funnel, 1)
-		WHERE id = ? AND claimed_at IS NULL AND email <> '' AND lower(email) = lower(?)`,
-		inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), inv.CustomerID, inv.Email)
+	_, err = tx.exec(ctx, `UPDATE customers SET state = `+StatePending.lit()+`, invite_sent_at = ?, invite_expires_at = ?,
+			funnel = CASE WHEN funnel < 1 THEN 1 ELSE funnel END
+		WHERE id = ? AND claimed_at IS NULL AND email <> '' AND lower(email) = ?`,
+		inv.CreatedAt.Unix(), inv.ExpiresAt.Unix(), inv.CustomerID, FoldEmail(inv.Email))
 	return err
 }
+
+// outstanding is the condition (on invites, with the clock as its one
+// argument) of a link not yet used, revoked or expired: what a revocation
+// stops.
+const outstanding = `used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`
 
 // RevokeInvites revokes the customer's live invites of a purpose (unused,
 // unrevoked, unexpired) and returns how many there were. An expired link is
@@ -113,7 +119,7 @@ func (tx *Tx) CreateInvite(ctx context.Context, inv *Invite) error {
 func (tx *Tx) RevokeInvites(ctx context.Context, customerID int64, purpose Purpose, reason RevokeReason) (int, error) {
 	now := tx.now().Unix()
 	res, err := tx.exec(ctx, `UPDATE invites SET revoked_at = ?, revoke_reason = ?
-		WHERE customer_id = ? AND purpose = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, now, reason, customerID, purpose, now)
+		WHERE customer_id = ? AND purpose = ? AND `+outstanding, now, reason, customerID, purpose, now)
 	if err != nil {
 		return 0, err
 	}
@@ -122,6 +128,14 @@ func (tx *Tx) RevokeInvites(ctx context.Context, customerID int64, purpose Purpo
 		err = tx.refreshState(ctx, `id = ?`, customerID)
 	}
 	return int(n), err
+}
+
+// OutstandingLinks counts the customer's links of any purpose that
+// RevokeInvites would revoke now: what archiving them stops.
+func (q conn) OutstandingLinks(ctx context.Context, customerID int64) (int, error) {
+	var n int
+	err := q.queryRow(ctx, `SELECT count(*) FROM invites WHERE customer_id = ? AND `+outstanding, customerID, q.now().Unix()).Scan(&n)
+	return n, err
 }
 
 // UseInvite marks an invite used if it still was unused and unrevoked; false

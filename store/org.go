@@ -218,7 +218,7 @@ func (tx *Tx) CreateOrg(ctx context.Context, o *Org) error {
 		return err
 	}
 	o.CreatedAt = tx.now().Truncate(time.Second)
-	res, err := tx.exec(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, country, created_at, accent)
+	id, err := tx.insert(ctx, `INSERT INTO orgs (name, slug, invite_ttl_seconds, walkthrough_url, payments_url, reply_to, time_zone, min_password_length, notifications, remind_after_seconds, country, created_at, accent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.Name, o.Slug, int64(o.InviteTTL/time.Second), o.WalkthroughURL, o.PaymentsURL, o.ReplyTo, o.TimeZone, o.MinPasswordLength, o.Notifications, int64(o.RemindAfter/time.Second), o.Country, o.CreatedAt.Unix(), o.Accent)
 	if isConstraint(err) {
@@ -226,8 +226,8 @@ func (tx *Tx) CreateOrg(ctx context.Context, o *Org) error {
 	} else if err != nil {
 		return err
 	}
-	o.ID, err = res.LastInsertId()
-	return err
+	o.ID = id
+	return nil
 }
 
 // UpdateOrg validates and saves o's settings (the logo has its own

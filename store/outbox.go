@@ -192,7 +192,7 @@ func (tx *Tx) LeaseIDs(ctx context.Context, owner string, lease time.Duration, i
 		return nil, err
 	}
 	msgs, err := scanOutboxRows(tx.query(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?
-		WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND lease_until <= ?
+		WHERE id IN (`+tx.db.d.idList+`) AND status = 'queued' AND lease_until <= ?
 		RETURNING `+outboxWithBodies, owner, tx.leaseExpiry(lease), string(list), tx.now().Unix()))
 	sortOutbox(msgs)
 	tx.db.openBodies(msgs)
@@ -219,7 +219,7 @@ func (tx *Tx) ExtendLeases(ctx context.Context, owner string, lease time.Duratio
 		return nil, err
 	}
 	rows, err := tx.query(ctx, `UPDATE outbox SET lease_until = ?
-		WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'queued' RETURNING id`,
+		WHERE id IN (`+tx.db.d.idList+`) AND lease_owner = ? AND status = 'queued' RETURNING id`,
 		tx.leaseExpiry(lease), string(list), owner)
 	if err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func (tx *Tx) ReleaseLeases(ctx context.Context, owner string, ids []int64) (int
 		return 0, err
 	}
 	res, err := tx.exec(ctx, `UPDATE outbox SET lease_owner = '', lease_until = 0
-		WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?`, string(list), owner)
+		WHERE id IN (`+tx.db.d.idList+`) AND lease_owner = ?`, string(list), owner)
 	if err != nil {
 		return 0, err
 	}
@@ -266,8 +266,8 @@ func (tx *Tx) AssignMessageIDs(ctx context.Context, ids []int64, domain string) 
 		return nil, err
 	}
 	rows, err := tx.query(ctx, `UPDATE outbox SET message_id = CASE WHEN message_id = ''
-			THEN 'outbox-' || id || '.' || lower(hex(randomblob(10))) || '@' || ? ELSE message_id END
-		WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, message_id`, domain, string(list))
+			THEN 'outbox-' || id || '.' || `+tx.db.d.randomHex+` || '@' || ? ELSE message_id END
+		WHERE id IN (`+tx.db.d.idList+`) RETURNING id, message_id`, domain, string(list))
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +389,7 @@ func (tx *Tx) CancelDeadMessages(ctx context.Context, owner string, ids []int64)
 	now := tx.now().Unix()
 	rows, err := tx.query(ctx, `SELECT i.outbox_id, i.used_at IS NOT NULL, i.revoked_at IS NOT NULL, i.revoke_reason
 		FROM invites i
-		WHERE i.outbox_id IN (SELECT value FROM json_each(?))
+		WHERE i.outbox_id IN (`+tx.db.d.idList+`)
 		  AND (i.used_at IS NOT NULL OR i.revoked_at IS NOT NULL OR i.expires_at <= ?)`, string(list), now)
 	if err != nil {
 		return nil, err
@@ -520,7 +520,7 @@ func (q conn) OutboxPage(ctx context.Context, orgID int64, oq OutboxQuery) ([]Ou
 	// not of the outbox. The customer is joined under the message's
 	// organization, so a row never shows another organization's customer.
 	rows, err := q.query(ctx, `SELECT m.*, coalesce(c.first_name, ''), coalesce(c.last_name, ''), coalesce(c.email, ''), coalesce(i.purpose, ''),
-			coalesce(EXISTS (SELECT 1 FROM invites j WHERE j.customer_id = i.customer_id AND j.purpose = i.purpose AND j.id > i.id), 0), i.opened_at
+			EXISTS (SELECT 1 FROM invites j WHERE j.customer_id = i.customer_id AND j.purpose = i.purpose AND j.id > i.id), i.opened_at
 		FROM (`+sb.String()+`) m
 		LEFT JOIN customers c ON c.id = m.cid AND c.org_id = ?
 		LEFT JOIN invites i ON i.id = (SELECT max(id) FROM invites WHERE outbox_id = m.id)

@@ -224,3 +224,8 @@ func (db *DB) retireOutboxKeys(ctx context.Context) ([]string, error) {
 	sort.Strings(retired)
 	return retired, err
 }
+
+// OutboxKeyPath is the outbox key file this DB seals and opens bodies
+// with (Options.OutboxKey, or OutboxKeyFile in the data directory); it may
+// not exist yet.
+func (db *DB) OutboxKeyPath() string { return db.keys.path }

@@ -19,7 +19,7 @@ import (
 //     (E.164 without the +), its national significant number and its
 //     national form with the trunk prefix. "+49 151 62185557" is then found
 //     by "0151 62185557" and "151-621-85557", and "(0161) 496 8466" in a GB
-//     organization by "+44 161 496 8466" (see phoneMatch for the typed side);
+//     organization by "+44 161 496 8466" (see phoneSearch for the typed side);
 //   - the first 3 to 5 digits of each of those keys as words of their own
 //     (phonePrefixMin..phonePrefixMax), so that the first keystrokes of a
 //     number are one index lookup, not a merge of every number sharing them.
@@ -102,41 +102,38 @@ func digitsOnly(s string) string {
 // before it.
 const phonePunct = "+()-./ \u00a0"
 
-// phoneMatch turns a search that looks like a phone number — digits with
-// only phonePunct between them — into one FTS5 term over the phone keys: the
+// phoneSearch reads a search that looks like a phone number — digits with
+// only phonePunct between them — as one number over the phone keys: the
 // digits joined, whatever the grouping typed ("151-621-85557" →
 // 15162185557), with a leading 00 read as + (how most of the world dials
 // abroad). The stored keys hold the international, national and national
 // significant forms of every number (PhoneKeys), so the typed digits need no
 // reading of their own: each form typed is a prefix of one key. Up to
-// phonePrefixMax digits the term is exact (an indexed prefix word, streamed
-// in rowid order), beyond a prefix query; ok is false for any other search.
-func phoneMatch(s string) (term string, ok bool) {
+// phonePrefixMax digits the search is for the exact word (exact: an indexed
+// prefix word, streamed in id order), beyond for words it begins; digits ""
+// (only "00" typed, the start of any number abroad, as "+" is) is no search.
+// ok is false for any other search. Each engine writes it in its own query
+// syntax (MatchQuery, tsQuery).
+func phoneSearch(s string) (digits string, exact, ok bool) {
 	s = strings.TrimSpace(s)
-	digits := 0
+	n := 0
 	for _, r := range s {
 		switch {
 		case isDigit(r):
-			digits++
+			n++
 		case strings.ContainsRune(phonePunct, r):
 		default:
-			return "", false
+			return "", false, false
 		}
 	}
-	if digits == 0 {
-		return "", false
+	if n == 0 {
+		return "", false, false
 	}
 	d := digitsOnly(s)
 	if strings.HasPrefix(d, "00") && !strings.HasPrefix(s, "+") {
 		d = d[2:]
 	}
-	switch {
-	case d == "":
-		return "", true // "00" alone is the start of any number abroad, as "+" is
-	case len(d) >= phonePrefixMin && len(d) <= phonePrefixMax:
-		return `"` + d + `"`, true
-	}
-	return `"` + d + `"*`, true
+	return d, len(d) >= phonePrefixMin && len(d) <= phonePrefixMax, true
 }
 
 // NameKeys is what the search index holds besides a customer's names as

@@ -67,10 +67,10 @@ func (q conn) Profile(ctx context.Context, orgID, customerID int64) (*Profile, e
 		return nil, err
 	}
 	now := q.now().Unix()
-	if p.Upcoming, err = q.bookings(ctx, `customer_id = ? AND starts_at >= ? ORDER BY starts_at ASC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
+	if p.Upcoming, err = q.bookings(ctx, `customer_id = ? AND starts_at >= ? ORDER BY starts_at ASC, id ASC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
 		return nil, err
 	}
-	if p.Past, err = q.bookings(ctx, `customer_id = ? AND starts_at < ? ORDER BY starts_at DESC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
+	if p.Past, err = q.bookings(ctx, `customer_id = ? AND starts_at < ? ORDER BY starts_at DESC, id DESC LIMIT ?`, customerID, now, ProfileLimit); err != nil {
 		return nil, err
 	}
 	if p.Payments, err = q.payments(ctx, customerID); err != nil {
@@ -101,7 +101,7 @@ func (q conn) bookings(ctx context.Context, where string, args ...any) ([]Bookin
 
 func (q conn) payments(ctx context.Context, customerID int64) ([]Payment, error) {
 	rows, err := q.query(ctx, `SELECT id, amount_cents, currency, description, paid_at, status FROM payments
-		WHERE customer_id = ? ORDER BY paid_at DESC LIMIT ?`, customerID, ProfileLimit)
+		WHERE customer_id = ? ORDER BY paid_at DESC, id DESC LIMIT ?`, customerID, ProfileLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (q conn) payments(ctx context.Context, customerID int64) ([]Payment, error)
 
 func (q conn) subscriptions(ctx context.Context, customerID int64) ([]Subscription, error) {
 	rows, err := q.query(ctx, `SELECT id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at FROM subscriptions
-		WHERE customer_id = ? ORDER BY status = 'cancelled', started_at DESC LIMIT ?`, customerID, ProfileLimit)
+		WHERE customer_id = ? ORDER BY status = 'cancelled', started_at DESC, id DESC LIMIT ?`, customerID, ProfileLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -143,28 +143,22 @@ func (q conn) subscriptions(ctx context.Context, customerID int64) ([]Subscripti
 // AddBooking, AddPayment and AddSubscription record a customer's activity
 // (demo data and imports; the booking system proper lives elsewhere).
 func (tx *Tx) AddBooking(ctx context.Context, customerID int64, b *Booking) error {
-	res, err := tx.exec(ctx, `INSERT INTO bookings (customer_id, kind, title, starts_at, ends_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
+	id, err := tx.insert(ctx, `INSERT INTO bookings (customer_id, kind, title, starts_at, ends_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
 		customerID, b.Kind, b.Title, b.StartsAt.Unix(), b.EndsAt.Unix(), b.Status)
-	if err == nil {
-		b.ID, err = res.LastInsertId()
-	}
+	b.ID = id
 	return err
 }
 
 func (tx *Tx) AddPayment(ctx context.Context, customerID int64, p *Payment) error {
-	res, err := tx.exec(ctx, `INSERT INTO payments (customer_id, amount_cents, currency, description, paid_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
+	id, err := tx.insert(ctx, `INSERT INTO payments (customer_id, amount_cents, currency, description, paid_at, status) VALUES (?, ?, ?, ?, ?, ?)`,
 		customerID, p.Amount, p.Currency, p.Description, p.PaidAt.Unix(), p.Status)
-	if err == nil {
-		p.ID, err = res.LastInsertId()
-	}
+	p.ID = id
 	return err
 }
 
 func (tx *Tx) AddSubscription(ctx context.Context, customerID int64, s *Subscription) error {
-	res, err := tx.exec(ctx, `INSERT INTO subscriptions (customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	id, err := tx.insert(ctx, `INSERT INTO subscriptions (customer_id, plan, price_cents, currency, interval, status, started_at, renews_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		customerID, s.Plan, s.Price, s.Currency, s.Interval, s.Status, s.StartedAt.Unix(), unix(s.RenewsAt), unix(s.EndedAt))
-	if err == nil {
-		s.ID, err = res.LastInsertId()
-	}
+	s.ID = id
 	return err
 }

@@ -19,6 +19,9 @@ type RosterRow struct {
 	InviteSentAt    time.Time
 	InviteExpiresAt time.Time
 	ClaimedAt       time.Time
+	// LastVisit is when the customer's latest past booking started (zero:
+	// none): what wide roster screens show beside the phone.
+	LastVisit time.Time
 
 	sortName string
 }
@@ -39,6 +42,9 @@ func (r *RosterRow) Cursor() Cursor { return Cursor{SortName: r.sortName, ID: r.
 type RosterQuery struct {
 	Search string // free text over name, email and phone; "" for all
 	Status Status // "" for every status
+	// Archived selects the archived customers instead of those on the
+	// roster (the roster's "Archived" filter).
+	Archived bool
 	// After pages forward from the cursor; Before pages backward (rows still
 	// come back in roster order). Neither: the first page; Before with a zero
 	// cursor and Backward: the last page.
@@ -48,19 +54,31 @@ type RosterQuery struct {
 	Limit    int
 }
 
+// searchWords are the words of what someone typed: runs of letters and
+// digits, so punctuation separates words ("jane.d" is "jane", "d") and
+// nothing the user types can reach a search engine's own syntax.
+func searchWords(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
 // MatchQuery turns what someone typed into an FTS5 query: every word must
-// match as a prefix of some word in the name, email or phone. Punctuation
-// separates words (so "jane.d" is "jane* d*"); nothing the user types can reach
-// FTS5's own syntax. "" means no search. A search that looks like a phone
-// number is one number however it is grouped (see phoneMatch): "0151
-// 62185557" and "151-621-85557" find +49 151 62185557. Names are indexed
-// with their joined forms too (NameKeys), so "dsouza" finds D'Souza.
+// match as a prefix of some word in the name, email or phone ("jane.d" is
+// "jane* d*"). "" means no search. A search that looks like a phone number
+// is one number however it is grouped (see phoneSearch): "0151 62185557" and
+// "151-621-85557" find +49 151 62185557. Names are indexed with their joined
+// forms too (NameKeys), so "dsouza" finds D'Souza.
 func MatchQuery(s string) string {
-	if term, ok := phoneMatch(s); ok {
-		return term
+	if d, exact, ok := phoneSearch(s); ok {
+		switch {
+		case d == "":
+			return ""
+		case exact:
+			return `"` + d + `"`
+		}
+		return `"` + d + `"*`
 	}
 	var b strings.Builder
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+	for _, w := range searchWords(s) {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
@@ -71,43 +89,88 @@ func MatchQuery(s string) string {
 	return b.String()
 }
 
-const rosterColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.state, c.invite_sent_at, c.invite_expires_at, c.claimed_at, c.sort_name`
+// tsQuery is MatchQuery for PostgreSQL's to_tsquery: "jane.d" is
+// "'jane':* & 'd':*", a phone number one word of its digits, as MatchQuery
+// reads them. A word is only letters and digits, so quoting it needs no
+// escapes.
+func tsQuery(s string) string {
+	if d, exact, ok := phoneSearch(s); ok {
+		switch {
+		case d == "":
+			return ""
+		case exact:
+			return `'` + d + `'`
+		}
+		return `'` + d + `':*`
+	}
+	var b strings.Builder
+	for _, w := range searchWords(s) {
+		if b.Len() > 0 {
+			b.WriteString(" & ")
+		}
+		b.WriteByte('\'')
+		b.WriteString(w)
+		b.WriteString(`':*`)
+	}
+	return b.String()
+}
+
+// rosterColumns are a roster row's columns. The last visit is a correlated
+// subquery rather than a column kept by the store: SQLite evaluates it only
+// for the rows a page returns (after WHERE and LIMIT), one backward seek on
+// bookings_customer each, so a page costs the same at any roster size and
+// no write path has to keep a copy current. Its one parameter (now) is the
+// query's first: rosterRows supplies it. A visit is a booking that started
+// by now and was not cancelled or missed: a no-show is not a visit.
+const rosterColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.state, c.invite_sent_at, c.invite_expires_at, c.claimed_at, c.sort_name,
+	(SELECT b.starts_at FROM bookings b WHERE b.customer_id = c.id AND b.starts_at <= ? AND b.status IN ('booked', 'attended')
+		ORDER BY b.starts_at DESC LIMIT 1)`
+
+// archivedIs is the condition on alias c selecting live customers, or with
+// rq.Archived the archived ones: a literal, so the live roster's plans stay
+// what they were.
+func (rq *RosterQuery) archivedIs() string {
+	if rq.Archived {
+		return `c.archived = 1`
+	}
+	return `c.archived = 0`
+}
 
 // RosterPage returns up to rq.Limit rows of the organization's live
-// (unarchived) roster. Without a search the roster is ordered by name; with one
-// it is in the index's order (newest-first would need a sort of every match,
-// the trap that makes broad FTS queries slow), and the cursor's SortName is
-// ignored.
+// (unarchived) roster, or with rq.Archived of its archived customers.
+// Without a search the roster is ordered by name; with one it is in the
+// index's order (newest-first would need a sort of every match, the trap
+// that makes broad FTS queries slow), and the cursor's SortName is ignored.
 func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]RosterRow, error) {
 	now := q.now()
 	limit := rq.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	match := MatchQuery(rq.Search)
+	search := q.db.d.search
+	match := search.query(rq.Search)
 	var sb strings.Builder
 	args := []any{}
 	backward := rq.Before != nil || rq.Backward
 	if match != "" {
-		sb.WriteString(`SELECT ` + rosterColumns + ` FROM customers_fts f JOIN customers c ON c.id = f.rowid
-			WHERE customers_fts MATCH ? AND c.org_id = ? AND c.archived = 0`)
+		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + search.from + ` AND c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, match, orgID)
 		if rq.After != nil {
-			sb.WriteString(` AND f.rowid > ?`)
+			sb.WriteString(` AND ` + search.id + ` > ?`)
 			args = append(args, rq.After.ID)
 		} else if rq.Before != nil {
-			sb.WriteString(` AND f.rowid < ?`)
+			sb.WriteString(` AND ` + search.id + ` < ?`)
 			args = append(args, rq.Before.ID)
 		}
 	} else {
 		from := `customers c`
 		if rq.Status != "" {
-			// Without this the planner may take customers_expiry for the
-			// invited/expired filters and sort every pending customer by
-			// name: 0.7 s at a million instead of under a millisecond.
-			from = `customers c INDEXED BY customers_state`
+			// Without this SQLite's planner may take customers_expiry for
+			// the invited/expired filters and sort every pending customer
+			// by name: 0.7 s at a million instead of under a millisecond.
+			from = q.db.d.rosterByState
 		}
-		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + from + ` WHERE c.org_id = ? AND c.archived = 0`)
+		sb.WriteString(`SELECT ` + rosterColumns + ` FROM ` + from + ` WHERE c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, orgID)
 		if rq.After != nil {
 			sb.WriteString(` AND (c.sort_name, c.id) > (?, ?)`)
@@ -127,7 +190,7 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 		dir = "DESC"
 	}
 	if match != "" {
-		sb.WriteString(` ORDER BY f.rowid ` + dir)
+		sb.WriteString(` ORDER BY ` + search.id + ` ` + dir)
 	} else {
 		sb.WriteString(` ORDER BY c.sort_name ` + dir + `, c.id ` + dir)
 	}
@@ -150,7 +213,7 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 // name (sort name, then id) without a search, in the search index's order
 // (id) with one.
 func (rq RosterQuery) Less(a, b *RosterRow) bool {
-	if MatchQuery(rq.Search) != "" || a.sortName == b.sortName {
+	if len(searchWords(rq.Search)) > 0 || a.sortName == b.sortName {
 		return a.ID < b.ID
 	}
 	return a.sortName < b.sortName
@@ -172,10 +235,11 @@ func (q conn) RosterRowsByID(ctx context.Context, orgID int64, ids []int64) ([]R
 	return q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM customers c WHERE c.org_id = ? AND c.archived = 0 AND c.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY c.id`, len(ids), args...)
 }
 
-// rosterRows runs a query of rosterColumns.
+// rosterRows runs a query that starts with rosterColumns; args are the
+// query's parameters after the columns' own.
 func (q conn) rosterRows(ctx context.Context, query string, limit int, args ...any) ([]RosterRow, error) {
 	now := q.now()
-	rows, err := q.query(ctx, query, args...)
+	rows, err := q.query(ctx, query, append([]any{now.Unix()}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -184,12 +248,13 @@ func (q conn) rosterRows(ctx context.Context, query string, limit int, args ...a
 	for rows.Next() {
 		var r RosterRow
 		var state State
-		var sent, expires, claimed sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &state, &sent, &expires, &claimed, &r.sortName); err != nil {
+		var sent, expires, claimed, visit sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &state, &sent, &expires, &claimed, &r.sortName, &visit); err != nil {
 			return nil, err
 		}
 		r.Status = statusOf(state, expires, now)
 		r.InviteSentAt, r.InviteExpiresAt, r.ClaimedAt = fromUnix(sent), fromUnix(expires), fromUnix(claimed)
+		r.LastVisit = fromUnix(visit)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -285,23 +350,22 @@ func (q conn) ClaimFunnel(ctx context.Context, orgID int64) (Funnel, error) {
 	return f, rows.Err()
 }
 
-// RosterMatches counts the live customers a roster query (search and status;
-// its paging fields are ignored) selects, stopping at limit: the TUI shows
-// "12 matches" or "1,000+ matches" while someone types, and an exact count
-// of a broad search over a million customers would cost more than the page
-// of results it accompanies.
+// RosterMatches counts the customers a roster query (search, status and
+// Archived; its paging fields are ignored) selects, stopping at limit: the
+// TUI shows "12 matches" or "1,000+ matches" while someone types, and an
+// exact count of a broad search over a million customers would cost more
+// than the page of results it accompanies.
 func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
 	var sb strings.Builder
 	var args []any
-	if match := MatchQuery(rq.Search); match != "" {
-		sb.WriteString(`SELECT 1 FROM customers_fts f JOIN customers c ON c.id = f.rowid
-			WHERE customers_fts MATCH ? AND c.org_id = ? AND c.archived = 0`)
+	if match := q.db.d.search.query(rq.Search); match != "" {
+		sb.WriteString(`SELECT 1 FROM ` + q.db.d.search.from + ` AND c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, match, orgID)
 	} else {
-		sb.WriteString(`SELECT 1 FROM customers c WHERE c.org_id = ? AND c.archived = 0`)
+		sb.WriteString(`SELECT 1 FROM customers c WHERE c.org_id = ? AND ` + rq.archivedIs())
 		args = append(args, orgID)
 	}
 	if rq.Status != "" {
@@ -312,26 +376,41 @@ func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, li
 	sb.WriteString(` LIMIT ?`)
 	args = append(args, limit)
 	var n int
-	err := q.queryRow(ctx, `SELECT count(*) FROM (`+sb.String()+`)`, args...).Scan(&n)
+	err := q.queryRow(ctx, `SELECT count(*) FROM (`+sb.String()+`) AS m`, args...).Scan(&n)
 	return n, err
 }
 
 // CustomerIDs lists the ids of the organization's live (unarchived)
-// customers whose status is one of statuses, in id order, in one query:
-// whom `frontdesk invite --all` sends invites to.
-func (q conn) CustomerIDs(ctx context.Context, orgID int64, statuses ...Status) ([]int64, error) {
-	if len(statuses) == 0 {
-		return nil, nil
-	}
+// customers that search selects (as RosterPage: "" for all) whose status is
+// one of statuses (none: every status), in id order, in one query: whom
+// `frontdesk invite --all` sends invites to, and whom the roster's "mark
+// all" marks. Only ids: at a million customers that is 8 MB, where rows
+// would be hundreds.
+func (q conn) CustomerIDs(ctx context.Context, orgID int64, search string, statuses ...Status) ([]int64, error) {
 	now := q.now()
-	var conds []string
-	args := []any{orgID}
-	for _, s := range statuses {
-		cond, a := statusWhere(s, now)
-		conds = append(conds, "("+cond+")")
-		args = append(args, a...)
+	var sb strings.Builder
+	var args []any
+	order := `c.id`
+	if match := q.db.d.search.query(search); match != "" {
+		// In the index's order, which is id order: no sort of the matches.
+		sb.WriteString(`SELECT c.id FROM ` + q.db.d.search.from + ` AND c.org_id = ? AND c.archived = 0`)
+		args = append(args, match, orgID)
+		order = q.db.d.search.id
+	} else {
+		sb.WriteString(`SELECT c.id FROM customers c WHERE c.org_id = ? AND c.archived = 0`)
+		args = append(args, orgID)
 	}
-	rows, err := q.query(ctx, `SELECT c.id FROM customers c WHERE c.org_id = ? AND c.archived = 0 AND (`+strings.Join(conds, " OR ")+`) ORDER BY c.id`, args...)
+	if len(statuses) > 0 {
+		var conds []string
+		for _, s := range statuses {
+			cond, a := statusWhere(s, now)
+			conds = append(conds, "("+cond+")")
+			args = append(args, a...)
+		}
+		sb.WriteString(` AND (` + strings.Join(conds, " OR ") + `)`)
+	}
+	sb.WriteString(` ORDER BY ` + order)
+	rows, err := q.query(ctx, sb.String(), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -109,6 +109,24 @@ func BenchmarkRosterStatusFilter(b *testing.B) {
 	}
 }
 
+// BenchmarkArchivedFilter: the first page of the Archived filter, and a
+// search within it (the demo archives about 0.4 % of its customers).
+func BenchmarkArchivedFilter(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		for _, search := range []string{"", "ma"} {
+			b.Run(strconv.Itoa(n)+"/search="+search, func(b *testing.B) {
+				db, o := benchRoster(b, n)
+				ctx := context.Background()
+				for b.Loop() {
+					if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Archived: true, Search: search, Limit: 50}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkRosterCounts: the header's counts per status.
 func BenchmarkRosterCounts(b *testing.B) {
 	for _, n := range benchSizes(b) {
@@ -187,7 +205,8 @@ func BenchmarkProfile(b *testing.B) {
 }
 
 // BenchmarkRosterHeader: everything the roster's header reads, the counts
-// per status and the claim funnel (the roster asks for both together).
+// per status, the archived count and the claim funnel (the roster asks for
+// them together).
 func BenchmarkRosterHeader(b *testing.B) {
 	for _, n := range benchSizes(b) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
@@ -197,7 +216,26 @@ func BenchmarkRosterHeader(b *testing.B) {
 				if _, err := db.RosterCounts(ctx, o.ID); err != nil {
 					b.Fatal(err)
 				}
+				if _, err := db.ArchivedCount(ctx, o.ID); err != nil {
+					b.Fatal(err)
+				}
 				if _, err := db.ClaimFunnel(ctx, o.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkArchivedCount: the Archived filter's count alone
+// (archived_counts, one row).
+func BenchmarkArchivedCount(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := db.ArchivedCount(ctx, o.ID); err != nil {
 					b.Fatal(err)
 				}
 			}

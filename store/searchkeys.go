@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -48,18 +49,20 @@ func (tx *Tx) updateCustomers(ctx context.Context, orgID int64, country string, 
 	return changed, nil
 }
 
-// customerUpdateSQL is updateCustomers' statement for rows customers.
+// customerUpdateSQL is updateCustomers' statement for rows customers. The
+// ids are cast so that PostgreSQL types the VALUES column as the id it is
+// compared with (it reads untyped parameters there as text).
 func customerUpdateSQL(rows int) string {
 	return `UPDATE customers SET first_name = v.column2, last_name = v.column3, sort_name = v.column4, name_keys = v.column5,
 		phone = v.column6, phone_keys = v.column7, updated_at = ?
-		FROM (VALUES ` + placeholders(`(?, ?, ?, ?, ?, ?, ?)`, rows) + `) AS v
+		FROM (VALUES ` + placeholders(`(CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?)`, rows) + `) AS v
 		WHERE customers.id = v.column1 AND customers.org_id = ? AND customers.archived = 0`
 }
 
 // searchKeysSQL is rebuildSearchKeys' statement for rows customers.
 func searchKeysSQL(rows int) string {
 	return `UPDATE customers SET name_keys = v.column2, phone_keys = v.column3
-		FROM (VALUES ` + placeholders(`(?, ?, ?)`, rows) + `) AS v WHERE customers.id = v.column1`
+		FROM (VALUES ` + placeholders(`(CAST(? AS BIGINT), ?, ?)`, rows) + `) AS v WHERE customers.id = v.column1`
 }
 
 // execBatch runs one batch statement and returns the rows it changed. A full
@@ -136,22 +139,8 @@ func (tx *Tx) rebuildSearchKeys(ctx context.Context, orgID int64) error {
 		return err
 	}
 
-	var triggers []string
-	for _, name := range rebuildSetAside {
-		var ddl string
-		if err := tx.queryRow(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?`, name).Scan(&ddl); err != nil {
-			return fmt.Errorf("store: reading trigger %s to set it aside: %w", name, err)
-		}
-		if _, err := tx.tx.ExecContext(ctx, `DROP TRIGGER `+name); err != nil {
-			return err
-		}
-		triggers = append(triggers, ddl)
-	}
-	automerge := 4 // FTS5's default, in force while the config table has no row
-	if err := tx.queryRow(ctx, `SELECT v FROM customers_fts_config WHERE k = 'automerge'`).Scan(&automerge); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', ?)`, bulkFTSAutomerge); err != nil {
+	restore, err := tx.setSearchAside(ctx)
+	if err != nil {
 		return err
 	}
 
@@ -210,13 +199,67 @@ func (tx *Tx) rebuildSearchKeys(ctx context.Context, orgID int64) error {
 			return err
 		}
 	}
-	for _, ddl := range triggers {
-		if _, err := tx.tx.ExecContext(ctx, ddl); err != nil {
-			return err
+	return restore()
+}
+
+// setSearchAside sets aside the triggers that fire when rebuildSearchKeys
+// writes a customer's keys (rebuildSetAside), for the transaction, and
+// returns what puts them back. On SQLite it drops them and recreates them
+// from their recorded DDL, and has FTS5 merge its index less often
+// meanwhile. On PostgreSQL it disables them (ALTER TABLE … DISABLE
+// TRIGGER, transactional and not locking out readers, as the bulk-load
+// door does).
+func (tx *Tx) setSearchAside(ctx context.Context) (restore func() error, err error) {
+	if tx.db.pg != nil {
+		set := func(verb string) error {
+			for _, name := range rebuildSetAside {
+				if _, err := tx.tx.ExecContext(ctx, `ALTER TABLE customers `+verb+` TRIGGER `+pgSearchTrigger(name)); err != nil {
+					return fmt.Errorf("store: %s trigger %s: %w", strings.ToLower(verb), pgSearchTrigger(name), err)
+				}
+			}
+			return nil
 		}
+		if err := set("DISABLE"); err != nil {
+			return nil, err
+		}
+		return func() error { return set("ENABLE") }, nil
 	}
-	_, err = tx.tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', ?)`, automerge)
-	return err
+	var triggers []string
+	for _, name := range rebuildSetAside {
+		var ddl string
+		if err := tx.queryRow(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?`, name).Scan(&ddl); err != nil {
+			return nil, fmt.Errorf("store: reading trigger %s to set it aside: %w", name, err)
+		}
+		if _, err := tx.tx.ExecContext(ctx, `DROP TRIGGER `+name); err != nil {
+			return nil, err
+		}
+		triggers = append(triggers, ddl)
+	}
+	automerge := 4 // FTS5's default, in force while the config table has no row
+	if err := tx.queryRow(ctx, `SELECT v FROM customers_fts_config WHERE k = 'automerge'`).Scan(&automerge); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', ?)`, bulkFTSAutomerge); err != nil {
+		return nil, err
+	}
+	return func() error {
+		for _, ddl := range triggers {
+			if _, err := tx.tx.ExecContext(ctx, ddl); err != nil {
+				return err
+			}
+		}
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('automerge', ?)`, automerge)
+		return err
+	}, nil
+}
+
+// pgSearchTrigger is the PostgreSQL name of a trigger of rebuildSetAside:
+// SQLite's search index trigger is PostgreSQL's search document's.
+func pgSearchTrigger(name string) string {
+	if name == "customers_fts_update" {
+		return "customers_search_update"
+	}
+	return name
 }
 
 // rebuildSetAside are the triggers that fire when rebuildSearchKeys writes
@@ -229,6 +272,9 @@ var rebuildSetAside = []string{"customers_fts_update", "customers_change_edit"}
 // change that is faster, since deleting rows one by one leaves tombstones
 // that every later merge has to read past.
 func (tx *Tx) reindex(ctx context.Context, ids []int64, all bool) error {
+	if tx.db.pg != nil {
+		return tx.pgReindex(ctx, ids, all)
+	}
 	const insert = `INSERT INTO customers_fts (rowid, name, email, phone) ` + ftsRows + ` `
 	if all {
 		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts) VALUES ('delete-all')`); err != nil {
@@ -257,6 +303,37 @@ func (tx *Tx) reindex(ctx context.Context, ids []int64, all bool) error {
 			if _, err := tx.tx.ExecContext(ctx, q, string(list)); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// pgReindex is reindex on PostgreSQL: the search documents of the
+// customers rewritten set-wise (customers_search_doc, as the update
+// trigger writes one), ten thousand to a statement.
+func (tx *Tx) pgReindex(ctx context.Context, ids []int64, all bool) error {
+	const set = `INSERT INTO customers_search (id, doc)
+		SELECT id, customers_search_doc(first_name, last_name, name_keys, email, phone_keys) FROM customers `
+	const upsert = ` ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`
+	if all {
+		var lo, hi int64
+		if err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM customers`).Scan(&lo, &hi); err != nil {
+			return err
+		}
+		for from := lo; from <= hi && hi > 0; from += rebuildBatch {
+			if _, err := tx.tx.ExecContext(ctx, set+`WHERE id BETWEEN ? AND ?`+upsert, from, from+rebuildBatch-1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for start := 0; start < len(ids); start += rebuildBatch {
+		list, err := json.Marshal(ids[start:min(start+rebuildBatch, len(ids))])
+		if err != nil {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(ctx, set+`WHERE id IN (`+tx.db.d.idList+`)`+upsert, string(list)); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -14,8 +14,8 @@ import (
 func (q conn) SignInCandidates(ctx context.Context, orgID int64, email string, limit int) ([]*Customer, error) {
 	email = NormalizeEmail(email)
 	query := `SELECT c.org_id, c.id FROM customers c
-		WHERE lower(c.email) = lower(?) AND c.email <> '' AND c.claimed_at IS NOT NULL AND c.archived = 0`
-	args := []any{email}
+		WHERE lower(c.email) = ? AND c.email <> '' AND c.claimed_at IS NOT NULL AND c.archived = 0`
+	args := []any{FoldEmail(email)}
 	if orgID != 0 {
 		query += ` AND c.org_id = ?`
 		args = append(args, orgID)
@@ -61,8 +61,8 @@ func (q conn) RecentResets(ctx context.Context, customerID int64, email string, 
 		err = q.queryRow(ctx, `SELECT count(*) FROM invites WHERE customer_id = ? AND purpose = 'reset' AND created_at > ?`,
 			customerID, since.Unix()).Scan(&n)
 	} else {
-		err = q.queryRow(ctx, `SELECT count(*) FROM invites WHERE lower(email) = lower(?) AND purpose = 'reset' AND created_at > ?`,
-			NormalizeEmail(email), since.Unix()).Scan(&n)
+		err = q.queryRow(ctx, `SELECT count(*) FROM invites WHERE lower(email) = ? AND purpose = 'reset' AND created_at > ?`,
+			FoldEmail(NormalizeEmail(email)), since.Unix()).Scan(&n)
 	}
 	return n, err
 }

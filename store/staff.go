@@ -86,15 +86,15 @@ func (tx *Tx) CreateStaff(ctx context.Context, s *Staff) error {
 		return err
 	}
 	s.CreatedAt = tx.now().Truncate(time.Second)
-	res, err := tx.exec(ctx, `INSERT INTO staff (org_id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`,
+	id, err := tx.insert(ctx, `INSERT INTO staff (org_id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`,
 		s.OrgID, s.Email, s.Name, s.Role, s.CreatedAt.Unix())
 	if isConstraint(err) {
 		return Errorf(ECONFLICT, "a staff member with email %s already exists", s.Email)
 	} else if err != nil {
 		return err
 	}
-	s.ID, err = res.LastInsertId()
-	return err
+	s.ID = id
+	return nil
 }
 
 // checkStaffName is the rule for a staff member's name: the text rule, and
@@ -265,7 +265,7 @@ func (q conn) StaffByID(ctx context.Context, id int64) (*Staff, error) {
 
 // StaffByEmail returns the active staff member with that email, any case.
 func (q conn) StaffByEmail(ctx context.Context, email string) (*Staff, error) {
-	return q.oneStaff(ctx, "no staff member with email "+email+"; `frontdesk staff list` shows them", `lower(email) = lower(?)`, NormalizeEmail(email))
+	return q.oneStaff(ctx, "no staff member with email "+email+"; `frontdesk staff list` shows them", `lower(email) = ?`, FoldEmail(NormalizeEmail(email)))
 }
 
 // FirstOwner returns the organization's earliest owner.
@@ -322,15 +322,14 @@ func (tx *Tx) AddStaffKey(ctx context.Context, staffID int64, authorizedKey stri
 		return nil, err
 	}
 	k := &StaffKey{StaffID: staffID, PublicKey: norm, Fingerprint: fp, CreatedAt: tx.now().Truncate(time.Second)}
-	res, err := tx.exec(ctx, `INSERT INTO staff_keys (staff_id, public_key, fingerprint, created_at) VALUES (?, ?, ?, ?)`,
+	k.ID, err = tx.insert(ctx, `INSERT INTO staff_keys (staff_id, public_key, fingerprint, created_at) VALUES (?, ?, ?, ?)`,
 		staffID, norm, fp, k.CreatedAt.Unix())
 	if isConstraint(err) {
 		return nil, Errorf(ECONFLICT, "key %s is already registered", fp)
 	} else if err != nil {
 		return nil, err
 	}
-	k.ID, err = res.LastInsertId()
-	return k, err
+	return k, nil
 }
 
 const staffKeyColumns = `id, staff_id, public_key, fingerprint, created_at, last_used_at`

@@ -139,6 +139,7 @@ const (
 	RevokeClaimed         RevokeReason = "claimed"          // the account was claimed with another link
 	RevokePasswordChanged RevokeReason = "password_changed" // a reset link outlived a password change
 	RevokeArchived        RevokeReason = "archived"         // the customer was archived
+	RevokeWithdrawn       RevokeReason = "withdrawn"        // staff withdrew the invite (migration 0015)
 )
 
 // Words is the reason as staff read it ("revoked: a newer invite was sent").
@@ -154,6 +155,8 @@ func (r RevokeReason) Words() string {
 		return "the password was changed"
 	case RevokeArchived:
 		return "the customer was archived"
+	case RevokeWithdrawn:
+		return "withdrawn by staff"
 	}
 	return "the invite was withdrawn"
 }

@@ -5,25 +5,13 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"frontdesk/store/pgtest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// newStoreForTest opens a fresh database file with a movable clock.
-func newStoreForTest(t testing.TB) (*DB, *time.Time) {
-	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), "frontdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	now := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
-	return db, &now
-}
 
 // inTx runs one write that returns a value in a transaction of its own.
 func inTx[T any](db *DB, fn func(tx *Tx) (T, error)) (T, error) {
@@ -93,6 +81,7 @@ func names(rows []RosterRow) []string {
 	return out
 }
 
+// SQLite only: upgrading old SQLite files; PostgreSQL starts at its baseline.
 func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -131,8 +120,8 @@ func TestMigrationsUpgradeFromFirstSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, _ := db.SchemaVersion(ctx); v != latestVersion {
-		t.Fatalf("upgraded database at version %d, want %d", v, latestVersion)
+	if v, _ := db.SchemaVersion(ctx); v != latest(SQLite) {
+		t.Fatalf("upgraded database at version %d, want %d", v, latest(SQLite))
 	}
 	rows, err := db.RosterPage(ctx, 1, RosterQuery{Search: "bergstrom"})
 	if err != nil {
@@ -226,6 +215,8 @@ func dumpTable(t *testing.T, q *sql.DB, query string) string {
 // TestOutboxRebuildKeepsDeliveryState: migration 0006 rebuilds the outbox;
 // a database at version 5 with a message mid-delivery (leased, retried,
 // answered) comes out with every value as it was.
+//
+// SQLite only: migration 0006's rebuild is SQLite's history.
 func TestOutboxRebuildKeepsDeliveryState(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v5.db")
@@ -273,41 +264,67 @@ func TestOutboxRebuildKeepsDeliveryState(t *testing.T) {
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "new.db")
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.write.ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`)
-	db.Close()
-	if _, err := Open(path); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "a newer frontdesk has upgraded it") {
-		t.Fatalf("opening a database from a newer frontdesk: %v", err)
-	}
-}
-
-func TestConcurrentOpenMigratesOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "race.db")
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			db, err := Open(path)
-			if err == nil {
-				db.Close()
-			}
-			errs[i] = err
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
+	bothEngines(t, func(t *testing.T) {
+		target, dir := testTarget(t)
+		db, err := openTarget(target, dir, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
+		if _, err := db.write.ExecContext(context.Background(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if _, err := openTarget(target, dir, Options{}); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "a newer frontdesk has upgraded it") {
+			t.Fatalf("opening a database from a newer frontdesk: %v", err)
+		}
+	})
 }
 
+// Several processes starting at once on a new database: one migrates, the
+// others wait and find it done (SQLite's write lock; PostgreSQL's
+// migration lock), and every migration is recorded once.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	bothEngines(t, func(t *testing.T) {
+		dir := t.TempDir()
+		target := filepath.Join(dir, "race.db")
+		if engineOf(t) == Postgres {
+			target = pgtest.Empty(t)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				db, err := openTarget(target, dir, Options{})
+				if err == nil {
+					db.Close()
+				}
+				errs[i] = err
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		db, err := openTarget(target, dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var rows, versions int
+		if err := db.read.QueryRow(`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions); err != nil {
+			t.Fatal(err)
+		}
+		if want := len(migrations[SQLite]); rows != want || versions != want {
+			t.Fatalf("schema_migrations has %d rows of %d versions, want each of the %d migrations once", rows, versions, want)
+		}
+	})
+}
+
+// SQLite only: pragmas are SQLite's.
 func TestPragmas(t *testing.T) {
 	db, _ := newStoreForTest(t)
 	ctx := context.Background()
@@ -329,264 +346,276 @@ func TestPragmas(t *testing.T) {
 // TestOrgIsolation: nothing of one organization is reachable through another's
 // id, on every read path.
 func TestOrgIsolation(t *testing.T) {
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	a, b := mustOrg(t, db, "Harbor Yoga"), mustOrg(t, db, "Summit Gym")
-	ca := mustCustomer(t, db, a, "Priya", "Shah", "priya@example.com")
-	owner := mustStaff(t, db, a, "owner@harbor.example", RoleOwner)
-	mustInvite(t, db, ca, owner, 7*24*time.Hour)
-	// The same address may be a customer of both.
-	cb := mustCustomer(t, db, b, "Priya", "Shah", "priya@example.com")
+	bothEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		a, b := mustOrg(t, db, "Harbor Yoga"), mustOrg(t, db, "Summit Gym")
+		ca := mustCustomer(t, db, a, "Priya", "Shah", "priya@example.com")
+		owner := mustStaff(t, db, a, "owner@harbor.example", RoleOwner)
+		mustInvite(t, db, ca, owner, 7*24*time.Hour)
+		// The same address may be a customer of both.
+		cb := mustCustomer(t, db, b, "Priya", "Shah", "priya@example.com")
 
-	if _, err := db.Customer(ctx, b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
-		t.Errorf("Customer across orgs: %v", err)
-	}
-	if _, err := db.Profile(ctx, b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
-		t.Errorf("Profile across orgs: %v", err)
-	}
-	if got, err := db.CustomerByEmail(ctx, b.ID, "priya@example.com"); err != nil || got.ID != cb.ID {
-		t.Errorf("CustomerByEmail in b = %v, %v; want b's own customer %d", got, err, cb.ID)
-	}
-	if invs, _ := db.Invites(ctx, b.ID, ca.ID); len(invs) != 0 {
-		t.Errorf("Invites across orgs returned %d", len(invs))
-	}
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, b.ID, ca.ID, "x@example.com") }); ErrorCode(err) != ENOTFOUND {
-		t.Errorf("SetCustomerEmail across orgs: %v", err)
-	}
-	for _, rq := range []RosterQuery{{}, {Search: "priya"}, {Status: StatusInvited}, {Search: "shah", Status: StatusInvited}} {
-		rows, err := db.RosterPage(ctx, b.ID, rq)
-		if err != nil {
-			t.Fatal(err)
+		if _, err := db.Customer(ctx, b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
+			t.Errorf("Customer across orgs: %v", err)
 		}
-		for _, r := range rows {
-			if r.ID == ca.ID {
-				t.Errorf("RosterPage(%+v) of b shows a's customer", rq)
+		if _, err := db.Profile(ctx, b.ID, ca.ID); ErrorCode(err) != ENOTFOUND {
+			t.Errorf("Profile across orgs: %v", err)
+		}
+		if got, err := db.CustomerByEmail(ctx, b.ID, "priya@example.com"); err != nil || got.ID != cb.ID {
+			t.Errorf("CustomerByEmail in b = %v, %v; want b's own customer %d", got, err, cb.ID)
+		}
+		if invs, _ := db.Invites(ctx, b.ID, ca.ID); len(invs) != 0 {
+			t.Errorf("Invites across orgs returned %d", len(invs))
+		}
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, b.ID, ca.ID, "x@example.com") }); ErrorCode(err) != ENOTFOUND {
+			t.Errorf("SetCustomerEmail across orgs: %v", err)
+		}
+		for _, rq := range []RosterQuery{{}, {Search: "priya"}, {Status: StatusInvited}, {Search: "shah", Status: StatusInvited}} {
+			rows, err := db.RosterPage(ctx, b.ID, rq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				if r.ID == ca.ID {
+					t.Errorf("RosterPage(%+v) of b shows a's customer", rq)
+				}
 			}
 		}
-	}
-	counts, _ := db.RosterCounts(ctx, b.ID)
-	if counts[StatusInvited] != 0 || counts[StatusNotInvited] != 1 {
-		t.Errorf("b's counts include a's customers: %v", counts)
-	}
+		counts, _ := db.RosterCounts(ctx, b.ID)
+		if counts[StatusInvited] != 0 || counts[StatusNotInvited] != 1 {
+			t.Errorf("b's counts include a's customers: %v", counts)
+		}
+	})
 }
 
 // TestKeysetPagingUnderConcurrentInserts: paging through the roster while
 // others add customers shows every existing customer exactly once, in order.
 func TestKeysetPagingUnderConcurrentInserts(t *testing.T) {
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	o := mustOrg(t, db, "Harbor Yoga")
-	const n = 600
-	err := db.Tx(ctx, func(tx *Tx) error {
-		for i := range n {
-			// Duplicate sort names on purpose: the id breaks ties.
-			c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i/3), LastName: "Same", Email: fmt.Sprintf("c%d@example.com", i)}
-			if err := tx.CreateCustomer(ctx, c); err != nil {
-				return err
+	bothEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		o := mustOrg(t, db, "Harbor Yoga")
+		const n = 600
+		err := db.Tx(ctx, func(tx *Tx) error {
+			for i := range n {
+				// Duplicate sort names on purpose: the id breaks ties.
+				c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i/3), LastName: "Same", Email: fmt.Sprintf("c%d@example.com", i)}
+				if err := tx.CreateCustomer(ctx, c); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	done := make(chan error)
-	go func() {
-		i := 0
-		for {
-			select {
-			case <-stop:
-				done <- nil
-				return
-			default:
-			}
-			c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i%200), LastName: "New", Email: fmt.Sprintf("new%d@example.com", i)}
-			if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
-				done <- err
-				return
-			}
-			i++
-		}
-	}()
-	seen := map[int64]bool{}
-	var last *RosterRow
-	q := RosterQuery{Limit: 37}
-	for {
-		rows, err := db.RosterPage(ctx, o.ID, q)
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range rows {
-			r := rows[i]
-			if seen[r.ID] {
-				t.Fatalf("customer %d seen twice", r.ID)
+		stop := make(chan struct{})
+		done := make(chan error)
+		go func() {
+			i := 0
+			for {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				c := &Customer{OrgID: o.ID, FirstName: fmt.Sprintf("Name%03d", i%200), LastName: "New", Email: fmt.Sprintf("new%d@example.com", i)}
+				if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
+					done <- err
+					return
+				}
+				i++
 			}
-			seen[r.ID] = true
-			if last != nil && (r.sortName < last.sortName || (r.sortName == last.sortName && r.ID < last.ID)) {
-				t.Fatalf("out of order: %q/%d after %q/%d", r.sortName, r.ID, last.sortName, last.ID)
+		}()
+		seen := map[int64]bool{}
+		var last *RosterRow
+		q := RosterQuery{Limit: 37}
+		for {
+			rows, err := db.RosterPage(ctx, o.ID, q)
+			if err != nil {
+				t.Fatal(err)
 			}
-			last = &r
+			for i := range rows {
+				r := rows[i]
+				if seen[r.ID] {
+					t.Fatalf("customer %d seen twice", r.ID)
+				}
+				seen[r.ID] = true
+				if last != nil && (r.sortName < last.sortName || (r.sortName == last.sortName && r.ID < last.ID)) {
+					t.Fatalf("out of order: %q/%d after %q/%d", r.sortName, r.ID, last.sortName, last.ID)
+				}
+				last = &r
+			}
+			if len(rows) < q.Limit {
+				break
+			}
+			c := rows[len(rows)-1].Cursor()
+			q.After = &c
 		}
-		if len(rows) < q.Limit {
-			break
+		close(stop)
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
-		c := rows[len(rows)-1].Cursor()
-		q.After = &c
-	}
-	close(stop)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	for id := int64(1); id <= n; id++ {
-		if !seen[id] {
-			t.Fatalf("customer %d, present before paging started, was never shown", id)
+		for id := int64(1); id <= n; id++ {
+			if !seen[id] {
+				t.Fatalf("customer %d, present before paging started, was never shown", id)
+			}
 		}
-	}
+	})
 }
 
 func TestPagingBackward(t *testing.T) {
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	o := mustOrg(t, db, "Harbor Yoga")
-	for _, n := range []string{"Ana", "Ben", "Cy", "Dee", "Eve"} {
-		mustCustomer(t, db, o, n, "X", strings.ToLower(n)+"@example.com")
-	}
-	last, _ := db.RosterPage(ctx, o.ID, RosterQuery{Backward: true, Limit: 2})
-	if got := strings.Join(names(last), ","); got != "Dee X,Eve X" {
-		t.Fatalf("last page = %s", got)
-	}
-	c := last[0].Cursor()
-	prev, _ := db.RosterPage(ctx, o.ID, RosterQuery{Before: &c, Limit: 2})
-	if got := strings.Join(names(prev), ","); got != "Ben X,Cy X" {
-		t.Fatalf("page before Dee = %s", got)
-	}
+	bothEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		o := mustOrg(t, db, "Harbor Yoga")
+		for _, n := range []string{"Ana", "Ben", "Cy", "Dee", "Eve"} {
+			mustCustomer(t, db, o, n, "X", strings.ToLower(n)+"@example.com")
+		}
+		last, _ := db.RosterPage(ctx, o.ID, RosterQuery{Backward: true, Limit: 2})
+		if got := strings.Join(names(last), ","); got != "Dee X,Eve X" {
+			t.Fatalf("last page = %s", got)
+		}
+		c := last[0].Cursor()
+		prev, _ := db.RosterPage(ctx, o.ID, RosterQuery{Before: &c, Limit: 2})
+		if got := strings.Join(names(prev), ","); got != "Ben X,Cy X" {
+			t.Fatalf("page before Dee = %s", got)
+		}
+	})
 }
 
 func TestStatusDerivation(t *testing.T) {
-	db, now := newStoreForTest(t)
-	ctx := context.Background()
-	o := mustOrg(t, db, "Harbor Yoga")
-	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
-	status := func(c *Customer) Status {
-		t.Helper()
-		got, err := db.Customer(ctx, o.ID, c.ID)
+	bothEngines(t, func(t *testing.T) {
+		db, now := newStoreForTest(t)
+		ctx := context.Background()
+		o := mustOrg(t, db, "Harbor Yoga")
+		owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
+		status := func(c *Customer) Status {
+			t.Helper()
+			got, err := db.Customer(ctx, o.ID, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Status
+		}
+		c := mustCustomer(t, db, o, "Jane", "Doe", "jane@example.com")
+		if s := status(c); s != StatusNotInvited {
+			t.Fatalf("new customer: %s", s)
+		}
+		noEmail := mustCustomer(t, db, o, "Nora", "Nomail", "")
+		if s := status(noEmail); s != StatusNoEmail {
+			t.Fatalf("customer without email: %s", s)
+		}
+
+		inv := mustInvite(t, db, c, owner, 7*24*time.Hour)
+		if s := status(c); s != StatusInvited {
+			t.Fatalf("after invite: %s", s)
+		}
+		*now = now.Add(8 * 24 * time.Hour)
+		if s := status(c); s != StatusExpired {
+			t.Fatalf("8 days later: %s", s)
+		}
+		if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Status: StatusExpired}); len(rows) != 1 || rows[0].ID != c.ID {
+			t.Fatalf("expired filter: %v", names(rows))
+		}
+
+		// A newer invite whose delivery failed.
+		inv2 := mustInvite(t, db, c, owner, 7*24*time.Hour)
+		if _, err := db.write.ExecContext(ctx, `UPDATE outbox SET status = 'failed' WHERE id = ?`, inv2.OutboxID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.refreshState(ctx, `id = ?`, c.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		if s := status(c); s != StatusFailed {
+			t.Fatalf("after failed delivery: %s", s)
+		}
+		_ = inv
+
+		// Changing the address kills the outstanding invite even before anyone
+		// revokes it.
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "jane.doe@example.com") }); err != nil {
+			t.Fatal(err)
+		}
+		if s := status(c); s != StatusNotInvited {
+			t.Fatalf("after email change: %s", s)
+		}
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "") }); err != nil {
+			t.Fatal(err)
+		}
+		if s := status(c); s != StatusNoEmail {
+			t.Fatalf("after clearing email: %s", s)
+		}
+
+		counts, err := db.RosterCounts(ctx, o.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return got.Status
-	}
-	c := mustCustomer(t, db, o, "Jane", "Doe", "jane@example.com")
-	if s := status(c); s != StatusNotInvited {
-		t.Fatalf("new customer: %s", s)
-	}
-	noEmail := mustCustomer(t, db, o, "Nora", "Nomail", "")
-	if s := status(noEmail); s != StatusNoEmail {
-		t.Fatalf("customer without email: %s", s)
-	}
-
-	inv := mustInvite(t, db, c, owner, 7*24*time.Hour)
-	if s := status(c); s != StatusInvited {
-		t.Fatalf("after invite: %s", s)
-	}
-	*now = now.Add(8 * 24 * time.Hour)
-	if s := status(c); s != StatusExpired {
-		t.Fatalf("8 days later: %s", s)
-	}
-	if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Status: StatusExpired}); len(rows) != 1 || rows[0].ID != c.ID {
-		t.Fatalf("expired filter: %v", names(rows))
-	}
-
-	// A newer invite whose delivery failed.
-	inv2 := mustInvite(t, db, c, owner, 7*24*time.Hour)
-	if _, err := db.write.ExecContext(ctx, `UPDATE outbox SET status = 'failed' WHERE id = ?`, inv2.OutboxID); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.refreshState(ctx, `id = ?`, c.ID) }); err != nil {
-		t.Fatal(err)
-	}
-	if s := status(c); s != StatusFailed {
-		t.Fatalf("after failed delivery: %s", s)
-	}
-	_ = inv
-
-	// Changing the address kills the outstanding invite even before anyone
-	// revokes it.
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "jane.doe@example.com") }); err != nil {
-		t.Fatal(err)
-	}
-	if s := status(c); s != StatusNotInvited {
-		t.Fatalf("after email change: %s", s)
-	}
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "") }); err != nil {
-		t.Fatal(err)
-	}
-	if s := status(c); s != StatusNoEmail {
-		t.Fatalf("after clearing email: %s", s)
-	}
-
-	counts, err := db.RosterCounts(ctx, o.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if counts[StatusNoEmail] != 2 || len(counts) != 1 {
-		t.Fatalf("counts = %v", counts)
-	}
+		if counts[StatusNoEmail] != 2 || len(counts) != 1 {
+			t.Fatalf("counts = %v", counts)
+		}
+	})
 }
 
 func TestDuplicateEmailNamesTheOtherCustomer(t *testing.T) {
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	o := mustOrg(t, db, "Harbor Yoga")
-	mustCustomer(t, db, o, "Ann", "Lee", "ann@example.com")
-	c := mustCustomer(t, db, o, "Bo", "Chen", "bo@example.com")
-	err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "ANN@example.com") })
-	if ErrorCode(err) != ECONFLICT || ErrorMessage(err) != "Another customer, Ann Lee, already uses this email" {
-		t.Fatalf("duplicate email: %v", err)
-	}
-	// Setting a customer's own address again (other case) is not a conflict.
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "Bo@example.com") }); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "bo@example") }); ErrorCode(err) != EINVALID {
-		t.Fatalf("invalid email accepted: %v", err)
-	}
+	bothEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		o := mustOrg(t, db, "Harbor Yoga")
+		mustCustomer(t, db, o, "Ann", "Lee", "ann@example.com")
+		c := mustCustomer(t, db, o, "Bo", "Chen", "bo@example.com")
+		err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "ANN@example.com") })
+		if ErrorCode(err) != ECONFLICT || ErrorMessage(err) != "Another customer, Ann Lee, already uses this email" {
+			t.Fatalf("duplicate email: %v", err)
+		}
+		// Setting a customer's own address again (other case) is not a conflict.
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "Bo@example.com") }); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "bo@example") }); ErrorCode(err) != EINVALID {
+			t.Fatalf("invalid email accepted: %v", err)
+		}
+	})
 }
 
 func TestSearch(t *testing.T) {
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	o := mustOrg(t, db, "Harbor Yoga")
-	c := &Customer{OrgID: o.ID, FirstName: "José", LastName: "Müller-Ortiz", Email: "jose.mueller@example.com", Phone: "+44 (20) 7946-0142"}
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
-		t.Fatal(err)
-	}
-	mustCustomer(t, db, o, "Jo", "Smith", "jsmith@example.org")
-	for q, want := range map[string]int{
-		"jose": 1, "JOSÉ": 1, "mul": 1, "ortiz": 1, "jose.mu": 1, "example": 2, "example.org": 1,
-		"0142": 1, "79460142": 1, "2079460142": 1, "+44 20": 1, "jo": 2, "jo smi": 1, "zzz": 0,
-		// FTS5 syntax typed by a user is just text.
-		`"`: 2, `jo*`: 2, `NEAR(jo smith)`: 0, `jo OR zzz`: 0, `-jo`: 2, `:`: 2,
-	} {
-		rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Search: q})
-		if err != nil {
-			t.Errorf("search %q: %v", q, err)
-			continue
+	bothEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		o := mustOrg(t, db, "Harbor Yoga")
+		c := &Customer{OrgID: o.ID, FirstName: "José", LastName: "Müller-Ortiz", Email: "jose.mueller@example.com", Phone: "+44 (20) 7946-0142"}
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateCustomer(ctx, c) }); err != nil {
+			t.Fatal(err)
 		}
-		if len(rows) != want {
-			t.Errorf("search %q found %v, want %d", q, names(rows), want)
+		mustCustomer(t, db, o, "Jo", "Smith", "jsmith@example.org")
+		for q, want := range map[string]int{
+			"jose": 1, "JOSÉ": 1, "mul": 1, "ortiz": 1, "jose.mu": 1, "example": 2, "example.org": 1,
+			"0142": 1, "79460142": 1, "2079460142": 1, "+44 20": 1, "jo": 2, "jo smi": 1, "zzz": 0,
+			// FTS5 syntax typed by a user is just text.
+			`"`: 2, `jo*`: 2, `NEAR(jo smith)`: 0, `jo OR zzz`: 0, `-jo`: 2, `:`: 2,
+		} {
+			rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Search: q})
+			if err != nil {
+				t.Errorf("search %q: %v", q, err)
+				continue
+			}
+			if len(rows) != want {
+				t.Errorf("search %q found %v, want %d", q, names(rows), want)
+			}
 		}
-	}
-	// The index follows edits.
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "pepe@example.net") }); err != nil {
-		t.Fatal(err)
-	}
-	if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Search: "mueller"}); len(rows) != 0 {
-		t.Errorf("old email still found after change")
-	}
-	if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Search: "pepe"}); len(rows) != 1 {
-		t.Errorf("new email not found after change")
-	}
+		// The index follows edits.
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, c.ID, "pepe@example.net") }); err != nil {
+			t.Fatal(err)
+		}
+		if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Search: "mueller"}); len(rows) != 0 {
+			t.Errorf("old email still found after change")
+		}
+		if rows, _ := db.RosterPage(ctx, o.ID, RosterQuery{Search: "pepe"}); len(rows) != 1 {
+			t.Errorf("new email not found after change")
+		}
+	})
 }
 
 func TestValidateEmail(t *testing.T) {
@@ -617,41 +646,44 @@ func TestValidateEmail(t *testing.T) {
 }
 
 func TestStaffKeys(t *testing.T) {
-	db, _ := newStoreForTest(t)
-	ctx := context.Background()
-	o := mustOrg(t, db, "Harbor Yoga")
-	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
-	desk := mustStaff(t, db, o, "desk@harbor.example", RoleStaff)
-	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ desk@laptop"
-	k, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, desk.ID, "  "+key+"\n") })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k.PublicKey != key || !strings.HasPrefix(k.Fingerprint, "SHA256:") {
-		t.Fatalf("key stored as %q %q", k.PublicKey, k.Fingerprint)
-	}
-	if _, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, owner.ID, key) }); ErrorCode(err) != ECONFLICT {
-		t.Fatalf("same key for a second person: %v", err)
-	}
-	for _, bad := range []string{"not a key", `command="rm -rf /" ` + key, key + "\n" + key} {
-		if _, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, owner.ID, bad) }); ErrorCode(err) != EINVALID {
-			t.Errorf("AddStaffKey(%q) = %v", bad, err)
+	bothEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		o := mustOrg(t, db, "Harbor Yoga")
+		owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
+		desk := mustStaff(t, db, o, "desk@harbor.example", RoleStaff)
+		const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ desk@laptop"
+		k, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, desk.ID, "  "+key+"\n") })
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if s, err := db.StaffByFingerprint(ctx, k.Fingerprint); err != nil || s.ID != desk.ID {
-		t.Fatalf("StaffByFingerprint = %v, %v", s, err)
-	}
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.RemoveStaff(ctx, o.ID, owner.ID) }); ErrorCode(err) != EINVALID {
-		t.Fatalf("removing the last owner: %v", err)
-	}
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.RemoveStaff(ctx, o.ID, desk.ID) }); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.StaffByFingerprint(ctx, k.Fingerprint); ErrorCode(err) != ENOTFOUND {
-		t.Fatalf("removed staff's key still signs in: %v", err)
-	}
+		if k.PublicKey != key || !strings.HasPrefix(k.Fingerprint, "SHA256:") {
+			t.Fatalf("key stored as %q %q", k.PublicKey, k.Fingerprint)
+		}
+		if _, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, owner.ID, key) }); ErrorCode(err) != ECONFLICT {
+			t.Fatalf("same key for a second person: %v", err)
+		}
+		for _, bad := range []string{"not a key", `command="rm -rf /" ` + key, key + "\n" + key} {
+			if _, err := inTx(db, func(tx *Tx) (*StaffKey, error) { return tx.AddStaffKey(ctx, owner.ID, bad) }); ErrorCode(err) != EINVALID {
+				t.Errorf("AddStaffKey(%q) = %v", bad, err)
+			}
+		}
+		if s, err := db.StaffByFingerprint(ctx, k.Fingerprint); err != nil || s.ID != desk.ID {
+			t.Fatalf("StaffByFingerprint = %v, %v", s, err)
+		}
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.RemoveStaff(ctx, o.ID, owner.ID) }); ErrorCode(err) != EINVALID {
+			t.Fatalf("removing the last owner: %v", err)
+		}
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.RemoveStaff(ctx, o.ID, desk.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.StaffByFingerprint(ctx, k.Fingerprint); ErrorCode(err) != ENOTFOUND {
+			t.Fatalf("removed staff's key still signs in: %v", err)
+		}
+	})
 }
 
+// SQLite only: VACUUM INTO a file; on PostgreSQL backup refuses (TestBackupOnPostgresPointsToPgDump).
 func TestBackupWhileWriting(t *testing.T) {
 	db, _ := newStoreForTest(t)
 	ctx := context.Background()
@@ -707,58 +739,60 @@ func TestBackupWhileWriting(t *testing.T) {
 // the rows, through inserts, invites, expiry, claims, email changes and
 // archiving.
 func TestRosterCountsMatchTheRoster(t *testing.T) {
-	db, now := newStoreForTest(t)
-	ctx := context.Background()
-	o := mustOrg(t, db, "Harbor Yoga")
-	other := mustOrg(t, db, "Summit Gym")
-	owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
-	var cs []*Customer
-	for i := range 12 {
-		email := fmt.Sprintf("c%d@example.com", i)
-		if i%5 == 0 {
-			email = ""
+	bothEngines(t, func(t *testing.T) {
+		db, now := newStoreForTest(t)
+		ctx := context.Background()
+		o := mustOrg(t, db, "Harbor Yoga")
+		other := mustOrg(t, db, "Summit Gym")
+		owner := mustStaff(t, db, o, "owner@harbor.example", RoleOwner)
+		var cs []*Customer
+		for i := range 12 {
+			email := fmt.Sprintf("c%d@example.com", i)
+			if i%5 == 0 {
+				email = ""
+			}
+			cs = append(cs, mustCustomer(t, db, o, "C", fmt.Sprint(i), email))
 		}
-		cs = append(cs, mustCustomer(t, db, o, "C", fmt.Sprint(i), email))
-	}
-	mustCustomer(t, db, other, "Other", "Org", "x@example.com")
-	check := func(when string) {
-		t.Helper()
-		got, err := db.RosterCounts(ctx, o.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[Status]int{}
-		for _, s := range Statuses {
-			rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Status: s, Limit: 1000})
+		mustCustomer(t, db, other, "Other", "Org", "x@example.com")
+		check := func(when string) {
+			t.Helper()
+			got, err := db.RosterCounts(ctx, o.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rows) > 0 {
-				want[s] = len(rows)
+			want := map[Status]int{}
+			for _, s := range Statuses {
+				rows, err := db.RosterPage(ctx, o.ID, RosterQuery{Status: s, Limit: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rows) > 0 {
+					want[s] = len(rows)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s: counts %v, roster has %v", when, got, want)
 			}
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("%s: counts %v, roster has %v", when, got, want)
+		check("after insert")
+		for _, c := range cs[1:4] {
+			mustInvite(t, db, c, owner, 24*time.Hour)
 		}
-	}
-	check("after insert")
-	for _, c := range cs[1:4] {
-		mustInvite(t, db, c, owner, 24*time.Hour)
-	}
-	check("after invites")
-	mustInvite(t, db, cs[6], owner, 72*time.Hour)
-	*now = now.Add(48 * time.Hour)
-	check("after some expired")
-	if ok, err := inTx(db, func(tx *Tx) (bool, error) { return tx.ClaimAccount(ctx, o.ID, cs[6].ID, "$argon2id$x") }); !ok || err != nil {
-		t.Fatal(ok, err)
-	}
-	check("after a claim")
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, cs[1].ID, "") }); err != nil {
-		t.Fatal(err)
-	}
-	check("after clearing an email")
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.ArchiveCustomer(ctx, o.ID, cs[2].ID) }); err != nil {
-		t.Fatal(err)
-	}
-	check("after archiving")
+		check("after invites")
+		mustInvite(t, db, cs[6], owner, 72*time.Hour)
+		*now = now.Add(48 * time.Hour)
+		check("after some expired")
+		if ok, err := inTx(db, func(tx *Tx) (bool, error) { return tx.ClaimAccount(ctx, o.ID, cs[6].ID, "$argon2id$x") }); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		check("after a claim")
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, o.ID, cs[1].ID, "") }); err != nil {
+			t.Fatal(err)
+		}
+		check("after clearing an email")
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.ArchiveCustomer(ctx, o.ID, cs[2].ID) }); err != nil {
+			t.Fatal(err)
+		}
+		check("after archiving")
+	})
 }

@@ -91,27 +91,29 @@ func TestCheckLines(t *testing.T) {
 // Organization and staff names go through the rule wherever they are
 // written.
 func TestOrgAndStaffNamesFollowTheTextRule(t *testing.T) {
-	db, _ := newStoreForTest(t)
-	ctx := t.Context()
-	for _, name := range []string{"Bell\x07Studio", "Harbor\u202eYoga", "Zero\u200bWidth", strings.Repeat("n", MaxOrgNameLen+1)} {
-		o := &Org{Name: name}
-		if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateOrg(ctx, o) }); ErrorCode(err) != EINVALID || !strings.HasPrefix(ErrorMessage(err), "organization name ") {
-			t.Errorf("org %q: %v", name, err)
+	bothEngines(t, func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := t.Context()
+		for _, name := range []string{"Bell\x07Studio", "Harbor\u202eYoga", "Zero\u200bWidth", strings.Repeat("n", MaxOrgNameLen+1)} {
+			o := &Org{Name: name}
+			if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateOrg(ctx, o) }); ErrorCode(err) != EINVALID || !strings.HasPrefix(ErrorMessage(err), "organization name ") {
+				t.Errorf("org %q: %v", name, err)
+			}
 		}
-	}
-	org := mustOrg(t, db, "Harbor Yoga")
-	org.Name = "Harbor\x1b[2J"
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.UpdateOrg(ctx, org) }); ErrorCode(err) != EINVALID {
-		t.Errorf("org renamed to a control sequence: %v", err)
-	}
-	for _, name := range []string{"Jo\x1b[2J", "Jo\u200b", strings.Repeat("n", MaxNameLen+1)} {
-		s := &Staff{OrgID: org.ID, Email: "jo@harbor.example", Name: name, Role: RoleStaff}
-		if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateStaff(ctx, s) }); ErrorCode(err) != EINVALID || !strings.HasPrefix(ErrorMessage(err), "staff name ") {
-			t.Errorf("staff %q: %v", name, err)
+		org := mustOrg(t, db, "Harbor Yoga")
+		org.Name = "Harbor\x1b[2J"
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.UpdateOrg(ctx, org) }); ErrorCode(err) != EINVALID {
+			t.Errorf("org renamed to a control sequence: %v", err)
 		}
-	}
-	s := &Staff{OrgID: org.ID, Email: "jo@harbor.example", Name: "جو\u200cفرانت", Role: RoleStaff}
-	if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateStaff(ctx, s) }); err != nil {
-		t.Errorf("a Persian name with ZWNJ: %v", err)
-	}
+		for _, name := range []string{"Jo\x1b[2J", "Jo\u200b", strings.Repeat("n", MaxNameLen+1)} {
+			s := &Staff{OrgID: org.ID, Email: "jo@harbor.example", Name: name, Role: RoleStaff}
+			if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateStaff(ctx, s) }); ErrorCode(err) != EINVALID || !strings.HasPrefix(ErrorMessage(err), "staff name ") {
+				t.Errorf("staff %q: %v", name, err)
+			}
+		}
+		s := &Staff{OrgID: org.ID, Email: "jo@harbor.example", Name: "جو\u200cفرانت", Role: RoleStaff}
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.CreateStaff(ctx, s) }); err != nil {
+			t.Errorf("a Persian name with ZWNJ: %v", err)
+		}
+	})
 }

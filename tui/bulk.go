@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -27,19 +28,22 @@ const (
 	bulkDone
 )
 
+// bulkCheckedMsg is a step of the summary's check: the customers of
+// ids[start:start+n] that are still there.
 type bulkCheckedMsg struct {
+	start, n  int
 	customers []*store.Customer
 	expiry    time.Time
 	err       error
 }
 
 // bulkEvent is a step of a running bulk invite, from its goroutine: a
-// progress report, or (done) the outcomes.
+// progress report, or the outcomes of one claim.Send call (with err, what
+// stopped it).
 type bulkEvent struct {
-	progress claim.Progress
-	done     bool
+	progress *claim.Progress
 	outcomes []claim.Outcome
-	err      error // what stopped the issuing, with done
+	err      error
 }
 
 type bulkEventMsg struct {
@@ -51,11 +55,49 @@ type bulkEventMsg struct {
 // marksDoneMsg tells the roster which marks a bulk invite has dealt with.
 type marksDoneMsg struct{ ids []int64 }
 
-// skip is a customer the run leaves out, and why: typed, so skips are
-// grouped by reason, never by their sentences.
-type skip struct {
-	name   string
-	reason claim.Reason
+// A bulk invite may be of every customer a million-customer roster holds
+// ("mark all"): it reads, sends and tallies in steps, and keeps counts and
+// the first names of each group rather than a customer or an outcome per
+// mark.
+const (
+	// bulkCheckChunk customers are read and sorted per step of the check.
+	bulkCheckChunk = 1000
+	// deskDelivery is the largest run whose first delivery attempt is made
+	// at the desk, as one invite's is: staff wait a few seconds for
+	// "sent" or the server's refusal. A larger run is queued for the
+	// outbox worker, which sends it in the background: a desk should not
+	// wait minutes on a mail server, and "bulk invite of 10,000 queued
+	// under 2 s" (DESIGN §9) is what staff wait for.
+	deskDelivery = 250
+	// bulkSendChunk customers go to one claim.Send of a queued run; its
+	// outcomes are tallied and let go before the next.
+	bulkSendChunk = 1000
+	// listCap names are listed per group (the summary's invitees, each
+	// reason skipped, what was not delivered); the rest are counted.
+	listCap = 200
+)
+
+// skips are customers a run leaves out, grouped by reason (typed, so never
+// by their sentences): how many, and the first listCap names of each.
+type skips struct {
+	order []claim.Reason
+	n     map[claim.Reason]int
+	names map[claim.Reason][]string
+	total int
+}
+
+func (s *skips) add(r claim.Reason, name string) {
+	if s.n == nil {
+		s.n, s.names = map[claim.Reason]int{}, map[claim.Reason][]string{}
+	}
+	if s.n[r] == 0 {
+		s.order = append(s.order, r)
+	}
+	s.n[r]++
+	s.total++
+	if len(s.names[r]) < listCap {
+		s.names[r] = append(s.names[r], name)
+	}
 }
 
 // bulkScreen invites the marked customers: a summary of who gets an invite
@@ -64,26 +106,35 @@ type skip struct {
 type bulkScreen struct {
 	c    *Common
 	deps Deps
-	ids  []int64
+	ids  []int64 // the marks, in marking order; read, never changed
+	// ctx is the screen's: closing it stops a check or a run under way.
+	ctx    context.Context
+	cancel context.CancelFunc
 
-	state    bulkState
-	err      string
-	byID     map[int64]*store.Customer
-	will     []*store.Customer
-	skipped  []skip
-	live     int // of will, how many have a link that stops working
-	expiry   time.Time
+	state   bulkState
+	err     string
+	checked int // of ids, how many the check has sorted
+	expiry  time.Time
+
+	will     []int64  // who gets an invite, in marking order
+	willList []string // the first listCap of them, as the summary lists them
+	// names are the invitees' names, for the tally's lines: a run
+	// delivered at the desk only (deskDelivery), nil for a queued one.
+	names   map[int64]string
+	live    int // of will, how many have a link that stops working
+	skipped skips
+	queue   bool // too many for the desk: queued for the outbox worker
+
 	events   <-chan bulkEvent
-	cancel   context.CancelFunc
 	stopping bool
-
 	progress claim.Progress
-	outcomes []claim.Outcome
+	reached  int // of will, how many Send has dealt with
 	sent     int
 	queued   int
 	failed   int
-	refused  []skip
-	problems []string
+	refused  skips
+	problems []string // the first listCap not delivered
+	unlisted int      // not delivered past those
 	stopped  string
 
 	bar  progress.Model
@@ -94,33 +145,40 @@ type bulkScreen struct {
 
 func newBulk(c *Common, deps Deps, ids []int64) *bulkScreen {
 	b := &bulkScreen{c: c, deps: deps, ids: ids, spin: c.Styles.Spinner(), w: c.Width, h: c.Height}
+	b.ctx, b.cancel = context.WithCancel(c.Ctx)
 	b.bar = c.Styles.Progress(40)
 	return b
 }
 
-// Init reads the marked customers, fresh, to sort them into invited and
-// skipped with the same rules Send applies.
+// Init starts reading the marked customers, fresh, to sort them into
+// invited and skipped with the same rules Send applies.
 func (b *bulkScreen) Init() tea.Cmd {
-	ctx, org, ids, roster, inv := b.c.Ctx, b.c.Org, b.ids, b.deps.Roster, b.deps.Invites
 	b.render()
+	return b.checkNext()
+}
+
+// checkNext reads the next step's customers.
+func (b *bulkScreen) checkNext() tea.Cmd {
+	ctx, org, roster, inv := b.ctx, b.c.Org, b.deps.Roster, b.deps.Invites
+	start := b.checked
+	chunk := b.ids[start:min(start+bulkCheckChunk, len(b.ids))]
 	return func() tea.Msg {
-		cs, err := roster.CustomersByID(ctx, org.ID, ids)
-		return bulkCheckedMsg{customers: cs, expiry: inv.ExpiryFor(org), err: err}
+		cs, err := roster.CustomersByID(ctx, org.ID, chunk)
+		return bulkCheckedMsg{start: start, n: len(chunk), customers: cs, expiry: inv.ExpiryFor(org), err: err}
 	}
 }
 
-func (b *bulkScreen) busy() bool   { return b.state == bulkChecking }
+// busy until the first step of the check is in (for up to bulkCheckChunk
+// marks, the whole check): keys typed ahead (I then y) wait for the
+// summary. A longer check takes keys as it goes, so esc stops it.
+func (b *bulkScreen) busy() bool   { return b.state == bulkChecking && b.checked == 0 && b.err == "" }
 func (b *bulkScreen) Note() note   { return note{} }
 func (b *bulkScreen) Typing() bool { return false }
 func (b *bulkScreen) helpKey() string {
 	return fmt.Sprint(b.state, b.stopping)
 }
 
-func (b *bulkScreen) close() {
-	if b.cancel != nil {
-		b.cancel()
-	}
-}
+func (b *bulkScreen) close() { b.cancel() }
 
 func (b *bulkScreen) ShortHelp() []key.Binding {
 	k := b.c.KeyMap
@@ -159,7 +217,7 @@ func (b *bulkScreen) Update(msg tea.Msg) tea.Cmd {
 		switch b.state {
 		case bulkChecking:
 			if key.Matches(msg, k.Back) {
-				return b.c.nav.pop(nil, false)
+				return b.c.nav.pop(&note{"No invites sent; the marks stay.", toneInfo}, false)
 			}
 		case bulkSummary:
 			switch {
@@ -189,13 +247,27 @@ func (b *bulkScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 	case bulkCheckedMsg:
+		if b.state != bulkChecking || msg.start != b.checked {
+			return nil
+		}
 		if msg.err != nil {
 			b.err = say(msg.err)
-		} else {
-			b.sort(msg.customers)
-			b.expiry = msg.expiry
+			b.state = bulkSummary
+			b.render()
+			return nil
+		}
+		b.sort(b.ids[msg.start:msg.start+msg.n], msg.customers)
+		b.checked += msg.n
+		b.expiry = msg.expiry
+		if b.checked < len(b.ids) {
+			b.render()
+			return b.checkNext()
 		}
 		b.state = bulkSummary
+		b.queue = len(b.will) > deskDelivery
+		if b.queue {
+			b.names = nil
+		}
 		b.render()
 	case bulkEventMsg:
 		if msg.events != b.events {
@@ -218,56 +290,85 @@ func (b *bulkScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// sort splits the marked customers by claim.CanInvite, the rule Send
-// applies again when it runs.
-func (b *bulkScreen) sort(cs []*store.Customer) {
-	b.byID = make(map[int64]*store.Customer, len(cs))
+// sort splits one step's customers (cs, those of ids still there) by
+// claim.CanInvite, the rule Send applies again when it runs.
+func (b *bulkScreen) sort(ids []int64, cs []*store.Customer) {
+	byID := make(map[int64]*store.Customer, len(cs))
 	for _, c := range cs {
-		b.byID[c.ID] = c
+		byID[c.ID] = c
 	}
-	for _, id := range b.ids {
-		c, ok := b.byID[id]
+	s := b.c.Styles
+	nameW := min(max(b.w/3, 12), 32)
+	for _, id := range ids {
+		c, ok := byID[id]
 		if !ok {
-			b.skipped = append(b.skipped, skip{fmt.Sprintf("Customer %d", id), claim.ReasonGone})
+			b.skipped.add(claim.ReasonGone, fmt.Sprintf("Customer %d", id))
 			continue
 		}
 		if r := claim.CanInvite(b.c.Staff, b.c.Org, c); r != nil {
-			b.skipped = append(b.skipped, skip{inert.String(c.Name()), r.Reason})
+			b.skipped.add(r.Reason, inert.String(c.Name()))
 			continue
 		}
-		b.will = append(b.will, c)
+		b.will = append(b.will, c.ID)
+		if len(b.will) <= deskDelivery {
+			if b.names == nil {
+				b.names = map[int64]string{}
+			}
+			b.names[c.ID] = inert.String(c.Name())
+		}
 		if c.HasLiveInvite() {
 			b.live++
+		}
+		if len(b.willList) < listCap {
+			extra := ""
+			if c.HasLiveInvite() || c.Status == store.StatusExpired {
+				extra = "  (resend)"
+			}
+			b.willList = append(b.willList, "  "+cell(c.Name(), nameW, s.Glyphs.Ellipsis)+" "+inert.String(c.Email)+s.Subtle.Render(extra))
 		}
 	}
 }
 
+// start runs the invites in a goroutine: one claim.Send with the desk's
+// delivery attempt for a run of at most deskDelivery, steps of
+// bulkSendChunk queued for the outbox worker for a larger one.
 func (b *bulkScreen) start() tea.Cmd {
-	ctx, cancel := context.WithCancel(b.c.Ctx)
-	b.cancel = cancel
 	b.state = bulkSending
 	b.progress = claim.Progress{Phase: claim.Issuing, Total: len(b.will)}
-	ids := make([]int64, len(b.will))
-	for i, c := range b.will {
-		ids[i] = c.ID
-	}
 	events := make(chan bulkEvent, 16)
 	b.events = events
-	staff, inv, session := b.c.Staff, b.deps.Invites, b.c.Ctx
+	ctx, staff, inv, session, ids, queue := b.ctx, b.c.Staff, b.deps.Invites, b.c.Ctx, b.will, b.queue
+	step := len(ids)
+	if queue {
+		step = bulkSendChunk
+	}
 	go func() {
 		defer close(events)
-		opt := claim.SendOptions{Window: deliverTimeout, Progress: func(p claim.Progress) {
-			select {
-			case events <- bulkEvent{progress: p}:
-			case <-ctx.Done():
+		for start := 0; start < len(ids); start += step {
+			if ctx.Err() != nil {
+				return // stopped between steps
 			}
-		}}
-		outs, err := inv.Send(ctx, staff, ids, opt)
-		// Reported even when stopping (the invites that were issued are
-		// real); only the end of the session drops it.
-		select {
-		case events <- bulkEvent{done: true, outcomes: outs, err: err}:
-		case <-session.Done():
+			part := ids[start:min(start+step, len(ids))]
+			opt := claim.SendOptions{Window: deliverTimeout, QueueOnly: queue, Progress: func(p claim.Progress) {
+				if queue {
+					p.Done, p.Total = start+p.Done, len(ids)
+				}
+				select {
+				case events <- bulkEvent{progress: &p}:
+				case <-ctx.Done():
+				}
+			}}
+			outs, err := inv.Send(ctx, staff, part, opt)
+			// Reported even when stopping (the invites that were issued
+			// are real); only the end of the session drops it.
+			select {
+			case events <- bulkEvent{outcomes: outs, err: err}:
+			case <-session.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
 	}()
 	b.render()
@@ -282,33 +383,50 @@ func (b *bulkScreen) wait() tea.Cmd {
 	}
 }
 
-func (b *bulkScreen) apply(ev bulkEvent) {
-	if !ev.done {
-		b.progress = ev.progress
+// name is how the tally names a customer of the run.
+func (b *bulkScreen) name(o *claim.Outcome) string {
+	if n, ok := b.names[o.CustomerID]; ok {
+		return n
+	}
+	if o.Refusal != nil && o.Refusal.Who != "" {
+		return inert.String(o.Refusal.Who)
+	}
+	return fmt.Sprintf("Customer %d", o.CustomerID)
+}
+
+func (b *bulkScreen) problem(line string) {
+	if len(b.problems) < listCap {
+		b.problems = append(b.problems, line)
 		return
 	}
-	b.outcomes = ev.outcomes
+	b.unlisted++
+}
+
+func (b *bulkScreen) apply(ev bulkEvent) {
+	if ev.progress != nil {
+		b.progress = *ev.progress
+		return
+	}
+	b.reached += len(ev.outcomes)
 	words := b.c.words(onRoster)
 	for i := range ev.outcomes {
 		o := &ev.outcomes[i]
-		name := fmt.Sprintf("Customer %d", o.CustomerID)
-		if c := b.byID[o.CustomerID]; c != nil {
-			name = inert.String(c.Name())
-		}
 		switch o.Result {
 		case claim.Delivered:
 			b.sent++
 		case claim.Failed:
 			b.failed++
-			b.problems = append(b.problems, name+": "+inert.String(words.Outcome(o)))
+			b.problem(b.name(o) + ": " + inert.String(words.Outcome(o)))
 		case claim.Queued:
 			b.queued++
-			b.problems = append(b.problems, name+": "+inert.String(words.Outcome(o)))
+			if !b.queue {
+				b.problem(b.name(o) + ": " + inert.String(words.Outcome(o)))
+			}
 		case claim.Refused:
-			b.refused = append(b.refused, skip{name, o.Refusal.Reason})
+			b.refused.add(o.Refusal.Reason, b.name(o))
 		}
 	}
-	if ev.err != nil {
+	if ev.err != nil && !(b.stopping && errors.Is(ev.err, context.Canceled)) {
 		b.stopped = "Sending stopped: " + say(ev.err) + " Invites already issued are sent by the outbox worker."
 	}
 }
@@ -319,15 +437,13 @@ func (b *bulkScreen) finish() tea.Cmd {
 		b.stopped = "Stopped; invites already queued are sent by the outbox worker."
 	}
 	b.render()
-	// Marks are done with, except for customers the run never reached.
-	done := make([]int64, 0, len(b.ids))
-	reached := map[int64]bool{}
-	for _, o := range b.outcomes {
-		reached[o.CustomerID] = true
-	}
+	// Marks are done with, except for customers the run never reached:
+	// Send deals with ids in order, so those are the end of will.
+	var unreached marks
+	unreached.Add(b.will[min(b.reached, len(b.will)):])
+	done := make([]int64, 0, len(b.ids)-unreached.Len())
 	for _, id := range b.ids {
-		c, ok := b.byID[id]
-		if !ok || reached[id] || claim.CanInvite(b.c.Staff, b.c.Org, c) != nil {
+		if !unreached.Has(id) {
 			done = append(done, id)
 		}
 	}
@@ -337,11 +453,11 @@ func (b *bulkScreen) finish() tea.Cmd {
 // tallyLine is the outcome in one sentence, for the roster's footer too.
 func (b *bulkScreen) tallyLine() string {
 	g := b.c.Styles.Glyphs
-	parts := []string{fmt.Sprintf("Sent %d", b.sent)}
+	parts := []string{"Sent " + num(b.sent)}
 	if b.queued > 0 {
-		parts = append(parts, fmt.Sprintf("queued %d", b.queued))
+		parts = append(parts, "queued "+num(b.queued))
 	}
-	parts = append(parts, fmt.Sprintf("failed %d", b.failed), fmt.Sprintf("skipped %d", len(b.skipped)+len(b.refused)))
+	parts = append(parts, "failed "+num(b.failed), "skipped "+num(b.skipped.total+b.refused.total))
 	return "Bulk invite: " + strings.Join(parts, g.Sep) + "."
 }
 
@@ -352,7 +468,11 @@ func (b *bulkScreen) render() {
 	loc := b.c.loc()
 	switch b.state {
 	case bulkChecking:
-		w.line(s.Subtle.Render("Checking " + num(len(b.ids)) + " marked customers" + s.Glyphs.Ellipsis))
+		w.line(s.Subtle.Render("Checking " + plural(len(b.ids), "marked customer") + s.Glyphs.Ellipsis))
+		if len(b.ids) > bulkCheckChunk {
+			w.line(b.bar.ViewAs(float64(b.checked) / float64(len(b.ids))))
+			w.line(s.Subtle.Render(num(b.checked) + " of " + num(len(b.ids))))
+		}
 	case bulkSummary:
 		if b.err != "" {
 			w.wrapped(s.Error.Render("Could not read the marked customers: "+b.err), 2)
@@ -369,20 +489,21 @@ func (b *bulkScreen) render() {
 			if b.live > 0 {
 				w.wrapped(s.Warning.Render(fmt.Sprintf("%s of them %s a live invite; the earlier link stops working.", num(b.live), hasHave(b.live))), 2)
 			}
+			if b.queue {
+				w.wrapped(fmt.Sprintf("More than %s invites are queued for the outbox worker, which sends them in the background; o on the roster shows how they go.", num(deskDelivery)), 2)
+			}
 		}
 		w.line("")
 		if len(b.will) > 0 {
-			w.line(s.Section.Render(fmt.Sprintf("Will get an invite (%d)", len(b.will))))
-			nameW := min(max(b.w/3, 12), 32)
-			for _, c := range b.will {
-				extra := ""
-				if c.HasLiveInvite() || c.Status == store.StatusExpired {
-					extra = "  (resend)"
-				}
-				w.line("  " + cell(c.Name(), nameW, s.Glyphs.Ellipsis) + " " + inert.String(c.Email) + s.Subtle.Render(extra))
+			w.line(s.Section.Render(fmt.Sprintf("Will get an invite (%s)", num(len(b.will)))))
+			for _, l := range b.willList {
+				w.line(l)
+			}
+			if more := len(b.will) - len(b.willList); more > 0 {
+				w.line(s.Subtle.Render("  and " + num(more) + " more"))
 			}
 		}
-		b.skipLines(w, "Skipped", b.skipped)
+		b.skipLines(w, "Skipped", &b.skipped)
 	case bulkSending:
 		p := b.progress
 		frac := 0.0
@@ -390,10 +511,12 @@ func (b *bulkScreen) render() {
 		if p.Total > 0 {
 			frac = float64(p.Done) / float64(p.Total)
 		}
-		if p.Phase == claim.Delivering {
+		switch {
+		case b.queue:
+		case p.Phase == claim.Delivering:
 			label = "Delivering"
 			frac = 0.5 + frac/2
-		} else {
+		default:
 			frac /= 2
 		}
 		w.line(b.spin.View() + " " + label + " " + num(p.Done) + "/" + num(p.Total))
@@ -407,6 +530,9 @@ func (b *bulkScreen) render() {
 			tone = s.Warning
 		}
 		w.wrapped(tone.Render(b.tallyLine()), 2)
+		if b.queue && b.queued > 0 {
+			w.wrapped("The outbox worker sends the queued invites in the background; o on the roster shows how they go.", 2)
+		}
 		if b.stopped != "" {
 			w.wrapped(s.Warning.Render(b.stopped), 2)
 		}
@@ -416,9 +542,11 @@ func (b *bulkScreen) render() {
 			for _, p := range b.problems {
 				w.wrapped("  "+p, 4)
 			}
+			if b.unlisted > 0 {
+				w.line(s.Subtle.Render("  and " + num(b.unlisted) + " more: the outbox (o on the roster) lists them"))
+			}
 		}
-		all := append(append([]skip(nil), b.skipped...), b.refused...)
-		b.skipLines(w, "Skipped", all)
+		b.skipLines(w, "Skipped", &b.skipped, &b.refused)
 	}
 	b.pg.SetHeight(b.h - 2)
 	b.pg.SetLines(w.lines)
@@ -426,25 +554,38 @@ func (b *bulkScreen) render() {
 
 // skipLines lists skipped customers grouped by reason, so "12 already
 // claimed" reads as one line of names rather than twelve sentences.
-func (b *bulkScreen) skipLines(w *block, title string, skips []skip) {
-	if len(skips) == 0 {
+func (b *bulkScreen) skipLines(w *block, title string, groups ...*skips) {
+	var all skips
+	for _, g := range groups {
+		for _, r := range g.order {
+			if all.n == nil {
+				all.n, all.names = map[claim.Reason]int{}, map[claim.Reason][]string{}
+			}
+			if all.n[r] == 0 {
+				all.order = append(all.order, r)
+			}
+			all.n[r] += g.n[r]
+			all.total += g.n[r]
+			all.names[r] = append(all.names[r], g.names[r]...)
+		}
+	}
+	if all.total == 0 {
 		return
 	}
 	s := b.c.Styles
-	groups := map[claim.Reason][]string{}
-	var order []claim.Reason
-	for _, sk := range skips {
-		if _, ok := groups[sk.reason]; !ok {
-			order = append(order, sk.reason)
-		}
-		groups[sk.reason] = append(groups[sk.reason], sk.name)
-	}
-	sort.SliceStable(order, func(i, j int) bool { return len(groups[order[i]]) > len(groups[order[j]]) })
+	sort.SliceStable(all.order, func(i, j int) bool { return all.n[all.order[i]] > all.n[all.order[j]] })
 	w.line("")
-	w.line(s.Section.Render(fmt.Sprintf("%s (%d)", title, len(skips))))
-	for _, k := range order {
-		names := groups[k]
-		w.wrapped("  "+s.Warning.Render(fmt.Sprintf("%d %s", len(names), k.Label()))+": "+strings.Join(names, ", "), 4)
+	w.line(s.Section.Render(fmt.Sprintf("%s (%s)", title, num(all.total))))
+	for _, k := range all.order {
+		names := all.names[k]
+		if len(names) > listCap {
+			names = names[:listCap]
+		}
+		list := strings.Join(names, ", ")
+		if more := all.n[k] - len(names); more > 0 {
+			list += " and " + num(more) + " more"
+		}
+		w.wrapped("  "+s.Warning.Render(num(all.n[k])+" "+k.Label())+": "+list, 4)
 	}
 }
 
@@ -484,4 +625,11 @@ func hasHave(n int) string {
 		return "has"
 	}
 	return "have"
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }

@@ -28,8 +28,8 @@ func TestBulkWithSkips(t *testing.T) {
 	s := startTUI(t, f.model(f.owner, 120, 40), 120, 40)
 	waitFor(t, s, "Harbor Yoga")
 	// Not invited: mark the first two. Claimed: the first. No email: the
-	// first. Back to All.
-	typeKeys(s, "<tab>", " ", " ", "<tab>", "<tab>", "<tab>", "<tab>", " ", "<tab>", " ", "<tab>")
+	// first. Past Archived, back to All.
+	typeKeys(s, "<tab>", " ", " ", "<tab>", "<tab>", "<tab>", "<tab>", " ", "<tab>", " ", "<tab>", "<tab>")
 	waitFor(t, s, "4 marked | I invites them")
 	typeKeys(s, "I")
 	waitFor(t, s, "Bulk invite | 4 marked customers", "2 customers will get an invite; links expire Mon 30 Nov 2026 at 14:05 GMT.",
@@ -70,11 +70,19 @@ func TestScreensGolden(t *testing.T) {
 		{"email_editor_pending_invite", func() *store.Staff { return f.owner }, []string{"/", strings.ToLower(invited.Email), "<enter>", "<enter>", "e", "<backspace>", "g"}},
 		{"confirm", func() *store.Staff { return f.owner }, []string{"<tab>", "i"}},
 		{"confirm_resend", func() *store.Staff { return f.owner }, []string{"/", strings.ToLower(invited.Email), "<enter>", "i"}},
-		{"bulk_summary", func() *store.Staff { return f.owner }, []string{"<tab>", " ", " ", "<shift+tab>", "<shift+tab>", " ", "I"}},
+		{"bulk_summary", func() *store.Staff { return f.owner }, []string{"<tab>", " ", " ", "<shift+tab>", "<shift+tab>", "<shift+tab>", " ", "I"}},
 		{"search", func() *store.Staff { return f.owner }, []string{"/", "har"}},
 		{"filter_expired", func() *store.Staff { return f.owner }, []string{"<tab>", "<tab>", "<tab>"}},
-		{"refusal_no_email", func() *store.Staff { return f.owner }, []string{"<shift+tab>", "i"}},
+		{"refusal_no_email", func() *store.Staff { return f.owner }, []string{"<shift+tab>", "<shift+tab>", "i"}},
+		{"mark_all_ask", func() *store.Staff { return f.owner }, []string{"/", "gmail", "<enter>", "<tab>", "<ctrl+a>"}},
+		{"mark_all_done", func() *store.Staff { return f.owner }, []string{"/", "gmail", "<enter>", "<tab>", "<ctrl+a>", "<enter>"}},
+		{"quit_with_marks", func() *store.Staff { return f.owner }, []string{" ", " ", "q"}},
 		{"narrow_40x12", func() *store.Staff { return f.owner }, []string{"<resize 40x12>"}},
+		{"customer_form_add", func() *store.Staff { return f.owner }, []string{"a", "Jo", "<tab>", "<tab>", "jo@gmial.com"}},
+		{"customer_form_edit", func() *store.Staff { return f.owner }, []string{"/", strings.ToLower(invited.Email), "<enter>", "<enter>", "E", "<tab>", "<tab>", "<backspace>", "g"}},
+		{"archive_confirm", func() *store.Staff { return f.owner }, []string{"/", strings.ToLower(invited.Email), "<enter>", "<enter>", "A"}},
+		{"withdraw_confirm", func() *store.Staff { return f.owner }, []string{"/", strings.ToLower(invited.Email), "<enter>", "<enter>", "X"}},
+		{"archived_filter", func() *store.Staff { return f.owner }, []string{"<shift+tab>"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := f.model(tc.staff(), 80, 24)

@@ -78,6 +78,10 @@ func (c *Common) loc() *time.Location {
 type Roster interface {
 	RosterPage(ctx context.Context, orgID int64, rq store.RosterQuery) ([]store.RosterRow, error)
 	RosterCounts(ctx context.Context, orgID int64) (map[store.Status]int, error)
+	// CustomerIDs lists the ids of every live customer a search ("": all)
+	// selects whose status is one of statuses (none: any), in id order:
+	// what "mark all" marks.
+	CustomerIDs(ctx context.Context, orgID int64, search string, statuses ...store.Status) ([]int64, error)
 	// RosterMatches counts what a search selects, up to limit.
 	RosterMatches(ctx context.Context, orgID int64, rq store.RosterQuery, limit int) (int, error)
 	Profile(ctx context.Context, orgID, customerID int64) (*store.Profile, error)
@@ -93,6 +97,10 @@ type Roster interface {
 	RosterRowsByID(ctx context.Context, orgID int64, ids []int64) ([]store.RosterRow, error)
 	// Org is the organization's settings, read again when they change.
 	Org(ctx context.Context, id int64) (*store.Org, error)
+	// ArchivedCount is the count on the roster's Archived filter.
+	ArchivedCount(ctx context.Context, orgID int64) (int, error)
+	// CustomFieldNames are the custom fields the customer form offers.
+	CustomFieldNames(ctx context.Context, orgID int64) ([]string, error)
 }
 
 // Live is the change feed: the organization's changes, made anywhere (this
@@ -123,6 +131,14 @@ type Invites interface {
 	// CheckAddress warns of a likely typo and of a domain that receives
 	// no email; it asks DNS, so it runs in a command.
 	CheckAddress(ctx context.Context, email string) claim.AddressCheck
+
+	// Keeping the roster: the customer form's add and edit, archiving,
+	// restoring, and withdrawing an invite.
+	AddCustomer(ctx context.Context, actor *store.Staff, v claim.CustomerValues) (*store.Customer, error)
+	UpdateCustomer(ctx context.Context, actor *store.Staff, customerID int64, ch claim.CustomerChange) (*claim.CustomerEdit, error)
+	ArchiveCustomer(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Archived, error)
+	RestoreCustomer(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Restored, error)
+	WithdrawInvite(ctx context.Context, actor *store.Staff, customerID int64) (*claim.Withdrawn, error)
 }
 
 // Deps are the parts of the application the TUI talks to.

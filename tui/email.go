@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -153,18 +154,9 @@ func (e *emailScreen) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.ClearInput):
 			return e.c.nav.pop(&note{"Email not changed.", toneInfo}, false)
 		case key.Matches(msg, k.Suggest) && e.addr.suggestion() != "":
-			// Only the domain changes; staff still save it themselves.
-			e.input.SetValue(e.addr.suggestion())
-			e.input.CursorEnd()
-			e.err = note{}
-			e.validate()
-			return e.addr.set(e.value())
+			return e.suggest()
 		}
-		var cmd tea.Cmd
-		e.input, cmd = e.input.Update(msg)
-		e.err = note{}
-		e.validate()
-		return tea.Batch(cmd, e.addr.set(e.value()))
+		return e.edit(msg)
 	case addressCheckedMsg:
 		return e.addr.answered(msg)
 	case emailSavedMsg:
@@ -173,21 +165,7 @@ func (e *emailScreen) Update(msg tea.Msg) tea.Cmd {
 			e.err = note{"Not saved: " + say(msg.err), toneError}
 			return nil
 		}
-		if msg.change.Claimed {
-			return e.c.nav.pop(e.claimedSaved(msg), true)
-		}
-		g := e.c.Styles.Glyphs
-		text := "Email changed to " + inert.String(msg.email) + "."
-		if msg.email == "" {
-			text = "Email removed."
-		}
-		switch {
-		case msg.change.Revoked() > 0:
-			text += " The outstanding invite was cancelled" + g.Dash + "press i to send one to the new address."
-		case msg.email != "":
-			text += " Press i to send an invite."
-		}
-		return e.c.nav.pop(&note{text, toneSuccess}, true)
+		return e.c.nav.pop(e.saved(msg), true)
 	case liveMsg:
 		// Another desk (or the customer) changed them while this is open:
 		// read them again, so Current is what a save would replace.
@@ -213,6 +191,45 @@ func (e *emailScreen) Update(msg tea.Msg) tea.Cmd {
 		e.validate()
 	}
 	return nil
+}
+
+// suggest takes the address the typo warning suggests. Only the domain
+// changes; staff still save it themselves.
+func (e *emailScreen) suggest() tea.Cmd {
+	e.input.SetValue(e.addr.suggestion())
+	e.input.CursorEnd()
+	e.err = note{}
+	e.validate()
+	return e.addr.set(e.value())
+}
+
+// edit types a key into the address and checks it again.
+func (e *emailScreen) edit(msg tea.KeyMsg) tea.Cmd {
+	var cmd tea.Cmd
+	e.input, cmd = e.input.Update(msg)
+	e.err = note{}
+	e.validate()
+	return tea.Batch(cmd, e.addr.set(e.value()))
+}
+
+// saved words a saved change of the address (here, or in the customer
+// form).
+func (e *emailScreen) saved(msg emailSavedMsg) *note {
+	if msg.change.Claimed {
+		return e.claimedSaved(msg)
+	}
+	g := e.c.Styles.Glyphs
+	text := "Email changed to " + inert.String(msg.email) + "."
+	if msg.email == "" {
+		text = "Email removed."
+	}
+	switch {
+	case msg.change.Revoked() > 0:
+		text += " The outstanding invite was cancelled" + g.Dash + "press i to send one to the new address."
+	case msg.email != "":
+		text += " Press i to send an invite."
+	}
+	return &note{text, toneSuccess}
 }
 
 // claimedSaved words a claimed customer's changed sign-in address: who
@@ -288,14 +305,18 @@ func (e *emailScreen) save() tea.Cmd {
 		if err != nil {
 			return emailSavedMsg{email: v, err: err}
 		}
-		msg := emailSavedMsg{email: v, change: ch}
-		if len(ch.Notices) > 0 {
-			// As for an invite: one attempt, time-boxed, so the words can
-			// say whether the notices went; the worker carries on after.
-			msg.notices, msg.timedOut, msg.derr = inv.DeliverNow(ctx, deliverTimeout, ch.Notices...)
-		}
-		return msg
+		return deliverNotices(ctx, inv, emailSavedMsg{email: v, change: ch})
 	}
+}
+
+// deliverNotices makes the first delivery attempt of a claimed customer's
+// email-change notices, as for an invite: one attempt, time-boxed, so the
+// words can say whether the notices went; the worker carries on after.
+func deliverNotices(ctx context.Context, inv Invites, msg emailSavedMsg) emailSavedMsg {
+	if len(msg.change.Notices) > 0 {
+		msg.notices, msg.timedOut, msg.derr = inv.DeliverNow(ctx, deliverTimeout, msg.change.Notices...)
+	}
+	return msg
 }
 
 func (e *emailScreen) View() string {
@@ -319,23 +340,30 @@ func (e *emailScreen) View() string {
 			b.field("", s.note(n))
 		}
 	}
+	if warn := e.warning(); warn != "" {
+		b.line("")
+		b.wrapped(s.Warning.Render(warn), 0)
+	}
+	return fit(joinLines(b.lines), e.w, e.h)
+}
+
+// warning is what saving the address will do besides, "" when nothing.
+func (e *emailScreen) warning() string {
 	switch {
 	case e.claimed && e.changed() && e.value() != "":
-		b.line("")
 		warn := "Email will change; " + inert.String(e.cust.Name()) + " will sign in with the new address. A notice will go to both addresses."
 		if e.liveReset {
 			warn += " The outstanding password-reset link will be cancelled."
 		}
-		b.wrapped(s.Warning.Render(warn), 0)
+		return warn
 	case !e.claimed && e.cust.HasLiveInvite() && e.changed():
-		b.line("")
 		sent := ""
 		if !e.cust.InviteSentAt.IsZero() {
 			sent = " sent " + format.Day(e.cust.InviteSentAt, e.c.loc())
 		}
-		b.wrapped(s.Warning.Render("Saving cancels the outstanding invite"+sent+": its link stops working."), 0)
+		return "Saving cancels the outstanding invite" + sent + ": its link stops working."
 	}
-	return fit(joinLines(b.lines), e.w, e.h)
+	return ""
 }
 
 // inputView draws a text input; ASCII terminals get a visible cursor, since

@@ -288,7 +288,7 @@ func keys(script ...string) []tea.Msg {
 		"esc": tea.KeyEsc, "enter": tea.KeyEnter, "pgdown": tea.KeyPgDown, "pgup": tea.KeyPgUp,
 		"tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab, "space": tea.KeySpace, "up": tea.KeyUp,
 		"down": tea.KeyDown, "home": tea.KeyHome, "end": tea.KeyEnd, "ctrl+c": tea.KeyCtrlC,
-		"ctrl+u": tea.KeyCtrlU, "backspace": tea.KeyBackspace,
+		"ctrl+u": tea.KeyCtrlU, "ctrl+a": tea.KeyCtrlA, "backspace": tea.KeyBackspace,
 	}
 	var out []tea.Msg
 	for _, s := range script {

@@ -161,7 +161,7 @@ func TestRefusals(t *testing.T) {
 		c := f.customer(t, store.StatusNoEmail)
 		s := startTUI(t, f.model(f.owner, 120, 40), 120, 40)
 		waitFor(t, s, "Harbor Yoga")
-		typeKeys(s, "<shift+tab>")
+		typeKeys(s, "<shift+tab>", "<shift+tab>") // past Archived
 		waitFor(t, s, "[No email", ">  "+c.Name())
 		typeKeys(s, "i")
 		waitFor(t, s, c.Name()+" has no email address - open the profile (enter) and press e to fix the email.")

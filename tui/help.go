@@ -57,25 +57,27 @@ func (h *helpScreen) render() {
 	}{
 		{"Roster", []helpRow{
 			{"/", "search by name, email or phone; typing filters live"},
-			{"enter", "while searching: keep the filter, back to the list"},
-			{"esc", "while searching: clear the search"},
-			{"tab / shift+tab", "next / previous status filter"},
+			{"enter / esc", "while searching: keep the filter / clear the search"},
+			{"tab / shift+tab", "next / previous status filter; the last is Archived"},
 			{"enter", "open the profile"},
-			{"space", "mark / unmark for bulk invite (and move down)"},
-			{"I", "invite all marked (first says who is skipped and why)"},
+			// One row for the four marking keys: the help fits 80x40.
+			{"space/" + k.MarkAll.Help().Key + "/" + k.ClearMarks.Help().Key + "/I", "mark one / mark all listed / unmark all / invite marked"},
 			{"i", "invite the selected customer to claim their account"},
+			{"a", "add a customer (a walk-in at the desk)"},
+			{"R", "on the Archived filter: restore the selected customer"},
 			{"o", "the outbox: what was sent, what failed and the fix"},
 		}},
 		{"Lists", []helpRow{
 			{up + " " + down, "move"},
-			{"pgup pgdn", "page up / down"},
-			{"home/g end/G", "first / last"},
+			{"pgup pgdn", "page up / down; home/g end/G: first / last"},
 		}},
 		{"Profile", []helpRow{
 			{"i", "invite to claim the account (or resend)"},
 			{"c", "claim here: a new link as a QR code to scan at the desk"},
-			{"e", "edit the email"},
+			{"e / E", "edit the email / edit name, email, phone and fields"},
 			{"r", "send a password-reset link (claimed accounts)"},
+			{"X", "withdraw the outstanding invite (its link stops working)"},
+			{"A / R", "archive the customer / restore them"},
 		}},
 		{"Outbox", []helpRow{
 			{"enter", "open the customer's profile"},
@@ -83,16 +85,14 @@ func (h *helpScreen) render() {
 			{"i / r", "send a fresh invite / password-reset link"},
 			{"tab", "all messages, or only those needing attention"},
 		}},
-		{"Confirmation", []helpRow{
-			{"enter / y", "send / save (in the email editor: enter saves)"},
-			{"tab", "in the email editor: use the address suggested for a typo"},
-			{"esc / n", "cancel"},
+		{"Confirmations and forms", []helpRow{
+			{"enter / y", "send / save (in an editor or form only enter saves)"},
+			{"tab / shift+tab", "form: next / previous field; tab also takes a typo's fix"},
 		}},
 		{"Everywhere", []helpRow{
 			{"esc / n", "cancel, close, go back (never quits from the roster)"},
 			{"?", "this help"},
-			{"q", "quit (not while typing)"},
-			{"ctrl+c", "quit, always"},
+			{"q / ctrl+c", "quit (q: not while typing; asks with marks; profile: back)"},
 		}},
 	}
 	b := &block{w: h.w, s: s}
@@ -108,7 +108,7 @@ func (h *helpScreen) render() {
 	}
 	if !h.c.CanManage() {
 		b.line("")
-		b.wrapped(s.Warning.Render("Your role can browse, read profiles and the outbox; i, I, c, e and r need an owner or admin."), 0)
+		b.wrapped(s.Warning.Render("Your role can browse, read profiles and the outbox; i, I, c, e, r, a, E, A, R and X need an owner or admin."), 0)
 	}
 	h.pg.SetHeight(h.h - 1)
 	h.pg.SetLines(b.lines)

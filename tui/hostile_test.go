@@ -51,6 +51,11 @@ func TestHostileCustomerDataStaysInert(t *testing.T) {
 			waitFor(t, s, `Mallory\u202e has an email that is not valid`)
 			typeKeys(s, "e")
 			waitFor(t, s, "Edit email", `eve\x1b[31m@evil.example`)
+			// The customer form and the archive question show it too.
+			typeKeys(s, "<esc>", "E")
+			waitFor(t, s, "Edit customer", `\x1b]52;c;ZXZpbA==\x07Eve\x1b[2J`, `+44\x1b[1A7700`, `Notes\x1b[5m`, `\x1bP1$r\x1b\ hi`)
+			typeKeys(s, "<esc>", "A")
+			waitFor(t, s, `Archive \x1b]52;c;ZXZpbA==\x07Eve\x1b[2J \u009b31mMallory\u202e?`)
 			view := finalView(t, s)
 			out := s.out.Bytes()
 			// The roster's first row, the profile, the footer: escaped.

@@ -24,18 +24,27 @@ type KeyMap struct {
 
 	Open       key.Binding // roster: open the profile
 	Mark       key.Binding // roster: mark/unmark for bulk invite
+	MarkAll    key.Binding // roster: mark every customer the search and filter select
+	ClearMarks key.Binding // roster: unmark everyone
 	BulkInvite key.Binding // roster: invite the marked customers
 	Invite     key.Binding // roster row, profile: invite (or resend)
 	EditEmail  key.Binding // profile
 	Reset      key.Binding // profile: send a password-reset link (claimed customers)
 	ClaimHere  key.Binding // profile: show a claim link as a QR code at the desk
 	Outbox     key.Binding // roster: the outbox screen
+	Add        key.Binding // roster: add a customer
+	Edit       key.Binding // profile: edit the customer's details
+	Archive    key.Binding // profile: archive the customer
+	Restore    key.Binding // profile, roster's Archived filter: restore an archived customer
+	Withdraw   key.Binding // profile: withdraw the outstanding invite
+	NextField  key.Binding // customer form
+	PrevField  key.Binding // customer form
 	Confirm    key.Binding // confirmation: send / save
 	Save       key.Binding // email editor: save (y is a letter there)
 	Suggest    key.Binding // email editor: take the address a typo warning suggests
 	Back       key.Binding // cancel, close, go back; never quits the roster
 	Help       key.Binding
-	Quit       key.Binding // not while typing
+	Quit       key.Binding // not while typing; on a profile, back; asks first with marks set
 	ForceQuit  key.Binding // always
 }
 
@@ -64,14 +73,25 @@ func DefaultKeyMap(ascii bool) KeyMap {
 		End:      b([]string{"end", "G"}, "end/G", "last"),
 		Arrows:   b([]string{"up", "down"}, arrows, "move"),
 
-		Open:       b([]string{"enter"}, "enter", "open"),
-		Mark:       b([]string{" "}, "space", "mark"),
+		Open: b([]string{"enter"}, "enter", "open"),
+		Mark: b([]string{" "}, "space", "mark"),
+		// ctrl+a, not a letter: the customer form's keys take A for
+		// archive, and marking thousands should not be one slip away.
+		MarkAll:    b([]string{"ctrl+a"}, "ctrl+a", "mark all"),
+		ClearMarks: b([]string{"U"}, "U", "clear marks"),
 		BulkInvite: b([]string{"I"}, "I", "bulk invite"),
 		Invite:     b([]string{"i"}, "i", "invite"),
 		EditEmail:  b([]string{"e"}, "e", "edit email"),
 		Reset:      b([]string{"r"}, "r", "reset password"),
 		ClaimHere:  b([]string{"c"}, "c", "claim here"),
 		Outbox:     b([]string{"o"}, "o", "outbox"),
+		Add:        b([]string{"a"}, "a", "add customer"),
+		Edit:       b([]string{"E"}, "E", "edit details"),
+		Archive:    b([]string{"A"}, "A", "archive"),
+		Restore:    b([]string{"R"}, "R", "restore"),
+		Withdraw:   b([]string{"X"}, "X", "withdraw invite"),
+		NextField:  b([]string{"tab", "down"}, "tab", "next field"),
+		PrevField:  b([]string{"shift+tab", "up"}, "shift+tab", "previous field"),
 		Confirm:    b([]string{"enter", "y"}, "enter/y", "send"),
 		Save:       b([]string{"enter"}, "enter", "save"),
 		Suggest:    b([]string{"tab"}, "tab", "use the suggestion"),

@@ -46,6 +46,11 @@ type noteTaker interface{ setNote(note) }
 // until it has.
 type busier interface{ busy() bool }
 
+// quitTaker is a screen that takes the quit key (q) itself rather than
+// quitting: a profile goes back (the roster and its marks are one esc
+// away, and staff press q to leave what they read); a question ignores it.
+type quitTaker interface{ takesQuit() }
+
 // helpKeyer is a screen whose short help changes with its state (sending,
 // stopping): helpKey changes with it, so the footer is laid out again.
 type helpKeyer interface{ helpKey() string }
@@ -62,6 +67,8 @@ var (
 	_ helpKeyer = (*confirmScreen)(nil)
 	_ helpKeyer = (*bulkScreen)(nil)
 	_ helpKeyer = (*emailScreen)(nil)
+	_ quitTaker = (*profileScreen)(nil)
+	_ quitTaker = (*askScreen)(nil)
 )
 
 // navigator changes the stack of screens. Screens call it from Update, so
@@ -144,15 +151,15 @@ type routed struct {
 
 // route addresses what cmd returns to s, a batch command by command. A
 // result already addressed (the first load of a screen s pushed) keeps its
-// address. Program commands (quit) are Model's: addressed, they would never
-// reach the program, so screens do not return them.
+// address, and so does the program's quit (the answer to "quit anyway?"):
+// addressed, it would never reach the program.
 func route(s screen, cmd tea.Cmd) tea.Cmd {
 	if cmd == nil {
 		return nil
 	}
 	return func() tea.Msg {
 		switch msg := cmd().(type) {
-		case nil, routed:
+		case nil, routed, tea.QuitMsg:
 			return msg
 		case tea.BatchMsg:
 			cmds := make(tea.BatchMsg, len(msg))
@@ -331,6 +338,21 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
+// quitAsking quits, first asking when customers are marked: marks live only
+// in the session, and a q meant for another screen would lose thousands of
+// them. ctrl+c (DESIGN §4) still quits at once.
+func (m *Model) quitAsking() tea.Cmd {
+	n := m.roster.marks.Len()
+	if n == 0 {
+		return m.quit()
+	}
+	g := m.c.Styles.Glyphs
+	a := newAsk(m.c, plural(n, "marked customer")+" will not be invited"+g.Dash+"quit anyway?", "quit", "Not quitting; the marks stay.", nil, nil)
+	a.details = []string{"Marks last only as long as this session: " + m.c.KeyMap.BulkInvite.Help().Key + " on the roster invites them."}
+	a.now = m.quit
+	return m.push(a)
+}
+
 // Update routes a message and keeps the layout in step with the footer.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
@@ -426,9 +448,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	km := &m.c.KeyMap
 	top := m.top()
 	if !top.Typing() {
+		_, takes := top.(quitTaker)
 		switch {
-		case key.Matches(msg, km.Quit):
-			return m.quit()
+		case key.Matches(msg, km.Quit) && !takes:
+			return m.quitAsking()
 		case key.Matches(msg, km.Help):
 			if _, ok := top.(*helpScreen); !ok {
 				return m.push(newHelp(m.c, top))

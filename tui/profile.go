@@ -57,6 +57,7 @@ func (p *profileScreen) busy() bool     { return p.p == nil && p.loading || p.ch
 func (p *profileScreen) Note() note     { return p.note }
 func (p *profileScreen) setNote(n note) { p.note = n; p.render() }
 func (p *profileScreen) Typing() bool   { return false }
+func (p *profileScreen) takesQuit()     {} // q goes back
 
 func (p *profileScreen) ShortHelp() []key.Binding {
 	k := p.c.KeyMap
@@ -66,14 +67,16 @@ func (p *profileScreen) ShortHelp() []key.Binding {
 	}
 	// No scroll keys: with r and c they no longer fit 80 columns, and the
 	// title says "more below" when there is more; ? lists them.
-	return []key.Binding{inv, edit, reset, here, with(k.Back, "back"), k.Help, k.Quit}
+	return []key.Binding{inv, edit, reset, here, with(k.Back, "back"), k.Help}
 }
 
 func (p *profileScreen) FullHelp() [][]key.Binding {
 	k := p.c.KeyMap
 	return [][]key.Binding{
 		{with(k.Invite, "invite to claim the account (or resend)"), with(k.ClaimHere, "claim here: show a new link as a QR code to scan at the desk"), with(k.EditEmail, "edit the email"),
-			with(k.Reset, "send a password-reset link (claimed accounts)"), with(k.Back, "back to the roster")},
+			with(k.Reset, "send a password-reset link (claimed accounts)"), with(k.Back, "back to the roster"), with(k.Quit, "back to the roster")},
+		{with(k.Edit, "edit name, email, phone and custom fields"), with(k.Withdraw, "withdraw the outstanding invite"),
+			with(k.Archive, "archive the customer"), with(k.Restore, "restore an archived customer")},
 		k.scrollKeys(),
 	}
 }
@@ -91,7 +94,7 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		switch {
-		case key.Matches(msg, k.Back):
+		case key.Matches(msg, k.Back), key.Matches(msg, k.Quit):
 			return p.c.nav.pop(nil, false)
 		case key.Matches(msg, k.EditEmail):
 			if !p.c.CanManage() {
@@ -134,8 +137,16 @@ func (p *profileScreen) Update(msg tea.Msg) tea.Cmd {
 			p.checking = true
 			return checkReset(p.c, p.deps, p.id)
 		default:
+			if cmd, ok := p.keep(msg); ok {
+				return cmd
+			}
 			p.pg.handle(msg, k)
 		}
+	case doneMsg: // a restore
+		p.checking = false
+		var cmd tea.Cmd
+		p.note, cmd = done(p.c, msg)
+		return cmd
 	case profileMsg:
 		if msg.seq != p.seq {
 			return nil
@@ -225,6 +236,9 @@ func (p *profileScreen) render() {
 	}
 
 	b.section("Account")
+	if pr.Archived {
+		b.field("Archived", s.Warning.Render("Not on the roster; every link stopped working and they cannot sign in. Press R to restore them."))
+	}
 	b.field("Status", p.statusText())
 	b.field("Invite", p.inviteText())
 	if len(pr.Invites) == 0 {

@@ -258,7 +258,7 @@ func TestClaimHereRefusals(t *testing.T) {
 
 	claimed := f.model(f.owner, 80, 24)
 	drive(t, claimed, tea.WindowSizeMsg{Width: 80, Height: 24})
-	drive(t, claimed, keys("<shift+tab>", "<shift+tab>", "<enter>")...) // the Claimed filter
+	drive(t, claimed, keys("<shift+tab>", "<shift+tab>", "<shift+tab>", "<enter>")...) // the Claimed filter, past Archived and No email
 	p, ok := claimed.top().(*profileScreen)
 	if !ok || p.p == nil || p.p.Status != store.StatusClaimed {
 		t.Fatalf("not on a claimed customer's profile: %T", claimed.top())

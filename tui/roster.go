@@ -17,8 +17,19 @@ import (
 )
 
 type countsMsg struct {
-	counts map[store.Status]int
-	funnel store.Funnel
+	counts   map[store.Status]int
+	archived int
+	funnel   store.Funnel
+	err      error
+}
+
+// allMsg is the ids of every customer a search and filter select, for
+// "mark all" (see findAll).
+type allMsg struct {
+	gen    int
+	query  string
+	filter int
+	ids    []int64
 	err    error
 }
 
@@ -41,37 +52,114 @@ type refreshedMsg struct {
 // matchLimit is where counting search matches stops ("1,000+ matches").
 const matchLimit = 1000
 
-// The roster's fixed columns, in cells.
+// The roster's columns, in cells.
 const (
-	prefixW = 3 // cursor, mark, space
-	gapW    = 2
-	statusW = 15 // "Delivery failed"
-	inviteW = 18 // "expires Mon 30 Nov"
+	prefixW   = 3  // cursor, mark, space
+	gapW      = 2  // between columns
+	statusW   = 15 // "Delivery failed"
+	inviteW   = 18 // "expires Mon 30 Nov"
+	visitW    = 15 // "Mon 16 Nov 2026"
+	nameMinW  = 12 // a first name and an initial: the name's share before the email
+	nameMaxW  = 40
+	emailMinW = 12
+	// emailFirstW is as much of an email as comes before the status: at 80
+	// columns (DESIGN §4's least) a 44-cell email and the status both fit
+	// beside the shortest name. A longer email is cut there rather than
+	// push the status off the screen; wider terminals show it whole.
+	emailFirstW = 44
+	emailMaxW   = 64
+	phoneMaxW   = 20
 )
 
-type columns struct{ name, email, status, invite int }
+// columns are the roster's column widths; 0 is a column not shown.
+type columns struct{ name, email, status, invite, phone, visit int }
 
-// layoutColumns shares the width out: status and invite date keep their
-// size, name and email split the rest, and narrow terminals drop the least
-// needed columns first.
-func layoutColumns(w int) columns {
-	rest := w - prefixW
+// width is the cells a row's columns take, the prefix included.
+func (c columns) width() int {
+	w := prefixW + c.name
+	for _, n := range []int{c.email, c.status, c.invite, c.phone, c.visit} {
+		if n > 0 {
+			w += gapW + n
+		}
+	}
+	return w
+}
+
+// fitWidths are the widest name, email and phone among the rows the roster
+// holds (0: none known): columns are as wide as what they show.
+type fitWidths struct{ name, email, phone int }
+
+// textWidth is the cells customer text takes once made inert.
+func textWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return ansiWidth(inert.String(s))
+		}
+	}
+	return len(s)
+}
+
+// measure widens f to fit rows.
+func measure(rows []store.RosterRow, f fitWidths) fitWidths {
+	for i := range rows {
+		r := &rows[i]
+		f.name = max(f.name, textWidth(r.FirstName)+1+textWidth(r.LastName))
+		f.email = max(f.email, textWidth(r.Email))
+		f.phone = max(f.phone, textWidth(r.Phone))
+	}
+	return f
+}
+
+// layoutColumns shares the width out by priority, so that what matters
+// most is never cut for what matters less: the name at its least, then the
+// email whole (up to emailFirstW), then the status, the invite date, the
+// phone and the last visit, each only where it fits whole; then the name
+// and the email grow to what they show. Narrow terminals lose the last of
+// these first; wide ones show them all instead of empty space.
+func layoutColumns(w int, f fitWidths) columns {
+	want := func(fit, def, lo, hi int) int {
+		if fit == 0 {
+			fit = def
+		}
+		return min(max(fit, lo), hi)
+	}
+	nameW, emailW := want(f.name, 20, nameMinW, nameMaxW), want(f.email, 30, emailMinW, emailMaxW)
 	var c columns
-	switch {
-	case rest >= 30+3*gapW+statusW+inviteW:
-		c.status, c.invite = statusW, inviteW
-		rest -= 2*gapW + statusW + inviteW
-	case rest >= 24+2*gapW+statusW:
-		c.status = statusW
-		rest -= gapW + statusW
+	rest := w - prefixW
+	c.name = min(nameMinW, max(rest, 0))
+	rest -= c.name
+	if rest >= gapW+emailMinW {
+		c.email = min(emailW, emailFirstW, rest-gapW)
+		rest -= gapW + c.email
 	}
-	if rest < 24 {
-		c.name = max(rest, 0)
-		return c
+	add := func(n int) int {
+		if rest < gapW+n {
+			return 0
+		}
+		rest -= gapW + n
+		return n
 	}
-	rest -= gapW
-	c.name = min(max(rest*2/5, 12), 40)
-	c.email = min(rest-c.name, 56)
+	if c.email == min(emailW, emailFirstW) {
+		if c.status = add(statusW); c.status > 0 {
+			c.invite = add(inviteW)
+		}
+		// No column for phones nobody on the list has.
+		if c.invite > 0 && f.phone > 0 {
+			c.phone = add(want(f.phone, 16, len("Phone"), phoneMaxW))
+		}
+		if c.invite > 0 && (c.phone > 0 || f.phone == 0) {
+			c.visit = add(visitW)
+		}
+	}
+	grow := func(n *int, to int) {
+		g := max(min(rest, to-*n), 0)
+		*n += g
+		rest -= g
+	}
+	grow(&c.name, nameW)
+	if c.email > 0 {
+		grow(&c.email, emailW)
+	}
 	return c
 }
 
@@ -87,16 +175,18 @@ type rosterScreen struct {
 	search   textinput.Model
 	typing   bool
 	query    string // the search the rows answer
-	filter   int    // 0: all; i: store.Statuses[i-1]
+	filter   int    // 0: all; i: store.Statuses[i-1]; archivedFilter: the archived customers
 	checking bool   // an invite check is on its way
 
 	counts     map[store.Status]int
+	archived   int           // archived customers, the last filter's count
 	funnel     *store.Funnel // the header's invited, opened, claimed; nil until read
 	matches    int
 	matchesGen int // the first-page generation the match count answers
 
-	marks marks
-	note  note
+	marks  marks
+	allGen int // of the latest "mark all"; older answers are dropped
+	note   note
 
 	reads reads
 	// dirty: a change arrived while a read was under way, which may have
@@ -109,6 +199,7 @@ type rosterScreen struct {
 	w, h     int
 	tabLines []string
 	cols     columns
+	fit      fitWidths               // of the rows held (see refit)
 	status   map[store.Status]string // rendered status cells
 	header   string
 	drawn    string // the last View, "" when it must be drawn again
@@ -164,11 +255,15 @@ func (r *rosterScreen) Note() note     { return r.note }
 func (r *rosterScreen) setNote(n note) { r.note, r.drawn = n, "" }
 func (r *rosterScreen) Typing() bool   { return r.typing }
 func (r *rosterScreen) statusFilter() store.Status {
-	if r.filter == 0 {
+	if r.filter == 0 || r.filter == archivedFilter {
 		return ""
 	}
 	return store.Statuses[r.filter-1]
 }
+
+// archivedFilter is the last filter: the archived customers, whom no other
+// filter shows.
+var archivedFilter = len(store.Statuses) + 1
 
 func (r *rosterScreen) ShortHelp() []key.Binding {
 	k := r.c.KeyMap
@@ -189,8 +284,10 @@ func (r *rosterScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Search, with(k.KeepSearch, "keep the search, back to the list"), with(k.ClearInput, "clear the search"), k.NextFilter, k.PrevFilter},
 		r.c.KeyMap.scrollKeys(),
-		{k.Open, with(k.Mark, "mark / unmark for bulk invite"), with(k.BulkInvite, "invite all marked"), with(k.Invite, "invite or resend"),
-			with(k.Outbox, "the outbox: what was sent, what failed, and the fix")},
+		{k.Open, with(k.Mark, "mark / unmark for bulk invite"), with(k.MarkAll, "mark all the search and filter select"), with(k.ClearMarks, "unmark all"),
+			with(k.BulkInvite, "invite all marked"), with(k.Invite, "invite or resend"),
+			with(k.Outbox, "the outbox: what was sent, what failed, and the fix"), with(k.Add, "add a customer"),
+			with(k.Restore, "restore (on the Archived filter)")},
 	}
 }
 
@@ -202,7 +299,7 @@ func (r *rosterScreen) SetSize(w, h int) {
 		r.lines = nil
 	}
 	r.w, r.h = w, h
-	r.cols = layoutColumns(w)
+	r.cols = layoutColumns(w, r.fit)
 	r.search.Width = max(w-4-len(r.search.Prompt)-24, 10)
 	r.layoutTabs()
 	r.header = r.c.Styles.TableHeader.Render(r.headerLine())
@@ -230,6 +327,7 @@ func (r *rosterScreen) layoutTabs() {
 	for i, st := range store.Statuses {
 		items = append(items, label(i+1, st.Label(), r.counts[st]))
 	}
+	items = append(items, label(archivedFilter, "Archived", r.archived))
 	r.tabLines = r.tabLines[:0]
 	line, lw := "", 0
 	for _, it := range items {
@@ -268,7 +366,32 @@ func (r *rosterScreen) headerLine() string {
 	if c.invite > 0 {
 		b.WriteString(spaces(gapW) + pad("Invite", c.invite))
 	}
+	if c.phone > 0 {
+		b.WriteString(spaces(gapW) + pad("Phone", c.phone))
+	}
+	if c.visit > 0 {
+		b.WriteString(spaces(gapW) + pad("Last visit", c.visit))
+	}
 	return clip(b.String(), r.w)
+}
+
+// refit lays the columns out again for the rows held, when they need it:
+// columns widen as wider rows come in, and narrow again only when a new
+// list starts (reset: a search, a filter, a jump to an end), so they do not
+// shift under the cursor while it moves through one list.
+func (r *rosterScreen) refit(reset bool) {
+	f := r.fit
+	if reset {
+		f = fitWidths{}
+	}
+	if f = measure(r.rows, f); f == r.fit {
+		return
+	}
+	r.fit = f
+	if c := layoutColumns(r.w, f); c != r.cols {
+		r.cols, r.lines = c, nil
+		r.header = r.c.Styles.TableHeader.Render(r.headerLine())
+	}
 }
 
 func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
@@ -288,19 +411,31 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 		return r.updateKey(msg)
 	case pageMsg:
 		cmd, ok := r.got(msg)
+		if ok {
+			r.refit(msg.kind == fetchFirst || msg.kind == fetchLast)
+		}
 		r.staleCame()
-		if ok && msg.kind == fetchFirst && r.query != "" {
+		// A reload follows a write, which may have moved customers in or
+		// out of the search (an archive, a restore): count again.
+		if ok && (msg.kind == fetchFirst || msg.kind == fetchReload) && r.query != "" {
 			cmd = tea.Batch(r.countMatches(), cmd)
 		}
 		return tea.Batch(cmd, r.again())
 	case refreshedMsg:
 		cmd, ok := r.got(msg.page)
+		if ok {
+			r.refit(false)
+		}
 		r.staleCame()
 		if ok && msg.matches != nil && msg.matches.err == nil {
 			r.matches, r.matchesGen = msg.matches.n, r.firstGen
 		}
 		if msg.counts.err == nil && (r.counts == nil || !maps.Equal(r.counts, msg.counts.counts)) {
 			r.counts = msg.counts.counts
+			r.layoutTabs()
+		}
+		if msg.counts.err == nil && msg.counts.archived != r.archived {
+			r.archived = msg.counts.archived
 			r.layoutTabs()
 		}
 		if msg.counts.err == nil && (r.funnel == nil || *r.funnel != msg.counts.funnel) {
@@ -323,15 +458,24 @@ func (r *rosterScreen) Update(msg tea.Msg) tea.Cmd {
 			r.note = note{"Could not count customers: " + say(msg.err), toneError}
 			return nil
 		}
-		r.counts, r.funnel = msg.counts, &msg.funnel
+		r.counts, r.archived, r.funnel = msg.counts, msg.archived, &msg.funnel
 		r.layoutTabs()
 		return r.ensure()
 	case matchesMsg:
 		if msg.gen == r.gen && msg.err == nil {
-			r.matches, r.matchesGen = msg.n, msg.gen
+			// Counted for the rows on screen: the first page's, or a
+			// reload's of the same query.
+			r.matches, r.matchesGen = msg.n, r.firstGen
 		}
 	case checkMsg:
 		return r.checked(msg)
+	case allMsg:
+		return r.foundAll(msg)
+	case doneMsg: // a restore
+		r.checking = false
+		var cmd tea.Cmd
+		r.note, cmd = done(r.c, msg)
+		return cmd
 	case changedMsg:
 		return r.refresh(0)
 	case marksDoneMsg:
@@ -363,12 +507,11 @@ func (r *rosterScreen) refresh(seq int64) tea.Cmd {
 // liveCounts reads the counts and, with a search, its match count, after
 // the change at seq.
 func (rd reads) liveCounts(ctx context.Context, seq int64, q store.RosterQuery, search bool) (countsMsg, *matchesMsg) {
-	var c countsMsg
-	c.counts, c.funnel, c.err = rd.counts(ctx, seq)
+	c := rd.counts(ctx, seq)
 	if !search {
 		return c, nil
 	}
-	n, err := rd.matches(ctx, seq, store.RosterQuery{Search: q.Search, Status: q.Status}, matchLimit)
+	n, err := rd.matches(ctx, seq, store.RosterQuery{Search: q.Search, Status: q.Status, Archived: q.Archived}, matchLimit)
 	return c, &matchesMsg{n: n, err: err}
 }
 
@@ -520,13 +663,22 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 			r.marks.Toggle(row.ID)
 			return r.move(1, false)
 		}
+	case key.Matches(msg, k.MarkAll):
+		return r.findAll()
+	case key.Matches(msg, k.ClearMarks):
+		if n := r.marks.Len(); n > 0 {
+			r.marks.Clear()
+			r.note = note{"Unmarked " + plural(n, "customer") + ".", toneInfo}
+		} else {
+			r.note = note{"Nobody is marked.", toneInfo}
+		}
 	case key.Matches(msg, k.Outbox):
 		r.note = note{}
 		ob := newOutbox(r.c, r.deps)
 		return r.c.nav.push(ob, ob.Init())
 	case key.Matches(msg, k.BulkInvite):
 		if r.marks.Len() == 0 {
-			r.note = note{"Nobody is marked: mark customers with space, then press I.", toneInfo}
+			r.note = note{"Nobody is marked: mark customers with space (" + k.MarkAll.Help().Key + " marks all the list shows), then press I.", toneInfo}
 			return nil
 		}
 		b := newBulk(r.c, r.deps, r.marks.IDs())
@@ -537,8 +689,32 @@ func (r *rosterScreen) updateKey(msg tea.KeyMsg) tea.Cmd {
 			r.checking = true
 			return checkInvite(r.c, r.deps, row.ID)
 		}
+	case key.Matches(msg, k.Add):
+		var cmd tea.Cmd
+		r.note, cmd = addCustomer(r.c, r.deps)
+		return cmd
+	case key.Matches(msg, k.Restore):
+		return r.restore()
 	}
 	return nil
+}
+
+// restore brings the selected customer of the Archived filter back.
+func (r *rosterScreen) restore() tea.Cmd {
+	row := r.current()
+	switch {
+	case r.filter != archivedFilter:
+		r.note = note{"R restores archived customers: tab to the Archived filter, the last, to find them.", toneInfo}
+		return nil
+	case !r.c.CanManage():
+		r.note = note{forbiddenText("restore customers", r.c.Styles.Glyphs), toneWarning}
+		return nil
+	case row == nil:
+		return nil
+	}
+	r.note = note{"Restoring " + inert.String(row.Name()) + r.c.Styles.Glyphs.Ellipsis, toneInfo}
+	r.checking = true
+	return restore(r.c, r.deps, row.ID, onRoster)
 }
 
 func (r *rosterScreen) updateSearch(msg tea.KeyMsg) tea.Cmd {
@@ -574,13 +750,13 @@ func (r *rosterScreen) setQuery(q string) tea.Cmd {
 // requery starts the roster's query (search and status filter) over; its
 // match count is asked when the first page is in.
 func (r *rosterScreen) requery() tea.Cmd {
-	return r.first(store.RosterQuery{Search: r.query, Status: r.statusFilter()})
+	return r.first(store.RosterQuery{Search: r.query, Status: r.statusFilter(), Archived: r.filter == archivedFilter})
 }
 
 // cycleFilter moves to the next (+1) or previous (-1) status filter, "All"
-// included, wrapping around.
+// and "Archived" included, wrapping around.
 func (r *rosterScreen) cycleFilter(delta int) tea.Cmd {
-	n := len(store.Statuses) + 1
+	n := archivedFilter + 1
 	r.filter = ((r.filter+delta)%n + n) % n
 	return r.refilter()
 }
@@ -598,6 +774,9 @@ func (r *rosterScreen) total() (int, bool) {
 	}
 	if r.counts == nil {
 		return 0, false
+	}
+	if r.filter == archivedFilter {
+		return r.archived, true
 	}
 	if st := r.statusFilter(); st != "" {
 		return r.counts[st], true
@@ -624,9 +803,94 @@ func (r *rosterScreen) countMatches() tea.Cmd {
 func (r *rosterScreen) loadCounts() tea.Cmd {
 	ctx, rd := r.c.Ctx, r.reads
 	return func() tea.Msg {
-		c, f, err := rd.counts(ctx, 0)
-		return countsMsg{counts: c, funnel: f, err: err}
+		return rd.counts(ctx, 0)
 	}
+}
+
+// --- marking all ------------------------------------------------------
+
+// findAll reads the ids of every customer the search and filter select:
+// not the rows (the list may be a million long), and not the window's rows
+// (a few screens of them). The answer asks before it marks them.
+func (r *rosterScreen) findAll() tea.Cmd {
+	if r.filter == archivedFilter {
+		// Marks are for invites, which archived customers do not get.
+		r.note = note{"Archived customers get no invites, so there is nothing to mark here: R restores one first.", toneInfo}
+		return nil
+	}
+	r.allGen++
+	r.note = note{"Finding the customers to mark" + r.c.Styles.Glyphs.Ellipsis, toneInfo}
+	gen, ctx, org, roster, q, filter, st := r.allGen, r.c.Ctx, r.c.Org.ID, r.deps.Roster, r.query, r.filter, r.statusFilter()
+	return func() tea.Msg {
+		var sts []store.Status
+		if st != "" {
+			sts = append(sts, st)
+		}
+		ids, err := roster.CustomerIDs(ctx, org, q, sts...)
+		return allMsg{gen: gen, query: q, filter: filter, ids: ids, err: err}
+	}
+}
+
+// foundAll asks whether to mark the customers findAll found, saying how
+// many and what selected them. An answer for a search or filter no longer
+// on screen is dropped: staff confirm what they see.
+func (r *rosterScreen) foundAll(msg allMsg) tea.Cmd {
+	if msg.gen != r.allGen || msg.query != r.query || msg.filter != r.filter {
+		return nil
+	}
+	what := r.selection()
+	switch {
+	case msg.err != nil:
+		r.note = note{"Could not find the customers to mark: " + say(msg.err), toneError}
+		return nil
+	case len(msg.ids) == 0:
+		r.note = note{"Nobody to mark: no " + what + ".", toneInfo}
+		return nil
+	}
+	already := 0
+	for _, id := range msg.ids {
+		if r.marks.Has(id) {
+			already++
+		}
+	}
+	n := len(msg.ids)
+	if already == n {
+		r.note = note{"Nothing to mark: the " + what + " are all marked already.", toneInfo}
+		return nil
+	}
+	r.note = note{}
+	question := "Mark all " + num(n) + " " + what + "?"
+	if n == 1 {
+		question = "Mark the 1 " + what + "?"
+	}
+	var details []string
+	if already > 0 {
+		details = append(details, num(already)+" of them "+isAre(already)+" marked already.")
+	}
+	k := r.c.KeyMap
+	details = append(details, "Marks stay when the search or filter changes: "+k.BulkInvite.Help().Key+" invites everyone marked, "+k.ClearMarks.Help().Key+" clears the marks.")
+	ids := msg.ids
+	a := newAsk(r.c, question, "mark them", "Nothing marked.", nil, nil)
+	a.details = details
+	a.now = func() tea.Cmd {
+		added := r.marks.Add(ids)
+		r.drawn = ""
+		return r.c.nav.pop(&note{"Marked " + plural(added, "customer") + r.c.Styles.Glyphs.Sep + num(r.marks.Len()) + " marked in all.", toneSuccess}, false)
+	}
+	return r.c.nav.push(a)
+}
+
+// selection names what the search and filter select, for a sentence:
+// "customers matching 'gmail' in Not invited".
+func (r *rosterScreen) selection() string {
+	what := "customers"
+	if r.query != "" {
+		what += " matching '" + inert.String(r.query) + "'"
+	}
+	if r.filter != 0 {
+		what += " in " + r.statusFilter().Label()
+	}
+	return what
 }
 
 // --- invites ----------------------------------------------------------
@@ -665,7 +929,7 @@ func (r *rosterScreen) draw() string {
 		left := s.Title.Render(inert.String(r.c.Org.Name)) + s.Subtle.Render(s.Glyphs.Sep+who)
 		right := ""
 		if n := tk.marks; n > 0 {
-			right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them")
+			right = s.MarkGlyph.Render(num(n) + " marked" + s.Glyphs.Sep + "I invites them" + s.Glyphs.Sep + r.c.KeyMap.ClearMarks.Help().Key + " clears")
 		} else if f := r.funnelText(); f != "" && ansiWidth(left)+2+ansiWidth(f) <= r.w {
 			// Only where it fits whole: the organization's name comes first.
 			right = s.Subtle.Render(f)
@@ -740,6 +1004,10 @@ func (r *rosterScreen) funnelText() string {
 
 func (r *rosterScreen) emptyText() string {
 	switch {
+	case r.filter == archivedFilter && r.query != "":
+		return "No archived customers match \"" + inert.String(r.query) + "\"."
+	case r.filter == archivedFilter:
+		return "No archived customers: A on a profile archives one."
 	case r.query != "" && r.filter != 0:
 		return "No " + strings.ToLower(r.statusFilter().Label()) + " customers match \"" + inert.String(r.query) + "\"."
 	case r.query != "":
@@ -859,18 +1127,20 @@ func (r *rosterScreen) rowLine(i int) string {
 			b.WriteString(cell(inviteCell(row, r.c.loc()), c.invite, s.Glyphs.Ellipsis))
 		}
 	}
+	if c.phone > 0 {
+		b.WriteString(spaces(gapW))
+		b.WriteString(cell(row.Phone, c.phone, s.Glyphs.Ellipsis))
+	}
+	if c.visit > 0 {
+		b.WriteString(spaces(gapW))
+		visit := ""
+		if !row.LastVisit.IsZero() {
+			visit = format.Date(row.LastVisit, r.c.loc())
+		}
+		b.WriteString(cell(visit, c.visit, ""))
+	}
 	if sel {
-		used := prefixW + c.name
-		if c.email > 0 {
-			used += gapW + c.email
-		}
-		if c.status > 0 {
-			used += gapW + c.status
-		}
-		if c.invite > 0 {
-			used += gapW + c.invite
-		}
-		b.WriteString(spaces(r.w - used))
+		b.WriteString(spaces(r.w - c.width()))
 		return r.selected(b.String())
 	}
 	return b.String()

@@ -38,6 +38,7 @@ type sharedKey struct {
 	what     string // "page", "counts", "matches"
 	search   string
 	status   store.Status
+	archived bool
 	after    store.Cursor
 	before   store.Cursor
 	paging   int // 1: after, 2: before, 3: backward from the end
@@ -45,19 +46,18 @@ type sharedKey struct {
 }
 
 type sharedRead struct {
-	done   chan struct{}
-	at     time.Time // when it was answered
-	rows   []store.RosterRow
-	count  map[store.Status]int
-	funnel store.Funnel
-	n      int
-	err    error
+	done chan struct{}
+	at   time.Time // when it was answered
+	rows []store.RosterRow
+	head countsMsg
+	n    int
+	err  error
 }
 
 func newShared(r Roster) *shared { return &shared{roster: r, m: map[sharedKey]*sharedRead{}} }
 
 func pageKey(org, seq int64, what string, rq store.RosterQuery, limit int) sharedKey {
-	k := sharedKey{org: org, seq: seq, what: what, search: rq.Search, status: rq.Status, limit: limit}
+	k := sharedKey{org: org, seq: seq, what: what, search: rq.Search, status: rq.Status, archived: rq.Archived, limit: limit}
 	switch {
 	case rq.After != nil:
 		k.paging, k.after = 1, *rq.After
@@ -140,26 +140,34 @@ func (s *shared) page(ctx context.Context, org, seq int64, rq store.RosterQuery)
 	return slices.Clip(r.rows), nil
 }
 
-// counts are the roster's header: the counts per status and the claim
-// funnel.
-func (s *shared) counts(ctx context.Context, org, seq int64) (map[store.Status]int, store.Funnel, error) {
+// counts are the roster's header: the counts per status, the archived
+// count and the claim funnel.
+func (s *shared) counts(ctx context.Context, org, seq int64) countsMsg {
 	r, err := s.do(ctx, sharedKey{org: org, seq: seq, what: "counts"}, func(ctx context.Context, r *sharedRead) {
-		r.count, r.funnel, r.err = readHeader(ctx, s.roster, org)
+		r.head = readHeader(ctx, s.roster, org)
+		r.err = r.head.err
 	})
 	if err != nil {
-		return nil, store.Funnel{}, err
+		return countsMsg{err: err}
 	}
-	return maps.Clone(r.count), r.funnel, nil
+	h := r.head
+	h.counts = maps.Clone(h.counts)
+	return h
 }
 
-// readHeader reads the roster's header: the counts per status, the funnel.
-func readHeader(ctx context.Context, roster Roster, org int64) (map[store.Status]int, store.Funnel, error) {
+// readHeader reads the roster's header: the counts per status, the
+// archived count, the funnel.
+func readHeader(ctx context.Context, roster Roster, org int64) countsMsg {
 	c, err := roster.RosterCounts(ctx, org)
 	if err != nil {
-		return nil, store.Funnel{}, err
+		return countsMsg{err: err}
+	}
+	a, err := roster.ArchivedCount(ctx, org)
+	if err != nil {
+		return countsMsg{err: err}
 	}
 	f, err := roster.ClaimFunnel(ctx, org)
-	return c, f, err
+	return countsMsg{counts: c, archived: a, funnel: f, err: err}
 }
 
 func (s *shared) matches(ctx context.Context, org, seq int64, rq store.RosterQuery, limit int) (int, error) {
@@ -189,7 +197,7 @@ func (r reads) page(ctx context.Context, seq int64, rq store.RosterQuery) ([]sto
 	return r.roster.RosterPage(ctx, r.org, rq)
 }
 
-func (r reads) counts(ctx context.Context, seq int64) (map[store.Status]int, store.Funnel, error) {
+func (r reads) counts(ctx context.Context, seq int64) countsMsg {
 	if seq > 0 && r.shared != nil {
 		return r.shared.counts(ctx, r.org, seq)
 	}

@@ -267,7 +267,7 @@ func (w *window) fetch(kind fetchKind, rq store.RosterQuery, anchor, keep int64)
 }
 
 func (w *window) fetchFn(kind fetchKind, rq store.RosterQuery, anchor, keep, seq int64) func() pageMsg {
-	rq.Search, rq.Status = w.q.Search, w.q.Status
+	rq.Search, rq.Status, rq.Archived = w.q.Search, w.q.Status, w.q.Archived
 	if w.qctx == nil {
 		w.newGen()
 	}

@@ -167,6 +167,18 @@ func claimState(l *claim.Link) (int, *message) {
 			},
 			Actions: contact,
 		}
+	case claim.LinkWithdrawn:
+		// Whom to ask is the organization: the staff member's name is not
+		// for whoever holds the link, and the reply-to address (when set)
+		// is the organization's own way to be reached.
+		return http.StatusGone, &message{
+			Heading: "This invite was withdrawn",
+			Paras: []string{
+				org + " withdrew this invite, so its link no longer works.",
+				"If you were expecting it, or would still like an online account, ask " + org + " to send you a new invite.",
+			},
+			Actions: contact,
+		}
 	case claim.LinkRevoked:
 		return http.StatusGone, &message{
 			Heading: "This invite was withdrawn",

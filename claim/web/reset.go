@@ -71,7 +71,7 @@ func resetState(l *claim.Link) (int, *message) {
 			Paras:   []string{"The password was already changed with this link. Sign in with the new password, or ask for another link if that wasn't you or you've forgotten it again."},
 			Actions: []action{{Href: withOrg("/login", slug), Label: "Sign in"}, {Href: withOrg("/forgot", slug), Label: "Email me a new reset link", Secondary: true}},
 		}
-	case claim.LinkEmailChanged, claim.LinkRevoked, claim.LinkClaimed:
+	case claim.LinkEmailChanged, claim.LinkRevoked, claim.LinkWithdrawn, claim.LinkClaimed:
 		return http.StatusGone, &message{
 			Heading: "This reset link no longer works",
 			Paras:   []string{"Something about your account changed after this link was sent (its email address, or its password). Ask for a new link if you still need one."},

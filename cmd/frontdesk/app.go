@@ -29,18 +29,25 @@ type App struct {
 	metrics *metrics
 }
 
-// Open opens the database in the data directory, creating both if needed;
-// making the database is said on stderr, with where it is.
+// Open opens the database (--database, or the file in the data
+// directory), creating it and the data directory if needed; making the
+// database is said on stderr, with where it is. Every command opens it
+// here or in OpenExisting.
 func (a *App) Open() error {
 	if a.DB != nil {
 		return nil
 	}
+	// The data directory holds the outbox key, the SSH host key and
+	// outbox/ on either engine.
 	if err := os.MkdirAll(a.DataDir, 0o700); err != nil {
 		return fmt.Errorf("--data-dir %s: %w", a.DataDir, err)
 	}
-	_, err := os.Stat(a.DBPath())
-	fresh := errors.Is(err, fs.ErrNotExist)
-	db, err := store.OpenWith(a.DBPath(), store.Options{OutboxKey: a.OutboxKey})
+	fresh := false
+	if a.Database == "" {
+		_, err := os.Stat(a.DBPath())
+		fresh = errors.Is(err, fs.ErrNotExist)
+	}
+	db, err := store.OpenWith(a.DBTarget(), a.storeOptions(false))
 	if err != nil {
 		return err
 	}
@@ -51,13 +58,18 @@ func (a *App) Open() error {
 	return nil
 }
 
+// storeOptions are the store's options for this configuration.
+func (a *App) storeOptions(existing bool) store.Options {
+	return store.Options{OutboxKey: a.OutboxKey, Dir: a.DataDir, Existing: existing}
+}
+
 // OpenExisting opens the database in the data directory if there is one,
 // creating nothing (store.Options.Existing).
 func (a *App) OpenExisting() error {
 	if a.DB != nil {
 		return nil
 	}
-	db, err := store.OpenWith(a.DBPath(), store.Options{OutboxKey: a.OutboxKey, Existing: true})
+	db, err := store.OpenWith(a.DBTarget(), a.storeOptions(true))
 	if errors.Is(err, store.ErrNoDatabase) {
 		return store.Errorf(store.ENOTFOUND, "%s", a.noDatabase())
 	} else if err != nil {

@@ -58,7 +58,7 @@ that file safe and apart from these backups.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "Backed up %s to %s (%.1f MB).\n", app.DBPath(), dst, float64(st.Size())/1e6)
+			fmt.Fprintf(app.Stdout, "Backed up %s to %s (%.1f MB).\n", app.DBName(), dst, float64(st.Size())/1e6)
 			return nil
 		}),
 	}

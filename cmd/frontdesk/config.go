@@ -16,6 +16,7 @@ import (
 
 	"frontdesk/claim"
 	"frontdesk/mailer"
+	"frontdesk/store"
 	"frontdesk/store/format"
 )
 
@@ -44,6 +45,16 @@ type Config struct {
 
 	OutboxKey string // "": outbox.key in the data directory
 
+	// Database is where the data lives: "" for frontdesk.db in the data
+	// directory, or a PostgreSQL connection string (store.IsPostgres) for
+	// a server several nodes share. It may hold a password: messages name
+	// it by DBName, never whole.
+	Database string
+
+	// HostKey is the SSH host key file: "" for hostKeyFile in the data
+	// directory. Nodes behind one address share one (docs/deploy).
+	HostKey string
+
 	// DataDirFrom is the rule that chose DataDir (resolveDataDir), named
 	// in messages about where the database is.
 	DataDirFrom string
@@ -61,6 +72,27 @@ type Config struct {
 
 // DBPath is the database file inside the data directory.
 func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "frontdesk.db") }
+
+// DBTarget is what the store opens: --database, or the file in the data
+// directory.
+func (c *Config) DBTarget() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return c.DBPath()
+}
+
+// DBName names the database for people: the file, or for PostgreSQL its
+// server and database only (a connection string may hold a password).
+func (c *Config) DBName() string { return store.Describe(c.DBTarget()) }
+
+// HostKeyPath is the SSH host key file.
+func (c *Config) HostKeyPath() string {
+	if c.HostKey != "" {
+		return c.HostKey
+	}
+	return filepath.Join(c.DataDir, hostKeyFile)
+}
 
 // bindConfig declares the configuration flags on the root command, inherited
 // by every subcommand.
@@ -80,6 +112,8 @@ func bindConfig(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.DKIMKey, "dkim-key", "", "private key file (PEM, Ed25519 or RSA, mode 0600) that DKIM-signs every email for the domain of --mail-from; needs --dkim-selector")
 	fs.StringVar(&c.DKIMSelector, "dkim-selector", "", "DKIM selector: the public key is published as a TXT record at SELECTOR._domainkey.DOMAIN")
 	fs.StringVar(&c.EmailDNS, "email-dns", "", "DNS server the email check asks whether a customer's email domain receives mail (HOST:PORT); empty: the system's resolver; off: no lookups, typo warnings only")
+	fs.StringVar(&c.Database, "database", "", "database: empty for frontdesk.db in the data directory; a PostgreSQL connection string (postgres://USER:PASSWORD@HOST:PORT/DB or host=HOST dbname=DB ...) for one that several serve nodes share (prefer FRONTDESK_DATABASE: flags show in ps)")
+	fs.StringVar(&c.HostKey, "host-key", "", "SSH host key file of serve (default <data-dir>/"+hostKeyFile+", made on first start); nodes behind one address share one")
 	fs.StringVar(&c.OutboxKey, "outbox-key", "", "key file that encrypts email waiting in the outbox (default <data-dir>/outbox.key, made on first use; a file named here must exist: outbox rotate-key makes one); keep it out of database backups")
 	c.LogFormat = "text"
 	fs.Var(choice{&c.LogFormat, logFormats}, "log-format", "log lines as text (key=value) or json (one object a line)")
@@ -140,6 +174,11 @@ func (c *Config) validate() error {
 		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
 			return fmt.Errorf("--email-dns %q: give a DNS server as HOST:PORT (such as 127.0.0.1:53), or off", c.EmailDNS)
 		}
+	}
+	if c.Database != "" && !store.IsPostgres(c.Database) {
+		// Not echoed: it may be a connection string with a typo and a
+		// password in it.
+		return fmt.Errorf("--database takes a PostgreSQL connection string (postgres://USER:PASSWORD@HOST:PORT/DATABASE, or host=HOST dbname=DATABASE ...); leave it empty for the SQLite file in --data-dir")
 	}
 	if st, err := os.Stat(c.DataDir); err == nil && !st.IsDir() {
 		return fmt.Errorf("--data-dir %s is a file, not a directory", c.DataDir)

@@ -20,8 +20,9 @@ import (
 )
 
 func newCustomersCmd(app *App) *cobra.Command {
-	cmd := &cobra.Command{Use: "customers", Short: "Import, export and list customers"}
-	cmd.AddCommand(newImportCmd(app), newExportCmd(app), newListCmd(app))
+	cmd := &cobra.Command{Use: "customers", Short: "Import, export, list, add, change, archive and restore customers"}
+	cmd.AddCommand(newImportCmd(app), newExportCmd(app), newListCmd(app),
+		newAddCustomerCmd(app), newSetCustomerCmd(app), newArchiveCustomerCmd(app), newRestoreCustomerCmd(app))
 	return cmd
 }
 
@@ -202,16 +203,16 @@ func statusText(r *store.RosterRow, loc *time.Location) string {
 
 func newListCmd(app *App) *cobra.Command {
 	var search, status string
-	var asJSON bool
+	var asJSON, archived bool
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "list [--search Q] [--status S] [--json] [--limit N]",
+		Use:   "list [--search Q] [--status S] [--archived] [--json] [--limit N]",
 		Short: "List customers, optionally searched and filtered by status",
 		Long: `List customers. --search matches the start of any word of the name, email or
 phone ("jan", "doe@", "0142"); --status is one of not-invited, invited,
-expired, failed, claimed, no-email. --json prints a JSON array, whose
-status values are those same words (the README's "JSON output" lists the
-fields).`,
+expired, failed, claimed, no-email. --archived lists the archived customers
+instead of the roster. --json prints a JSON array, whose status values are
+those same words (the README's "JSON output" lists the fields).`,
 		Args: cobra.NoArgs,
 		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, _ []string) error {
 			var st store.Status
@@ -240,7 +241,7 @@ fields).`,
 			loc := o.Location()
 			// Page through the roster so even a million customers stream in
 			// constant memory.
-			q := store.RosterQuery{Search: search, Status: st, Limit: 500}
+			q := store.RosterQuery{Search: search, Status: st, Archived: archived, Limit: 500}
 			n := 0
 			for {
 				rows, err := app.DB.RosterPage(ctx, o.ID, q)
@@ -287,7 +288,8 @@ fields).`,
 	f.StringVar(&search, "search", "", "words to find in name, email or phone")
 	f.StringVar(&status, "status", "", "only customers with this status")
 	f.BoolVar(&asJSON, "json", false, "print a JSON array")
+	f.BoolVar(&archived, "archived", false, "list the archived customers instead")
 	f.IntVar(&limit, "limit", 0, "print at most N customers (0: all)")
-	markNoEnv(f, "search", "status", "json", "limit")
+	markNoEnv(f, "search", "status", "json", "limit", "archived")
 	return cmd
 }

@@ -93,6 +93,9 @@ func (c *Config) oldDataDirHint() string {
 // noDatabase is a read command's answer when there is no database: where
 // it looked, why there, and what makes one.
 func (c *Config) noDatabase() string {
+	if c.Database != "" {
+		return fmt.Sprintf("there is no frontdesk database at %s. `frontdesk org add --name NAME` creates the schema and an organization there; or check --database (FRONTDESK_DATABASE).", c.DBName())
+	}
 	return fmt.Sprintf("there is no database at %s%s. `frontdesk demo` creates one with a demo organization, `frontdesk org add --name NAME` one for yours; or give --data-dir (FRONTDESK_DATA_DIR) where yours is.%s",
 		c.DBPath(), c.whereFrom(), c.oldDataDirHint())
 }

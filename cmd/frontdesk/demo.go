@@ -43,7 +43,7 @@ desk@harbor-yoga.example (staff). Run again to replace its customers; the same
 			if n > live {
 				archived = fmt.Sprintf(", %d of them archived (the roster shows the other %d)", n-live, live)
 			}
-			fmt.Fprintf(app.Stdout, "Demo organization %s (--org %s) has %s%s, in %s.\n", o.Name, o.Slug, format.Count(n, "customer"), archived, app.DBPath())
+			fmt.Fprintf(app.Stdout, "Demo organization %s (--org %s) has %s%s, in %s.\n", o.Name, o.Slug, format.Count(n, "customer"), archived, app.DBName())
 			return nil
 		}),
 	}

@@ -262,7 +262,7 @@ func inviteAll(ctx context.Context, app *App, svc *claim.Service, o *store.Org, 
 		}
 		statuses = []store.Status{st}
 	}
-	ids, err := app.DB.CustomerIDs(ctx, o.ID, statuses...)
+	ids, err := app.DB.CustomerIDs(ctx, o.ID, "", statuses...)
 	if err != nil {
 		return err
 	}

@@ -257,6 +257,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(n), s)
 		}
 	}
+	if c.path == "" {
+		return // PostgreSQL: the server's own metrics tell its size
+	}
 	var size int64
 	for _, p := range []string{c.path, c.path + "-wal"} {
 		st, err := os.Stat(p)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -237,12 +236,12 @@ func NewServer(app *App, cfg ServeConfig, logger *slog.Logger) (*Server, error) 
 	var sshMetrics sshd.Metrics
 	if cfg.MetricsAddr != "" {
 		// Before anything asks app for a service: they count through it.
-		app.metrics = newMetrics(app.DB, app.DBPath(), logger.With("part", "metrics"))
+		app.metrics = newMetrics(app.DB, app.DB.Path(), logger.With("part", "metrics"))
 		w.Metrics, sshMetrics = app.metrics, app.metrics
 	}
 	s := &Server{app: app, cfg: cfg, log: logger, worker: w, desk: &gatedDeliverer{w: w}}
 	s.ssh, err = sshd.New(sshd.Config{
-		HostKeyPath:    filepath.Join(app.DataDir, hostKeyFile),
+		HostKeyPath:    app.HostKeyPath(),
 		IdleTimeout:    cfg.IdleTimeout,
 		MaxSession:     cfg.MaxSession,
 		ConnLimit:      ratelimit.Limit{Burst: cfg.ConnBurst, Every: cfg.ConnEvery},
@@ -349,7 +348,7 @@ func (s *Server) Run(ctx context.Context) error {
 			errs <- fmt.Errorf("http server: %w", err)
 		}
 	}()
-	serving := []any{"ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir}
+	serving := []any{"ssh", s.SSHAddr(), "http", s.HTTPAddr(), "base_url", s.app.BaseURL, "data_dir", s.app.DataDir, "database", s.app.DBName()}
 	if s.metrics != nil {
 		wg.Add(1)
 		go func() {

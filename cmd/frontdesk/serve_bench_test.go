@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
+	"frontdesk/store/storetest"
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("FRONTDESK_SSH_LOAD") != "" {
 		os.Exit(sshLoad())
 	}
-	os.Exit(m.Run())
+	os.Exit(storetest.Main(m))
 }
 
 // benchServer starts `serve` in-process on a demo database with a

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
 	// The demo organization lives in Europe/London; embedding the zone data
 	// keeps `frontdesk demo` working on a machine without /usr/share/zoneinfo.
 	_ "time/tzdata"

@@ -1,20 +1,24 @@
 // Package storetest gives tests in other packages raw SQL on a store's
-// database file: for states no store method writes (an invalid email left by
-// an older version, a role changed by hand) and for checks of rows no method
-// reads. It opens a connection of its own, so it never goes around the
-// store's transactions: a write here waits for the store's writer like
-// another process would.
+// database, on either engine: for states no store method writes (an invalid
+// email left by an older version, a role changed by hand) and for checks of
+// rows no method reads. SQL is written as in the store, with ? and ?N
+// placeholders, and runs on both (store.DB.OpenRaw). It opens connections of
+// its own, so it never goes around the store's transactions: a write here
+// waits for the store's writer like another process would.
+//
+// Postgres gives a test a fresh PostgreSQL database; a package that uses it
+// calls Main from its TestMain.
 package storetest
 
 import (
 	"context"
 	"database/sql"
+	"os"
 	"sync"
 	"testing"
 
-	_ "modernc.org/sqlite" // the driver of the store's files
-
 	"frontdesk/store"
+	"frontdesk/store/pgtest"
 )
 
 var (
@@ -22,20 +26,19 @@ var (
 	conns = map[string]*sql.DB{}
 )
 
-// Raw returns a connection to db's file, closed when the test ends.
+// Raw returns a connection to db's database, closed when the test ends.
 func Raw(t testing.TB, db *store.DB) *sql.DB {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	key := t.Name() + "\x00" + db.Path()
+	key := t.Name() + "\x00" + db.Where()
 	if c, ok := conns[key]; ok {
 		return c
 	}
-	c, err := sql.Open("sqlite", "file:"+db.Path()+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate")
+	c, err := db.OpenRaw()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SetMaxOpenConns(1)
 	conns[key] = c
 	t.Cleanup(func() {
 		mu.Lock()
@@ -44,6 +47,27 @@ func Raw(t testing.TB, db *store.DB) *sql.DB {
 		c.Close()
 	})
 	return c
+}
+
+// Main runs a package's tests (call it from TestMain:
+// os.Exit(storetest.Main(m))) and afterwards drops the PostgreSQL template
+// database Postgres made, if it made one.
+func Main(m *testing.M) int { return pgtest.Main(m) }
+
+// Postgres returns the connection string of a fresh PostgreSQL database
+// with frontdesk's schema, dropped when the test ends, on the server
+// FRONTDESK_TEST_POSTGRES names; without that variable the test is skipped
+// (failed when FRONTDESK_REQUIRE_POSTGRES=1). Open it with store.OpenWith,
+// or give it to frontdesk as --database.
+func Postgres(t testing.TB) string {
+	t.Helper()
+	return pgtest.Database(t, func(dsn string) error {
+		db, err := store.OpenWith(dsn, store.Options{Dir: os.TempDir()})
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	})
 }
 
 // Exec runs a statement on db's file and fails the test if it fails.

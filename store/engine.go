@@ -1,0 +1,166 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Engine is the database engine under a DB.
+type Engine string
+
+const (
+	// SQLite is the embedded default: one file in the data directory.
+	SQLite Engine = "sqlite"
+	// Postgres is a PostgreSQL server that several frontdesk processes,
+	// on several machines, share.
+	Postgres Engine = "postgres"
+)
+
+// Engine is the engine of the database.
+func (db *DB) Engine() Engine { return db.d.engine }
+
+// libpqKeyword matches the start of a libpq key=value connection string
+// ("host=db.internal dbname=frontdesk"): one of the keywords people begin
+// one with, so a file name with an = in it is not taken for one.
+var libpqKeyword = regexp.MustCompile(`^\s*(host|hostaddr|port|dbname|user|password|passfile|sslmode|service|application_name|connect_timeout|options|target_session_attrs)\s*=`)
+
+// IsPostgres reports whether target names a PostgreSQL database (a
+// postgres:// or postgresql:// URL, or a libpq key=value string) rather
+// than a SQLite file.
+func IsPostgres(target string) bool {
+	t := strings.TrimSpace(target)
+	return strings.HasPrefix(t, "postgres://") || strings.HasPrefix(t, "postgresql://") || libpqKeyword.MatchString(t)
+}
+
+// Describe names the database target points at for people to read: the
+// file of a SQLite database; for PostgreSQL the database and server only,
+// since a connection string may hold a password and is never printed
+// whole.
+func Describe(target string) string {
+	if !IsPostgres(target) {
+		return target
+	}
+	cfg, err := pgconn.ParseConfig(target)
+	if err != nil {
+		return "PostgreSQL (a connection string that does not parse)"
+	}
+	host := cfg.Host
+	if strings.HasPrefix(host, "/") {
+		host = "socket " + host
+	} else if cfg.Port != 0 {
+		host = fmt.Sprintf("%s:%d", host, cfg.Port)
+	}
+	return fmt.Sprintf("PostgreSQL database %q on %s", cfg.Database, host)
+}
+
+// isBusy reports whether err says the database was busy: on SQLite a lock
+// held too long by another connection, on PostgreSQL a lock wait that timed
+// out (55P03), a deadlock (40P01) or a serialization failure (40001). Try
+// again in a moment.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01", "55P03":
+			return true
+		}
+	}
+	return false
+}
+
+// isConstraint reports whether err is a UNIQUE or other constraint
+// violation (PostgreSQL's class 23).
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23")
+}
+
+// dialect is the SQL that differs between the engines, each difference one
+// named piece. Everything else is written once, in the SQL both accept
+// (ON CONFLICT, RETURNING, CAST, coalesce, CASE), with SQLite's
+// placeholders (see rebind).
+type dialect struct {
+	engine Engine
+
+	// idList is a subquery of the ids in its one argument, a JSON array
+	// of integers (jsonIDs): `id IN (` + idList + `)`.
+	idList string
+
+	// randomHex is an expression of 20 random lower-case hex digits.
+	randomHex string
+
+	// newCustomerIDs is a query of the ids its one argument's number of new
+	// customers get when they are written with their ids (CustomerWriter).
+	// On SQLite, max(id)+1 onwards, what it would pick itself: the
+	// transaction holds the write lock, so nobody takes them meanwhile. On
+	// PostgreSQL, the id column's sequence, which a row written with its
+	// own id would not move.
+	newCustomerIDs string
+
+	// rosterByState is the roster's FROM when it filters by status:
+	// SQLite needs telling which index (see RosterPage).
+	rosterByState string
+
+	// snapshot begins a read transaction that sees one snapshot (DB.view):
+	// every SQLite transaction does; PostgreSQL's default, READ COMMITTED,
+	// takes a snapshot per statement.
+	snapshot *sql.TxOptions
+
+	search searchDialect
+}
+
+// searchDialect is the roster's search: SQLite's FTS5 index (migration
+// 0002), PostgreSQL's text search (customers_search, the baseline).
+type searchDialect struct {
+	// from is the FROM and WHERE of a search: customers c joined to the
+	// index, matching the one argument made by query.
+	from string
+	// id is the index's customer id: search results come in its order.
+	id string
+	// query turns what someone typed into from's argument; "" for no
+	// search.
+	query func(typed string) string
+}
+
+var sqliteDialect = dialect{
+	engine:    SQLite,
+	idList:    `SELECT value FROM json_each(?)`,
+	randomHex: `lower(hex(randomblob(10)))`,
+	newCustomerIDs: `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		SELECT (SELECT coalesce(max(id), 0) FROM customers) + i FROM n`,
+	rosterByState: `customers c INDEXED BY customers_state`,
+	search: searchDialect{
+		from:  `customers_fts f JOIN customers c ON c.id = f.rowid WHERE customers_fts MATCH ?`,
+		id:    `f.rowid`,
+		query: MatchQuery,
+	},
+}
+
+var postgresDialect = dialect{
+	engine:         Postgres,
+	idList:         `SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS json))`,
+	randomHex:      `substr(md5(CAST(gen_random_uuid() AS text)), 1, 20)`,
+	newCustomerIDs: `SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, ?)`,
+	rosterByState:  `customers c`,
+	snapshot:       &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	search: searchDialect{
+		from:  `customers_search f JOIN customers c ON c.id = f.id WHERE f.doc @@ to_tsquery('simple', unaccent(?))`,
+		id:    `f.id`,
+		query: tsQuery,
+	},
+}
