@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"frontdesk/store/storetest"
 )
 
 // customers export --with-status, edited, then import --update: the edit
@@ -79,5 +81,27 @@ func TestOrgSetCountry(t *testing.T) {
 	}
 	if out := c.ok("customers", "list", "--search", "+44 161 496 8466"); !strings.Contains(out, "Jo") {
 		t.Fatalf("not found with country GB: %q", out)
+	}
+}
+
+// import --update on PostgreSQL: the batch update of names and phone types
+// its ids there too, and writes the search keys with the organization's
+// country, so the new number is found in international form.
+func TestImportUpdateOnPostgres(t *testing.T) {
+	c := newCLI(t)
+	c.env["FRONTDESK_DATABASE"] = storetest.Postgres(t)
+	c.ok("org", "add", "--name", "Harbor Yoga")
+	c.ok("org", "set", "--country", "GB")
+	file := filepath.Join(c.dir, "people.csv")
+	os.WriteFile(file, []byte("First Name,Surname,E-mail,Mobile\nAnn,Lee,ann@example.com,0161 496 8466\nBo,Chen,bo@example.com,\n"), 0o600)
+	c.ok("customers", "import", file)
+	os.WriteFile(file, []byte("First Name,Surname,E-mail,Mobile\nAnn,O'Lee,ann@example.com,0161 496 8466\nBo,Chen,bo@example.com,07700 900123\n"), 0o600)
+	if out := c.ok("customers", "import", file, "--update"); !strings.Contains(out, "0 added, 2 updated, 0 unchanged") {
+		t.Fatalf("update: %q", out)
+	}
+	for q, want := range map[string]string{"+44 7700 900123": "Bo Chen", "olee": "Ann O'Lee", "+44 161 496 8466": "Ann O'Lee"} {
+		if out := c.ok("customers", "list", "--search", q); !strings.Contains(out, want) {
+			t.Errorf("search %q after import --update: %q", q, out)
+		}
 	}
 }
