@@ -25,13 +25,14 @@ import (
 // a customer whose email is taken (any case, archived customers included) is
 // not written but returned as a Conflict.
 type CustomerWriter struct {
-	q      conn // the write transaction, or a checker's read snapshot
-	tx     *Tx  // nil for a checker
-	orgID  int64
-	now    time.Time
-	fields map[string]int64
-	queue  []queued
-	vals   []any // argument buffer, reused
+	q       conn // the write transaction, or a checker's read snapshot
+	tx      *Tx  // nil for a checker
+	orgID   int64
+	country string // the organization's, for phone keys
+	now     time.Time
+	fields  map[string]int64
+	queue   []queued
+	vals    []any // argument buffer, reused
 	// pending are custom values (customer id, field id, value) of customers
 	// already written, held back until they fill a statement.
 	pending []any
@@ -39,10 +40,18 @@ type CustomerWriter struct {
 	// CheckOnly makes Flush look the queued emails up and write nothing: a
 	// dry run, or an import that is already going to be rolled back.
 	CheckOnly bool
+	// Update, set before the first Add, makes the writer update the
+	// customers its rows match instead of refusing their emails.
+	Update *WriterUpdate
+	// Added, Updated and Unchanged count the queued customers flushed so
+	// far: written as new, written as changes to a customer on the roster,
+	// and matched with nothing to change (with CheckOnly: that would be).
+	Added, Updated, Unchanged int
+	matched                   map[int64]int // Update: customer id → ref of the row that matched it
 }
 
 // WriterBatch is how many customers CustomerWriter writes per statement.
-// Each row of the INSERT takes 11 variables; SQLite allows 32,766.
+// Each row of the INSERT takes 12 variables; SQLite allows 32,766.
 const WriterBatch = 2000
 
 // valuesBatch is how many custom values go in one INSERT (3 variables each).
@@ -50,8 +59,9 @@ const valuesBatch = 1000
 
 type queued struct {
 	ref    int
-	c      Customer // readied by newCustomer; Fields unused
-	values []fieldValue
+	c      Customer     // readied by newCustomer; Fields unused
+	values []fieldValue // every field given, empty values too
+	id     int64        // Update: the customer to update, 0 to match by email
 }
 
 type fieldValue struct {
@@ -59,25 +69,17 @@ type fieldValue struct {
 	value string
 }
 
-// Conflict is a queued customer that was not written because another customer
-// of the organization already has the email.
-type Conflict struct {
-	Ref   int // as given to Add
-	Email string
-	Owner *Customer // ID, names and Archived only
-}
-
 // NewCustomerWriter returns a writer for the transaction; its statements die
 // with it.
 func (tx *Tx) NewCustomerWriter(ctx context.Context, orgID int64) *CustomerWriter {
-	return &CustomerWriter{q: tx.conn, tx: tx, orgID: orgID, now: tx.now().Truncate(time.Second), fields: map[string]int64{}}
+	return &CustomerWriter{q: tx.conn, tx: tx, orgID: orgID, now: tx.now().Truncate(time.Second)}
 }
 
 // CheckCustomers runs fn with a CheckOnly writer on one read snapshot: a dry
 // run that looks the queued emails up and writes nothing.
 func (db *DB) CheckCustomers(ctx context.Context, orgID int64, fn func(w *CustomerWriter) error) error {
 	return db.view(ctx, func(c conn) error {
-		return fn(&CustomerWriter{q: c, orgID: orgID, now: db.Now().Truncate(time.Second), fields: map[string]int64{}, CheckOnly: true})
+		return fn(&CustomerWriter{q: c, orgID: orgID, now: db.Now().Truncate(time.Second), CheckOnly: true})
 	})
 }
 
@@ -88,22 +90,30 @@ func (db *DB) CheckCustomers(ctx context.Context, orgID int64, fn func(w *Custom
 // distinct within one writer (the caller has the file's own duplicates to
 // report); a repeat fails the batch with an error. Unless CheckOnly, a field
 // is declared for the organization when first met, even with an empty value,
-// so an import creates the columns its header names. c.ID is not set.
+// so an import creates the columns its header names. With Update set, c.ID
+// names the customer c updates (0: match by email, see WriterUpdate);
+// otherwise c.ID is ignored and not set.
 func (w *CustomerWriter) Add(ctx context.Context, c *Customer, ref int) ([]Conflict, error) {
 	e := queued{ref: ref, c: Customer{OrgID: w.orgID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone}}
-	if err := newCustomer(&e.c, w.now); err != nil {
+	if w.Update != nil {
+		// A row that updates may leave a name out (the stored one stays);
+		// whether the result has one is decided once it is matched.
+		e.id = c.ID
+		e.c.FirstName, e.c.LastName = strings.TrimSpace(e.c.FirstName), strings.TrimSpace(e.c.LastName)
+		e.c.Email, e.c.Phone = NormalizeEmail(e.c.Email), strings.TrimSpace(e.c.Phone)
+		e.c.CreatedAt, e.c.UpdatedAt = w.now, w.now
+	} else if err := newCustomer(&e.c, w.now); err != nil {
 		return nil, err
 	}
-	if !w.CheckOnly {
-		for _, f := range c.Fields {
-			id, err := w.fieldID(ctx, f.Name)
-			if err != nil {
-				return nil, err
-			}
-			if f.Value != "" {
-				e.values = append(e.values, fieldValue{id, f.Value})
-			}
+	if err := w.loadFields(ctx); err != nil {
+		return nil, err
+	}
+	for _, f := range c.Fields {
+		id, err := w.fieldID(ctx, f.Name)
+		if err != nil {
+			return nil, err
 		}
+		e.values = append(e.values, fieldValue{id, f.Value})
 	}
 	w.queue = append(w.queue, e)
 	if len(w.queue) < WriterBatch {
@@ -123,9 +133,16 @@ func (w *CustomerWriter) flush(ctx context.Context, final bool) ([]Conflict, err
 		return nil, nil
 	}
 	defer func() { w.queue = w.queue[:0] }()
+	if w.Update != nil {
+		return w.flushUpdate(ctx, final)
+	}
 	conflicts, err := w.conflicts(ctx)
-	if err != nil || w.CheckOnly {
+	if err != nil {
 		return conflicts, err
+	}
+	w.Added += len(w.queue) - len(conflicts)
+	if w.CheckOnly {
+		return conflicts, nil
 	}
 	if len(conflicts) > 0 {
 		taken := map[int]bool{}
@@ -140,7 +157,7 @@ func (w *CustomerWriter) flush(ctx context.Context, final bool) ([]Conflict, err
 		}
 		w.queue = keep
 	}
-	return conflicts, w.insert(ctx, final)
+	return conflicts, w.insert(ctx, w.queue, final)
 }
 
 // conflicts looks up the queued emails in one query.
@@ -192,26 +209,28 @@ func (w *CustomerWriter) conflicts(ctx context.Context) ([]Conflict, error) {
 	return out, nil
 }
 
-// insert writes the queued customers, and their custom values once a full
-// statement's worth is pending (or everything, when final). Ids are assigned
-// here rather than by the INSERT so the values can be written in batches
-// too (newCustomerIDs).
-func (w *CustomerWriter) insert(ctx context.Context, final bool) error {
-	if len(w.queue) > 0 {
-		ids, err := w.q.newCustomerIDs(ctx, len(w.queue))
+// insert writes the entries as new customers, and their custom values once
+// a full statement's worth is pending (or everything, when final). Ids are
+// assigned here rather than by the INSERT so the values can be written in
+// batches too (newCustomerIDs).
+func (w *CustomerWriter) insert(ctx context.Context, entries []queued, final bool) error {
+	if len(entries) > 0 {
+		ids, err := w.q.newCustomerIDs(ctx, len(entries))
 		if err != nil {
 			return err
 		}
 		w.vals = w.vals[:0]
-		for i := range w.queue {
-			e := &w.queue[i]
+		for i := range entries {
+			e := &entries[i]
 			id := ids[i]
-			w.vals = appendCustomerRow(w.vals, &e.c, id)
+			w.vals = appendCustomerRow(w.vals, &e.c, id, w.country)
 			for _, v := range e.values {
-				w.pending = append(w.pending, id, v.field, v.value)
+				if v.value != "" {
+					w.pending = append(w.pending, id, v.field, v.value)
+				}
 			}
 		}
-		err = w.exec(ctx, customerInsert, len(w.queue), WriterBatch)
+		err = w.exec(ctx, customerInsert, len(entries), WriterBatch)
 		if isConstraint(err) {
 			return Errorf(ECONFLICT, "two customers in one import have the same email")
 		} else if err != nil {
@@ -264,11 +283,15 @@ func (w *CustomerWriter) exec(ctx context.Context, query func(rows int) string, 
 }
 
 // fieldID declares the field on first sight, as CreateCustomer does, and
-// then answers from the cache.
+// then answers from the cache. A checker declares nothing: a field it has
+// not seen declared is 0 (no customer has a value for it).
 func (w *CustomerWriter) fieldID(ctx context.Context, name string) (int64, error) {
 	name = strings.TrimSpace(name)
 	if id, ok := w.fields[name]; ok {
 		return id, nil
+	}
+	if w.CheckOnly || w.tx == nil {
+		return 0, nil
 	}
 	id, err := w.tx.DeclareCustomField(ctx, w.orgID, name)
 	if err != nil {
