@@ -105,11 +105,17 @@ var customerInsertOne = `INSERT INTO customers (` + customerInsertColumns + `) V
 // for the organization's country, initial state): id first, unless it is 0
 // (customerInsertOne).
 func appendCustomerRow(vals []any, c *Customer, id int64, country string) []any {
+	return appendCustomerRowKeys(vals, c, id, NameKeys(c.FirstName, c.LastName), PhoneKeys(c.Phone, country))
+}
+
+// appendCustomerRowKeys is appendCustomerRow with the search keys made
+// already (CustomerWriter makes them beside the writer).
+func appendCustomerRowKeys(vals []any, c *Customer, id int64, nameKeys, phoneKeys string) []any {
 	if id != 0 {
 		vals = append(vals, id)
 	}
-	return append(vals, c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), NameKeys(c.FirstName, c.LastName),
-		c.Email, c.Phone, PhoneKeys(c.Phone, country), c.CreatedAt.Unix(), c.UpdatedAt.Unix(), string(initialState(c.Email)))
+	return append(vals, c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), nameKeys,
+		c.Email, c.Phone, phoneKeys, c.CreatedAt.Unix(), c.UpdatedAt.Unix(), string(initialState(c.Email)))
 }
 
 // duplicateEmail builds the conflict error naming the customer who already
