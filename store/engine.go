@@ -170,7 +170,7 @@ var postgresDialect = dialect{
 	skipLocked:     ` FOR UPDATE SKIP LOCKED`,
 	snapshot:       &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	search: searchDialect{
-		from:  `customers_search f JOIN customers c ON c.id = f.id WHERE f.doc @@ to_tsquery('simple', unaccent(?))`,
+		from:  `customers_search f JOIN customers c ON c.id = f.id WHERE f.doc @@ to_tsquery('simple', lower(unaccent(?) COLLATE "und-x-icu"))`,
 		id:    `f.id`,
 		query: tsQuery,
 	},
