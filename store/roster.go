@@ -153,11 +153,14 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 			cmp, cursor = ` < ?`, []any{rq.Before.ID}
 		}
 		tail, targs := rest(search.id + ` ` + dir)
-		if search.window != nil {
+		if rq.Archived && search.archived != nil {
+			args := append(append(append([]any{orgID}, cursor...), match), targs...)
+			out, err = q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM `+search.archived(cmp)+tail, limit, args...)
+		} else if search.window != nil {
 			args := append(append(append([]any{}, cursor...), searchWindow, match), targs...)
 			out, err = q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM `+search.window(cmp, dir)+tail, limit, args...)
 		}
-		if err == nil && len(out) < limit {
+		if err == nil && len(out) < limit && !(rq.Archived && search.archived != nil) {
 			args := append(append([]any{match}, cursor...), targs...)
 			out, err = q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM `+search.page(cmp, dir)+tail, limit, args...)
 		}
