@@ -208,16 +208,15 @@ var postgresDialect = dialect{
 // tested, 4 µs each, which made a walk of the index ten times slower than
 // the test itself. The price is that the planner no longer sees the words,
 // so it cannot estimate how many rows match; page and window do not ask it
-// to (below), and a prepared statement's generic plan is the same plan as
-// a custom one, which it was not before: the cached generic plan chose
-// one way for every word typed.
+// to (below), so a prepared statement's generic plan (which PostgreSQL
+// may switch to after five runs) is the plan a custom one would be.
 const pgTSQuery = `(SELECT to_tsquery('simple', unaccent(?)))`
 
 // pgSearchPage is a page of PostgreSQL search results: every match from
 // the GIN index (a bitmap), their ids sorted, then customers looked up in
 // that order until the page is full. The subqueries' OFFSET 0 keep that
 // order of work: flattened, the planner joined customers for every match
-// before sorting (1 µs each, 45 ms for a three-letter prefix at a
+// before sorting (1 µs each, 40 ms for a three-letter prefix at a
 // million), or walked customers in id order from the start with a merge
 // join, which is fast only when the matches are spread evenly through the
 // ids; an imported roster is often in name order, so "maria" began 117,000
