@@ -755,9 +755,8 @@ func (l *BulkLoader) deleteAll(ctx context.Context, tx *sql.Tx, orgID int64) err
 // fails.
 var bulkStandIns = map[string]struct{ trigger, bulk string }{
 	"customers_fts_insert": {
-		`CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN INSERT INTO customers_fts (rowid, name, email, phone) VALUES ( new.id, new.first_name || ' ' || new.last_name, new.email, new.phone_keys); END`,
-		`INSERT INTO customers_fts (rowid, name, email, phone)
-			SELECT id, first_name || ' ' || last_name, email, phone_keys FROM customers WHERE id BETWEEN ?1 AND ?2`,
+		`CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN INSERT INTO customers_fts (rowid, name, email, phone) VALUES ( new.id, new.first_name || ' ' || new.last_name || ' ' || new.name_keys, new.email, new.phone_keys); END`,
+		`INSERT INTO customers_fts (rowid, name, email, phone) ` + ftsRows + ` WHERE id BETWEEN ?1 AND ?2`,
 	},
 	"customers_count_insert": {
 		`CREATE TRIGGER customers_count_insert AFTER INSERT ON customers WHEN new.archived = 0 BEGIN INSERT INTO roster_counts (org_id, state, n) VALUES (new.org_id, new.state, 1) ON CONFLICT (org_id, state) DO UPDATE SET n = n + 1; END`,
@@ -810,6 +809,11 @@ var bulkStandIns = map[string]struct{ trigger, bulk string }{
 		`INSERT INTO changes (org_id, customer_id, kind) VALUES (?3, 0, 'customer')`,
 	},
 }
+
+// ftsRows is what the search index holds of each customer, as the
+// customers_fts_insert and _update triggers write it, for the code that
+// does their work in bulk (the door, rebuildSearchKeys).
+const ftsRows = `SELECT id, first_name || ' ' || last_name || ' ' || name_keys, email, phone_keys FROM customers`
 
 // bulkNeverLoaded are tables a load writes only through BulkLoader.Tx, the
 // ordinary way, with their triggers: Rows refuses them, and their INSERT

@@ -57,9 +57,9 @@ const pgCopyRows = 20_000
 // TestBulkStandInsMatchTriggers fails.
 var pgBulkStandIns = map[string]struct{ trigger, bulk string }{
 	"customers_search_insert": {
-		`CREATE TRIGGER customers_search_insert AFTER INSERT ON customers FOR EACH ROW EXECUTE FUNCTION customers_search() BEGIN INSERT INTO customers_search (id, doc) VALUES (NEW.id, customers_search_doc(NEW.first_name, NEW.last_name, NEW.email, NEW.phone_keys)) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc; RETURN NULL; END`,
+		`CREATE TRIGGER customers_search_insert AFTER INSERT ON customers FOR EACH ROW EXECUTE FUNCTION customers_search() BEGIN INSERT INTO customers_search (id, doc) VALUES (NEW.id, customers_search_doc(NEW.first_name, NEW.last_name, NEW.name_keys, NEW.email, NEW.phone_keys)) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc; RETURN NULL; END`,
 		`INSERT INTO customers_search (id, doc)
-			SELECT id, customers_search_doc(first_name, last_name, email, phone_keys) FROM customers WHERE id BETWEEN ?1 AND ?2
+			SELECT id, customers_search_doc(first_name, last_name, name_keys, email, phone_keys) FROM customers WHERE id BETWEEN ?1 AND ?2
 			ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`,
 	},
 	"customers_count_insert": {

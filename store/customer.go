@@ -50,9 +50,13 @@ func (tx *Tx) CreateCustomer(ctx context.Context, c *Customer) error {
 	if err := newCustomer(c, now); err != nil {
 		return err
 	}
+	country, err := tx.orgCountry(ctx, c.OrgID)
+	if err != nil {
+		return err
+	}
 	var id int64
-	err := tx.guarded(ctx, func() (err error) {
-		id, err = tx.insert(ctx, customerInsertOne, appendCustomerRow(nil, c, 0)...)
+	err = tx.guarded(ctx, func() (err error) {
+		id, err = tx.insert(ctx, customerInsertOne, appendCustomerRow(nil, c, 0, country)...)
 		return err
 	})
 	if isConstraint(err) {
@@ -83,7 +87,7 @@ func newCustomer(c *Customer, now time.Time) error {
 
 // customerColumns are what a new customer's row is written with
 // (appendCustomerRow), after its id when it has one.
-const customerInsertColumns = `org_id, first_name, last_name, sort_name, email, phone, phone_keys, created_at, updated_at, state`
+const customerInsertColumns = `org_id, first_name, last_name, sort_name, name_keys, email, phone, phone_keys, created_at, updated_at, state`
 
 // customerInsert is the one INSERT of new customers, for rows customers each
 // given by appendCustomerRow with their ids: CustomerWriter's batch per
@@ -91,20 +95,27 @@ const customerInsertColumns = `org_id, first_name, last_name, sort_name, email, 
 // database.
 func customerInsert(rows int) string {
 	return `INSERT INTO customers (id, ` + customerInsertColumns + `) VALUES ` +
-		placeholders(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rows)
+		placeholders(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rows)
 }
 
-var customerInsertOne = `INSERT INTO customers (` + customerInsertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+var customerInsertOne = `INSERT INTO customers (` + customerInsertColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // appendCustomerRow appends the values of customerInsert's row for c, which
-// newCustomer has readied, with the derived columns (sort name, phone keys,
-// initial state): id first, unless it is 0 (customerInsertOne).
-func appendCustomerRow(vals []any, c *Customer, id int64) []any {
+// newCustomer has readied, with the derived columns (sort name, search keys
+// for the organization's country, initial state): id first, unless it is 0
+// (customerInsertOne).
+func appendCustomerRow(vals []any, c *Customer, id int64, country string) []any {
+	return appendCustomerRowKeys(vals, c, id, NameKeys(c.FirstName, c.LastName), PhoneKeys(c.Phone, country))
+}
+
+// appendCustomerRowKeys is appendCustomerRow with the search keys made
+// already (CustomerWriter makes them beside the writer).
+func appendCustomerRowKeys(vals []any, c *Customer, id int64, nameKeys, phoneKeys string) []any {
 	if id != 0 {
 		vals = append(vals, id)
 	}
-	return append(vals, c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), c.Email, c.Phone, PhoneKeys(c.Phone),
-		c.CreatedAt.Unix(), c.UpdatedAt.Unix(), string(initialState(c.Email)))
+	return append(vals, c.OrgID, c.FirstName, c.LastName, SortName(c.FirstName, c.LastName), nameKeys,
+		c.Email, c.Phone, phoneKeys, c.CreatedAt.Unix(), c.UpdatedAt.Unix(), string(initialState(c.Email)))
 }
 
 // duplicateEmail builds the conflict error naming the customer who already

@@ -16,9 +16,9 @@ type CustomerUpdate struct {
 
 // UpdateCustomer saves staff's change to a customer on the roster (not
 // archived) and keeps what is derived from the values right: the sort name
-// the roster is ordered by, the phone's search keys, and the search index,
-// which its trigger (migration 0002) rewrites when a searched column is
-// written, so only columns whose value changed are written. Fields may only
+// the roster is ordered by, the name and phone search keys, and the search
+// index, which its trigger rewrites when a searched column is written, so
+// names and phone are written only when one of them changed. Fields may only
 // name fields the organization declared: a name typed at the desk or on the
 // command line must not invent a column for everyone (CSV import declares
 // them). The email is not here: changing it revokes links and may notify
@@ -71,20 +71,28 @@ func (tx *Tx) UpdateCustomer(ctx context.Context, orgID, id int64, u CustomerUpd
 			}
 		}
 	}
-	set, args := `updated_at = ?`, []any{tx.now().Truncate(time.Second).Unix()}
-	if first != c.FirstName || last != c.LastName {
-		set += `, first_name = ?, last_name = ?, sort_name = ?`
-		args = append(args, first, last, SortName(first, last))
+	var n int64
+	if first != c.FirstName || last != c.LastName || phone != c.Phone {
+		// Names and phone go through the one UPDATE that writes what is
+		// derived from them (updateCustomers): the sort name, and the
+		// search keys read with the organization's country.
+		country, err := tx.orgCountry(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		n, err = tx.updateCustomers(ctx, orgID, country, []customerUpdate{{ID: id, FirstName: first, LastName: last, Phone: phone}})
+		if err != nil {
+			return err
+		}
+	} else {
+		res, err := tx.exec(ctx, `UPDATE customers SET updated_at = ? WHERE org_id = ? AND id = ? AND archived = 0`,
+			tx.now().Truncate(time.Second).Unix(), orgID, id)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
 	}
-	if phone != c.Phone {
-		set += `, phone = ?, phone_keys = ?`
-		args = append(args, phone, PhoneKeys(phone))
-	}
-	res, err := tx.exec(ctx, `UPDATE customers SET `+set+` WHERE org_id = ? AND id = ? AND archived = 0`, append(args, orgID, id)...)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return Errorf(ENOTFOUND, "customer %d not found", id)
 	}
 	return tx.setFields(ctx, orgID, id, u.Fields)

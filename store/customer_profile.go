@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strings"
-	"time"
 )
 
 // ProfileUpdate is what a customer may change about themselves on the web:
@@ -63,13 +62,14 @@ func (tx *Tx) UpdateCustomerProfile(ctx context.Context, orgID, customerID int64
 			}
 		}
 	}
-	res, err := tx.exec(ctx, `UPDATE customers SET first_name = ?, last_name = ?, sort_name = ?, phone = ?, phone_keys = ?, updated_at = ?
-		WHERE org_id = ? AND id = ? AND archived = 0`,
-		u.FirstName, u.LastName, SortName(u.FirstName, u.LastName), u.Phone, PhoneKeys(u.Phone), tx.now().Truncate(time.Second).Unix(), orgID, customerID)
+	country, err := tx.orgCountry(ctx, orgID)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	rows := []customerUpdate{{ID: customerID, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone}}
+	if n, err := tx.updateCustomers(ctx, orgID, country, rows); err != nil {
+		return err
+	} else if n == 0 {
 		return Errorf(ENOTFOUND, "customer %d not found", customerID)
 	}
 	return tx.setFields(ctx, orgID, customerID, u.Fields)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,13 +26,14 @@ import (
 // a customer whose email is taken (any case, archived customers included) is
 // not written but returned as a Conflict.
 type CustomerWriter struct {
-	q      conn // the write transaction, or a checker's read snapshot
-	tx     *Tx  // nil for a checker
-	orgID  int64
-	now    time.Time
-	fields map[string]int64
-	queue  []queued
-	vals   []any // argument buffer, reused
+	q       conn // the write transaction, or a checker's read snapshot
+	tx      *Tx  // nil for a checker
+	orgID   int64
+	country string // the organization's, for phone keys
+	now     time.Time
+	fields  map[string]int64
+	queue   []queued
+	vals    []any // argument buffer, reused
 	// pending are custom values (customer id, field id, value) of customers
 	// already written, held back until they fill a statement.
 	pending []any
@@ -39,10 +41,28 @@ type CustomerWriter struct {
 	// CheckOnly makes Flush look the queued emails up and write nothing: a
 	// dry run, or an import that is already going to be rolled back.
 	CheckOnly bool
+	// Update, set before the first Add, makes the writer update the
+	// customers its rows match instead of refusing their emails.
+	Update *WriterUpdate
+	// Added, Updated and Unchanged count the queued customers flushed so
+	// far: written as new, written as changes to a customer on the roster,
+	// and matched with nothing to change (with CheckOnly: that would be).
+	Added, Updated, Unchanged int
+	matched                   map[int64]int // Update: customer id → ref of the row that matched it
+
+	// The queued customers' search keys, computed off the writer's
+	// goroutine (see keyQueued): keys[i] is queue[i]'s, ready once keysWG
+	// is done; keyed is how much of the queue has been handed out.
+	keys   [][2]string
+	keysWG sync.WaitGroup
+	keyed  int
 }
 
+// keyChunk is how many queued customers one key goroutine takes.
+const keyChunk = 250
+
 // WriterBatch is how many customers CustomerWriter writes per statement.
-// Each row of the INSERT takes 11 variables; SQLite allows 32,766.
+// Each row of the INSERT takes 12 variables; SQLite allows 32,766.
 const WriterBatch = 2000
 
 // valuesBatch is how many custom values go in one INSERT (3 variables each).
@@ -50,8 +70,10 @@ const valuesBatch = 1000
 
 type queued struct {
 	ref    int
-	c      Customer // readied by newCustomer; Fields unused
-	values []fieldValue
+	c      Customer     // readied by newCustomer; Fields unused
+	values []fieldValue // every field given, empty values too
+	id     int64        // Update: the customer to update, 0 to match by email
+	keys   [2]string    // NameKeys, PhoneKeys: set by flush for an insert
 }
 
 type fieldValue struct {
@@ -59,25 +81,17 @@ type fieldValue struct {
 	value string
 }
 
-// Conflict is a queued customer that was not written because another customer
-// of the organization already has the email.
-type Conflict struct {
-	Ref   int // as given to Add
-	Email string
-	Owner *Customer // ID, names and Archived only
-}
-
 // NewCustomerWriter returns a writer for the transaction; its statements die
 // with it.
 func (tx *Tx) NewCustomerWriter(ctx context.Context, orgID int64) *CustomerWriter {
-	return &CustomerWriter{q: tx.conn, tx: tx, orgID: orgID, now: tx.now().Truncate(time.Second), fields: map[string]int64{}}
+	return &CustomerWriter{q: tx.conn, tx: tx, orgID: orgID, now: tx.now().Truncate(time.Second)}
 }
 
 // CheckCustomers runs fn with a CheckOnly writer on one read snapshot: a dry
 // run that looks the queued emails up and writes nothing.
 func (db *DB) CheckCustomers(ctx context.Context, orgID int64, fn func(w *CustomerWriter) error) error {
 	return db.view(ctx, func(c conn) error {
-		return fn(&CustomerWriter{q: c, orgID: orgID, now: db.Now().Truncate(time.Second), fields: map[string]int64{}, CheckOnly: true})
+		return fn(&CustomerWriter{q: c, orgID: orgID, now: db.Now().Truncate(time.Second), CheckOnly: true})
 	})
 }
 
@@ -88,28 +102,71 @@ func (db *DB) CheckCustomers(ctx context.Context, orgID int64, fn func(w *Custom
 // distinct within one writer (the caller has the file's own duplicates to
 // report); a repeat fails the batch with an error. Unless CheckOnly, a field
 // is declared for the organization when first met, even with an empty value,
-// so an import creates the columns its header names. c.ID is not set.
+// so an import creates the columns its header names. With Update set, c.ID
+// names the customer c updates (0: match by email, see WriterUpdate);
+// otherwise c.ID is ignored and not set.
 func (w *CustomerWriter) Add(ctx context.Context, c *Customer, ref int) ([]Conflict, error) {
 	e := queued{ref: ref, c: Customer{OrgID: w.orgID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone}}
-	if err := newCustomer(&e.c, w.now); err != nil {
+	if w.Update != nil {
+		// A row that updates may leave a name out (the stored one stays);
+		// whether the result has one is decided once it is matched.
+		e.id = c.ID
+		e.c.FirstName, e.c.LastName = strings.TrimSpace(e.c.FirstName), strings.TrimSpace(e.c.LastName)
+		e.c.Email, e.c.Phone = NormalizeEmail(e.c.Email), strings.TrimSpace(e.c.Phone)
+		e.c.CreatedAt, e.c.UpdatedAt = w.now, w.now
+	} else if err := newCustomer(&e.c, w.now); err != nil {
 		return nil, err
 	}
-	if !w.CheckOnly {
-		for _, f := range c.Fields {
-			id, err := w.fieldID(ctx, f.Name)
-			if err != nil {
-				return nil, err
-			}
-			if f.Value != "" {
-				e.values = append(e.values, fieldValue{id, f.Value})
-			}
+	if err := w.loadFields(ctx); err != nil {
+		return nil, err
+	}
+	for _, f := range c.Fields {
+		id, err := w.fieldID(ctx, f.Name)
+		if err != nil {
+			return nil, err
 		}
+		e.values = append(e.values, fieldValue{id, f.Value})
 	}
 	w.queue = append(w.queue, e)
+	if w.Update == nil && !w.CheckOnly && len(w.queue)-w.keyed >= keyChunk {
+		w.keyQueued()
+	}
 	if len(w.queue) < WriterBatch {
 		return nil, nil
 	}
 	return w.flush(ctx, false)
+}
+
+// keyQueued computes the search keys (NameKeys, PhoneKeys) of the queued
+// customers not handed out yet on a goroutine of their own. Reading a phone
+// number with its country's numbering plan is about a quarter of an
+// import's CPU (the library's regular expressions); done here, beside the
+// writer rather than in it, it runs on another core while SQLite writes the
+// batch before, so a large import waits on the database alone. Each
+// goroutine writes only its own entries of keys and ends by itself; flush
+// waits for them (keysWG) before reading keys.
+func (w *CustomerWriter) keyQueued() {
+	from, to := w.keyed, len(w.queue)
+	if from == to {
+		return
+	}
+	if len(w.keys) < WriterBatch {
+		w.keys = make([][2]string, WriterBatch)
+	}
+	type input struct{ first, last, phone string }
+	in := make([]input, 0, to-from)
+	for _, e := range w.queue[from:to] {
+		in = append(in, input{e.c.FirstName, e.c.LastName, e.c.Phone})
+	}
+	keys, country := w.keys[from:to], w.country
+	w.keysWG.Add(1)
+	go func() {
+		defer w.keysWG.Done()
+		for i, c := range in {
+			keys[i] = [2]string{NameKeys(c.first, c.last), PhoneKeys(c.phone, country)}
+		}
+	}()
+	w.keyed = to
 }
 
 // Flush writes the queued customers (or only checks them, if CheckOnly) and
@@ -122,10 +179,24 @@ func (w *CustomerWriter) flush(ctx context.Context, final bool) ([]Conflict, err
 	if len(w.queue) == 0 && (!final || len(w.pending) == 0) {
 		return nil, nil
 	}
-	defer func() { w.queue = w.queue[:0] }()
+	defer func() { w.queue, w.keyed = w.queue[:0], 0 }()
+	if w.Update != nil {
+		return w.flushUpdate(ctx, final)
+	}
+	if !w.CheckOnly {
+		w.keyQueued()
+		w.keysWG.Wait()
+		for i := range w.queue {
+			w.queue[i].keys = w.keys[i]
+		}
+	}
 	conflicts, err := w.conflicts(ctx)
-	if err != nil || w.CheckOnly {
+	if err != nil {
 		return conflicts, err
+	}
+	w.Added += len(w.queue) - len(conflicts)
+	if w.CheckOnly {
+		return conflicts, nil
 	}
 	if len(conflicts) > 0 {
 		taken := map[int]bool{}
@@ -140,7 +211,7 @@ func (w *CustomerWriter) flush(ctx context.Context, final bool) ([]Conflict, err
 		}
 		w.queue = keep
 	}
-	return conflicts, w.insert(ctx, final)
+	return conflicts, w.insert(ctx, w.queue, final)
 }
 
 // conflicts looks up the queued emails in one query.
@@ -192,26 +263,28 @@ func (w *CustomerWriter) conflicts(ctx context.Context) ([]Conflict, error) {
 	return out, nil
 }
 
-// insert writes the queued customers, and their custom values once a full
-// statement's worth is pending (or everything, when final). Ids are assigned
-// here rather than by the INSERT so the values can be written in batches
-// too (newCustomerIDs).
-func (w *CustomerWriter) insert(ctx context.Context, final bool) error {
-	if len(w.queue) > 0 {
-		ids, err := w.q.newCustomerIDs(ctx, len(w.queue))
+// insert writes the entries as new customers, and their custom values once
+// a full statement's worth is pending (or everything, when final). Ids are
+// assigned here rather than by the INSERT so the values can be written in
+// batches too (newCustomerIDs).
+func (w *CustomerWriter) insert(ctx context.Context, entries []queued, final bool) error {
+	if len(entries) > 0 {
+		ids, err := w.q.newCustomerIDs(ctx, len(entries))
 		if err != nil {
 			return err
 		}
 		w.vals = w.vals[:0]
-		for i := range w.queue {
-			e := &w.queue[i]
+		for i := range entries {
+			e := &entries[i]
 			id := ids[i]
-			w.vals = appendCustomerRow(w.vals, &e.c, id)
+			w.vals = appendCustomerRowKeys(w.vals, &e.c, id, e.keys[0], e.keys[1])
 			for _, v := range e.values {
-				w.pending = append(w.pending, id, v.field, v.value)
+				if v.value != "" {
+					w.pending = append(w.pending, id, v.field, v.value)
+				}
 			}
 		}
-		err = w.exec(ctx, customerInsert, len(w.queue), WriterBatch)
+		err = w.exec(ctx, customerInsert, len(entries), WriterBatch)
 		if isConstraint(err) {
 			return Errorf(ECONFLICT, "two customers in one import have the same email")
 		} else if err != nil {
@@ -264,11 +337,15 @@ func (w *CustomerWriter) exec(ctx context.Context, query func(rows int) string, 
 }
 
 // fieldID declares the field on first sight, as CreateCustomer does, and
-// then answers from the cache.
+// then answers from the cache. A checker declares nothing: a field it has
+// not seen declared is 0 (no customer has a value for it).
 func (w *CustomerWriter) fieldID(ctx context.Context, name string) (int64, error) {
 	name = strings.TrimSpace(name)
 	if id, ok := w.fields[name]; ok {
 		return id, nil
+	}
+	if w.CheckOnly || w.tx == nil {
+		return 0, nil
 	}
 	id, err := w.tx.DeclareCustomField(ctx, w.orgID, name)
 	if err != nil {

@@ -194,6 +194,7 @@ func schemaOf(t *testing.T, db *DB) map[string]string {
 		}
 	}
 	out := map[string]string{}
+	var columns []string // "table column", sorted below
 	for kind, q := range queries {
 		rows, err := db.read.Query(q)
 		if err != nil {
@@ -204,6 +205,10 @@ func schemaOf(t *testing.T, db *DB) map[string]string {
 			if err := rows.Scan(&table, &name); err != nil {
 				t.Fatal(err)
 			}
+			if kind == "column" {
+				columns = append(columns, table+" "+name)
+				continue
+			}
 			key := table + " " + kind + "s"
 			if out[key] != "" {
 				out[key] += ", "
@@ -212,12 +217,26 @@ func schemaOf(t *testing.T, db *DB) map[string]string {
 		}
 		rows.Close()
 	}
+	slices.Sort(columns)
+	for _, tc := range columns {
+		table, name, _ := strings.Cut(tc, " ")
+		key := table + " columns"
+		if out[key] != "" {
+			out[key] += ", "
+		}
+		out[key] += name
+	}
 	return out
 }
 
 // PostgreSQL's baseline and twins make the schema SQLite's migrations
-// make: the same tables with the same columns in the same order (a bulk
-// load and a data move name them so), the same indexes and triggers.
+// make: the same tables with the same columns, the same indexes and
+// triggers. Not the columns' order: a twin numbered below the baseline
+// (0017) adds its columns after the baseline's on PostgreSQL and before
+// 0018's on a new SQLite file, and after them on a SQLite file upgraded
+// from 0019, so the order depends on a database's history on either engine.
+// Nothing relies on it: the bulk-load door, the demo and the data move name
+// every column they write.
 func TestBothEnginesHaveTheSameSchema(t *testing.T) {
 	var schemas [2]map[string]string
 	bothEngines(t, func(t *testing.T) {

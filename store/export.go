@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"sort"
+	"time"
 )
 
 // ExportRow is one customer as an export writes it. Values holds the custom
@@ -15,6 +17,12 @@ type ExportRow struct {
 	Email     string
 	Phone     string
 	Values    []string
+	// What `customers export --with-status` adds: the status, and when the
+	// latest live invite went (zero without one) and the account was
+	// claimed (zero until then).
+	Status    Status
+	InvitedAt time.Time
+	ClaimedAt time.Time
 }
 
 // ExportPageSize is how many customers ExportCustomers reads per query.
@@ -82,7 +90,8 @@ func (db *DB) exportPage(ctx context.Context, orgID, after int64, page []ExportR
 	// the whole organization and sort it on every page; walking the rowid
 	// from `after` costs one page's worth of rows (plus other organizations'
 	// rows in between).
-	rows, err := tx.QueryContext(ctx, `SELECT id, first_name, last_name, email, phone FROM customers
+	now := db.Now()
+	rows, err := tx.QueryContext(ctx, `SELECT id, first_name, last_name, email, phone, state, invite_sent_at, invite_expires_at, claimed_at FROM customers
 		WHERE +org_id = ? AND +archived = 0 AND id > ? ORDER BY id LIMIT ?`, orgID, after, ExportPageSize)
 	if err != nil {
 		return nil, err
@@ -103,10 +112,14 @@ func (db *DB) exportPage(ctx context.Context, orgID, after int64, page []ExportR
 			r.Values = make([]string, nfields)
 		}
 		clear(r.Values)
-		if err := rows.Scan(&r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone); err != nil {
+		var state State
+		var sent, expires, claimed sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &state, &sent, &expires, &claimed); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		r.Status = statusOf(state, expires, now)
+		r.InvitedAt, r.ClaimedAt = fromUnix(sent), fromUnix(claimed)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -65,10 +65,12 @@ func latest(e Engine) int {
 // migrationSteps are the Go parts of migrations, by engine and number.
 // Migration 8's sealing of plain bodies and 15's rebuild of invites are
 // SQLite's history: PostgreSQL databases never held plain bodies, and
-// PostgreSQL's baseline writes the CHECK 15 widens as it is now.
+// PostgreSQL's baseline writes the CHECK 15 widens as it is now. 17
+// computes every customer's search keys in Go (the phone numbering plans
+// are a Go library), on each engine.
 var migrationSteps = map[Engine]map[int]func(ctx context.Context, db *DB, tx *Tx) error{
-	SQLite:   {8: sealPlainBodies, 15: allowWithdrawn},
-	Postgres: {},
+	SQLite:   {8: sealPlainBodies, 15: allowWithdrawn, 17: rebuildAllSearchKeys},
+	Postgres: {17: rebuildAllSearchKeys},
 }
 
 func loadMigrations() map[Engine][]migration {

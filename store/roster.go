@@ -63,8 +63,20 @@ func searchWords(s string) []string {
 
 // MatchQuery turns what someone typed into an FTS5 query: every word must
 // match as a prefix of some word in the name, email or phone ("jane.d" is
-// "jane* d*"). "" means no search.
+// "jane* d*"). "" means no search. A search that looks like a phone number
+// is one number however it is grouped (see phoneSearch): "0151 62185557" and
+// "151-621-85557" find +49 151 62185557. Names are indexed with their joined
+// forms too (NameKeys), so "dsouza" finds D'Souza.
 func MatchQuery(s string) string {
+	if d, exact, ok := phoneSearch(s); ok {
+		switch {
+		case d == "":
+			return ""
+		case exact:
+			return `"` + d + `"`
+		}
+		return `"` + d + `"*`
+	}
 	var b strings.Builder
 	for _, w := range searchWords(s) {
 		if b.Len() > 0 {
@@ -78,9 +90,19 @@ func MatchQuery(s string) string {
 }
 
 // tsQuery is MatchQuery for PostgreSQL's to_tsquery: "jane.d" is
-// "'jane':* & 'd':*". A word is only letters and digits, so quoting it
-// needs no escapes.
+// "'jane':* & 'd':*", a phone number one word of its digits, as MatchQuery
+// reads them. A word is only letters and digits, so quoting it needs no
+// escapes.
 func tsQuery(s string) string {
+	if d, exact, ok := phoneSearch(s); ok {
+		switch {
+		case d == "":
+			return ""
+		case exact:
+			return `'` + d + `'`
+		}
+		return `'` + d + `':*`
+	}
 	var b strings.Builder
 	for _, w := range searchWords(s) {
 		if b.Len() > 0 {

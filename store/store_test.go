@@ -744,20 +744,6 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 }
 
-func TestPhoneKeys(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                "",
-		"0142":            "0142 0142",
-		"+1 555-0142":     "+1 555-0142 15550142 5550142",
-		"(020) 7946 0958": "(020) 7946 0958 02079460958 79460958",
-		"ext. none":       "ext. none",
-	} {
-		if got := PhoneKeys(in); got != want {
-			t.Errorf("PhoneKeys(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestRosterCountsMatchTheRoster: the trigger-kept counts agree with counting
 // the rows, through inserts, invites, expiry, claims, email changes and
 // archiving.

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"frontdesk/store/storetest"
 )
 
 // customerOut is the --json of add, set, archive and restore.
@@ -182,5 +184,38 @@ func TestCustomersArchiveAndRestore(t *testing.T) {
 	code, _, errs = c.run("customers", "archive", sid, "--as", "desk@harbor-yoga.example")
 	if code != 1 || !strings.Contains(errs, "Your role cannot manage customers") {
 		t.Errorf("the staff role archiving: exit %d, %q", code, errs)
+	}
+}
+
+// customers add and customers set write the search keys with the names and
+// phone, read with the organization's country: a number given in national
+// form is found as staff type it in international form, and a name with an
+// apostrophe without it, on both engines.
+func TestCustomersAddAndSetFoundByPhone(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			c := newCLI(t)
+			if engine == "postgres" {
+				c.env["FRONTDESK_DATABASE"] = storetest.Postgres(t)
+			}
+			c.ok("org", "add", "--name", "Harbor Yoga")
+			c.ok("org", "set", "--country", "GB")
+			c.ok("staff", "add", "--email", "owner@harbor.example", "--name", "Olga Owner", "--role", "owner")
+			c.ok("customers", "add", "--first-name", "Walk", "--last-name", "In", "--phone", "0161 496 8466")
+			c.ok("customers", "add", "--first-name", "Sam", "--last-name", "Lee", "--phone", "020 7946 0000", "--email", "sam@example.com")
+			search := func(q string) string { return c.ok("customers", "list", "--search", q) }
+			if out := search("+44 161 496 8466"); !strings.Contains(out, "Walk In") || strings.Contains(out, "Sam Lee") {
+				t.Errorf("search +44 161 496 8466 after add: %q", out)
+			}
+			c.ok("customers", "set", "sam@example.com", "--last-name", "O'Brien", "--phone", "020 7946 0958")
+			for _, q := range []string{"+44 20 7946 0958", "0044 20 7946 0958", "207-946-0958", "obrien"} {
+				if out := search(q); !strings.Contains(out, "Sam O'Brien") || strings.Contains(out, "Walk In") {
+					t.Errorf("search %q after set: %q", q, out)
+				}
+			}
+			if out := search("+44 20 7946 0000"); strings.Contains(out, "Sam") {
+				t.Errorf("the old number still finds the customer: %q", out)
+			}
+		})
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,17 +27,27 @@ func newCustomersCmd(app *App) *cobra.Command {
 }
 
 func newImportCmd(app *App) *cobra.Command {
-	var dryRun, skipInvalid bool
+	var dryRun, skipInvalid, update bool
 	cmd := &cobra.Command{
-		Use:   "import FILE.csv [--org SLUG] [--dry-run] [--skip-invalid]",
-		Short: "Import customers from a CSV file",
+		Use:   "import FILE.csv [--org SLUG] [--update] [--dry-run] [--skip-invalid]",
+		Short: "Import customers from a CSV file, adding them or updating those on the roster",
 		Long: `Import customers from a CSV file with a header row. first_name, last_name,
-email and phone are known columns; every other column becomes a custom field.
+email and phone are known columns, also as people write them ("First Name",
+"Surname", "E-mail", "Email address", "Mobile", "Phone number"…); every other
+column becomes a custom field. id, status, invited_at and claimed_at (written
+by export --with-status) are not imported.
 
 Every row is checked first (names present, emails valid and not already on the
-roster or elsewhere in the file). If any row is bad, each is listed with its
-line number and nothing is imported, unless --skip-invalid is given, which
-imports the good rows. --dry-run checks without importing.`,
+roster or elsewhere in the file). If any row is bad, each is listed as
+FILE:LINE: reason and nothing is imported, unless --skip-invalid is given,
+which imports the good rows. --dry-run checks without importing.
+
+--update matches each row with a customer on the roster, by the id column
+when the row has an id, else by email, and updates the columns the file has
+(an empty cell clears a phone or a custom field); rows that match nobody are
+added. Emails are never changed by an import: a row whose email differs from
+its customer's is refused (change an email in the TUI, which cancels links
+sent to the old address). An export --with-status imports back unchanged.`,
 		Args: cobra.ExactArgs(1),
 		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
@@ -53,7 +65,7 @@ imports the good rows. --dry-run checks without importing.`,
 			}
 			bar := newProgress(app.Stderr, label)
 			rep, err := csvio.Import(ctx, app.DB, o, bufio.NewReaderSize(f, 1<<16), csvio.ImportOptions{
-				DryRun: dryRun, SkipInvalid: skipInvalid, Actor: app.Actor(), Source: filepath.Base(args[0]), Progress: bar.Update,
+				DryRun: dryRun, SkipInvalid: skipInvalid, Update: update, Actor: app.Actor(), Source: args[0], Progress: bar.Update,
 			})
 			bar.Done(err == nil)
 			// The report lists every bad row, whether or not the import went
@@ -64,8 +76,26 @@ imports the good rows. --dry-run checks without importing.`,
 			if more := rep.Skipped - len(rep.Problems); more > 0 {
 				fmt.Fprintf(app.Stderr, "… and %s with problems\n", format.Count(more, "more row"))
 			}
+			if len(rep.Ignored) > 0 {
+				fmt.Fprintf(app.Stderr, "Not imported: column(s) %s (frontdesk's own", inert.String(strings.Join(rep.Ignored, ", ")))
+				if !update && slices.ContainsFunc(rep.Ignored, func(c string) bool { return strings.EqualFold(c, "id") }) {
+					fmt.Fprint(app.Stderr, "; ids are read with --update. To keep another system's ids, rename the column, e.g. \"Member ID\"")
+				}
+				fmt.Fprintln(app.Stderr, ").")
+			}
 			if err != nil {
 				return err
+			}
+			if update {
+				msg := fmt.Sprintf("Imported into %s: %d added, %d updated, %d unchanged", inert.String(o.Name), rep.Added, rep.Updated, rep.Unchanged)
+				if dryRun {
+					msg = fmt.Sprintf("Dry run: %d would be added, %d updated, %d unchanged; nothing was written", rep.Added, rep.Updated, rep.Unchanged)
+				}
+				if rep.Skipped > 0 {
+					msg += fmt.Sprintf("; skipped %s with problems (listed above)", format.Count(rep.Skipped, "row"))
+				}
+				fmt.Fprintln(app.Stdout, msg+".")
+				return nil
 			}
 			switch {
 			case dryRun && rep.Skipped > 0:
@@ -82,14 +112,15 @@ imports the good rows. --dry-run checks without importing.`,
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check the file and report problems without importing")
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "import the good rows and skip the bad ones")
-	markNoEnv(cmd.Flags(), "dry-run", "skip-invalid")
+	cmd.Flags().BoolVar(&update, "update", false, "update customers already on the roster (matched by id, else email) instead of refusing them")
+	markNoEnv(cmd.Flags(), "dry-run", "skip-invalid", "update")
 	return cmd
 }
 
 func newExportCmd(app *App) *cobra.Command {
-	var force bool
+	var force, withStatus bool
 	cmd := &cobra.Command{
-		Use:   "export [FILE.csv]",
+		Use:   "export [FILE.csv] [--with-status]",
 		Short: "Export customers as CSV (to standard output without FILE), in the format import reads",
 		Long: `Export the organization's customers as CSV (to standard output without FILE),
 in the format import reads, so an export imports back unchanged.
@@ -98,7 +129,12 @@ Customers type their own names, phone and custom fields. So that a spreadsheet
 never runs one as a formula (CSV injection), a cell starting with = + - @, a
 tab or a carriage return is written behind a single quote ('=SUM(A1)), and so
 is a cell that already starts with a quote; spreadsheets show it as text.
-Import takes that one quote off again.`,
+Import takes that one quote off again.
+
+--with-status adds the customer's id first, and their status, the date of
+the latest invite and the date they claimed their account last (in the
+organization's time zone). Import does not read those three; import --update
+matches rows by the id, so the file can be edited and imported back.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: withExistingDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, err := app.Organization(ctx)
@@ -107,7 +143,7 @@ Import takes that one quote off again.`,
 			}
 			if len(args) == 0 {
 				w := bufio.NewWriter(app.Stdout)
-				if _, err := csvio.Export(ctx, app.DB, o, w); err != nil {
+				if _, err := csvio.Export(ctx, app.DB, o, w, csvio.ExportOptions{WithStatus: withStatus}); err != nil {
 					return err
 				}
 				return w.Flush()
@@ -124,7 +160,7 @@ Import takes that one quote off again.`,
 			}
 			defer os.Remove(tmp.Name())
 			w := bufio.NewWriter(tmp)
-			n, err := csvio.Export(ctx, app.DB, o, w)
+			n, err := csvio.Export(ctx, app.DB, o, w, csvio.ExportOptions{WithStatus: withStatus})
 			if err == nil {
 				err = w.Flush()
 			}
@@ -144,7 +180,8 @@ Import takes that one quote off again.`,
 		}),
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "replace FILE if it exists")
-	markNoEnv(cmd.Flags(), "force")
+	cmd.Flags().BoolVar(&withStatus, "with-status", false, "add the id, status, invited and claimed dates")
+	markNoEnv(cmd.Flags(), "force", "with-status")
 	return cmd
 }
 

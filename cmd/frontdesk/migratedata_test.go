@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,6 +107,15 @@ func TestMigrateDataToPostgres(t *testing.T) {
 	}
 	if out := c.ok("customers", "list", "--search", email); !strings.Contains(out, "Claimed") {
 		t.Errorf("after claiming, the roster on PostgreSQL says:\n%s", out)
+	}
+	// The search keys came along: a number stored in national form is
+	// found in international form, through the documents the move made.
+	var id int64
+	var phone string
+	storetest.Scan(t, moved.DB, `SELECT id, phone FROM customers WHERE org_id = ? AND archived = 0 AND phone LIKE '07%' ORDER BY id LIMIT 1`, []any{org.ID}, &id, &phone)
+	intl := "+44 " + strings.TrimPrefix(phone, "0")
+	if rows, err := moved.DB.RosterPage(ctx, org.ID, store.RosterQuery{Search: intl, Limit: 100}); err != nil || !slices.ContainsFunc(rows, func(r store.RosterRow) bool { return r.ID == id }) {
+		t.Errorf("after the move, search %q does not find the customer with %s: %v", intl, phone, err)
 	}
 	// New rows take new ids: the sequences were set past the moved ones.
 	c.ok("customers", "add", "--first-name", "Nia", "--last-name", "New", "--email", "nia.new@example.com")

@@ -15,7 +15,7 @@ import (
 func export(t testing.TB, db *store.DB, org *store.Org) (string, int) {
 	t.Helper()
 	var b bytes.Buffer
-	n, err := Export(context.Background(), db, org, &b)
+	n, err := Export(context.Background(), db, org, &b, ExportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestExportWriteError(t *testing.T) {
 	if _, err := Import(context.Background(), db, org, bytes.NewReader(genCSV(3000)), ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Export(context.Background(), db, org, failingWriter{}); err == nil || !strings.Contains(err.Error(), "disk full") {
+	if _, err := Export(context.Background(), db, org, failingWriter{}, ExportOptions{}); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("err = %v", err)
 	}
 }

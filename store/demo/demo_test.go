@@ -475,6 +475,77 @@ func testDemoSearchIndexMatchesTrigger(t *testing.T) {
 	demoCheckCounts(t, db)
 }
 
+// The generator computes the search keys of its rows itself (the bulk-load
+// door writes the columns it is given); they must be what the store's own
+// writes compute. Changing the organization's country and back makes the
+// store rebuild every customer's keys its way: nothing may differ from what
+// was generated, and the demo's numbers are found in their other forms.
+func TestDemoSearchKeysMatchTheStore(t *testing.T) { bothEngines(t, testDemoSearchKeysMatchTheStore) }
+
+func testDemoSearchKeysMatchTheStore(t *testing.T) {
+	db, org := demoForTest(t, 400, 3)
+	ctx := context.Background()
+	if org.Country != "GB" {
+		t.Fatalf("demo organization's country is %q, want GB (its numbers are British)", org.Country)
+	}
+	keys := func() string {
+		var s string
+		storetest.Scan(t, db, sqlFor(db,
+			`SELECT group_concat(id || ':' || name_keys || '|' || phone_keys, char(10)) FROM (SELECT * FROM customers WHERE org_id = ? ORDER BY id)`,
+			`SELECT string_agg(id || ':' || name_keys || '|' || phone_keys, chr(10) ORDER BY id) FROM customers WHERE org_id = ?`), []any{org.ID}, &s)
+		return s
+	}
+	generated := keys()
+	for _, country := range []string{"IE", "GB"} {
+		o := *org
+		o.Country = country
+		storetest.Write(t, db, func(tx *store.Tx) (int, error) { return 0, tx.UpdateOrg(ctx, &o) })
+	}
+	if rebuilt := keys(); rebuilt != generated {
+		t.Errorf("the store rebuilds other search keys than the generator wrote:\n%s", firstDiff(generated, rebuilt))
+	}
+	var id int64
+	var phone string
+	storetest.Scan(t, db, `SELECT id, phone FROM customers WHERE org_id = ? AND archived = 0 AND phone LIKE '07%' ORDER BY id LIMIT 1`, []any{org.ID}, &id, &phone)
+	intl := "+44 " + strings.TrimPrefix(phone, "0")
+	rows, err := db.RosterPage(ctx, org.ID, store.RosterQuery{Search: intl, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 || rows[0].ID != id {
+		t.Errorf("search %q does not find the customer with %s: %v", intl, phone, rows)
+	}
+	// The rebuild puts back what it set aside: the update trigger (an
+	// edit is searchable) and the index's merge setting.
+	storetest.Write(t, db, func(tx *store.Tx) (int, error) {
+		return 0, tx.UpdateCustomerProfile(ctx, org.ID, id, store.ProfileUpdate{FirstName: "Quentin", LastName: "Zyzzyva", Phone: phone})
+	})
+	if rows, _ := db.RosterPage(ctx, org.ID, store.RosterQuery{Search: "zyzzyva"}); len(rows) != 1 || rows[0].ID != id {
+		t.Errorf("an edit after the rebuild is not searchable: %v", rows)
+	}
+	if db.Engine() != store.SQLite {
+		return
+	}
+	var v sql.NullInt64
+	if err := storetest.Raw(t, db).QueryRowContext(ctx, `SELECT v FROM customers_fts_config WHERE k = 'automerge'`).Scan(&v); err != nil && err != sql.ErrNoRows {
+		t.Fatal(err)
+	}
+	if v.Valid && v.Int64 != 4 {
+		t.Errorf("automerge left at %d", v.Int64)
+	}
+}
+
+// firstDiff shows the first line where two texts differ.
+func firstDiff(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return "generated " + la[i] + "\nstore     " + lb[i]
+		}
+	}
+	return fmt.Sprintf("%d lines against %d", len(la), len(lb))
+}
+
 // demoCheckCounts fails unless roster_counts holds what counting the
 // customers gives.
 func demoCheckCounts(t testing.TB, db *store.DB) {
