@@ -166,8 +166,7 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 	}
 	var out []RosterRow
 	var err error
-	if search := q.db.d.search; search.query(rq.Search) != "" {
-		match := search.query(rq.Search)
+	if search, match := q.db.d.search, q.db.d.search.query(rq.Search); match != "" {
 		cmp, cursor := "", []any{}
 		if rq.After != nil {
 			cmp, cursor = ` > ?`, []any{rq.After.ID}
@@ -405,8 +404,11 @@ func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, li
 	if match == "" {
 		return count(`customers c WHERE true`)
 	}
-	// As RosterPage: a window of the index that holds limit matches
-	// settles it; otherwise every match.
+	// As RosterPage: the archived customers tested one by one; a window
+	// of the index that holds limit matches; otherwise every match.
+	if rq.Archived && search.archived != nil {
+		return count(search.archived(""), orgID, match)
+	}
 	if search.window != nil {
 		if n, err := count(search.window("", "ASC"), searchWindow, match); err != nil || n >= limit {
 			return n, err
