@@ -530,7 +530,10 @@ func TestChangesListenerReconnects(t *testing.T) {
 		if err := other.Tx(ctx, func(tx *Tx) error { return tx.SetCustomerEmail(ctx, org.ID, c.ID, "ann.lee@example.com") }); err != nil {
 			t.Fatal(err)
 		}
-		waitChange(t, ch, time.Second, func(ch Change) bool { return ch.Kind == ChangeCustomer && ch.CustomerID == c.ID })
+		// The first includes opening the listener's connection, which on a
+		// loaded machine can take longer than a change may; the 1 s is
+		// asserted below, once it listens.
+		waitChange(t, ch, 5*time.Second, func(ch Change) bool { return ch.Kind == ChangeCustomer && ch.CustomerID == c.ID })
 		t.Logf("heard %s after the other node's commit", time.Since(start).Round(time.Millisecond))
 		// The detector reads the log only once it listens, so it does now.
 		before := listeners(t, db)
