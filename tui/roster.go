@@ -1025,7 +1025,14 @@ func (r *rosterScreen) position() string {
 	if !exact && r.query != "" && r.matchesKnown() {
 		t = num(total) + "+"
 	}
-	if len(r.rows) == 0 {
+	// The stale row (the cursor's, no longer matching) is on screen but
+	// not in the count: the position counts the rows that are listed.
+	stale := slices.IndexFunc(r.rows, func(x store.RosterRow) bool { return r.stale != 0 && x.ID == r.stale })
+	listed := len(r.rows)
+	if stale >= 0 {
+		listed--
+	}
+	if listed == 0 {
 		if r.query != "" && r.matchesKnown() {
 			return t + " matches"
 		}
@@ -1039,6 +1046,16 @@ func (r *rosterScreen) position() string {
 	}
 	first := r.offset + r.top + 1
 	last := r.offset + min(r.top+r.visible, len(r.rows))
+	switch {
+	case stale < 0:
+	case stale < r.top:
+		first, last = first-1, last-1
+	case stale < r.top+r.visible:
+		last--
+	}
+	if last < first {
+		return "of " + t
+	}
 	return num(first) + "-" + num(last) + " of " + t
 }
 
