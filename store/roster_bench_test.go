@@ -79,6 +79,17 @@ func benchRoster(b *testing.B, n int) (*store.DB, *store.Org) {
 	return db, o
 }
 
+// bySize runs body as a sub-benchmark per size, named by the size, on
+// that size's demo database.
+func bySize(b *testing.B, body func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org)) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			body(b, context.Background(), db, o)
+		})
+	}
+}
+
 func benchSizes(b *testing.B) []int {
 	sizes := []int{100, 10_000}
 	if os.Getenv("FRONTDESK_BENCH_1M") == "1" {
@@ -90,51 +101,39 @@ func benchSizes(b *testing.B) []int {
 // BenchmarkRosterFirstPage: what the TUI asks for when the roster opens
 // (DESIGN §9: under 5 ms at 1,000,000).
 func BenchmarkRosterFirstPage(b *testing.B) {
-	for _, n := range benchSizes(b) {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			db, o := benchRoster(b, n)
-			ctx := context.Background()
-			for b.Loop() {
-				if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Limit: 50}); err != nil {
-					b.Fatal(err)
-				}
+	bySize(b, func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org) {
+		for b.Loop() {
+			if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Limit: 50}); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkRosterNextPage pages from the middle of the roster.
 func BenchmarkRosterNextPage(b *testing.B) {
-	for _, n := range benchSizes(b) {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			db, o := benchRoster(b, n)
-			ctx := context.Background()
-			mid := store.Cursor{SortName: "m", ID: 0}
-			for b.Loop() {
-				if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{After: &mid, Limit: 50}); err != nil {
-					b.Fatal(err)
-				}
+	bySize(b, func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org) {
+		mid := store.Cursor{SortName: "m", ID: 0}
+		for b.Loop() {
+			if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{After: &mid, Limit: 50}); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkRosterStatusFilter: one page of each status filter.
 func BenchmarkRosterStatusFilter(b *testing.B) {
-	for _, n := range benchSizes(b) {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			db, o := benchRoster(b, n)
-			ctx := context.Background()
-			for b.Loop() {
-				for _, s := range store.Statuses {
-					if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Status: s, Limit: 50}); err != nil {
-						b.Fatal(err)
-					}
+	bySize(b, func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org) {
+		for b.Loop() {
+			for _, s := range store.Statuses {
+				if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Status: s, Limit: 50}); err != nil {
+					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(store.Statuses))/1e6, "ms/filter")
-		})
-	}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(store.Statuses))/1e6, "ms/filter")
+	})
 }
 
 // BenchmarkArchivedFilter: the first page of the Archived filter, and a
@@ -157,17 +156,13 @@ func BenchmarkArchivedFilter(b *testing.B) {
 
 // BenchmarkRosterCounts: the header's counts per status.
 func BenchmarkRosterCounts(b *testing.B) {
-	for _, n := range benchSizes(b) {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			db, o := benchRoster(b, n)
-			ctx := context.Background()
-			for b.Loop() {
-				if _, err := db.RosterCounts(ctx, o.ID); err != nil {
-					b.Fatal(err)
-				}
+	bySize(b, func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org) {
+		for b.Loop() {
+			if _, err := db.RosterCounts(ctx, o.ID); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }
 
 // typing is what staff type into the search box, one keystroke at a time:
@@ -215,75 +210,59 @@ func BenchmarkSearchAsYouType(b *testing.B) {
 
 // BenchmarkProfile: opening one customer's profile.
 func BenchmarkProfile(b *testing.B) {
-	for _, n := range benchSizes(b) {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			db, o := benchRoster(b, n)
-			ctx := context.Background()
-			rows, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Status: store.StatusClaimed, Limit: 1})
-			if err != nil || len(rows) == 0 {
-				b.Fatal("no claimed customer", err)
+	bySize(b, func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org) {
+		rows, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Status: store.StatusClaimed, Limit: 1})
+		if err != nil || len(rows) == 0 {
+			b.Fatal("no claimed customer", err)
+		}
+		for b.Loop() {
+			if _, err := db.Profile(ctx, o.ID, rows[0].ID); err != nil {
+				b.Fatal(err)
 			}
-			for b.Loop() {
-				if _, err := db.Profile(ctx, o.ID, rows[0].ID); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkRosterHeader: everything the roster's header reads, the counts
 // per status, the archived count and the claim funnel (the roster asks for
 // them together).
 func BenchmarkRosterHeader(b *testing.B) {
-	for _, n := range benchSizes(b) {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			db, o := benchRoster(b, n)
-			ctx := context.Background()
-			for b.Loop() {
-				if _, err := db.RosterCounts(ctx, o.ID); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := db.ArchivedCount(ctx, o.ID); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := db.ClaimFunnel(ctx, o.ID); err != nil {
-					b.Fatal(err)
-				}
+	bySize(b, func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org) {
+		for b.Loop() {
+			if _, err := db.RosterCounts(ctx, o.ID); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+			if _, err := db.ArchivedCount(ctx, o.ID); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.ClaimFunnel(ctx, o.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkArchivedCount: the Archived filter's count alone
 // (archived_counts, one row).
 func BenchmarkArchivedCount(b *testing.B) {
-	for _, n := range benchSizes(b) {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			db, o := benchRoster(b, n)
-			ctx := context.Background()
-			for b.Loop() {
-				if _, err := db.ArchivedCount(ctx, o.ID); err != nil {
-					b.Fatal(err)
-				}
+	bySize(b, func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org) {
+		for b.Loop() {
+			if _, err := db.ArchivedCount(ctx, o.ID); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkClaimFunnel: the funnel alone.
 func BenchmarkClaimFunnel(b *testing.B) {
-	for _, n := range benchSizes(b) {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			db, o := benchRoster(b, n)
-			ctx := context.Background()
-			for b.Loop() {
-				if _, err := db.ClaimFunnel(ctx, o.ID); err != nil {
-					b.Fatal(err)
-				}
+	bySize(b, func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org) {
+		for b.Loop() {
+			if _, err := db.ClaimFunnel(ctx, o.ID); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkOutboxPage: one screenful of the outbox screen (20 rows), from
