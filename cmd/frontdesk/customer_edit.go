@@ -267,46 +267,42 @@ func emailChanged(ctx context.Context, app *App, svc *claim.Service, c *store.Cu
 }
 
 func newArchiveCustomerCmd(app *App) *cobra.Command {
-	var as string
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "archive ID|EMAIL [--as EMAIL] [--json]",
-		Short: "Take a customer off the roster; their links stop working and they are signed out",
-		Long: `Archive a customer, as A on a profile does: they leave the roster (customers
+	return oneCustomerCmd(app, "archive ID|EMAIL [--as EMAIL] [--json]",
+		"Take a customer off the roster; their links stop working and they are signed out",
+		`Archive a customer, as A on a profile does: they leave the roster (customers
 list --archived lists them), every link they hold stops working, and they are
 signed out of the customers' site and cannot sign in until restored. Nothing
 is deleted: customers restore brings them back with their history.`,
-		Args: cobra.ExactArgs(1),
-		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			o, actor, err := acting(ctx, app, as)
-			if err != nil {
-				return err
-			}
-			c, err := resolveCustomer(ctx, app, o, args[0])
-			if err != nil {
-				return err
-			}
-			a, err := app.Service().ArchiveCustomer(ctx, actor, c.ID)
-			if err != nil {
-				return refused(err, o, nil)
-			}
-			return said(app, asJSON, a.Customer, cliWords(o).Archived(a))
-		}),
-	}
-	bindActing(cmd, &as, &asJSON)
-	return cmd
+		(*claim.Service).ArchiveCustomer,
+		func(o *store.Org, a *claim.Archived) (*store.Customer, string) {
+			return a.Customer, cliWords(o).Archived(a)
+		})
 }
 
 func newRestoreCustomerCmd(app *App) *cobra.Command {
+	return oneCustomerCmd(app, "restore ID|EMAIL [--as EMAIL] [--json]",
+		"Bring an archived customer back to the roster, with their history",
+		`Restore an archived customer, as R does in the TUI: back on the roster with
+their bookings, payments, invites and account. Links that stopped working when
+they were archived stay dead; send a new invite.`,
+		(*claim.Service).RestoreCustomer,
+		func(o *store.Org, r *claim.Restored) (*store.Customer, string) {
+			return r.Customer, cliWords(o).Restored(r)
+		})
+}
+
+// oneCustomerCmd is a command that does one thing to one customer, named by
+// id or email, as a staff member (--as), saying what it did (or --json).
+func oneCustomerCmd[R any](app *App, use, short, long string,
+	act func(s *claim.Service, ctx context.Context, actor *store.Staff, customerID int64) (R, error),
+	words func(o *store.Org, r R) (*store.Customer, string)) *cobra.Command {
 	var as string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "restore ID|EMAIL [--as EMAIL] [--json]",
-		Short: "Bring an archived customer back to the roster, with their history",
-		Long: `Restore an archived customer, as R does in the TUI: back on the roster with
-their bookings, payments, invites and account. Links that stopped working when
-they were archived stay dead; send a new invite.`,
-		Args: cobra.ExactArgs(1),
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  cobra.ExactArgs(1),
 		RunE: withDB(app, func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			o, actor, err := acting(ctx, app, as)
 			if err != nil {
@@ -316,11 +312,12 @@ they were archived stay dead; send a new invite.`,
 			if err != nil {
 				return err
 			}
-			r, err := app.Service().RestoreCustomer(ctx, actor, c.ID)
+			r, err := act(app.Service(), ctx, actor, c.ID)
 			if err != nil {
 				return refused(err, o, nil)
 			}
-			return said(app, asJSON, r.Customer, cliWords(o).Restored(r))
+			cust, sentence := words(o, r)
+			return said(app, asJSON, cust, sentence)
 		}),
 	}
 	bindActing(cmd, &as, &asJSON)
