@@ -2,8 +2,6 @@ package mailer
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 
 	"frontdesk/store"
@@ -22,50 +20,7 @@ func TestThreeNodesDeliverEachMessageOnce(t *testing.T) {
 	srv := startServer(t, serverConfig{})
 	f := newFixtureAt(t, dsn, t.TempDir())
 	const n = 200
-	msgs := f.queue(t, n)
-	workers := make([]*Worker, 3)
-	for i := range workers {
-		workers[i] = &Worker{DB: f.open(t), Transport: srv.transport(t), Owner: fmt.Sprintf("node-%c", 'a'+i), Batch: 7, Logger: quietLogger()}
-	}
-	var wg sync.WaitGroup
-	sent := make([]int, len(workers))
-	errs := make([]error, len(workers))
-	for i, w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				r, err := w.RunOnce(context.Background())
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				if r.Leased == 0 {
-					return
-				}
-				sent[i] += r.Sent
-			}
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("%s: %v", workers[i].Owner, err)
-		}
-	}
-	t.Logf("sent per node: %v", sent)
-	if sent[0]+sent[1]+sent[2] != n {
-		t.Fatalf("the workers sent %v, %d in all; want %d", sent, sent[0]+sent[1]+sent[2], n)
-	}
-	counts := srv.CountTo()
-	for _, m := range msgs {
-		if counts[m.To] != 1 {
-			t.Errorf("%s received %d times", m.To, counts[m.To])
-		}
-	}
-	if got := len(srv.Received()); got != n {
-		t.Errorf("the mail server received %d messages, want %d", got, n)
-	}
+	deliverOnce(t, f, srv, f.queue(t, n), "node-a", "node-b", "node-c")
 	byStatus, err := f.db.OutboxCounts(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -378,16 +378,23 @@ func TestConnectionDroppedMidDataLosesNothing(t *testing.T) {
 func TestTwoWorkersDeliverEachMessageOnce(t *testing.T) {
 	srv := startServer(t, serverConfig{})
 	f := newFixture(t)
-	const n = 120
-	msgs := f.queue(t, n)
 	// Two handles on one file: two processes, each with its own writer
 	// connection, competing for the lock.
-	workers := []*Worker{
-		{DB: f.open(t), Transport: srv.transport(t), Owner: "process-a", Batch: 7, Logger: quietLogger()},
-		{DB: f.open(t), Transport: srv.transport(t), Owner: "process-b", Batch: 7, Logger: quietLogger()},
+	deliverOnce(t, f, srv, f.queue(t, 120), "process-a", "process-b")
+}
+
+// deliverOnce runs one worker per owner, each on a store.DB of its own (a
+// process, or a node), side by side until the queue is empty, and checks
+// that together they sent every message of msgs and that each address
+// received exactly one. It returns how many each sent.
+func deliverOnce(t *testing.T, f *fixture, srv *testServer, msgs []*store.OutboxMessage, owners ...string) []int {
+	t.Helper()
+	workers := make([]*Worker, len(owners))
+	for i, owner := range owners {
+		workers[i] = &Worker{DB: f.open(t), Transport: srv.transport(t), Owner: owner, Batch: 7, Logger: quietLogger()}
 	}
 	var wg sync.WaitGroup
-	results := make([]Result, len(workers))
+	sent := make([]int, len(workers))
 	errs := make([]error, len(workers))
 	for i, w := range workers {
 		wg.Add(1)
@@ -402,29 +409,34 @@ func TestTwoWorkersDeliverEachMessageOnce(t *testing.T) {
 				if r.Leased == 0 {
 					return
 				}
-				results[i].Sent += r.Sent
+				sent[i] += r.Sent
 			}
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
+	for i, err := range errs {
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", owners[i], err)
 		}
 	}
-	if results[0].Sent+results[1].Sent != n {
-		t.Fatalf("workers sent %d + %d, want %d in all", results[0].Sent, results[1].Sent, n)
+	t.Logf("sent per worker: %v", sent)
+	total := 0
+	for _, n := range sent {
+		total += n
 	}
-	t.Logf("worker a sent %d, worker b sent %d", results[0].Sent, results[1].Sent)
+	if total != len(msgs) {
+		t.Fatalf("the workers sent %v, %d in all; want %d", sent, total, len(msgs))
+	}
 	counts := srv.CountTo()
 	for _, m := range msgs {
 		if counts[m.To] != 1 {
 			t.Errorf("%s received %d times", m.To, counts[m.To])
 		}
 	}
-	if len(srv.Received()) != n {
-		t.Errorf("server received %d messages, want %d", len(srv.Received()), n)
+	if got := len(srv.Received()); got != len(msgs) {
+		t.Errorf("the mail server received %d messages, want %d", got, len(msgs))
 	}
+	return sent
 }
 
 func TestKilledWorkerIsRecoveredAfterItsLease(t *testing.T) {
