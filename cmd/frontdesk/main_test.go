@@ -50,7 +50,9 @@ func (c *cli) ok(args ...string) string {
 
 func (c *cli) sqlite() *sql.DB {
 	c.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.dir, "frontdesk.db")+"?mode=ro")
+	// A busy timeout: a reader can meet SQLITE_BUSY while the last
+	// connection of the command just run checkpoints the WAL as it closes.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.dir, "frontdesk.db")+"?mode=ro&_pragma=busy_timeout(5000)")
 	if err != nil {
 		c.t.Fatal(err)
 	}
