@@ -135,31 +135,45 @@ type dialect struct {
 }
 
 // searchDialect is the roster's search: SQLite's FTS5 index (migration
-// 0002), PostgreSQL's text search (customers_search, the baseline; how it
-// runs: page and window below, and migration 0022).
+// 0002), PostgreSQL's text search (customers_search, the baseline, and its
+// words under a b-tree, migration 0024; how it runs: page and window
+// below).
 type searchDialect struct {
-	// from is the FROM and WHERE of a search: customers c joined to the
-	// index, matching the one argument made by query. CustomerIDs reads
-	// every match through it.
-	from string
 	// id is the index's customer id: search results come in its order.
 	id string
-	// query turns what someone typed into from's argument; "" for no
+	// query turns what someone typed into page's argument; "" for no
 	// search.
 	query func(typed string) string
 	// page is the FROM and WHERE of a page of matches in id order dir
-	// (ASC or DESC) past a cursor, cmp (" > ?", " < ?", or "" for none):
-	// its arguments are the query, then the cursor's id.
+	// (ASC or DESC) past a cursor, cmp (" > ?", " < ?", or "" for none),
+	// customers c among them: its arguments are pageArgs'. With neither
+	// cursor nor LIMIT it is every match, in id order (CustomerIDs).
 	page func(cmp, dir string) string
+	// pageArgs are page's arguments for the query made by query and the
+	// cursor's id (none or one); nil means the query, then the cursor.
+	pageArgs func(match string, cursor []any) []any
 	// window, where the engine has one, is page over only the next
 	// arguments-many rows of the index past the cursor: its arguments are
 	// the cursor's id, the number of rows, then the query. A page it fills
 	// is the page; one it does not is asked of page (see RosterPage).
 	window func(cmp, dir string) string
+	// estimate, where the engine has a window, is a query of how many
+	// rows of the index page would read for the query, as the engine
+	// estimates them without reading them: its one argument is the query.
+	// Under searchBroad, the window is not tried first.
+	estimate string
 	// archived, where the engine has one, is page within the archived
 	// customers, a few out of many: its arguments are the organization,
 	// the cursor's id, then the query.
 	archived func(cmp string) string
+}
+
+// args are page's arguments for match past cursor.
+func (s searchDialect) args(match string, cursor []any) []any {
+	if s.pageArgs != nil {
+		return s.pageArgs(match, cursor)
+	}
+	return append([]any{match}, cursor...)
 }
 
 var sqliteDialect = dialect{
@@ -170,7 +184,6 @@ var sqliteDialect = dialect{
 		SELECT (SELECT coalesce(max(id), 0) FROM customers) + i FROM n`,
 	rosterByState: `customers c INDEXED BY customers_state`,
 	search: searchDialect{
-		from:  `customers_fts f JOIN customers c ON c.id = f.rowid WHERE customers_fts MATCH ?`,
 		id:    `f.rowid`,
 		query: MatchQuery,
 		// FTS5 reads a term's doclist in rowid order and stops at the
@@ -193,11 +206,16 @@ var postgresDialect = dialect{
 	skipLocked:     ` FOR UPDATE SKIP LOCKED`,
 	snapshot:       &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	search: searchDialect{
-		from:     `customers_search f JOIN customers c ON c.id = f.id WHERE f.doc @@ ` + pgTSQuery,
-		id:       `f.id`,
-		query:    tsQuery,
-		page:     pgSearchPage,
+		id:    `f.id`,
+		query: tsQuery,
+		page:  pgSearchPage,
+		// The query twice: the words' prefix is made from it, and the
+		// documents are tested against it.
+		pageArgs: func(match string, cursor []any) []any {
+			return append(append([]any{match}, cursor...), match)
+		},
 		window:   pgSearchWindow,
+		estimate: `SELECT customers_search_estimate(?)`,
 		archived: pgSearchArchived,
 	},
 }
@@ -216,31 +234,36 @@ var postgresDialect = dialect{
 // locale.
 const pgTSQuery = `(SELECT to_tsquery('simple', lower(unaccent(?) COLLATE "und-x-icu")))`
 
-// pgSearchPage is a page of PostgreSQL search results: every match from
-// the GIN index (a bitmap), their ids sorted, then customers looked up in
-// that order until the page is full. The subqueries' OFFSET 0 keep that
-// order of work: flattened, the planner joined customers for every match
-// before sorting (1 µs each, 40 ms for a three-letter prefix at a
-// million), or walked customers in id order from the start with a merge
-// join, which is fast only when the matches are spread evenly through the
-// ids; an imported roster is often in name order, so "maria" began 117,000
-// rows in (0.5 s). The cost is the number of matches: a few milliseconds
-// for ten thousand, too slow for a prefix a quarter of the roster shares,
-// which window answers instead.
+// pgSearchPage is a page of PostgreSQL search results: the ids of the
+// words that begin with the query's prefix (customers_search_prefix,
+// migration 0024: its longest word), from the b-tree alone (no heap
+// visit), without repeats and in id order, then each one's document tested
+// against the whole query (an exact phone number, a second word), and
+// customers looked up in that order until the page is full. The
+// subqueries' OFFSET 0 keep that order of work: flattened, the planner
+// joined documents and customers for every candidate before sorting. The
+// cost is the number of candidates, about 0.3 µs each on this machine
+// (BENCHMARKS.md): a few milliseconds for ten thousand, too slow for a
+// prefix a quarter of the roster shares, which window answers instead.
+// U&'\+10FFFF', the last code point, bounds the run of words that begin
+// with the prefix in bytewise order; the prefix comes from a subquery, so
+// the planner cannot turn a LIKE into that range itself.
 func pgSearchPage(cmp, dir string) string {
 	if cmp != "" {
-		cmp = ` AND id` + cmp
+		cmp = ` AND x.id` + cmp
 	}
-	return `(SELECT id FROM customers_search WHERE doc @@ ` + pgTSQuery + cmp + ` ORDER BY id ` + dir + ` OFFSET 0) f
-		CROSS JOIN LATERAL (SELECT * FROM customers c WHERE c.id = f.id OFFSET 0) c WHERE true`
+	return `(SELECT DISTINCT x.id FROM (SELECT customers_search_prefix(?) AS pre) p, customers_search_words x
+			WHERE x.word >= p.pre AND x.word < p.pre || U&'\+10FFFF'` + cmp + ` ORDER BY x.id ` + dir + ` OFFSET 0) f
+		CROSS JOIN LATERAL (SELECT doc FROM customers_search s WHERE s.id = f.id OFFSET 0) s
+		CROSS JOIN LATERAL (SELECT * FROM customers c WHERE c.id = f.id OFFSET 0) c WHERE s.doc @@ ` + pgTSQuery
 }
 
 // pgSearchWindow is a page of PostgreSQL search results among only the
 // next rows of the index in id order past the cursor: a walk of the
 // primary key testing each document, bounded, so its cost is the window's
 // size whatever was typed. A broad prefix (a letter, "example", "gmail")
-// fills the page in its first few hundred rows, where the GIN index would
-// have gathered hundreds of thousands of matches to sort.
+// fills the page in its first few hundred rows, where page would have
+// gathered hundreds of thousands of candidates to sort.
 func pgSearchWindow(cmp, dir string) string {
 	where := ``
 	if cmp != "" {

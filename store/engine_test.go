@@ -184,9 +184,9 @@ func schemaOf(t *testing.T, db *DB) map[string]string {
 	if db.Engine() == Postgres {
 		queries = map[string]string{
 			"column": `SELECT table_name, column_name FROM information_schema.columns
-				WHERE table_schema = current_schema() AND table_name <> 'customers_search' ORDER BY table_name, ordinal_position`,
+				WHERE table_schema = current_schema() AND table_name NOT LIKE 'customers_search%' ORDER BY table_name, ordinal_position`,
 			"index": `SELECT t.relname, i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-				WHERE t.relnamespace = current_schema()::regnamespace AND t.relname <> 'customers_search'
+				WHERE t.relnamespace = current_schema()::regnamespace AND t.relname NOT LIKE 'customers_search%'
 				AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1, 2`,
 			"trigger": `SELECT c.relname, g.tgname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
 				WHERE NOT g.tgisinternal AND c.relnamespace = current_schema()::regnamespace AND g.tgname NOT LIKE 'customers_search%'

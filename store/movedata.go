@@ -27,8 +27,10 @@ type MoveOptions struct {
 // moveDerived are the target's tables the source has no twin of, and the
 // trigger whose bulk-load stand-in fills each from what was moved: the
 // search documents (SQLite's search index, customers_fts, is not moved;
-// the target makes its own).
-var moveDerived = map[string]string{"customers_search": "customers_search_insert"}
+// the target makes its own), and their words, which no stand-in fills:
+// the documents' own triggers do (migration 0024), so these tables keep
+// their triggers during the move.
+var moveDerived = map[string]string{"customers_search": "customers_search_insert", "customers_search_words": ""}
 
 // MoveData copies the whole of a SQLite database into an empty PostgreSQL
 // one (a frontdesk deployment moving to several nodes): every
@@ -93,7 +95,8 @@ func MoveData(ctx context.Context, from, to *DB, opt MoveOptions) ([]MovedTable,
 		}
 	}
 	for name := range l.tables {
-		if _, ok := srcTables[name]; !ok && moveDerived[name] == "" && name != "schema_migrations" {
+		_, derived := moveDerived[name]
+		if _, ok := srcTables[name]; !ok && !derived && name != "schema_migrations" {
 			return nil, Errorf(EINVALID, "the PostgreSQL database has a table %s, which the SQLite one has not", name)
 		}
 	}
@@ -104,7 +107,7 @@ func MoveData(ctx context.Context, from, to *DB, opt MoveOptions) ([]MovedTable,
 			return err
 		}
 		for _, t := range l.order {
-			if t.name == "schema_migrations" {
+			if _, derived := moveDerived[t.name]; derived || t.name == "schema_migrations" {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+pgx.Identifier{t.name}.Sanitize()+` DISABLE TRIGGER USER`); err != nil {
@@ -124,7 +127,7 @@ func MoveData(ctx context.Context, from, to *DB, opt MoveOptions) ([]MovedTable,
 			moved = append(moved, MovedTable{t.name, n})
 		}
 		for table, trigger := range moveDerived {
-			if _, ok := l.tables[table]; !ok {
+			if _, ok := l.tables[table]; !ok || trigger == "" {
 				continue
 			}
 			si, ok := pgBulkStandIns[trigger]
@@ -141,7 +144,7 @@ func MoveData(ctx context.Context, from, to *DB, opt MoveOptions) ([]MovedTable,
 					return err
 				}
 			}
-			if t.name == "schema_migrations" {
+			if _, derived := moveDerived[t.name]; derived || t.name == "schema_migrations" {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+pgx.Identifier{t.name}.Sanitize()+` ENABLE TRIGGER USER`); err != nil {
@@ -185,7 +188,8 @@ func moveSourceTables(ctx context.Context, src *sql.Tx) (map[string][]string, er
 func moveRefuseNonEmpty(ctx context.Context, tx *sql.Tx, order []*bulkTable, srcTables map[string][]string) error {
 	var held []string
 	for _, t := range order {
-		if _, ok := srcTables[t.name]; !ok && moveDerived[t.name] == "" {
+		_, derived := moveDerived[t.name]
+		if _, ok := srcTables[t.name]; !ok && !derived {
 			continue
 		}
 		var n int64

@@ -177,13 +177,14 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 		if rq.Archived && search.archived != nil {
 			args := append(append(append([]any{orgID}, cursor...), match), targs...)
 			out, err = q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM `+search.archived(cmp)+tail, limit, args...)
-		} else if search.window != nil {
+		} else if windowFirst, werr := q.searchWindowFirst(ctx, match); werr != nil {
+			err = werr
+		} else if windowFirst {
 			args := append(append(append([]any{}, cursor...), searchWindow, match), targs...)
 			out, err = q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM `+search.window(cmp, dir)+tail, limit, args...)
 		}
 		if err == nil && len(out) < limit && !(rq.Archived && search.archived != nil) {
-			args := append(append([]any{match}, cursor...), targs...)
-			out, err = q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM `+search.page(cmp, dir)+tail, limit, args...)
+			out, err = q.rosterRows(ctx, `SELECT `+rosterColumns+` FROM `+search.page(cmp, dir)+tail, limit, append(search.args(match, cursor), targs...)...)
 		}
 	} else {
 		from := `customers c`
@@ -222,15 +223,40 @@ func (q conn) RosterPage(ctx context.Context, orgID int64, rq RosterQuery) ([]Ro
 	return out, nil
 }
 
-// searchWindow is how many rows of the index a PostgreSQL search walks in
-// id order before it asks the GIN index for every match instead (see
-// pgSearchWindow). Testing a document costs 0.3 to 0.5 µs, so a window
-// that holds too few matches wastes 3 to 5 ms; one that holds them saves
-// sorting every match of a broad prefix. Measured at 1,000,000 customers
-// (BENCHMARKS.md): 5,000 sent "j" and "jo" (the 50th match some 5,900 rows
-// in) to the GIN index, 65 ms; 20,000 made every narrower search pay 10 ms
-// for its window first.
+// searchWindow is how many rows of the index a broad PostgreSQL search
+// (searchBroad) walks in id order before it reads every candidate from the
+// words instead (see pgSearchWindow). Testing a document costs 0.3 to
+// 0.5 µs, so a window that holds too few matches wastes 3 to 5 ms; one
+// that holds them saves sorting the words of a broad prefix. Measured at
+// 1,000,000 customers (BENCHMARKS.md): 5,000 sent "j" and "jo" (the 50th
+// match some 5,900 rows in) to every match, 65 ms; 3,000 and 1,000, with
+// the words, sent "j", "l" and "w" there (20 to 47 ms).
 var searchWindow = 10_000
+
+// searchBroad is how many words (estimated: searchDialect.estimate) a
+// PostgreSQL search's prefix must begin before the search walks the
+// window first. Reading the words costs about 0.35 µs each, sorted
+// (BENCHMARKS.md), so a page of a narrower prefix costs under 7 ms read
+// straight from them, where a window that fails to fill costs 3 to 5 ms
+// before it; a broader prefix usually fills its window in a few hundred
+// rows (a first letter, "example", "gmail"), and its words would take tens
+// of milliseconds to sort. The estimate is the planner's, from the words'
+// statistics, within a factor of about 1.5 at a million customers.
+var searchBroad int64 = 20_000
+
+// searchWindowFirst reports whether a search for match walks the window
+// before page: on an engine with a window, when the prefix is broad.
+func (q conn) searchWindowFirst(ctx context.Context, match string) (bool, error) {
+	search := q.db.d.search
+	if search.window == nil || search.estimate == "" {
+		return search.window != nil, nil
+	}
+	var n int64
+	if err := q.queryRow(ctx, search.estimate, match).Scan(&n); err != nil {
+		return false, err
+	}
+	return n >= searchBroad, nil
+}
 
 // Less reports whether row a comes before row b in the query's order: by
 // name (sort name, then id) without a search, in the search index's order
@@ -409,12 +435,14 @@ func (q conn) RosterMatches(ctx context.Context, orgID int64, rq RosterQuery, li
 	if rq.Archived && search.archived != nil {
 		return count(search.archived(""), orgID, match)
 	}
-	if search.window != nil {
+	if windowFirst, err := q.searchWindowFirst(ctx, match); err != nil {
+		return 0, err
+	} else if windowFirst {
 		if n, err := count(search.window("", "ASC"), searchWindow, match); err != nil || n >= limit {
 			return n, err
 		}
 	}
-	return count(search.page("", "ASC"), match)
+	return count(search.page("", "ASC"), search.args(match, nil)...)
 }
 
 // CustomerIDs lists the ids of the organization's live (unarchived)
@@ -430,8 +458,8 @@ func (q conn) CustomerIDs(ctx context.Context, orgID int64, search string, statu
 	order := `c.id`
 	if match := q.db.d.search.query(search); match != "" {
 		// In the index's order, which is id order: no sort of the matches.
-		sb.WriteString(`SELECT c.id FROM ` + q.db.d.search.from + ` AND c.org_id = ? AND c.archived = 0`)
-		args = append(args, match, orgID)
+		sb.WriteString(`SELECT c.id FROM ` + q.db.d.search.page("", "ASC") + ` AND c.org_id = ? AND c.archived = 0`)
+		args = append(q.db.d.search.args(match, nil), orgID)
 		order = q.db.d.search.id
 	} else {
 		sb.WriteString(`SELECT c.id FROM customers c WHERE c.org_id = ? AND c.archived = 0`)

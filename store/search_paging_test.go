@@ -11,10 +11,11 @@ import (
 // backwards, on the roster and in the Archived filter, with the matches
 // bunched together in id order (as an import in name order leaves them)
 // and another organization's customers among them. PostgreSQL answers a
-// page from a window of the index or from every match (searchWindow), so
-// it runs with windows that hold a page, part of one, and none; every way
-// must give what SQLite's FTS5 gives: the organization's matches in id
-// order, each once.
+// page from a window of the index or from the words of every match
+// (searchWindow, searchBroad), so it runs with the window tried first,
+// holding a page, part of one, and none, and with the words read at once;
+// every way must give what SQLite's FTS5 gives: the organization's matches
+// in id order, each once.
 func TestSearchPagesEveryWay(t *testing.T) {
 	bothEngines(t, func(t *testing.T) {
 		db, _ := newStoreForTest(t)
@@ -78,9 +79,13 @@ func TestSearchPagesEveryWay(t *testing.T) {
 			}
 			return out
 		}
-		defer func(w int) { searchWindow = w }(searchWindow)
-		for _, window := range []int{2, 7, 10_000} {
-			searchWindow = window
+		defer func(w int, b int64) { searchWindow, searchBroad = w, b }(searchWindow, searchBroad)
+		for _, window := range []int{2, 7, 10_000, 0} {
+			// 0: no window; the words at once, whatever the estimate.
+			searchWindow, searchBroad = window, 0
+			if window == 0 {
+				searchBroad = 1 << 62
+			}
 			for _, typed := range []string{"m", "maria", "lee", "maria lee", "o'b", "zo", "mail.example", "anna brook", "x"} {
 				for _, archived := range []bool{false, true} {
 					exp := want(typed, archived)

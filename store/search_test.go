@@ -301,7 +301,7 @@ func testCountryChangeKeepsOtherOrganizations(t *testing.T) {
 		found(t, db, big, c.ID, "0"+strings.TrimPrefix(c.Phone, "+44 "), false)
 	}
 	var n int
-	if err := db.queryRow(context.Background(), `SELECT count(*) FROM `+db.d.search.from, db.d.search.query("4420")).Scan(&n); err != nil || n != len(theirs) {
+	if err := db.queryRow(context.Background(), `SELECT count(*) FROM `+db.d.search.page("", "ASC"), db.d.search.args(db.d.search.query("4420"), nil)...).Scan(&n); err != nil || n != len(theirs) {
 		t.Errorf("index rows for 4420: %d, %v", n, err)
 	}
 }
@@ -355,4 +355,74 @@ func testCountryChangeIsOneChange(t *testing.T) {
 	if err := db.queryRow(ctx, `SELECT customer_id FROM changes WHERE org_id = ? ORDER BY seq DESC LIMIT 1`, org.ID).Scan(&id); err != nil || id != last.ID || count() == before {
 		t.Errorf("an edit after the rebuild logged no change of its customer (last change's customer %d, %v)", id, err)
 	}
+}
+
+// PostgreSQL keeps the search's words (migration 0024) by triggers on the
+// documents, whatever writes them: after a new customer, an edit, an
+// archive, a country change's rebuild, the bulk-load door's load and its
+// delete, the words are exactly the maximal words of the documents. A word
+// missing is a customer search cannot find; a word left over is a
+// candidate every later search reads and throws away.
+func TestSearchWordsFollowTheDocuments(t *testing.T) {
+	t.Run(string(Postgres), func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		org := mustOrg(t, db, "Harbor Yoga")
+		check := func(after string) {
+			t.Helper()
+			var missing, extra int
+			if err := db.queryRow(ctx, `WITH want AS (SELECT w AS word, s.id FROM customers_search s, customers_search_words(s.doc) AS w)
+				SELECT (SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT word, id FROM customers_search_words) m),
+					(SELECT count(*) FROM (SELECT word, id FROM customers_search_words EXCEPT SELECT * FROM want) e)`).Scan(&missing, &extra); err != nil {
+				t.Fatal(err)
+			}
+			if missing != 0 || extra != 0 {
+				t.Errorf("after %s: %d words missing, %d left over", after, missing, extra)
+			}
+		}
+		jo := withPhone(t, db, org, "Jo", "O'Neil", "020 7946 0958")
+		mustCustomer(t, db, org, "Maria", "Lee", "maria.lee@example.com")
+		check("adding customers")
+		if err := db.Tx(ctx, func(tx *Tx) error {
+			return tx.UpdateCustomer(ctx, org.ID, jo.ID, CustomerUpdate{LastName: ptr("Brennan"), Phone: ptr("0161 496 8466")})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		check("an edit")
+		found(t, db, org, jo.ID, "brennan", true)
+		notFound(t, db, org, jo.ID, "oneil")
+		if err := db.Tx(ctx, func(tx *Tx) error { return tx.ArchiveCustomer(ctx, org.ID, jo.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		check("archiving")
+		setCountry(t, db, org, "GB")
+		check("a country change")
+		now := db.Now().Unix()
+		if err := db.BulkLoad(ctx, func(l *BulkLoader) error {
+			rows, err := l.Rows("customers", bulkCustomerColumns...)
+			if err != nil {
+				return err
+			}
+			return l.Load(ctx, 30, func(tx *BulkTx, done, n int) error {
+				id, err := tx.FirstID(ctx, "customers")
+				if err != nil {
+					return err
+				}
+				for i := range int64(n) {
+					rows.Add(id+i, org.ID, "Zoë", "Nguyen", "", "", "", "", now, now, nil, "", 0, string(StateNoEmail), nil, nil, 0)
+				}
+				return tx.Write(ctx, rows)
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		check("a bulk load")
+		if n, err := db.RosterMatches(ctx, org.ID, RosterQuery{Search: "zoe ngu"}, 1000); err != nil || n != 30 {
+			t.Errorf("after a bulk load of 30, %q matches %d (%v)", "zoe ngu", n, err)
+		}
+		if err := db.BulkLoad(ctx, func(l *BulkLoader) error { return l.DeleteCustomers(ctx, org.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		check("deleting the organization's customers")
+	})
 }
