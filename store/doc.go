@@ -53,7 +53,8 @@
 // (plpgsql for triggers, BIGINT for times and ids, BYTEA for blobs, COLLATE
 // "C" for text compared or sorted as SQLite does); a twin applies after the
 // baseline even when its number is lower (0016 landing after 0019).
-// A change only PostgreSQL needs (0021: the change log's notification) is a
+// A change only PostgreSQL needs (0021: the change log's notification;
+// 0022-0024: how its search runs) is a
 // NNNN_name_postgres.sql alone, under a number SQLite never uses.
 // TestMigrationsForBothEngines refuses a SQLite number without its twin,
 // and TestBothEnginesHaveTheSameSchema a twin that makes another schema.

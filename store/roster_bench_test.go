@@ -208,6 +208,35 @@ func BenchmarkSearchAsYouType(b *testing.B) {
 	}
 }
 
+// BenchmarkSearchKeystrokes is SearchAsYouType keystroke by keystroke: with
+// -v it logs each keystroke's best of three runs, which is where a p95
+// comes from (BENCHMARKS.md lists the slow ones).
+func BenchmarkSearchKeystrokes(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			db, o := benchRoster(b, n)
+			ctx := context.Background()
+			for b.Loop() {
+				for _, kind := range []string{"names", "phones", "emails"} {
+					for _, word := range typing[kind] {
+						for i := 1; i <= len(word); i++ {
+							best := time.Duration(1 << 62)
+							for range 3 {
+								start := time.Now()
+								if _, err := db.RosterPage(ctx, o.ID, store.RosterQuery{Search: word[:i], Limit: 50}); err != nil {
+									b.Fatal(err)
+								}
+								best = min(best, time.Since(start))
+							}
+							b.Logf("%-6s %-20q %6.1f ms", kind, word[:i], float64(best.Microseconds())/1000)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkProfile: opening one customer's profile.
 func BenchmarkProfile(b *testing.B) {
 	bySize(b, func(b *testing.B, ctx context.Context, db *store.DB, o *store.Org) {
