@@ -509,6 +509,9 @@ func (bt *bulkTable) sortColumn() error {
 // for the transaction and stood in for at its end (see bulkStandIns); no
 // other connection ever sees them missing.
 func (l *BulkLoader) Load(ctx context.Context, customers int, fill func(tx *BulkTx, done, n int) error) error {
+	if l.db.pg != nil {
+		return l.pgLoad(ctx, customers, fill)
+	}
 	for done := 0; done < customers; {
 		n := min(BulkTxCustomers, customers-done)
 		err := l.tx(ctx, func(sqlTx *sql.Tx) error {

@@ -262,3 +262,90 @@ func testBulkLoadIDsAreReserved(t *testing.T) {
 		t.Errorf("%d customers without email counted, want the 6 loaded", n)
 	}
 }
+
+// Into a PostgreSQL database that holds no customers (and no organization
+// but the one loaded), a load sets the foreign keys of what it writes
+// aside until its end and puts them back as they were; a row that breaks
+// one fails the load and leaves nothing, as it does, row by row, into a
+// database that holds other customers.
+func TestBulkLoadKeysIntoEmptyPostgres(t *testing.T) {
+	t.Run(string(Postgres), func(t *testing.T) {
+		db, _ := newStoreForTest(t)
+		ctx := context.Background()
+		org := mustOrg(t, db, "Bulk Studio")
+		now := db.Now().Unix()
+		constraints := func() string {
+			var s string
+			if err := db.queryRow(ctx, `SELECT string_agg(k, E'\n' ORDER BY k) FROM (SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS k
+				FROM pg_constraint WHERE connamespace = current_schema()::regnamespace) c`).Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		before := constraints()
+		// load writes three customers of org, each with a booking of the
+		// customer whose id is booker's.
+		load := func(booker func(id int64) int64) error {
+			return db.BulkLoad(ctx, func(l *BulkLoader) error {
+				customers, err := l.Rows("customers", bulkCustomerColumns...)
+				if err != nil {
+					return err
+				}
+				bookings, err := l.Rows("bookings", "customer_id", "kind", "title", "starts_at", "ends_at", "status")
+				if err != nil {
+					return err
+				}
+				return l.Load(ctx, 3, func(tx *BulkTx, done, n int) error {
+					id, err := tx.FirstID(ctx, "customers")
+					if err != nil {
+						return err
+					}
+					for i := range int64(n) {
+						customers.Add(id+i, org.ID, "Ann", fmt.Sprint("Lee ", id+i), "", "", "", "", now, now, nil, "", 0, string(StateNoEmail), nil, nil, 0)
+						bookings.Add(booker(id+i), "class", "Yoga", now, now+3600, "booked")
+					}
+					return tx.Write(ctx, customers, bookings)
+				})
+			})
+		}
+		count := func() int { return storetestInt(t, db, `SELECT count(*) FROM customers`) }
+		dangling := func(id int64) int64 { return id + 1000 }
+		if err := load(dangling); err == nil || !strings.Contains(err.Error(), "bookings_customer_id_fkey") {
+			t.Errorf("a load with a booking of no customer, into an empty database: %v; want it refused for bookings_customer_id_fkey", err)
+		}
+		if n := count(); n != 0 {
+			t.Errorf("the refused load left %d customers", n)
+		}
+		if after := constraints(); after != before {
+			t.Errorf("constraints after the refused load:\n%s\nwant:\n%s", after, before)
+		}
+		if err := load(func(id int64) int64 { return id }); err != nil {
+			t.Fatal(err)
+		}
+		if after := constraints(); after != before {
+			t.Errorf("constraints after a load into an empty database:\n%s\nwant:\n%s", after, before)
+		}
+		if n := storetestInt(t, db, `SELECT count(*) FROM bookings`); count() != 3 || n != 3 {
+			t.Errorf("%d customers and %d bookings loaded, want 3 and 3", count(), n)
+		}
+		if n, err := db.RosterMatches(ctx, org.ID, RosterQuery{Search: "ann lee"}, 1000); err != nil || n != 3 {
+			t.Errorf("%q matches %d (%v) after the load, want 3", "ann lee", n, err)
+		}
+		// Not empty any more: the keys stay on, and refuse the same row.
+		if err := load(dangling); err == nil || !strings.Contains(err.Error(), "bookings_customer_id_fkey") {
+			t.Errorf("a load with a booking of no customer, into a database with customers: %v", err)
+		}
+		if n := count(); n != 3 {
+			t.Errorf("the refused load left %d customers, want the 3 before it", n)
+		}
+	})
+}
+
+func storetestInt(t *testing.T, db *DB, query string) int {
+	t.Helper()
+	var n int
+	if err := db.queryRow(context.Background(), query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
