@@ -47,6 +47,8 @@ type DB struct {
 
 	feed feed // the change detector and its subscribers (changes.go)
 
+	searchStats wordStatsCache // PostgreSQL's search words' statistics (searchstats.go)
+
 	// Now is the clock; tests move it.
 	Now func() time.Time
 }

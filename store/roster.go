@@ -241,7 +241,9 @@ var searchWindow = 10_000
 // before it; a broader prefix usually fills its window in a few hundred
 // rows (a first letter, "example", "gmail"), and its words would take tens
 // of milliseconds to sort. The estimate is the planner's, from the words'
-// statistics, within a factor of about 1.5 at a million customers.
+// statistics (read by the DB, searchstats.go, or for a prefix beyond
+// ASCII asked of the server), within a factor of about 1.5 at a million
+// customers.
 var searchBroad int64 = 20_000
 
 // searchWindowFirst reports whether a search for match walks the window
@@ -250,6 +252,15 @@ func (q conn) searchWindowFirst(ctx context.Context, match string) (bool, error)
 	search := q.db.d.search
 	if search.window == nil || search.estimate == "" {
 		return search.window != nil, nil
+	}
+	if prefix, ok := tsQueryPrefix(match); ok {
+		stats, err := q.db.wordStats(ctx)
+		if err != nil {
+			return false, err
+		}
+		if stats != nil {
+			return stats.estimate(prefix) >= float64(searchBroad), nil
+		}
 	}
 	var n int64
 	if err := q.queryRow(ctx, search.estimate, match).Scan(&n); err != nil {
