@@ -508,20 +508,32 @@ func (bt *bulkTable) sortColumn() error {
 // them with Write. The INSERT triggers of the tables it writes are dropped
 // for the transaction and stood in for at its end (see bulkStandIns); no
 // other connection ever sees them missing.
+//
+// On PostgreSQL, into a database with no customers, the whole load is one
+// transaction instead (pgLoadEmpty).
 func (l *BulkLoader) Load(ctx context.Context, customers int, fill func(tx *BulkTx, done, n int) error) error {
-	if l.db.pg != nil {
-		return l.pgLoad(ctx, customers, fill)
+	// write has fill write n customers, done written before them, in sqlTx.
+	write := func(sqlTx *sql.Tx, done, n int) error {
+		t := &BulkTx{Tx: &Tx{conn{db: l.db, tx: sqlTx}}, l: l, cancel: ctx}
+		return t.run(ctx, func() error { return fill(t, done, n) })
 	}
-	for done := 0; done < customers; {
-		n := min(BulkTxCustomers, customers-done)
-		err := l.tx(ctx, func(sqlTx *sql.Tx) error {
-			t := &BulkTx{Tx: &Tx{conn{db: l.db, tx: sqlTx}}, l: l, cancel: ctx}
-			return t.run(ctx, func() error { return fill(t, done, n) })
-		})
-		if err != nil {
+	if l.db.pg != nil {
+		if loaded, err := l.pgLoadEmpty(ctx, customers, write); err != nil || loaded {
 			return err
 		}
-		done += n
+	}
+	return bulkChunks(customers, func(done, n int) error {
+		return l.tx(ctx, func(sqlTx *sql.Tx) error { return write(sqlTx, done, n) })
+	})
+}
+
+// bulkChunks calls fn for each transaction's worth (BulkTxCustomers) of
+// customers customers: done written before them, n of them.
+func bulkChunks(customers int, fn func(done, n int) error) error {
+	for done := 0; done < customers; done += BulkTxCustomers {
+		if err := fn(done, min(BulkTxCustomers, customers-done)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

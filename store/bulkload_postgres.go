@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -41,7 +43,7 @@ import (
 //     every node for the whole load. The generator writes parents first.
 //     Only into a database with no customers at all, where there is nobody
 //     to read, does a load set them aside and check them once at its end
-//     (pgLoad).
+//     (pgLoadEmpty).
 //   - DeleteCustomers deletes the organization's customers in one
 //     transaction (PostgreSQL has no WAL to keep small, and readers never
 //     see counts half-way), dependents explicitly, then the customers with
@@ -385,65 +387,45 @@ func pgSetTriggers(ctx context.Context, tx *sql.Tx, trs []bulkTrigger, enable bo
 	return nil
 }
 
-// pgLoad is Load on PostgreSQL. Into a database that holds no customers
+// pgLoadEmpty is Load into a PostgreSQL database that holds no customers
 // and no organization but the one loaded (a new deployment's, a demo's:
-// pgFresh), the whole load is one transaction, with the foreign keys of
+// pgFresh): the whole load in one transaction, with the foreign keys of
 // the tables it writes and the primary key of the search's words set
-// aside until its end (pgSetAside). Checked row by row, the keys were
-// half of a load's time (BENCHMARKS.md); put back, each is checked once,
+// aside until its end (pgSetAside). Checked row by row, the keys were half
+// of a load's time (BENCHMARKS.md); put back, each is checked once,
 // set-wise, and a row that breaks one fails the load, which leaves nothing
 // behind. Setting a key aside locks its table against readers until the
 // commit, which is why only an empty database gets this: nobody's
-// customers are there to read. Otherwise, a transaction per
+// customers are there to read. Into any other database it writes nothing
+// and reports loaded false, and Load writes a transaction per
 // BulkTxCustomers, every key checked as rows arrive, readers never held.
-func (l *BulkLoader) pgLoad(ctx context.Context, customers int, fill func(tx *BulkTx, done, n int) error) error {
-	run := func(sqlTx *sql.Tx, done, n int) error {
-		t := &BulkTx{Tx: &Tx{conn{db: l.db, tx: sqlTx}}, l: l, cancel: ctx}
-		return t.pgRun(ctx, func() error { return fill(t, done, n) })
-	}
-	fresh, err := pgFresh(ctx, l.conn)
-	if err != nil {
-		return err
-	}
-	if fresh {
-		return l.tx(ctx, func(sqlTx *sql.Tx) error {
-			// Again under the write lock: another node may have written
-			// since. No longer empty, the load still runs, keys on.
-			restore := func() error { return nil }
-			if fresh, err := pgFresh(ctx, sqlTx); err != nil {
-				return err
-			} else if fresh {
-				if restore, err = l.pgSetAside(ctx, sqlTx); err != nil {
-					return err
-				}
-			}
-			for done := 0; done < customers; {
-				n := min(BulkTxCustomers, customers-done)
-				if err := run(sqlTx, done, n); err != nil {
-					return err
-				}
-				done += n
-			}
-			return restore()
-		})
-	}
-	for done := 0; done < customers; {
-		n := min(BulkTxCustomers, customers-done)
-		if err := l.tx(ctx, func(sqlTx *sql.Tx) error { return run(sqlTx, done, n) }); err != nil {
+func (l *BulkLoader) pgLoadEmpty(ctx context.Context, customers int, write func(sqlTx *sql.Tx, done, n int) error) (loaded bool, err error) {
+	errNotEmpty := errors.New("not empty")
+	err = l.tx(ctx, func(sqlTx *sql.Tx) error {
+		// Under the write lock: no other node writes meanwhile.
+		if fresh, err := pgFresh(ctx, sqlTx); err != nil || !fresh {
+			return cmp.Or(err, errNotEmpty)
+		}
+		restore, err := l.pgSetAside(ctx, sqlTx)
+		if err != nil {
 			return err
 		}
-		done += n
+		if err := bulkChunks(customers, func(done, n int) error { return write(sqlTx, done, n) }); err != nil {
+			return err
+		}
+		return restore()
+	})
+	if errors.Is(err, errNotEmpty) {
+		return false, nil
 	}
-	return nil
+	return err == nil, err
 }
 
 // pgFresh reports whether the database holds no customers, and no
 // organization but (at most) one: the one a load is for.
-func pgFresh(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (bool, error) {
+func pgFresh(ctx context.Context, tx *sql.Tx) (bool, error) {
 	var fresh bool
-	err := q.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM customers) AND (SELECT count(*) FROM orgs) <= 1`).Scan(&fresh)
+	err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM customers) AND (SELECT count(*) FROM orgs) <= 1`).Scan(&fresh)
 	return fresh, err
 }
 
@@ -470,12 +452,12 @@ func (l *BulkLoader) pgSetAside(ctx context.Context, tx *sql.Tx) (restore func()
 		WHERE c.relnamespace = current_schema()::regnamespace
 		AND ((k.contype = 'f' AND c.relname IN (SELECT value FROM json_array_elements_text(CAST(? AS json))))
 			OR (k.contype = 'p' AND c.relname = 'customers_search_words'))
-		ORDER BY k.contype DESC, c.relname, k.conname`, string(list))
+		ORDER BY c.relname, k.conname`, string(list))
 	if err != nil {
 		return nil, err
 	}
 	type key struct{ table, name, def string }
-	var keys []key // primary key first: none of the foreign keys needs it, but order is order
+	var keys []key
 	for rows.Next() {
 		var k key
 		if err := rows.Scan(&k.table, &k.name, &k.def); err != nil {

@@ -26,11 +26,10 @@ const wordStatsAge = 5 * time.Minute
 // wordStats is what pg_stats says of customers_search_words.word.
 type wordStats struct {
 	rows     float64   // the table's rows (pg_class.reltuples)
-	nullFrac float64   // none are null; kept for the formula's sake
+	nullFrac float64   // the share that is null (none: the column is NOT NULL)
 	common   []string  // the most common words,
 	freqs    []float64 // and the share of rows each is
 	bounds   []string  // the histogram of the rest: bounds of equal shares, bytewise order
-	read     time.Time
 }
 
 // estimate is how many words begin with prefix, by the statistics, as the
