@@ -139,6 +139,49 @@ func testBulkLoadRefusesChangedTrigger(t *testing.T) {
 var bulkCustomerColumns = []string{"id", "org_id", "first_name", "last_name", "sort_name", "email", "phone", "phone_keys",
 	"created_at", "updated_at", "claimed_at", "password_hash", "archived", "state", "invite_sent_at", "invite_expires_at", "password_rehashes"}
 
+// bulkCustomerRow is the values of bulkCustomerColumns of a live customer
+// with the given name, email (maybe "") and state, added at now.
+func bulkCustomerRow(id, orgID int64, first, last, email string, state State, now int64) []any {
+	return []any{id, orgID, first, last, "", email, "", "", now, now, nil, "", 0, string(state), nil, nil, 0}
+}
+
+// bulkTestTable is a table a test writes through the bulk-load door beside
+// the customers: row is the row the customer with id gets.
+type bulkTestTable struct {
+	name    string
+	columns []string
+	row     func(id int64) []any
+}
+
+// bulkLoadCustomers loads n customers through the bulk-load door in one
+// Load: customer gives each one's values of bulkCustomerColumns, and more
+// a row of another table for each.
+func bulkLoadCustomers(db *DB, n int, customer func(id int64) []any, more ...bulkTestTable) error {
+	ctx := context.Background()
+	tables := append([]bulkTestTable{{"customers", bulkCustomerColumns, customer}}, more...)
+	return db.BulkLoad(ctx, func(l *BulkLoader) error {
+		rows := make([]*BulkRows, len(tables))
+		for i, tb := range tables {
+			var err error
+			if rows[i], err = l.Rows(tb.name, tb.columns...); err != nil {
+				return err
+			}
+		}
+		return l.Load(ctx, n, func(tx *BulkTx, done, k int) error {
+			id, err := tx.FirstID(ctx, "customers")
+			if err != nil {
+				return err
+			}
+			for i := range int64(k) {
+				for j, tb := range tables {
+					rows[j].Add(tb.row(id + i)...)
+				}
+			}
+			return tx.Write(ctx, rows...)
+		})
+	})
+}
+
 // The door checks the columns it is asked to write: a name the table does not
 // have, or one named twice, is a clear error before anything is written.
 func TestBulkLoadChecksColumns(t *testing.T) { parallelEngines(t, testBulkLoadChecksColumns) }
@@ -171,7 +214,6 @@ func TestBulkLoadChecksRows(t *testing.T) { parallelEngines(t, testBulkLoadCheck
 
 func testBulkLoadChecksRows(t *testing.T) {
 	db, _ := newStoreForTest(t)
-	ctx := context.Background()
 	org := mustOrg(t, db, "Bulk Studio")
 	now := db.Now().Unix()
 	for _, c := range []struct {
@@ -185,20 +227,7 @@ func testBulkLoadChecksRows(t *testing.T) {
 			return []any{id + 5, org.ID, "Ann", "Lee", "ann lee", "ann@example.com", "", "", now, now, nil, "", 0, "none", nil, nil, 0}
 		}},
 	} {
-		err := db.BulkLoad(ctx, func(l *BulkLoader) error {
-			rows, err := l.Rows("customers", bulkCustomerColumns...)
-			if err != nil {
-				return err
-			}
-			return l.Load(ctx, 1, func(tx *BulkTx, done, n int) error {
-				id, err := tx.FirstID(ctx, "customers")
-				if err != nil {
-					return err
-				}
-				rows.Add(c.row(id)...)
-				return tx.Write(ctx, rows)
-			})
-		})
+		err := bulkLoadCustomers(db, 1, c.row)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.want)
 		}
@@ -224,22 +253,9 @@ func testBulkLoadIDsAreReserved(t *testing.T) {
 	var loaded []int64
 	load := func() {
 		t.Helper()
-		err := db.BulkLoad(ctx, func(l *BulkLoader) error {
-			rows, err := l.Rows("customers", bulkCustomerColumns...)
-			if err != nil {
-				return err
-			}
-			return l.Load(ctx, 3, func(tx *BulkTx, done, n int) error {
-				id, err := tx.FirstID(ctx, "customers")
-				if err != nil {
-					return err
-				}
-				for i := range int64(n) {
-					loaded = append(loaded, id+i)
-					rows.Add(id+i, org.ID, "Ann", fmt.Sprint("Lee ", id+i), "", "", "", "", now, now, nil, "", 0, string(StateNoEmail), nil, nil, 0)
-				}
-				return tx.Write(ctx, rows)
-			})
+		err := bulkLoadCustomers(db, 3, func(id int64) []any {
+			loaded = append(loaded, id)
+			return bulkCustomerRow(id, org.ID, "Ann", fmt.Sprint("Lee ", id), "", StateNoEmail, now)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -286,29 +302,13 @@ func TestBulkLoadKeysIntoEmptyPostgres(t *testing.T) {
 		// load writes three customers of org, each with a booking of the
 		// customer whose id is booker's.
 		load := func(booker func(id int64) int64) error {
-			return db.BulkLoad(ctx, func(l *BulkLoader) error {
-				customers, err := l.Rows("customers", bulkCustomerColumns...)
-				if err != nil {
-					return err
-				}
-				bookings, err := l.Rows("bookings", "customer_id", "kind", "title", "starts_at", "ends_at", "status")
-				if err != nil {
-					return err
-				}
-				return l.Load(ctx, 3, func(tx *BulkTx, done, n int) error {
-					id, err := tx.FirstID(ctx, "customers")
-					if err != nil {
-						return err
-					}
-					for i := range int64(n) {
-						customers.Add(id+i, org.ID, "Ann", fmt.Sprint("Lee ", id+i), "", "", "", "", now, now, nil, "", 0, string(StateNoEmail), nil, nil, 0)
-						bookings.Add(booker(id+i), "class", "Yoga", now, now+3600, "booked")
-					}
-					return tx.Write(ctx, customers, bookings)
-				})
-			})
+			return bulkLoadCustomers(db, 3, func(id int64) []any {
+				return bulkCustomerRow(id, org.ID, "Ann", fmt.Sprint("Lee ", id), "", StateNoEmail, now)
+			}, bulkTestTable{"bookings", []string{"customer_id", "kind", "title", "starts_at", "ends_at", "status"}, func(id int64) []any {
+				return []any{booker(id), "class", "Yoga", now, now + 3600, "booked"}
+			}})
 		}
-		count := func() int { return storetestInt(t, db, `SELECT count(*) FROM customers`) }
+		count := func() int { return queryInt(t, db, `SELECT count(*) FROM customers`) }
 		dangling := func(id int64) int64 { return id + 1000 }
 		if err := load(dangling); err == nil || !strings.Contains(err.Error(), "bookings_customer_id_fkey") {
 			t.Errorf("a load with a booking of no customer, into an empty database: %v; want it refused for bookings_customer_id_fkey", err)
@@ -325,7 +325,7 @@ func TestBulkLoadKeysIntoEmptyPostgres(t *testing.T) {
 		if after := constraints(); after != before {
 			t.Errorf("constraints after a load into an empty database:\n%s\nwant:\n%s", after, before)
 		}
-		if n := storetestInt(t, db, `SELECT count(*) FROM bookings`); count() != 3 || n != 3 {
+		if n := queryInt(t, db, `SELECT count(*) FROM bookings`); count() != 3 || n != 3 {
 			t.Errorf("%d customers and %d bookings loaded, want 3 and 3", count(), n)
 		}
 		if n, err := db.RosterMatches(ctx, org.ID, RosterQuery{Search: "ann lee"}, 1000); err != nil || n != 3 {
@@ -341,7 +341,8 @@ func TestBulkLoadKeysIntoEmptyPostgres(t *testing.T) {
 	})
 }
 
-func storetestInt(t *testing.T, db *DB, query string) int {
+// queryInt is query's one number.
+func queryInt(t *testing.T, db *DB, query string) int {
 	t.Helper()
 	var n int
 	if err := db.queryRow(context.Background(), query).Scan(&n); err != nil {

@@ -398,21 +398,8 @@ func TestSearchWordsFollowTheDocuments(t *testing.T) {
 		setCountry(t, db, org, "GB")
 		check("a country change")
 		now := db.Now().Unix()
-		if err := db.BulkLoad(ctx, func(l *BulkLoader) error {
-			rows, err := l.Rows("customers", bulkCustomerColumns...)
-			if err != nil {
-				return err
-			}
-			return l.Load(ctx, 30, func(tx *BulkTx, done, n int) error {
-				id, err := tx.FirstID(ctx, "customers")
-				if err != nil {
-					return err
-				}
-				for i := range int64(n) {
-					rows.Add(id+i, org.ID, "Zoë", "Nguyen", "", "", "", "", now, now, nil, "", 0, string(StateNoEmail), nil, nil, 0)
-				}
-				return tx.Write(ctx, rows)
-			})
+		if err := bulkLoadCustomers(db, 30, func(id int64) []any {
+			return bulkCustomerRow(id, org.ID, "Zoë", "Nguyen", "", StateNoEmail, now)
 		}); err != nil {
 			t.Fatal(err)
 		}

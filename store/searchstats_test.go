@@ -42,24 +42,9 @@ func TestWordStatsEstimateLikeTheServer(t *testing.T) {
 		}
 		firsts := []string{"Maria", "Mark", "Marta", "Jose", "Joan", "Ann", "Anna", "Nguyen", "Zoe", "Li"}
 		now := db.Now().Unix()
-		if err := db.BulkLoad(ctx, func(l *BulkLoader) error {
-			rows, err := l.Rows("customers", bulkCustomerColumns...)
-			if err != nil {
-				return err
-			}
-			return l.Load(ctx, 4000, func(tx *BulkTx, done, n int) error {
-				id, err := tx.FirstID(ctx, "customers")
-				if err != nil {
-					return err
-				}
-				for i := range int64(n) {
-					first := firsts[int(id+i)%len(firsts)]
-					last := fmt.Sprintf("Lee%d", (id+i)%97)
-					email := fmt.Sprintf("%s.%s.%d@example.com", first, last, id+i)
-					rows.Add(id+i, org.ID, first, last, "", email, "", "", now, now, nil, "", 0, string(StateNone), nil, nil, 0)
-				}
-				return tx.Write(ctx, rows)
-			})
+		if err := bulkLoadCustomers(db, 4000, func(id int64) []any {
+			first, last := firsts[int(id)%len(firsts)], fmt.Sprintf("Lee%d", id%97)
+			return bulkCustomerRow(id, org.ID, first, last, fmt.Sprintf("%s.%s.%d@example.com", first, last, id), StateNone, now)
 		}); err != nil {
 			t.Fatal(err)
 		}
