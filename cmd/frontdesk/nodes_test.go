@@ -3,7 +3,6 @@ package main
 import (
 	"maps"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -83,23 +82,7 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	}
 
 	// The claim, on node B's web.
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar}
-	res, err := client.Get(strings.Replace(link, "https://desk.example", "http://"+sb.http, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	onA.watch()
-	pw := "a quiet harbour at dawn 42"
-	res, err = client.PostForm("http://"+sb.http+"/claim", url.Values{"password": {pw}, "confirm": {pw}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("POST /claim on node B: %d", res.StatusCode)
-	}
+	claimOnWeb(t, link, sb.http, onA.watch)
 	took = onA.rowSays("Bergström", "Claimed")
 	t.Logf("node A showed Claimed %s after the claim on node B", took.Round(time.Millisecond))
 	if took > time.Second {
@@ -115,6 +98,7 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	token := claimLink.FindString(got[1])
 	token = token[strings.LastIndexByte(token, '/')+1:]
 	const n = 50
+	pw := "a quiet harbour at dawn 42"
 	statuses := make(chan int, n)
 	var wg sync.WaitGroup
 	for i := range n {

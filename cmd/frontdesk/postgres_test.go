@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"io/fs"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,23 +45,7 @@ func TestServeOnPostgres(t *testing.T) {
 	if link == "" {
 		t.Fatalf("no claim link in:\n%s", mail.received()[0])
 	}
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar}
-	res, err := client.Get(strings.Replace(link, "https://desk.example", "http://"+s.http, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	tm.watch()
-	pw := "a quiet harbour at dawn 42"
-	res, err = client.PostForm("http://"+s.http+"/claim", url.Values{"password": {pw}, "confirm": {pw}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("POST /claim: %d", res.StatusCode)
-	}
+	claimOnWeb(t, link, s.http, tm.watch)
 	tm.rowSays("Bergström", "Claimed")
 }
 
