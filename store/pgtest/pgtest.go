@@ -117,6 +117,12 @@ func Database(t testing.TB, migrate func(dsn string) error) string {
 	if err != nil {
 		t.Fatalf("pgtest: creating database %s: %v", name, err)
 	}
+	return dropWhenDone(t, name)
+}
+
+// dropWhenDone drops the database name when the test ends, and returns
+// its connection string.
+func dropWhenDone(t testing.TB, name string) string {
 	t.Cleanup(func() {
 		if err := admin(func(ctx context.Context, c *pgx.Conn) error {
 			_, err := c.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
@@ -143,15 +149,7 @@ func Empty(t testing.TB) string {
 	}); err != nil {
 		t.Fatalf("pgtest: creating database %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		if err := admin(func(ctx context.Context, c *pgx.Conn) error {
-			_, err := c.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
-			return err
-		}); err != nil {
-			t.Errorf("pgtest: dropping database %s: %v", name, err)
-		}
-	})
-	return WithDatabase(os.Getenv(EnvServer), name)
+	return dropWhenDone(t, name)
 }
 
 // Kept returns the connection string of the database name on the server,
