@@ -540,11 +540,11 @@ func bulkChunks(customers int, fn func(done, n int) error) error {
 
 // run does the door's part of a transaction around fill.
 func (t *BulkTx) run(ctx context.Context, fill func() error) error {
-	if t.l.db.pg != nil {
-		return t.pgRun(ctx, fill)
-	}
 	for _, bt := range t.l.tables {
 		bt.pending, bt.next = bt.pending[:0], 0
+	}
+	if t.l.db.pg != nil {
+		return t.pgRun(ctx, fill)
 	}
 	// Each stand-in gets the range of ids its trigger's table gained in
 	// this transaction, however they were written.

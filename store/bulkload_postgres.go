@@ -485,11 +485,8 @@ func (l *BulkLoader) pgSetAside(ctx context.Context, tx *sql.Tx) (restore func()
 	}, nil
 }
 
-// pgRun is run on PostgreSQL.
+// pgRun is run on PostgreSQL, past what the two share.
 func (t *BulkTx) pgRun(ctx context.Context, fill func() error) error {
-	for _, bt := range t.l.tables {
-		bt.pending, bt.next = bt.pending[:0], 0
-	}
 	// Each stand-in gets the range of ids its trigger's table gained in
 	// this transaction: above the largest before it, however they were
 	// written (a sequence only goes up).
