@@ -280,29 +280,48 @@ func (tx *Tx) reindex(ctx context.Context, ids []int64, all bool) error {
 		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO customers_fts (customers_fts) VALUES ('delete-all')`); err != nil {
 			return err
 		}
-		var lo, hi int64
-		if err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM customers`).Scan(&lo, &hi); err != nil {
+		return tx.customerIDRanges(ctx, BulkTxCustomers, func(from, to int64) error {
+			_, err := tx.tx.ExecContext(ctx, insert+`WHERE id BETWEEN ? AND ?`, from, to)
 			return err
-		}
-		for from := lo; from <= hi && hi > 0; from += BulkTxCustomers {
-			if _, err := tx.tx.ExecContext(ctx, insert+`WHERE id BETWEEN ? AND ?`, from, from+BulkTxCustomers-1); err != nil {
+		})
+	}
+	return idLists(ids, func(list string) error {
+		for _, q := range []string{
+			`DELETE FROM customers_fts WHERE rowid IN (SELECT value FROM json_each(?))`,
+			insert + `WHERE id IN (SELECT value FROM json_each(?))`,
+		} {
+			if _, err := tx.tx.ExecContext(ctx, q, list); err != nil {
 				return err
 			}
 		}
 		return nil
+	})
+}
+
+// customerIDRanges calls fn for each range of step ids, from the smallest
+// customer id to the largest (none without customers).
+func (tx *Tx) customerIDRanges(ctx context.Context, step int64, fn func(from, to int64) error) error {
+	var lo, hi int64
+	if err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM customers`).Scan(&lo, &hi); err != nil {
+		return err
 	}
+	for from := lo; from <= hi && hi > 0; from += step {
+		if err := fn(from, from+step-1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idLists calls fn with the ids, rebuildBatch at a time, as a JSON array.
+func idLists(ids []int64, fn func(list string) error) error {
 	for start := 0; start < len(ids); start += rebuildBatch {
 		list, err := json.Marshal(ids[start:min(start+rebuildBatch, len(ids))])
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{
-			`DELETE FROM customers_fts WHERE rowid IN (SELECT value FROM json_each(?))`,
-			insert + `WHERE id IN (SELECT value FROM json_each(?))`,
-		} {
-			if _, err := tx.tx.ExecContext(ctx, q, string(list)); err != nil {
-				return err
-			}
+		if err := fn(string(list)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -316,27 +335,15 @@ func (tx *Tx) pgReindex(ctx context.Context, ids []int64, all bool) error {
 		SELECT id, customers_search_doc(first_name, last_name, name_keys, email, phone_keys) FROM customers `
 	const upsert = ` ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`
 	if all {
-		var lo, hi int64
-		if err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM customers`).Scan(&lo, &hi); err != nil {
+		return tx.customerIDRanges(ctx, rebuildBatch, func(from, to int64) error {
+			_, err := tx.tx.ExecContext(ctx, set+`WHERE id BETWEEN ? AND ?`+upsert, from, to)
 			return err
-		}
-		for from := lo; from <= hi && hi > 0; from += rebuildBatch {
-			if _, err := tx.tx.ExecContext(ctx, set+`WHERE id BETWEEN ? AND ?`+upsert, from, from+rebuildBatch-1); err != nil {
-				return err
-			}
-		}
-		return nil
+		})
 	}
-	for start := 0; start < len(ids); start += rebuildBatch {
-		list, err := json.Marshal(ids[start:min(start+rebuildBatch, len(ids))])
-		if err != nil {
-			return err
-		}
-		if _, err := tx.tx.ExecContext(ctx, set+`WHERE id IN (`+tx.db.d.idList+`)`+upsert, string(list)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return idLists(ids, func(list string) error {
+		_, err := tx.tx.ExecContext(ctx, set+`WHERE id IN (`+tx.db.d.idList+`)`+upsert, list)
+		return err
+	})
 }
 
 // rebuildAllSearchKeys is migration 0017's Go step.
