@@ -33,7 +33,8 @@ import (
 //     TRIGGER, which is transactional: nobody else ever sees them off; it
 //     locks the table against other writes, which the write lock stops
 //     anyway, but not against reads) and stood in for set-wise at its end,
-//     as on SQLite. Measured at 200,000 customers (BENCHMARKS.md): COPY with
+//     as on SQLite (the search documents' COPY by COPY: pgBulkEachCopy).
+//     Measured at 200,000 customers (BENCHMARKS.md): COPY with
 //     the row triggers firing took several times as long as COPY plus the
 //     stand-ins, the change log's trigger (one row and one look-up of the
 //     largest number per customer) and the search document (one tsvector
@@ -42,15 +43,16 @@ import (
 //     and dropping the constraints would lock the tables against readers on
 //     every node for the whole load. The generator writes parents first.
 //     Only into a database with no customers at all, where there is nobody
-//     to read, does a load set them aside and check them once at its end
-//     (pgLoadEmpty).
+//     to read, does a load set them aside, and the indexes with them, and
+//     check and build them once at its end (pgLoadEmpty).
 //   - DeleteCustomers deletes the organization's customers in one
 //     transaction (PostgreSQL has no WAL to keep small, and readers never
 //     see counts half-way), dependents explicitly, then the customers with
 //     their DELETE triggers stood in for.
 
-// pgCopyRows is how many rows of a table one COPY carries.
-const pgCopyRows = 20_000
+// pgCopyRows is how many rows of a table one COPY carries (a variable for
+// tests to make several COPYs of a few rows).
+var pgCopyRows = 20_000
 
 // pgBulkStandIns says what the door does on PostgreSQL instead of each
 // trigger, with the trigger it was written against: its definition and its
@@ -118,6 +120,17 @@ var pgBulkStandIns = map[string]struct{ trigger, bulk string }{
 	},
 }
 
+// pgBulkEachCopy are the stand-ins that run after each COPY of their
+// table, over the rows that COPY wrote, instead of once at the
+// transaction's end, when the writer gives the table's ids (which are then
+// known, one after another): the search documents, the most a load costs
+// the server. Made batch by batch, they take the server's time while the
+// caller makes the next rows, instead of after it has made them all (a
+// million demo customers: 102-113 s instead of 118-126 s, BENCHMARKS.md).
+// The others stay once a transaction: the change log's records one change
+// per transaction, and the counts cost little.
+var pgBulkEachCopy = map[string]bool{"customers_search_insert": true}
+
 // pgBulkTriggerSQL lists the user triggers of the schema: name, table, the
 // events they fire on (4 INSERT, 8 DELETE: pg_trigger.tgtype's bits), and
 // what pgBulkStandIns records of them: the definition, unqualified by the
@@ -151,7 +164,7 @@ func pgBulkTriggers(ctx context.Context, conn *sql.Conn) (inserts, deletes []bul
 		if si.trigger != strings.TrimSpace(def) {
 			return nil, nil, Errorf(EINTERNAL, "store: trigger %s on %s changed since its bulk-load stand-in was written; update pgBulkStandIns to do what it now does", name, table)
 		}
-		t := bulkTrigger{name: name, table: table, bulk: si.bulk}
+		t := bulkTrigger{name: name, table: table, bulk: si.bulk, eachCopy: pgBulkEachCopy[name]}
 		if event == "INSERT" {
 			inserts = append(inserts, t)
 		} else {
@@ -353,6 +366,13 @@ func (t *BulkTx) pgFlush(ctx context.Context, bt *bulkTable) error {
 		return fmt.Errorf("writing %s: %w", bt.name, err)
 	}
 	if bt.id >= 0 {
+		for _, tr := range t.l.inserts {
+			if tr.eachCopy && tr.table == bt.name {
+				if _, err := t.tx.ExecContext(ctx, tr.bulk, bt.next, bt.next+int64(rows)-1); err != nil {
+					return fmt.Errorf("standing in for trigger %s: %w", tr.name, err)
+				}
+			}
+		}
 		bt.next += int64(rows)
 	}
 	clear(bt.pending)
@@ -389,16 +409,18 @@ func pgSetTriggers(ctx context.Context, tx *sql.Tx, trs []bulkTrigger, enable bo
 
 // pgLoadEmpty is Load into a PostgreSQL database that holds no customers
 // and no organization but the one loaded (a new deployment's, a demo's:
-// pgFresh): the whole load in one transaction, with the foreign keys of
-// the tables it writes and the primary key of the search's words set
-// aside until its end (pgSetAside). Checked row by row, the keys were half
-// of a load's time (BENCHMARKS.md); put back, each is checked once,
-// set-wise, and a row that breaks one fails the load, which leaves nothing
-// behind. Setting a key aside locks its table against readers until the
-// commit, which is why only an empty database gets this: nobody's
-// customers are there to read. Into any other database it writes nothing
-// and reports loaded false, and Load writes a transaction per
-// BulkTxCustomers, every key checked as rows arrive, readers never held.
+// pgFresh): the whole load in one transaction, with the foreign keys and
+// indexes of the tables it writes and the primary key of the search's
+// words set aside until its end (pgSetAside). Checked row by row, the keys
+// were half of a load's time; kept row by row, the indexes made the COPY
+// of the customers four times as long (BENCHMARKS.md). Put back, each is
+// checked or built once, set-wise, and a row that breaks one fails the
+// load, which leaves nothing behind. Setting them aside locks the tables
+// against readers until the commit, which is why only an empty database
+// gets this: nobody's customers are there to read. Into any other
+// database it writes nothing and reports loaded false, and Load writes a
+// transaction per BulkTxCustomers, every key checked and every index kept
+// as rows arrive, readers never held.
 func (l *BulkLoader) pgLoadEmpty(ctx context.Context, customers int, write func(sqlTx *sql.Tx, done, n int) error) (loaded bool, err error) {
 	errNotEmpty := errors.New("not empty")
 	err = l.tx(ctx, func(sqlTx *sql.Tx) error {
@@ -429,12 +451,16 @@ func pgFresh(ctx context.Context, tx *sql.Tx) (bool, error) {
 	return fresh, err
 }
 
-// pgSetAside drops, for the transaction, the foreign keys of the tables
-// the load writes (those it has rows for, and the search documents the
-// stand-ins write) and the primary key of the search's words (whose index,
-// built once at the end from sorted words, costs a fraction of taking
-// eight million words one at a time), and returns what adds them back as
-// they were: the same names and definitions, each foreign key checked
+// pgSetAside drops, for the transaction, what makes each row written cost
+// more than its own page: the foreign keys of the tables the load writes
+// (those it has rows for, and the search documents the stand-ins write),
+// their indexes other than those behind a constraint (a primary key, or
+// a unique key a foreign key points at, which the stand-ins and the checks
+// read), and the primary key of the search's words. Each index is then
+// built once at the end from sorted rows, which costs a fraction of taking
+// the rows one at a time (BENCHMARKS.md). It returns what adds them back
+// as they were, the same names and definitions: the indexes first, a
+// unique one checked as it is built, then each foreign key checked
 // against every row in one query.
 func (l *BulkLoader) pgSetAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
 	var tables []string
@@ -447,38 +473,53 @@ func (l *BulkLoader) pgSetAside(ctx context.Context, tx *sql.Tx) (restore func()
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k
-		JOIN pg_class c ON c.oid = k.conrelid
-		WHERE c.relnamespace = current_schema()::regnamespace
-		AND ((k.contype = 'f' AND c.relname IN (SELECT value FROM json_array_elements_text(CAST(? AS json))))
-			OR (k.contype = 'p' AND c.relname = 'customers_search_words'))
-		ORDER BY c.relname, k.conname`, string(list))
+	// Each row: the table, the name, how to drop it and how to add it back.
+	rows, err := tx.QueryContext(ctx, `WITH written AS (
+			SELECT c.oid FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
+			AND c.relname IN (SELECT value FROM json_array_elements_text(CAST(? AS json))))
+		SELECT * FROM (
+			SELECT c.relname, k.conname,
+				'ALTER TABLE ' || quote_ident(c.relname) || ' DROP CONSTRAINT ' || quote_ident(k.conname),
+				'ALTER TABLE ' || quote_ident(c.relname) || ' ADD CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid),
+				k.contype = 'f' AS checked_last
+			FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+			WHERE c.relnamespace = current_schema()::regnamespace
+			AND ((k.contype = 'f' AND c.oid IN (SELECT oid FROM written))
+				OR (k.contype = 'p' AND c.relname = 'customers_search_words'))
+			UNION ALL
+			SELECT c.relname, i.relname, 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid), false
+			FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+			WHERE x.indrelid IN (SELECT oid FROM written)
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)) s
+		ORDER BY checked_last, 1, 2`, string(list))
 	if err != nil {
 		return nil, err
 	}
-	type key struct{ table, name, def string }
-	var keys []key
+	type aside struct{ table, name, drop, add string }
+	var set []aside
 	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.table, &k.name, &k.def); err != nil {
+		var a aside
+		var last bool
+		if err := rows.Scan(&a.table, &a.name, &a.drop, &a.add, &last); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		keys = append(keys, k)
+		set = append(set, a)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+pgx.Identifier{k.table}.Sanitize()+` DROP CONSTRAINT `+pgx.Identifier{k.name}.Sanitize()); err != nil {
-			return nil, fmt.Errorf("setting aside %s of %s for the load: %w", k.name, k.table, err)
+	// Foreign keys go first, an index one of them may need after.
+	for _, a := range slices.Backward(set) {
+		if _, err := tx.ExecContext(ctx, a.drop); err != nil {
+			return nil, fmt.Errorf("setting aside %s of %s for the load: %w", a.name, a.table, err)
 		}
 	}
 	return func() error {
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+pgx.Identifier{k.table}.Sanitize()+` ADD CONSTRAINT `+pgx.Identifier{k.name}.Sanitize()+` `+k.def); err != nil {
-				return fmt.Errorf("the load broke %s of %s; nothing was kept: %w", k.name, k.table, err)
+		for _, a := range set {
+			if _, err := tx.ExecContext(ctx, a.add); err != nil {
+				return fmt.Errorf("the load broke %s of %s; nothing was kept: %w", a.name, a.table, err)
 			}
 		}
 		return nil
@@ -519,6 +560,9 @@ func (t *BulkTx) pgRun(ctx context.Context, fill func() error) error {
 	}
 	for _, tr := range t.l.inserts {
 		bt := t.l.tables[tr.table]
+		if tr.eachCopy && bt.id >= 0 {
+			continue // done COPY by COPY (pgFlush)
+		}
 		var last int64
 		if err := t.queryRow(ctx, `SELECT coalesce(max(`+pgx.Identifier{bt.idName}.Sanitize()+`), 0) FROM `+pgx.Identifier{bt.name}.Sanitize()).Scan(&last); err != nil {
 			return err

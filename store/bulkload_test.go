@@ -172,12 +172,18 @@ func bulkLoadCustomers(db *DB, n int, customer func(id int64) []any, more ...bul
 			if err != nil {
 				return err
 			}
+			// A customer a Write, as a generator hands them over: the door
+			// decides when to send them (pgCopyRows).
 			for i := range int64(k) {
 				for j, tb := range tables {
+					rows[j].Reset()
 					rows[j].Add(tb.row(id + i)...)
 				}
+				if err := tx.Write(ctx, rows...); err != nil {
+					return err
+				}
 			}
-			return tx.Write(ctx, rows...)
+			return nil
 		})
 	})
 }
@@ -280,10 +286,10 @@ func testBulkLoadIDsAreReserved(t *testing.T) {
 }
 
 // Into a PostgreSQL database that holds no customers (and no organization
-// but the one loaded), a load sets the foreign keys of what it writes
-// aside until its end and puts them back as they were; a row that breaks
-// one fails the load and leaves nothing, as it does, row by row, into a
-// database that holds other customers.
+// but the one loaded), a load sets the foreign keys and indexes of what it
+// writes aside until its end and puts them back as they were; a row that
+// breaks a key, or a unique index, fails the load and leaves nothing, as
+// it does, row by row, into a database that holds other customers.
 func TestBulkLoadKeysIntoEmptyPostgres(t *testing.T) {
 	t.Run(string(Postgres), func(t *testing.T) {
 		db, _ := newStoreForTest(t)
@@ -292,24 +298,37 @@ func TestBulkLoadKeysIntoEmptyPostgres(t *testing.T) {
 		now := db.Now().Unix()
 		constraints := func() string {
 			var s string
-			if err := db.queryRow(ctx, `SELECT string_agg(k, E'\n' ORDER BY k) FROM (SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS k
-				FROM pg_constraint WHERE connamespace = current_schema()::regnamespace) c`).Scan(&s); err != nil {
+			if err := db.queryRow(ctx, `SELECT string_agg(k, E'\n' ORDER BY k) FROM (
+				SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS k
+				FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+				UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()) c`).Scan(&s); err != nil {
 				t.Fatal(err)
 			}
 			return s
 		}
 		before := constraints()
-		// load writes three customers of org, each with a booking of the
-		// customer whose id is booker's.
-		load := func(booker func(id int64) int64) error {
+		// loadWith writes three customers of org, with the email of each
+		// email's, each with a booking of the customer whose id is
+		// booker's; load, with emails of their own.
+		loadWith := func(email func(id int64) string, booker func(id int64) int64) error {
 			return bulkLoadCustomers(db, 3, func(id int64) []any {
-				return bulkCustomerRow(id, org.ID, "Ann", fmt.Sprint("Lee ", id), "", StateNoEmail, now)
+				return bulkCustomerRow(id, org.ID, "Ann", fmt.Sprint("Lee ", id), email(id), StateNone, now)
 			}, bulkTestTable{"bookings", []string{"customer_id", "kind", "title", "starts_at", "ends_at", "status"}, func(id int64) []any {
 				return []any{booker(id), "class", "Yoga", now, now + 3600, "booked"}
 			}})
 		}
+		load := func(booker func(id int64) int64) error {
+			return loadWith(func(id int64) string { return fmt.Sprintf("ann.lee%d@example.org", id) }, booker)
+		}
 		count := func() int { return queryInt(t, db, `SELECT count(*) FROM customers`) }
 		dangling := func(id int64) int64 { return id + 1000 }
+		sameEmail := func(int64) string { return "ann@example.org" }
+		if err := loadWith(sameEmail, func(id int64) int64 { return id }); err == nil || !strings.Contains(err.Error(), "customers_email") {
+			t.Errorf("a load of three customers with one email, into an empty database: %v; want it refused for customers_email", err)
+		}
+		if after := constraints(); after != before {
+			t.Errorf("keys and indexes after the refused load:\n%s\nwant:\n%s", after, before)
+		}
 		if err := load(dangling); err == nil || !strings.Contains(err.Error(), "bookings_customer_id_fkey") {
 			t.Errorf("a load with a booking of no customer, into an empty database: %v; want it refused for bookings_customer_id_fkey", err)
 		}
@@ -317,13 +336,13 @@ func TestBulkLoadKeysIntoEmptyPostgres(t *testing.T) {
 			t.Errorf("the refused load left %d customers", n)
 		}
 		if after := constraints(); after != before {
-			t.Errorf("constraints after the refused load:\n%s\nwant:\n%s", after, before)
+			t.Errorf("keys and indexes after the refused load:\n%s\nwant:\n%s", after, before)
 		}
 		if err := load(func(id int64) int64 { return id }); err != nil {
 			t.Fatal(err)
 		}
 		if after := constraints(); after != before {
-			t.Errorf("constraints after a load into an empty database:\n%s\nwant:\n%s", after, before)
+			t.Errorf("keys and indexes after a load into an empty database:\n%s\nwant:\n%s", after, before)
 		}
 		if n := queryInt(t, db, `SELECT count(*) FROM bookings`); count() != 3 || n != 3 {
 			t.Errorf("%d customers and %d bookings loaded, want 3 and 3", count(), n)

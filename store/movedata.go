@@ -324,7 +324,7 @@ func (s *moveSource) Next() bool {
 		}
 	}
 	s.done++
-	if s.progress != nil && s.done%pgCopyRows == 0 {
+	if s.progress != nil && s.done%int64(pgCopyRows) == 0 {
 		s.progress(s.table, s.done, s.total)
 	}
 	return true

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -398,12 +399,19 @@ func TestSearchWordsFollowTheDocuments(t *testing.T) {
 		setCountry(t, db, org, "GB")
 		check("a country change")
 		now := db.Now().Unix()
+		// In COPYs of 7 rows: the documents are made COPY by COPY
+		// (pgBulkEachCopy), the last of them short.
+		defer func(n int) { pgCopyRows = n }(pgCopyRows)
+		pgCopyRows = 7
 		if err := bulkLoadCustomers(db, 30, func(id int64) []any {
-			return bulkCustomerRow(id, org.ID, "Zoë", "Nguyen", "", StateNoEmail, now)
+			return bulkCustomerRow(id, org.ID, "Zoë", fmt.Sprint("Nguyen ", id), "", StateNoEmail, now)
 		}); err != nil {
 			t.Fatal(err)
 		}
 		check("a bulk load")
+		if n := queryInt(t, db, `SELECT count(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM customers_search s WHERE s.id = c.id)`); n != 0 {
+			t.Errorf("after a bulk load in COPYs of 7, %d customers have no search document", n)
+		}
 		if n, err := db.RosterMatches(ctx, org.ID, RosterQuery{Search: "zoe ngu"}, 1000); err != nil || n != 30 {
 			t.Errorf("after a bulk load of 30, %q matches %d (%v)", "zoe ngu", n, err)
 		}
