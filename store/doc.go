@@ -54,7 +54,7 @@
 // "C" for text compared or sorted as SQLite does); a twin applies after the
 // baseline even when its number is lower (0016 landing after 0019).
 // A change only PostgreSQL needs (0021: the change log's notification;
-// 0022-0025: how its search runs) is a
+// 0022-0026: how its search runs) is a
 // NNNN_name_postgres.sql alone, under a number SQLite never uses.
 // TestMigrationsForBothEngines refuses a SQLite number without its twin,
 // and TestBothEnginesHaveTheSameSchema a twin that makes another schema.

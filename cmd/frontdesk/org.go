@@ -72,7 +72,8 @@ expires when it did. frontdesk serve sends them. off (the default) sends none.
 for none). Phone numbers written without a +code are read as that country's,
 so that a search finds "0151 62185557" by "+49 151 62185557" and the other way
 round. Changing it re-reads every customer's number in one transaction, which
-holds other writes meanwhile: about 7 s of CPU per 100,000 customers.
+holds other writes meanwhile: about 7 s of CPU per 100,000 customers (on
+PostgreSQL about 20 s, most of it the server's).
 
 --logo FILE and --accent '#RRGGBB' brand the customers' pages and emails.
 The logo is a PNG or JPEG (SVG is refused: it can carry scripts) of at most
