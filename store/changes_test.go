@@ -355,6 +355,11 @@ func TestChangesCoalesce(t *testing.T) {
 			waitChange(t, fast, time.Second, func(ch Change) bool { return ch.CustomerID == c.ID })
 		}
 		_ = ctx
+		// The fast subscriber may have the last change before the same
+		// delivery reaches the slow one (deliver walks a map, under the
+		// feed's lock): wait for that delivery to end.
+		db.feed.mu.Lock()
+		db.feed.mu.Unlock()
 		batch := recv(t, slow, time.Second)
 		var got []int64
 		for _, c := range batch {
