@@ -841,9 +841,6 @@ var bulkNeverLoaded = map[string]bool{"orgs": true, "staff": true, "staff_keys":
 // bulkTrigger is a trigger the door stands in for.
 type bulkTrigger struct {
 	name, table, ddl, bulk string
-	// eachCopy: its stand-in runs after each COPY of the table, over the
-	// rows it wrote (PostgreSQL; see pgBulkStandIns).
-	eachCopy bool
 }
 
 // bulkTriggerEvent is the event of a trigger on table (whitespace-collapsed
@@ -889,7 +886,7 @@ func bulkTriggers(ctx context.Context, conn *sql.Conn) (inserts, deletes []bulkT
 		if si.trigger != flat {
 			return nil, nil, Errorf(EINTERNAL, "store: trigger %s on %s changed since its bulk-load stand-in was written; update bulkStandIns to do what it now does", name, table)
 		}
-		t := bulkTrigger{name: name, table: table, ddl: ddl, bulk: si.bulk}
+		t := bulkTrigger{name, table, ddl, si.bulk}
 		if event == "INSERT" {
 			inserts = append(inserts, t)
 		} else {

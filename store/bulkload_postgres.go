@@ -164,7 +164,7 @@ func pgBulkTriggers(ctx context.Context, conn *sql.Conn) (inserts, deletes []bul
 		if si.trigger != strings.TrimSpace(def) {
 			return nil, nil, Errorf(EINTERNAL, "store: trigger %s on %s changed since its bulk-load stand-in was written; update pgBulkStandIns to do what it now does", name, table)
 		}
-		t := bulkTrigger{name: name, table: table, bulk: si.bulk, eachCopy: pgBulkEachCopy[name]}
+		t := bulkTrigger{name: name, table: table, bulk: si.bulk}
 		if event == "INSERT" {
 			inserts = append(inserts, t)
 		} else {
@@ -367,7 +367,7 @@ func (t *BulkTx) pgFlush(ctx context.Context, bt *bulkTable) error {
 	}
 	if bt.id >= 0 {
 		for _, tr := range t.l.inserts {
-			if tr.eachCopy && tr.table == bt.name {
+			if pgBulkEachCopy[tr.name] && tr.table == bt.name {
 				if _, err := t.tx.ExecContext(ctx, tr.bulk, bt.next, bt.next+int64(rows)-1); err != nil {
 					return fmt.Errorf("standing in for trigger %s: %w", tr.name, err)
 				}
@@ -477,10 +477,10 @@ func (l *BulkLoader) pgSetAside(ctx context.Context, tx *sql.Tx) (restore func()
 	rows, err := tx.QueryContext(ctx, `WITH written AS (
 			SELECT c.oid FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
 			AND c.relname IN (SELECT value FROM json_array_elements_text(CAST(? AS json))))
-		SELECT * FROM (
-			SELECT c.relname, k.conname,
-				'ALTER TABLE ' || quote_ident(c.relname) || ' DROP CONSTRAINT ' || quote_ident(k.conname),
-				'ALTER TABLE ' || quote_ident(c.relname) || ' ADD CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid),
+		SELECT relname, name, drop_sql, add_sql FROM (
+			SELECT c.relname, k.conname AS name,
+				'ALTER TABLE ' || quote_ident(c.relname) || ' DROP CONSTRAINT ' || quote_ident(k.conname) AS drop_sql,
+				'ALTER TABLE ' || quote_ident(c.relname) || ' ADD CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid) AS add_sql,
 				k.contype = 'f' AS checked_last
 			FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
 			WHERE c.relnamespace = current_schema()::regnamespace
@@ -491,7 +491,7 @@ func (l *BulkLoader) pgSetAside(ctx context.Context, tx *sql.Tx) (restore func()
 			FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
 			WHERE x.indrelid IN (SELECT oid FROM written)
 			AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)) s
-		ORDER BY checked_last, 1, 2`, string(list))
+		ORDER BY checked_last, relname, name`, string(list))
 	if err != nil {
 		return nil, err
 	}
@@ -499,8 +499,7 @@ func (l *BulkLoader) pgSetAside(ctx context.Context, tx *sql.Tx) (restore func()
 	var set []aside
 	for rows.Next() {
 		var a aside
-		var last bool
-		if err := rows.Scan(&a.table, &a.name, &a.drop, &a.add, &last); err != nil {
+		if err := rows.Scan(&a.table, &a.name, &a.drop, &a.add); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -560,7 +559,7 @@ func (t *BulkTx) pgRun(ctx context.Context, fill func() error) error {
 	}
 	for _, tr := range t.l.inserts {
 		bt := t.l.tables[tr.table]
-		if tr.eachCopy && bt.id >= 0 {
+		if pgBulkEachCopy[tr.name] && bt.id >= 0 {
 			continue // done COPY by COPY (pgFlush)
 		}
 		var last int64

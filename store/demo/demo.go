@@ -54,8 +54,8 @@ const (
 	// the rows of a COPY on PostgreSQL. The writer waits while the server
 	// takes a COPY (and makes its search documents); meanwhile the
 	// generator makes the next COPY's rows, so the server never waits for
-	// them. With 4 blocks it did: a million demo customers took 161 s, with
-	// 40 145 s, for 80 MB more memory (BENCHMARKS.md).
+	// them. With 4 blocks it did: a million demo customers took 161 s; with
+	// 40, 145 s, for 80 MB more memory (BENCHMARKS.md).
 	ahead = 40
 )
 
@@ -122,8 +122,8 @@ func Generate(ctx context.Context, db *store.DB, opt Options) (*store.Org, error
 // generator allocates its rows value by value, and collecting them took
 // the CPU the database server needs on a small machine: a million
 // customers into PostgreSQL on 2 cores took 44-47 s of frontdesk's CPU
-// instead of 49-55 s, and 104-116 s instead of 115-121 s, for a peak RSS
-// of 810-830 MB instead of 350-360 (BENCHMARKS.md).
+// instead of 49-55 s, and 104-117 s instead of 115-121 s, for a peak RSS
+// of 800-830 MB instead of 350-360 (BENCHMARKS.md).
 func lessGC() (restore func()) {
 	gc.Lock()
 	defer gc.Unlock()
